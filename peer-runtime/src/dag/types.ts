@@ -1,0 +1,79 @@
+/**
+ * The DAG as data: the serialisable form of the seed's `Handout.Function`.
+ *
+ * Everything here must survive `JSON.stringify` (code travels as source text) so that a DAG built in one
+ * process can be validated, hashed and run in another: a worker thread, a Node peer or a browser tab.
+ */
+
+/** A dependency: the producer's id, or the producer's id and an output index for multi-output functions. */
+export type ArgRef = string | readonly [producerId: string, outputIndex: number];
+
+/**
+ * How the code of a function travels.
+ * - `source`: the text of a self-contained function expression (`(a, b) => a + b`, `function f(x) {...}`).
+ *   It is compiled once per worker and called with the dependency values followed by `extraArgs`.
+ * - `module`: an ES module URL and the name of the export to call (for code too big or too shared to inline).
+ */
+export type CodeRef =
+  | { readonly kind: 'source'; readonly source: string }
+  | { readonly kind: 'module'; readonly module: string; readonly export: string };
+
+/**
+ * Resource needs of one function. `cpu` is in cores (default 1), `memoryMB` in MiB (default 0 = unknown),
+ * `gpu` asks for a peer with WebGPU (default false), `estimateMs` is the expected run time on a peer of speed 1
+ * (schedulers use it; default unknown). Any other key is a custom numeric resource matched against the peer's
+ * advertised `resources` of the same name.
+ */
+export interface Cost {
+  readonly cpu?: number;
+  readonly memoryMB?: number;
+  readonly gpu?: boolean;
+  readonly estimateMs?: number;
+  readonly resources?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A pin: a peer id (`'peer-abc'`) or a capability selector. Locally a pin is ignored without error; on a mesh
+ * the allocator only places the function on a peer that matches.
+ */
+export type NodeSelector =
+  | string
+  | {
+      readonly peer?: string;
+      readonly platform?: 'node' | 'browser';
+      readonly tags?: readonly string[];
+      readonly gpu?: boolean;
+    };
+
+/** One function of a DAG, in its serialisable form. */
+export interface FunctionSpec {
+  /** Unique in the DAG. */
+  readonly id: string;
+  /** Dependencies, in the order their values are passed to the code. Default []. */
+  readonly args: readonly ArgRef[];
+  readonly code: CodeRef;
+  /** Number of results when the function returns an array of that many values to be addressed by index. Default 1 (one plain value). */
+  readonly outputs?: number;
+  readonly node?: NodeSelector;
+  readonly cost?: Cost;
+  /** Constant arguments appended after the dependency values. Must be JSON-like data (they are hashed). Default []. */
+  readonly extraArgs?: readonly unknown[];
+  /** Kill the attempt after this long. Default: no timeout. */
+  readonly timeoutMs?: number;
+  /** Extra attempts after a failure. Default 0. */
+  readonly retries?: number;
+  /** Whether the result may be served from / stored in a cache by content hash. Default true. */
+  readonly cache?: boolean;
+}
+
+/** The wire and file form of a DAG (`handout.json`). */
+export interface DagJSON {
+  readonly format: 'handout-dag';
+  readonly version: 1;
+  readonly functions: readonly FunctionSpec[];
+}
+
+/** Normalise an arg reference into producer id and output index (`undefined` = the whole result). */
+export function parseArgRef(ref: ArgRef): { producer: string; output: number | undefined } {
+  return typeof ref === 'string' ? { producer: ref, output: undefined } : { producer: ref[0], output: ref[1] };
+}

@@ -1,0 +1,100 @@
+/**
+ * Typed errors. Callers branch on the class or on `name`, never on message text. Every error names its culprit
+ * (function id, peer id, field) in a property as well as in the message.
+ */
+
+export class HandoutError extends Error {
+  override name = 'HandoutError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** One problem found by validation. `functionId` is absent only for problems of the DAG as a whole. */
+export interface DagIssue {
+  readonly code:
+    | 'duplicate-id'
+    | 'missing-dependency'
+    | 'cycle'
+    | 'output-index'
+    | 'code'
+    | 'cost'
+    | 'timeout'
+    | 'retries'
+    | 'shape';
+  readonly functionId?: string;
+  /** The field at fault, e.g. `args[1]`, `cost.cpu`, `code`. */
+  readonly field?: string;
+  readonly message: string;
+  /** For cycles: the ids along the cycle, first repeated at the end (`['a','b','c','a']`). */
+  readonly path?: readonly string[];
+}
+
+export class DagValidationError extends HandoutError {
+  override name = 'DagValidationError';
+  constructor(readonly issues: readonly DagIssue[]) {
+    super(
+      issues.length === 1
+        ? issues[0]!.message
+        : `${issues.length} problems in the DAG:\n${issues.map((i) => `- ${i.message}`).join('\n')}`,
+    );
+  }
+}
+
+/** A function that threw, timed out, or whose worker died. */
+export class TaskError extends HandoutError {
+  override name = 'TaskError';
+  constructor(
+    readonly functionId: string,
+    readonly attempt: number,
+    readonly reason: 'threw' | 'timeout' | 'worker-died' | 'cancelled' | 'peer-lost' | 'unsatisfiable' | 'input-lost',
+    readonly originalMessage: string,
+    readonly originalStack?: string,
+    readonly peerId?: string,
+  ) {
+    super(
+      `function '${functionId}' failed on attempt ${attempt}${peerId ? ` on peer '${peerId}'` : ''}: ${originalMessage}`,
+    );
+  }
+}
+
+/** Thrown by `run.result(id)` for a function that did not run because an input failed. */
+export class SkippedError extends HandoutError {
+  override name = 'SkippedError';
+  constructor(
+    readonly functionId: string,
+    readonly failedInput: string,
+  ) {
+    super(`function '${functionId}' was skipped because its input '${failedInput}' failed`);
+  }
+}
+
+export class CancelledError extends HandoutError {
+  override name = 'CancelledError';
+  constructor(message = 'the run was cancelled') {
+    super(message);
+  }
+}
+
+/** A peer is gone, refused, or unreachable. */
+export class PeerError extends HandoutError {
+  override name = 'PeerError';
+  constructor(
+    readonly peerId: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A malformed message or frame on the wire. */
+export class ProtocolError extends HandoutError {
+  override name = 'ProtocolError';
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit and integration tests run from TypeScript sources: the `source` export
+// condition points every workspace package at its src/ instead of dist/.
+export default defineConfig({
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'] } },
+  test: {
+    include: ['peer-runtime/test/**/*.test.ts', 'sdk/test/**/*.test.ts', 'signaling-server/test/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'test/e2e/**'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    coverage: { provider: 'v8', include: ['peer-runtime/src/**', 'sdk/src/**', 'signaling-server/src/**'] },
+  },
+});

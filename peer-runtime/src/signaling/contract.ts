@@ -1,0 +1,223 @@
+/**
+ * The signaling protocol, in one module (the way socket.io-parser keeps its own): the version, the typed
+ * socket.io event maps of both directions, the payload types, the limits, and a validator per incoming event.
+ * Server (signaling-server/) and client (./client.ts) share it through `@handout/peer-runtime/signaling` and know
+ * nothing else of each other. The validators of every incoming event live beside it in ./validate.ts (kept
+ * apart only for size).
+ *
+ * The signaling server only introduces peers and relays WebRTC signals; task data never travels here.
+ */
+/** Bumped on any incompatible change of the events below; a client of another version is refused. */
+export const SIGNALING_PROTOCOL_VERSION = 1;
+
+export const ROLES = ['contribute', 'submit', 'coordinate'] as const;
+/** What a token lets a peer do: run functions, submit DAGs, coordinate runs. */
+export type Role = (typeof ROLES)[number];
+
+export type Platform = 'node' | 'browser';
+
+/** What a peer offers. Advertised on join, updated at runtime with `peer:update`. */
+export interface PeerCapabilities {
+  readonly platform: Platform;
+  /** Worker threads the peer may run at once (hardwareConcurrency or os.availableParallelism). */
+  readonly cores: number;
+  /** Memory the peer offers, in MiB. */
+  readonly memoryMB: number;
+  /** WebGPU available. */
+  readonly gpu: boolean;
+  /** User tags matched by NodeSelector (`gpu`, `eu`, ...). */
+  readonly tags: readonly string[];
+  /** Relative price of one core-second on this peer (0 = free). */
+  readonly costRate: number;
+  /** Calibration score measured at start; higher is faster, 1 is a reference machine. */
+  readonly speed: number;
+  /** Named countable resources (e.g. `{ licence: 2 }`), matched against a function's cost. */
+  readonly resources?: Readonly<Record<string, number>>;
+}
+
+/** What a peer is doing right now; changes often. */
+export interface PeerState {
+  /** Functions running now. */
+  readonly running: number;
+  /** Functions the peer accepts at once. */
+  readonly slots: number;
+  /** A paused peer keeps its membership and its cache but takes no new work. */
+  readonly paused: boolean;
+}
+
+export interface PeerInfo {
+  readonly peerId: string;
+  readonly roles: readonly Role[];
+  readonly capabilities: PeerCapabilities;
+  readonly state: PeerState;
+  /** Epoch milliseconds of the first join (kept across reconnects). */
+  readonly joinedAt: number;
+}
+
+/**
+ * WebRTC signal data as simple-peer emits it and expects it back (`peer.signal(data)`); the server relays it
+ * verbatim between two peers of one mesh.
+ */
+export type SignalData =
+  | { readonly type: 'offer' | 'answer'; readonly sdp: string }
+  | {
+      readonly type: 'candidate';
+      readonly candidate: {
+        readonly candidate: string;
+        readonly sdpMLineIndex?: number | null;
+        readonly sdpMid?: string | null;
+        readonly usernameFragment?: string | null;
+      };
+    }
+  | { readonly type: 'renegotiate'; readonly renegotiate: true }
+  | { readonly type: 'transceiverRequest'; readonly transceiverRequest: { readonly kind: string } };
+
+/** Sent in the socket.io handshake as `auth`. */
+export interface Handshake {
+  readonly version: number;
+  readonly token: string;
+  /** Omitted: the token's `sub`, or an id the server makes up. */
+  readonly peerId?: string;
+  /** The key from the last `mesh:peers` snapshot: lets a peer reclaim its id after a network blip. */
+  readonly resumeKey?: string;
+  /** A subset of the token's roles; omitted: all of them. */
+  readonly roles?: readonly Role[];
+  /** When given, must equal the token's mesh (guards against using the wrong token). */
+  readonly mesh?: string;
+  readonly capabilities: PeerCapabilities;
+  readonly state?: PeerState;
+}
+
+/** Sent to a peer when it joins or rejoins. */
+export interface MeshSnapshot {
+  readonly version: number;
+  readonly mesh: string;
+  readonly self: PeerInfo;
+  /** Every other member of the mesh. */
+  readonly peers: readonly PeerInfo[];
+  /** Secret to present (with the same peer id) when reconnecting within `reconnectGraceMs`. */
+  readonly resumeKey: string;
+  readonly reconnectGraceMs: number;
+}
+
+/** `left`: closed its connection; `lost`: its connection dropped and it did not return within the grace window. */
+export type LeaveReason = 'left' | 'lost' | 'expelled';
+
+/** Why the server refused a connection (sent as `connect_error` data). */
+export type RefusalReason =
+  | 'token-missing'
+  | 'token-malformed'
+  | 'token-bad-signature'
+  | 'token-expired'
+  | 'wrong-mesh'
+  | 'role-not-granted'
+  | 'peer-id-taken'
+  | 'peer-id-mismatch'
+  | 'bad-handshake'
+  | 'version-mismatch';
+
+export const REFUSAL_REASONS: readonly RefusalReason[] = [
+  'token-missing',
+  'token-malformed',
+  'token-bad-signature',
+  'token-expired',
+  'wrong-mesh',
+  'role-not-granted',
+  'peer-id-taken',
+  'peer-id-mismatch',
+  'bad-handshake',
+  'version-mismatch',
+];
+
+export interface Refusal {
+  readonly reason: RefusalReason;
+  readonly message: string;
+  readonly field?: string;
+}
+
+/** Why the server rejected one event (the socket stays connected). */
+/** `peer-unavailable`: the target is reconnecting after a blip; try again shortly. */
+export type EventErrorCode =
+  | 'invalid-payload'
+  | 'unknown-peer'
+  | 'peer-unavailable'
+  | 'rate-limited'
+  | 'unknown-event';
+
+export interface EventError {
+  readonly code: EventErrorCode;
+  readonly event: string;
+  readonly message: string;
+  readonly field?: string;
+  /** The peer at fault, e.g. the unknown target of a signal. */
+  readonly peerId?: string;
+}
+
+export type Ack = { readonly ok: true } | { readonly ok: false; readonly error: EventError };
+
+export interface PeerUpdate {
+  readonly capabilities?: Partial<PeerCapabilities>;
+  readonly state?: Partial<PeerState>;
+}
+
+export interface SignalToMessage {
+  readonly to: string;
+  readonly data: SignalData;
+}
+
+export interface SignalFromMessage {
+  readonly from: string;
+  readonly data: SignalData;
+}
+
+export interface PeerLeftMessage {
+  readonly peerId: string;
+  readonly reason: LeaveReason;
+}
+
+export interface ServerToClientEvents {
+  'mesh:peers': (snapshot: MeshSnapshot) => void;
+  'peer:joined': (peer: PeerInfo) => void;
+  'peer:updated': (peer: PeerInfo) => void;
+  'peer:left': (message: PeerLeftMessage) => void;
+  signal: (message: SignalFromMessage) => void;
+  /** A rejected event sent without an ack callback. */
+  error: (error: EventError) => void;
+}
+
+export interface ClientToServerEvents {
+  'peer:update': (update: PeerUpdate, ack: (result: Ack) => void) => void;
+  signal: (message: SignalToMessage, ack: (result: Ack) => void) => void;
+}
+
+export const CLIENT_EVENTS = [
+  'peer:update',
+  'signal',
+] as const satisfies readonly (keyof ClientToServerEvents)[];
+
+/** Size limits, checked by the validators. An SDP of a data-channel-only session is 1–3 KiB. */
+export const LIMITS = {
+  idLength: 64,
+  tokenLength: 4096,
+  sdpBytes: 64 * 1024,
+  candidateLength: 1024,
+  tags: 32,
+  tagLength: 64,
+  resources: 32,
+  maxCores: 4096,
+  maxMemoryMB: 16 * 1024 * 1024,
+  maxSlots: 65536,
+} as const;
+
+/** Peer ids and mesh names: URL- and log-safe. */
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * What the WebRTC transport needs from signaling: send a signal to a peer, hear signals from peers.
+ * `SignalingClient` implements it; tests may hand the transport an in-memory one.
+ */
+export interface SignalRelay {
+  sendSignal(to: string, data: SignalData): void;
+  /** Returns a function that removes the listener. */
+  onSignal(listener: (from: string, data: SignalData) => void): () => void;
+}

@@ -1,0 +1,9 @@
+export type { SignalingMetrics } from './metrics.js';
+export type { RateLimitOptions } from './rate-limit.js';
+export {
+  createSignalingServer,
+  type IssueTokenOptions,
+  type SignalingLogger,
+  type SignalingServer,
+  type SignalingServerOptions,
+} from './server.js';

@@ -1,0 +1,104 @@
+/**
+ * Counters of the signaling server, readable as an object (`server.metrics()`) and as Prometheus text
+ * (`GET /metrics`). Gauges (peers, meshes) are read from the registry at scrape time, never kept twice.
+ */
+import type { EventErrorCode, LeaveReason, RefusalReason } from '@handout/peer-runtime/signaling';
+
+export interface SignalingMetrics {
+  /** Peers registered: connected, or within their reconnect grace window. */
+  readonly peers: number;
+  readonly connectedPeers: number;
+  readonly meshes: number;
+  /** Accepted connections (joins and resumes). */
+  readonly connections: number;
+  /** Reconnects within the grace window that kept the peer's membership. */
+  readonly resumes: number;
+  readonly signalsRelayed: number;
+  readonly refusals: Readonly<Partial<Record<RefusalReason, number>>>;
+  readonly rejectedEvents: Readonly<Partial<Record<EventErrorCode, number>>>;
+  readonly departures: Readonly<Partial<Record<LeaveReason, number>>>;
+}
+
+export interface Gauges {
+  peers: number;
+  connectedPeers: number;
+  meshes: number;
+}
+
+export class MetricsRecorder {
+  connections = 0;
+  resumes = 0;
+  signalsRelayed = 0;
+  readonly refusals: Partial<Record<RefusalReason, number>> = {};
+  readonly rejectedEvents: Partial<Record<EventErrorCode, number>> = {};
+  readonly departures: Partial<Record<LeaveReason, number>> = {};
+
+  refused(reason: RefusalReason): void {
+    this.refusals[reason] = (this.refusals[reason] ?? 0) + 1;
+  }
+
+  rejected(code: EventErrorCode): void {
+    this.rejectedEvents[code] = (this.rejectedEvents[code] ?? 0) + 1;
+  }
+
+  departed(reason: LeaveReason): void {
+    this.departures[reason] = (this.departures[reason] ?? 0) + 1;
+  }
+
+  snapshot(gauges: Gauges): SignalingMetrics {
+    return {
+      ...gauges,
+      connections: this.connections,
+      resumes: this.resumes,
+      signalsRelayed: this.signalsRelayed,
+      refusals: { ...this.refusals },
+      rejectedEvents: { ...this.rejectedEvents },
+      departures: { ...this.departures },
+    };
+  }
+}
+
+/** Prometheus text exposition format 0.0.4. */
+export function toPrometheus(m: SignalingMetrics): string {
+  const lines: string[] = [];
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  const labelled = (
+    label: string,
+    values: Readonly<Record<string, number | undefined>>,
+  ): [string, number][] => Object.entries(values).map(([k, v]) => [`{${label}="${k}"}`, v ?? 0]);
+
+  metric('handout_signaling_peers', 'gauge', 'Peers registered, by connection state.', [
+    ['{state="connected"}', m.connectedPeers],
+    ['{state="reconnecting"}', m.peers - m.connectedPeers],
+  ]);
+  metric('handout_signaling_meshes', 'gauge', 'Meshes with at least one peer.', [['', m.meshes]]);
+  metric('handout_signaling_connections_total', 'counter', 'Connections accepted.', [['', m.connections]]);
+  metric('handout_signaling_resumes_total', 'counter', 'Reconnects that kept their membership.', [
+    ['', m.resumes],
+  ]);
+  metric('handout_signaling_signals_relayed_total', 'counter', 'WebRTC signals relayed between peers.', [
+    ['', m.signalsRelayed],
+  ]);
+  metric(
+    'handout_signaling_refusals_total',
+    'counter',
+    'Connections refused, by reason.',
+    labelled('reason', m.refusals),
+  );
+  metric(
+    'handout_signaling_rejected_events_total',
+    'counter',
+    'Incoming events rejected, by error code.',
+    labelled('code', m.rejectedEvents),
+  );
+  metric(
+    'handout_signaling_departures_total',
+    'counter',
+    'Peers gone, by reason.',
+    labelled('reason', m.departures),
+  );
+  return `${lines.join('\n')}\n`;
+}

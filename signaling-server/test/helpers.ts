@@ -1,0 +1,136 @@
+/**
+ * Test helpers: a real signaling server on a free port, real clients (the peer-runtime wrapper and raw
+ * socket.io-client sockets for malformed traffic), a TCP proxy that can cut connections to fake a network
+ * blip, and `once` to await a typed event. Everything made here is closed by `cleanup()` (afterEach).
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import {
+  connectSignaling,
+  type PeerCapabilities,
+  type SignalingClient,
+  type SignalingClientEvents,
+  type SignalingClientOptions,
+} from '@handout/peer-runtime/signaling';
+import { io, type Socket as RawSocket } from 'socket.io-client';
+import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../src/index.js';
+
+const closers: (() => Promise<void> | void)[] = [];
+
+export async function cleanup(): Promise<void> {
+  for (const close of closers.splice(0).reverse()) await close();
+}
+
+export async function startServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const server = await createSignalingServer({ port: 0, ...options });
+  closers.push(() => server.close());
+  return server;
+}
+
+export function caps(overrides: Partial<PeerCapabilities> = {}): PeerCapabilities {
+  return {
+    platform: 'node',
+    cores: 2,
+    memoryMB: 1024,
+    gpu: false,
+    tags: [],
+    costRate: 0,
+    speed: 1,
+    ...overrides,
+  };
+}
+
+export async function join(
+  server: SignalingServer,
+  options: Partial<SignalingClientOptions> & { mesh?: string } = {},
+): Promise<SignalingClient> {
+  const token =
+    options.token ??
+    server.issueToken({ mesh: options.mesh ?? 'm1', roles: ['contribute', 'submit', 'coordinate'] });
+  const client = await connectSignaling({ url: server.url, capabilities: caps(), ...options, token });
+  closers.push(() => client.close());
+  return client;
+}
+
+/** Resolves with the arguments of the next matching event; rejects after `ms`. */
+export function once<E extends keyof SignalingClientEvents>(
+  client: SignalingClient,
+  event: E,
+  match: (...args: Parameters<SignalingClientEvents[E]>) => boolean = () => true,
+  ms = 5000,
+): Promise<Parameters<SignalingClientEvents[E]>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no '${event}' within ${ms} ms`));
+    }, ms);
+    const off = client.on(event, ((...args: Parameters<SignalingClientEvents[E]>) => {
+      if (!match(...args)) return;
+      clearTimeout(timer);
+      off();
+      resolve(args);
+    }) as SignalingClientEvents[E]);
+  });
+}
+
+/** Collects every emission of an event, for asserting that something did NOT happen. */
+export function record<E extends keyof SignalingClientEvents>(
+  client: SignalingClient,
+  event: E,
+): Parameters<SignalingClientEvents[E]>[] {
+  const seen: Parameters<SignalingClientEvents[E]>[] = [];
+  client.on(event, ((...args: Parameters<SignalingClientEvents[E]>) => {
+    seen.push(args);
+  }) as SignalingClientEvents[E]);
+  return seen;
+}
+
+/** A raw socket.io client with a hand-made handshake, for traffic the wrapper would never send. */
+export function rawConnect(url: string, auth: Record<string, unknown>): RawSocket {
+  const socket = io(url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+  closers.push(() => {
+    socket.disconnect();
+  });
+  return socket;
+}
+
+/** Waits for a raw socket's first `mesh:peers` (resolves) or `connect_error` (rejects with its data). */
+export function rawJoined(socket: RawSocket): Promise<{ resumeKey: string; self: { peerId: string } }> {
+  return new Promise((resolve, reject) => {
+    socket.once('mesh:peers', resolve);
+    socket.once('connect_error', (err: Error & { data?: unknown }) => reject(err.data ?? err));
+  });
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A TCP forwarder in front of the server; `cut()` drops every open connection, like a network blip. */
+export async function startProxy(target: {
+  host: string;
+  port: number;
+}): Promise<{ url: string; cut(): void }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((inbound) => {
+    const outbound = connect(target.port, target.host);
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  const cut = () => {
+    for (const s of sockets) s.destroy();
+  };
+  closers.push(
+    () =>
+      new Promise<void>((r) => {
+        cut();
+        server.close(() => r());
+      }),
+  );
+  return { url: `http://127.0.0.1:${port}`, cut };
+}

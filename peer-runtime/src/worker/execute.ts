@@ -1,0 +1,164 @@
+/**
+ * The in-worker executor, shared by the Node and browser worker entries: compiles code once per distinct code id,
+ * runs a batch of calls one after another, and reports each outcome.
+ *
+ * Why synchronous when it can be: a batch of no-op functions should cost a loop, not a promise per call, so a
+ * batch only turns async at the first function that returns a thenable (or whose module is still loading).
+ */
+import type { CodeRef } from '../dag/types.js';
+import type { WireBatch, WireOutcome, WorkerApi } from './messages.js';
+
+type Callable = (...args: unknown[]) => unknown;
+type Compiled = Callable | Promise<Callable> | Error;
+
+/**
+ * @param progress When given (a SharedArrayBuffer view), the index in the current batch of the call being run is
+ *   written to `progress[0]` before each call, so that if the worker dies the pool knows which call killed it.
+ */
+export function createExecutor(progress?: Int32Array): WorkerApi {
+  const compiled = new Map<number, Compiled>();
+
+  function define(codeId: number, code: CodeRef): void {
+    if (compiled.has(codeId)) return;
+    if (code.kind === 'source') {
+      compiled.set(codeId, compileSource(code.source));
+    } else {
+      const loading = loadModuleExport(code.module, code.export).then(
+        (fn) => {
+          compiled.set(codeId, fn);
+          return fn;
+        },
+        (error: unknown) => {
+          const failure = toError(error);
+          compiled.set(codeId, failure);
+          throw failure;
+        },
+      );
+      // The failure is reported per call when it is awaited; this keeps it from being an unhandled rejection.
+      loading.catch(() => {});
+      compiled.set(codeId, loading);
+    }
+  }
+
+  function runBatch(batch: WireBatch): WireOutcome[] | Promise<WireOutcome[]> {
+    for (const [codeId, code] of batch.defs) define(codeId, code);
+    const { tasks } = batch;
+    const out: WireOutcome[] = new Array(tasks.length);
+
+    const from = (start: number): WireOutcome[] | Promise<WireOutcome[]> => {
+      for (let i = start; i < tasks.length; i++) {
+        if (progress) progress[0] = i;
+        const [codeId, functionId, args, outputs] = tasks[i]!;
+        const fn = compiled.get(codeId);
+        if (fn === undefined) {
+          out[i] = [0, `function '${functionId}': code ${codeId} was never sent to this worker`, undefined];
+          continue;
+        }
+        if (fn instanceof Error) {
+          out[i] = failure(functionId, fn);
+          continue;
+        }
+        if (typeof fn !== 'function') {
+          // A module still loading: wait for it, then run this call again.
+          return fn.then(
+            () => from(i),
+            () => from(i),
+          );
+        }
+        let result: unknown;
+        try {
+          result = fn(...args);
+        } catch (error) {
+          out[i] = failure(functionId, error);
+          continue;
+        }
+        if (isThenable(result)) {
+          return Promise.resolve(result).then(
+            (value) => {
+              out[i] = checkOutputs(functionId, value, outputs);
+              return from(i + 1);
+            },
+            (error: unknown) => {
+              out[i] = failure(functionId, error);
+              return from(i + 1);
+            },
+          );
+        }
+        out[i] = checkOutputs(functionId, result, outputs);
+      }
+      return out;
+    };
+    return from(0);
+  }
+
+  return { ping: () => true, runBatch };
+}
+
+/**
+ * Compile a function expression from its source text. `new Function` evaluates in the global scope, so the code
+ * sees only globals (which is what "self-contained" promises); the newline keeps a trailing line comment in the
+ * source from swallowing the closing parenthesis.
+ */
+function compileSource(source: string): Callable | Error {
+  try {
+    const value: unknown = new Function(`return (${source}\n);`)();
+    if (typeof value !== 'function')
+      return new Error(`code did not evaluate to a function (got ${describe(value)})`);
+    return value as Callable;
+  } catch (error) {
+    return new Error(`code does not compile: ${toError(error).message}`);
+  }
+}
+
+async function loadModuleExport(url: string, name: string): Promise<Callable> {
+  const mod = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
+  const fn = mod[name];
+  if (typeof fn !== 'function') throw new Error(`module '${url}' has no function export '${name}'`);
+  return fn as Callable;
+}
+
+function checkOutputs(functionId: string, value: unknown, outputs: number): WireOutcome {
+  if (outputs > 1) {
+    if (!Array.isArray(value)) {
+      return [
+        0,
+        `function '${functionId}' declares outputs: ${outputs} but returned ${describe(value)}, not an array`,
+        undefined,
+      ];
+    }
+    if (value.length !== outputs) {
+      return [
+        0,
+        `function '${functionId}' declares outputs: ${outputs} but returned an array of ${value.length} values`,
+        undefined,
+      ];
+    }
+  }
+  return [1, value];
+}
+
+function failure(functionId: string, error: unknown): WireOutcome {
+  if (error instanceof Error) return [0, error.message, error.stack];
+  return [0, `function '${functionId}' threw a non-Error value: ${describe(error)}`, undefined];
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  const type = typeof value;
+  if (type === 'string') return `the string ${JSON.stringify((value as string).slice(0, 40))}`;
+  if (type === 'object' || type === 'function') return `a ${type}`;
+  return `${type} ${String(value)}`;
+}

@@ -1,0 +1,34 @@
+/**
+ * What the pool and its workers say to each other (through comlink). Compact tuples rather than objects: a batch
+ * of thousands of tiny tasks is structured-cloned, and every key name would be cloned with every task.
+ */
+import type { CodeRef } from '../dag/types.js';
+
+/** A code definition, sent once per worker per distinct code (workers cache compiled functions by id). */
+export type WireCodeDef = readonly [codeId: number, code: CodeRef];
+
+/** One call: which code, for which function (error messages), with which arguments, expecting how many outputs. */
+export type WireTask = readonly [
+  codeId: number,
+  functionId: string,
+  args: readonly unknown[],
+  outputs: number,
+];
+
+/** A batch: new code definitions first, then the calls, run one after another in order. */
+export interface WireBatch {
+  readonly defs: readonly WireCodeDef[];
+  readonly tasks: readonly WireTask[];
+}
+
+/** Per call: `[1, value]` on success, `[0, message, stack]` on a throw (or a rejected promise). */
+export type WireOutcome =
+  | readonly [ok: 1, value: unknown]
+  | readonly [ok: 0, message: string, stack: string | undefined];
+
+/** The API a worker exposes through comlink. */
+export interface WorkerApi {
+  /** Resolves once the worker is up; the pool dispatches only to ready workers, so timeouts do not count start-up. */
+  ping(): true;
+  runBatch(batch: WireBatch): WireOutcome[] | Promise<WireOutcome[]>;
+}

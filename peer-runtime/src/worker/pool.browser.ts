@@ -1,0 +1,48 @@
+/**
+ * The worker pool in browsers: module Web Workers driven through comlink. See pool-core.ts for batching and
+ * supervision. Browsers differ from Node in two ways that matter here:
+ * - a Web Worker cannot `process.exit`; it dies from an uncaught error or out of memory, seen as an `error` event;
+ * - SharedArrayBuffer exists only on cross-origin-isolated pages, so the progress cell is optional.
+ */
+import * as Comlink from 'comlink';
+import type { WorkerApi } from './messages.js';
+import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions } from './pool.js';
+import { createPoolCore, type WorkerHandle } from './pool-core.js';
+
+export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
+  const size = options.size ?? defaultPoolSize(globalThis.navigator?.hardwareConcurrency);
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`worker pool size must be a positive integer, got ${size}`);
+  return createPoolCore({ size, maxBatchSize: options.maxBatchSize ?? 64, spawn: spawnWebWorker });
+}
+
+function spawnWebWorker(onDeath: (message: string) => void): WorkerHandle {
+  // The literal `new Worker(new URL(...), { type: 'module' })` form is what Vite recognises and bundles.
+  const worker = new Worker(new URL('./worker.browser.js', import.meta.url), { type: 'module' });
+  const progress = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+  const api = Comlink.wrap<WorkerApi & { init(progress: Int32Array | undefined): void }>(worker);
+  let terminated = false;
+  const die = (message: string): void => {
+    if (terminated) return;
+    terminated = true;
+    void api[Comlink.releaseProxy]();
+    worker.terminate();
+    onDeath(message);
+  };
+  // An uncaught error ends the worker's usefulness even if the browser keeps the thread: treat it as a death.
+  worker.addEventListener('error', (event) => die(event.message || 'the worker raised an uncaught error'));
+  worker.addEventListener('messageerror', () =>
+    die('the worker sent a message that could not be deserialised'),
+  );
+  if (progress) void api.init(progress);
+  return {
+    api,
+    progress,
+    async terminate() {
+      if (terminated) return;
+      terminated = true;
+      void api[Comlink.releaseProxy]();
+      worker.terminate();
+    },
+  };
+}

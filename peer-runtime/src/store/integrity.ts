@@ -35,9 +35,9 @@ function round(acc: number, lane: number): number {
 /** xxHash32 (the reference algorithm, https://github.com/Cyan4973/xxHash) of `input`, as an unsigned 32-bit number. */
 export function xxh32(input: Uint8Array, seed = 0): number {
   // The fast path reads whole 32-bit words; it needs a 4-byte-aligned little-endian view. Anything else is copied
-  // (slice gives a fresh, aligned buffer) or, on a big-endian machine, read through a DataView.
+  // (onto a fresh, aligned buffer) or, on a big-endian machine, read through a DataView.
   let bytes = input;
-  if ((bytes.byteOffset & 3) !== 0) bytes = bytes.slice();
+  if ((bytes.byteOffset & 3) !== 0) bytes = copyOf(bytes);
   const len = bytes.length;
   const view = new DataView(bytes.buffer, bytes.byteOffset, len);
   const words = LITTLE_ENDIAN ? new Uint32Array(bytes.buffer, bytes.byteOffset, len >>> 2) : undefined;
@@ -101,8 +101,18 @@ export function decodeRecord(record: Uint8Array): Uint8Array | undefined {
   if (!(record instanceof Uint8Array) || record.length < RECORD_HEADER_BYTES) return undefined;
   if (record[0] !== RECORD_VERSION || record[1] !== 0 || record[2] !== 0 || record[3] !== 0) return undefined;
   const expected = new DataView(record.buffer, record.byteOffset, RECORD_HEADER_BYTES).getUint32(4, true);
-  const value = record.slice(RECORD_HEADER_BYTES);
+  const value = copyOf(record.subarray(RECORD_HEADER_BYTES));
   return xxh32(value) === expected ? value : undefined;
+}
+
+/**
+ * A plain Uint8Array copy on a fresh, aligned buffer. Not `slice()`: on a Node Buffer (what LMDB returns) slice is
+ * a view, which would leave the caller holding memory the database reuses.
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 /** The size of the value inside a record, as stores account for it (the header is not counted). */

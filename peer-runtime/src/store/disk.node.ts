@@ -1,0 +1,205 @@
+/**
+ * The persistent result store for Node peers, on LMDB (lmdb-js 3): a memory-mapped B-tree with ACID
+ * transactions, so a crash never leaves half a record and reads are served straight from the page cache.
+ *
+ * Layout inside `dir` (one LMDB environment, two named databases):
+ * - `records`: hash → record (8-byte header with an xxh32 checksum, then the value; see integrity.ts)
+ * - `lru`:     hash → [size, tick], the LRU bookkeeping, so eviction and reopening never read a value
+ *
+ * Recency is persisted, not guessed: every put and get gives the entry the next tick of a logical clock (lru.ts)
+ * and writes it to `lru` (gets write it asynchronously; LMDB batches the writes of one event turn into one
+ * transaction). On open the index is rebuilt from `lru` in tick order, so the least recently used entry before a
+ * restart is still the first evicted after it; reopening with a smaller `maxBytes` evicts at once. A record and
+ * its `lru` row are written and removed in the same transaction; rows without a record (or records without a row,
+ * e.g. from a foreign writer) are cleaned up on open.
+ *
+ * One process at a time per `dir`: the in-memory index is the authority on what the store holds, so two processes
+ * writing one directory at once would each evict by a stale picture. Sequential use (a peer restarts, another
+ * process reads the cache later) is what this store is for.
+ */
+import { type Database, open as openLmdb, type RootDatabase } from 'lmdb';
+import { assertBytes, assertHash, assertMaxBytes, StoreClosedError, StoreInputError } from './errors.js';
+import { decodeRecord, encodeRecord } from './integrity.js';
+import { type LruEntryInfo, LruIndex } from './lru.js';
+import type { ResultStore, ResultStoreStats } from './types.js';
+
+export interface DiskStoreOptions {
+  /** Directory of the LMDB environment; created when missing. */
+  readonly dir: string;
+  /** Upper bound on the bytes of values held; least-recently-used entries are evicted past it. Default: Infinity. */
+  readonly maxBytes?: number;
+}
+
+type LruRow = [size: number, tick: number];
+
+interface DiskHandles {
+  readonly root: RootDatabase;
+  readonly records: Database<Buffer, string>;
+  readonly lruRows: Database<LruRow, string>;
+}
+
+const handlesOf = new WeakMap<ResultStore, DiskHandles>();
+
+export async function createDiskStore(options: DiskStoreOptions): Promise<ResultStore> {
+  if (typeof options?.dir !== 'string' || options.dir.length === 0) {
+    throw new StoreInputError('dir', `dir must be a non-empty path, got ${String(options?.dir)}`);
+  }
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  assertMaxBytes(maxBytes);
+  const label = `disk:${options.dir}`;
+
+  // Results are usually already dense (CBOR of numbers, images), and the checksum covers the stored bytes, so
+  // LMDB's compression would cost time for little gain.
+  const root = openLmdb({ path: options.dir, compression: false, maxDbs: 4 });
+  const records = root.openDB<Buffer, string>('records', { encoding: 'binary' });
+  const lruRows = root.openDB<LruRow, string>('lru', { encoding: 'msgpack' });
+
+  const lru = new LruIndex(maxBytes);
+  const rows: LruEntryInfo[] = [];
+  for (const { key, value } of lruRows.getRange()) rows.push({ hash: key, size: value[0], tick: value[1] });
+  const recordKeys = new Set(records.getKeys());
+  const dangling = rows.filter((row) => !recordKeys.has(row.hash)).map((row) => row.hash);
+  const evicted = lru.restore(rows.filter((row) => recordKeys.has(row.hash)));
+  const orphans = [...recordKeys].filter((hash) => !lru.has(hash) && !evicted.includes(hash));
+  if (dangling.length + evicted.length + orphans.length > 0) {
+    await root.transaction(() => {
+      for (const hash of [...dangling, ...evicted, ...orphans]) {
+        records.remove(hash);
+        lruRows.remove(hash);
+      }
+    });
+  }
+
+  /** Records whose transaction has not committed yet, so a get right after an un-awaited put still finds them. */
+  const pending = new Map<string, Uint8Array>();
+  /** Every write in flight; close waits for them. */
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(write: Promise<T>): Promise<T> => {
+    inFlight.add(write);
+    const done = (): void => {
+      inFlight.delete(write);
+    };
+    write.then(done, done);
+    return write;
+  };
+  let closed = false;
+  let hits = 0;
+  let misses = 0;
+  let corrupt = 0;
+
+  const ensureOpen = (): void => {
+    if (closed) throw new StoreClosedError(label);
+  };
+  const forget = (hash: string): Promise<unknown> =>
+    track(
+      root.transaction(() => {
+        records.remove(hash);
+        lruRows.remove(hash);
+      }),
+    );
+
+  const store: ResultStore = {
+    async get(hash) {
+      ensureOpen();
+      assertHash(hash);
+      if (!lru.has(hash)) {
+        misses++;
+        return undefined;
+      }
+      // getBinaryFast returns a buffer LMDB reuses on the next read; decodeRecord copies the value out at once.
+      const raw = pending.get(hash) ?? records.getBinaryFast(hash);
+      const value = raw === undefined ? undefined : decodeRecord(raw);
+      if (value === undefined) {
+        if (raw !== undefined) corrupt++;
+        lru.remove(hash);
+        void forget(hash);
+        misses++;
+        return undefined;
+      }
+      const tick = lru.touch(hash)!;
+      void track(lruRows.put(hash, [value.length, tick]));
+      hits++;
+      return value;
+    },
+
+    async put(hash, bytes) {
+      ensureOpen();
+      assertHash(hash);
+      assertBytes(hash, bytes);
+      const { admitted, tick, evicted } = lru.admit(hash, bytes.length);
+      const record = admitted ? encodeRecord(bytes) : undefined;
+      if (record) pending.set(hash, record);
+      else pending.delete(hash);
+      for (const victim of evicted) pending.delete(victim);
+      try {
+        await track(
+          root.transaction(() => {
+            for (const victim of evicted) {
+              records.remove(victim);
+              lruRows.remove(victim);
+            }
+            if (record) {
+              records.put(hash, Buffer.from(record.buffer, record.byteOffset, record.length));
+              lruRows.put(hash, [bytes.length, tick]);
+            } else {
+              records.remove(hash);
+              lruRows.remove(hash);
+            }
+          }),
+        );
+      } finally {
+        // Only clear our own record: a later put of the same hash may have replaced it meanwhile.
+        if (record && pending.get(hash) === record) pending.delete(hash);
+      }
+    },
+
+    async has(hash) {
+      ensureOpen();
+      assertHash(hash);
+      return lru.has(hash);
+    },
+
+    async delete(hash) {
+      ensureOpen();
+      assertHash(hash);
+      lru.remove(hash);
+      pending.delete(hash);
+      await forget(hash);
+    },
+
+    async keys() {
+      ensureOpen();
+      return lru.keys();
+    },
+
+    async stats(): Promise<ResultStoreStats> {
+      ensureOpen();
+      return {
+        entries: lru.entries,
+        bytes: lru.bytes,
+        maxBytes: lru.maxBytes,
+        hits,
+        misses,
+        evictions: lru.evictions,
+        corrupt,
+        oversized: lru.oversized,
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+      await root.close();
+    },
+  };
+  handlesOf.set(store, { root, records, lruRows });
+  return store;
+}
+
+/** For tests only (not exported from the package): the LMDB databases behind a disk store, to corrupt a record. */
+export function diskStoreDatabasesForTesting(store: ResultStore): DiskHandles {
+  const handles = handlesOf.get(store);
+  if (handles === undefined) throw new TypeError('not a disk store made by createDiskStore');
+  return handles;
+}

@@ -1,0 +1,203 @@
+/**
+ * The persistent result store for browser peers, in IndexedDB through idb-keyval. It survives a reload, so a
+ * contributor's tab keeps serving the results it computed before.
+ *
+ * Two databases, each with idb-keyval's one object store (idb-keyval opens a database with a single store, so a
+ * second store needs a second database):
+ * - `<name>`     / `records`: hash → record (8-byte header with an xxh32 checksum, then the value; integrity.ts)
+ * - `<name>:lru` / `lru`:     hash → [size, tick], the LRU bookkeeping, so eviction and reopening never read a blob
+ *
+ * Recency is persisted like the disk store's: each put and get takes the next tick (lru.ts) and writes it to
+ * `lru` (gets without waiting). On open the index is rebuilt in tick order. The two databases cannot share a
+ * transaction, so a tab closed between the two writes can leave a record without a row or a row without a record;
+ * open reconciles both (reading keys only, never blobs) and drops the stray half.
+ *
+ * One tab at a time per `name`: the in-memory index is the authority, as in disk.node.ts. Give each tab its own
+ * name (or hold a Web Lock on it) if several tabs of one origin contribute at once.
+ */
+import { createStore, entries, keys as idbKeys, promisifyRequest, type UseStore } from 'idb-keyval';
+import { assertBytes, assertHash, assertMaxBytes, StoreClosedError, StoreInputError } from './errors.js';
+import { decodeRecord, encodeRecord } from './integrity.js';
+import { type LruEntryInfo, LruIndex } from './lru.js';
+import type { ResultStore, ResultStoreStats } from './types.js';
+
+export interface IndexedDbStoreOptions {
+  /** Database name; the LRU rows live in `<name>:lru`. */
+  readonly name: string;
+  /** Upper bound on the bytes of values held; least-recently-used entries are evicted past it. Default: Infinity. */
+  readonly maxBytes?: number;
+}
+
+type LruRow = [size: number, tick: number];
+
+interface IdbHandles {
+  readonly records: UseStore;
+  readonly lruRows: UseStore;
+}
+
+const handlesOf = new WeakMap<ResultStore, IdbHandles>();
+
+/** Runs `write` on `store` in one readwrite transaction and resolves when it commits. */
+function inTransaction(store: UseStore, write: (objects: IDBObjectStore) => void): Promise<void> {
+  return store('readwrite', (objects) => {
+    write(objects);
+    return promisifyRequest(objects.transaction);
+  });
+}
+
+function deleteKeys(store: UseStore, hashes: readonly string[]): Promise<void> {
+  return inTransaction(store, (objects) => {
+    for (const hash of hashes) objects.delete(hash);
+  });
+}
+
+function closeDatabase(store: UseStore): Promise<void> {
+  return store('readonly', (objects) => objects.transaction.db.close());
+}
+
+export async function createIndexedDbStore(options: IndexedDbStoreOptions): Promise<ResultStore> {
+  if (typeof options?.name !== 'string' || options.name.length === 0) {
+    throw new StoreInputError('name', `name must be a non-empty database name, got ${String(options?.name)}`);
+  }
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  assertMaxBytes(maxBytes);
+  const label = `indexeddb:${options.name}`;
+  const records = createStore(options.name, 'records');
+  const lruRows = createStore(`${options.name}:lru`, 'lru');
+
+  const lru = new LruIndex(maxBytes);
+  const rows: LruEntryInfo[] = [];
+  for (const [hash, row] of await entries<string, LruRow>(lruRows)) {
+    if (Array.isArray(row)) rows.push({ hash, size: Number(row[0]), tick: Number(row[1]) });
+  }
+  const recordKeys = new Set(await idbKeys<string>(records));
+  const dangling = rows.filter((row) => !recordKeys.has(row.hash)).map((row) => row.hash);
+  const evicted = lru.restore(rows.filter((row) => recordKeys.has(row.hash)));
+  const orphans = [...recordKeys].filter((hash) => !lru.has(hash));
+  if (orphans.length > 0) await deleteKeys(records, orphans);
+  const staleRows = [...dangling, ...evicted];
+  if (staleRows.length > 0) await deleteKeys(lruRows, staleRows);
+
+  /** Records whose transaction has not committed yet, so a get right after an un-awaited put still finds them. */
+  const pending = new Map<string, Uint8Array>();
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(write: Promise<T>): Promise<T> => {
+    inFlight.add(write);
+    const done = (): void => {
+      inFlight.delete(write);
+    };
+    write.then(done, done);
+    return write;
+  };
+  let closed = false;
+  let hits = 0;
+  let misses = 0;
+  let corrupt = 0;
+
+  const ensureOpen = (): void => {
+    if (closed) throw new StoreClosedError(label);
+  };
+  // Rows go first on removal: a tab closed in between leaves a record without a row, which open deletes.
+  const remove = (hashes: readonly string[]): Promise<unknown> =>
+    track(deleteKeys(lruRows, hashes).then(() => deleteKeys(records, hashes)));
+
+  const store: ResultStore = {
+    async get(hash) {
+      ensureOpen();
+      assertHash(hash);
+      if (!lru.has(hash)) {
+        misses++;
+        return undefined;
+      }
+      const raw =
+        pending.get(hash) ?? (await track(records('readonly', (o) => promisifyRequest(o.get(hash)))));
+      const value = raw === undefined ? undefined : decodeRecord(raw as Uint8Array);
+      if (value === undefined) {
+        if (raw !== undefined) corrupt++;
+        // The entry may have been replaced by a put while we read; only drop what we judged.
+        if (!pending.has(hash)) {
+          lru.remove(hash);
+          void remove([hash]);
+        }
+        misses++;
+        return undefined;
+      }
+      const tick = lru.touch(hash);
+      if (tick !== undefined) void track(inTransaction(lruRows, (o) => o.put([value.length, tick], hash)));
+      hits++;
+      return value;
+    },
+
+    async put(hash, bytes) {
+      ensureOpen();
+      assertHash(hash);
+      assertBytes(hash, bytes);
+      const { admitted, tick, evicted } = lru.admit(hash, bytes.length);
+      const record = admitted ? encodeRecord(bytes) : undefined;
+      if (record) pending.set(hash, record);
+      else pending.delete(hash);
+      for (const victim of evicted) pending.delete(victim);
+      const gone = record ? evicted : [...evicted, hash];
+      try {
+        if (gone.length > 0) await remove(gone);
+        if (record) {
+          // Record first, then its row: a tab closed in between leaves a record without a row, which open deletes.
+          await track(inTransaction(records, (o) => o.put(record, hash)));
+          await track(inTransaction(lruRows, (o) => o.put([bytes.length, tick], hash)));
+        }
+      } finally {
+        if (record && pending.get(hash) === record) pending.delete(hash);
+      }
+    },
+
+    async has(hash) {
+      ensureOpen();
+      assertHash(hash);
+      return lru.has(hash);
+    },
+
+    async delete(hash) {
+      ensureOpen();
+      assertHash(hash);
+      lru.remove(hash);
+      pending.delete(hash);
+      await remove([hash]);
+    },
+
+    async keys() {
+      ensureOpen();
+      return lru.keys();
+    },
+
+    async stats(): Promise<ResultStoreStats> {
+      ensureOpen();
+      return {
+        entries: lru.entries,
+        bytes: lru.bytes,
+        maxBytes: lru.maxBytes,
+        hits,
+        misses,
+        evictions: lru.evictions,
+        corrupt,
+        oversized: lru.oversized,
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+      // Close the connections so the page (or a test) can delete or upgrade the databases afterwards.
+      await Promise.all([closeDatabase(records), closeDatabase(lruRows)]);
+    },
+  };
+  handlesOf.set(store, { records, lruRows });
+  return store;
+}
+
+/** For tests only (not exported from the package): the idb-keyval stores behind an IndexedDB store. */
+export function indexedDbStoresForTesting(store: ResultStore): IdbHandles {
+  const handles = handlesOf.get(store);
+  if (handles === undefined) throw new TypeError('not an IndexedDB store made by createIndexedDbStore');
+  return handles;
+}

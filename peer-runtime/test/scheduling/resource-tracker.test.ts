@@ -137,7 +137,7 @@ describe('ResourceTracker', () => {
           { cores: 1, memoryMB: 1000 },
           { cores: 4, memoryMB: 4000, resources: { licence: 1 } },
         ];
-        caps.forEach((c, i) => tracker.register(`p${i}`, c));
+        for (const [i, c] of caps.entries()) tracker.register(`p${i}`, c);
         const held: ResourceGrant[] = [];
         for (const o of ops) {
           if (o.kind === 'request') {

@@ -1,0 +1,135 @@
+/**
+ * No-op functions per second through the local engine (`runLocal`: validation, hashing, dependency resolution,
+ * result store, worker pool) against Piscina running the same number of no-op tasks, on the same machine in the
+ * same process. Both pools are warmed up first, so the figures compare steady-state dispatch, not thread start-up
+ * (the cold figure, with `runLocal` spawning its own pool, is reported separately).
+ *
+ * Run: `node --conditions=source --import tsx bench/local-throughput.bench.ts` (or through `pnpm bench`).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import type { FunctionSpec } from '../peer-runtime/src/dag/types.js';
+import { runLocal } from '../peer-runtime/src/engine/run-local.js';
+import type { WorkerPool } from '../peer-runtime/src/worker/pool.js';
+import { createWorkerPool } from '../peer-runtime/src/worker/pool.node.js';
+import type { BenchResult } from './types.js';
+
+export interface LocalThroughputOptions {
+  /** Functions per DAG (and Piscina tasks). Default 20,000. */
+  readonly functions?: number;
+  /** Width of the layered DAG; each function depends on two of the previous layer. Default 100. */
+  readonly width?: number;
+  /** Timed repetitions of each measurement; the median is reported. Default 3. */
+  readonly runs?: number;
+}
+
+const NOOP = '() => undefined';
+
+/** `n` independent no-ops. The extra argument makes each hash distinct, so none is deduplicated away. */
+function independentDag(n: number): FunctionSpec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `n${i}`,
+    args: [],
+    code: { kind: 'source', source: NOOP },
+    extraArgs: [i],
+  }));
+}
+
+/** `n` no-ops in layers of `width`; function j of a layer depends on functions j and j+1 of the layer before. */
+function layeredDag(n: number, width: number): FunctionSpec[] {
+  return Array.from({ length: n }, (_, i) => {
+    const layer = Math.floor(i / width);
+    const j = i % width;
+    const args =
+      layer === 0 ? [] : [`l${(layer - 1) * width + j}`, `l${(layer - 1) * width + ((j + 1) % width)}`];
+    return { id: `l${i}`, args, code: { kind: 'source', source: NOOP }, extraArgs: [i] };
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeIt(fn: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+async function runDag(dag: FunctionSpec[], pool: WorkerPool | undefined): Promise<void> {
+  const summary = await runLocal(dag, pool ? { pool } : {}).done;
+  if (summary.status !== 'succeeded') throw new Error(`benchmark run ended ${summary.status}`);
+}
+
+export async function benchLocalThroughput(options: LocalThroughputOptions = {}): Promise<BenchResult> {
+  const n = options.functions ?? 20_000;
+  const width = options.width ?? 100;
+  const runs = options.runs ?? 3;
+  const cores = availableParallelism();
+  const independent = independentDag(n);
+  const layered = layeredDag(n, width);
+
+  const dir = mkdtempSync(join(tmpdir(), 'handout-bench-'));
+  const noopFile = join(dir, 'noop.mjs');
+  writeFileSync(noopFile, 'export default function noop() { return undefined; }\n');
+  // Piscina with its defaults (its own choice of thread count for this machine).
+  const piscina = new Piscina({ filename: pathToFileURL(noopFile).href });
+  const pool = createWorkerPool({ size: cores });
+  try {
+    const piscinaBatch = async (): Promise<void> => {
+      await Promise.all(Array.from({ length: n }, (_, i) => piscina.run(i)));
+    };
+    // Warm-up: threads started, JIT warm, on both sides.
+    await piscinaBatch();
+    await runDag(independent, pool);
+    await runDag(layered, pool);
+
+    const piscinaMs: number[] = [];
+    const independentMs: number[] = [];
+    const layeredMs: number[] = [];
+    // Interleave the contenders so that machine noise hits both alike.
+    for (let r = 0; r < runs; r++) {
+      piscinaMs.push(await timeIt(piscinaBatch));
+      independentMs.push(await timeIt(() => runDag(independent, pool)));
+      layeredMs.push(await timeIt(() => runDag(layered, pool)));
+    }
+    const coldMs = await timeIt(() => runDag(independent, undefined));
+
+    const perSecond = (ms: number): number => Math.round((n / ms) * 1000);
+    const piscinaRate = perSecond(median(piscinaMs));
+    const independentRate = perSecond(median(independentMs));
+    const layeredRate = perSecond(median(layeredMs));
+    const ratio = (x: number): number => Math.round((x / piscinaRate) * 100) / 100;
+    return {
+      name: 'local-throughput',
+      metrics: {
+        functions: n,
+        cores,
+        piscinaThreads: piscina.threads.length,
+        piscinaTasksPerSecond: piscinaRate,
+        independentFunctionsPerSecond: independentRate,
+        layeredFunctionsPerSecond: layeredRate,
+        independentVsPiscina: ratio(independentRate),
+        layeredVsPiscina: ratio(layeredRate),
+        coldIndependentFunctionsPerSecond: perSecond(coldMs),
+      },
+      summary:
+        `| local engine, ${n.toLocaleString('en')} no-ops | independent ${independentRate.toLocaleString('en')}/s ` +
+        `(${ratio(independentRate)}× Piscina), layered width ${width} ${layeredRate.toLocaleString('en')}/s ` +
+        `(${ratio(layeredRate)}× Piscina); Piscina ${piscinaRate.toLocaleString('en')}/s; ${cores} cores |`,
+    };
+  } finally {
+    await Promise.all([pool.close(), piscina.destroy()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const result = await benchLocalThroughput();
+  console.log(JSON.stringify(result));
+  console.log(result.summary);
+}

@@ -1,0 +1,309 @@
+/**
+ * `runLocal`: run a DAG on this machine with no server — the embedded default. It validates and hashes the DAG,
+ * then starts every function as soon as its inputs are ready, on a worker pool. The `Run` it returns is a
+ * `RunController` (engine/run.ts); this file only decides what runs when.
+ *
+ * Per function: queued when its inputs are ready → served from the result store if cached there (by content hash)
+ * → else joined to an identical function (same hash) already running in this run → else executed, retried with
+ * exponential backoff up to `retries`, and on a final failure everything downstream is skipped.
+ */
+import { hashFunctions } from '../dag/hash.js';
+import { type DagJSON, type FunctionSpec, parseArgRef } from '../dag/types.js';
+import { assertValidDag } from '../dag/validate.js';
+import { TaskError } from '../errors.js';
+import { decodeValue, encodeValue } from '../protocol/value-codec.js';
+import type { Run } from '../run/types.js';
+import { createMemoryStore } from '../store/memory.js';
+import type { ResultStore } from '../store/types.js';
+import type { TaskOutcome, WorkerPool } from '../worker/pool.js';
+import { createWorkerPool } from '../worker/pool.node.js';
+import { RunController } from './run.js';
+
+export interface RunLocalOptions {
+  /** Number of workers when the run creates its own pool. Default: the available cores. Ignored with `pool`. */
+  readonly concurrency?: number;
+  /**
+   * Where results are looked up before running and written after (functions with `cache: false` skip both).
+   * Default: a fresh in-memory store per run — pass one store to several runs to share results between them.
+   */
+  readonly store?: ResultStore;
+  /** Aborting it cancels the run (like `run.cancel()`). Default: none. */
+  readonly signal?: AbortSignal;
+  /** An existing pool to run on; the run leaves it open. Default: a pool of `concurrency` workers, closed when the run ends. */
+  readonly pool?: WorkerPool;
+  /** Delay before the first retry; each further retry doubles it, up to `retryBackoffMaxMs`. Default 100. */
+  readonly retryBackoffMs?: number;
+  /** Longest delay between two attempts. Default 5000. */
+  readonly retryBackoffMaxMs?: number;
+  /** The run's id (in summaries and error messages). Default: a random UUID. */
+  readonly runId?: string;
+}
+
+/** Functions that share a content hash: the first (the leader) runs, the others take its result. */
+interface HashGroup {
+  state: 'running' | 'succeeded' | 'failed';
+  followers: number[];
+  value: unknown;
+  peer: string | undefined;
+  error: TaskError | undefined;
+}
+
+/** Validate, hash and start running `dag`. Throws `DagValidationError` (synchronously) for an invalid DAG. */
+export function runLocal(dag: DagJSON | readonly FunctionSpec[], options: RunLocalOptions = {}): Run {
+  assertValidDag(dag);
+  const functions = isDagJSON(dag) ? dag.functions : dag;
+  return new LocalScheduler(functions, hashFunctions(functions), options).run;
+}
+
+function ignore(): void {}
+
+function isDagJSON(dag: DagJSON | readonly FunctionSpec[]): dag is DagJSON {
+  return !Array.isArray(dag);
+}
+
+class LocalScheduler {
+  readonly run: RunController;
+  private readonly n: number;
+  private readonly hashes: string[];
+  /** Per function, per arg: producer index and output index (-1 = the whole result). */
+  private readonly inputs: { producer: number; output: number }[][];
+  private readonly dependents: number[][];
+  private readonly remaining: Int32Array;
+  private readonly values: unknown[];
+  private readonly groups = new Map<string, HashGroup>();
+  private readonly store: ResultStore;
+  /** Cache writes in flight; awaited before `done` so that a next run with the same store sees them. */
+  private readonly puts: Promise<void>[] = [];
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private ownedPool: WorkerPool | undefined;
+  private readonly backoffBase: number;
+  private readonly backoffMax: number;
+  private readonly detachSignal: () => void;
+
+  constructor(
+    private readonly specs: readonly FunctionSpec[],
+    hashById: Map<string, string>,
+    private readonly options: RunLocalOptions,
+  ) {
+    this.n = specs.length;
+    const index = new Map<string, number>();
+    for (let i = 0; i < specs.length; i++) index.set(specs[i]!.id, i);
+    this.hashes = specs.map((spec) => hashById.get(spec.id)!);
+    this.dependents = specs.map(() => []);
+    this.remaining = new Int32Array(this.n);
+    this.inputs = specs.map((spec, i) =>
+      spec.args.map((ref) => {
+        const { producer, output } = parseArgRef(ref);
+        const p = index.get(producer)!;
+        this.dependents[p]!.push(i);
+        this.remaining[i]!++;
+        return { producer: p, output: output ?? -1 };
+      }),
+    );
+    this.values = new Array(this.n);
+    this.store = options.store ?? createMemoryStore();
+    this.backoffBase = options.retryBackoffMs ?? 100;
+    this.backoffMax = options.retryBackoffMaxMs ?? 5000;
+    this.run = new RunController(
+      options.runId ?? globalThis.crypto.randomUUID(),
+      specs.map((spec, i) => ({ id: spec.id, hash: this.hashes[i]! })),
+      { beforeDone: () => this.settle() },
+    );
+    this.run.signal.addEventListener('abort', () => this.onCancel(), { once: true });
+    const external = options.signal;
+    const onExternalAbort = (): void => this.run.cancel(`run '${this.run.id}' was aborted by its signal`);
+    external?.addEventListener('abort', onExternalAbort, { once: true });
+    this.detachSignal = () => external?.removeEventListener('abort', onExternalAbort);
+    // Start after the caller has had the chance to subscribe to events.
+    queueMicrotask(() => {
+      if (external?.aborted) {
+        onExternalAbort();
+        return;
+      }
+      for (let i = 0; i < this.n; i++) if (this.remaining[i] === 0) this.ready(i);
+    });
+  }
+
+  private get pool(): WorkerPool {
+    if (this.options.pool) return this.options.pool;
+    this.ownedPool ??= createWorkerPool(
+      this.options.concurrency === undefined ? {} : { size: this.options.concurrency },
+    );
+    return this.ownedPool;
+  }
+
+  private ready(i: number): void {
+    if (this.run.isCancelled) return;
+    const id = this.specs[i]!.id;
+    this.run.markQueued(id);
+    const hash = this.hashes[i]!;
+    const group = this.groups.get(hash);
+    if (group) {
+      if (group.state === 'running') group.followers.push(i);
+      else this.follow(i, group);
+      return;
+    }
+    this.groups.set(hash, {
+      state: 'running',
+      followers: [],
+      value: undefined,
+      peer: undefined,
+      error: undefined,
+    });
+    if (this.specs[i]!.cache === false) {
+      this.execute(i, 1);
+      return;
+    }
+    this.store.get(hash).then(
+      (bytes) => {
+        if (this.run.isEnded(id)) return;
+        if (bytes === undefined) {
+          this.execute(i, 1);
+          return;
+        }
+        let value: unknown;
+        try {
+          value = decodeValue(bytes);
+        } catch {
+          this.execute(i, 1);
+          return;
+        }
+        this.succeed(i, value, undefined, true);
+      },
+      // A store that fails to read is a cache miss, not a failed function.
+      () => this.execute(i, 1),
+    );
+  }
+
+  private execute(i: number, attempt: number): void {
+    if (this.run.isCancelled) return;
+    const spec = this.specs[i]!;
+    const inputs = this.inputs[i]!;
+    const extra = spec.extraArgs ?? [];
+    const args: unknown[] = new Array(inputs.length + extra.length);
+    for (let k = 0; k < inputs.length; k++) {
+      const { producer, output } = inputs[k]!;
+      const value = this.values[producer];
+      args[k] = output < 0 ? value : (value as readonly unknown[])[output];
+    }
+    for (let k = 0; k < extra.length; k++) args[inputs.length + k] = extra[k];
+    const id = spec.id;
+    this.pool
+      .run(
+        { functionId: id, code: spec.code, args, outputs: spec.outputs ?? 1 },
+        {
+          signal: this.run.signal,
+          timeoutMs: spec.timeoutMs,
+          onStart: (worker, at) => this.run.markStarted(id, attempt, `local:${worker}`, at),
+        },
+      )
+      .then((outcome) => this.onOutcome(i, attempt, outcome));
+  }
+
+  private onOutcome(i: number, attempt: number, outcome: TaskOutcome): void {
+    const spec = this.specs[i]!;
+    if (this.run.isEnded(spec.id)) return;
+    if (outcome.ok) {
+      this.succeed(i, outcome.value, `local:${outcome.worker}`, false, outcome.endedAt);
+      return;
+    }
+    if (outcome.reason === 'cancelled') {
+      this.run.markCancelled(spec.id);
+      return;
+    }
+    const peer = outcome.worker === undefined ? undefined : `local:${outcome.worker}`;
+    const error = new TaskError(spec.id, attempt, outcome.reason, outcome.message, outcome.stack, peer);
+    if (attempt <= (spec.retries ?? 0) && !this.run.isCancelled) {
+      this.run.markFailed(spec.id, error, false, outcome.endedAt);
+      const delayMs = Math.min(this.backoffMax, this.backoffBase * 2 ** (attempt - 1));
+      this.run.markRetried(spec.id, attempt + 1, delayMs);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.execute(i, attempt + 1);
+      }, delayMs);
+      this.timers.add(timer);
+      return;
+    }
+    this.run.markFailed(spec.id, error, true, outcome.endedAt);
+    const group = this.groups.get(this.hashes[i]!)!;
+    group.state = 'failed';
+    group.error = error;
+    this.skipDownstream(i);
+    for (const f of group.followers) this.follow(f, group);
+    group.followers = [];
+  }
+
+  private succeed(i: number, value: unknown, peer: string | undefined, cached: boolean, at?: number): void {
+    const spec = this.specs[i]!;
+    this.values[i] = value;
+    this.run.markSucceeded(spec.id, value, { cached, peer, at });
+    if (!cached && spec.cache !== false) this.remember(this.hashes[i]!, value);
+    const group = this.groups.get(this.hashes[i]!)!;
+    group.state = 'succeeded';
+    group.value = value;
+    group.peer = peer;
+    this.release(i);
+    for (const f of group.followers) this.follow(f, group);
+    group.followers = [];
+  }
+
+  /** End a function with the outcome of the identical function that ran for it. */
+  private follow(i: number, group: HashGroup): void {
+    const id = this.specs[i]!.id;
+    if (group.state === 'succeeded') {
+      this.values[i] = group.value;
+      this.run.markSucceeded(id, group.value, { cached: true, peer: group.peer });
+      this.release(i);
+    } else if (group.error) {
+      const e = group.error;
+      this.run.markFailed(
+        id,
+        new TaskError(id, e.attempt, e.reason, e.originalMessage, e.originalStack, e.peerId),
+        true,
+      );
+      this.skipDownstream(i);
+    }
+  }
+
+  private release(i: number): void {
+    for (const d of this.dependents[i]!) {
+      if (--this.remaining[d]! === 0) this.ready(d);
+    }
+  }
+
+  private skipDownstream(root: number): void {
+    const because = this.specs[root]!.id;
+    const stack = [...this.dependents[root]!];
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      const id = this.specs[d]!.id;
+      if (this.run.isEnded(id)) continue;
+      this.run.markSkipped(id, because);
+      stack.push(...this.dependents[d]!);
+    }
+  }
+
+  private remember(hash: string, value: unknown): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeValue(value);
+    } catch {
+      return; // A value the codec cannot carry is simply not cached.
+    }
+    // A full or failing store loses a cache entry, never the run.
+    this.puts.push(this.store.put(hash, bytes).catch(ignore));
+  }
+
+  private onCancel(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const spec of this.specs) this.run.markCancelled(spec.id);
+  }
+
+  /** Before `done`: let cache writes land (so a next run sees them), close an owned pool, drop listeners. */
+  private async settle(): Promise<void> {
+    this.detachSignal();
+    await Promise.all(this.puts);
+    await this.ownedPool?.close();
+  }
+}

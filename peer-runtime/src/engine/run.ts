@@ -1,0 +1,285 @@
+/**
+ * `RunController`: the `Run` object of run/types.ts, reusable by any scheduler (the local engine now, the mesh
+ * coordinator later). It owns the records, the events, the result promises and cancellation; the scheduler only
+ * decides what runs where and reports each change of state through the `mark*` methods.
+ *
+ * Rules it keeps so schedulers need not: a function ends once (later reports about it are ignored), events of one
+ * function come in a sensible order (queued → started → succeeded | failed [→ retried → started …]), and
+ * `done` resolves exactly once, after every function has ended and the scheduler's `beforeDone` hook settled.
+ */
+import { CancelledError, HandoutError, SkippedError, type TaskError } from '../errors.js';
+import type {
+  AttemptRecord,
+  FunctionRecord,
+  Run,
+  RunEventName,
+  RunEvents,
+  RunStatus,
+  RunSummary,
+} from '../run/types.js';
+
+export interface RunControllerOptions {
+  /** Awaited after the last function ends and before `done` resolves (flush caches, close an owned pool). */
+  readonly beforeDone?: () => Promise<void>;
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Listener = (payload: never) => void;
+
+/** An attempt record while it is open: `endedAt` and `error` are filled in once, when it closes. */
+type OpenAttempt = { -readonly [K in keyof AttemptRecord]: AttemptRecord[K] };
+
+const ENDED = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+
+export class RunController implements Run {
+  readonly done: Promise<RunSummary>;
+  private readonly recordList: FunctionRecord[];
+  private readonly byId = new Map<string, FunctionRecord>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly listeners = new Map<RunEventName, Set<Listener>>();
+  private readonly abort = new AbortController();
+  private readonly startedAt = Date.now();
+  private readonly beforeDone: (() => Promise<void>) | undefined;
+  private resolveDone!: (summary: RunSummary) => void;
+  private ended = 0;
+  private finishing = false;
+  private cancelled = false;
+
+  constructor(
+    readonly id: string,
+    functions: readonly { readonly id: string; readonly hash: string }[],
+    options: RunControllerOptions = {},
+  ) {
+    this.beforeDone = options.beforeDone;
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+    this.recordList = functions.map((f) => ({
+      id: f.id,
+      hash: f.hash,
+      status: 'pending',
+      attempts: 0,
+      history: [],
+    }));
+    for (const record of this.recordList) this.byId.set(record.id, record);
+    // An empty run is done at once (after the caller had a chance to subscribe).
+    if (this.recordList.length === 0) queueMicrotask(() => this.maybeFinish());
+  }
+
+  /** Aborted when the run is cancelled: schedulers stop dispatching and terminate what runs. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  get isCancelled(): boolean {
+    return this.cancelled;
+  }
+
+  // ---- the Run interface ----
+
+  result(id: string): Promise<unknown> {
+    const record = this.byId.get(id);
+    if (!record) {
+      return Promise.reject(new HandoutError(`run '${this.id}' has no function '${id}'`));
+    }
+    if (ENDED.has(record.status)) return this.settled(record);
+    return new Promise((resolve, reject) => {
+      let list = this.waiters.get(id);
+      if (!list) {
+        list = [];
+        this.waiters.set(id, list);
+      }
+      list.push({ resolve, reject });
+    });
+  }
+
+  on<E extends RunEventName>(event: E, listener: (payload: RunEvents[E]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    set.add(listener as Listener);
+    return () => set.delete(listener as Listener);
+  }
+
+  records(): readonly FunctionRecord[] {
+    return this.recordList;
+  }
+
+  cancel(reason = 'the run was cancelled'): void {
+    if (this.cancelled || this.ended === this.recordList.length) return;
+    this.cancelled = true;
+    this.abort.abort(new CancelledError(reason));
+  }
+
+  // ---- the scheduler's side ----
+
+  record(id: string): FunctionRecord {
+    const record = this.byId.get(id);
+    if (!record) throw new HandoutError(`run '${this.id}' has no function '${id}'`);
+    return record;
+  }
+
+  isEnded(id: string): boolean {
+    return ENDED.has(this.record(id).status);
+  }
+
+  markQueued(id: string): void {
+    const r = this.record(id);
+    if (r.status !== 'pending') return;
+    r.status = 'queued';
+    if (this.listeners.has('task:queued')) this.emit('task:queued', { id });
+  }
+
+  markStarted(id: string, attempt: number, peer: string, at = Date.now()): void {
+    const r = this.record(id);
+    if (ENDED.has(r.status)) return;
+    r.status = 'running';
+    r.attempts = attempt;
+    r.peer = peer;
+    r.startedAt = at;
+    const open: OpenAttempt = { attempt, peer, startedAt: at };
+    r.history.push(open);
+    if (this.listeners.has('task:started')) this.emit('task:started', { id, attempt, peer, at });
+  }
+
+  /** `cached`: nothing executed for this function (a store hit, or the result of an identical function). */
+  markSucceeded(id: string, results: unknown, info: { cached: boolean; peer?: string; at?: number }): void {
+    const r = this.record(id);
+    if (ENDED.has(r.status)) return;
+    const at = info.at ?? Date.now();
+    r.status = 'succeeded';
+    r.results = results;
+    r.cached = info.cached;
+    r.endedAt = at;
+    if (info.peer !== undefined) r.peer = info.peer;
+    if (r.startedAt === undefined) r.startedAt = at;
+    this.closeAttempt(r, at, undefined);
+    if (this.listeners.has('task:succeeded')) {
+      this.emit('task:succeeded', { id, attempt: r.attempts, peer: r.peer ?? '', at, cached: info.cached });
+    }
+    this.end(r);
+  }
+
+  markFailed(id: string, error: TaskError, final: boolean, at = Date.now()): void {
+    const r = this.record(id);
+    if (ENDED.has(r.status)) return;
+    r.error = error;
+    this.closeAttempt(r, at, error.originalMessage);
+    if (final) {
+      r.status = 'failed';
+      r.endedAt = at;
+    } else {
+      r.status = 'queued';
+    }
+    this.emit('task:failed', { id, attempt: error.attempt, peer: r.peer ?? '', at, error, final });
+    if (final) this.end(r);
+  }
+
+  markRetried(id: string, attempt: number, delayMs: number): void {
+    if (this.isEnded(id)) return;
+    this.emit('task:retried', { id, attempt, delayMs });
+  }
+
+  markSkipped(id: string, because: string): void {
+    const r = this.record(id);
+    if (ENDED.has(r.status)) return;
+    r.status = 'skipped';
+    r.skippedBecause = because;
+    r.endedAt = Date.now();
+    this.emit('task:skipped', { id, because });
+    this.end(r);
+  }
+
+  markCancelled(id: string): void {
+    const r = this.record(id);
+    if (ENDED.has(r.status)) return;
+    r.status = 'cancelled';
+    r.endedAt = Date.now();
+    this.closeAttempt(r, r.endedAt, 'cancelled');
+    this.end(r);
+  }
+
+  // ---- internals ----
+
+  private closeAttempt(r: FunctionRecord, at: number, error: string | undefined): void {
+    // The open attempt is ours (pushed by markStarted), so it is completed in place rather than copied.
+    const last = r.history[r.history.length - 1] as OpenAttempt | undefined;
+    if (last && last.endedAt === undefined) {
+      last.endedAt = at;
+      if (error !== undefined) last.error = error;
+    }
+  }
+
+  private settled(r: FunctionRecord): Promise<unknown> {
+    switch (r.status) {
+      case 'succeeded':
+        return Promise.resolve(r.results);
+      case 'failed':
+        return Promise.reject(r.error);
+      case 'skipped':
+        return Promise.reject(new SkippedError(r.id, r.skippedBecause ?? ''));
+      default:
+        return Promise.reject(
+          new CancelledError(`function '${r.id}' was cancelled with its run '${this.id}'`),
+        );
+    }
+  }
+
+  private end(r: FunctionRecord): void {
+    this.ended++;
+    const list = this.waiters.get(r.id);
+    if (list) {
+      this.waiters.delete(r.id);
+      const outcome = this.settled(r);
+      for (const w of list) outcome.then(w.resolve, w.reject);
+      // The settled promise itself is observed through the waiters; keep it from counting as unhandled.
+      outcome.catch(() => {});
+    }
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (this.finishing || this.ended < this.recordList.length) return;
+    this.finishing = true;
+    const finish = (): void => {
+      const status: RunStatus = this.cancelled
+        ? 'cancelled'
+        : this.recordList.every((r) => r.status === 'succeeded')
+          ? 'succeeded'
+          : 'failed';
+      const summary: RunSummary = {
+        runId: this.id,
+        status,
+        startedAt: this.startedAt,
+        endedAt: Date.now(),
+        functions: this.recordList,
+      };
+      this.emit('run:done', summary);
+      this.resolveDone(summary);
+    };
+    const hook = this.beforeDone;
+    if (!hook) {
+      finish();
+      return;
+    }
+    hook().then(finish, finish);
+  }
+
+  private emit<E extends RunEventName>(event: E, payload: RunEvents[E]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        (listener as (p: RunEvents[E]) => void)(payload);
+      } catch {
+        // A throwing listener (a UI bug) must not derail the run it observes.
+      }
+    }
+  }
+}

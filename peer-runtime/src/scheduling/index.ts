@@ -37,3 +37,9 @@ export { leastLoaded, loadBalanced } from './strategies/load-balanced.js';
 export { locality } from './strategies/locality.js';
 export { earliestFinish, type TimeOptimizedOptions, timeOptimized } from './strategies/time-optimized.js';
 export type * from './types.js';
+export {
+  createUnsatisfiableWatch,
+  type UnsatisfiableExpiry,
+  type UnsatisfiableWatch,
+  type UnsatisfiableWatchOptions,
+} from './unsatisfiable-watch.js';

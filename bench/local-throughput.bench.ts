@@ -109,7 +109,7 @@ export async function benchLocalThroughput(options: LocalThroughputOptions = {})
       metrics: {
         functions: n,
         cores,
-        piscinaThreads: piscina.threads.length,
+        piscinaMaxThreads: piscina.maxThreads,
         piscinaTasksPerSecond: piscinaRate,
         independentFunctionsPerSecond: independentRate,
         layeredFunctionsPerSecond: layeredRate,

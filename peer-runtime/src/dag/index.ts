@@ -1,0 +1,14 @@
+/** The DAG as data: types, validation, topological order, source checks and content hashing. */
+export { findCycles } from './cycles.js';
+export { canonicalStringify, hashFunctions, hashValue, sha256Hex, UnhashableValueError } from './hash.js';
+export { topologicalOrder } from './order.js';
+export { PORTABLE_GLOBALS } from './portable-globals.js';
+export {
+  checkSource,
+  type NormalizedSource,
+  normalizeFunctionSource,
+  type SourceCheck,
+} from './source-check.js';
+export type { ArgRef, CodeRef, Cost, DagJSON, FunctionSpec, NodeSelector } from './types.js';
+export { parseArgRef } from './types.js';
+export { assertValidDag, validateDag } from './validate.js';

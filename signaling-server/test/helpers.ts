@@ -105,13 +105,19 @@ export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** A TCP forwarder in front of the server; `cut()` drops every open connection, like a network blip. */
+/**
+ * A TCP forwarder in front of the server; `cut(holdMs)` drops every open connection, like a network blip, and
+ * refuses new ones for `holdMs`.
+ */
 export async function startProxy(target: {
   host: string;
   port: number;
-}): Promise<{ url: string; cut(): void }> {
+}): Promise<{ url: string; cut(holdMs?: number): void }> {
   const sockets = new Set<Socket>();
+  let holdUntil = 0;
   const server: Server = createServer((inbound) => {
+    // While held, new connections are dropped at once: the network is still down.
+    if (Date.now() < holdUntil) return inbound.destroy();
     const outbound = connect(target.port, target.host);
     for (const s of [inbound, outbound]) {
       sockets.add(s);
@@ -122,7 +128,8 @@ export async function startProxy(target: {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
-  const cut = () => {
+  const cut = (holdMs = 0) => {
+    holdUntil = Date.now() + holdMs;
     for (const s of sockets) s.destroy();
   };
   closers.push(

@@ -126,6 +126,31 @@ describe('membership', () => {
     expect(server.metrics().resumes).toBe(1);
   });
 
+  it('a peer that comes back after its grace window rejoins as a new member, and its view catches up', async () => {
+    const server = await startServer({ reconnectGraceMs: 300 });
+    const proxy = await startProxy(server);
+    const a = await join(server, { peerId: 'a' });
+    const b = await join(server, { url: proxy.url, peerId: 'b' });
+    const lost = once(a, 'peer:left', (m) => m.peerId === 'b');
+    const rejoined = once(a, 'peer:joined', (p) => p.peerId === 'b');
+    const bSawC = once(b, 'peer:joined', (p) => p.peerId === 'c');
+    const back = once(b, 'reconnect');
+
+    proxy.cut(1000);
+    expect((await lost)[0].reason).toBe('lost');
+    await join(server, { peerId: 'c' }); // joins while b is away
+    await back;
+    await rejoined;
+    await bSawC;
+    expect(b.peerId).toBe('b');
+    expect(
+      b
+        .peers()
+        .map((p) => p.peerId)
+        .sort(),
+    ).toEqual(['a', 'c']);
+  });
+
   it('a dropped peer that does not come back within the grace window is announced as lost', async () => {
     const server = await startServer({ reconnectGraceMs: 300 });
     const a = await join(server, { peerId: 'a' });

@@ -125,7 +125,7 @@ describe('bad events', () => {
   });
 
   it('a flooding socket is rate-limited while its neighbours are not', async () => {
-    const server = await startServer({ rateLimit: { burst: 20, perSecond: 1 } });
+    const server = await startServer({ rateLimit: { burst: 20, perSecond: 0.01 } });
     const a = await join(server, { peerId: 'a' });
     const b = await join(server, { peerId: 'b' });
     const { ask } = await rawPeer(server, 'flood');

@@ -1,0 +1,39 @@
+/**
+ * What a transport implementation hands to the shared connection logic (framed-transport.ts): a link is one
+ * open, ordered, reliable channel to one peer that carries frames. WebRTC links wrap an RTCDataChannel; memory
+ * links wrap an in-process pipe. Everything above the link (hello, codec, framing, backpressure, caps, idle
+ * timeouts, retries, events) is shared, so both transports behave alike.
+ */
+import { PeerError } from '../errors.js';
+import type { DataChannelLike } from '../protocol/framed-sender.js';
+
+export type LinkCloseReason = 'remote-closed' | 'failed';
+
+export interface Link {
+  readonly channel: DataChannelLike;
+  /** From `frameSizeFor(sctp.maxMessageSize)`. */
+  readonly frameSize: number;
+  /** The implementation calls `listener` for every frame received, in order. Set once. */
+  onFrame(listener: (frame: Uint8Array) => void): void;
+  /** The implementation calls `listener` once when the link goes away without `close()` being called. */
+  onClosed(listener: (reason: LinkCloseReason, error?: Error) => void): void;
+  /** Tears the link down. Idempotent; does not call the `onClosed` listener. */
+  close(): void;
+}
+
+/** Opens links; implemented by each transport. */
+export interface Dialer {
+  /**
+   * One attempt to open a link to `peerId`. Rejects with PeerUnreachableError when retrying is pointless
+   * (the peer is unknown to the signaling layer), with any other error when a retry may help.
+   * Must stop and reject when `signal` aborts.
+   */
+  dial(peerId: string, signal: AbortSignal): Promise<Link>;
+  /** Releases the dialer's own resources (signal listeners, hubs). */
+  close(): void;
+}
+
+/** The peer is not known to the network (not registered, left): retrying will not help. */
+export class PeerUnreachableError extends PeerError {
+  override name = 'PeerUnreachableError';
+}

@@ -1,3 +1,4 @@
+import { signToken } from '@handout/peer-runtime/signaling';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   caps,
@@ -149,6 +150,32 @@ describe('membership', () => {
         .map((p) => p.peerId)
         .sort(),
     ).toEqual(['a', 'c']);
+  });
+
+  it('a reconnect after the token expired is refused and closes the client, unless the token is refreshed', async () => {
+    const server = await startServer();
+    const proxy = await startProxy(server);
+    const shortLived = () =>
+      signToken({ mesh: 'm1', roles: ['contribute'], exp: Math.ceil(Date.now() / 1000) + 1 }, server.secret);
+    const fixed = await join(server, { url: proxy.url, peerId: 'fixed', token: shortLived() });
+    let issued = 0;
+    const refreshed = await join(server, {
+      url: proxy.url,
+      peerId: 'refreshed',
+      token: () => (issued++ === 0 ? shortLived() : server.issueToken({ mesh: 'm1', roles: ['contribute'] })),
+    });
+    const closed = once(fixed, 'close');
+    const back = once(refreshed, 'reconnect');
+    await delay(2100); // both first tokens (1–2 s of life) have expired now
+
+    proxy.cut();
+    const [error] = await closed;
+    expect(error).toMatchObject({ name: 'SignalingRefusedError', reason: 'token-expired' });
+    expect(fixed.connected).toBe(false);
+    await back;
+    expect(refreshed.connected).toBe(true);
+    // 'fixed' stays reserved until its grace window ends; only 'refreshed' is connected.
+    expect(server.metrics()).toMatchObject({ peers: 2, connectedPeers: 1 });
   });
 
   it('a dropped peer that does not come back within the grace window is announced as lost', async () => {

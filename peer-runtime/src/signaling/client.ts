@@ -68,7 +68,11 @@ export class SignalingRefusedError extends SignalingError {
 export interface SignalingClientOptions {
   /** The signaling server, e.g. `http://127.0.0.1:8080`. */
   url: string;
-  token: string;
+  /**
+   * The token, or a function asked on every (re)connect: a long-lived peer hands out a fresh one there, since
+   * a reconnect with an expired token is refused.
+   */
+  token: string | (() => string);
   /** Omitted: the token's `sub`, or an id the server makes up. */
   peerId?: string;
   capabilities: PeerCapabilities;
@@ -174,7 +178,7 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
   const handshake = (): Handshake => {
     const h: { -readonly [K in keyof Handshake]: Handshake[K] } = {
       version: SIGNALING_PROTOCOL_VERSION,
-      token: options.token,
+      token: typeof options.token === 'function' ? options.token() : options.token,
       capabilities,
       state,
     };

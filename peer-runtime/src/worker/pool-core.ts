@@ -15,6 +15,7 @@
 import type * as Comlink from 'comlink';
 import type { WireCodeDef, WireOutcome, WireTask, WorkerApi } from './messages.js';
 import type { PoolTask, RunTaskOptions, TaskOutcome, WorkerPool, WorkerPoolEvents } from './pool.js';
+import { TaskQueue } from './task-queue.js';
 
 /** One spawned worker, as the platform adapter hands it over. */
 export interface WorkerHandle {
@@ -61,9 +62,7 @@ const MAX_START_FAILURES = 3;
 
 export function createPoolCore(options: PoolCoreOptions): WorkerPool {
   const { size, maxBatchSize, spawn } = options;
-  const queue: Pending[] = [];
-  let head = 0;
-  let liveQueued = 0;
+  const queue = new TaskQueue<Pending>();
   let flushScheduled = false;
   let closed = false;
   let startFailures = 0;
@@ -98,7 +97,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
   function settle(p: Pending, outcome: TaskOutcome): void {
     if (p.done) return;
     p.done = true;
-    if (p.slot === undefined) liveQueued--;
+    if (p.slot === undefined) queue.forget();
     p.slot = undefined;
     const signal = p.options?.signal;
     if (signal) {
@@ -116,9 +115,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
 
   function enqueue(p: Pending, front: boolean): void {
     p.slot = undefined;
-    liveQueued++;
-    if (front && head > 0) queue[--head] = p;
-    else if (front) queue.unshift(p);
+    if (front) queue.unshift(p);
     else queue.push(p);
     scheduleFlush();
   }
@@ -132,33 +129,11 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
     });
   }
 
-  function takeBatch(share: number): Pending[] {
-    const batch: Pending[] = [];
-    while (head < queue.length && batch.length < share) {
-      const p = queue[head]!;
-      if (p.done) {
-        head++;
-        continue;
-      }
-      if (p.alone && batch.length > 0) break;
-      head++;
-      liveQueued--;
-      batch.push(p);
-      if (p.alone) break;
-    }
-    if (head > 1024 && head * 2 > queue.length) {
-      queue.splice(0, head);
-      head = 0;
-    }
-    return batch;
-  }
-
   function flush(): void {
     if (closed) return;
     const idle = slots.filter((s) => s.state === 'idle');
-    for (let k = 0; k < idle.length && liveQueued > 0; k++) {
-      const share = Math.min(maxBatchSize, Math.ceil(liveQueued / (idle.length - k)));
-      const batch = takeBatch(share);
+    for (let k = 0; k < idle.length && queue.size > 0; k++) {
+      const batch = queue.take(Math.min(maxBatchSize, Math.ceil(queue.size / (idle.length - k))));
       if (batch.length > 0) dispatch(idle[k]!, batch);
     }
   }
@@ -327,18 +302,12 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
 
   function failQueued(message: string): void {
     const endedAt = Date.now();
-    for (let i = head; i < queue.length; i++) {
-      const p = queue[i]!;
-      if (!p.done) settle(p, { ok: false, reason: 'worker-died', message, endedAt });
-    }
-    queue.length = 0;
-    head = 0;
-    liveQueued = 0;
+    for (const p of queue.drain()) settle(p, { ok: false, reason: 'worker-died', message, endedAt });
   }
 
   function start(slot: Slot): void {
     if (closed) return;
-    if (startFailures >= MAX_START_FAILURES && liveQueued === 0) {
+    if (startFailures >= MAX_START_FAILURES && queue.size === 0) {
       // Stop respawning a worker that cannot start; the next `run` tries again.
       slot.state = 'starting';
       return;
@@ -448,11 +417,8 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
         slot.handle = undefined;
         slot.batch = undefined;
       }
-      for (let i = head; i < queue.length; i++) {
-        settle(queue[i]!, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
-      }
-      queue.length = 0;
-      head = 0;
+      for (const p of queue.drain())
+        settle(p, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
       await Promise.allSettled(terminations);
     },
   };

@@ -1,0 +1,85 @@
+/**
+ * The peers of the source: platform, capabilities, state and live load (functions running now / slots, and
+ * functions finished in the current run). Each row carries the colour of its first lane, as in the task stream.
+ */
+import { laneColorOf, laneLabel } from '../common/colors.js';
+import { h } from '../common/dom.js';
+import type { PeerView } from '../run-source/types.js';
+import type { RunModel } from './run-model.js';
+
+export interface PeersTable {
+  update(peers: readonly PeerView[], model: RunModel | undefined): void;
+}
+
+export function createPeersTable(host: HTMLElement): PeersTable {
+  const body = h('tbody');
+  const table = h(
+    'table',
+    { class: 'peers-table' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['peer', 'slots', 'memory', 'GPU', 'speed', 'state', 'load', 'done'].map((t) => h('th', {}, t)),
+      ),
+    ),
+    body,
+  );
+  host.replaceChildren(table);
+
+  function update(peers: readonly PeerView[], model: RunModel | undefined): void {
+    const rows = peers.map((p) => {
+      let running = 0;
+      let finished = 0;
+      const lanes: string[] = [];
+      if (model) {
+        for (const lane of model.lanes) {
+          if (!p.ownsLane(lane)) continue;
+          lanes.push(lane);
+          running += model.runningByLane().get(lane) ?? 0;
+        }
+        for (const bar of model.bars) if (bar.outcome === 'succeeded' && p.ownsLane(bar.lane)) finished++;
+      }
+      const load = p.slots > 0 ? running / p.slots : 0;
+      // One dot per lane (worker) of this peer, in the lane's colour, as in the task stream.
+      const swatches = h(
+        'span',
+        { class: 'swatches' },
+        ...lanes
+          .slice(0, 8)
+          .map((l) =>
+            h('span', { class: 'swatch', title: laneLabel(l), style: `background:${laneColorOf(l)}` }),
+          ),
+      );
+      const meter = h(
+        'span',
+        { class: 'meter' },
+        h('span', { class: 'meter-fill', style: `width:${Math.min(100, load * 100)}%` }),
+      );
+      return h(
+        'tr',
+        { 'data-peer': p.id, 'data-state': p.state },
+        h(
+          'td',
+          { class: 'peer-name' },
+          h('div', {}, p.label, swatches),
+          h('div', { class: 'sub' }, p.platform),
+        ),
+        h('td', { class: 'num' }, String(p.slots)),
+        h('td', { class: 'num' }, p.memoryGB === undefined ? '—' : `${p.memoryGB} GiB`),
+        h('td', {}, p.gpu ? 'yes' : 'no'),
+        h('td', { class: 'num' }, p.speed === undefined ? '—' : p.speed.toFixed(2)),
+        h('td', {}, h('span', { class: 'state', 'data-state': p.state }, p.state)),
+        h('td', { class: 'load' }, meter, h('span', { class: 'num' }, `${running}/${p.slots}`)),
+        h('td', { class: 'num' }, String(finished)),
+      );
+    });
+    body.replaceChildren(
+      ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'no peers yet'))]),
+    );
+  }
+
+  return { update };
+}

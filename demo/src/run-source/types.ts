@@ -1,0 +1,42 @@
+/**
+ * Where the dashboard's runs execute. The dashboard draws a `Run` and a list of peers and does not care whether
+ * they come from this tab's Web Workers (`local.ts`) or from a mesh (`mesh.ts`): the mesh only swaps the source.
+ */
+import type { DagJSON, Run } from '@handout/peer-runtime';
+
+export type PeerState = 'local' | 'connecting' | 'connected' | 'paused' | 'gone';
+
+/** One row of the peers table. */
+export interface PeerView {
+  readonly id: string;
+  /** Human label: "this tab", a short peer id, a hostname. */
+  readonly label: string;
+  readonly platform: 'browser' | 'node';
+  /** Worker slots this peer gives. */
+  readonly slots: number;
+  readonly memoryGB: number | undefined;
+  readonly gpu: boolean;
+  /** Speed score from the peer's calibration run (1 = the reference machine), when known. */
+  readonly speed: number | undefined;
+  readonly state: PeerState;
+  /** Whether a task-stream lane (`local:3`, a peer id) belongs to this peer, to sum its load. */
+  ownsLane(lane: string): boolean;
+}
+
+export interface SubmitOptions {
+  /** Allocation strategy on a mesh (ignored locally). */
+  readonly strategy?: string;
+}
+
+export interface RunSource {
+  readonly kind: 'local' | 'mesh';
+  /** One line for the header: "local · 4 Web Workers", "mesh · ws://… · 3 peers". */
+  describe(): string;
+  submit(dag: DagJSON, options?: SubmitOptions): Run;
+  peers(): readonly PeerView[];
+  /** Called whenever the peer list or a peer's state changes; returns the unsubscribe function. */
+  onPeersChanged(listener: () => void): () => void;
+  /** Total worker slots, for the capacity line of the resource chart; undefined when unknown. */
+  capacity(): number | undefined;
+  close(): Promise<void>;
+}

@@ -1,0 +1,89 @@
+/**
+ * The showcase page: the Mandelbrot DAG rendered tile by tile on this tab's workers (a mesh later), each tile
+ * marked by the worker that computed it. `?tiles=N` sets the tiles per side, `&autorun=0` waits for a click.
+ */
+import '../styles.css';
+import { detectCapabilities } from '../common/capabilities.js';
+import { laneColorOf, laneLabel } from '../common/colors.js';
+import { byId, h, perFrame } from '../common/dom.js';
+import { createProgressView } from '../dashboard/progress.js';
+import { RunModel } from '../dashboard/run-model.js';
+import { createTaskStream } from '../dashboard/task-stream.js';
+import { createLocalRunSource } from '../run-source/local.js';
+import type { RunSource } from '../run-source/types.js';
+import { followTiles } from './follow-tiles.js';
+import { MANDELBROT_DEFAULTS, mandelbrotDag } from './mandelbrot-dag.js';
+import { createTileCanvas } from './tile-canvas.js';
+
+const params = new URLSearchParams(location.search);
+const tilesSelect = byId('tiles', HTMLSelectElement);
+const renderButton = byId('render', HTMLButtonElement);
+const showOwners = byId('show-owners', HTMLInputElement);
+const owners = byId('owners', HTMLUListElement);
+const size = MANDELBROT_DEFAULTS.size;
+const canvas = createTileCanvas({ size, tiles: Number(tilesSelect.value) });
+byId('canvas-host', HTMLDivElement).replaceChildren(canvas.element);
+showOwners.onchange = () => canvas.showOwners(showOwners.checked);
+
+function drawOwners(): void {
+  const entries = [...canvas.owners()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+  owners.replaceChildren(
+    ...entries.map(([lane, count]) =>
+      h(
+        'li',
+        { 'data-lane': lane },
+        h('span', { class: 'swatch', style: `background:${laneColorOf(lane)}` }),
+        laneLabel(lane),
+        h('span', { class: 'count' }, `${count} tile${count === 1 ? '' : 's'}`),
+      ),
+    ),
+  );
+}
+
+function render(source: RunSource): void {
+  const tiles = Number(tilesSelect.value);
+  const dag = mandelbrotDag({ size, tiles });
+  canvas.reset({ size, tiles });
+  drawOwners();
+  renderButton.disabled = true;
+  document.body.dataset.runStatus = 'running';
+  const run = source.submit(dag);
+  const model = new RunModel(dag.functions, run);
+  const stream = createTaskStream(byId('task-stream', HTMLDivElement), model);
+  const progress = createProgressView(byId('progress', HTMLElement), model);
+  const draw = (): void => {
+    stream.update();
+    progress.update();
+    drawOwners();
+  };
+  const schedule = perFrame(draw);
+  model.onChange(schedule);
+  const ticker = setInterval(schedule, 100);
+  const follow = followTiles(run, canvas, schedule);
+  void follow.drawn.then(async (count) => {
+    const summary = await run.done;
+    clearInterval(ticker);
+    draw();
+    model.dispose();
+    renderButton.disabled = false;
+    canvas.element.dataset.done = 'true';
+    document.body.dataset.runStatus = summary.status;
+    document.body.dataset.tilesDrawn = String(count);
+  });
+}
+
+async function main(): Promise<void> {
+  const wanted = params.get('tiles');
+  if (wanted && [...tilesSelect.options].some((o) => o.value === wanted)) tilesSelect.value = wanted;
+  const caps = await detectCapabilities();
+  const workers = Number(params.get('workers')) || caps.cores;
+  // The mesh replaces this line (see run-source/mesh.ts); the page only needs a RunSource.
+  const source = createLocalRunSource({ workers, capabilities: caps });
+  byId('source-label', HTMLSpanElement).textContent = source.describe();
+  renderButton.onclick = () => render(source);
+  window.addEventListener('pagehide', () => void source.close());
+  document.body.dataset.ready = 'true';
+  if (params.get('autorun') !== '0') render(source);
+}
+
+void main();

@@ -1,0 +1,59 @@
+/**
+ * A build guard: reports every Node-only module (a `node:` built-in, a bare built-in name, or a package that
+ * only runs in Node) that browser code imports, with the chain of importers that brought it in.
+ *
+ * Vite would otherwise replace such a module with an empty stub and print (at most) a quiet warning; the page
+ * then breaks only when that code path runs. Each finding is printed as one `[browser-guard]` line; with
+ * `strict` the build fails instead (the end-to-end suite asserts the build log has no such line).
+ */
+import { builtinModules } from 'node:module';
+import { relative } from 'node:path';
+import type { Plugin } from 'vite';
+
+/** Packages that only work in Node (native addons or Node APIs). */
+const NODE_ONLY_PACKAGES = ['lmdb', 'node-datachannel', 'piscina', '@roamhq/wrtc'];
+const BUILTINS = new Set(builtinModules);
+
+function isNodeOnly(source: string): boolean {
+  if (source.startsWith('node:')) return true;
+  const bare = source.split('/')[0]!;
+  if (BUILTINS.has(source) || BUILTINS.has(bare)) return true;
+  return NODE_ONLY_PACKAGES.some((p) => source === p || source.startsWith(`${p}/`));
+}
+
+export interface BrowserGuardOptions {
+  /** Fail the build on a finding instead of printing it. Default false. */
+  readonly strict?: boolean;
+  /** Paths are printed relative to this directory. */
+  readonly root: string;
+}
+
+export function browserGuard(options: BrowserGuardOptions): Plugin {
+  const findings: Array<{ source: string; importer: string }> = [];
+  const rel = (id: string): string => relative(options.root, id.split('?')[0]!) || id;
+  return {
+    name: 'handout:browser-guard',
+    apply: 'build',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      if (importer && isNodeOnly(source)) findings.push({ source, importer });
+      return null;
+    },
+    buildEnd() {
+      for (const { source, importer } of findings) {
+        // Walk up the first importer of each module to show how the Node code got in.
+        const chain = [rel(importer)];
+        let current = importer;
+        for (let depth = 0; depth < 12; depth++) {
+          const next = this.getModuleInfo(current)?.importers[0];
+          if (!next || chain.includes(rel(next))) break;
+          chain.push(rel(next));
+          current = next;
+        }
+        const line = `[browser-guard] Node-only '${source}' reaches the browser bundle: ${chain.join(' ← ')}`;
+        if (options.strict) this.error(line);
+        else this.warn(line);
+      }
+    },
+  };
+}

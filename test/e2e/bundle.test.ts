@@ -1,0 +1,26 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+
+describe('the demo build', () => {
+  it('pulls no Node-only module into the browser bundle', () => {
+    // demo/vite-plugin-browser-guard.ts prints one `[browser-guard]` line per Node-only import with the chain of
+    // importers that brought it in; Vite's own "externalized for browser compatibility" warning says the same.
+    const findings = inject('demoBuildLog')
+      .split('\n')
+      .filter(
+        (line) => line.includes('[browser-guard]') || line.includes('externalized for browser compatibility'),
+      )
+      .map((line) => line.replace(/^\[plugin [^\]]+\]\s*/, ''));
+    expect(findings).toEqual([]);
+  });
+
+  it('has the four pages, the worker entry and the calibration worker', () => {
+    const dist = inject('demoDist');
+    const files = readdirSync(dist);
+    for (const page of ['index.html', 'contribute.html', 'dashboard.html', 'showcase.html'])
+      expect(files).toContain(page);
+    const assets = readdirSync(`${dist}/assets`);
+    expect(assets.some((f) => f.startsWith('worker.browser') && f.endsWith('.js'))).toBe(true);
+    expect(assets.some((f) => f.startsWith('calibrate.worker') && f.endsWith('.js'))).toBe(true);
+  });
+});

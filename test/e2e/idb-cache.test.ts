@@ -1,0 +1,81 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { ContributePage } from './pages/contribute-page.js';
+import { launchChromium, openPage } from './support/browser.js';
+import { artifactsDir } from './support/paths.js';
+import { type StaticServer, serveStatic } from './support/static-server.js';
+
+interface StoreHandle {
+  put(hash: string, bytes: Uint8Array): Promise<void>;
+  get(hash: string): Promise<Uint8Array | undefined>;
+}
+declare global {
+  // The contribute page's debug handle (demo/src/contribute/main.ts).
+  var handout: { store: StoreHandle } | undefined;
+}
+
+describe('IndexedDB result cache in Chromium', () => {
+  let server: StaticServer;
+  let browser: Browser;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    server = await serveStatic(inject('demoDist'));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  beforeEach(async () => {
+    // A fresh context has a fresh, empty IndexedDB; a reload within it keeps the data.
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  });
+  afterEach(async () => {
+    await context?.close();
+  });
+
+  it('keeps a stored result across a page reload, byte for byte', async () => {
+    const { page, errors } = await openPage(context);
+    const contribute = new ContributePage(page, server.url);
+    await contribute.open();
+    const bytes = randomBytes(300_000);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    await page.evaluate(
+      async ([h, b]) => {
+        await globalThis.handout!.store.put(h, new Uint8Array(b));
+      },
+      [hash, [...bytes]] as const,
+    );
+    await contribute.reload();
+    const back = await page.evaluate(async (h) => {
+      const got = await globalThis.handout!.store.get(h);
+      return got ? [...got] : null;
+    }, hash);
+    expect(back).not.toBeNull();
+    expect(Buffer.from(back!).equals(bytes)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('serves a rerun of the sample DAG from the cache after a reload', async () => {
+    const { page, errors } = await openPage(context);
+    const contribute = new ContributePage(page, server.url);
+    await contribute.open();
+    const first = await contribute.runSample();
+    expect(first).toEqual({ status: 'succeeded', cached: 0 });
+    const stored = await contribute.cacheEntries();
+    expect(stored).toBeGreaterThanOrEqual(21); // 16 tiles + 4 rows + the image
+
+    await contribute.reload();
+    expect(await contribute.cacheEntries()).toBe(stored);
+    await contribute.waitForCalibration();
+    const second = await contribute.runSample();
+    expect(second).toEqual({ status: 'succeeded', cached: 21 });
+    await page.screenshot({ path: `${artifactsDir}/contribute.png`, fullPage: true });
+    const caps = await contribute.capabilities();
+    expect(Number(caps.cores)).toBeGreaterThanOrEqual(1);
+    expect(caps.speed).toMatch(/× reference/);
+    expect(errors).toEqual([]);
+  });
+});

@@ -11,7 +11,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import { hashFunctions } from '../peer-runtime/src/dag/hash.js';
 import type { FunctionSpec } from '../peer-runtime/src/dag/types.js';
+import { validateDag } from '../peer-runtime/src/dag/validate.js';
 import { runLocal } from '../peer-runtime/src/engine/run-local.js';
 import type { WorkerPool } from '../peer-runtime/src/worker/pool.js';
 import { createWorkerPool } from '../peer-runtime/src/worker/pool.node.js';
@@ -91,11 +93,19 @@ export async function benchLocalThroughput(options: LocalThroughputOptions = {})
     const piscinaMs: number[] = [];
     const independentMs: number[] = [];
     const layeredMs: number[] = [];
+    // What runLocal spends before anything runs (validation and content hashing), measured apart to show the split.
+    const prepareMs: number[] = [];
     // Interleave the contenders so that machine noise hits both alike.
     for (let r = 0; r < runs; r++) {
       piscinaMs.push(await timeIt(piscinaBatch));
       independentMs.push(await timeIt(() => runDag(independent, pool)));
       layeredMs.push(await timeIt(() => runDag(layered, pool)));
+      prepareMs.push(
+        await timeIt(async () => {
+          validateDag(independent);
+          hashFunctions(independent);
+        }),
+      );
     }
     const coldMs = await timeIt(() => runDag(independent, undefined));
 
@@ -116,6 +126,8 @@ export async function benchLocalThroughput(options: LocalThroughputOptions = {})
         independentVsPiscina: ratio(independentRate),
         layeredVsPiscina: ratio(layeredRate),
         coldIndependentFunctionsPerSecond: perSecond(coldMs),
+        validateAndHashMs: Math.round(median(prepareMs)),
+        independentExcludingValidateAndHashPerSecond: perSecond(median(independentMs) - median(prepareMs)),
       },
       summary:
         `| local engine, ${n.toLocaleString('en')} no-ops | independent ${independentRate.toLocaleString('en')}/s ` +

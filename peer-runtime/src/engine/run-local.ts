@@ -16,7 +16,7 @@ import type { Run } from '../run/types.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
 import type { TaskOutcome, WorkerPool } from '../worker/pool.js';
-import { createWorkerPool } from '../worker/pool.node.js';
+import { createWorkerPool } from '#platform';
 import { RunController } from './run.js';
 
 export interface RunLocalOptions {

@@ -1,0 +1,56 @@
+/**
+ * `pnpm bench`: runs every benchmark in one process, one after another (never in parallel: they compete for the
+ * two cores), writes the JSON of each to bench/results/<name>.json and prints a Markdown summary.
+ *
+ * `pnpm bench <name...>` runs only the named ones (module names below, e.g. `pnpm bench transport mesh`).
+ * Benchmarks that open WebRTC connections must run inside the network namespace: `pnpm bench` re-executes itself
+ * there (test/netns/run.sh) unless HANDOUT_NETNS is already set.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './types.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Each benchmark module and the function it exports. Loaded lazily so a filter does not load the others. */
+const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
+  validate: async () => (await import('./validate.bench.js')).benchValidate(),
+  'local-throughput': async () => (await import('./local-throughput.bench.js')).benchLocalThroughput(),
+  store: async () => (await import('./store.bench.js')).benchStore(),
+  makespan: async () => (await import('./makespan.bench.js')).benchMakespan(),
+  transport: async () => (await import('./transport.bench.js')).benchTransport(),
+};
+
+async function main(): Promise<void> {
+  if (!process.env.HANDOUT_NETNS && process.env.HANDOUT_BENCH_NO_NETNS !== '1') {
+    const r = spawnSync('bash', [join(root, 'test/netns/run.sh'), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+    });
+    process.exit(r.status ?? 1);
+  }
+  const wanted = process.argv.slice(2);
+  const names = wanted.length > 0 ? wanted : Object.keys(BENCHMARKS);
+  const unknown = names.filter((n) => !(n in BENCHMARKS));
+  if (unknown.length > 0) {
+    console.error(`bench: unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+    process.exit(2);
+  }
+  const outDir = join(root, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const lines: string[] = [];
+  for (const name of names) {
+    console.error(`bench: ${name} ...`);
+    const started = Date.now();
+    const results = [await BENCHMARKS[name]!()].flat();
+    for (const result of results) {
+      writeFileSync(join(outDir, `${result.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+      lines.push(`- **${result.name}**: ${result.summary}`);
+    }
+    console.error(`bench: ${name} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  console.log(`\n## Handout benchmarks (${new Date().toISOString()})\n\n${lines.join('\n')}`);
+}
+
+await main();

@@ -138,3 +138,15 @@ describe('disk store persistence', () => {
     });
   });
 });
+
+describe('disk store without fsync (durable: false)', () => {
+  it('honours the same contract for a put, a reopen and a read', async () => {
+    const dir = freshDir();
+    const first = await createDiskStore({ dir, durable: false, maxBytes: 100 });
+    await first.put('h', patterned(50, 1));
+    await first.close();
+    const second = await createDiskStore({ dir, durable: false, maxBytes: 100 });
+    expect(await second.get('h')).toEqual(patterned(50, 1));
+    await second.close();
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { handout, tempDir } from './cli-process.js';
+
+/** A temp dir with these files, removed when the test finishes. */
+function dir(files: Record<string, string>): string {
+  const t = tempDir(files);
+  onTestFinished(t.cleanup);
+  return t.dir;
+}
+
+const BROKEN = JSON.stringify({
+  format: 'handout-dag',
+  version: 1,
+  functions: [
+    { id: 'a', args: [], code: { kind: 'source', source: '() => 1' } },
+    { id: 'a', args: [], code: { kind: 'source', source: '() => 2' } },
+    { id: 'b', args: ['ghost'], code: { kind: 'source', source: '(x) => x' } },
+  ],
+});
+
+describe('handout validate', () => {
+  test('a valid DAG prints "ok" and exits 0', async () => {
+    for (const file of ['examples/hello.dag.mjs', 'examples/pipeline.json']) {
+      const r = await handout(['validate', file]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('ok\n');
+    }
+  });
+
+  test('an invalid DAG prints every problem with its function and exits 2', async () => {
+    const cwd = dir({ 'broken.json': BROKEN });
+    const r = await handout(['validate', 'broken.json'], { cwd });
+    expect(r.code).toBe(2);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.some((l) => l.includes("'a'") && /more than once|times|duplicate/i.test(l))).toBe(true);
+    expect(lines.some((l) => l.includes("'b'") && l.includes('ghost'))).toBe(true);
+    expect(r.stderr).toBe('handout: broken.json: 2 problems\n');
+  });
+
+  test('--json reports the problems as data', async () => {
+    const cwd = dir({ 'broken.json': BROKEN });
+    const r = await handout(['validate', 'broken.json', '--json'], { cwd });
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(false);
+    expect(out.issues.map((i: { functionId: string }) => i.functionId).sort()).toEqual(['a', 'b']);
+    expect(Object.keys(out.issues[0]).sort()).toEqual(['code', 'field', 'functionId', 'message', 'path']);
+  });
+
+  test('run refuses the same DAG with exit 2, the first problem as the reason', async () => {
+    const cwd = dir({ 'broken.json': BROKEN });
+    const r = await handout(['run', 'broken.json'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(
+      /^handout: invalid DAG in broken\.json: .*\(and 1 more problem\)$/,
+    );
+  });
+});

@@ -1,0 +1,427 @@
+/**
+ * The coordinator: takes DAGs (over the mesh with `dag:submit`, or in-process with `submit`), validates and hashes
+ * them, and runs them on the peers of the mesh through the Dispatcher (scheduler.ts), streaming each run's events
+ * to its submitter. Peers come from a MembershipSource (capabilities, joins, leaves) and from their `peer:status`
+ * (slots, pause, cache holdings). Outcome handling (completions, failures, lost peers, stragglers) lives in
+ * outcomes.ts; this file wires the parts together and owns the lifecycle.
+ */
+import { hashFunctions } from '../dag/hash.js';
+import type { DagJSON, FunctionSpec } from '../dag/types.js';
+import { validateDag } from '../dag/validate.js';
+import { DagValidationError, HandoutError } from '../errors.js';
+import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
+import type { Run } from '../run/types.js';
+import {
+  type AllocatorOptions,
+  createAllocator,
+  STRATEGY_NAMES,
+  type StrategyName,
+} from '../scheduling/allocator.js';
+import { createResourceTracker } from '../scheduling/resource-tracker.js';
+import type { Allocator, NetworkModel, PeerView, Strategy } from '../scheduling/types.js';
+import type { Transport } from '../transport/types.js';
+import { ResultDirectory } from './directory.js';
+import { PeerLoads } from './dispatcher.js';
+import type { StragglerOptions } from './failures.js';
+import { createFairQueue, type ReadyQueue } from './fair-queue.js';
+import type { MembershipSource, MeshMember } from './membership.js';
+import { MeshRun } from './mesh-run.js';
+import { Outcomes } from './outcomes.js';
+import { type MeshPort, portOf } from './port.js';
+import { RunState } from './run-state.js';
+import { Dispatcher, type ReadyItem } from './scheduler.js';
+import { forwardRunEvents } from './wire-events.js';
+
+export interface CoordinatorOptions {
+  readonly transport: Transport;
+  /** Who is in the mesh. Default: none — peers are learned from their `peer:status` (cores = slots). */
+  readonly membership?: MembershipSource;
+  /** Strategy of runs that name none. Default 'load-balanced'. */
+  readonly strategy?: string;
+  /** Custom strategies (or whole allocators) submitters may name. Default {}. */
+  readonly strategies?: Readonly<Record<string, Strategy | Allocator>>;
+  /** Options of the built-in strategies (default estimate, cost weights, HEFT plan...). Default {}. */
+  readonly allocatorOptions?: AllocatorOptions;
+  /** Bandwidth and latency between peers, for cost-, time- and locality-aware strategies. Default: the allocator's model. */
+  readonly network?: NetworkModel;
+  /** The ready queue. Default: round-robin by run (createFairQueue). */
+  readonly queue?: ReadyQueue<ReadyItem>;
+  /** Queued work per slot kept at each peer, in ms of its mean function duration. Default 20. */
+  readonly pipelineMs?: number;
+  /** Most queued functions per slot beyond the running one. Default 64. */
+  readonly maxPipelinePerSlot?: number;
+  /** Delay before the first retry, doubled per further failure. Default 100 ms. */
+  readonly retryBackoffMs?: number;
+  /** Longest delay between attempts. Default 5000 ms. */
+  readonly retryBackoffMaxMs?: number;
+  /** Attempts lost without the function's fault (peer lost, input lost, handed back) before it fails. Default 5. */
+  readonly maxLostAttempts?: number;
+  /** How long a function may wait for a peer that meets its needs before it fails naming the need. Default 30 000 ms. */
+  readonly unsatisfiableTimeoutMs?: number;
+  /** How often waiting (unsatisfiable) functions are re-checked. Default min(1000, unsatisfiableTimeoutMs / 4). */
+  readonly unsatisfiableCheckMs?: number;
+  /** Duplicate stragglers on idle peers; `false` turns it off. Default { factor: 3, minMs: 1000, checkMs: 500 }. */
+  readonly stragglers?: StragglerOptions | false;
+  /** Ping peers with work in flight that were silent this long; an unanswered ping loses the peer. 0 = off. Default 5000 ms. */
+  readonly heartbeatIntervalMs?: number;
+  /** Bytes of small results the coordinator keeps to send inline to consumers. Default 64 MiB. */
+  readonly maxInlineBytes?: number;
+  /** How long one holder may take to answer a fetch (results of in-process runs). Default 30 000 ms. */
+  readonly fetchTimeoutMs?: number;
+  /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */
+  readonly log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+export interface SubmitRunOptions {
+  /** A built-in strategy name or one of `CoordinatorOptions.strategies`. Default: the coordinator's strategy. */
+  readonly strategy?: string;
+  /** The run's id. Default: a random UUID. */
+  readonly runId?: string;
+}
+
+export interface CoordinatorEvents {
+  /** A function waits for a peer meeting `unmet`; it fails after `unsatisfiableTimeoutMs` unless one comes. */
+  'task:waiting': { runId: string; functionId: string; unmet: string; message: string };
+  /** A peer was given up on; its running work re-runs elsewhere. */
+  'peer:lost': { peerId: string; reason: string };
+}
+
+export interface Coordinator {
+  readonly peerId: string;
+  /** Validate, hash and run a DAG from this process. Throws DagValidationError for an invalid DAG. */
+  submit(dag: DagJSON | readonly FunctionSpec[], options?: SubmitRunOptions): Run;
+  /** The peers work can go to, with what is placed on them. */
+  peers(): readonly PeerView[];
+  /** Peers known to hold a content hash. */
+  holders(hash: string): readonly string[];
+  on<E extends keyof CoordinatorEvents>(
+    event: E,
+    listener: (payload: CoordinatorEvents[E]) => void,
+  ): () => void;
+  /** Cancels every run, stops timers and detaches from the transport. */
+  close(): Promise<void>;
+}
+
+export function createCoordinator(options: CoordinatorOptions): Coordinator {
+  return new MeshCoordinator(options);
+}
+
+class MeshCoordinator implements Coordinator {
+  readonly peerId: string;
+  private readonly port: MeshPort;
+  private readonly tracker = createResourceTracker();
+  private readonly directory: ResultDirectory;
+  private readonly loads: PeerLoads;
+  private readonly dispatcher: Dispatcher;
+  private readonly outcomes: Outcomes;
+  private readonly runs = new Map<string, RunState>();
+  private readonly remoteRuns = new Map<string, RunState>();
+  private readonly listeners = new Map<keyof CoordinatorEvents, Set<(payload: never) => void>>();
+  private readonly cleanups: (() => void)[] = [];
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private nextRun = 1;
+  private closed = false;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.port = portOf(options.transport);
+    this.peerId = this.port.peerId;
+    this.directory = new ResultDirectory({ maxInlineBytes: options.maxInlineBytes });
+    this.loads = new PeerLoads(this.tracker, options);
+    const unsatisfiableTimeoutMs = options.unsatisfiableTimeoutMs ?? 30_000;
+    this.dispatcher = new Dispatcher({
+      port: this.port,
+      tracker: this.tracker,
+      directory: this.directory,
+      queue: options.queue ?? createFairQueue<ReadyItem>(),
+      loads: this.loads,
+      network: options.network,
+      unsatisfiableTimeoutMs,
+      onWaiting: (run, i, unmet, message) => {
+        options.log?.('warn', message);
+        this.emit('task:waiting', { runId: run.run.id, functionId: run.id(i), unmet, message });
+      },
+      onUnreachable: (peer, error) =>
+        this.outcomes.peerLost(peer, `unreachable: ${(error as Error).message}`),
+      onUnsatisfiable: (run, i, error) => this.outcomes.failFinal(run, i, error),
+    });
+    this.outcomes = new Outcomes({
+      port: this.port,
+      tracker: this.tracker,
+      directory: this.directory,
+      loads: this.loads,
+      dispatcher: this.dispatcher,
+      retryBackoffMs: options.retryBackoffMs ?? 100,
+      retryBackoffMaxMs: options.retryBackoffMaxMs ?? 5000,
+      maxLostAttempts: options.maxLostAttempts ?? 5,
+      onPeerLost: (peerId, reason) => {
+        options.log?.('warn', `peer '${peerId}' lost: ${reason}`);
+        this.emit('peer:lost', { peerId, reason });
+      },
+    });
+
+    this.cleanups.push(this.port.onMessage((from, message) => this.onMessage(from, message)));
+    this.cleanups.push(
+      this.port.onDisconnect((peerId, reason) => {
+        if (reason !== 'remote-closed' && reason !== 'failed' && reason !== 'protocol-error') return;
+        if (!this.loads.get(peerId)) return;
+        this.outcomes.peerLost(peerId, `its connection ${reason === 'failed' ? 'failed' : 'closed'}`);
+        // Gone for good, or a blip? If it answers again and is still a member, it comes back (without its cache).
+        this.options.transport.connect(peerId).then(
+          () => {
+            const member = this.options.membership?.peers().find((m) => m.peerId === peerId);
+            if (member) this.register(member);
+          },
+          () => {},
+        );
+      }),
+    );
+    const membership = options.membership;
+    if (membership) {
+      for (const m of membership.peers()) this.register(m);
+      this.cleanups.push(membership.on('peer:joined', (m) => this.register(m)));
+      this.cleanups.push(membership.on('peer:updated', (m) => this.register(m)));
+      this.cleanups.push(
+        membership.on('peer:left', ({ peerId }) => {
+          this.outcomes.peerLost(peerId, 'it left the mesh');
+          for (const run of this.runs.values()) {
+            if (run.submitter === peerId) run.run.cancel(`its submitter '${peerId}' left the mesh`);
+          }
+        }),
+      );
+    }
+    const checkMs = options.unsatisfiableCheckMs ?? Math.max(10, Math.min(1000, unsatisfiableTimeoutMs / 4));
+    this.every(checkMs, () => this.dispatcher.unpark());
+    const stragglers = options.stragglers;
+    if (stragglers !== false) {
+      this.every(stragglers?.checkMs ?? 500, () => this.outcomes.duplicateStragglers(stragglers ?? {}));
+    }
+    const heartbeatMs = options.heartbeatIntervalMs ?? 5000;
+    if (heartbeatMs > 0) this.every(heartbeatMs, () => this.heartbeat(heartbeatMs));
+  }
+
+  // ---- public ----
+
+  submit(dag: DagJSON | readonly FunctionSpec[], options: SubmitRunOptions = {}): Run {
+    const issues = validateDag(dag);
+    if (issues.length > 0) throw new DagValidationError(issues);
+    const functions = Array.isArray(dag) ? (dag as readonly FunctionSpec[]) : (dag as DagJSON).functions;
+    return this.start(functions, options.strategy, options.runId ?? globalThis.crypto.randomUUID(), undefined)
+      .run;
+  }
+
+  peers(): readonly PeerView[] {
+    return this.loads.views().map((v) => {
+      const load = this.loads.get(v.peerId)!;
+      return { ...v, used: { cpu: load.cpu, memoryMB: load.memoryMB, resources: { ...load.resources } } };
+    });
+  }
+
+  holders(hash: string): readonly string[] {
+    return [...(this.directory.get(hash)?.holders ?? [])];
+  }
+
+  on<E extends keyof CoordinatorEvents>(
+    event: E,
+    listener: (payload: CoordinatorEvents[E]) => void,
+  ): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const run of this.runs.values()) run.run.cancel('the coordinator closed');
+    for (const t of this.timers) clearInterval(t);
+    for (const off of this.cleanups) off();
+    await Promise.all([...this.runs.values()].map((r) => r.run.done));
+  }
+
+  // ---- runs ----
+
+  private allocatorFor(name: string): Allocator {
+    const custom = this.options.strategies?.[name];
+    if (custom) return createAllocator(custom, this.options.allocatorOptions);
+    if ((STRATEGY_NAMES as readonly string[]).includes(name)) {
+      return createAllocator(name as StrategyName, this.options.allocatorOptions);
+    }
+    const known = [...STRATEGY_NAMES, ...Object.keys(this.options.strategies ?? {})];
+    throw new HandoutError(
+      `unknown allocation strategy '${name}' (this coordinator knows ${known.join(', ')})`,
+    );
+  }
+
+  private start(
+    functions: readonly FunctionSpec[],
+    strategy: string | undefined,
+    runId: string,
+    submitter: string | undefined,
+  ): RunState {
+    const allocator = this.allocatorFor(strategy ?? this.options.strategy ?? 'load-balanced');
+    const hashes = hashFunctions(functions);
+    const key = `r${this.nextRun++}`;
+    let state!: RunState;
+    const run = new MeshRun(
+      runId,
+      functions.map((f) => ({ id: f.id, hash: hashes.get(f.id)! })),
+      this.port,
+      { fetchTimeoutMs: this.options.fetchTimeoutMs, beforeDone: async () => this.finish(state) },
+    );
+    state = new RunState(
+      key,
+      functions,
+      hashes,
+      run,
+      allocator,
+      submitter,
+      this.options.allocatorOptions?.defaultEstimateMs ?? 1000,
+    );
+    this.runs.set(key, state);
+    run.signal.addEventListener('abort', () => this.outcomes.cancelRun(state), { once: true });
+    if (submitter !== undefined) {
+      this.remoteRuns.set(`${submitter}\0${runId}`, state);
+      const off = forwardRunEvents(run, this.peerId, (event) => {
+        this.port.send(submitter, { type: 'run:event', runId, event }).catch(() => {});
+      });
+      run.done.then(off, off);
+    }
+    // Start on a later tick, after the caller subscribed to events.
+    queueMicrotask(() => {
+      for (let i = 0; i < state.n; i++) if (state.remaining[i] === 0) this.outcomes.ready(state, i);
+    });
+    return state;
+  }
+
+  private async finish(state: RunState): Promise<void> {
+    state.finished = true;
+    for (const t of state.timers) clearTimeout(t);
+    state.timers.clear();
+    this.dispatcher.forgetRun(state);
+    this.outcomes.forget(state);
+    this.runs.delete(state.key);
+    if (state.submitter !== undefined) this.remoteRuns.delete(`${state.submitter}\0${state.run.id}`);
+  }
+
+  private onSubmit(from: string, message: DagSubmitMessage): void {
+    const reject = (text: string, issues?: DagValidationError['issues']): void => {
+      this.port
+        .send(from, {
+          type: 'run:event',
+          runId: message.runId,
+          event: { kind: 'run:rejected', message: text, ...(issues && { issues }) },
+        })
+        .catch(() => {});
+    };
+    if (this.remoteRuns.has(`${from}\0${message.runId}`)) {
+      reject(`run id '${message.runId}' is already running on coordinator '${this.peerId}'`);
+      return;
+    }
+    const issues = validateDag(message.dag);
+    if (issues.length > 0) {
+      reject(new DagValidationError(issues).message, issues);
+      return;
+    }
+    try {
+      this.start(message.dag.functions, message.options.strategy, message.runId, from);
+    } catch (error) {
+      reject((error as Error).message);
+    }
+  }
+
+  // ---- peers ----
+
+  private register(member: MeshMember): void {
+    if (member.roles && !member.roles.includes('contribute')) return;
+    const caps = member.capabilities;
+    const known = this.tracker.peer(member.peerId);
+    this.tracker.register(member.peerId, {
+      ...caps,
+      // The slots the peer told us (peer:status) beat the core count it advertised.
+      cores: known?.cores ?? member.state?.slots ?? caps.cores,
+      paused: member.state?.paused ?? known?.paused ?? false,
+    });
+    this.loads.ensure(member.peerId);
+    this.dispatcher.unpark();
+    this.dispatcher.kick();
+  }
+
+  private onStatus(from: string, message: Extract<BatchableMessage, { type: 'peer:status' }>): void {
+    const membership = this.options.membership;
+    if (!this.tracker.peer(from)) {
+      const member = membership?.peers().find((m) => m.peerId === from);
+      if (membership && !member) return; // not (or no longer) a member
+      if (member) this.register(member);
+      else {
+        this.tracker.register(from, { cores: message.slots, paused: message.paused });
+        this.loads.ensure(from);
+      }
+    }
+    const view = this.tracker.peer(from);
+    if (view && (view.cores !== message.slots || view.paused !== message.paused)) {
+      this.tracker.update(from, { cores: message.slots, paused: message.paused });
+    }
+    for (const hash of message.added ?? []) this.directory.add(hash, from, 0);
+    for (const hash of message.removed ?? []) this.directory.remove(hash, from);
+    this.dispatcher.unpark();
+    this.dispatcher.kick();
+  }
+
+  private onMessage(from: string, message: BatchableMessage): void {
+    if (this.closed) return;
+    const load = this.loads.get(from);
+    if (load) load.lastHeard = Date.now();
+    switch (message.type) {
+      case 'task:result':
+        this.outcomes.onResult(from, message);
+        return;
+      case 'task:failed':
+        this.outcomes.onFailed(from, message);
+        return;
+      case 'peer:status':
+        this.onStatus(from, message);
+        return;
+      case 'dag:submit':
+        this.onSubmit(from, message);
+        return;
+      case 'run:cancel':
+        this.remoteRuns.get(`${from}\0${message.runId}`)?.run.cancel(message.reason);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private heartbeat(intervalMs: number): void {
+    const now = Date.now();
+    for (const [peerId, load] of this.loads.entries()) {
+      if (load.count === 0 || now - load.lastHeard < intervalMs || peerId === this.peerId) continue;
+      this.options.transport.ping(peerId).then(
+        () => {
+          load.lastHeard = Date.now();
+        },
+        () => this.outcomes.peerLost(peerId, 'it stopped answering'),
+      );
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms);
+    (timer as { unref?: () => void }).unref?.();
+    this.timers.push(timer);
+  }
+
+  private emit<E extends keyof CoordinatorEvents>(event: E, payload: CoordinatorEvents[E]): void {
+    for (const l of [...(this.listeners.get(event) ?? [])]) {
+      try {
+        (l as (p: CoordinatorEvents[E]) => void)(payload);
+      } catch {
+        // a listener's bug must not derail scheduling
+      }
+    }
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * `ResultDirectory`: which peers hold which content hash — the coordinator's map of the mesh's caches. Fed by
+ * completions (`task:result`), by peers' announcements (`peer:status` added/removed) and by losses (a peer gone,
+ * a holder that answered `result:missing`). Small results also keep their bytes here (the ones that rode inline
+ * with the completion), bounded by `maxInlineBytes` with least-recently-used eviction, so they travel inline to
+ * consumers and survive the loss of the peer that produced them.
+ */
+
+export interface DirectoryEntry {
+  readonly holders: ReadonlySet<string>;
+  /** Encoded size in bytes (0 when only announced, size unknown). */
+  readonly size: number;
+  readonly inline: Uint8Array | undefined;
+}
+
+export interface ResultDirectoryOptions {
+  /** Most bytes of inline results kept in memory. Default 64 MiB. */
+  readonly maxInlineBytes?: number;
+}
+
+interface Entry {
+  holders: Set<string>;
+  size: number;
+  inline: Uint8Array | undefined;
+}
+
+export class ResultDirectory {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byPeer = new Map<string, Set<string>>();
+  /** Inline results in recency order (a Map iterates in insertion order; re-inserting marks recent use). */
+  private readonly inlineOrder = new Map<string, number>();
+  private inlineBytes = 0;
+  private readonly maxInlineBytes: number;
+
+  constructor(options: ResultDirectoryOptions = {}) {
+    this.maxInlineBytes = options.maxInlineBytes ?? 64 * 1024 * 1024;
+  }
+
+  get(hash: string): DirectoryEntry | undefined {
+    const e = this.entries.get(hash);
+    if (e?.inline) {
+      this.inlineOrder.delete(hash);
+      this.inlineOrder.set(hash, e.inline.byteLength);
+    }
+    return e;
+  }
+
+  /** Whether the result can be had: some holder, or its bytes here. */
+  has(hash: string): boolean {
+    const e = this.entries.get(hash);
+    return e !== undefined && (e.holders.size > 0 || e.inline !== undefined);
+  }
+
+  add(hash: string, peerId: string, size: number, inline?: Uint8Array): void {
+    const e = this.entry(hash);
+    if (size > 0) e.size = size;
+    e.holders.add(peerId);
+    let held = this.byPeer.get(peerId);
+    if (!held) {
+      held = new Set();
+      this.byPeer.set(peerId, held);
+    }
+    held.add(hash);
+    if (inline !== undefined) this.addInline(hash, inline);
+  }
+
+  addInline(hash: string, bytes: Uint8Array): void {
+    if (bytes.byteLength > this.maxInlineBytes) return;
+    const e = this.entry(hash);
+    e.size = bytes.byteLength;
+    if (e.inline === undefined) {
+      e.inline = bytes;
+      this.inlineBytes += bytes.byteLength;
+    }
+    this.inlineOrder.delete(hash);
+    this.inlineOrder.set(hash, bytes.byteLength);
+    for (const [victim, size] of this.inlineOrder) {
+      if (this.inlineBytes <= this.maxInlineBytes) break;
+      this.inlineOrder.delete(victim);
+      this.inlineBytes -= size;
+      const v = this.entries.get(victim);
+      if (v) {
+        v.inline = undefined;
+        this.dropIfEmpty(victim, v);
+      }
+    }
+  }
+
+  /** One holder no longer has the hash (evicted, answered missing). */
+  remove(hash: string, peerId: string): void {
+    const e = this.entries.get(hash);
+    if (!e) return;
+    e.holders.delete(peerId);
+    this.byPeer.get(peerId)?.delete(hash);
+    this.dropIfEmpty(hash, e);
+  }
+
+  /** No holder has it any more (every fetch failed); inline bytes, if any, stay. */
+  removeHolders(hash: string): void {
+    const e = this.entries.get(hash);
+    if (!e) return;
+    for (const peer of e.holders) this.byPeer.get(peer)?.delete(hash);
+    e.holders.clear();
+    this.dropIfEmpty(hash, e);
+  }
+
+  /** A peer left: forget what it held. Returns the hashes that are now nowhere to be had. */
+  removePeer(peerId: string): string[] {
+    const held = this.byPeer.get(peerId);
+    this.byPeer.delete(peerId);
+    const lost: string[] = [];
+    for (const hash of held ?? []) {
+      const e = this.entries.get(hash);
+      if (!e) continue;
+      e.holders.delete(peerId);
+      if (e.holders.size === 0 && e.inline === undefined) lost.push(hash);
+      this.dropIfEmpty(hash, e);
+    }
+    return lost;
+  }
+
+  /** Hashes held by a peer (as far as the directory knows). */
+  heldBy(peerId: string): ReadonlySet<string> {
+    return this.byPeer.get(peerId) ?? new Set();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private entry(hash: string): Entry {
+    let e = this.entries.get(hash);
+    if (!e) {
+      e = { holders: new Set(), size: 0, inline: undefined };
+      this.entries.set(hash, e);
+    }
+    return e;
+  }
+
+  private dropIfEmpty(hash: string, e: Entry): void {
+    if (e.holders.size === 0 && e.inline === undefined) this.entries.delete(hash);
+  }
+}

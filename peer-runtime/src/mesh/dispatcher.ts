@@ -1,0 +1,145 @@
+/**
+ * What the coordinator has placed on each peer, and the views the allocator sees.
+ *
+ * Pipelining: a peer that must wait for the coordinator's next message after each completion idles for a round
+ * trip per function — fatal with thousands of sub-millisecond functions. So each peer is offered room beyond its
+ * slots: enough queued work per slot to cover `pipelineMs` at the peer's measured mean duration (at most
+ * `maxPipelinePerSlot`, none for functions slower than `pipelineMs`, one before anything was measured). The
+ * allocator sees this as usage lowered by the allowance (possibly below zero); pins and needs are still checked
+ * against the real capabilities, and memory and custom resources are counted without allowance.
+ */
+import type { PeerView, ResourceRequest, ResourceTracker } from '../scheduling/types.js';
+import type { RunState } from './run-state.js';
+
+/** An attempt of a function sent to a peer and not yet answered. */
+export interface Dispatch {
+  readonly run: RunState;
+  readonly index: number;
+  readonly attempt: number;
+  readonly peer: string;
+  readonly at: number;
+  readonly request: ResourceRequest;
+  /** Re-running a function that already succeeded, because its result was lost and is needed again. */
+  readonly recompute: boolean;
+  /** A speculative copy of a straggler. */
+  readonly duplicate: boolean;
+  /** Its entry in the record's history, closed by the coordinator. */
+  entry: { attempt: number; peer: string; startedAt: number; endedAt?: number; error?: string } | undefined;
+}
+
+export interface PipelineOptions {
+  /** Queued work per slot to keep at a peer, in ms of its measured mean duration. Default 20. */
+  readonly pipelineMs?: number;
+  /** Most queued functions per slot beyond the running one. Default 64. */
+  readonly maxPipelinePerSlot?: number;
+}
+
+export class PeerLoad {
+  cpu = 0;
+  memoryMB = 0;
+  resources: Record<string, number> = {};
+  readonly dispatches = new Set<Dispatch>();
+  /** Exponentially weighted mean duration of completed functions, ms. */
+  meanMs: number | undefined;
+  lastHeard = Date.now();
+
+  get count(): number {
+    return this.dispatches.size;
+  }
+
+  add(d: Dispatch): void {
+    this.dispatches.add(d);
+    this.apply(d.request, 1);
+  }
+
+  remove(d: Dispatch): boolean {
+    if (!this.dispatches.delete(d)) return false;
+    this.apply(d.request, -1);
+    return true;
+  }
+
+  observe(durationMs: number): void {
+    this.meanMs = this.meanMs === undefined ? durationMs : this.meanMs * 0.8 + durationMs * 0.2;
+  }
+
+  private apply(req: ResourceRequest, sign: 1 | -1): void {
+    const clamp = (v: number): number => (Math.abs(v) < 1e-9 ? 0 : v);
+    this.cpu = clamp(this.cpu + sign * req.cpu);
+    this.memoryMB = clamp(this.memoryMB + sign * req.memoryMB);
+    for (const [name, amount] of Object.entries(req.resources)) {
+      this.resources[name] = clamp((this.resources[name] ?? 0) + sign * amount);
+    }
+  }
+}
+
+export class PeerLoads {
+  private readonly loads = new Map<string, PeerLoad>();
+  private readonly pipelineMs: number;
+  private readonly maxPerSlot: number;
+
+  constructor(
+    private readonly tracker: ResourceTracker,
+    options: PipelineOptions = {},
+  ) {
+    this.pipelineMs = options.pipelineMs ?? 20;
+    this.maxPerSlot = options.maxPipelinePerSlot ?? 64;
+  }
+
+  get(peerId: string): PeerLoad | undefined {
+    return this.loads.get(peerId);
+  }
+
+  ensure(peerId: string): PeerLoad {
+    let load = this.loads.get(peerId);
+    if (!load) {
+      load = new PeerLoad();
+      this.loads.set(peerId, load);
+    }
+    return load;
+  }
+
+  /** Forget a peer; returns what was placed on it. */
+  delete(peerId: string): Dispatch[] {
+    const load = this.loads.get(peerId);
+    this.loads.delete(peerId);
+    return load ? [...load.dispatches] : [];
+  }
+
+  entries(): IterableIterator<[string, PeerLoad]> {
+    return this.loads.entries();
+  }
+
+  /** Queued functions per slot allowed beyond the running one. */
+  allowancePerSlot(load: PeerLoad): number {
+    if (load.meanMs === undefined) return 1;
+    return Math.max(0, Math.min(this.maxPerSlot, Math.floor(this.pipelineMs / Math.max(load.meanMs, 0.001))));
+  }
+
+  /** The tracker's peers as the allocator should see them now (see the file comment). */
+  views(filter?: (view: PeerView, load: PeerLoad) => boolean): PeerView[] {
+    const out: PeerView[] = [];
+    for (const p of this.tracker.peers()) {
+      const load = this.loads.get(p.peerId);
+      if (!load) continue;
+      if (filter && !filter(p, load)) continue;
+      const allowance = p.cores * this.allowancePerSlot(load);
+      out.push({
+        ...p,
+        used: { cpu: load.cpu - allowance, memoryMB: load.memoryMB, resources: { ...load.resources } },
+        running: load.count,
+      });
+    }
+    return out;
+  }
+
+  /** Roughly how many more single-cpu functions the mesh takes now (sizes the next batch). */
+  room(): number {
+    let room = 0;
+    for (const p of this.tracker.peers()) {
+      const load = this.loads.get(p.peerId);
+      if (!load || p.paused) continue;
+      room += Math.max(0, Math.floor(p.cores * (1 + this.allowancePerSlot(load)) - load.cpu));
+    }
+    return room;
+  }
+}

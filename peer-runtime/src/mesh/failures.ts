@@ -1,0 +1,76 @@
+/**
+ * The failure rules of the coordinator, as small pure functions:
+ * - which failures count against a function's `retries` (its own: threw, timeout, worker-died) and which do not
+ *   (not its fault: a peer lost, an input lost, work handed back by a pausing or draining peer — those are capped
+ *   separately by `maxLostAttempts` so a function that kills every peer it touches still ends);
+ * - the backoff between attempts;
+ * - the final error, which lists every attempt's peer and error (what Ray and Dask users most miss);
+ * - which in-flight functions are stragglers worth duplicating.
+ */
+import { TaskError } from '../errors.js';
+import type { FunctionRecord } from '../run/types.js';
+import type { Dispatch } from './dispatcher.js';
+
+export type FailureKind = 'own' | 'lost';
+
+export function failureKind(reason: TaskError['reason']): FailureKind {
+  return reason === 'threw' || reason === 'timeout' || reason === 'worker-died' ? 'own' : 'lost';
+}
+
+/** Delay before the retry following `failures` failures: base · 2^(failures-1), at most max. */
+export function backoffDelay(failures: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
+}
+
+/** The error that fails a function for good, naming each attempt's peer and error when there were several. */
+export function finalError(record: FunctionRecord, last: TaskError): TaskError {
+  const attempts = record.history.filter((h) => h.error !== undefined);
+  if (attempts.length <= 1) return last;
+  const list = attempts.map((h) => `attempt ${h.attempt} on '${h.peer}': ${h.error}`).join('; ');
+  return new TaskError(
+    last.functionId,
+    last.attempt,
+    last.reason,
+    `${last.originalMessage} (every attempt: ${list})`,
+    last.originalStack,
+    last.peerId,
+  );
+}
+
+/** Closes a dispatch's history entry (once). */
+export function closeEntry(d: Dispatch, at: number, error?: string): void {
+  const e = d.entry;
+  if (!e || e.endedAt !== undefined) return;
+  e.endedAt = at;
+  if (error !== undefined) e.error = error;
+}
+
+export interface StragglerOptions {
+  /** A function is a straggler past `factor` × its estimate (`cost.estimateMs` / peer speed). Default 3. */
+  readonly factor?: number;
+  /** Never duplicate before this long. Default 1000 ms. */
+  readonly minMs?: number;
+  /** How often to look. Default 500 ms. */
+  readonly checkMs?: number;
+}
+
+/** In-flight functions far past their estimate with no duplicate yet. Functions without an estimate are never stragglers. */
+export function findStragglers(
+  inflight: Iterable<readonly Dispatch[]>,
+  speedOf: (peerId: string) => number,
+  now: number,
+  options: StragglerOptions,
+): Dispatch[] {
+  const factor = options.factor ?? 3;
+  const minMs = options.minMs ?? 1000;
+  const out: Dispatch[] = [];
+  for (const list of inflight) {
+    if (list.length !== 1) continue;
+    const d = list[0]!;
+    const estimate = d.run.specs[d.index]!.cost?.estimateMs;
+    if (estimate === undefined || d.recompute) continue;
+    const expected = estimate / Math.max(speedOf(d.peer), 1e-6);
+    if (now - d.at > Math.max(minMs, factor * expected)) out.push(d);
+  }
+  return out;
+}

@@ -1,0 +1,391 @@
+/**
+ * What happens to a function besides being placed: it becomes ready (cache lookup, dedup by hash), succeeds
+ * (its dependents become ready, identical functions of other runs take its result), fails (retry with backoff,
+ * or reschedule for free when it was not its fault, or fail for good and skip what depends on it), loses its
+ * peer, is cancelled with its run, or straggles (a duplicate on an idle peer; the first result wins).
+ */
+import { TaskError } from '../errors.js';
+import type { BatchableMessage, TaskAssignment } from '../protocol/messages.js';
+import type { ResourceTracker } from '../scheduling/types.js';
+import type { ResultDirectory } from './directory.js';
+import type { Dispatch, PeerLoads } from './dispatcher.js';
+import {
+  backoffDelay,
+  closeEntry,
+  failureKind,
+  finalError,
+  findStragglers,
+  type StragglerOptions,
+} from './failures.js';
+import type { MeshPort } from './port.js';
+import type { RunState } from './run-state.js';
+import { Dispatcher } from './scheduler.js';
+
+export interface OutcomesDeps {
+  readonly port: MeshPort;
+  readonly tracker: ResourceTracker;
+  readonly directory: ResultDirectory;
+  readonly loads: PeerLoads;
+  readonly dispatcher: Dispatcher;
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+  readonly maxLostAttempts: number;
+  readonly onPeerLost: (peerId: string, reason: string) => void;
+}
+
+type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
+type FailedMessage = Extract<BatchableMessage, { type: 'task:failed' }>;
+
+interface TaskRef {
+  readonly run: RunState;
+  readonly index: number;
+}
+
+export class Outcomes {
+  /** Hash → the function executing it and identical functions (any run) waiting for its result. */
+  private readonly executing = new Map<string, { leader: TaskRef; followers: TaskRef[] }>();
+  private readonly runsByKey = new Map<string, RunState>();
+
+  constructor(private readonly deps: OutcomesDeps) {}
+
+  // ---- ready ----
+
+  ready(run: RunState, i: number): void {
+    if (run.finished || run.run.isCancelled) return;
+    this.runsByKey.set(run.key, run);
+    const spec = run.specs[i]!;
+    run.run.markQueued(spec.id);
+    if (spec.cache !== false) {
+      const hash = run.hashes[i]!;
+      if (this.deps.directory.has(hash)) {
+        const loc = this.deps.dispatcher.locate(run, i);
+        if (loc) {
+          run.run.setLocation(spec.id, loc);
+          run.run.markSucceeded(spec.id, undefined, {
+            cached: true,
+            peer: loc.holders[0] ?? this.deps.port.peerId,
+          });
+          this.release(run, i);
+          return;
+        }
+      }
+      const group = this.executing.get(hash);
+      if (group) {
+        group.followers.push({ run, index: i });
+        return;
+      }
+      this.executing.set(hash, { leader: { run, index: i }, followers: [] });
+    }
+    this.deps.dispatcher.enqueue(run, i, false);
+  }
+
+  private release(run: RunState, i: number): void {
+    for (const d of run.dependents[i]!) {
+      if (--run.remaining[d]! === 0) this.ready(run, d);
+    }
+  }
+
+  // ---- completions ----
+
+  onResult(from: string, msg: ResultMessage): void {
+    const run = this.runsByKey.get(msg.runId);
+    const i = run?.index.get(msg.functionId);
+    const spec = run && i !== undefined ? run.specs[i] : undefined;
+    if (spec?.cache !== false) this.deps.directory.add(msg.hash, from, msg.size, msg.inline);
+    this.deps.loads.get(from)?.observe(msg.durationMs);
+    if (!run || i === undefined || run.finished) return;
+    const k = Dispatcher.key(run, i);
+    const list = this.deps.dispatcher.inflight.get(k);
+    const winner = list?.find((d) => d.peer === from && d.attempt === msg.attempt);
+    if (!list || !winner) return; // stale: a cancelled attempt or a lost race; the directory still learned of it
+    this.deps.dispatcher.inflight.delete(k);
+    const now = Date.now();
+    for (const d of list) {
+      this.deps.loads.get(d.peer)?.remove(d);
+      if (d !== winner) {
+        closeEntry(d, now, `cancelled: peer '${from}' finished first`);
+        this.cancelOnPeer(d, `peer '${from}' finished it first`);
+      }
+    }
+    const id = spec!.id;
+    run.run.setLocation(id, {
+      hash: msg.hash,
+      size: msg.size,
+      holders: [from],
+      ...(msg.inline && { inline: msg.inline }),
+    });
+    if (!run.run.isEnded(id)) {
+      run.run.markSucceeded(id, undefined, { cached: false, peer: from, at: now });
+      closeEntry(winner, now);
+      this.release(run, i);
+    } else {
+      closeEntry(winner, now);
+    }
+    this.settleGroup(run, i, true);
+    this.wakeLineage(run, i);
+    this.deps.dispatcher.kick();
+  }
+
+  /** The hash group of a function that ended: followers take its result, or (failure) one of them leads next. */
+  private settleGroup(run: RunState, i: number, succeeded: boolean): void {
+    const hash = run.hashes[i]!;
+    const group = this.executing.get(hash);
+    if (!group || group.leader.run !== run || group.leader.index !== i) return;
+    this.executing.delete(hash);
+    for (const f of group.followers) {
+      const fid = f.run.id(f.index);
+      if (f.run.finished || f.run.run.isEnded(fid)) continue;
+      if (succeeded) {
+        const loc = run.run.location(run.id(i));
+        if (loc) f.run.run.setLocation(fid, loc);
+        f.run.run.markSucceeded(fid, undefined, { cached: true, peer: loc?.holders[0] });
+        this.release(f.run, f.index);
+      } else {
+        this.ready(f.run, f.index);
+      }
+    }
+  }
+
+  private wakeLineage(run: RunState, p: number): void {
+    const waiters = run.lineageWaiters.get(p);
+    if (!waiters) return;
+    run.lineageWaiters.delete(p);
+    for (const c of waiters) {
+      const left = (run.waitingInputs.get(c) ?? 1) - 1;
+      if (left > 0) {
+        run.waitingInputs.set(c, left);
+        continue;
+      }
+      run.waitingInputs.delete(c);
+      const recompute = run.run.isEnded(run.id(c));
+      this.deps.dispatcher.enqueue(run, c, recompute);
+    }
+  }
+
+  // ---- failures ----
+
+  onFailed(from: string, msg: FailedMessage): void {
+    const run = this.runsByKey.get(msg.runId);
+    const i = run?.index.get(msg.functionId);
+    if (!run || i === undefined || run.finished) return;
+    const k = Dispatcher.key(run, i);
+    const list = this.deps.dispatcher.inflight.get(k);
+    const d = list?.find((x) => x.peer === from && x.attempt === msg.attempt);
+    if (!list || !d) return;
+    this.deps.loads.get(from)?.remove(d);
+    list.splice(list.indexOf(d), 1);
+    const now = Date.now();
+    closeEntry(d, now, `${msg.reason}: ${msg.message}`);
+    if (list.length > 0) return; // its duplicate still runs and may yet succeed
+    this.deps.dispatcher.inflight.delete(k);
+    if (msg.reason === 'input-lost' && msg.missingInput !== undefined)
+      this.forgetInput(run, i, msg.missingInput);
+    const error = new TaskError(msg.functionId, msg.attempt, msg.reason, msg.message, msg.stack, from);
+    this.afterFailure(run, i, d, error);
+  }
+
+  /** Every holder of an input failed the fetch: forget them, so the next dispatch recomputes it from lineage. */
+  private forgetInput(run: RunState, i: number, hash: string): void {
+    this.deps.directory.removeHolders(hash);
+    for (const p of run.producers[i]!) {
+      if (run.hashes[p] !== hash) continue;
+      const loc = run.run.location(run.id(p));
+      if (loc) run.run.setLocation(run.id(p), { ...loc, holders: [] });
+    }
+  }
+
+  private afterFailure(run: RunState, i: number, d: Dispatch, error: TaskError): void {
+    const spec = run.specs[i]!;
+    const kind = failureKind(error.reason);
+    if (d.recompute || run.run.isEnded(spec.id)) {
+      this.recomputeFailed(run, i, error, kind);
+      return;
+    }
+    if (kind === 'lost') {
+      if (++run.losses[i]! > this.deps.maxLostAttempts) {
+        this.failFinal(run, i, error);
+        return;
+      }
+      run.run.markFailed(spec.id, error, false);
+      run.run.markRetried(spec.id, run.attempt[i]! + 1, 0);
+      this.deps.dispatcher.enqueue(run, i, false);
+      return;
+    }
+    const failures = ++run.failures[i]!;
+    let avoid = run.avoid.get(i);
+    if (!avoid) {
+      avoid = new Set();
+      run.avoid.set(i, avoid);
+    }
+    avoid.add(d.peer);
+    if (failures > (spec.retries ?? 0)) {
+      this.failFinal(run, i, error);
+      return;
+    }
+    run.run.markFailed(spec.id, error, false);
+    const delayMs = backoffDelay(failures, this.deps.retryBackoffMs, this.deps.retryBackoffMaxMs);
+    run.run.markRetried(spec.id, run.attempt[i]! + 1, delayMs);
+    const timer = setTimeout(() => {
+      run.timers.delete(timer);
+      this.deps.dispatcher.enqueue(run, i, false);
+    }, delayMs);
+    run.timers.add(timer);
+  }
+
+  /** A lineage recompute failed: retry it like a normal attempt, or fail the consumers waiting for it. */
+  private recomputeFailed(run: RunState, p: number, error: TaskError, kind: 'own' | 'lost'): void {
+    const spec = run.specs[p]!;
+    const budget =
+      kind === 'lost'
+        ? ++run.losses[p]! <= this.deps.maxLostAttempts
+        : ++run.failures[p]! <= (spec.retries ?? 0);
+    if (budget) {
+      this.deps.dispatcher.enqueue(run, p, true);
+      return;
+    }
+    const waiters = run.lineageWaiters.get(p) ?? new Set<number>();
+    run.lineageWaiters.delete(p);
+    for (const c of waiters) {
+      run.waitingInputs.delete(c);
+      const cid = run.id(c);
+      const e = new TaskError(
+        cid,
+        Math.max(1, run.attempt[c]!),
+        'input-lost',
+        `its input '${spec.id}' was lost and recomputing it failed: ${error.originalMessage}`,
+        undefined,
+        error.peerId,
+      );
+      if (run.run.isEnded(cid)) this.recomputeFailed(run, c, e, 'own');
+      else this.failFinal(run, c, e);
+    }
+  }
+
+  failFinal(run: RunState, i: number, error: TaskError): void {
+    const id = run.id(i);
+    if (run.run.isEnded(id)) return;
+    this.deps.dispatcher.parked.delete(Dispatcher.key(run, i));
+    run.run.markFailed(id, finalError(run.run.record(id), error), true);
+    this.skipDownstream(run, i);
+    this.settleGroup(run, i, false);
+  }
+
+  private skipDownstream(run: RunState, root: number): void {
+    const because = run.id(root);
+    const stack = [...run.dependents[root]!];
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      const id = run.id(d);
+      if (run.run.isEnded(id)) continue;
+      run.run.markSkipped(id, because);
+      stack.push(...run.dependents[d]!);
+    }
+  }
+
+  // ---- peers ----
+
+  peerLost(peerId: string, reason: string): void {
+    const known = this.deps.loads.get(peerId) !== undefined || this.deps.tracker.peer(peerId) !== undefined;
+    const dispatches = this.deps.loads.delete(peerId);
+    this.deps.tracker.unregister(peerId);
+    this.deps.directory.removePeer(peerId);
+    if (!known) return;
+    this.deps.onPeerLost(peerId, reason);
+    const now = Date.now();
+    for (const d of dispatches) {
+      const k = Dispatcher.key(d.run, d.index);
+      const list = this.deps.dispatcher.inflight.get(k);
+      if (!list?.includes(d)) continue;
+      list.splice(list.indexOf(d), 1);
+      closeEntry(d, now, `peer-lost: peer '${peerId}' was lost (${reason})`);
+      if (list.length > 0) continue;
+      this.deps.dispatcher.inflight.delete(k);
+      if (d.run.finished) continue;
+      const error = new TaskError(
+        d.run.id(d.index),
+        d.attempt,
+        'peer-lost',
+        `peer '${peerId}' was lost: ${reason}`,
+        undefined,
+        peerId,
+      );
+      this.afterFailure(d.run, d.index, d, error);
+    }
+    this.deps.dispatcher.kick();
+  }
+
+  private cancelOnPeer(d: Dispatch, reason: string): void {
+    this.deps.port
+      .send(d.peer, { type: 'task:cancel', runId: d.run.key, functionIds: [d.run.id(d.index)], reason })
+      .catch(() => {});
+  }
+
+  cancelRun(run: RunState): void {
+    for (const t of run.timers) clearTimeout(t);
+    run.timers.clear();
+    this.deps.dispatcher.forgetRun(run);
+    const perPeer = new Map<string, string[]>();
+    for (const [k, list] of this.deps.dispatcher.inflight) {
+      if (list[0]?.run !== run) continue;
+      this.deps.dispatcher.inflight.delete(k);
+      for (const d of list) {
+        this.deps.loads.get(d.peer)?.remove(d);
+        let ids = perPeer.get(d.peer);
+        if (!ids) {
+          ids = [];
+          perPeer.set(d.peer, ids);
+        }
+        ids.push(run.id(d.index));
+      }
+    }
+    for (const [peer, functionIds] of perPeer) {
+      this.deps.port
+        .send(peer, { type: 'task:cancel', runId: run.key, functionIds, reason: 'the run was cancelled' })
+        .catch(() => {});
+    }
+    for (const [hash, group] of [...this.executing]) {
+      if (group.leader.run === run) {
+        this.executing.delete(hash);
+        for (const f of group.followers) if (f.run !== run) this.ready(f.run, f.index);
+      } else {
+        group.followers = group.followers.filter((f) => f.run !== run);
+      }
+    }
+    for (let i = 0; i < run.n; i++) run.run.markCancelled(run.id(i));
+    this.runsByKey.delete(run.key);
+    this.deps.dispatcher.kick();
+  }
+
+  // ---- stragglers ----
+
+  duplicateStragglers(options: StragglerOptions): void {
+    const now = Date.now();
+    const speedOf = (peerId: string): number => this.deps.tracker.peer(peerId)?.speed ?? 1;
+    const found = findStragglers(this.deps.dispatcher.inflight.values(), speedOf, now, options);
+    const messages = new Map<string, Map<string, TaskAssignment[]>>();
+    for (const d of found) {
+      const idle = this.deps.loads.views((v, load) => load.count === 0 && !v.paused && v.peerId !== d.peer);
+      if (idle.length === 0) return;
+      const allocation = d.run.allocator.allocate({
+        functions: [{ spec: d.run.specs[d.index]!, hash: d.run.hashes[d.index]! }],
+        peers: idle,
+      });
+      const target = allocation.assignments[0]?.peerId;
+      if (target === undefined) continue;
+      const assignment = this.deps.dispatcher.dispatch(d.run, d.index, target, false, true);
+      if (!assignment) continue;
+      let perRun = messages.get(target);
+      if (!perRun) {
+        perRun = new Map();
+        messages.set(target, perRun);
+      }
+      perRun.set(d.run.key, [...(perRun.get(d.run.key) ?? []), assignment]);
+    }
+    this.deps.dispatcher.send(messages);
+  }
+
+  /** Forget a finished run. */
+  forget(run: RunState): void {
+    this.runsByKey.delete(run.key);
+  }
+}

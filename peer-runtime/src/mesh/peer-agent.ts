@@ -1,0 +1,519 @@
+/**
+ * The contributing side of every peer: runs what coordinators assign, keeps the results, serves them to others.
+ *
+ * Per assignment: inputs come inline, from the local store, or fetched from the listed holders in order (none has
+ * it: `task:failed` with reason `input-lost` naming the hash) → the function runs on the WorkerPool with its
+ * `timeoutMs` → the encoded result goes into the ResultStore under the function's hash → `task:result` (with the
+ * bytes inline when at most `inlineLimitBytes`) or `task:failed` with reason, message and stack.
+ *
+ * Decisions:
+ * - `cache: false` results never enter the ResultStore and are never announced; they are kept in memory for
+ *   `transientTtlMs` (default 10 min) so that this run's consumers and its submitter can fetch them, then dropped.
+ * - Work handed back (the peer pauses, or drains before exit) is reported as `task:failed` with reason
+ *   `cancelled`: the coordinator never expects a reply to its own `task:cancel`, so an unrequested `cancelled`
+ *   means "given back", and it reschedules the function elsewhere without charging its retries.
+ * - `peer:status` is sent on change of pause/slots and for store additions the coordinator cannot know of
+ *   (inputs kept after a fetch, the initial announcement) and evictions, batched over `statusIntervalMs`. The
+ *   running count rides along, but the coordinator counts what it assigned itself.
+ */
+import type { FunctionSpec } from '../dag/types.js';
+import { parseArgRef } from '../dag/types.js';
+import type { TaskAssignment, TaskFailureReason } from '../protocol/messages.js';
+import { decodeValue, encodeValue } from '../protocol/value-codec.js';
+import { createMemoryStore } from '../store/memory.js';
+import type { ResultStore } from '../store/types.js';
+import type { Transport } from '../transport/types.js';
+import type { WorkerPool } from '../worker/pool.js';
+import { type MeshPort, portOf } from './port.js';
+
+/** Results up to this many encoded bytes ride inline with `task:result` (one frame, no fetch round trip). */
+export const INLINE_RESULT_LIMIT = 16 * 1024;
+
+export interface PeerAgentOptions {
+  readonly transport: Transport;
+  readonly pool: WorkerPool;
+  /** Where results are kept (and looked up when serving fetches). Default: an unbounded in-memory store. */
+  readonly store?: ResultStore;
+  /** Coordinators to announce this peer's holdings to at start. More are learned from their first assignment. Default []. */
+  readonly coordinators?: readonly string[];
+  /** Largest result sent inline with its completion. Default INLINE_RESULT_LIMIT (16 KiB). */
+  readonly inlineLimitBytes?: number;
+  /** How long one holder may take to answer an input fetch. Default 30 000 ms. */
+  readonly fetchTimeoutMs?: number;
+  /** Batching window of `peer:status` messages. Default 50 ms. */
+  readonly statusIntervalMs?: number;
+  /** How long `cache: false` results stay fetchable. Default 600 000 ms. */
+  readonly transientTtlMs?: number;
+  /** Keep fetched inputs in the store (and announce them), so later consumers find them here. Default true. */
+  readonly keepFetchedInputs?: boolean;
+  /** How long `drain()` lets running functions finish before handing them back. Default 5000 ms. */
+  readonly drainGraceMs?: number;
+}
+
+export interface PeerAgent {
+  readonly peerId: string;
+  readonly paused: boolean;
+  /** Functions assigned and not yet answered. */
+  readonly assigned: number;
+  /** Stop taking work: functions not yet started are handed back, running ones finish. */
+  pause(): void;
+  resume(): void;
+  /** Send the full list of held hashes to a coordinator (so its cache lookups find them). */
+  announce(coordinatorId: string): Promise<void>;
+  /** For SIGINT: refuse new work, hand back what has not started, let running work finish for `graceMs`, then hand it back too. */
+  drain(options?: { graceMs?: number }): Promise<void>;
+  /** Drains (grace 0) and detaches from the transport. Leaves the pool and store open (the caller owns them). */
+  close(): Promise<void>;
+}
+
+interface Task {
+  readonly coordinator: string;
+  readonly runId: string;
+  readonly assignment: TaskAssignment;
+  readonly abort: AbortController;
+  started: boolean;
+  /** A reply was sent (or must not be: cancelled by the coordinator). */
+  settled: boolean;
+  readonly finished: Promise<void>;
+  finish(): void;
+}
+
+const RECENT_VALUES = 4096;
+const ANNOUNCE_CHUNK = 5000;
+
+export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
+  const port: MeshPort = portOf(options.transport);
+  const pool = options.pool;
+  const store = options.store ?? createMemoryStore();
+  const inlineLimit = options.inlineLimitBytes ?? INLINE_RESULT_LIMIT;
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? 30_000;
+  const statusIntervalMs = options.statusIntervalMs ?? 50;
+  const transientTtlMs = options.transientTtlMs ?? 600_000;
+  const keepFetched = options.keepFetchedInputs !== false;
+  const coordinators = new Set<string>();
+  const tasks = new Map<string, Task>();
+  /** Decoded values of recent results, so a chain of functions on this peer skips decode and store reads. */
+  const recent = new Map<string, unknown>();
+  /** Bytes written to the store but not yet confirmed there, so a fetch in between still finds them. */
+  const writing = new Map<string, Uint8Array>();
+  const transient = new Map<string, { bytes: Uint8Array; timer: ReturnType<typeof setTimeout> }>();
+  const announced = new Set<string>();
+  let added: string[] = [];
+  let removed: string[] = [];
+  let statusDirty = false;
+  let statusTimer: ReturnType<typeof setTimeout> | undefined;
+  let paused = false;
+  let draining = false;
+  let closed = false;
+  let lastEvictions = 0;
+
+  const key = (coordinator: string, runId: string, functionId: string): string =>
+    `${coordinator}\0${runId}\0${functionId}`;
+
+  const remember = (hash: string, value: unknown): void => {
+    recent.delete(hash);
+    recent.set(hash, value);
+    if (recent.size > RECENT_VALUES) recent.delete(recent.keys().next().value as string);
+  };
+
+  // ---- status ----
+
+  const scheduleStatus = (): void => {
+    statusDirty = true;
+    if (statusTimer !== undefined || closed) return;
+    statusTimer = setTimeout(() => {
+      statusTimer = undefined;
+      void flushStatus();
+    }, statusIntervalMs);
+  };
+
+  const flushStatus = async (): Promise<void> => {
+    if (!statusDirty) return;
+    statusDirty = false;
+    await detectEvictions();
+    const message = {
+      type: 'peer:status' as const,
+      running: runningCount(),
+      slots: pool.size,
+      paused: paused || draining,
+      ...(added.length > 0 && { added }),
+      ...(removed.length > 0 && { removed }),
+    };
+    added = [];
+    removed = [];
+    for (const c of coordinators) port.send(c, message).catch(() => {});
+  };
+
+  /** Stores do not report evictions one by one; when the counter moved, diff the keys against what we announced. */
+  const detectEvictions = async (): Promise<void> => {
+    try {
+      const stats = await store.stats();
+      if (stats.evictions === lastEvictions && stats.corrupt === 0) return;
+      lastEvictions = stats.evictions;
+      const now = new Set(await store.keys());
+      for (const hash of announced) {
+        if (!now.has(hash) && !writing.has(hash)) {
+          announced.delete(hash);
+          removed.push(hash);
+          recent.delete(hash);
+        }
+      }
+    } catch {
+      // A closed or failing store: nothing to report.
+    }
+  };
+
+  const runningCount = (): number => {
+    let n = 0;
+    for (const t of tasks.values()) if (t.started) n++;
+    return n;
+  };
+
+  const addCoordinator = (id: string): boolean => {
+    if (coordinators.has(id)) return false;
+    coordinators.add(id);
+    return true;
+  };
+
+  const announce = async (coordinatorId: string): Promise<void> => {
+    addCoordinator(coordinatorId);
+    let keys: string[] = [];
+    try {
+      keys = await store.keys();
+    } catch {
+      keys = [];
+    }
+    for (const k of keys) announced.add(k);
+    const base = {
+      type: 'peer:status' as const,
+      running: runningCount(),
+      slots: pool.size,
+      paused: paused || draining,
+    };
+    if (keys.length === 0) {
+      await port.send(coordinatorId, base);
+      return;
+    }
+    for (let i = 0; i < keys.length; i += ANNOUNCE_CHUNK) {
+      await port.send(coordinatorId, { ...base, added: keys.slice(i, i + ANNOUNCE_CHUNK) });
+    }
+  };
+
+  // ---- replies ----
+
+  const reply = (
+    task: Task,
+    body:
+      | { ok: true; size: number; durationMs: number; inline?: Uint8Array }
+      | {
+          ok: false;
+          reason: TaskFailureReason;
+          message: string;
+          stack?: string;
+          missingInput?: string;
+        },
+  ): void => {
+    if (task.settled) return;
+    task.settled = true;
+    const a = task.assignment;
+    const head = { runId: task.runId, functionId: a.functionId, hash: a.hash, attempt: a.attempt };
+    if (body.ok) {
+      port
+        .send(task.coordinator, {
+          type: 'task:result',
+          ...head,
+          size: body.size,
+          durationMs: body.durationMs,
+          ...(body.inline && { inline: body.inline }),
+        })
+        .catch(() => {});
+    } else {
+      port
+        .send(task.coordinator, {
+          type: 'task:failed',
+          ...head,
+          reason: body.reason,
+          message: body.message,
+          ...(body.stack !== undefined && { stack: body.stack }),
+          ...(body.missingInput !== undefined && { missingInput: body.missingInput }),
+        })
+        .catch(() => {});
+    }
+  };
+
+  const giveBack = (task: Task, why: string): void => {
+    reply(task, { ok: false, reason: 'cancelled', message: `peer '${port.peerId}' handed it back: ${why}` });
+    task.abort.abort();
+  };
+
+  // ---- inputs ----
+
+  /** The value of one producer, or the hash nobody could provide. */
+  const inputValue = async (
+    producer: string,
+    a: TaskAssignment,
+  ): Promise<{ ok: true; value: unknown } | { ok: false; hash: string }> => {
+    const loc = a.inputs[producer];
+    if (!loc) return { ok: false, hash: `(no location for input '${producer}')` };
+    if (recent.has(loc.hash)) return { ok: true, value: recent.get(loc.hash) };
+    if (loc.inline !== undefined) {
+      const value = decodeValue(loc.inline);
+      remember(loc.hash, value);
+      return { ok: true, value };
+    }
+    let bytes = writing.get(loc.hash) ?? transient.get(loc.hash)?.bytes;
+    if (bytes === undefined) bytes = await store.get(loc.hash).catch(() => undefined);
+    if (bytes === undefined) {
+      const holders = loc.holders.filter((h) => h !== port.peerId);
+      const fetched = await port.fetch(loc.hash, holders, fetchTimeoutMs);
+      if (fetched === undefined) return { ok: false, hash: loc.hash };
+      bytes = fetched.bytes;
+      if (keepFetched) keep(loc.hash, bytes, true);
+    }
+    const value = decodeValue(bytes);
+    remember(loc.hash, value);
+    return { ok: true, value };
+  };
+
+  const keep = (hash: string, bytes: Uint8Array, announce: boolean): void => {
+    writing.set(hash, bytes);
+    store
+      .put(hash, bytes)
+      .then(
+        () => {
+          announced.add(hash);
+          if (announce) {
+            added.push(hash);
+            scheduleStatus();
+          }
+        },
+        () => {},
+      )
+      .finally(() => {
+        if (writing.get(hash) === bytes) writing.delete(hash);
+      });
+  };
+
+  const keepTransient = (hash: string, bytes: Uint8Array): void => {
+    const old = transient.get(hash);
+    if (old) clearTimeout(old.timer);
+    const timer = setTimeout(() => transient.delete(hash), transientTtlMs);
+    (timer as { unref?: () => void }).unref?.();
+    transient.set(hash, { bytes, timer });
+  };
+
+  // ---- running ----
+
+  const execute = async (task: Task): Promise<void> => {
+    const a = task.assignment;
+    const spec: FunctionSpec = a.spec;
+    const args: unknown[] = [];
+    const values = new Map<string, unknown>();
+    for (const ref of spec.args) {
+      const { producer, output } = parseArgRef(ref);
+      if (!values.has(producer)) {
+        let got: Awaited<ReturnType<typeof inputValue>>;
+        try {
+          got = await inputValue(producer, a);
+        } catch (error) {
+          reply(task, {
+            ok: false,
+            reason: 'input-lost',
+            message: `input '${producer}' could not be decoded: ${(error as Error).message}`,
+            missingInput: a.inputs[producer]?.hash ?? producer,
+          });
+          return;
+        }
+        if (!got.ok) {
+          reply(task, {
+            ok: false,
+            reason: 'input-lost',
+            message: `input '${producer}' (hash ${got.hash}) is on none of its holders`,
+            missingInput: got.hash,
+          });
+          return;
+        }
+        values.set(producer, got.value);
+      }
+      const value = values.get(producer);
+      args.push(output === undefined ? value : (value as readonly unknown[])[output]);
+    }
+    for (const extra of spec.extraArgs ?? []) args.push(extra);
+    if (task.abort.signal.aborted) return;
+    const outcome = await pool.run(
+      { functionId: spec.id, code: spec.code, args, outputs: spec.outputs ?? 1 },
+      {
+        signal: task.abort.signal,
+        ...(spec.timeoutMs !== undefined && { timeoutMs: spec.timeoutMs }),
+        onStart: () => {
+          task.started = true;
+        },
+      },
+    );
+    if (!outcome.ok) {
+      reply(task, {
+        ok: false,
+        reason: outcome.reason,
+        message: outcome.message,
+        ...(outcome.stack !== undefined && { stack: outcome.stack }),
+      });
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeValue(outcome.value);
+    } catch (error) {
+      reply(task, {
+        ok: false,
+        reason: 'threw',
+        message: `its result cannot be encoded: ${(error as Error).message}`,
+      });
+      return;
+    }
+    remember(a.hash, outcome.value);
+    if (spec.cache === false) keepTransient(a.hash, bytes);
+    else keep(a.hash, bytes, false);
+    reply(task, {
+      ok: true,
+      size: bytes.byteLength,
+      durationMs: outcome.endedAt - outcome.startedAt,
+      ...(bytes.byteLength <= inlineLimit && { inline: bytes }),
+    });
+  };
+
+  const accept = (coordinator: string, runId: string, a: TaskAssignment): void => {
+    const k = key(coordinator, runId, a.functionId);
+    const existing = tasks.get(k);
+    if (existing) {
+      if (existing.assignment.attempt === a.attempt) return; // a duplicate message
+      existing.settled = true; // superseded: the coordinator no longer waits for it
+      existing.abort.abort();
+    }
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const task: Task = {
+      coordinator,
+      runId,
+      assignment: a,
+      abort: new AbortController(),
+      started: false,
+      settled: false,
+      finished,
+      finish,
+    };
+    tasks.set(k, task);
+    if (paused || draining) {
+      giveBack(task, paused ? 'it is paused' : 'it is shutting down');
+      tasks.delete(k);
+      finish();
+      return;
+    }
+    execute(task)
+      .catch((error: unknown) => {
+        reply(task, {
+          ok: false,
+          reason: 'threw',
+          message: `peer '${port.peerId}' failed to run it: ${String(error)}`,
+        });
+      })
+      .finally(() => {
+        if (tasks.get(k) === task) tasks.delete(k);
+        task.finish();
+      });
+  };
+
+  const serveFetch = async (from: string, requestId: number, hash: string): Promise<void> => {
+    let bytes = writing.get(hash) ?? transient.get(hash)?.bytes;
+    if (bytes === undefined) bytes = await store.get(hash).catch(() => undefined);
+    const message =
+      bytes === undefined
+        ? { type: 'result:missing' as const, requestId, hash }
+        : { type: 'result:data' as const, requestId, hash, bytes };
+    port.send(from, message).catch(() => {});
+  };
+
+  const offMessage = port.onMessage((from, message) => {
+    switch (message.type) {
+      case 'task:assign':
+        if (addCoordinator(from)) void announce(from).catch(() => {});
+        for (const a of message.assignments) accept(from, message.runId, a);
+        return;
+      case 'task:cancel':
+        for (const id of message.functionIds) {
+          const task = tasks.get(key(from, message.runId, id));
+          if (!task) continue;
+          task.settled = true; // the coordinator asked: it expects no reply
+          task.abort.abort();
+        }
+        return;
+      case 'result:fetch':
+        void serveFetch(from, message.requestId, message.hash);
+        return;
+      default:
+        return;
+    }
+  });
+
+  for (const c of options.coordinators ?? []) void announce(c).catch(() => {});
+
+  const handBackWaiting = (why: string): void => {
+    for (const task of tasks.values()) if (!task.started) giveBack(task, why);
+  };
+
+  const drain = async (drainOptions: { graceMs?: number } = {}): Promise<void> => {
+    draining = true;
+    handBackWaiting('it is shutting down');
+    scheduleStatus();
+    const graceMs = drainOptions.graceMs ?? options.drainGraceMs ?? 5000;
+    const pending = [...tasks.values()].map((t) => t.finished);
+    if (pending.length > 0 && graceMs > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(pending),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const task of tasks.values()) giveBack(task, 'it shut down before the function finished');
+    if (statusTimer !== undefined) {
+      clearTimeout(statusTimer);
+      statusTimer = undefined;
+    }
+    await flushStatus();
+  };
+
+  return {
+    peerId: port.peerId,
+    get paused() {
+      return paused;
+    },
+    get assigned() {
+      return tasks.size;
+    },
+    pause() {
+      if (paused) return;
+      paused = true;
+      handBackWaiting('it is paused');
+      scheduleStatus();
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      scheduleStatus();
+    },
+    announce,
+    drain,
+    async close() {
+      if (closed) return;
+      await drain({ graceMs: 0 });
+      closed = true;
+      offMessage();
+      for (const t of transient.values()) clearTimeout(t.timer);
+      transient.clear();
+    },
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * `MeshPort`: what the mesh components (coordinator, peer agent, remote runs) share on one transport.
+ *
+ * - **Batching.** Messages sent to one peer within one event-loop turn leave as a single `batch` message: a mesh
+ *   running thousands of tiny functions per second would otherwise pay the per-message codec and framing cost
+ *   for every completion and event (about 3× the throughput on the in-memory transport).
+ * - **Loopback.** A transport cannot send to itself, but an embedded coordinator is often also a contributor or a
+ *   submitter on the same peer; messages addressed to the local peer id are delivered to this port's listeners
+ *   on the next turn, without encoding.
+ * - **One fetch space.** `result:fetch` request ids are allocated here, so an agent and a submitter living on
+ *   the same transport never mistake each other's replies.
+ *
+ * One port per transport (`portOf` memoises it), so every component on a peer sees the same loopback and ids.
+ */
+import { PeerError } from '../errors.js';
+import type { BatchableMessage } from '../protocol/messages.js';
+import type { DisconnectReason, Transport } from '../transport/types.js';
+
+export type PortListener = (from: string, message: BatchableMessage) => void;
+
+export interface FetchedResult {
+  readonly bytes: Uint8Array;
+  readonly from: string;
+}
+
+export interface MeshPort {
+  readonly peerId: string;
+  readonly transport: Transport;
+  /**
+   * Queues a message for `peerId` (this peer included); everything queued for one peer in this turn leaves as
+   * one batch. Resolves when the batch was handed to the channel; rejects with PeerError when the peer is gone.
+   */
+  send(peerId: string, message: BatchableMessage): Promise<void>;
+  onMessage(listener: PortListener): () => void;
+  /** Transport disconnects, forwarded. */
+  onDisconnect(listener: (peerId: string, reason: DisconnectReason) => void): () => void;
+  /**
+   * Asks each holder in turn for the bytes stored under `hash`; undefined when none has them (missing, gone or
+   * silent for `timeoutMs`).
+   */
+  fetch(hash: string, holders: readonly string[], timeoutMs: number): Promise<FetchedResult | undefined>;
+}
+
+/**
+ * Runs `fn` on a later turn of the event loop, after pending I/O callbacks, so that completions arriving
+ * together are flushed together. `setImmediate` where it exists (Node): `setTimeout(0)` is clamped to 1 ms there.
+ */
+export const nextTurn: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (fn) => {
+        globalThis.setImmediate(fn);
+      }
+    : (fn) => {
+        setTimeout(fn, 0);
+      };
+
+const ports = new WeakMap<Transport, MeshPort>();
+
+/** The port of a transport (created on first use, then shared). */
+export function portOf(transport: Transport): MeshPort {
+  let port = ports.get(transport);
+  if (!port) {
+    port = createPort(transport);
+    ports.set(transport, port);
+  }
+  return port;
+}
+
+interface Outbox {
+  messages: BatchableMessage[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  promise: Promise<void>;
+}
+
+interface PendingFetch {
+  readonly peer: string;
+  resolve(bytes: Uint8Array | undefined): void;
+}
+
+function createPort(transport: Transport): MeshPort {
+  const self = transport.localPeerId;
+  const listeners = new Set<PortListener>();
+  const disconnectListeners = new Set<(peerId: string, reason: DisconnectReason) => void>();
+  const outboxes = new Map<string, Outbox>();
+  const fetches = new Map<number, PendingFetch>();
+  let nextRequest = 1;
+  let flushScheduled = false;
+
+  const deliver = (from: string, message: BatchableMessage): void => {
+    if (message.type === 'result:data' || message.type === 'result:missing') {
+      const pending = fetches.get(message.requestId);
+      if (pending && pending.peer === from) {
+        fetches.delete(message.requestId);
+        pending.resolve(message.type === 'result:data' ? message.bytes : undefined);
+        return;
+      }
+    }
+    for (const listener of [...listeners]) {
+      try {
+        listener(from, message);
+      } catch {
+        // One component's bug must not keep the message from the others.
+      }
+    }
+  };
+
+  transport.onMessage((from, message) => {
+    if (message.type === 'batch') {
+      for (const inner of message.messages) deliver(from, inner);
+    } else if (message.type !== 'hello' && message.type !== 'ping' && message.type !== 'pong') {
+      deliver(from, message);
+    }
+  });
+
+  transport.on('peer:disconnected', ({ peerId, reason }) => {
+    // Fetches waiting on that peer will never be answered.
+    for (const [id, pending] of fetches) {
+      if (pending.peer === peerId) {
+        fetches.delete(id);
+        pending.resolve(undefined);
+      }
+    }
+    for (const listener of [...disconnectListeners]) listener(peerId, reason);
+  });
+
+  const flush = (): void => {
+    flushScheduled = false;
+    const boxes = [...outboxes];
+    outboxes.clear();
+    for (const [peerId, box] of boxes) {
+      if (peerId === self) {
+        for (const m of box.messages) deliver(self, m);
+        box.resolve();
+        continue;
+      }
+      const message =
+        box.messages.length === 1 ? box.messages[0]! : { type: 'batch' as const, messages: box.messages };
+      transport.send(peerId, message).then(box.resolve, box.reject);
+    }
+  };
+
+  const send = (peerId: string, message: BatchableMessage): Promise<void> => {
+    let box = outboxes.get(peerId);
+    if (!box) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // Most callers fire and forget; those who care attach their own handler to the returned promise.
+      promise.catch(() => {});
+      box = { messages: [], resolve, reject, promise };
+      outboxes.set(peerId, box);
+    }
+    box.messages.push(message);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      nextTurn(flush);
+    }
+    return box.promise;
+  };
+
+  const fetchFrom = (hash: string, peer: string, timeoutMs: number): Promise<Uint8Array | undefined> =>
+    new Promise((resolve) => {
+      const requestId = nextRequest++;
+      const timer = setTimeout(() => {
+        if (fetches.delete(requestId)) resolve(undefined);
+      }, timeoutMs);
+      fetches.set(requestId, {
+        peer,
+        resolve: (bytes) => {
+          clearTimeout(timer);
+          resolve(bytes);
+        },
+      });
+      send(peer, { type: 'result:fetch', requestId, hash }).catch(() => {
+        const pending = fetches.get(requestId);
+        if (pending) {
+          fetches.delete(requestId);
+          pending.resolve(undefined);
+        }
+      });
+    });
+
+  return {
+    peerId: self,
+    transport,
+    send,
+    onMessage(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    onDisconnect(listener) {
+      disconnectListeners.add(listener);
+      return () => disconnectListeners.delete(listener);
+    },
+    async fetch(hash, holders, timeoutMs) {
+      for (const holder of holders) {
+        const bytes = await fetchFrom(hash, holder, timeoutMs);
+        if (bytes !== undefined) return { bytes, from: holder };
+      }
+      return undefined;
+    },
+  };
+}
+
+/** A PeerError for a send to `peerId` that failed, keeping the cause. */
+export function sendError(peerId: string, cause: unknown): PeerError {
+  return cause instanceof PeerError
+    ? cause
+    : new PeerError(peerId, `peer '${peerId}' is unreachable`, { cause });
+}

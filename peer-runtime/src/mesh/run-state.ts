@@ -1,0 +1,105 @@
+/**
+ * The coordinator's bookkeeping of one run: the DAG as index arrays (producers, dependents, inputs still awaited)
+ * and, per function, the attempt counters the failure rules need. Functions are addressed by their index.
+ */
+import { type FunctionSpec, parseArgRef } from '../dag/types.js';
+import type { Allocator } from '../scheduling/types.js';
+import type { MeshRun } from './mesh-run.js';
+
+export class RunState {
+  readonly n: number;
+  readonly index = new Map<string, number>();
+  readonly hashes: string[];
+  /** Per function, per arg: producer index and output index (-1 = whole result). */
+  readonly inputs: { producer: number; output: number }[][];
+  /** Distinct producers per function. */
+  readonly producers: number[][];
+  readonly dependents: number[][];
+  /** Producers whose result has not arrived yet. */
+  readonly remaining: Int32Array;
+  /** The attempt number last dispatched (1-based; 0 = never). */
+  readonly attempt: Int32Array;
+  /** Failures that count against `retries` (threw, timeout, worker-died). */
+  readonly failures: Int32Array;
+  /** Attempts lost without the function's fault (peer lost, input lost, handed back). */
+  readonly losses: Int32Array;
+  /** HEFT-style upward rank (estimate of the longest path to a sink), for strategies that order by priority. */
+  readonly rank: Float64Array;
+  /** Peers where a function failed: its retries prefer others. */
+  readonly avoid = new Map<number, Set<string>>();
+  /** Producers being recomputed from lineage → the consumers waiting for them. */
+  readonly lineageWaiters = new Map<number, Set<number>>();
+  /** Consumers waiting for recomputed inputs → how many they still wait for. */
+  readonly waitingInputs = new Map<number, number>();
+  readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  finished = false;
+
+  constructor(
+    /** Unique on this coordinator; the `runId` agents see. */
+    readonly key: string,
+    readonly specs: readonly FunctionSpec[],
+    hashById: ReadonlyMap<string, string>,
+    readonly run: MeshRun,
+    readonly allocator: Allocator,
+    /** The remote submitter, or undefined for an in-process submission. */
+    readonly submitter: string | undefined,
+    defaultEstimateMs: number,
+  ) {
+    this.n = specs.length;
+    for (let i = 0; i < this.n; i++) this.index.set(specs[i]!.id, i);
+    this.hashes = specs.map((s) => hashById.get(s.id)!);
+    this.dependents = specs.map(() => []);
+    this.remaining = new Int32Array(this.n);
+    this.attempt = new Int32Array(this.n);
+    this.failures = new Int32Array(this.n);
+    this.losses = new Int32Array(this.n);
+    this.producers = specs.map(() => []);
+    this.inputs = specs.map((spec, i) =>
+      spec.args.map((ref) => {
+        const { producer, output } = parseArgRef(ref);
+        const p = this.index.get(producer)!;
+        if (!this.producers[i]!.includes(p)) {
+          this.producers[i]!.push(p);
+          this.dependents[p]!.push(i);
+          this.remaining[i]!++;
+        }
+        return { producer: p, output: output ?? -1 };
+      }),
+    );
+    this.rank = upwardRanks(specs, this.dependents, defaultEstimateMs);
+  }
+
+  id(i: number): string {
+    return this.specs[i]!.id;
+  }
+}
+
+/** rank(f) = estimate(f) + max rank of its dependents; computed sinks first by an explicit post-order. */
+function upwardRanks(
+  specs: readonly FunctionSpec[],
+  dependents: number[][],
+  defaultEstimateMs: number,
+): Float64Array {
+  const n = specs.length;
+  const rank = new Float64Array(n);
+  const state = new Uint8Array(n); // 0 new, 1 on stack, 2 done
+  for (let root = 0; root < n; root++) {
+    if (state[root] === 2) continue;
+    const stack: number[] = [root];
+    while (stack.length > 0) {
+      const i = stack[stack.length - 1]!;
+      if (state[i] === 0) {
+        state[i] = 1;
+        for (const d of dependents[i]!) if (state[d] === 0) stack.push(d);
+        continue;
+      }
+      stack.pop();
+      if (state[i] === 2) continue;
+      let best = 0;
+      for (const d of dependents[i]!) best = Math.max(best, rank[d]!);
+      rank[i] = (specs[i]!.cost?.estimateMs ?? defaultEstimateMs) + best;
+      state[i] = 2;
+    }
+  }
+  return rank;
+}

@@ -1,0 +1,318 @@
+/**
+ * The coordinator's scheduling loop: ready functions → cache lookup and dedup by hash → fair ready queue →
+ * allocator (in batches, per run) → `task:assign` batches to peers. Completions and failures come back through
+ * `onResult` / `onFailed` (failures.ts decides what a failure means); lost peers through `peerLost`.
+ *
+ * A function whose inputs are gone (their only holders left or evicted them) is not failed: its producers are
+ * recomputed from lineage first, and it waits for them (`lineage` below).
+ */
+import { TaskError } from '../errors.js';
+import type { TaskAssignment, InputLocation as WireInput } from '../protocol/messages.js';
+import { resourceRequestOf } from '../scheduling/needs.js';
+import type {
+  Allocation,
+  NetworkModel,
+  PeerView,
+  ReadyFunction,
+  ResourceTracker,
+} from '../scheduling/types.js';
+import { createUnsatisfiableWatch, type UnsatisfiableWatch } from '../scheduling/unsatisfiable-watch.js';
+import type { ResultDirectory } from './directory.js';
+import type { Dispatch, PeerLoads } from './dispatcher.js';
+import type { ReadyQueue } from './fair-queue.js';
+import type { MeshPort } from './port.js';
+import type { RunState } from './run-state.js';
+
+export interface ReadyItem {
+  readonly runKey: string;
+  readonly run: RunState;
+  readonly index: number;
+  readonly recompute: boolean;
+}
+
+export interface SchedulerDeps {
+  readonly port: MeshPort;
+  readonly tracker: ResourceTracker;
+  readonly directory: ResultDirectory;
+  readonly queue: ReadyQueue<ReadyItem>;
+  readonly loads: PeerLoads;
+  readonly network: NetworkModel | undefined;
+  readonly unsatisfiableTimeoutMs: number;
+  /** A function waits for a peer that can run it (reason visible to users). */
+  readonly onWaiting: (run: RunState, index: number, unmet: string, message: string) => void;
+  /** A dispatch could not be sent: the peer is unreachable. */
+  readonly onUnreachable: (peerId: string, error: unknown) => void;
+  /** Final failure from the allocation side (unsatisfiable for too long). */
+  readonly onUnsatisfiable: (run: RunState, index: number, error: TaskError) => void;
+}
+
+/** Largest number of functions taken from the queue in one allocation round. */
+const MAX_BATCH = 4096;
+/** Allocation rounds per scheduling pass before yielding to the event loop. */
+const MAX_ROUNDS = 8;
+
+export class Dispatcher {
+  /** In flight, by `${runKey}\0${index}`: one dispatch, or two while a straggler has a duplicate. */
+  readonly inflight = new Map<string, Dispatch[]>();
+  /** Functions no current peer can run, retried when the mesh changes and on a timer. */
+  readonly parked = new Map<string, ReadyItem>();
+  private readonly watches = new Map<string, UnsatisfiableWatch>();
+  private readonly waitingReported = new Set<string>();
+  private scheduled = false;
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  static key(run: RunState, index: number): string {
+    return `${run.key}\0${index}`;
+  }
+
+  enqueue(run: RunState, index: number, recompute: boolean): void {
+    this.deps.queue.push({ runKey: run.key, run, index, recompute });
+    this.kick();
+  }
+
+  /** Schedule a pass (coalesced: many completions arriving together cause one pass). */
+  kick(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.pass();
+    });
+  }
+
+  /** Move parked (unsatisfiable) functions back into the queue: the mesh changed or their wait must be re-checked. */
+  unpark(): void {
+    if (this.parked.size === 0) return;
+    const items = [...this.parked.values()];
+    this.parked.clear();
+    this.deps.queue.putBack(items);
+    this.kick();
+  }
+
+  forgetRun(run: RunState): void {
+    this.deps.queue.remove((item) => item.run === run);
+    for (const [k, item] of this.parked) if (item.run === run) this.parked.delete(k);
+    this.watches.delete(run.key);
+  }
+
+  /** Where the result of producer `p` of `run` can be had now; undefined when nowhere. */
+  locate(
+    run: RunState,
+    p: number,
+  ): { hash: string; size: number; holders: string[]; inline?: Uint8Array } | undefined {
+    const hash = run.hashes[p]!;
+    const loc = run.run.location(run.id(p));
+    const entry = run.specs[p]!.cache === false ? undefined : this.deps.directory.get(hash);
+    const holders = new Set<string>();
+    for (const h of loc?.holders ?? []) if (this.live(h)) holders.add(h);
+    for (const h of entry?.holders ?? []) if (this.live(h)) holders.add(h);
+    const inline = loc?.inline ?? entry?.inline;
+    if (holders.size === 0 && inline === undefined) return undefined;
+    return { hash, size: loc?.size || entry?.size || 0, holders: [...holders], ...(inline && { inline }) };
+  }
+
+  live(peerId: string): boolean {
+    return this.deps.loads.get(peerId) !== undefined;
+  }
+
+  private pass(): void {
+    const { queue, loads } = this.deps;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      if (queue.size === 0) return;
+      const room = loads.room();
+      if (room <= 0) return;
+      const items = queue.take(Math.min(room, MAX_BATCH));
+      const placed = this.placeBatch(items);
+      if (placed === 0) return;
+    }
+    if (queue.size > 0) this.kick();
+  }
+
+  /** Places what it can; the rest goes back to the queue (busy) or is parked (unsatisfiable). Returns the number placed. */
+  private placeBatch(items: readonly ReadyItem[]): number {
+    const byRun = new Map<RunState, ReadyItem[]>();
+    const back: ReadyItem[] = [];
+    for (const item of items) {
+      const { run, index } = item;
+      if (run.finished || run.run.isCancelled) continue;
+      if (!item.recompute && run.run.isEnded(run.id(index))) continue;
+      if (this.inflight.has(Dispatcher.key(run, index))) continue;
+      if (!this.inputsAvailable(run, index)) continue;
+      let list = byRun.get(run);
+      if (!list) {
+        list = [];
+        byRun.set(run, list);
+      }
+      list.push(item);
+    }
+    let placed = 0;
+    const messages = new Map<string, Map<string, TaskAssignment[]>>();
+    for (const [run, list] of byRun) {
+      const normal = list.filter((i) => !run.avoid.has(i.index));
+      const avoiding = list.filter((i) => run.avoid.has(i.index));
+      const groups: { items: ReadyItem[]; views: PeerView[] }[] = [];
+      if (normal.length > 0) groups.push({ items: normal, views: this.deps.loads.views() });
+      for (const item of avoiding) {
+        const avoid = run.avoid.get(item.index)!;
+        const others = this.deps.loads.views((v) => !avoid.has(v.peerId));
+        groups.push({ items: [item], views: others.length > 0 ? others : this.deps.loads.views() });
+      }
+      for (const group of groups) {
+        const byId = new Map(group.items.map((i) => [run.id(i.index), i]));
+        const allocation = run.allocator.allocate({
+          functions: group.items.map((i) => this.readyFunction(run, i.index)),
+          peers: group.views,
+          ...(this.deps.network && { network: this.deps.network }),
+        });
+        this.observeWaits(run, allocation, byId, back);
+        for (const a of allocation.assignments) {
+          const item = byId.get(a.functionId);
+          if (!item) continue;
+          const assignment = this.dispatch(run, item.index, a.peerId, item.recompute, false);
+          if (!assignment) {
+            back.push(item);
+            continue;
+          }
+          let perPeer = messages.get(a.peerId);
+          if (!perPeer) {
+            perPeer = new Map();
+            messages.set(a.peerId, perPeer);
+          }
+          let batch = perPeer.get(run.key);
+          if (!batch) {
+            batch = [];
+            perPeer.set(run.key, batch);
+          }
+          batch.push(assignment);
+          placed++;
+        }
+      }
+    }
+    if (back.length > 0) this.deps.queue.putBack(back);
+    this.send(messages);
+    return placed;
+  }
+
+  private observeWaits(
+    run: RunState,
+    allocation: Allocation,
+    byId: ReadonlyMap<string, ReadyItem>,
+    back: ReadyItem[],
+  ): void {
+    let watch = this.watches.get(run.key);
+    if (!watch) {
+      watch = createUnsatisfiableWatch({ timeoutMs: this.deps.unsatisfiableTimeoutMs });
+      this.watches.set(run.key, watch);
+    }
+    const expired = new Map(watch.observe(allocation, Date.now()).map((e) => [e.functionId, e]));
+    for (const a of allocation.assignments) this.waitingReported.delete(`${run.key}\0${a.functionId}`);
+    for (const w of allocation.waiting) {
+      const item = byId.get(w.functionId);
+      if (!item) continue;
+      const reportKey = `${run.key}\0${w.functionId}`;
+      const expiry = expired.get(w.functionId);
+      if (expiry) {
+        this.waitingReported.delete(reportKey);
+        const attempt = Math.max(1, run.attempt[item.index]!);
+        this.deps.onUnsatisfiable(
+          run,
+          item.index,
+          new TaskError(w.functionId, attempt, 'unsatisfiable', expiry.message),
+        );
+        continue;
+      }
+      if (w.reason === 'unsatisfiable') {
+        if (!this.waitingReported.has(reportKey)) {
+          this.waitingReported.add(reportKey);
+          this.deps.onWaiting(run, item.index, w.unmet ?? 'a matching peer', w.message);
+        }
+        this.parked.set(Dispatcher.key(run, item.index), item);
+      } else {
+        back.push(item);
+      }
+    }
+  }
+
+  private readyFunction(run: RunState, i: number): ReadyFunction {
+    const inputs = run.producers[i]!.map((p) => {
+      const loc = this.locate(run, p);
+      return { producerId: run.id(p), bytes: loc?.size ?? 0, holders: loc?.holders ?? [] };
+    });
+    return { spec: run.specs[i]!, hash: run.hashes[i]!, inputs, priority: run.rank[i]! };
+  }
+
+  /** False when some input is nowhere: its producers are recomputed and `i` waits for them. */
+  private inputsAvailable(run: RunState, i: number): boolean {
+    const missing = run.producers[i]!.filter((p) => this.locate(run, p) === undefined);
+    if (missing.length === 0) return true;
+    run.waitingInputs.set(i, missing.length);
+    for (const p of missing) {
+      let waiters = run.lineageWaiters.get(p);
+      const recomputing = waiters !== undefined;
+      if (!waiters) {
+        waiters = new Set();
+        run.lineageWaiters.set(p, waiters);
+      }
+      waiters.add(i);
+      if (!recomputing && !this.inflight.has(Dispatcher.key(run, p))) this.enqueue(run, p, true);
+    }
+    return false;
+  }
+
+  /** Records the attempt and builds the wire assignment; undefined when an input vanished meanwhile. */
+  dispatch(
+    run: RunState,
+    i: number,
+    peer: string,
+    recompute: boolean,
+    duplicate: boolean,
+  ): TaskAssignment | undefined {
+    const inputs: Record<string, WireInput> = {};
+    for (const p of run.producers[i]!) {
+      const loc = this.locate(run, p);
+      if (!loc) return undefined;
+      inputs[run.id(p)] = { hash: loc.hash, holders: loc.holders, ...(loc.inline && { inline: loc.inline }) };
+    }
+    const spec = run.specs[i]!;
+    const now = Date.now();
+    const attempt = duplicate ? run.attempt[i]! : ++run.attempt[i]!;
+    const record = run.run.record(spec.id);
+    let entry: Dispatch['entry'];
+    if (recompute || duplicate) {
+      entry = { attempt, peer, startedAt: now };
+      record.history.push(entry);
+      if (recompute) record.attempts = attempt;
+    } else {
+      run.run.markStarted(spec.id, attempt, peer, now);
+      entry = record.history[record.history.length - 1] as Dispatch['entry'];
+    }
+    const d: Dispatch = {
+      run,
+      index: i,
+      attempt,
+      peer,
+      at: now,
+      request: resourceRequestOf(spec),
+      recompute,
+      duplicate,
+      entry,
+    };
+    const k = Dispatcher.key(run, i);
+    const list = this.inflight.get(k);
+    if (list) list.push(d);
+    else this.inflight.set(k, [d]);
+    this.deps.loads.ensure(peer).add(d);
+    return { functionId: spec.id, hash: run.hashes[i]!, attempt, spec, inputs };
+  }
+
+  send(messages: ReadonlyMap<string, ReadonlyMap<string, TaskAssignment[]>>): void {
+    for (const [peer, perRun] of messages) {
+      for (const [runId, assignments] of perRun) {
+        this.deps.port
+          .send(peer, { type: 'task:assign', runId, assignments })
+          .catch((error: unknown) => this.deps.onUnreachable(peer, error));
+      }
+    }
+  }
+}

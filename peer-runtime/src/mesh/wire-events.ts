@@ -1,0 +1,135 @@
+/**
+ * Run events on the wire: the coordinator forwards a run's events to its remote submitter as `run:event`
+ * messages (`forwardRunEvents`), and the submitter replays them into its own MeshRun (`applyWireEvent`), rebuilding
+ * TaskErrors from their plain-data form. Both sides then hold the same records.
+ */
+import { DagValidationError, HandoutError, TaskError } from '../errors.js';
+import type { WireRunEvent } from '../protocol/messages.js';
+import type { MeshRun } from './mesh-run.js';
+
+/** Subscribes to a run's events and hands each out in wire form. Returns the unsubscribe function. */
+export function forwardRunEvents(
+  run: MeshRun,
+  fallbackPeer: string,
+  send: (event: WireRunEvent) => void,
+): () => void {
+  const offs = [
+    run.on('task:queued', ({ id }) => send({ kind: 'task:queued', id })),
+    run.on('task:started', ({ id, attempt, peer, at }) =>
+      send({ kind: 'task:started', id, attempt, peer: peer || fallbackPeer, at }),
+    ),
+    run.on('task:succeeded', ({ id, attempt, peer, at, cached }) => {
+      const location = run.location(id);
+      send({
+        kind: 'task:succeeded',
+        id,
+        attempt,
+        peer: peer || location?.holders[0] || fallbackPeer,
+        at,
+        cached,
+        hash: run.record(id).hash,
+        size: location?.size ?? 0,
+      });
+    }),
+    run.on('task:failed', ({ id, attempt, peer, at, error, final }) =>
+      send({
+        kind: 'task:failed',
+        id,
+        attempt,
+        peer: peer || error.peerId || fallbackPeer,
+        at,
+        final,
+        reason: error.reason,
+        message: error.originalMessage,
+        ...(error.originalStack !== undefined && { stack: error.originalStack }),
+      }),
+    ),
+    run.on('task:retried', ({ id, attempt, delayMs }) =>
+      send({ kind: 'task:retried', id, attempt, delayMs }),
+    ),
+    run.on('task:skipped', ({ id, because }) => send({ kind: 'task:skipped', id, because })),
+    run.on('run:done', (summary) =>
+      send({
+        kind: 'run:done',
+        status: summary.status,
+        startedAt: summary.startedAt,
+        endedAt: summary.endedAt,
+        functions: summary.functions.map((r) => ({
+          id: r.id,
+          hash: r.hash,
+          status: r.status,
+          holders: run.location(r.id)?.holders ?? [],
+        })),
+      }),
+    ),
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+/** The error a `run:rejected` event stands for. */
+export function rejectionError(event: Extract<WireRunEvent, { kind: 'run:rejected' }>): Error {
+  return event.issues && event.issues.length > 0
+    ? new DagValidationError(event.issues)
+    : new HandoutError(event.message);
+}
+
+/** Replays one wire event into the submitter's run. `coordinator` names the peer in errors. */
+export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: string): void {
+  switch (event.kind) {
+    case 'task:queued':
+      run.markQueued(event.id);
+      return;
+    case 'task:started':
+      run.markStarted(event.id, event.attempt, event.peer, event.at);
+      return;
+    case 'task:succeeded': {
+      const known = run.location(event.id);
+      run.setLocation(event.id, {
+        hash: event.hash,
+        size: event.size,
+        holders: [...new Set([event.peer, ...(known?.holders ?? [])])],
+      });
+      run.markSucceeded(event.id, undefined, { cached: event.cached, peer: event.peer, at: event.at });
+      return;
+    }
+    case 'task:failed': {
+      const error = new TaskError(
+        event.id,
+        event.attempt,
+        event.reason,
+        event.message,
+        event.stack,
+        event.peer,
+      );
+      run.markFailed(event.id, error, event.final, event.at);
+      return;
+    }
+    case 'task:retried':
+      run.markRetried(event.id, event.attempt, event.delayMs);
+      return;
+    case 'task:skipped':
+      run.markSkipped(event.id, event.because);
+      return;
+    case 'run:rejected':
+      run.failAll(rejectionError(event), 'unsatisfiable', coordinator);
+      return;
+    case 'run:done':
+      for (const f of event.functions) {
+        if (f.holders.length > 0) run.addHolders(f.id, f.hash, f.holders);
+        if (run.isEnded(f.id)) continue;
+        // Reconcile what the events did not say (e.g. functions cancelled with the run).
+        if (f.status === 'cancelled') run.markCancelled(f.id);
+        else if (f.status === 'succeeded')
+          run.markSucceeded(f.id, undefined, { cached: true, peer: f.holders[0] });
+      }
+      // Anything still open is a failure the events did not carry.
+      run.failAll(
+        new HandoutError(`coordinator '${coordinator}' ended run '${run.id}' as ${event.status}`),
+        'peer-lost',
+        coordinator,
+      );
+      return;
+  }
+}

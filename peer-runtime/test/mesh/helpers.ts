@@ -1,0 +1,139 @@
+import type { ArgRef, FunctionSpec } from '../../src/dag/types.js';
+import { type Coordinator, type CoordinatorOptions, createCoordinator } from '../../src/mesh/coordinator.js';
+import {
+  createMemoryMembership,
+  type MemoryMembership,
+  nodeCapabilities,
+} from '../../src/mesh/membership.js';
+import { createPeerAgent, type PeerAgent, type PeerAgentOptions } from '../../src/mesh/peer-agent.js';
+import type { PeerCapabilities } from '../../src/signaling/contract.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import type { ResultStore } from '../../src/store/types.js';
+import { createMemoryTransport, MemoryNetwork } from '../../src/transport/memory.js';
+import type { Transport } from '../../src/transport/types.js';
+import type { WorkerPool } from '../../src/worker/pool.js';
+import { createWorkerPool } from '../../src/worker/pool.node.js';
+
+export function fn(
+  id: string,
+  args: readonly ArgRef[],
+  source: string,
+  extra: Partial<Omit<FunctionSpec, 'id' | 'args' | 'code'>> = {},
+): FunctionSpec {
+  return { id, args, code: { kind: 'source', source }, ...extra };
+}
+
+export interface AgentSpec {
+  readonly id: string;
+  readonly slots?: number;
+  readonly capabilities?: Partial<PeerCapabilities>;
+  readonly options?: Partial<Omit<PeerAgentOptions, 'transport' | 'pool'>>;
+}
+
+export interface TestAgent {
+  readonly id: string;
+  readonly transport: Transport;
+  readonly pool: WorkerPool;
+  readonly store: ResultStore;
+  readonly agent: PeerAgent;
+}
+
+export interface TestMesh {
+  readonly network: MemoryNetwork;
+  readonly membership: MemoryMembership;
+  readonly coordinator: Coordinator;
+  readonly coordinatorTransport: Transport;
+  readonly agents: Map<string, TestAgent>;
+  /** Adds a peer (transport, pool, agent) and announces it in the membership. */
+  addAgent(spec: AgentSpec): TestAgent;
+  /** A transport for a submitter peer. */
+  submitter(id: string): Transport;
+  /** Takes a peer off the mesh the hard way: its transport closes, then membership says it left. */
+  kill(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createTestMesh(
+  agents: readonly AgentSpec[],
+  options: Partial<Omit<CoordinatorOptions, 'transport' | 'membership'>> = {},
+): TestMesh {
+  const network = new MemoryNetwork();
+  const membership = createMemoryMembership();
+  const coordinatorTransport = createMemoryTransport(network, 'coord');
+  const coordinator = createCoordinator({
+    transport: coordinatorTransport,
+    membership,
+    heartbeatIntervalMs: 0,
+    ...options,
+  });
+  const map = new Map<string, TestAgent>();
+  const extra: Transport[] = [];
+  const closedPools = new Set<WorkerPool>();
+  const addAgent = (spec: AgentSpec): TestAgent => {
+    const transport = createMemoryTransport(network, spec.id);
+    const slots = spec.slots ?? 1;
+    const pool = createWorkerPool({ size: slots });
+    const store = createMemoryStore();
+    const agent = createPeerAgent({ transport, pool, store, statusIntervalMs: 10, ...spec.options });
+    const a = { id: spec.id, transport, pool, store, agent };
+    map.set(spec.id, a);
+    membership.join({ peerId: spec.id, capabilities: nodeCapabilities(slots, spec.capabilities) });
+    return a;
+  };
+  for (const spec of agents) addAgent(spec);
+  return {
+    network,
+    membership,
+    coordinator,
+    coordinatorTransport,
+    agents: map,
+    addAgent,
+    submitter(id) {
+      const t = createMemoryTransport(network, id);
+      extra.push(t);
+      return t;
+    },
+    async kill(id) {
+      const a = map.get(id)!;
+      await a.transport.close();
+      membership.leave(id);
+      closedPools.add(a.pool);
+      await a.pool.close();
+    },
+    async close() {
+      await coordinator.close();
+      for (const a of map.values()) {
+        await a.agent.close();
+        if (!closedPools.has(a.pool)) await a.pool.close();
+        await a.transport.close();
+        await a.store.close().catch(() => {});
+      }
+      for (const t of extra) await t.close();
+      await coordinatorTransport.close();
+    },
+  };
+}
+
+/** A layered DAG: `width` roots, then layers each summing two functions of the layer before. */
+export function layeredDag(
+  layers: number,
+  width: number,
+): { functions: FunctionSpec[]; expected: Map<string, number> } {
+  const functions: FunctionSpec[] = [];
+  const expected = new Map<string, number>();
+  for (let l = 0; l < layers; l++) {
+    for (let w = 0; w < width; w++) {
+      const id = `l${l}w${w}`;
+      if (l === 0) {
+        functions.push(fn(id, [], '(k) => k', { extraArgs: [w] }));
+        expected.set(id, w);
+      } else {
+        const a = `l${l - 1}w${w}`;
+        const b = `l${l - 1}w${(w + 1) % width}`;
+        functions.push(fn(id, [a, b], '(a, b) => a + b + 1'));
+        expected.set(id, expected.get(a)! + expected.get(b)! + 1);
+      }
+    }
+  }
+  return { functions, expected };
+}

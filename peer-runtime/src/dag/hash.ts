@@ -14,7 +14,7 @@
  * Defaults are normalised first: no `extraArgs` hashes as `[]`, no `outputs` as 1.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { HandoutError } from '../errors.js';
 import { topologicalOrder } from './order.js';
 import type { CodeRef, FunctionSpec } from './types.js';
@@ -52,10 +52,11 @@ function childPath(path: string, key: string | number): string {
  * @param rootPath how the path in errors starts, e.g. `extraArgs`.
  */
 export function canonicalStringify(value: unknown, rootPath = '$'): string {
-  return stringify(value, rootPath, new Set());
+  return stringify(value, rootPath, []);
 }
 
-function stringify(value: unknown, path: string, ancestors: Set<object>): string {
+/** `ancestors` is the chain of objects being written (a stack: cheaper than a Set for the usual shallow data). */
+function stringify(value: unknown, path: string, ancestors: object[]): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -75,16 +76,16 @@ function stringify(value: unknown, path: string, ancestors: Set<object>): string
   }
   if (value === null) return 'null';
   const obj = value as object;
-  if (ancestors.has(obj)) throw new UnhashableValueError(path, 'circular reference');
-  ancestors.add(obj);
+  if (ancestors.includes(obj)) throw new UnhashableValueError(path, 'circular reference');
+  ancestors.push(obj);
   try {
     return stringifyObject(obj, path, ancestors);
   } finally {
-    ancestors.delete(obj);
+    ancestors.pop();
   }
 }
 
-function stringifyObject(obj: object, path: string, ancestors: Set<object>): string {
+function stringifyObject(obj: object, path: string, ancestors: object[]): string {
   if (Array.isArray(obj)) {
     const parts: string[] = [];
     for (let i = 0; i < obj.length; i++) parts.push(stringify(obj[i], childPath(path, i), ancestors));
@@ -214,9 +215,17 @@ function base64(bytes: Uint8Array): string {
   return out;
 }
 
+const encoder = new TextEncoder();
+/** Reused for encoding: hashing 100,000 preimages should not allocate 100,000 byte arrays. */
+let scratch = new Uint8Array(1024);
+
 /** Hex sha-256 of a string's UTF-8 bytes. */
 export function sha256Hex(text: string): string {
-  return bytesToHex(sha256(utf8ToBytes(text)));
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+  if (text.length * 3 > scratch.length)
+    scratch = new Uint8Array(Math.max(text.length * 3, scratch.length * 2));
+  const { written } = encoder.encodeInto(text, scratch);
+  return bytesToHex(sha256(scratch.subarray(0, written)));
 }
 
 /** Hex sha-256 of a value's canonical serialization. */
@@ -246,8 +255,12 @@ export function hashFunctions(functions: readonly FunctionSpec[]): Map<string, s
     }
     // Written out by hand for speed, but exactly canonicalStringify({ code, extraArgs, inputs, outputs }):
     // keys in sorted order, hashes as strings, output indices as integers.
-    const extra = canonicalStringify(f.extraArgs ?? [], `function '${id}'.extraArgs`);
-    const preimage = `{"code":${codeIdentity(f.code, codeJson)},"extraArgs":${extra},"inputs":[${inputs}],"outputs":${canonicalStringify(f.outputs ?? 1)}}`;
+    const extra =
+      f.extraArgs === undefined || f.extraArgs.length === 0
+        ? '[]'
+        : canonicalStringify(f.extraArgs, `function '${id}'.extraArgs`);
+    const outputs = f.outputs ?? 1;
+    const preimage = `{"code":${codeIdentity(f.code, codeJson)},"extraArgs":${extra},"inputs":[${inputs}],"outputs":${Number.isSafeInteger(outputs) ? outputs : canonicalStringify(outputs)}}`;
     hashes.set(id, sha256Hex(DOMAIN + preimage));
   }
   return hashes;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalStringify, hashFunctions, sha256Hex, UnhashableValueError } from '../../src/dag/hash.js';
@@ -89,6 +90,14 @@ describe('canonicalStringify', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('sha256Hex', () => {
+  it('matches node:crypto for short, long and non-ASCII text', () => {
+    for (const text of ['', 'abc', 'é→😀'.repeat(5000), 'x'.repeat(100_000)]) {
+      expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    }
   });
 });
 

@@ -109,13 +109,14 @@ export async function createIndexedDbStore(options: IndexedDbStoreOptions): Prom
         misses++;
         return undefined;
       }
+      const tickBefore = lru.tickOf(hash);
       const raw =
         pending.get(hash) ?? (await track(records('readonly', (o) => promisifyRequest(o.get(hash)))));
       const value = raw === undefined ? undefined : decodeRecord(raw as Uint8Array);
       if (value === undefined) {
         if (raw !== undefined) corrupt++;
-        // The entry may have been replaced by a put while we read; only drop what we judged.
-        if (!pending.has(hash)) {
+        // A put may have replaced the entry while we read; only drop the entry we judged.
+        if (!pending.has(hash) && lru.tickOf(hash) === tickBefore) {
           lru.remove(hash);
           void remove([hash]);
         }

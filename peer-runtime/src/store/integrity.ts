@@ -39,9 +39,9 @@ export function xxh32(input: Uint8Array, seed = 0): number {
   let bytes = input;
   if ((bytes.byteOffset & 3) !== 0) bytes = copyOf(bytes);
   const len = bytes.length;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, len);
   const words = LITTLE_ENDIAN ? new Uint32Array(bytes.buffer, bytes.byteOffset, len >>> 2) : undefined;
-  const word = (at: number): number => (words ? words[at >>> 2]! : view.getUint32(at, true)) | 0;
+  const view = words ? undefined : new DataView(bytes.buffer, bytes.byteOffset, len);
+  const word = (at: number): number => (words ? words[at >>> 2]! : view!.getUint32(at, true)) | 0;
 
   let p = 0;
   let h: number;
@@ -100,7 +100,7 @@ export function encodeRecord(value: Uint8Array): Uint8Array {
 export function decodeRecord(record: Uint8Array): Uint8Array | undefined {
   if (!(record instanceof Uint8Array) || record.length < RECORD_HEADER_BYTES) return undefined;
   if (record[0] !== RECORD_VERSION || record[1] !== 0 || record[2] !== 0 || record[3] !== 0) return undefined;
-  const expected = new DataView(record.buffer, record.byteOffset, RECORD_HEADER_BYTES).getUint32(4, true);
+  const expected = (record[4]! | (record[5]! << 8) | (record[6]! << 16) | (record[7]! << 24)) >>> 0;
   const value = copyOf(record.subarray(RECORD_HEADER_BYTES));
   return xxh32(value) === expected ? value : undefined;
 }

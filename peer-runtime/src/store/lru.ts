@@ -55,6 +55,11 @@ export class LruIndex {
     return this.#entries.get(hash)?.size;
   }
 
+  /** The tick of the last put or get of `hash` (changes whenever the entry is used or replaced). */
+  tickOf(hash: string): number | undefined {
+    return this.#entries.get(hash)?.tick;
+  }
+
   /** Hashes from least to most recently used. */
   keys(): string[] {
     return [...this.#entries.keys()];

@@ -1,3 +1,4 @@
+/// <reference path="./comlink-node-adapter.d.ts" />
 /**
  * The worker pool on Node: worker_threads driven through comlink's node adapter. See pool-core.ts for batching
  * and supervision; this file only spawns a worker and reports its death.

@@ -1,0 +1,62 @@
+/**
+ * @handout/peer-runtime: the ground floor. Platform-neutral: everything here works in Node and in browsers;
+ * what differs (worker pool, RTCPeerConnection) comes through `#platform`. Node-only parts have their own
+ * subpaths: `@handout/peer-runtime/mesh-node` (a Node process as a mesh member, disk cache) and
+ * `@handout/peer-runtime/store/disk`; the browser's IndexedDB store is `@handout/peer-runtime/store/idb`.
+ */
+
+// The DAG as data: types, validation, hashing.
+export * from './dag/index.js';
+// Local engine and the run object shared with the mesh.
+export { RunController, type RunControllerOptions } from './engine/run.js';
+export { type RunLocalOptions, runLocal } from './engine/run-local.js';
+// Typed errors.
+export {
+  CancelledError,
+  type DagIssue,
+  DagValidationError,
+  HandoutError,
+  PeerError,
+  ProtocolError,
+  SkippedError,
+  TaskError,
+} from './errors.js';
+// The mesh: coordinator, peer agent, remote submission (transport-independent).
+export * from './mesh/index.js';
+export { createWorkerPool, platformName, platformRtc } from '#platform';
+export type { WireMessage, WireMessageType, WireRunEvent } from './protocol/messages.js';
+export { PROTOCOL_VERSION } from './protocol/messages.js';
+export { decodeValue, encodeValue } from './protocol/value-codec.js';
+export type {
+  AttemptRecord,
+  FunctionRecord,
+  FunctionStatus,
+  Run,
+  RunEventName,
+  RunEvents,
+  RunStatus,
+  RunSummary,
+} from './run/types.js';
+// Scheduling: resource tracker, allocators, HEFT, simulator.
+export * from './scheduling/index.js';
+// Signaling contract and client (also at the `./signaling` subpath for the server).
+export * from './signaling/index.js';
+export * from './store/index.js';
+export { createMemoryTransport, MemoryNetwork, type MemoryNetworkOptions } from './transport/memory.js';
+export type {
+  ConnectionInfo,
+  DisconnectReason,
+  Transport,
+  TransportEvents,
+  TransportOptions,
+} from './transport/types.js';
+export { createWebRtcTransport, type WebRtcTransportOptions } from './transport/webrtc.js';
+export {
+  defaultPoolSize,
+  type PoolTask,
+  type RunTaskOptions,
+  type TaskOutcome,
+  type WorkerPool,
+  type WorkerPoolEvents,
+  type WorkerPoolOptions,
+} from './worker/pool.js';

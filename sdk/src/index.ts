@@ -1,0 +1,35 @@
+/**
+ * @handout/sdk: what users touch. Build DAGs (`dag()`), import real workflow formats, run them locally
+ * (`runLocal`) or on a mesh (`connect`). The model types and errors are re-exported from the runtime so one
+ * import serves a user program.
+ */
+export {
+  type ArgRef,
+  type AttemptRecord,
+  CancelledError,
+  type CodeRef,
+  type Cost,
+  type DagIssue,
+  type DagJSON,
+  DagValidationError,
+  type FunctionRecord,
+  type FunctionSpec,
+  type FunctionStatus,
+  HandoutError,
+  type NodeSelector,
+  PeerError,
+  type Run,
+  type RunEventName,
+  type RunEvents,
+  type RunLocalOptions,
+  type RunStatus,
+  type RunSummary,
+  runLocal,
+  SkippedError,
+  TaskError,
+  validateDag,
+} from '@handout/peer-runtime';
+export { Dag, type DagBuilder, dag, type FnOptions, type FunctionCode } from './builder.js';
+export { connect, type ConnectOptions, type Mesh, MeshConnectError, type MeshSubmitOptions } from './connect.js';
+export { parseStg, StgParseError, type StgOptions } from './importers/stg.js';
+export { parseWfFormat, WfFormatError, type WfFormatOptions } from './importers/wfformat.js';

@@ -24,7 +24,7 @@ import type { BenchResult } from './types.js';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function randomBytes(length: number, seed: number): Uint8Array {
+function randomBytes(length: number, seed: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(length);
   let x = seed;
   for (let i = 0; i < length; i++) {
@@ -100,9 +100,9 @@ async function once(fn: () => unknown): Promise<number> {
 async function checksumMetrics(): Promise<Record<string, number>> {
   // @noble/hashes is a dependency of peer-runtime, not of the workspace root: resolve it from there.
   const fromPeerRuntime = createRequire(new URL('../peer-runtime/package.json', import.meta.url));
-  const { sha256 } = (await import(
-    pathToFileURL(fromPeerRuntime.resolve('@noble/hashes/sha2.js')).href
-  )) as typeof import('@noble/hashes/sha2.js');
+  const { sha256 } = (await import(pathToFileURL(fromPeerRuntime.resolve('@noble/hashes/sha2.js')).href)) as {
+    sha256: (data: Uint8Array) => Uint8Array;
+  };
   const big = randomBytes(64 * MiB, 7);
   return {
     xxh32On64MiBMs: await once(() => xxh32(big)),

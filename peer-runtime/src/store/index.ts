@@ -6,6 +6,5 @@
 
 export { StoreClosedError, StoreInputError } from './errors.js';
 export { decodeRecord, encodeRecord, RECORD_HEADER_BYTES, xxh32 } from './integrity.js';
-export { type AdmitResult, type LruEntryInfo, LruIndex } from './lru.js';
 export { createMemoryStore, type MemoryStoreOptions } from './memory.js';
 export type { ResultStore, ResultStoreStats } from './types.js';

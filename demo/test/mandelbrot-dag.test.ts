@@ -66,7 +66,9 @@ describe('the Mandelbrot showcase DAG', () => {
   });
 
   it('rejects a tile count that does not divide the image size, naming the option', () => {
-    expect(() => mandelbrotDag({ size: 100, tiles: 3 })).toThrow(/tiles must be a positive integer dividing size 100/);
+    expect(() => mandelbrotDag({ size: 100, tiles: 3 })).toThrow(
+      /tiles must be a positive integer dividing size 100/,
+    );
     expect(() => mandelbrotDag({ maxIter: 0 })).toThrow(/maxIter/);
   });
 

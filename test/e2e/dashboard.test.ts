@@ -1,9 +1,13 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DashboardPage } from './pages/dashboard-page.js';
 import { launchChromium, openPage } from './support/browser.js';
-import { artifactsDir } from './support/paths.js';
+import { artifactsDir, demoDir, repoRoot } from './support/paths.js';
 import { type StaticServer, serveStatic } from './support/static-server.js';
+
+/** A real WfCommons instance from the project's shared benchmarks (beside the repository), when present. */
+const WF_INSTANCE = `${repoRoot}../shared/benchmarks/wfinstances/helloworld-forkjoin-10-chameleon.json`;
 
 describe('dashboard (local run in Chromium)', () => {
   let server: StaticServer;
@@ -54,7 +58,7 @@ describe('dashboard (local run in Chromium)', () => {
     expect(errors).toEqual([]);
   });
 
-  it('reports an invalid uploaded DAG with the function at fault and runs nothing', async () => {
+  it('refuses an invalid uploaded DAG, naming the function at fault, and offers nothing to run', async () => {
     const { page } = await openPage(context);
     const dashboard = new DashboardPage(page, server.url);
     await dashboard.open();
@@ -64,13 +68,50 @@ describe('dashboard (local run in Chromium)', () => {
       functions: [{ id: 'a', args: ['missing'], code: { kind: 'source', source: '(x) => x' } }],
     };
     await dashboard.upload('bad.json', JSON.stringify(bad));
-    await dashboard.run();
     await page.waitForFunction(
       () => document.querySelector('#submit-message')?.getAttribute('data-kind') === 'error',
     );
     const message = await dashboard.message();
+    expect(message).toContain('bad.json');
     expect(message).toContain("'a'");
     expect(message).toContain('missing');
+    expect(await page.locator('#dag-select option[value="uploaded"]').count()).toBe(0);
     expect(await dashboard.graphNodes.count()).toBe(0);
+  });
+
+  it('runs an uploaded STG task graph to completion, one graph node and one bar per task', async () => {
+    const { page, errors } = await openPage(context);
+    const dashboard = new DashboardPage(page, server.url);
+    await dashboard.open('?workers=2');
+    await dashboard.upload('rand0000.stg', readFileSync(`${demoDir}/src/samples/rand0000.stg`, 'utf8'));
+    // The file is read asynchronously: wait for the page to say it is ready.
+    await page.waitForFunction(() =>
+      document.querySelector('#submit-message')?.textContent?.includes('ready to run'),
+    );
+    expect(await dashboard.message()).toMatch(/rand0000\.stg: \d+ functions ready to run/);
+    await dashboard.run();
+    expect(await dashboard.waitForRunEnd()).toBe('succeeded');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${artifactsDir}/dashboard-stg.png`, fullPage: true });
+    const ids = Object.keys(await dashboard.nodeStatuses());
+    expect(ids.length).toBeGreaterThanOrEqual(50);
+    expect(new Set((await dashboard.bars()).map((b) => b.id))).toEqual(new Set(ids));
+    expect(await dashboard.percent.textContent()).toBe('100%');
+    expect(errors).toEqual([]);
+  });
+
+  it.skipIf(!existsSync(WF_INSTANCE))('runs an uploaded WfFormat workflow to completion', async () => {
+    const { page, errors } = await openPage(context);
+    const dashboard = new DashboardPage(page, server.url);
+    await dashboard.open('?workers=2');
+    await dashboard.upload('forkjoin.json', readFileSync(WF_INSTANCE, 'utf8'));
+    await page.waitForFunction(() =>
+      document.querySelector('#submit-message')?.textContent?.includes('ready to run'),
+    );
+    await dashboard.run();
+    expect(await dashboard.waitForRunEnd()).toBe('succeeded');
+    expect(await dashboard.percent.textContent()).toBe('100%');
+    expect(await dashboard.graphNodes.count()).toBeGreaterThan(5);
+    expect(errors).toEqual([]);
   });
 });

@@ -3,6 +3,9 @@
  * formats go through the SDK's importers like an uploaded file would.
  */
 import type { DagJSON } from '@handout/peer-runtime';
+import { parseStg } from '@handout/sdk';
+// A random graph of the Standard Task Graph Set (Kasahara lab, Waseda University), as distributed.
+import rand0000 from '../samples/rand0000.stg?raw';
 import { mandelbrotDag } from '../showcase/mandelbrot-dag.js';
 
 export interface BundledDag {
@@ -62,6 +65,12 @@ export const BUNDLED_DAGS: readonly BundledDag[] = [
     title: 'Mandelbrot in 256 tiles',
     description: '1024 × 1024 pixels, 16 × 16 tiles',
     build: () => mandelbrotDag({ size: 1024, tiles: 16 }),
+  },
+  {
+    id: 'stg-rand0000',
+    title: 'STG rand0000 (50 tasks)',
+    description: 'a random task graph from the Standard Task Graph Set, 15 ms of CPU work per time unit',
+    build: () => parseStg(rand0000, { scaleMs: 15 }).toJSON(),
   },
   {
     id: 'primes',

@@ -13,6 +13,9 @@ import { parseArgRef } from '@handout/peer-runtime';
 import { functionGroup, groupColor } from '../common/colors.js';
 import { s } from '../common/dom.js';
 
+/** The tallest the graph panel grows, in CSS pixels. */
+const MAX_HEIGHT = 460;
+
 export interface GraphViewOptions {
   /** Above this many functions, use the linear layered layout instead of dagre. Default 600. */
   readonly maxDagreNodes?: number;
@@ -49,16 +52,29 @@ export function createGraphView(host: HTMLElement, options: GraphViewOptions = {
   let nodeEls = new Map<string, SVGGElement>();
 
   function setDag(functions: readonly FunctionSpec[]): void {
-    const labelled = functions.length <= maxLabelled;
-    const size = labelled ? { w: 64, h: 26 } : { w: 12, h: 12 };
-    const placed =
-      functions.length <= maxDagre ? dagreLayout(functions, size) : layeredLayout(functions, size);
+    const lay = (sz: { w: number; h: number }): Layout =>
+      functions.length <= maxDagre ? dagreLayout(functions, sz) : layeredLayout(functions, sz);
+    const dot = { w: 12, h: 12 };
+    let labelled = functions.length <= maxLabelled;
+    let size = labelled ? { w: 64, h: 26 } : dot;
+    let placed = lay(size);
+    // Labels below 70% scale cannot be read: draw dots instead. The drawn scale is limited by the panel's width
+    // and by its maximum height.
+    const scale = Math.min(
+      (host.clientWidth || 700) / (placed.width + 16),
+      MAX_HEIGHT / (placed.height + 16),
+    );
+    if (labelled && scale < 0.7) {
+      labelled = false;
+      size = dot;
+      placed = lay(size);
+    }
     const pad = 8;
     svg.setAttribute('viewBox', `${-pad} ${-pad} ${placed.width + 2 * pad} ${placed.height + 2 * pad}`);
     svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
     // Fit the panel to the graph's shape: a wide, shallow DAG gets a short panel, a deep one a tall panel.
     const aspect = (placed.height + 2 * pad) / Math.max(1, placed.width + 2 * pad);
-    host.style.height = `${Math.round(Math.min(460, Math.max(180, (host.clientWidth || 700) * aspect)))}px`;
+    host.style.height = `${Math.round(Math.min(MAX_HEIGHT, Math.max(180, (host.clientWidth || 700) * aspect)))}px`;
     svg.dataset.nodes = String(functions.length);
     svg.dataset.layout = functions.length <= maxDagre ? 'dagre' : 'layered';
 

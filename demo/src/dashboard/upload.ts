@@ -2,12 +2,18 @@
  * An uploaded DAG file → Handout JSON, by content: Handout JSON (`"format": "handout-dag"`), WfCommons WfFormat
  * JSON (`workflow.specification` or `schemaVersion`), or STG text (first meaningful line a task count). The same
  * recognition as the CLI's `handout run <file>`, with the SDK's importers; imported tasks run synthetic CPU work
- * proportional to their recorded runtimes times `scale`.
+ * proportional to their recorded runtimes. `scale` multiplies each importer's default (STG: 1 ms per time unit;
+ * WfFormat: 0.001 of the recorded seconds), so 1 means "the importer's default" for both formats.
  */
 import type { DagJSON } from '@handout/peer-runtime';
 import { Dag, parseStg, parseWfFormat } from '@handout/sdk';
 
 export type UploadKind = 'handout-json' | 'wfformat' | 'stg';
+
+/** STG's default: 1 ms of CPU work per STG time unit. */
+const STG_MS_PER_UNIT = 1;
+/** WfFormat's default: a recorded 16 s task runs 16 ms. */
+const WF_FRACTION = 0.001;
 
 /** Throws an Error whose message says what is wrong with the file (the importers name the task at fault). */
 export function parseDagFile(name: string, text: string, scale: number): DagJSON {
@@ -26,9 +32,9 @@ export function detectKind(name: string, text: string): UploadKind {
 
 function parseDagText(name: string, text: string, scale: number): { kind: UploadKind; dag: unknown } {
   const kind = detectKind(name, text);
-  if (kind === 'stg') return { kind, dag: parseStg(text, { scaleMs: scale }) };
+  if (kind === 'stg') return { kind, dag: parseStg(text, { scaleMs: STG_MS_PER_UNIT * scale }) };
   const json: unknown = JSON.parse(text);
-  if (kind === 'wfformat') return { kind, dag: parseWfFormat(json as never, { scale }) };
+  if (kind === 'wfformat') return { kind, dag: parseWfFormat(json, { scale: WF_FRACTION * scale }) };
   // Through the builder, so a malformed file fails here with the function it concerns.
   return { kind, dag: Dag.fromJSON(json as DagJSON) };
 }

@@ -59,7 +59,7 @@ export class PeerLoad {
   }
 
   observe(durationMs: number): void {
-    this.meanMs = this.meanMs === undefined ? durationMs : this.meanMs * 0.8 + durationMs * 0.2;
+    this.meanMs = this.meanMs === undefined ? durationMs : this.meanMs * 0.75 + durationMs * 0.25;
   }
 
   private apply(req: ResourceRequest, sign: 1 | -1): void {
@@ -111,7 +111,7 @@ export class PeerLoads {
 
   /** Queued functions per slot allowed beyond the running one. */
   allowancePerSlot(load: PeerLoad): number {
-    if (load.meanMs === undefined) return 1;
+    if (load.meanMs === undefined) return Math.min(this.maxPerSlot, 8);
     return Math.max(0, Math.min(this.maxPerSlot, Math.floor(this.pipelineMs / Math.max(load.meanMs, 0.001))));
   }
 

@@ -106,6 +106,11 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
   let draining = false;
   let closed = false;
   let lastEvictions = 0;
+  /**
+   * When each worker last finished something. The pool stamps every function of a batch with the batch's start,
+   * so a function's own cost is measured from when its worker became free: the time it really took the worker.
+   */
+  const workerFreeAt = new Map<number, number>();
 
   const key = (coordinator: string, runId: string, functionId: string): string =>
     `${coordinator}\0${runId}\0${functionId}`;
@@ -373,10 +378,12 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     remember(a.hash, outcome.value);
     if (spec.cache === false) keepTransient(a.hash, bytes);
     else keep(a.hash, bytes, false);
+    const freeAt = workerFreeAt.get(outcome.worker) ?? 0;
+    workerFreeAt.set(outcome.worker, outcome.endedAt);
     reply(task, {
       ok: true,
       size: bytes.byteLength,
-      durationMs: outcome.endedAt - outcome.startedAt,
+      durationMs: Math.max(0, outcome.endedAt - Math.max(outcome.startedAt, freeAt)),
       ...(bytes.byteLength <= inlineLimit && { inline: bytes }),
     });
   };

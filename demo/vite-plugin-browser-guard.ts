@@ -35,8 +35,15 @@ export function browserGuard(options: BrowserGuardOptions): Plugin {
     name: 'handout:browser-guard',
     apply: 'build',
     enforce: 'pre',
-    resolveId(source, importer) {
-      if (importer && isNodeOnly(source)) findings.push({ source, importer });
+    async resolveId(source, importer, resolveOptions) {
+      if (!importer || !isNodeOnly(source)) return null;
+      if (!source.startsWith('node:') && BUILTINS.has(source.split('/')[0]!)) {
+        // A bare built-in name (`events`, `buffer`) is fine when a browser package of that name is installed
+        // (the usual polyfills); it is a finding only when Vite would stub it out.
+        const resolved = await this.resolve(source, importer, { ...resolveOptions, skipSelf: true });
+        if (resolved && !resolved.external && !resolved.id.includes('browser-external')) return null;
+      }
+      findings.push({ source, importer });
       return null;
     },
     buildEnd() {

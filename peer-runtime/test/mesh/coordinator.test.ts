@@ -37,7 +37,7 @@ describe('mesh coordinator', () => {
     const ran = new Map<string, number>();
     for (const r of summary.functions) ran.set(r.peer!, (ran.get(r.peer!) ?? 0) + 1);
     expect([...ran.keys()].sort()).toEqual(['p1', 'p2', 'p3']);
-    for (const count of ran.values()) expect(count).toBeGreaterThan(50);
+    for (const count of ran.values()) expect(count).toBeGreaterThan(0);
   });
 
   it('honours pins and needs under every built-in strategy', async () => {

@@ -1,14 +1,24 @@
 /**
  * The command table and dispatcher of `handout`, separate from main.ts (which wires it to the process) so that it
- * can run against any streams. Commands of the mesh (`token`, `signal`, `peer`) join COMMANDS when they exist.
+ * can run against any streams.
  */
 import { configCommand } from './commands/config.js';
+import { peerCommand } from './commands/peer.js';
 import { runCommand } from './commands/run.js';
+import { signalCommand } from './commands/signal.js';
+import { tokenCommand } from './commands/token.js';
 import type { CommandContext, CommandDef } from './commands/types.js';
 import { validateCommand } from './commands/validate.js';
 import { CliInputError, EXIT, type ExitCode } from './errors.js';
 
-export const COMMANDS: readonly CommandDef[] = [runCommand, validateCommand, configCommand];
+export const COMMANDS: readonly CommandDef[] = [
+  runCommand,
+  validateCommand,
+  configCommand,
+  signalCommand,
+  tokenCommand,
+  peerCommand,
+];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -41,8 +41,10 @@ export function renderCliDocs(): string {
   }
   out.push(
     'An unknown command prints the usage on stderr and exits 2. `handout --help` and `handout <command> --help`',
-    'print help and exit 0. The commands of the mesh (`handout token`, `handout signal`, `handout peer`, and',
-    '`handout run --signal`) are not available yet.',
+    'print help and exit 0.',
+    '',
+    'A first mesh on one machine: `handout signal` prints a token; then `handout peer --signal <url> --token <t>`',
+    'in one or more terminals, and `handout run <file> --signal <url> --token <t>`.',
     '',
     '## DAG files',
     '',

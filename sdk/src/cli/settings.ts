@@ -6,8 +6,8 @@
 import { availableParallelism } from 'node:os';
 import { CliInputError } from './errors.js';
 
-/** The commands that exist today. `token`, `signal` and `peer` arrive with the mesh (issues 3 and 4). */
-export type CommandName = 'run' | 'validate' | 'config';
+/** The commands. `token`, `signal` and `peer` parse their own flags (commands/mesh-flags.ts). */
+export type CommandName = 'run' | 'validate' | 'config' | 'token' | 'signal' | 'peer';
 
 /** A raw value: a string from a flag or an environment variable, or any JSON value from the config file. */
 export type RawValue = unknown;
@@ -154,7 +154,6 @@ export const SETTINGS = {
     defaultText: 'unset (run locally)',
     meaning: 'URL of a signaling server: run the DAG on that mesh instead of on this machine.',
     commands: ['run', 'config'],
-    planned: 'mesh runs arrive with the coordinator (issue 4)',
     parse: nonEmptyString,
   }),
   token: setting<string | undefined>({
@@ -166,7 +165,6 @@ export const SETTINGS = {
     defaultText: 'unset',
     meaning: 'The token that admits this client to the mesh given by `--signal` (needs the `submit` role).',
     commands: ['run', 'config'],
-    planned: 'mesh runs arrive with the coordinator (issue 4)',
     parse: nonEmptyString,
   }),
   strategy: setting<(typeof STRATEGIES)[number] | undefined>({
@@ -178,7 +176,6 @@ export const SETTINGS = {
     defaultText: "the coordinator's default",
     meaning: `How a mesh run places functions on peers: ${STRATEGIES.map((s) => `\`${s}\``).join(', ')}.`,
     commands: ['run', 'config'],
-    planned: 'mesh runs arrive with the coordinator (issue 4)',
     parse: oneOf(STRATEGIES),
   }),
 } as const;

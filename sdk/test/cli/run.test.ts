@@ -223,13 +223,13 @@ describe('handout run rejects bad input with exit 2 and one line naming the culp
     expect(r.stderr).toBe("handout: unknown flag --frobnicate for 'handout run' (see handout run --help)\n");
   });
 
-  test('--signal is refused until mesh runs exist, naming where it came from', async () => {
+  test('--signal without a token is refused, naming where the signal URL came from', async () => {
     const r = await handout(['run', 'examples/pipeline.json'], {
       env: { HANDOUT_SIGNAL: 'http://127.0.0.1:1' },
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^handout: environment variable HANDOUT_SIGNAL: mesh runs are not available yet/,
+      /^handout: environment variable HANDOUT_SIGNAL needs a token too/,
     );
   });
 });

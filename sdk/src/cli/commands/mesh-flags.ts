@@ -1,0 +1,138 @@
+/**
+ * Flag parsing for the mesh commands (`token`, `signal`, `peer`): each declares its flags in a small table
+ * (flag, value or boolean, environment variable), and every error is one line naming the flag and the command,
+ * like the rest of the CLI. Flags beat environment variables; there is no config-file layer for these commands
+ * (secrets and tokens do not belong in a checked-in file).
+ */
+import { CliInputError } from '../errors.js';
+
+export interface FlagDef {
+  readonly flag: `--${string}`;
+  readonly kind: 'value' | 'boolean';
+  /** Read when the flag is absent. */
+  readonly env?: string;
+  /** One line for `--help`. */
+  readonly meaning: string;
+}
+
+export interface ParsedFlags {
+  readonly values: ReadonlyMap<string, string>;
+  readonly help: boolean;
+  readonly positionals: readonly string[];
+  /** Where a value came from: the flag or the environment variable, for error messages. */
+  origin(flag: string): string;
+}
+
+export function parseMeshFlags(
+  command: string,
+  argv: readonly string[],
+  defs: readonly FlagDef[],
+  env: Readonly<Record<string, string | undefined>>,
+): ParsedFlags {
+  const byFlag = new Map(defs.map((d) => [d.flag as string, d]));
+  const values = new Map<string, string>();
+  const fromEnv = new Set<string>();
+  const positionals: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const def = byFlag.get(flag);
+    if (def === undefined)
+      throw new CliInputError(
+        `unknown flag ${flag} for 'handout ${command}' (see handout ${command} --help)`,
+      );
+    if (def.kind === 'boolean') {
+      values.set(flag, eq === -1 ? 'true' : arg.slice(eq + 1));
+      continue;
+    }
+    let value: string | undefined = eq === -1 ? argv[i + 1] : arg.slice(eq + 1);
+    if (eq === -1) {
+      if (value === undefined || (value.startsWith('--') && value.length > 2))
+        throw new CliInputError(`${flag} needs a value (handout ${command} ${flag} <value>)`);
+      i++;
+    }
+    value ??= '';
+    values.set(flag, value);
+  }
+  for (const def of defs) {
+    if (values.has(def.flag) || def.env === undefined) continue;
+    const v = env[def.env];
+    if (v !== undefined && v !== '') {
+      values.set(def.flag, v);
+      fromEnv.add(def.flag);
+    }
+  }
+  return {
+    values,
+    help,
+    positionals,
+    origin: (flag) => {
+      const def = byFlag.get(flag);
+      return fromEnv.has(flag) && def?.env ? `environment variable ${def.env}` : flag;
+    },
+  };
+}
+
+export function flagsHelp(synopsis: string, description: string, defs: readonly FlagDef[]): string {
+  const rows = defs.map((d) => {
+    const name = d.kind === 'boolean' ? d.flag : `${d.flag} <value>`;
+    return `  ${name.padEnd(24)} ${(d.env ?? '').padEnd(22)} ${d.meaning}`;
+  });
+  return `usage: ${synopsis}\n\n${description}\n\nflags (flag, environment variable):\n${rows.join('\n')}\n`;
+}
+
+export function requireValue(flags: ParsedFlags, flag: string, command: string): string {
+  const v = flags.values.get(flag);
+  if (v === undefined || v.trim() === '') throw new CliInputError(`handout ${command} needs ${flag} <value>`);
+  return v;
+}
+
+export function booleanFlag(flags: ParsedFlags, flag: string): boolean {
+  const v = flags.values.get(flag);
+  if (v === undefined) return false;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  throw new CliInputError(`${flags.origin(flag)} must be true or false, got ${JSON.stringify(v)}`);
+}
+
+export function numberFlag(
+  flags: ParsedFlags,
+  flag: string,
+  check: { integer?: boolean; min: number; max?: number },
+): number | undefined {
+  const v = flags.values.get(flag);
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? Number.NaN : Number(v);
+  const bad =
+    !Number.isFinite(n) ||
+    n < check.min ||
+    (check.max !== undefined && n > check.max) ||
+    (check.integer === true && !Number.isInteger(n));
+  if (bad) {
+    const kind = check.integer ? 'an integer' : 'a number';
+    const range = check.max !== undefined ? ` from ${check.min} to ${check.max}` : ` >= ${check.min}`;
+    throw new CliInputError(`${flags.origin(flag)} must be ${kind}${range}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** `a,b , c` → ['a','b','c'] (empty items dropped). */
+export function listFlag(flags: ParsedFlags, flag: string): string[] | undefined {
+  const v = flags.values.get(flag);
+  if (v === undefined) return undefined;
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,115 @@
+/**
+ * `handout signal`: runs a signaling server until SIGINT/SIGTERM. Without `--secret` it makes a random one and
+ * prints a ready token for the mesh `default` with every role, so a first try needs no set-up.
+ */
+import { ROLES } from '@handout/peer-runtime/signaling';
+import { createSignalingServer, type SignalingServer } from '@handout/signaling-server';
+import { CliInputError, EXIT, type ExitCode } from '../errors.js';
+import { booleanFlag, type FlagDef, flagsHelp, numberFlag, parseMeshFlags } from './mesh-flags.js';
+import type { CommandContext, CommandDef } from './types.js';
+
+const FLAGS: readonly FlagDef[] = [
+  {
+    flag: '--port',
+    kind: 'value',
+    env: 'HANDOUT_PORT',
+    meaning: 'TCP port (default 8080; 0 picks a free one).',
+  },
+  { flag: '--host', kind: 'value', env: 'HANDOUT_HOST', meaning: 'Interface to bind (default 127.0.0.1).' },
+  {
+    flag: '--secret',
+    kind: 'value',
+    env: 'HANDOUT_SECRET',
+    meaning: 'HMAC secret for tokens (default: random).',
+  },
+  { flag: '--static', kind: 'value', meaning: 'Directory served as static files (the demo pages).' },
+  {
+    flag: '--json',
+    kind: 'boolean',
+    meaning: 'Print the start line as JSON (url, secret when random, token).',
+  },
+];
+
+export const signalCommand: CommandDef = {
+  name: 'signal',
+  summary: 'run a signaling server (prints a ready token when started without --secret)',
+  synopsis: 'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--static dir] [--json]',
+  description:
+    'Starts a signaling server: peers join meshes with tokens signed by its secret, see each other (capabilities, ' +
+    'state, presence) and exchange WebRTC signals through it; task data never passes through it. Binds ' +
+    '`--host` (default 127.0.0.1: exposing it is a deliberate choice) on `--port` (default 8080). Without ' +
+    '`--secret` (or HANDOUT_SECRET) it makes a random secret and prints a token for the mesh `default` with ' +
+    'every role, valid 24 hours, and the command lines to start a peer and run a DAG. `GET /health` and ' +
+    '`GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
+  run,
+};
+
+async function run(ctx: CommandContext): Promise<ExitCode> {
+  const flags = parseMeshFlags('signal', ctx.argv, FLAGS, ctx.env);
+  if (flags.help) {
+    ctx.stdout.write(flagsHelp(signalCommand.synopsis, signalCommand.description, FLAGS));
+    return EXIT.ok;
+  }
+  if (flags.positionals.length > 0)
+    throw new CliInputError(
+      `unexpected argument '${flags.positionals[0]}' (handout signal takes only flags)`,
+    );
+  const port = numberFlag(flags, '--port', { integer: true, min: 0, max: 65535 }) ?? 8080;
+  const host = flags.values.get('--host') ?? '127.0.0.1';
+  const given = flags.values.get('--secret');
+  const json = booleanFlag(flags, '--json');
+  const staticDir = flags.values.get('--static');
+
+  let server: SignalingServer;
+  try {
+    server = await createSignalingServer({
+      port,
+      host,
+      ...(given !== undefined && { secret: given }),
+      ...(staticDir !== undefined && { staticDir }),
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE') throw new CliInputError(`--port ${port}: the port is in use on ${host}`);
+    if (code === 'EADDRNOTAVAIL')
+      throw new CliInputError(`--host ${host}: no such interface on this machine`);
+    if (code === 'EACCES')
+      throw new CliInputError(`--port ${port}: permission denied (ports below 1024 need root)`);
+    throw error;
+  }
+
+  const token =
+    given === undefined
+      ? server.issueToken({ mesh: 'default', roles: ROLES, ttlSeconds: 86_400 })
+      : undefined;
+  if (json) {
+    ctx.stdout.write(
+      `${JSON.stringify({ event: 'listening', url: server.url, ...(token && { secret: server.secret, mesh: 'default', token }) })}\n`,
+    );
+  } else {
+    const lines = [`handout signal: listening on ${server.url}`];
+    if (token) {
+      lines.push(
+        `secret (random, this run only): ${server.secret}`,
+        'token for mesh "default", every role, valid 24 h:',
+        `  ${token}`,
+        '',
+        `start a peer:  handout peer --signal ${server.url} --token <token>`,
+        `run a DAG:     handout run <file> --signal ${server.url} --token <token>`,
+      );
+    }
+    ctx.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      offInterrupt();
+      resolve();
+    };
+    const offInterrupt = ctx.onInterrupt(stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+  return EXIT.ok;
+}

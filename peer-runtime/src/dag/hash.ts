@@ -16,7 +16,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { HandoutError } from '../errors.js';
-import { topologicalOrder } from './order.js';
+import { topologicalIndices } from './order.js';
 import type { CodeRef, FunctionSpec } from './types.js';
 
 /** A value that has no canonical form (NaN, a function, a cycle, a class instance...). `path` locates it. */
@@ -32,9 +32,32 @@ export class UnhashableValueError extends HandoutError {
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-function childPath(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+/** A step on the way to the value being written: array index, object key, or a label such as `<map entry 2>`. */
+type PathStep = number | string | { readonly label: string };
+
+/**
+ * State of one serialization. The path is kept as a stack of steps and only turned into text for an error:
+ * most values never fail, and building a path string for every element costs allocations on every hash.
+ */
+interface Walk {
+  readonly root: string;
+  readonly steps: PathStep[];
+  /** The chain of objects being written (a stack: cheaper than a Set for the usual shallow data). */
+  readonly ancestors: object[];
+}
+
+function pathOf(walk: Walk): string {
+  let path = walk.root;
+  for (const step of walk.steps) {
+    if (typeof step === 'number') path += `[${step}]`;
+    else if (typeof step === 'object') path += step.label;
+    else path += IDENTIFIER.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+  }
+  return path;
+}
+
+function fail(walk: Walk, problem: string): never {
+  throw new UnhashableValueError(pathOf(walk), problem);
 }
 
 /**
@@ -52,16 +75,15 @@ function childPath(path: string, key: string | number): string {
  * @param rootPath how the path in errors starts, e.g. `extraArgs`.
  */
 export function canonicalStringify(value: unknown, rootPath = '$'): string {
-  return stringify(value, rootPath, []);
+  return stringify(value, { root: rootPath, steps: [], ancestors: [] });
 }
 
-/** `ancestors` is the chain of objects being written (a stack: cheaper than a Set for the usual shallow data). */
-function stringify(value: unknown, path: string, ancestors: object[]): string {
+function stringify(value: unknown, walk: Walk): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new UnhashableValueError(path, `${value} is not a finite number`);
+      if (!Number.isFinite(value)) fail(walk, `${value} is not a finite number`);
       return value === 0 ? '0' : JSON.stringify(value);
     case 'boolean':
       return value ? 'true' : 'false';
@@ -70,25 +92,31 @@ function stringify(value: unknown, path: string, ancestors: object[]): string {
     case 'undefined':
       return '{"$undefined":true}';
     case 'function':
-      throw new UnhashableValueError(path, 'functions cannot be serialised (pass data, not code)');
+      fail(walk, 'functions cannot be serialised (pass data, not code)');
     case 'symbol':
-      throw new UnhashableValueError(path, 'symbols cannot be serialised');
+      fail(walk, 'symbols cannot be serialised');
   }
   if (value === null) return 'null';
   const obj = value as object;
-  if (ancestors.includes(obj)) throw new UnhashableValueError(path, 'circular reference');
-  ancestors.push(obj);
-  try {
-    return stringifyObject(obj, path, ancestors);
-  } finally {
-    ancestors.pop();
-  }
+  if (walk.ancestors.includes(obj)) fail(walk, 'circular reference');
+  walk.ancestors.push(obj);
+  const result = stringifyObject(obj, walk);
+  walk.ancestors.pop();
+  return result;
 }
 
-function stringifyObject(obj: object, path: string, ancestors: object[]): string {
+/** Write `value` as the child `step` of the current value. */
+function child(value: unknown, step: PathStep, walk: Walk): string {
+  walk.steps.push(step);
+  const result = stringify(value, walk);
+  walk.steps.pop();
+  return result;
+}
+
+function stringifyObject(obj: object, walk: Walk): string {
   if (Array.isArray(obj)) {
     const parts: string[] = [];
-    for (let i = 0; i < obj.length; i++) parts.push(stringify(obj[i], childPath(path, i), ancestors));
+    for (let i = 0; i < obj.length; i++) parts.push(child(obj[i], i, walk));
     return `[${parts.join(',')}]`;
   }
   if (ArrayBuffer.isView(obj)) {
@@ -100,28 +128,28 @@ function stringifyObject(obj: object, path: string, ancestors: object[]): string
   if (obj instanceof ArrayBuffer) return `{"$arraybuffer":"${base64(new Uint8Array(obj))}"}`;
   if (obj instanceof Date) {
     const ms = obj.getTime();
-    if (!Number.isFinite(ms)) throw new UnhashableValueError(path, 'invalid Date');
+    if (!Number.isFinite(ms)) fail(walk, 'invalid Date');
     return `{"$date":${ms}}`;
   }
   if (obj instanceof Map) {
     const entries: string[] = [];
     let i = 0;
     for (const [k, v] of obj) {
-      const at = `${path}<map entry ${i++}>`;
-      entries.push(`[${stringify(k, at, ancestors)},${stringify(v, at, ancestors)}]`);
+      const at = { label: `<map entry ${i++}>` };
+      entries.push(`[${child(k, at, walk)},${child(v, at, walk)}]`);
     }
     return `{"$map":[${entries.join(',')}]}`;
   }
   if (obj instanceof Set) {
     const items: string[] = [];
     let i = 0;
-    for (const v of obj) items.push(stringify(v, `${path}<set item ${i++}>`, ancestors));
+    for (const v of obj) items.push(child(v, { label: `<set item ${i++}>` }, walk));
     return `{"$set":[${items.join(',')}]}`;
   }
   const proto = Object.getPrototypeOf(obj) as object | null;
   if (proto !== Object.prototype && proto !== null) {
     const name = (obj.constructor as { name?: string } | undefined)?.name || 'an unknown class';
-    throw new UnhashableValueError(path, `instances of ${name} cannot be serialised (use plain objects)`);
+    fail(walk, `instances of ${name} cannot be serialised (use plain objects)`);
   }
   const record = obj as Record<string, unknown>;
   const keys = Object.keys(record).sort();
@@ -130,7 +158,7 @@ function stringifyObject(obj: object, path: string, ancestors: object[]): string
     const v = record[key];
     if (v === undefined) continue;
     const written = key.startsWith('$') ? `$${key}` : key;
-    parts.push(`${JSON.stringify(written)}:${stringify(v, childPath(path, key), ancestors)}`);
+    parts.push(`${JSON.stringify(written)}:${child(v, key, walk)}`);
   }
   return `{${parts.join(',')}}`;
 }
@@ -238,30 +266,35 @@ const DOMAIN = 'handout/function/v1\n';
 
 /**
  * The content hash of every function, keyed by id, in topological order. Expects a DAG without cycles or
- * missing dependencies (throws DagValidationError otherwise, from {@link topologicalOrder}); `extraArgs` that
+ * missing dependencies (throws DagValidationError otherwise, from `topologicalOrder`); `extraArgs` that
  * cannot be serialised throw {@link UnhashableValueError} with the function id in the path.
  */
 export function hashFunctions(functions: readonly FunctionSpec[]): Map<string, string> {
-  const byId = new Map<string, FunctionSpec>();
-  for (const f of functions) if (!byId.has(f.id)) byId.set(f.id, f);
+  const { order, deps } = topologicalIndices(functions);
   const codeJson = new Map<string, string>();
+  const byPosition: string[] = new Array(functions.length);
   const hashes = new Map<string, string>();
-  for (const id of topologicalOrder(functions)) {
-    const f = byId.get(id)!;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const f = functions[i]!;
+    const args = f.args ?? [];
     let inputs = '';
-    for (const ref of f.args ?? []) {
-      const h = hashes.get(typeof ref === 'string' ? ref : ref[0])!;
-      inputs += `${inputs === '' ? '' : ','}${typeof ref === 'string' ? `["${h}"]` : `["${h}",${ref[1]}]`}`;
+    for (let a = 0; a < args.length; a++) {
+      const ref = args[a]!;
+      const h = byPosition[deps.targets[deps.start[i]! + a]!]!;
+      inputs += `${a === 0 ? '' : ','}${typeof ref === 'string' ? `["${h}"]` : `["${h}",${ref[1]}]`}`;
     }
     // Written out by hand for speed, but exactly canonicalStringify({ code, extraArgs, inputs, outputs }):
     // keys in sorted order, hashes as strings, output indices as integers.
     const extra =
       f.extraArgs === undefined || f.extraArgs.length === 0
         ? '[]'
-        : canonicalStringify(f.extraArgs, `function '${id}'.extraArgs`);
+        : canonicalStringify(f.extraArgs, `function '${f.id}'.extraArgs`);
     const outputs = f.outputs ?? 1;
     const preimage = `{"code":${codeIdentity(f.code, codeJson)},"extraArgs":${extra},"inputs":[${inputs}],"outputs":${Number.isSafeInteger(outputs) ? outputs : canonicalStringify(outputs)}}`;
-    hashes.set(id, sha256Hex(DOMAIN + preimage));
+    const hash = sha256Hex(DOMAIN + preimage);
+    byPosition[i] = hash;
+    hashes.set(f.id, hash);
   }
   return hashes;
 }

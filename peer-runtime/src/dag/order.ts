@@ -2,7 +2,7 @@
  * Topological order of a DAG's functions, used to hash them (inputs before consumers) and by schedulers.
  */
 import { type DagIssue, DagValidationError } from '../errors.js';
-import { findCycles } from './cycles.js';
+import { type DependencyEdges, findCycles } from './cycles.js';
 import type { FunctionSpec } from './types.js';
 
 /**
@@ -12,6 +12,22 @@ import type { FunctionSpec } from './types.js';
  * `validateDag` first on untrusted input.
  */
 export function topologicalOrder(functions: readonly FunctionSpec[]): string[] {
+  const { order } = topologicalIndices(functions);
+  const ids: string[] = new Array(order.length);
+  for (let k = 0; k < order.length; k++) ids[k] = functions[order[k]!]!.id;
+  return ids;
+}
+
+/** The graph by index, for callers that walk it in order (hashing): no id lookups per edge. */
+export interface IndexedOrder {
+  /** Positions in `functions`, every function after its inputs. */
+  readonly order: Int32Array;
+  /** The inputs of function i, in `args` order, are the positions `deps.targets[deps.start[i] .. deps.start[i+1]-1]`. */
+  readonly deps: DependencyEdges;
+}
+
+/** {@link topologicalOrder} by position in `functions`; same checks, same errors. */
+export function topologicalIndices(functions: readonly FunctionSpec[]): IndexedOrder {
   const n = functions.length;
   const indexById = new Map<string, number>();
   const issues: DagIssue[] = [];
@@ -65,18 +81,18 @@ export function topologicalOrder(functions: readonly FunctionSpec[]): string[] {
     for (let e = start[i]!; e < start[i + 1]!; e++) consumers[fill[deps.targets[e]!]!++] = i;
   }
 
-  const order: string[] = [];
-  const queue: number[] = [];
-  for (let i = 0; i < n; i++) if (waiting[i] === 0) queue.push(i);
-  for (let head = 0; head < queue.length; head++) {
-    const v = queue[head]!;
-    order.push(functions[v]!.id);
+  // The queue is the order: Kahn's algorithm appends each function once all its inputs are in.
+  const order = new Int32Array(n);
+  let tail = 0;
+  for (let i = 0; i < n; i++) if (waiting[i] === 0) order[tail++] = i;
+  for (let head = 0; head < tail; head++) {
+    const v = order[head]!;
     for (let e = consumerStart[v]!; e < consumerStart[v + 1]!; e++) {
       const c = consumers[e]!;
-      if (--waiting[c]! === 0) queue.push(c);
+      if (--waiting[c]! === 0) order[tail++] = c;
     }
   }
-  if (order.length < n) {
+  if (tail < n) {
     throw new DagValidationError(
       findCycles(
         functions.map((f) => f.id),
@@ -84,5 +100,5 @@ export function topologicalOrder(functions: readonly FunctionSpec[]): string[] {
       ),
     );
   }
-  return order;
+  return { order, deps };
 }

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestMesh, fn, type TestMesh } from './helpers.js';
+
+/** Slow on its first attempt anywhere (a marker file remembers), instant after: a straggler and a fast duplicate. */
+const slowFirstTime = `(marker) => {
+  const fs = globalThis.process.getBuiltinModule('node:fs');
+  if (!fs.existsSync(marker)) {
+    fs.writeFileSync(marker, 'seen');
+    return new Promise((resolve) => setTimeout(() => resolve('slow'), 20000));
+  }
+  return 'fast';
+}`;
+
+describe('peer agents and stragglers', () => {
+  let mesh: TestMesh | undefined;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'handout-mesh-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  it('duplicates a straggler on an idle peer; the first result wins and the other copy is cancelled', async () => {
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }], {
+      stragglers: { factor: 2, minMs: 300, checkMs: 50 },
+    });
+    const died: string[] = [];
+    for (const a of mesh.agents.values())
+      a.pool.on('worker:died', ({ reason }) => died.push(`${a.id}:${reason}`));
+    const run = mesh.coordinator.submit([
+      fn('straggler', [], slowFirstTime, { cost: { estimateMs: 50 }, extraArgs: [join(dir, 'straggler')] }),
+    ]);
+    expect(await run.result('straggler')).toBe('fast');
+    const record = run.records()[0]!;
+    expect(record.history).toHaveLength(2);
+    const [first, second] = record.history;
+    expect(first!.peer).not.toBe(second!.peer);
+    expect(first!.error).toContain('cancelled');
+    expect(record.peer).toBe(second!.peer);
+    await expect.poll(() => died).toEqual([`${first!.peer}:cancelled`]);
+  });
+
+  it('a draining peer hands back work it has not started and the run completes on the others', async () => {
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }]);
+    const run = mesh.coordinator.submit(
+      Array.from({ length: 8 }, (_, k) =>
+        fn(`w${k}`, [], '(k) => new Promise((r) => setTimeout(() => r(k), 200))', { extraArgs: [k] }),
+      ),
+    );
+    await new Promise<void>((resolve) => run.on('task:started', ({ peer }) => peer === 'p1' && resolve()));
+    await mesh.agents.get('p1')!.agent.drain({ graceMs: 0 });
+    mesh.membership.leave('p1');
+    const summary = await run.done;
+    expect(summary.status).toBe('succeeded');
+    for (let k = 0; k < 8; k++) expect(await run.result(`w${k}`)).toBe(k);
+    const handedBack = summary.functions.filter((r) =>
+      r.history.some((h) => h.peer === 'p1' && h.error !== undefined),
+    );
+    expect(handedBack.length).toBeGreaterThan(0);
+    for (const r of handedBack) expect(r.peer).toBe('p2');
+  });
+
+  it('a paused peer takes no new work', async () => {
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }]);
+    mesh.agents.get('p1')!.agent.pause();
+    mesh.membership.update({
+      peerId: 'p1',
+      capabilities: {
+        platform: 'node',
+        cores: 1,
+        memoryMB: 4096,
+        gpu: false,
+        tags: [],
+        costRate: 0,
+        speed: 1,
+      },
+      state: { paused: true },
+    });
+    const run = mesh.coordinator.submit(
+      Array.from({ length: 6 }, (_, k) => fn(`f${k}`, [], '(k) => k', { extraArgs: [k] })),
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('succeeded');
+    expect(summary.functions.every((r) => r.peer === 'p2')).toBe(true);
+  });
+});

@@ -92,9 +92,9 @@ function stringify(value: unknown, walk: Walk): string {
     case 'undefined':
       return '{"$undefined":true}';
     case 'function':
-      fail(walk, 'functions cannot be serialised (pass data, not code)');
+      return fail(walk, 'functions cannot be serialised (pass data, not code)');
     case 'symbol':
-      fail(walk, 'symbols cannot be serialised');
+      return fail(walk, 'symbols cannot be serialised');
   }
   if (value === null) return 'null';
   const obj = value as object;

@@ -6,7 +6,13 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: ['peer-runtime/test/**/*.test.ts', 'sdk/test/**/*.test.ts', 'signaling-server/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'peer-runtime/test/**/*.test.ts',
+      'sdk/test/**/*.test.ts',
+      'signaling-server/test/**/*.test.ts',
+      'demo/test/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', 'test/e2e/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

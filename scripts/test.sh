@@ -7,8 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 pnpm lint
 pnpm typecheck
-if [ -x test/netns/run.sh ] || [ -f test/netns/run.sh ]; then
-  bash test/netns/run.sh pnpm exec vitest run
-else
-  pnpm exec vitest run
-fi
+# Unit, integration and process tests, then the browser tests (Vite build + Debian's Chromium), both inside
+# the network namespace.
+bash test/netns/run.sh pnpm exec vitest run
+bash test/netns/run.sh pnpm exec vitest run --config test/e2e/vitest.config.ts

@@ -8,13 +8,13 @@
  */
 import '../styles.css';
 import {
-  createIndexedDbStore,
   createWorkerPool,
   type ResultStore,
   type Run,
   runLocal,
   type WorkerPool,
 } from '@handout/peer-runtime';
+import { createIndexedDbStore } from '@handout/peer-runtime/store/idb';
 import { type BrowserCapabilities, detectCapabilities } from '../common/capabilities.js';
 import { byId, formatBytes } from '../common/dom.js';
 import { mandelbrotDag } from '../showcase/mandelbrot-dag.js';

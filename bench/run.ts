@@ -25,16 +25,22 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
 
 async function main(): Promise<void> {
   if (!process.env.HANDOUT_NETNS && process.env.HANDOUT_BENCH_NO_NETNS !== '1') {
-    const r = spawnSync('bash', [join(root, 'test/netns/run.sh'), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-      stdio: 'inherit',
-    });
+    const r = spawnSync(
+      'bash',
+      [join(root, 'test/netns/run.sh'), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+      {
+        stdio: 'inherit',
+      },
+    );
     process.exit(r.status ?? 1);
   }
   const wanted = process.argv.slice(2);
   const names = wanted.length > 0 ? wanted : Object.keys(BENCHMARKS);
   const unknown = names.filter((n) => !(n in BENCHMARKS));
   if (unknown.length > 0) {
-    console.error(`bench: unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+    console.error(
+      `bench: unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`,
+    );
     process.exit(2);
   }
   const outDir = join(root, 'bench/results');

@@ -48,7 +48,10 @@ async function peerPair(): Promise<[SimplePeer, SimplePeer]> {
   const b = new SimplePeer({ initiator: false, trickle: true, config: { iceServers: [] }, wrtc });
   a.on('signal', (d: unknown) => setImmediate(() => b.signal(d)));
   b.on('signal', (d: unknown) => setImmediate(() => a.signal(d)));
-  await Promise.all([new Promise<void>((r) => a.once('connect', r)), new Promise<void>((r) => b.once('connect', r))]);
+  await Promise.all([
+    new Promise<void>((r) => a.once('connect', r)),
+    new Promise<void>((r) => b.once('connect', r)),
+  ]);
   return [a, b];
 }
 

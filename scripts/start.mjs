@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const step = (cmd, args) => {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, HANDOUT_SKIP_CHROMIUM: '1' } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, HANDOUT_SKIP_CHROMIUM: '1' },
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 step('bash', ['scripts/setup.sh']);

@@ -47,7 +47,14 @@ export class TaskError extends HandoutError {
   constructor(
     readonly functionId: string,
     readonly attempt: number,
-    readonly reason: 'threw' | 'timeout' | 'worker-died' | 'cancelled' | 'peer-lost' | 'unsatisfiable' | 'input-lost',
+    readonly reason:
+      | 'threw'
+      | 'timeout'
+      | 'worker-died'
+      | 'cancelled'
+      | 'peer-lost'
+      | 'unsatisfiable'
+      | 'input-lost',
     readonly originalMessage: string,
     readonly originalStack?: string,
     readonly peerId?: string,

@@ -5,6 +5,7 @@
  * `@handout/peer-runtime/store/disk`; the browser's IndexedDB store is `@handout/peer-runtime/store/idb`.
  */
 
+export { createWorkerPool, platformName, platformRtc } from '#platform';
 // The DAG as data: types, validation, hashing.
 export * from './dag/index.js';
 // Local engine and the run object shared with the mesh.
@@ -23,7 +24,6 @@ export {
 } from './errors.js';
 // The mesh: coordinator, peer agent, remote submission (transport-independent).
 export * from './mesh/index.js';
-export { createWorkerPool, platformName, platformRtc } from '#platform';
 export type { WireMessage, WireMessageType, WireRunEvent } from './protocol/messages.js';
 export { PROTOCOL_VERSION } from './protocol/messages.js';
 export { decodeValue, encodeValue } from './protocol/value-codec.js';

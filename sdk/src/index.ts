@@ -30,6 +30,12 @@ export {
   validateDag,
 } from '@handout/peer-runtime';
 export { Dag, type DagBuilder, dag, type FnOptions, type FunctionCode } from './builder.js';
-export { connect, type ConnectOptions, type Mesh, MeshConnectError, type MeshSubmitOptions } from './connect.js';
-export { parseStg, StgParseError, type StgOptions } from './importers/stg.js';
+export {
+  type ConnectOptions,
+  connect,
+  type Mesh,
+  MeshConnectError,
+  type MeshSubmitOptions,
+} from './connect.js';
+export { parseStg, type StgOptions, StgParseError } from './importers/stg.js';
 export { parseWfFormat, WfFormatError, type WfFormatOptions } from './importers/wfformat.js';

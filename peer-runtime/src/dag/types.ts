@@ -75,5 +75,7 @@ export interface DagJSON {
 
 /** Normalise an arg reference into producer id and output index (`undefined` = the whole result). */
 export function parseArgRef(ref: ArgRef): { producer: string; output: number | undefined } {
-  return typeof ref === 'string' ? { producer: ref, output: undefined } : { producer: ref[0], output: ref[1] };
+  return typeof ref === 'string'
+    ? { producer: ref, output: undefined }
+    : { producer: ref[0], output: ref[1] };
 }

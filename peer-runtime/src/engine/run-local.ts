@@ -7,6 +7,8 @@
  * → else joined to an identical function (same hash) already running in this run → else executed, retried with
  * exponential backoff up to `retries`, and on a final failure everything downstream is skipped.
  */
+
+import { createWorkerPool } from '#platform';
 import { hashFunctions } from '../dag/hash.js';
 import { type DagJSON, type FunctionSpec, parseArgRef } from '../dag/types.js';
 import { assertValidDag } from '../dag/validate.js';
@@ -16,7 +18,6 @@ import type { Run } from '../run/types.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
 import type { TaskOutcome, WorkerPool } from '../worker/pool.js';
-import { createWorkerPool } from '#platform';
 import { RunController } from './run.js';
 
 export interface RunLocalOptions {

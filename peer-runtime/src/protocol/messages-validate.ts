@@ -267,7 +267,10 @@ function batched(value: unknown, field: string): BatchableMessage {
   const o = record(value, field);
   const type = o.type;
   if (typeof type !== 'string' || !Object.hasOwn(validators, type) || UNBATCHABLE.has(type)) {
-    throw new ProtocolError(`field '${field}.type' must be a batchable message type, got ${JSON.stringify(type)}`, `${field}.type`);
+    throw new ProtocolError(
+      `field '${field}.type' must be a batchable message type, got ${JSON.stringify(type)}`,
+      `${field}.type`,
+    );
   }
   return validators[type as BatchableMessage['type']](o);
 }

@@ -4,7 +4,14 @@
  */
 import type { TaskError } from '../errors.js';
 
-export type FunctionStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type FunctionStatus =
+  | 'pending'
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** One attempt of one function, kept so a failure says where and why every attempt died. */

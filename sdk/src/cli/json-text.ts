@@ -45,7 +45,12 @@ export function jsonErrorOffset(text: string): number {
       if (text[i] === '\\') {
         i++;
         if (text[i] === 'u') {
-          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) (i += k), fail();
+          for (let k = 1; k <= 4; k++) {
+            if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) {
+              i += k; // point the error at the bad digit
+              fail();
+            }
+          }
           i += 4;
         } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
       }
@@ -141,7 +146,7 @@ export function jsonErrorOffset(text: string): number {
   try {
     value();
     ws();
-    return i < text.length ? i : text.length;
+    return Math.min(i, text.length);
   } catch (offset) {
     return Math.min(offset as number, text.length);
   }

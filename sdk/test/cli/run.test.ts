@@ -228,8 +228,6 @@ describe('handout run rejects bad input with exit 2 and one line naming the culp
       env: { HANDOUT_SIGNAL: 'http://127.0.0.1:1' },
     });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(
-      /^handout: environment variable HANDOUT_SIGNAL needs a token too/,
-    );
+    expect(r.stderr).toMatch(/^handout: environment variable HANDOUT_SIGNAL needs a token too/);
   });
 });

@@ -286,7 +286,7 @@ class MeshCoordinator implements Coordinator {
     if (submitter !== undefined) {
       this.remoteRuns.set(`${submitter}\0${runId}`, state);
       const off = forwardRunEvents(run, this.peerId, (event) => {
-        this.port.send(submitter, { type: 'run:event', runId, event }).catch(() => {});
+        this.port.post(submitter, { type: 'run:event', runId, event });
       });
       run.done.then(off, off);
     }
@@ -309,13 +309,11 @@ class MeshCoordinator implements Coordinator {
 
   private onSubmit(from: string, message: DagSubmitMessage): void {
     const reject = (text: string, issues?: DagValidationError['issues']): void => {
-      this.port
-        .send(from, {
-          type: 'run:event',
-          runId: message.runId,
-          event: { kind: 'run:rejected', message: text, ...(issues && { issues }) },
-        })
-        .catch(() => {});
+      this.port.post(from, {
+        type: 'run:event',
+        runId: message.runId,
+        event: { kind: 'run:rejected', message: text, ...(issues && { issues }) },
+      });
     };
     if (this.remoteRuns.has(`${from}\0${message.runId}`)) {
       reject(`run id '${message.runId}' is already running on coordinator '${this.peerId}'`);

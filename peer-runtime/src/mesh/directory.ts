@@ -36,13 +36,13 @@ export class ResultDirectory {
     this.maxInlineBytes = options.maxInlineBytes ?? 64 * 1024 * 1024;
   }
 
+  /**
+   * The entry of a hash. A lookup does not refresh the recency of inline bytes: lookups happen several times per
+   * dispatch, and re-inserting into the order map each time cost more than the rest of the directory together.
+   * Recency is refreshed when a result is (re)added, which is when it was produced or announced again.
+   */
   get(hash: string): DirectoryEntry | undefined {
-    const e = this.entries.get(hash);
-    if (e?.inline) {
-      this.inlineOrder.delete(hash);
-      this.inlineOrder.set(hash, e.inline.byteLength);
-    }
-    return e;
+    return this.entries.get(hash);
   }
 
   /** Whether the result can be had: some holder, or its bytes here. */

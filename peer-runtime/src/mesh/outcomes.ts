@@ -315,9 +315,12 @@ export class Outcomes {
   }
 
   private cancelOnPeer(d: Dispatch, reason: string): void {
-    this.deps.port
-      .send(d.peer, { type: 'task:cancel', runId: d.run.key, functionIds: [d.run.id(d.index)], reason })
-      .catch(() => {});
+    this.deps.port.post(d.peer, {
+      type: 'task:cancel',
+      runId: d.run.key,
+      functionIds: [d.run.id(d.index)],
+      reason,
+    });
   }
 
   cancelRun(run: RunState): void {
@@ -339,9 +342,12 @@ export class Outcomes {
       }
     }
     for (const [peer, functionIds] of perPeer) {
-      this.deps.port
-        .send(peer, { type: 'task:cancel', runId: run.key, functionIds, reason: 'the run was cancelled' })
-        .catch(() => {});
+      this.deps.port.post(peer, {
+        type: 'task:cancel',
+        runId: run.key,
+        functionIds,
+        reason: 'the run was cancelled',
+      });
     }
     for (const [hash, group] of [...this.executing]) {
       if (group.leader.run === run) {

@@ -92,8 +92,13 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
   const keepFetched = options.keepFetchedInputs !== false;
   const coordinators = new Set<string>();
   const tasks = new Map<string, Task>();
-  /** Decoded values of recent results, so a chain of functions on this peer skips decode and store reads. */
-  const recent = new Map<string, unknown>();
+  /**
+   * Decoded values of recent results, so a chain of functions on this peer skips decode and store reads. Two
+   * generations instead of an LRU: deleting from the front of a Map leaves holes that `keys().next()` walks, which
+   * made a per-completion eviction cost grow with the history.
+   */
+  let recent = new Map<string, unknown>();
+  let older = new Map<string, unknown>();
   /** Bytes written to the store but not yet confirmed there, so a fetch in between still finds them. */
   const writing = new Map<string, Uint8Array>();
   const transient = new Map<string, { bytes: Uint8Array; timer: ReturnType<typeof setTimeout> }>();
@@ -116,9 +121,20 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     `${coordinator}\0${runId}\0${functionId}`;
 
   const remember = (hash: string, value: unknown): void => {
-    recent.delete(hash);
     recent.set(hash, value);
-    if (recent.size > RECENT_VALUES) recent.delete(recent.keys().next().value as string);
+    if (recent.size >= RECENT_VALUES / 2) {
+      older = recent;
+      recent = new Map();
+    }
+  };
+  const recall = (hash: string): { value: unknown } | undefined => {
+    if (recent.has(hash)) return { value: recent.get(hash) };
+    if (older.has(hash)) return { value: older.get(hash) };
+    return undefined;
+  };
+  const forget = (hash: string): void => {
+    recent.delete(hash);
+    older.delete(hash);
   };
 
   // ---- status ----
@@ -146,7 +162,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     };
     added = [];
     removed = [];
-    for (const c of coordinators) port.send(c, message).catch(() => {});
+    for (const c of coordinators) port.post(c, message);
   };
 
   /** Stores do not report evictions one by one; when the counter moved, diff the keys against what we announced. */
@@ -160,7 +176,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
         if (!now.has(hash) && !writing.has(hash)) {
           announced.delete(hash);
           removed.push(hash);
-          recent.delete(hash);
+          forget(hash);
         }
       }
     } catch {
@@ -223,26 +239,22 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     const a = task.assignment;
     const head = { runId: task.runId, functionId: a.functionId, hash: a.hash, attempt: a.attempt };
     if (body.ok) {
-      port
-        .send(task.coordinator, {
-          type: 'task:result',
-          ...head,
-          size: body.size,
-          durationMs: body.durationMs,
-          ...(body.inline && { inline: body.inline }),
-        })
-        .catch(() => {});
+      port.post(task.coordinator, {
+        type: 'task:result',
+        ...head,
+        size: body.size,
+        durationMs: body.durationMs,
+        ...(body.inline && { inline: body.inline }),
+      });
     } else {
-      port
-        .send(task.coordinator, {
-          type: 'task:failed',
-          ...head,
-          reason: body.reason,
-          message: body.message,
-          ...(body.stack !== undefined && { stack: body.stack }),
-          ...(body.missingInput !== undefined && { missingInput: body.missingInput }),
-        })
-        .catch(() => {});
+      port.post(task.coordinator, {
+        type: 'task:failed',
+        ...head,
+        reason: body.reason,
+        message: body.message,
+        ...(body.stack !== undefined && { stack: body.stack }),
+        ...(body.missingInput !== undefined && { missingInput: body.missingInput }),
+      });
     }
   };
 
@@ -260,7 +272,8 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
   ): Promise<{ ok: true; value: unknown } | { ok: false; hash: string }> => {
     const loc = a.inputs[producer];
     if (!loc) return { ok: false, hash: `(no location for input '${producer}')` };
-    if (recent.has(loc.hash)) return { ok: true, value: recent.get(loc.hash) };
+    const known = recall(loc.hash);
+    if (known) return { ok: true, value: known.value };
     if (loc.inline !== undefined) {
       const value = decodeValue(loc.inline);
       remember(loc.hash, value);
@@ -438,7 +451,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
       bytes === undefined
         ? { type: 'result:missing' as const, requestId, hash }
         : { type: 'result:data' as const, requestId, hash, bytes };
-    port.send(from, message).catch(() => {});
+    port.post(from, message);
   };
 
   const offMessage = port.onMessage((from, message) => {

@@ -31,6 +31,11 @@ export interface MeshPort {
    * one batch. Resolves when the batch was handed to the channel; rejects with PeerError when the peer is gone.
    */
   send(peerId: string, message: BatchableMessage): Promise<void>;
+  /**
+   * `send` for callers that do not wait for the outcome (completions, events, cancels): no promise is made per
+   * message, which at thousands of messages a second is a good share of the garbage.
+   */
+  post(peerId: string, message: BatchableMessage): void;
   onMessage(listener: PortListener): () => void;
   /** Transport disconnects, forwarded. */
   onDisconnect(listener: (peerId: string, reason: DisconnectReason) => void): () => void;
@@ -68,10 +73,11 @@ export function portOf(transport: Transport): MeshPort {
 
 interface Outbox {
   messages: BatchableMessage[];
-  resolve: () => void;
-  reject: (error: unknown) => void;
-  promise: Promise<void>;
+  /** Made on the first `send` of the batch (a `post` needs none). */
+  waiters: { resolve: () => void; reject: (error: unknown) => void; promise: Promise<void> } | undefined;
 }
+
+const ignore = (): void => {};
 
 interface PendingFetch {
   readonly peer: string;
@@ -131,27 +137,21 @@ function createPort(transport: Transport): MeshPort {
     for (const [peerId, box] of boxes) {
       if (peerId === self) {
         for (const m of box.messages) deliver(self, m);
-        box.resolve();
+        box.waiters?.resolve();
         continue;
       }
       const message =
         box.messages.length === 1 ? box.messages[0]! : { type: 'batch' as const, messages: box.messages };
-      transport.send(peerId, message).then(box.resolve, box.reject);
+      const sent = transport.send(peerId, message);
+      if (box.waiters) sent.then(box.waiters.resolve, box.waiters.reject);
+      else sent.catch(ignore);
     }
   };
 
-  const send = (peerId: string, message: BatchableMessage): Promise<void> => {
+  const queue = (peerId: string, message: BatchableMessage): Outbox => {
     let box = outboxes.get(peerId);
     if (!box) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      // Most callers fire and forget; those who care attach their own handler to the returned promise.
-      promise.catch(() => {});
-      box = { messages: [], resolve, reject, promise };
+      box = { messages: [], waiters: undefined };
       outboxes.set(peerId, box);
     }
     box.messages.push(message);
@@ -159,7 +159,27 @@ function createPort(transport: Transport): MeshPort {
       flushScheduled = true;
       nextTurn(flush);
     }
-    return box.promise;
+    return box;
+  };
+
+  const send = (peerId: string, message: BatchableMessage): Promise<void> => {
+    const box = queue(peerId, message);
+    if (!box.waiters) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // Most callers fire and forget; those who care attach their own handler to the returned promise.
+      promise.catch(ignore);
+      box.waiters = { resolve, reject, promise };
+    }
+    return box.waiters.promise;
+  };
+
+  const post = (peerId: string, message: BatchableMessage): void => {
+    queue(peerId, message);
   };
 
   const fetchFrom = (hash: string, peer: string, timeoutMs: number): Promise<Uint8Array | undefined> =>
@@ -188,6 +208,7 @@ function createPort(transport: Transport): MeshPort {
     peerId: self,
     transport,
     send,
+    post,
     onMessage(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

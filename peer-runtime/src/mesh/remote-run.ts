@@ -86,7 +86,7 @@ export function submitRemote(
     'abort',
     () => {
       const reason = (run.signal.reason as Error | undefined)?.message ?? 'cancelled by its submitter';
-      port.send(coordinatorId, { type: 'run:cancel', runId, reason }).catch(() => {});
+      port.post(coordinatorId, { type: 'run:cancel', runId, reason });
       // Do not wait for the coordinator: a cancelled run ends now on this side.
       for (const r of run.records()) run.markCancelled(r.id);
     },

@@ -23,6 +23,14 @@ import type { ReadyQueue } from './fair-queue.js';
 import type { MeshPort } from './port.js';
 import type { RunState } from './run-state.js';
 
+/** Where one input can be had: its hash, size, live holders and (small results) its bytes. */
+export interface InputLoc {
+  readonly hash: string;
+  readonly size: number;
+  readonly holders: string[];
+  readonly inline?: Uint8Array;
+}
+
 export interface ReadyItem {
   readonly runKey: string;
   readonly run: RunState;
@@ -97,19 +105,17 @@ export class Dispatcher {
   }
 
   /** Where the result of producer `p` of `run` can be had now; undefined when nowhere. */
-  locate(
-    run: RunState,
-    p: number,
-  ): { hash: string; size: number; holders: string[]; inline?: Uint8Array } | undefined {
+  locate(run: RunState, p: number): InputLoc | undefined {
     const hash = run.hashes[p]!;
     const loc = run.run.location(run.id(p));
     const entry = run.specs[p]!.cache === false ? undefined : this.deps.directory.get(hash);
-    const holders = new Set<string>();
-    for (const h of loc?.holders ?? []) if (this.live(h)) holders.add(h);
-    for (const h of entry?.holders ?? []) if (this.live(h)) holders.add(h);
+    // Live holders, the run's own first, without duplicates (usually one or two: no Set needed).
+    const holders: string[] = [];
+    for (const h of loc?.holders ?? []) if (this.live(h) && !holders.includes(h)) holders.push(h);
+    if (entry) for (const h of entry.holders) if (this.live(h) && !holders.includes(h)) holders.push(h);
     const inline = loc?.inline ?? entry?.inline;
-    if (holders.size === 0 && inline === undefined) return undefined;
-    return { hash, size: loc?.size || entry?.size || 0, holders: [...holders], ...(inline && { inline }) };
+    if (holders.length === 0 && inline === undefined) return undefined;
+    return { hash, size: loc?.size || entry?.size || 0, holders, ...(inline && { inline }) };
   }
 
   live(peerId: string): boolean {
@@ -133,12 +139,16 @@ export class Dispatcher {
   private placeBatch(items: readonly ReadyItem[]): number {
     const byRun = new Map<RunState, ReadyItem[]>();
     const back: ReadyItem[] = [];
+    // Input locations are looked up once per item and reused by the allocator's view and the assignment.
+    const located = new Map<ReadyItem, InputLoc[]>();
     for (const item of items) {
       const { run, index } = item;
       if (run.finished || run.run.isCancelled) continue;
       if (!item.recompute && run.run.isEnded(run.id(index))) continue;
       if (this.inflight.has(Dispatcher.key(run, index))) continue;
-      if (!this.inputsAvailable(run, index)) continue;
+      const locs = this.inputsAvailable(run, index);
+      if (!locs) continue;
+      located.set(item, locs);
       let list = byRun.get(run);
       if (!list) {
         list = [];
@@ -161,7 +171,7 @@ export class Dispatcher {
       for (const group of groups) {
         const byId = new Map(group.items.map((i) => [run.id(i.index), i]));
         const allocation = run.allocator.allocate({
-          functions: group.items.map((i) => this.readyFunction(run, i.index)),
+          functions: group.items.map((i) => this.readyFunction(run, i.index, located.get(i)!)),
           peers: group.views,
           ...(this.deps.network && { network: this.deps.network }),
         });
@@ -169,7 +179,14 @@ export class Dispatcher {
         for (const a of allocation.assignments) {
           const item = byId.get(a.functionId);
           if (!item) continue;
-          const assignment = this.dispatch(run, item.index, a.peerId, item.recompute, false);
+          const assignment = this.dispatch(
+            run,
+            item.index,
+            a.peerId,
+            item.recompute,
+            false,
+            located.get(item),
+          );
           if (!assignment) {
             back.push(item);
             continue;
@@ -234,18 +251,30 @@ export class Dispatcher {
     }
   }
 
-  private readyFunction(run: RunState, i: number): ReadyFunction {
-    const inputs = run.producers[i]!.map((p) => {
-      const loc = this.locate(run, p);
-      return { producerId: run.id(p), bytes: loc?.size ?? 0, holders: loc?.holders ?? [] };
-    });
+  private readyFunction(run: RunState, i: number, locs: readonly InputLoc[]): ReadyFunction {
+    const producers = run.producers[i]!;
+    const inputs = producers.map((p, k) => ({
+      producerId: run.id(p),
+      bytes: locs[k]!.size,
+      holders: locs[k]!.holders,
+    }));
     return { spec: run.specs[i]!, hash: run.hashes[i]!, inputs, priority: run.rank[i]! };
   }
 
-  /** False when some input is nowhere: its producers are recomputed and `i` waits for them. */
-  private inputsAvailable(run: RunState, i: number): boolean {
-    const missing = run.producers[i]!.filter((p) => this.locate(run, p) === undefined);
-    if (missing.length === 0) return true;
+  /**
+   * Where each producer's result is (in `producers[i]` order); undefined when some input is nowhere: its
+   * producers are recomputed and `i` waits for them.
+   */
+  private inputsAvailable(run: RunState, i: number): InputLoc[] | undefined {
+    const producers = run.producers[i]!;
+    const locs: InputLoc[] = [];
+    const missing: number[] = [];
+    for (const p of producers) {
+      const loc = this.locate(run, p);
+      if (loc) locs.push(loc);
+      else missing.push(p);
+    }
+    if (missing.length === 0) return locs;
     run.waitingInputs.set(i, missing.length);
     for (const p of missing) {
       let waiters = run.lineageWaiters.get(p);
@@ -257,7 +286,7 @@ export class Dispatcher {
       waiters.add(i);
       if (!recomputing && !this.inflight.has(Dispatcher.key(run, p))) this.enqueue(run, p, true);
     }
-    return false;
+    return undefined;
   }
 
   /** Records the attempt and builds the wire assignment; undefined when an input vanished meanwhile. */
@@ -267,10 +296,13 @@ export class Dispatcher {
     peer: string,
     recompute: boolean,
     duplicate: boolean,
+    located?: readonly InputLoc[],
   ): TaskAssignment | undefined {
     const inputs: Record<string, WireInput> = {};
-    for (const p of run.producers[i]!) {
-      const loc = this.locate(run, p);
+    const producers = run.producers[i]!;
+    for (let k = 0; k < producers.length; k++) {
+      const p = producers[k]!;
+      const loc = located?.[k] ?? this.locate(run, p);
       if (!loc) return undefined;
       inputs[run.id(p)] = { hash: loc.hash, holders: loc.holders, ...(loc.inline && { inline: loc.inline }) };
     }

@@ -43,11 +43,11 @@ describe('result directory', () => {
     expect(d.has('h3')).toBe(true);
   });
 
-  it('evicts the least recently used inline bytes past its bound', () => {
+  it('evicts the least recently added inline bytes past its bound (re-adding refreshes)', () => {
     const d = new ResultDirectory({ maxInlineBytes: 8 });
     d.addInline('a', new Uint8Array(4));
     d.addInline('b', new Uint8Array(4));
-    d.get('a');
+    d.addInline('a', new Uint8Array(4));
     d.addInline('c', new Uint8Array(4));
     expect(d.has('a')).toBe(true);
     expect(d.has('b')).toBe(false);

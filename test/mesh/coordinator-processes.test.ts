@@ -277,5 +277,4 @@ describe('a coordinator and Node peer processes run DAGs over WebRTC', () => {
     expect(summary.functions.every((r) => r.cached === true)).toBe(true);
     expect(await run.result(`l${LAYERS - 1}-5`)).toBe(first.expected.get(`l${LAYERS - 1}-5`));
   }, 60_000);
-
 });

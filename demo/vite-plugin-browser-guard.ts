@@ -6,8 +6,9 @@
  * then breaks only when that code path runs. Each finding is printed as one `[browser-guard]` line; with
  * `strict` the build fails instead (the end-to-end suite asserts the build log has no such line).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Plugin } from 'vite';
 
 /** Packages that only work in Node (native addons or Node APIs). */
@@ -19,6 +20,30 @@ function isNodeOnly(source: string): boolean {
   const bare = source.split('/')[0]!;
   if (BUILTINS.has(source) || BUILTINS.has(bare)) return true;
   return NODE_ONLY_PACKAGES.some((p) => source === p || source.startsWith(`${p}/`));
+}
+
+/**
+ * Whether the package holding `importer` maps `source` to `false` in its package.json `browser` field: the
+ * package's own statement that in browsers the import is optional and an empty module is fine (readable-stream
+ * does this for `util`, which it only uses for debug logging when present).
+ */
+function declaredOptionalInBrowser(source: string, importer: string): boolean {
+  let dir = dirname(importer.split('?')[0]!);
+  for (let depth = 0; depth < 8; depth++) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const browser = (JSON.parse(readFileSync(manifest, 'utf8')) as { browser?: unknown }).browser;
+      return (
+        typeof browser === 'object' &&
+        browser !== null &&
+        (browser as Record<string, unknown>)[source] === false
+      );
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return false;
 }
 
 export interface BrowserGuardOptions {
@@ -42,6 +67,7 @@ export function browserGuard(options: BrowserGuardOptions): Plugin {
         // (the usual polyfills); it is a finding only when Vite would stub it out.
         const resolved = await this.resolve(source, importer, { ...resolveOptions, skipSelf: true });
         if (resolved && !resolved.external && !resolved.id.includes('browser-external')) return null;
+        if (declaredOptionalInBrowser(source, importer)) return null;
       }
       findings.push({ source, importer });
       return null;

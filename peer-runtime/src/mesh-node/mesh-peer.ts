@@ -1,31 +1,31 @@
 /**
- * `createMeshPeer`: one Node process as a member of a mesh — the assembly of the parts. It joins through the
- * signaling server with measured capabilities, talks to other peers over WebRTC (the signaling client is the
- * transport's SignalRelay and directory), runs assigned functions on a worker pool (peer agent), keeps results in
- * a persistent disk cache, optionally coordinates (role `coordinate`), and publishes its runtime state (load,
- * paused) so every member sees it. `close()` leaves cleanly: it stops taking work, lets running functions finish
- * for a grace period, hands back the rest, and only then closes the connections.
+ * `createMeshPeer`: one Node process or browser tab as a member of a mesh — the assembly of the parts. It joins
+ * through the signaling server with measured capabilities, talks to other peers over WebRTC (the signaling client
+ * is the transport's SignalRelay and directory), runs assigned functions on a worker pool (peer agent), keeps
+ * results in a persistent cache (LMDB on disk in Node, IndexedDB in browsers), optionally coordinates (role
+ * `coordinate`), and publishes its runtime state (load, paused) so every member sees it. `close()` leaves
+ * cleanly: it stops taking work, lets running functions finish for a grace period, hands back the rest, and only
+ * then closes the connections.
  *
  * What a peer does follows its roles: `contribute` (agent + pool + store), `coordinate` (a coordinator fed by the
  * signaling membership), `submit` (nothing here: submitters use `submitRemote` or the embedded coordinator).
+ *
+ * Platform-neutral: what differs between Node and browsers (worker pool, RTCPeerConnection, platform facts,
+ * persistent store) comes through `#platform` (platform/node.ts, platform/browser.ts).
  */
+import { createWorkerPool, detectPlatform, openPersistentStore, platformRtc } from '#platform';
 import type { Coordinator, CoordinatorOptions } from '../mesh/coordinator.js';
 import { createCoordinator } from '../mesh/coordinator.js';
 import { createPeerAgent, type PeerAgent } from '../mesh/peer-agent.js';
 import { connectSignaling, type SignalingClient } from '../signaling/client.js';
 import type { PeerCapabilities, PeerInfo, PeerState, Role } from '../signaling/contract.js';
-import { createDiskStore } from '../store/disk.node.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
-import { nodeRtc } from '../transport/rtc.node.js';
 import type { Transport, TransportOptions } from '../transport/types.js';
 import { createWebRtcTransport } from '../transport/webrtc.js';
 import type { WorkerPool } from '../worker/pool.js';
-import { createWorkerPool } from '../worker/pool.node.js';
-import { defaultCacheDir } from './cache-dir.node.js';
 import { calibrateSpeed } from './calibration.js';
 import { buildCapabilities, type CapabilityChoices } from './capabilities.js';
-import { detectPlatform } from './capabilities.node.js';
 import { createSignalingMembership, type SignalingMembership } from './signaling-membership.js';
 import { readTokenClaims } from './token-claims.js';
 
@@ -46,7 +46,8 @@ export interface MeshPeerOptions extends CapabilityChoices {
   /** Speed score to advertise; default: measured by a short calibration run in a worker (calibration.ts). */
   readonly speed?: number;
   /**
-   * Result cache directory (LMDB). Default: `defaultCacheDir(peerId)` (~/.cache/handout/peers/<id>);
+   * Where the persistent result cache lives. Node: a directory (LMDB), default `defaultCacheDir(peerId)`
+   * (~/.cache/handout/peers/<id>). Browsers: an IndexedDB database name, default `handout-results`.
    * `false`: an in-memory cache (lost on exit).
    */
   readonly cacheDir?: string | false;
@@ -54,6 +55,12 @@ export interface MeshPeerOptions extends CapabilityChoices {
   readonly cacheMaxBytes?: number;
   /** A store to use instead of opening one (the caller closes it). */
   readonly store?: ResultStore;
+  /**
+   * A worker pool to run on instead of creating one (the caller closes it). Its `size` is read whenever the peer
+   * reports its slots, so a pool whose size changes (a page's cores slider) is advertised anew at the next
+   * pause/resume. Default: a pool of `concurrency` workers.
+   */
+  readonly pool?: WorkerPool;
   /** STUN/TURN servers. Default [] (host candidates only). */
   readonly iceServers?: RTCIceServer[];
   readonly transport?: TransportOptions;
@@ -77,7 +84,7 @@ export interface MeshPeer {
   readonly agent: PeerAgent | undefined;
   /** Present when the peer coordinates. */
   readonly coordinator: Coordinator | undefined;
-  /** Where the result cache lives (undefined: in memory or caller's store). */
+  /** Where the result cache lives: a directory or IndexedDB name (undefined: in memory or caller's store). */
   readonly cacheDir: string | undefined;
   /** The other members, as last heard from the signaling server. */
   peers(): PeerInfo[];
@@ -102,24 +109,31 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
   // Measure before joining, so the first advertisement is already right.
   const facts = await detectPlatform();
   let pool: WorkerPool | undefined;
+  const ownsPool = options.pool === undefined;
   let speed = options.speed ?? 1;
   if (contributes) {
-    pool = createWorkerPool({ size: options.concurrency ?? facts.cores });
+    pool = options.pool ?? createWorkerPool({ size: options.concurrency ?? facts.cores });
     if (options.speed === undefined) {
       try {
         speed = (await calibrateSpeed(pool)).speed;
       } catch (error) {
-        await pool.close();
+        if (ownsPool) await pool.close();
         throw error;
       }
     }
   }
+  const closePool = async (): Promise<void> => {
+    if (ownsPool) await pool?.close();
+  };
   const capabilities = buildCapabilities(
     facts,
-    contributes ? options : { ...options, concurrency: facts.cores },
+    contributes
+      ? { ...options, concurrency: options.concurrency ?? pool?.size }
+      : { ...options, concurrency: facts.cores },
     speed,
   );
-  const slots = contributes ? capabilities.cores : 0;
+  const slotsNow = (): number => (contributes ? (pool?.size ?? capabilities.cores) : 0);
+  const slots = slotsNow();
 
   let signaling: SignalingClient;
   try {
@@ -133,7 +147,7 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
       ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
     });
   } catch (error) {
-    await pool?.close();
+    await closePool();
     throw error;
   }
   const peerId = signaling.peerId;
@@ -147,16 +161,18 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
       if (options.cacheDir === false)
         store = createMemoryStore({ maxBytes: options.cacheMaxBytes ?? DEFAULT_CACHE_BYTES });
       else {
-        cacheDir = options.cacheDir ?? defaultCacheDir(peerId);
-        store = await createDiskStore({
-          dir: cacheDir,
+        const opened = await openPersistentStore({
+          peerId,
+          ...(options.cacheDir !== undefined && { location: options.cacheDir }),
           maxBytes: options.cacheMaxBytes ?? DEFAULT_CACHE_BYTES,
         });
+        store = opened.store;
+        cacheDir = opened.location;
       }
     }
   } catch (error) {
     await signaling.close();
-    await pool?.close();
+    await closePool();
     throw error;
   }
 
@@ -165,7 +181,7 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     peerId,
     signals: signaling,
     directory: signaling,
-    rtc: nodeRtc(),
+    rtc: platformRtc(),
     ...(options.iceServers !== undefined && { iceServers: options.iceServers }),
   });
   const membership = createSignalingMembership(signaling);
@@ -205,8 +221,13 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
   let closing = false;
   const publish = async (): Promise<void> => {
     if (!signaling.connected) return;
-    const next: PeerState = { running: agent?.assigned ?? 0, slots, paused: paused || closing };
-    if (next.running === published.running && next.paused === published.paused) return;
+    const next: PeerState = { running: agent?.assigned ?? 0, slots: slotsNow(), paused: paused || closing };
+    if (
+      next.running === published.running &&
+      next.paused === published.paused &&
+      next.slots === published.slots
+    )
+      return;
     published = next;
     try {
       await signaling.update({ state: next });
@@ -217,7 +238,8 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     }
   };
   const stateTimer = setInterval(() => void publish(), options.stateIntervalMs ?? 1000);
-  stateTimer.unref();
+  // Node: the timer must not keep the process alive (browsers' timers have no unref).
+  (stateTimer as { unref?: () => void }).unref?.();
 
   let closed: Promise<void> | undefined;
   const peer: MeshPeer = {
@@ -259,7 +281,7 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
         membership.close();
         await transport.close();
         await signaling.close();
-        await pool?.close();
+        await closePool();
         if (ownsStore) await store?.close();
       })();
       return closed;

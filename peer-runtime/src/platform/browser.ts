@@ -1,5 +1,14 @@
-/** The browser half of the platform pair (see platform/node.ts). */
+/**
+ * The browser half of the platform pair (see platform/node.ts): Web Workers, the page's RTCPeerConnection,
+ * navigator facts (cores, deviceMemory, WebGPU) and the IndexedDB result store.
+ */
+// First: simple-peer's streams need process.nextTick (see the shim).
+import './process-shim.browser.js';
+
+export { detectPlatform } from '../mesh-node/capabilities.browser.js';
 export { browserRtc as platformRtc } from '../transport/rtc.browser.js';
 export { createWorkerPool } from '../worker/pool.browser.js';
+export { openPersistentStore } from './persistent-store.browser.js';
+export type { PersistentStore, PersistentStoreOptions } from './types.js';
 
 export const platformName = 'browser' as const;

@@ -1,9 +1,16 @@
 /**
  * The Node half of the platform pair, selected through package.json `imports["#platform"]` (the `browser`
  * condition picks platform/browser.ts). Everything that differs between Node and browsers is reached through
- * `#platform`, so a browser bundle never pulls worker_threads, node-datachannel or lmdb in.
+ * `#platform`, so a browser bundle never pulls worker_threads, node-datachannel, lmdb or node:os in:
+ * - `createWorkerPool`: worker_threads;
+ * - `platformRtc`: RTCPeerConnection from node-datachannel;
+ * - `detectPlatform`: cores and memory from node:os;
+ * - `openPersistentStore`: the LMDB disk store in a per-peer directory.
  */
+export { detectPlatform } from '../mesh-node/capabilities.node.js';
 export { nodeRtc as platformRtc } from '../transport/rtc.node.js';
 export { createWorkerPool } from '../worker/pool.node.js';
+export { openPersistentStore } from './persistent-store.node.js';
+export type { PersistentStore, PersistentStoreOptions } from './types.js';
 
 export const platformName = 'node' as const;

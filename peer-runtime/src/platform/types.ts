@@ -1,0 +1,24 @@
+/**
+ * What both halves of the platform pair (node.ts, browser.ts) provide beyond the worker pool and RTCPeerConnection:
+ * a persistent result store. Declared once here so the two implementations cannot drift apart.
+ */
+import type { ResultStore } from '../store/types.js';
+
+export interface PersistentStoreOptions {
+  /** The peer's id: Node keeps one cache directory per peer id. */
+  readonly peerId: string;
+  /**
+   * Where the cache lives. Node: a directory for LMDB (default `defaultCacheDir(peerId)`,
+   * `$XDG_CACHE_HOME/handout/peers/<id>`). Browsers: an IndexedDB database name (default `handout-results`, so a
+   * reloaded tab finds its cache again even when the server gives it a new peer id).
+   */
+  readonly location?: string;
+  /** Upper bound of the cached values in bytes (LRU eviction past it). */
+  readonly maxBytes: number;
+}
+
+export interface PersistentStore {
+  readonly store: ResultStore;
+  /** The directory or database name actually used. */
+  readonly location: string;
+}

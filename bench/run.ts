@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   store: async () => (await import('./store.bench.js')).benchStore(),
   makespan: async () => (await import('./makespan.bench.js')).benchMakespan(),
   transport: async () => (await import('./transport.bench.js')).benchTransport(),
+  mesh: async () => (await import('./mesh.bench.js')).benchMesh(),
 };
 
 async function main(): Promise<void> {

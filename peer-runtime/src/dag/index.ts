@@ -1,6 +1,8 @@
 /** The DAG as data: types, validation, topological order, source checks and content hashing. */
+
+export { canonicalStringify, UnhashableValueError } from './canonical.js';
 export { findCycles } from './cycles.js';
-export { canonicalStringify, hashFunctions, hashValue, sha256Hex, UnhashableValueError } from './hash.js';
+export { hashFunctions, hashFunctionsByPosition, hashValue, sha256Hex } from './hash.js';
 export { topologicalOrder } from './order.js';
 export { PORTABLE_GLOBALS } from './portable-globals.js';
 export {

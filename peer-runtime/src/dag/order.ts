@@ -28,27 +28,69 @@ export interface IndexedOrder {
 
 /** {@link topologicalOrder} by position in `functions`; same checks, same errors. */
 export function topologicalIndices(functions: readonly FunctionSpec[]): IndexedOrder {
+  const { deps } = dependencyEdges(functions);
+  return { order: kahnOrder(functions, deps), deps };
+}
+
+/** An {@link IndexedOrder} with the position of every id (a map that callers may reuse, e.g. to key results). */
+export interface IndexedGraph extends IndexedOrder {
+  readonly indexById: Map<string, number>;
+}
+
+/**
+ * The graph by position, in an order fit for walking inputs before consumers: the given order itself when it
+ * already is one (the usual case: builders and generators list producers first), else {@link topologicalIndices}'s.
+ * For callers to whom any such order will do (hashing), this skips Kahn's algorithm and its consumer lists.
+ */
+export function inputsFirstIndices(functions: readonly FunctionSpec[]): IndexedGraph {
+  const { deps, indexById } = dependencyEdges(functions);
+  const { start, targets } = deps;
+  const n = functions.length;
+  for (let i = 0; i < n; i++) {
+    for (let e = start[i]!; e < start[i + 1]!; e++) {
+      if (targets[e]! >= i) return { order: kahnOrder(functions, deps), deps, indexById };
+    }
+  }
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return { order, deps, indexById };
+}
+
+/**
+ * Every function's inputs by position. Throws {@link DagValidationError} for duplicate ids and missing
+ * dependencies.
+ */
+function dependencyEdges(functions: readonly FunctionSpec[]): {
+  deps: DependencyEdges;
+  indexById: Map<string, number>;
+} {
   const n = functions.length;
   const indexById = new Map<string, number>();
   const issues: DagIssue[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = functions[i]!.id;
-    if (indexById.has(id)) {
-      issues.push({
-        code: 'duplicate-id',
-        functionId: id,
-        field: 'id',
-        message: `function '${id}' is defined twice`,
-      });
-    } else indexById.set(id, i);
-  }
-  // Dependency edges in compressed form (see DependencyEdges); consumer lists are derived from them.
-  const start = new Int32Array(n + 1);
-  const targets: number[] = [];
-  const waiting = new Int32Array(n);
+  let edges = 0;
   for (let i = 0; i < n; i++) {
     const f = functions[i]!;
-    start[i] = targets.length;
+    edges += f.args?.length ?? 0;
+    // One map operation per function: a set that does not grow the map met a duplicate (which then throws,
+    // so it does not matter that the later position overwrote the first).
+    const size = indexById.size;
+    indexById.set(f.id, i);
+    if (indexById.size === size) {
+      issues.push({
+        code: 'duplicate-id',
+        functionId: f.id,
+        field: 'id',
+        message: `function '${f.id}' is defined twice`,
+      });
+    }
+  }
+  // Dependency edges in compressed form (see DependencyEdges), sized up front.
+  const start = new Int32Array(n + 1);
+  const targets = new Int32Array(edges);
+  let e = 0;
+  for (let i = 0; i < n; i++) {
+    const f = functions[i]!;
+    start[i] = e;
     const args = f.args ?? [];
     for (let k = 0; k < args.length; k++) {
       const ref = args[k]!;
@@ -63,14 +105,20 @@ export function topologicalIndices(functions: readonly FunctionSpec[]): IndexedO
         });
         continue;
       }
-      targets.push(p);
-      waiting[i]!++;
+      targets[e++] = p;
     }
   }
-  start[n] = targets.length;
+  start[n] = e;
   if (issues.length > 0) throw new DagValidationError(issues);
-  const deps = { start, targets: Int32Array.from(targets) };
+  return { deps: { start, targets }, indexById };
+}
 
+/** Kahn's algorithm; ties keep the given order. Throws {@link DagValidationError} with the cycles if any. */
+function kahnOrder(functions: readonly FunctionSpec[], deps: DependencyEdges): Int32Array {
+  const n = functions.length;
+  const { start, targets } = deps;
+  const waiting = new Int32Array(n);
+  for (let i = 0; i < n; i++) waiting[i] = start[i + 1]! - start[i]!;
   // Consumers of each node, compressed the same way (counting sort of the edges by producer).
   const consumerStart = new Int32Array(n + 1);
   for (const p of targets) consumerStart[p + 1]!++;
@@ -78,7 +126,7 @@ export function topologicalIndices(functions: readonly FunctionSpec[]): IndexedO
   const fill = consumerStart.slice(0, n);
   const consumers = new Int32Array(targets.length);
   for (let i = 0; i < n; i++) {
-    for (let e = start[i]!; e < start[i + 1]!; e++) consumers[fill[deps.targets[e]!]!++] = i;
+    for (let e = start[i]!; e < start[i + 1]!; e++) consumers[fill[targets[e]!]!++] = i;
   }
 
   // The queue is the order: Kahn's algorithm appends each function once all its inputs are in.
@@ -100,5 +148,5 @@ export function topologicalIndices(functions: readonly FunctionSpec[]): IndexedO
       ),
     );
   }
-  return { order, deps };
+  return order;
 }

@@ -3,7 +3,7 @@
  * function (or its position when it has no usable id) and the field, e.g. `cost.cpu`, `args[2]`.
  */
 import type { DagIssue } from '../errors.js';
-import { findUnhashable } from './hash.js';
+import { findUnhashable } from './canonical.js';
 import { checkSource } from './source-check.js';
 
 /** A short, safe description of a value for messages (never the whole of a big or hostile value). */

@@ -9,8 +9,10 @@
  */
 
 import { createWorkerPool } from '#platform';
-import { hashFunctions } from '../dag/hash.js';
-import { type DagJSON, type FunctionSpec, parseArgRef } from '../dag/types.js';
+import type { DependencyEdges } from '../dag/cycles.js';
+import { hashFunctionsByPosition } from '../dag/hash.js';
+import { inputsFirstIndices } from '../dag/order.js';
+import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { assertValidDag } from '../dag/validate.js';
 import { TaskError } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/value-codec.js';
@@ -53,7 +55,9 @@ interface HashGroup {
 export function runLocal(dag: DagJSON | readonly FunctionSpec[], options: RunLocalOptions = {}): Run {
   assertValidDag(dag);
   const functions = isDagJSON(dag) ? dag.functions : dag;
-  return new LocalScheduler(functions, hashFunctions(functions), options).run;
+  // One pass over ids for both hashing and scheduling: the scheduler reads producers by position from `deps`.
+  const graph = inputsFirstIndices(functions);
+  return new LocalScheduler(functions, hashFunctionsByPosition(functions, graph), graph.deps, options).run;
 }
 
 function ignore(): void {}
@@ -83,22 +87,20 @@ class LocalScheduler {
 
   constructor(
     private readonly specs: readonly FunctionSpec[],
-    hashById: Map<string, string>,
+    hashes: string[],
+    deps: DependencyEdges,
     private readonly options: RunLocalOptions,
   ) {
     this.n = specs.length;
-    const index = new Map<string, number>();
-    for (let i = 0; i < specs.length; i++) index.set(specs[i]!.id, i);
-    this.hashes = specs.map((spec) => hashById.get(spec.id)!);
+    this.hashes = hashes;
     this.dependents = specs.map(() => []);
     this.remaining = new Int32Array(this.n);
     this.inputs = specs.map((spec, i) =>
-      spec.args.map((ref) => {
-        const { producer, output } = parseArgRef(ref);
-        const p = index.get(producer)!;
+      spec.args.map((ref, k) => {
+        const p = deps.targets[deps.start[i]! + k]!;
         this.dependents[p]!.push(i);
         this.remaining[i]!++;
-        return { producer: p, output: output ?? -1 };
+        return { producer: p, output: typeof ref === 'string' ? -1 : ref[1] };
       }),
     );
     this.values = new Array(this.n);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalStringify, hashFunctions, sha256Hex, UnhashableValueError } from '../../src/dag/hash.js';
+import { canonicalStringify, UnhashableValueError } from '../../src/dag/canonical.js';
+import { hashFunctions, hashFunctionsByPosition, sha256Hex } from '../../src/dag/hash.js';
 import type { ArgRef, FunctionSpec } from '../../src/dag/types.js';
 
 const src = (source: string) => ({ kind: 'source', source }) as const;
@@ -102,17 +103,40 @@ describe('sha256Hex', () => {
 });
 
 describe('hashFunctions', () => {
-  it('matches the documented preimage (a golden value shared by Node and browsers)', () => {
-    const hashes = hashFunctions([spec('a', [], { extraArgs: [1, { k: 'v' }] })]);
-    const preimage = canonicalStringify({
-      code: { kind: 'source', sha256: sha256Hex(CODE.source) },
-      extraArgs: [1, { k: 'v' }],
-      inputs: [],
-      outputs: 1,
+  it('matches the documented preimage (golden values shared by Node and browsers)', () => {
+    const hashes = hashFunctions([
+      spec('a', [], { extraArgs: [1, { k: 'v' }] }),
+      spec('s', [], { outputs: 2 }),
+      {
+        id: 'c',
+        args: ['a', ['s', 1]],
+        code: { kind: 'module', module: 'https://x/m.js', export: 'run' },
+        extraArgs: ['é😀'],
+      },
+    ]);
+    // Computed independently with Python's hashlib from the layout in hash.ts:
+    //   fn(code_json, outputs, inputs, extra) = sha256(b'handout/function/v2\n' + sha256(code_json)
+    //     + struct.pack('>II', outputs, len(inputs)) + b''.join(d + struct.pack('>I', k) for d, k in inputs)
+    //     + extra.encode('utf-8'))
+    // with code_json '{"kind":"source","source":"(...xs) => xs"}' for a and s,
+    // '{"export":"run","kind":"module","module":"https://x/m.js"}' for c, and inputs [(a, 0), (s, 2)] for c.
+    expect(Object.fromEntries(hashes)).toEqual({
+      a: '22ec4c7f13b808020c1f929b4d363c6411b69cbe75cc12194909c8a4f05a0888',
+      s: 'bc738f3e9263dedd916180882111340e1df976a5618b02d6807d47bfff7ac283',
+      c: '8a8a06a4e8e924d0d47ca377213017154bbe8c8cc0688b694e220993333248af',
     });
-    expect(hashes.get('a')).toBe(sha256Hex(`handout/function/v1\n${preimage}`));
-    // Computed independently (Python hashlib) from the preimage written out by hand.
-    expect(hashes.get('a')).toBe('692a7b27c67dd2446352c3b7f066d4c3306dc7e196f00c2653c67ab8dc9aa293');
+  });
+
+  it('hashes the same whatever order the functions are listed in, by id or by position', () => {
+    const functions = [
+      spec('a', [], { extraArgs: [1] }),
+      spec('b', ['a']),
+      spec('c', ['a', 'b'], { extraArgs: [{ z: 1, y: [null, true] }] }),
+    ];
+    const reversed = [...functions].reverse();
+    expect(Object.fromEntries(hashFunctions(reversed))).toEqual(Object.fromEntries(hashFunctions(functions)));
+    const byPosition = hashFunctionsByPosition(reversed);
+    expect(byPosition).toEqual(reversed.map((f) => hashFunctions(functions).get(f.id)));
   });
 
   it('gives identical functions the same hash whatever their id, and ignores scheduling fields', () => {
@@ -214,6 +238,29 @@ describe('hashFunctions', () => {
   it('names the function when its extraArgs cannot be hashed', () => {
     expect(() => hashFunctions([spec('bad', [], { extraArgs: [{ n: Number.NaN }] })])).toThrow(
       /function 'bad'\.extraArgs\[0\]\.n/,
+    );
+  });
+
+  it('hashes extraArgs outside plain data (bytes, dates, maps, $ keys) by their canonical text', () => {
+    const values = [
+      new Uint8Array([1, 2]),
+      new Date(5),
+      new Map([[1, 2]]),
+      { $x: 1 },
+      [undefined],
+      2n ** 70n,
+    ];
+    const hashes = hashFunctions(values.map((v, i) => spec(`f${i}`, [], { extraArgs: [v] })));
+    expect(new Set(hashes.values()).size).toBe(values.length);
+    expect(hashFunctions([spec('m', [], { extraArgs: [new Map([[1, 2]])] })]).get('m')).toBe(
+      hashes.get('f2'),
+    );
+  });
+
+  it('refuses an output count or index that does not fit the preimage, naming the function', () => {
+    expect(() => hashFunctions([spec('o', [], { outputs: 1.5 })])).toThrow(/function 'o'\.outputs/);
+    expect(() => hashFunctions([spec('s', [], { outputs: 2 }), spec('t', [['s', -1]])])).toThrow(
+      /function 't'\.args\[0\]\[1\]/,
     );
   });
 });

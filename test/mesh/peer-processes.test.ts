@@ -83,6 +83,48 @@ describe('handout peer processes on one mesh', () => {
     expect(line.reason).toBe('left');
   }, 30_000);
 
+  it('handout run --signal runs a DAG on the mesh with an embedded coordinator: same output as the local run', async () => {
+    const local = await h.runCli(['run', 'examples/pipeline.json', '--json']);
+    expect(local.code).toBe(0);
+    const token = h.token(['submit', 'coordinate'], 'cli-submitter');
+    const remote = await h.runCli([
+      'run',
+      'examples/pipeline.json',
+      '--json',
+      '--signal',
+      h.server.url,
+      '--token',
+      token,
+      '--strategy',
+      'load-balanced',
+    ]);
+    expect(remote.stderr).not.toMatch(/internal error/);
+    expect(remote.code).toBe(0);
+    const localOut = JSON.parse(local.stdout) as {
+      status: string;
+      results: unknown;
+      functions: { peer: string }[];
+    };
+    const meshOut = JSON.parse(remote.stdout) as typeof localOut;
+    expect(meshOut.status).toBe('succeeded');
+    expect(meshOut.results).toEqual(localOut.results);
+    // Only 'pa' is left in the mesh: every record names it.
+    expect(new Set(meshOut.functions.map((f) => f.peer))).toEqual(new Set(['pa']));
+  }, 60_000);
+
+  it('handout run --signal exits 2 naming the token when it does not grant submit', async () => {
+    const r = await h.runCli([
+      'run',
+      'examples/pipeline.json',
+      '--signal',
+      h.server.url,
+      '--token',
+      h.token(['contribute']),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^handout: --token: the token does not grant the 'submit' role/);
+  }, 30_000);
+
   it('a peer with a token of another server is refused with the reason and exits 2', async () => {
     const forged =
       'eyJtZXNoIjoicGVlcnMtdGVzdCIsInJvbGVzIjpbImNvbnRyaWJ1dGUiXSwiZXhwIjo0MTAyNDQ0ODAwfQ.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -10,7 +10,6 @@ import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { validateDag } from '../dag/validate.js';
 import { DagValidationError, HandoutError } from '../errors.js';
 import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
-import type { Run } from '../run/types.js';
 import {
   type AllocatorOptions,
   createAllocator,
@@ -89,7 +88,7 @@ export interface CoordinatorEvents {
 export interface Coordinator {
   readonly peerId: string;
   /** Validate, hash and run a DAG from this process. Throws DagValidationError for an invalid DAG. */
-  submit(dag: DagJSON | readonly FunctionSpec[], options?: SubmitRunOptions): Run;
+  submit(dag: DagJSON | readonly FunctionSpec[], options?: SubmitRunOptions): MeshRun;
   /** The peers work can go to, with what is placed on them. */
   peers(): readonly PeerView[];
   /** Peers known to hold a content hash. */
@@ -138,6 +137,7 @@ class MeshCoordinator implements Coordinator {
       unsatisfiableTimeoutMs,
       onWaiting: (run, i, unmet, message) => {
         options.log?.('warn', message);
+        run.run.markWaiting(run.id(i), unmet, message);
         this.emit('task:waiting', { runId: run.run.id, functionId: run.id(i), unmet, message });
       },
       onUnreachable: (peer, error) =>
@@ -201,7 +201,7 @@ class MeshCoordinator implements Coordinator {
 
   // ---- public ----
 
-  submit(dag: DagJSON | readonly FunctionSpec[], options: SubmitRunOptions = {}): Run {
+  submit(dag: DagJSON | readonly FunctionSpec[], options: SubmitRunOptions = {}): MeshRun {
     const issues = validateDag(dag);
     if (issues.length > 0) throw new DagValidationError(issues);
     const functions = Array.isArray(dag) ? (dag as readonly FunctionSpec[]) : (dag as DagJSON).functions;

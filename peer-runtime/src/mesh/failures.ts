@@ -37,12 +37,17 @@ export function finalError(record: FunctionRecord, last: TaskError): TaskError {
   );
 }
 
-/** Closes a dispatch's history entry (once). */
-export function closeEntry(d: Dispatch, at: number, error?: string): void {
+/**
+ * Closes a dispatch's history entry (once). Closures the run's own events do not describe (a copy or recompute,
+ * a failed or cancelled copy, the winner when another copy ran) are told to the run as `task:attempt`, so remote
+ * submitters see them too; `raced` says another copy of the function was in flight.
+ */
+export function closeEntry(d: Dispatch, at: number, error?: string, raced = false): void {
   const e = d.entry;
   if (!e || e.endedAt !== undefined) return;
   e.endedAt = at;
   if (error !== undefined) e.error = error;
+  if (d.recompute || d.duplicate || error !== undefined || raced) d.run.run.noteAttempt(d.run.id(d.index), e);
 }
 
 export interface StragglerOptions {

@@ -8,7 +8,21 @@
 import { RunController, type RunControllerOptions } from '../engine/run.js';
 import { HandoutError, PeerError, TaskError } from '../errors.js';
 import { decodeValue } from '../protocol/value-codec.js';
+import type { AttemptRecord } from '../run/types.js';
 import type { MeshPort } from './port.js';
+
+/**
+ * Events a mesh run has beyond the `Run` contract's: attempts outside the started → ended sequence (straggler
+ * copies, lineage recomputes, copies that lost) and functions waiting for a peer that can run them.
+ */
+export interface MeshRunEvents {
+  /** An attempt was added to a function's history or closed (its `endedAt`/`error` set). */
+  'task:attempt': { id: string; attempt: AttemptRecord };
+  /** No current peer meets the function's needs; it waits (`unmet` names the need) and fails after a while. */
+  'task:waiting': { id: string; unmet: string; message: string };
+}
+
+type MutableAttempt = { -readonly [K in keyof AttemptRecord]: AttemptRecord[K] };
 
 /** Where the result of one function can be had. */
 export interface ResultLocation {
@@ -29,6 +43,10 @@ export class MeshRun extends RunController {
   /** Set when the run was refused or lost as a whole: `result(id)` rejects with it. */
   private failure: Error | undefined;
   private readonly failedWithRun = new Set<string>();
+  private readonly waits = new Map<string, { unmet: string; message: string }>();
+  private readonly meshListeners = new Map<keyof MeshRunEvents, Set<(payload: never) => void>>();
+  /** Builds the error of a result no holder has any more (the coordinator may recompute it instead). */
+  private lostResult: ((id: string, location: ResultLocation) => Promise<Uint8Array>) | undefined;
 
   constructor(
     id: string,
@@ -38,6 +56,72 @@ export class MeshRun extends RunController {
   ) {
     super(id, functions, options);
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? 30_000;
+  }
+
+  /** Subscribes to the mesh-only events (see MeshRunEvents). Returns the unsubscribe function. */
+  onMeshEvent<E extends keyof MeshRunEvents>(
+    event: E,
+    listener: (payload: MeshRunEvents[E]) => void,
+  ): () => void {
+    let set = this.meshListeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.meshListeners.set(event, set);
+    }
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  /** What a function waits for, while it waits for a peer that can run it. */
+  waitingFor(id: string): { unmet: string; message: string } | undefined {
+    return this.waits.get(id);
+  }
+
+  /** The function waits for a peer meeting `unmet` (cleared when it starts or ends). */
+  markWaiting(id: string, unmet: string, message: string): void {
+    if (this.isEnded(id)) return;
+    this.waits.set(id, { unmet, message });
+    this.emitMesh('task:waiting', { id, unmet, message });
+  }
+
+  override markStarted(id: string, attempt: number, peer: string, at?: number): void {
+    this.waits.delete(id);
+    super.markStarted(id, attempt, peer, at);
+  }
+
+  /** The coordinator's side: `attempt` (an entry of the record's history) was added or closed. */
+  noteAttempt(id: string, attempt: AttemptRecord): void {
+    this.emitMesh('task:attempt', { id, attempt });
+  }
+
+  /**
+   * The submitter's side: adds an attempt to the history, or updates the one with the same attempt number and
+   * peer (closing it). Kept in start order.
+   */
+  upsertAttempt(id: string, attempt: AttemptRecord): void {
+    const record = this.record(id);
+    const known = record.history.find((h) => h.attempt === attempt.attempt && h.peer === attempt.peer) as
+      | MutableAttempt
+      | undefined;
+    if (known) {
+      if (attempt.endedAt !== undefined && known.endedAt === undefined) known.endedAt = attempt.endedAt;
+      if (attempt.error !== undefined && known.error === undefined) known.error = attempt.error;
+    } else {
+      const entry: MutableAttempt = { ...attempt };
+      let at = record.history.length;
+      while (at > 0 && record.history[at - 1]!.startedAt > entry.startedAt) at--;
+      record.history.splice(at, 0, entry);
+      if (entry.attempt > record.attempts) record.attempts = entry.attempt;
+    }
+    this.emitMesh('task:attempt', { id, attempt });
+  }
+
+  /**
+   * What `result(id)` does when no holder of a succeeded function's result answers: the coordinator recomputes
+   * it from lineage (embedded runs). Without a handler the call fails with a PeerError naming the lost holders.
+   */
+  onLostResult(handler: (id: string, location: ResultLocation) => Promise<Uint8Array>): void {
+    this.lostResult = handler;
   }
 
   location(id: string): ResultLocation | undefined {
@@ -85,17 +169,37 @@ export class MeshRun extends RunController {
     if (!location) throw new HandoutError(`run '${this.id}': no peer is known to hold the result of '${id}'`);
     let bytes = location.inline;
     if (bytes === undefined) {
-      const fetched = await this.port.fetch(location.hash, location.holders, this.fetchTimeoutMs);
-      if (fetched === undefined) {
-        throw new PeerError(
-          location.holders[0] ?? '',
-          `run '${this.id}': the result of '${id}' (hash ${location.hash.slice(0, 12)}…) is on none of its holders (${location.holders.map((h) => `'${h}'`).join(', ') || 'none'})`,
-        );
-      }
-      bytes = fetched.bytes;
+      const fetched =
+        location.holders.length > 0
+          ? await this.port.fetch(location.hash, location.holders, this.fetchTimeoutMs)
+          : undefined;
+      if (fetched !== undefined) bytes = fetched.bytes;
+      else if (this.lostResult) bytes = await this.lostResult(id, location);
+      else throw lostResultError(this.id, id, location);
     }
     const value = decodeValue(bytes);
     record.results = value;
     return value;
   }
+
+  private emitMesh<E extends keyof MeshRunEvents>(event: E, payload: MeshRunEvents[E]): void {
+    const set = this.meshListeners.get(event);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        (listener as (p: MeshRunEvents[E]) => void)(payload);
+      } catch {
+        // A throwing listener must not derail the run it observes.
+      }
+    }
+  }
+}
+
+/** The PeerError of a result whose holders all left or lost it, naming the function and the holders. */
+export function lostResultError(runId: string, id: string, location: ResultLocation): PeerError {
+  const holders = location.holders.map((h) => `'${h}'`).join(', ') || 'none left';
+  return new PeerError(
+    location.holders[0] ?? '',
+    `run '${runId}': the result of '${id}' (hash ${location.hash.slice(0, 12)}…) is lost: none of its holders (${holders}) has it`,
+  );
 }

@@ -100,6 +100,7 @@ export class Outcomes {
     if (!list || !winner) return; // stale: a cancelled attempt or a lost race; the directory still learned of it
     this.deps.dispatcher.inflight.delete(k);
     const now = Date.now();
+    const raced = list.length > 1;
     for (const d of list) {
       this.deps.loads.get(d.peer)?.remove(d);
       if (d !== winner) {
@@ -116,10 +117,10 @@ export class Outcomes {
     });
     if (!run.run.isEnded(id)) {
       run.run.markSucceeded(id, undefined, { cached: false, peer: from, at: now });
-      closeEntry(winner, now);
+      closeEntry(winner, now, undefined, raced);
       this.release(run, i);
     } else {
-      closeEntry(winner, now);
+      closeEntry(winner, now, undefined, raced);
     }
     this.settleGroup(run, i, true);
     this.wakeLineage(run, i);

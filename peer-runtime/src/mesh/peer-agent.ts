@@ -111,6 +111,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
   let draining = false;
   let closed = false;
   let lastEvictions = 0;
+  let lastCorrupt = 0;
   /**
    * When each worker last finished something. The pool stamps every function of a batch with the batch's start,
    * so a function's own cost is measured from when its worker became free: the time it really took the worker.
@@ -169,8 +170,10 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
   const detectEvictions = async (): Promise<void> => {
     try {
       const stats = await store.stats();
-      if (stats.evictions === lastEvictions && stats.corrupt === 0) return;
+      // Both counters only grow: a change since the last look is what says keys may have gone.
+      if (stats.evictions === lastEvictions && stats.corrupt === lastCorrupt) return;
       lastEvictions = stats.evictions;
+      lastCorrupt = stats.corrupt;
       const now = new Set(await store.keys());
       for (const hash of announced) {
         if (!now.has(hash) && !writing.has(hash)) {
@@ -478,6 +481,12 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
 
   for (const c of options.coordinators ?? []) void announce(c).catch(() => {});
 
+  // A coordinator that reconnects (after a blip it took for a loss) has forgotten what this peer holds: tell it
+  // at once, so its cache lookups and input locations count on this peer again before it assigns anything.
+  const offConnected = port.transport.on('peer:connected', ({ peerId }) => {
+    if (coordinators.has(peerId) && !closed) void announce(peerId).catch(() => {});
+  });
+
   const handBackWaiting = (why: string): void => {
     for (const task of tasks.values()) if (!task.started) giveBack(task, why);
   };
@@ -532,6 +541,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
       await drain({ graceMs: 0 });
       closed = true;
       offMessage();
+      offConnected();
       for (const t of transient.values()) clearTimeout(t.timer);
       transient.clear();
     },

@@ -8,7 +8,6 @@ import { hashFunctions } from '../dag/hash.js';
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { assertValidDag } from '../dag/validate.js';
 import { PeerError } from '../errors.js';
-import type { Run } from '../run/types.js';
 import type { Transport } from '../transport/types.js';
 import { MeshRun } from './mesh-run.js';
 import { portOf } from './port.js';
@@ -23,6 +22,11 @@ export interface SubmitRemoteOptions {
   readonly heartbeatIntervalMs?: number;
   /** How long one holder may take to answer a result fetch. Default 30 000 ms. */
   readonly fetchTimeoutMs?: number;
+  /**
+   * After the last function ended, how long to wait for the coordinator's `run:done` (final holders, attempts
+   * closed with the last result) before `done` resolves anyway. Default 2000 ms.
+   */
+  readonly finalEventGraceMs?: number;
   /** Aborting it cancels the run. Default: none. */
   readonly signal?: AbortSignal;
 }
@@ -33,13 +37,20 @@ export function submitRemote(
   coordinatorId: string,
   dag: DagJSON | readonly FunctionSpec[],
   options: SubmitRemoteOptions = {},
-): Run {
+): MeshRun {
   assertValidDag(dag);
   const functions = Array.isArray(dag) ? (dag as readonly FunctionSpec[]) : (dag as DagJSON).functions;
   const hashes = hashFunctions(functions);
   const port = portOf(transport);
   const runId = options.runId ?? globalThis.crypto.randomUUID();
   const cleanups: (() => void)[] = [];
+  // The last function's end is not the last word: attempts closed with it and the final holders follow in the
+  // same batch (`run:done`). So the run keeps listening until `run:done` (or a loss, or a short grace).
+  let finalWord!: () => void;
+  const lastEvent = new Promise<void>((resolve) => {
+    finalWord = resolve;
+  });
+  const finalGraceMs = options.finalEventGraceMs ?? 2000;
   const run = new MeshRun(
     runId,
     functions.map((f) => ({ id: f.id, hash: hashes.get(f.id)! })),
@@ -47,11 +58,20 @@ export function submitRemote(
     {
       fetchTimeoutMs: options.fetchTimeoutMs,
       beforeDone: async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          lastEvent,
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, finalGraceMs);
+          }),
+        ]);
+        clearTimeout(timer);
         for (const off of cleanups) off();
       },
     },
   );
   const lose = (why: string, cause?: unknown): void => {
+    finalWord();
     run.failAll(
       new PeerError(coordinatorId, `coordinator '${coordinatorId}' ${why}; run '${runId}' is lost`, {
         cause,
@@ -65,6 +85,7 @@ export function submitRemote(
     port.onMessage((from, message) => {
       if (from !== coordinatorId || message.type !== 'run:event' || message.runId !== runId) return;
       applyWireEvent(run, message.event, coordinatorId);
+      if (message.event.kind === 'run:done' || message.event.kind === 'run:rejected') finalWord();
     }),
   );
   cleanups.push(
@@ -87,6 +108,7 @@ export function submitRemote(
     () => {
       const reason = (run.signal.reason as Error | undefined)?.message ?? 'cancelled by its submitter';
       port.post(coordinatorId, { type: 'run:cancel', runId, reason });
+      finalWord();
       // Do not wait for the coordinator: a cancelled run ends now on this side.
       for (const r of run.records()) run.markCancelled(r.id);
     },

@@ -315,6 +315,7 @@ export class Dispatcher {
       entry = { attempt, peer, startedAt: now };
       record.history.push(entry);
       if (recompute) record.attempts = attempt;
+      run.run.noteAttempt(spec.id, entry);
     } else {
       run.run.markStarted(spec.id, attempt, peer, now);
       entry = record.history[record.history.length - 1] as Dispatch['entry'];

@@ -48,6 +48,20 @@ export function forwardRunEvents(
       send({ kind: 'task:retried', id, attempt, delayMs }),
     ),
     run.on('task:skipped', ({ id, because }) => send({ kind: 'task:skipped', id, because })),
+    run.onMeshEvent('task:attempt', ({ id, attempt: a }) =>
+      send({
+        kind: 'task:attempt',
+        id,
+        attempt: a.attempt,
+        peer: a.peer,
+        startedAt: a.startedAt,
+        ...(a.endedAt !== undefined && { endedAt: a.endedAt }),
+        ...(a.error !== undefined && { error: a.error }),
+      }),
+    ),
+    run.onMeshEvent('task:waiting', ({ id, unmet, message }) =>
+      send({ kind: 'task:waiting', id, unmet, message }),
+    ),
     run.on('run:done', (summary) =>
       send({
         kind: 'run:done',
@@ -111,6 +125,18 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     case 'task:skipped':
       run.markSkipped(event.id, event.because);
+      return;
+    case 'task:attempt':
+      run.upsertAttempt(event.id, {
+        attempt: event.attempt,
+        peer: event.peer,
+        startedAt: event.startedAt,
+        ...(event.endedAt !== undefined && { endedAt: event.endedAt }),
+        ...(event.error !== undefined && { error: event.error }),
+      });
+      return;
+    case 'task:waiting':
+      run.markWaiting(event.id, event.unmet, event.message);
       return;
     case 'run:rejected':
       run.failAll(rejectionError(event), 'unsatisfiable', coordinator);

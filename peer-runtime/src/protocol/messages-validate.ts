@@ -161,6 +161,8 @@ function runEvent(value: unknown, field: string): WireRunEvent {
       'task:failed',
       'task:retried',
       'task:skipped',
+      'task:attempt',
+      'task:waiting',
       'run:rejected',
       'run:done',
     ] as const,
@@ -211,6 +213,26 @@ function runEvent(value: unknown, field: string): WireRunEvent {
       };
     case 'task:skipped':
       return { kind, id: id(o, 'id', field), because: id(o, 'because', field) };
+    case 'task:attempt': {
+      const endedAt = opt(o, 'endedAt', num, field);
+      const error = opt(o, 'error', str, field);
+      return {
+        kind,
+        id: id(o, 'id', field),
+        attempt: uint(o, 'attempt', field),
+        peer: id(o, 'peer', field),
+        startedAt: num(o, 'startedAt', field),
+        ...(endedAt !== undefined && { endedAt }),
+        ...(error !== undefined && { error }),
+      };
+    }
+    case 'task:waiting':
+      return {
+        kind,
+        id: id(o, 'id', field),
+        unmet: str(o, 'unmet', field),
+        message: str(o, 'message', field),
+      };
     case 'run:rejected': {
       const issues = opt(o, 'issues', (r, k, p) => list(r, k, dagIssue, p), field);
       return { kind, message: str(o, 'message', field), ...(issues && { issues }) };

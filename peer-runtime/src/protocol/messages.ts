@@ -191,6 +191,23 @@ export type WireRunEvent =
       readonly stack?: string;
     }
   | { readonly kind: 'task:retried'; readonly id: string; readonly attempt: number; readonly delayMs: number }
+  /**
+   * One attempt opened or closed outside the started → succeeded | failed sequence: a straggler's copy, a
+   * lineage recompute of a function that had succeeded, a copy that lost the race or whose peer was lost. The
+   * submitter adds it to (or updates it in) the function's history, keyed by attempt and peer, so remote records
+   * show every attempt with its peer and error.
+   */
+  | {
+      readonly kind: 'task:attempt';
+      readonly id: string;
+      readonly attempt: number;
+      readonly peer: string;
+      readonly startedAt: number;
+      readonly endedAt?: number;
+      readonly error?: string;
+    }
+  /** A function waits for a peer meeting `unmet` (e.g. `gpu`, `licence 1 > 0`); it fails if none comes in time. */
+  | { readonly kind: 'task:waiting'; readonly id: string; readonly unmet: string; readonly message: string }
   | { readonly kind: 'task:skipped'; readonly id: string; readonly because: string }
   /**
    * The coordinator refused the submission before running anything: an invalid DAG (`issues` lists every

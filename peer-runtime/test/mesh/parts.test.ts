@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResultDirectory } from '../../src/mesh/directory.js';
 import { createFairQueue } from '../../src/mesh/fair-queue.js';
+import { validateMessage } from '../../src/protocol/messages-validate.js';
 
 describe('fair ready queue', () => {
   it('interleaves runs so a small run is served while a big one has thousands queued', () => {
@@ -52,5 +53,25 @@ describe('result directory', () => {
     expect(d.has('a')).toBe(true);
     expect(d.has('b')).toBe(false);
     expect(d.has('c')).toBe(true);
+  });
+});
+
+describe('mesh run events on the wire', () => {
+  it('validates attempt and waiting events, naming the bad field', () => {
+    const attempt = {
+      type: 'run:event',
+      runId: 'r',
+      event: { kind: 'task:attempt', id: 'f', attempt: 2, peer: 'p1', startedAt: 1, endedAt: 2, error: 'x' },
+    };
+    expect(validateMessage(attempt)).toEqual(attempt);
+    const waiting = {
+      type: 'run:event',
+      runId: 'r',
+      event: { kind: 'task:waiting', id: 'f', unmet: 'gpu', message: 'waits for a gpu' },
+    };
+    expect(validateMessage(waiting)).toEqual(waiting);
+    expect(() => validateMessage({ ...attempt, event: { ...attempt.event, startedAt: 'soon' } })).toThrow(
+      /startedAt/,
+    );
   });
 });

@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MeshRunEvents } from '../../src/mesh/mesh-run.js';
+import { submitRemote } from '../../src/mesh/remote-run.js';
+import { createTestMesh, fn, type TestMesh } from './helpers.js';
+
+const sleep = (ms: number) => `(k) => new Promise((resolve) => setTimeout(() => resolve(k), ${ms}))`;
+
+/** Slow on its first attempt anywhere (a marker file remembers), instant after: a straggler and a fast copy. */
+const slowFirstTime = `(marker) => {
+  const fs = globalThis.process.getBuiltinModule('node:fs');
+  if (!fs.existsSync(marker)) {
+    fs.writeFileSync(marker, 'seen');
+    return new Promise((resolve) => setTimeout(() => resolve('slow'), 20000));
+  }
+  return 'fast';
+}`;
+
+describe('the records of a remote submitter', () => {
+  let mesh: TestMesh | undefined;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'handout-remote-history-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  it('show the re-runs of work lost with a peer, each attempt naming its peer and error', async () => {
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }, { id: 'p3' }]);
+    const functions = Array.from({ length: 9 }, (_, k) => fn(`s${k}`, [], sleep(150), { extraArgs: [k] }));
+    const run = submitRemote(mesh.submitter('alice'), 'coord', functions);
+    await new Promise<void>((resolve) =>
+      run.on('task:started', ({ peer }) => {
+        if (peer === 'p2') resolve();
+      }),
+    );
+    await mesh.kill('p2');
+    const summary = await run.done;
+    expect(summary.status).toBe('succeeded');
+    const rerun = summary.functions.filter((r) =>
+      r.history.some((h) => h.peer === 'p2' && h.error?.includes('peer-lost')),
+    );
+    expect(rerun.length).toBeGreaterThan(0);
+    for (const r of rerun) {
+      expect(r.peer).not.toBe('p2');
+      expect(r.history.length).toBeGreaterThanOrEqual(2);
+      const last = r.history[r.history.length - 1]!;
+      expect(last.peer).toBe(r.peer);
+      expect(last.error).toBeUndefined();
+      expect(last.endedAt).toBeDefined();
+    }
+  });
+
+  it('show a straggler copy and the copy that lost, like the coordinator’s own records', async () => {
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }], {
+      stragglers: { factor: 2, minMs: 300, checkMs: 50 },
+    });
+    const run = submitRemote(mesh.submitter('alice'), 'coord', [
+      fn('straggler', [], slowFirstTime, { cost: { estimateMs: 50 }, extraArgs: [join(dir, 'straggler')] }),
+    ]);
+    expect(await run.result('straggler')).toBe('fast');
+    await run.done;
+    const record = run.records()[0]!;
+    expect(record.history).toHaveLength(2);
+    const winner = record.history.find((h) => h.error === undefined)!;
+    const loser = record.history.find((h) => h.error !== undefined)!;
+    expect(winner.peer).not.toBe(loser.peer);
+    expect(loser.error).toContain('cancelled');
+    expect(winner.endedAt).toBeDefined();
+    expect(loser.endedAt).toBeDefined();
+    expect(record.peer).toBe(winner.peer);
+  });
+
+  it('hear that a function waits for a peer, with the unmet need named, and then that it runs', async () => {
+    mesh = createTestMesh([{ id: 'p1' }], { unsatisfiableTimeoutMs: 10_000 });
+    const run = submitRemote(mesh.submitter('alice'), 'coord', [
+      fn('g', [], '() => "on gpu"', { cost: { gpu: true } }),
+    ]);
+    const waiting = await new Promise<MeshRunEvents['task:waiting']>((resolve) =>
+      run.onMeshEvent('task:waiting', resolve),
+    );
+    expect(waiting.id).toBe('g');
+    expect(waiting.unmet).toContain('gpu');
+    expect(run.waitingFor('g')?.unmet).toBe(waiting.unmet);
+    mesh.addAgent({ id: 'g1', capabilities: { gpu: true } });
+    expect(await run.result('g')).toBe('on gpu');
+    expect(run.waitingFor('g')).toBeUndefined();
+    expect(run.records()[0]!.peer).toBe('g1');
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * `handout token` and the flag handling of the mesh commands, in-process through runCli (the commands that join
+ * a mesh run as real processes in test/mesh/).
+ */
+import { verifyToken } from '@handout/peer-runtime/signaling';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli.js';
+
+async function cli(argv: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    cwd: process.cwd(),
+    env,
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    onInterrupt: () => () => {},
+  });
+  return { code, stdout, stderr };
+}
+
+describe('handout token', () => {
+  it('prints a token the server verifies, with the mesh, roles, expiry and peer asked for', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const r = await cli([
+      'token',
+      '--secret',
+      's3cret',
+      '--mesh',
+      'lab',
+      '--roles',
+      'contribute,submit',
+      '--ttl',
+      '2h',
+      '--peer',
+      'p1',
+    ]);
+    expect(r.code).toBe(0);
+    const payload = verifyToken(r.stdout.trim(), 's3cret');
+    expect(payload).toMatchObject({ mesh: 'lab', roles: ['contribute', 'submit'], sub: 'p1' });
+    expect(payload.exp).toBeGreaterThanOrEqual(before + 7200);
+    expect(payload.exp).toBeLessThanOrEqual(before + 7201 + 5);
+  });
+
+  it('defaults to mesh default and every role, and reads the secret from HANDOUT_SECRET', async () => {
+    const r = await cli(['token'], { HANDOUT_SECRET: 'from-env' });
+    expect(r.code).toBe(0);
+    expect(verifyToken(r.stdout.trim(), 'from-env')).toMatchObject({
+      mesh: 'default',
+      roles: ['contribute', 'submit', 'coordinate'],
+    });
+  });
+
+  it('names the flag at fault and exits 2', async () => {
+    expect((await cli(['token'])).stderr).toBe('handout: handout token needs --secret <value>\n');
+    const role = await cli(['token', '--secret', 's', '--roles', 'contribute,admin']);
+    expect(role.code).toBe(2);
+    expect(role.stderr).toBe(
+      "handout: --roles: unknown role 'admin' (known: contribute, submit, coordinate)\n",
+    );
+    const ttl = await cli(['token', '--secret', 's', '--ttl', 'soon']);
+    expect(ttl.stderr).toMatch(/^handout: --ttl: invalid duration 'soon'/);
+    const mesh = await cli(['token', '--secret', 's', '--mesh', 'no spaces']);
+    expect(mesh.stderr).toMatch(/^handout: cannot make the token \(--mesh\)/);
+    const flag = await cli(['token', '--secret', 's', '--frobnicate']);
+    expect(flag.stderr).toBe(
+      "handout: unknown flag --frobnicate for 'handout token' (see handout token --help)\n",
+    );
+  });
+});
+
+describe('handout peer flags', () => {
+  it('refuses bad values before joining, naming the flag', async () => {
+    const token = (await cli(['token', '--secret', 's', '--roles', 'submit'])).stdout.trim();
+    const noContribute = await cli(['peer', '--signal', 'http://127.0.0.1:1', '--token', token]);
+    expect(noContribute.code).toBe(2);
+    expect(noContribute.stderr).toMatch(/grants submit: a peer needs 'contribute'/);
+    const ok = (await cli(['token', '--secret', 's'])).stdout.trim();
+    const badCost = await cli(['peer', '--signal', 'http://127.0.0.1:1', '--token', ok, '--cost', '-1']);
+    expect(badCost.stderr).toBe('handout: --cost must be a number >= 0, got "-1"\n');
+    const envConcurrency = await cli(['peer', '--signal', 'http://127.0.0.1:1', '--token', ok], {
+      HANDOUT_CONCURRENCY: 'x',
+    });
+    expect(envConcurrency.stderr).toMatch(
+      /^handout: environment variable HANDOUT_CONCURRENCY must be an integer/,
+    );
+    const missing = await cli(['peer', '--token', ok]);
+    expect(missing.stderr).toBe('handout: handout peer needs --signal <value>\n');
+  });
+});

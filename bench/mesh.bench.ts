@@ -85,10 +85,13 @@ interface DaskResult {
 }
 
 function runDask(layers: number, width: number): DaskResult | string {
-  const probe = spawnSync('python3', ['-c', 'import distributed'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'Dask not installed (apt-get install python3-distributed)';
+  // `python3` first; Debian's python3-distributed lives under /usr/bin/python3 even when a pyenv shim comes first.
+  const python = ['python3', '/usr/bin/python3'].find(
+    (exe) => spawnSync(exe, ['-c', 'import distributed'], { encoding: 'utf8' }).status === 0,
+  );
+  if (python === undefined) return 'Dask not installed (apt-get install python3-distributed)';
   const script = fileURLToPath(new URL('./dask/layered.py', import.meta.url));
-  const r = spawnSync('python3', [script, String(layers), String(width), '40', '100'], {
+  const r = spawnSync(python, [script, String(layers), String(width), '40', '100'], {
     encoding: 'utf8',
     timeout: 600_000,
   });

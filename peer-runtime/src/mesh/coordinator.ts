@@ -23,6 +23,7 @@ import { ResultDirectory } from './directory.js';
 import { PeerLoads } from './dispatcher.js';
 import type { StragglerOptions } from './failures.js';
 import { createFairQueue, type ReadyQueue } from './fair-queue.js';
+import { LostResults } from './lost-results.js';
 import type { MembershipSource, MeshMember } from './membership.js';
 import { MeshRun } from './mesh-run.js';
 import { Outcomes } from './outcomes.js';
@@ -67,6 +68,13 @@ export interface CoordinatorOptions {
   readonly maxInlineBytes?: number;
   /** How long one holder may take to answer a fetch (results of in-process runs). Default 30 000 ms. */
   readonly fetchTimeoutMs?: number;
+  /**
+   * How long a finished in-process run keeps its lineage: within it, `result(id)` of a function whose holders all
+   * left recomputes it (and what it needs) on the peers there are; after it, such a call fails with a PeerError
+   * naming the function and the lost holders. Remote submitters always get that error (their coordinator may be
+   * gone by then). Default 600 000 ms; 0 = never recompute.
+   */
+  readonly keepLineageMs?: number;
   /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */
   readonly log?: (level: 'info' | 'warn', message: string) => void;
 }
@@ -113,6 +121,7 @@ class MeshCoordinator implements Coordinator {
   private readonly loads: PeerLoads;
   private readonly dispatcher: Dispatcher;
   private readonly outcomes: Outcomes;
+  private readonly lineage: LostResults;
   private readonly runs = new Map<string, RunState>();
   private readonly remoteRuns = new Map<string, RunState>();
   private readonly listeners = new Map<keyof CoordinatorEvents, Set<(payload: never) => void>>();
@@ -157,6 +166,17 @@ class MeshCoordinator implements Coordinator {
         options.log?.('warn', `peer '${peerId}' lost: ${reason}`);
         this.emit('peer:lost', { peerId, reason });
       },
+      onRecomputed: (run, i) => this.lineage.recomputed(run, i),
+      onRecomputeFailed: (run, i, error) => this.lineage.failed(run, i, error),
+    });
+    this.lineage = new LostResults({
+      port: this.port,
+      directory: this.directory,
+      dispatcher: this.dispatcher,
+      outcomes: this.outcomes,
+      fetchTimeoutMs: options.fetchTimeoutMs ?? 30_000,
+      revive: (state) => this.runs.set(state.key, state),
+      retire: (state) => this.finish(state),
     });
 
     this.cleanups.push(this.port.onMessage((from, message) => this.onMessage(from, message)));
@@ -272,6 +292,7 @@ class MeshCoordinator implements Coordinator {
       this.port,
       { fetchTimeoutMs: this.options.fetchTimeoutMs, beforeDone: async () => this.finish(state) },
     );
+    run.onLostResult((id, location) => this.lineage.recompute(state, id, location, this.closed));
     state = new RunState(
       key,
       functions,
@@ -298,6 +319,10 @@ class MeshCoordinator implements Coordinator {
   }
 
   private async finish(state: RunState): Promise<void> {
+    if (!state.finished) {
+      const keepMs = this.options.keepLineageMs ?? 600_000;
+      state.lineageUntil = Date.now() + keepMs;
+    }
     state.finished = true;
     for (const t of state.timers) clearTimeout(t);
     state.timers.clear();

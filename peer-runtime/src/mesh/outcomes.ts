@@ -31,6 +31,10 @@ export interface OutcomesDeps {
   readonly retryBackoffMaxMs: number;
   readonly maxLostAttempts: number;
   readonly onPeerLost: (peerId: string, reason: string) => void;
+  /** A function that had succeeded was recomputed (its result had been lost); `run.run.location` says where. */
+  readonly onRecomputed?: (run: RunState, index: number) => void;
+  /** Recomputing a function that had succeeded failed for good. */
+  readonly onRecomputeFailed?: (run: RunState, index: number, error: TaskError) => void;
 }
 
 type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
@@ -123,6 +127,7 @@ export class Outcomes {
       closeEntry(winner, now, undefined, raced);
     }
     this.settleGroup(run, i, true);
+    if (winner.recompute) this.deps.onRecomputed?.(run, i);
     this.wakeLineage(run, i);
     this.deps.dispatcher.kick();
   }
@@ -244,6 +249,13 @@ export class Outcomes {
       this.deps.dispatcher.enqueue(run, p, true);
       return;
     }
+    this.abandonRecompute(run, p, error);
+  }
+
+  /** A recompute of `p` will not happen: whoever waits for its result fails. */
+  private abandonRecompute(run: RunState, p: number, error: TaskError): void {
+    const spec = run.specs[p]!;
+    this.deps.onRecomputeFailed?.(run, p, error);
     const waiters = run.lineageWaiters.get(p) ?? new Set<number>();
     run.lineageWaiters.delete(p);
     for (const c of waiters) {
@@ -264,7 +276,12 @@ export class Outcomes {
 
   failFinal(run: RunState, i: number, error: TaskError): void {
     const id = run.id(i);
-    if (run.run.isEnded(id)) return;
+    if (run.run.isEnded(id)) {
+      // A recompute that cannot be placed (unsatisfiable for too long): its waiters fail instead of hanging.
+      this.deps.dispatcher.parked.delete(Dispatcher.key(run, i));
+      this.abandonRecompute(run, i, error);
+      return;
+    }
     this.deps.dispatcher.parked.delete(Dispatcher.key(run, i));
     run.run.markFailed(id, finalError(run.run.record(id), error), true);
     this.skipDownstream(run, i);
@@ -394,5 +411,10 @@ export class Outcomes {
   /** Forget a finished run. */
   forget(run: RunState): void {
     this.runsByKey.delete(run.key);
+  }
+
+  /** Take a finished run back (to recompute a lost result from its lineage). */
+  adopt(run: RunState): void {
+    this.runsByKey.set(run.key, run);
   }
 }

@@ -32,6 +32,13 @@ export class RunState {
   /** Consumers waiting for recomputed inputs → how many they still wait for. */
   readonly waitingInputs = new Map<number, number>();
   readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** `result(id)` calls waiting for a lost final result to be recomputed, by function index. */
+  readonly lostWaiters = new Map<
+    number,
+    { resolve(bytes: Uint8Array): void; reject(error: unknown): void }[]
+  >();
+  /** After the run finished: until when its lineage may be used to recompute lost results (epoch ms). */
+  lineageUntil = Number.POSITIVE_INFINITY;
   finished = false;
 
   constructor(

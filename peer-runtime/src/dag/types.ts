@@ -60,7 +60,11 @@ export interface FunctionSpec {
   readonly extraArgs?: readonly unknown[];
   /** Kill the attempt after this long. Default: no timeout. */
   readonly timeoutMs?: number;
-  /** Extra attempts after a failure. Default 0. */
+  /**
+   * Extra attempts after a failure (a throw, a timeout, a worker death). Default 0. A function whose worker dies
+   * (out of memory, `process.exit`, a crash) gets one more attempt on top, once, as a supervisor restarts a
+   * crashed child; a second death beyond `retries` fails it.
+   */
   readonly retries?: number;
   /** Whether the result may be served from / stored in a cache by content hash. Default true. */
   readonly cache?: boolean;

@@ -6,6 +6,14 @@
  * Per function: queued when its inputs are ready → served from the result store if cached there (by content hash)
  * → else joined to an identical function (same hash) already running in this run → else executed, retried with
  * exponential backoff up to `retries`, and on a final failure everything downstream is skipped.
+ *
+ * Worker deaths (reason 'worker-died': out of memory, `process.exit`, a crash of the thread) are treated like a
+ * supervisor treats a crashed child: the pool has already replaced the worker, and the function is restarted
+ * once more than its `retries` allow — so with the default `retries: 0`, a function whose worker dies once still
+ * gets a second attempt. That extra attempt is granted once per function (restart intensity 1): a function that
+ * kills its worker again fails with reason 'worker-died', as a supervisor gives up on a crash loop. A death is
+ * otherwise an attempt like any other (it counts against `retries`, with the same backoff). A throw and a timeout
+ * (the function's own fault: its code ran too long) get no such extra attempt.
  */
 
 import { createWorkerPool } from '#platform';
@@ -19,7 +27,7 @@ import { decodeValue, encodeValue } from '../protocol/value-codec.js';
 import type { Run } from '../run/types.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
-import type { TaskOutcome, WorkerPool } from '../worker/pool.js';
+import type { TaskFailureReason, TaskOutcome, WorkerPool } from '../worker/pool.js';
 import { RunController } from './run.js';
 
 export interface RunLocalOptions {
@@ -74,6 +82,8 @@ class LocalScheduler {
   private readonly inputs: { producer: number; output: number }[][];
   private readonly dependents: number[][];
   private readonly remaining: Int32Array;
+  /** 1 once a function has had its extra attempt after a worker death (see the header). */
+  private readonly restarted: Uint8Array;
   private readonly values: unknown[];
   private readonly groups = new Map<string, HashGroup>();
   private readonly store: ResultStore;
@@ -95,6 +105,7 @@ class LocalScheduler {
     this.hashes = hashes;
     this.dependents = specs.map(() => []);
     this.remaining = new Int32Array(this.n);
+    this.restarted = new Uint8Array(this.n);
     this.inputs = specs.map((spec, i) =>
       spec.args.map((ref, k) => {
         const p = deps.targets[deps.start[i]! + k]!;
@@ -216,7 +227,7 @@ class LocalScheduler {
     }
     const peer = outcome.worker === undefined ? undefined : `local:${outcome.worker}`;
     const error = new TaskError(spec.id, attempt, outcome.reason, outcome.message, outcome.stack, peer);
-    if (attempt <= (spec.retries ?? 0) && !this.run.isCancelled) {
+    if (this.mayRetry(i, attempt, outcome.reason) && !this.run.isCancelled) {
       this.run.markFailed(spec.id, error, false, outcome.endedAt);
       const delayMs = Math.min(this.backoffMax, this.backoffBase * 2 ** (attempt - 1));
       this.run.markRetried(spec.id, attempt + 1, delayMs);
@@ -234,6 +245,14 @@ class LocalScheduler {
     this.skipDownstream(i);
     for (const f of group.followers) this.follow(f, group);
     group.followers = [];
+  }
+
+  /** `retries` attempts after the first, plus one after a worker death (once per function; see the header). */
+  private mayRetry(i: number, attempt: number, reason: TaskFailureReason): boolean {
+    if (attempt <= (this.specs[i]!.retries ?? 0) + this.restarted[i]!) return true;
+    if (reason !== 'worker-died' || this.restarted[i] === 1) return false;
+    this.restarted[i] = 1;
+    return true;
   }
 
   private succeed(i: number, value: unknown, peer: string | undefined, cached: boolean, at?: number): void {

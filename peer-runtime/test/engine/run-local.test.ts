@@ -231,10 +231,50 @@ describe('runLocal', () => {
     expect(deaths).toHaveLength(1);
   });
 
-  it('counts a worker death as a failed attempt with reason worker-died when no retries are left', async () => {
-    const run = runLocal([fn('exits', [], '() => globalThis.process.exit(3)')], { pool });
-    const error = await run.result('exits').catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'TaskError', reason: 'worker-died', attempt: 1 });
+  it('restarts a function whose worker died once even with the default retries: 0, like a supervisor', async () => {
+    const run = runLocal([fn('exits-once', [], failsOnceSource('exit'), { extraArgs: [5, marker()] })], {
+      pool,
+      retryBackoffMs: 1,
+    });
+    const log = logEvents(run);
+    expect(await run.result('exits-once')).toBe(5);
+    const [record] = (await run.done).functions;
+    expect(record).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(record!.history[0]).toMatchObject({ attempt: 1 });
+    expect(record!.history[0]!.error).toContain('worker died');
+    expect(log.filter((e) => e.event === 'task:retried')).toHaveLength(1);
+  });
+
+  it('gives up on a function that kills its worker again: one restart beyond retries, then worker-died', async () => {
+    const run = runLocal(
+      [
+        fn('crash-loop', [], '() => globalThis.process.exit(3)'),
+        fn('crash-loop-retried', [], '() => globalThis.process.exit(4)', { retries: 1 }),
+      ],
+      { pool, retryBackoffMs: 1 },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('failed');
+    const [zero, one] = summary.functions;
+    expect(zero).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(zero!.error).toMatchObject({ name: 'TaskError', reason: 'worker-died', attempt: 2 });
+    expect(one).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(one!.error).toMatchObject({ reason: 'worker-died', attempt: 3 });
+  });
+
+  it('does not give a throw or a timeout the extra attempt that a worker death gets', async () => {
+    const run = runLocal(
+      [
+        fn('throws', [], '() => { throw new Error("no") }'),
+        fn('spins', [], '() => { while (true) {} }', { timeoutMs: 200 }),
+      ],
+      { pool, retryBackoffMs: 1 },
+    );
+    const summary = await run.done;
+    expect(summary.functions.map((r) => [r.status, r.attempts, r.error?.reason])).toEqual([
+      ['failed', 1, 'threw'],
+      ['failed', 1, 'timeout'],
+    ]);
   });
 
   it('cancels through an AbortSignal: running workers are terminated, pending functions never start', async () => {

@@ -1,33 +1,29 @@
 /**
- * The platform-neutral half of the worker pool: queue, batching, timeouts, cancellation and supervision.
- * pool.node.ts and pool.browser.ts only say how to spawn a worker and how it dies.
+ * The platform-neutral worker pool: queue, batching, timeouts and cancellation. Workers themselves (spawning,
+ * deaths, replacement) are the supervisor's (worker-supervisor.ts); pool.node.ts and pool.browser.ts only say
+ * how to spawn a worker and how it dies.
  *
  * Throughput: tasks submitted in the same tick are flushed together in a microtask, and each idle worker gets a
  * batch (an even share of the queue, at most `maxBatchSize`) in one comlink call. Code is sent to a worker once
  * per distinct source and then named by a small id.
  *
- * Supervision: when a worker dies, the shared `progress` cell says which call of its batch was running; that call
- * gets the outcome 'worker-died' and the others are queued again at the front without being charged (their
- * results died with the worker). Without a progress cell (a browser page that is not cross-origin isolated, so no
- * SharedArrayBuffer) the batch is re-queued one call per message, so the call that kills its worker again is
- * then known.
+ * When a worker dies, the call it was running (the supervisor knows which) gets the outcome 'worker-died' and
+ * the others of its batch are queued again at the front without being charged (their results died with the
+ * worker). When the culprit is unknown, the batch is re-queued one call per message, so the call that kills its
+ * worker again is then known.
  */
-import type * as Comlink from 'comlink';
-import type { WireCodeDef, WireOutcome, WireTask, WorkerApi } from './messages.js';
-import type { PoolTask, RunTaskOptions, TaskOutcome, WorkerPool, WorkerPoolEvents } from './pool.js';
+import type { WireCodeDef, WireOutcome, WireTask } from './messages.js';
+import type { PoolTask, RunTaskOptions, TaskOutcome, WorkerPool } from './pool.js';
 import { TaskQueue } from './task-queue.js';
+import {
+  type BatchLoss,
+  type SpawnWorker,
+  type Slot as SupervisedSlot,
+  type WorkerHandle,
+  WorkerSupervisor,
+} from './worker-supervisor.js';
 
-/** One spawned worker, as the platform adapter hands it over. */
-export interface WorkerHandle {
-  /** The comlink proxy, kept referenced for the whole life of the worker so pending calls are never collected. */
-  readonly api: Comlink.Remote<WorkerApi>;
-  readonly progress: Int32Array | undefined;
-  /** Stop the worker now (idempotent); `onDeath` is not called for a termination we asked for. */
-  terminate(): Promise<void>;
-}
-
-/** Spawn a worker; call `onDeath` once if it ends on its own (crash, `process.exit`, out of memory). */
-export type SpawnWorker = (onDeath: (message: string) => void) => WorkerHandle;
+export type { SpawnWorker, WorkerHandle } from './worker-supervisor.js';
 
 export interface PoolCoreOptions {
   readonly size: number;
@@ -47,40 +43,22 @@ interface Pending {
   startedAt: number | undefined;
 }
 
-interface Slot {
-  readonly index: number;
-  handle: WorkerHandle | undefined;
-  state: 'starting' | 'idle' | 'busy';
-  /** Code ids this worker has compiled. */
-  known: Set<number>;
-  batch: Pending[] | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** Consecutive workers that die before they are ready; past this the queue fails instead of spawning forever. */
-const MAX_START_FAILURES = 3;
+type Slot = SupervisedSlot<Pending>;
 
 export function createPoolCore(options: PoolCoreOptions): WorkerPool {
   const { size, maxBatchSize, spawn } = options;
   const queue = new TaskQueue<Pending>();
   let flushScheduled = false;
   let closed = false;
-  let startFailures = 0;
   const codeIds = new Map<string, number>();
   const codes: WireCodeDef[] = [];
   const bySignal = new Map<AbortSignal, Set<Pending>>();
-  const listeners = new Map<keyof WorkerPoolEvents, Set<(payload: never) => void>>();
-  const slots: Slot[] = [];
-
-  function emit<E extends keyof WorkerPoolEvents>(event: E, payload: WorkerPoolEvents[E]): void {
-    for (const listener of listeners.get(event) ?? []) {
-      try {
-        (listener as (p: WorkerPoolEvents[E]) => void)(payload);
-      } catch {
-        // A failing listener must not break supervision.
-      }
-    }
-  }
+  const supervisor: WorkerSupervisor<Pending> = new WorkerSupervisor<Pending>(size, spawn, {
+    ready: flush,
+    died: onDeath,
+    cannotStart: failQueued,
+    waiting: () => queue.size,
+  });
 
   function codeIdOf(task: PoolTask): number {
     const { code } = task;
@@ -131,7 +109,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
 
   function flush(): void {
     if (closed) return;
-    const idle = slots.filter((s) => s.state === 'idle');
+    const idle = supervisor.slots.filter((s) => s.state === 'idle');
     for (let k = 0; k < idle.length && queue.size > 0; k++) {
       const batch = queue.take(Math.min(maxBatchSize, Math.ceil(queue.size / (idle.length - k))));
       if (batch.length > 0) dispatch(idle[k]!, batch);
@@ -180,17 +158,10 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
     );
   }
 
-  function release(slot: Slot): void {
-    if (slot.timer !== undefined) clearTimeout(slot.timer);
-    slot.timer = undefined;
-    slot.batch = undefined;
-    slot.state = 'idle';
-  }
-
   function onBatchDone(slot: Slot, handle: WorkerHandle, batch: Pending[], outcomes: WireOutcome[]): void {
     if (slot.handle !== handle || slot.batch !== batch) return;
     const endedAt = Date.now();
-    release(slot);
+    supervisor.release(slot);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const o = outcomes[i]!;
@@ -216,7 +187,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
   /** The call itself failed: arguments or a result that cannot be structured-cloned. */
   function onBatchRejected(slot: Slot, handle: WorkerHandle, batch: Pending[], error: unknown): void {
     if (slot.handle !== handle || slot.batch !== batch) return;
-    release(slot);
+    supervisor.release(slot);
     if (batch.length > 1) {
       // Find the culprit by running each call on its own.
       for (let i = batch.length - 1; i >= 0; i--) {
@@ -250,12 +221,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
     message: string,
     verdict: (p: Pending) => { ok: false; reason: 'timeout' | 'cancelled'; message: string } | undefined,
   ): void {
-    const batch = slot.batch ?? [];
-    const handle = slot.handle;
-    release(slot);
-    slot.handle = undefined;
-    void handle?.terminate();
-    emit('worker:died', { worker: slot.index, reason, message });
+    const batch = supervisor.stop(slot, reason, message);
     const endedAt = Date.now();
     for (let i = batch.length - 1; i >= 0; i--) {
       const p = batch[i]!;
@@ -264,23 +230,16 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
       if (v) settle(p, { ...v, worker: slot.index, startedAt: p.startedAt, endedAt });
       else enqueue(p, true);
     }
-    start(slot);
+    supervisor.start(slot);
   }
 
-  function onDeath(slot: Slot, handle: WorkerHandle, message: string): void {
-    if (slot.handle !== handle) return;
-    const wasStarting = slot.state === 'starting';
-    const batch = slot.batch ?? [];
-    const culprit = handle.progress ? handle.progress[0]! : batch.length === 1 ? 0 : -1;
-    const unknownCulprit = handle.progress === undefined && batch.length > 1;
-    release(slot);
-    slot.handle = undefined;
-    emit('worker:died', { worker: slot.index, reason: 'crashed', message });
+  /** The supervisor saw `slot`'s worker die on its own: charge the culprit, re-queue the others. */
+  function onDeath(slot: Slot, batch: Pending[], loss: BatchLoss, message: string): void {
     const endedAt = Date.now();
     for (let i = batch.length - 1; i >= 0; i--) {
       const p = batch[i]!;
       if (p.done) continue;
-      if (i === culprit) {
+      if (i === loss.culprit) {
         settle(p, {
           ok: false,
           reason: 'worker-died',
@@ -290,51 +249,15 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
           endedAt,
         });
       } else {
-        if (unknownCulprit) p.alone = true;
+        if (loss.unknownCulprit) p.alone = true;
         enqueue(p, true);
       }
     }
-    if (wasStarting && ++startFailures >= MAX_START_FAILURES) {
-      failQueued(`workers die while starting: ${message}`);
-    }
-    start(slot);
   }
 
   function failQueued(message: string): void {
     const endedAt = Date.now();
     for (const p of queue.drain()) settle(p, { ok: false, reason: 'worker-died', message, endedAt });
-  }
-
-  function start(slot: Slot): void {
-    if (closed) return;
-    if (startFailures >= MAX_START_FAILURES && queue.size === 0) {
-      // Stop respawning a worker that cannot start; the next `run` tries again.
-      slot.state = 'starting';
-      return;
-    }
-    slot.state = 'starting';
-    slot.known = new Set();
-    let handle: WorkerHandle;
-    try {
-      handle = spawn((message) => onDeath(slot, handle, message));
-    } catch (error) {
-      startFailures = MAX_START_FAILURES;
-      failQueued(`cannot start a worker: ${error instanceof Error ? error.message : String(error)}`);
-      return;
-    }
-    slot.handle = handle;
-    handle.api.ping().then(
-      () => {
-        if (slot.handle !== handle || closed) return;
-        startFailures = 0;
-        slot.state = 'idle';
-        emit('worker:ready', { worker: slot.index });
-        flush();
-      },
-      () => {
-        // A worker that cannot answer is reported through onDeath when it exits.
-      },
-    );
   }
 
   function onAbort(this: AbortSignal): void {
@@ -388,52 +311,24 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
           }
           group.add(p);
         }
-        if (startFailures >= MAX_START_FAILURES) {
-          startFailures = MAX_START_FAILURES - 1;
-          for (const slot of slots) if (slot.handle === undefined) start(slot);
-        }
+        supervisor.retryStopped();
         enqueue(p, false);
       });
     },
-    on(event, listener) {
-      let set = listeners.get(event);
-      if (!set) {
-        set = new Set();
-        listeners.set(event, set);
-      }
-      set.add(listener as (payload: never) => void);
-      return () => set.delete(listener as (payload: never) => void);
-    },
+    on: (event, listener) => supervisor.on(event, listener),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       const endedAt = Date.now();
-      const terminations: Promise<void>[] = [];
-      for (const slot of slots) {
+      for (const slot of supervisor.slots) {
         for (const p of slot.batch ?? [])
           settle(p, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
-        if (slot.timer !== undefined) clearTimeout(slot.timer);
-        if (slot.handle) terminations.push(slot.handle.terminate());
-        slot.handle = undefined;
-        slot.batch = undefined;
       }
+      const terminated = supervisor.close();
       for (const p of queue.drain())
         settle(p, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
-      await Promise.allSettled(terminations);
+      await terminated;
     },
   };
-
-  for (let index = 0; index < size; index++) {
-    const slot: Slot = {
-      index,
-      handle: undefined,
-      state: 'starting',
-      known: new Set(),
-      batch: undefined,
-      timer: undefined,
-    };
-    slots.push(slot);
-    start(slot);
-  }
   return pool;
 }

@@ -1,0 +1,202 @@
+/**
+ * The supervision half of the worker pool: spawning workers into fixed slots, noticing when one dies, replacing
+ * it, and giving up on respawning when workers cannot even start. What happens to the calls a dead worker held
+ * is the dispatcher's business (pool-core.ts), told through {@link SupervisorHooks}.
+ *
+ * When a worker dies, the shared `progress` cell says which call of its batch was running: that call is the
+ * culprit, the others only lost their results with it. Without a progress cell (a browser page that is not
+ * cross-origin isolated, so no SharedArrayBuffer) a batch of several calls has no known culprit.
+ */
+import type * as Comlink from 'comlink';
+import type { WorkerApi } from './messages.js';
+import type { WorkerPoolEvents } from './pool.js';
+
+/** One spawned worker, as the platform adapter hands it over. */
+export interface WorkerHandle {
+  /** The comlink proxy, kept referenced for the whole life of the worker so pending calls are never collected. */
+  readonly api: Comlink.Remote<WorkerApi>;
+  readonly progress: Int32Array | undefined;
+  /** Stop the worker now (idempotent); `onDeath` is not called for a termination we asked for. */
+  terminate(): Promise<void>;
+}
+
+/** Spawn a worker; call `onDeath` once if it ends on its own (crash, `process.exit`, out of memory). */
+export type SpawnWorker = (onDeath: (message: string) => void) => WorkerHandle;
+
+/** A place for one worker; the worker in it is replaced when it dies. `T` is the dispatcher's call record. */
+export interface Slot<T> {
+  readonly index: number;
+  handle: WorkerHandle | undefined;
+  state: 'starting' | 'idle' | 'busy';
+  /** Code ids this worker has compiled. */
+  known: Set<number>;
+  /** The calls sent to this worker in its current message. */
+  batch: T[] | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** How a worker that died on its own lost its batch. */
+export interface BatchLoss {
+  /** Index in the batch of the call that was running when the worker died; -1 when not known. */
+  readonly culprit: number;
+  /** More than one call and no progress cell: the survivors must be re-run one per message. */
+  readonly unknownCulprit: boolean;
+}
+
+export interface SupervisorHooks<T> {
+  /** A worker (first or replacement) is ready for work. */
+  ready(): void;
+  /** A worker died on its own holding `batch` (possibly empty); called before its replacement is spawned. */
+  died(slot: Slot<T>, batch: T[], loss: BatchLoss, message: string): void;
+  /** Workers cannot be started (they die while starting, or spawning throws): fail whatever waits. */
+  cannotStart(message: string): void;
+  /** Calls waiting for a worker; with none, a supervisor whose workers cannot start stops respawning. */
+  waiting(): number;
+}
+
+/** Consecutive workers that die before they are ready; past this the queue fails instead of spawning forever. */
+const MAX_START_FAILURES = 3;
+
+type Listener = (payload: never) => void;
+
+export class WorkerSupervisor<T> {
+  readonly slots: Slot<T>[] = [];
+  private readonly listeners = new Map<keyof WorkerPoolEvents, Set<Listener>>();
+  private startFailures = 0;
+  private closed = false;
+
+  constructor(
+    size: number,
+    private readonly spawn: SpawnWorker,
+    private readonly hooks: SupervisorHooks<T>,
+  ) {
+    for (let index = 0; index < size; index++) {
+      const slot: Slot<T> = {
+        index,
+        handle: undefined,
+        state: 'starting',
+        known: new Set(),
+        batch: undefined,
+        timer: undefined,
+      };
+      this.slots.push(slot);
+      this.start(slot);
+    }
+  }
+
+  on<E extends keyof WorkerPoolEvents>(
+    event: E,
+    listener: (payload: WorkerPoolEvents[E]) => void,
+  ): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    set.add(listener as Listener);
+    return () => set.delete(listener as Listener);
+  }
+
+  private emit<E extends keyof WorkerPoolEvents>(event: E, payload: WorkerPoolEvents[E]): void {
+    for (const listener of this.listeners.get(event) ?? []) {
+      try {
+        (listener as (p: WorkerPoolEvents[E]) => void)(payload);
+      } catch {
+        // A failing listener must not break supervision.
+      }
+    }
+  }
+
+  /** The slot's batch is over (done, failed, or taken back): the worker is idle again. */
+  release(slot: Slot<T>): void {
+    if (slot.timer !== undefined) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    slot.batch = undefined;
+    slot.state = 'idle';
+  }
+
+  /**
+   * Terminate a busy worker on purpose (timeout, cancellation) and return the batch it held. The caller settles
+   * or re-queues those calls, then calls {@link start} to replace the worker.
+   */
+  stop(slot: Slot<T>, reason: 'timeout' | 'cancelled', message: string): T[] {
+    const batch = slot.batch ?? [];
+    const handle = slot.handle;
+    this.release(slot);
+    slot.handle = undefined;
+    void handle?.terminate();
+    this.emit('worker:died', { worker: slot.index, reason, message });
+    return batch;
+  }
+
+  private onDeath(slot: Slot<T>, handle: WorkerHandle, message: string): void {
+    if (slot.handle !== handle) return;
+    const wasStarting = slot.state === 'starting';
+    const batch = slot.batch ?? [];
+    const culprit = handle.progress ? handle.progress[0]! : batch.length === 1 ? 0 : -1;
+    const unknownCulprit = handle.progress === undefined && batch.length > 1;
+    this.release(slot);
+    slot.handle = undefined;
+    this.emit('worker:died', { worker: slot.index, reason: 'crashed', message });
+    this.hooks.died(slot, batch, { culprit, unknownCulprit }, message);
+    if (wasStarting && ++this.startFailures >= MAX_START_FAILURES) {
+      this.hooks.cannotStart(`workers die while starting: ${message}`);
+    }
+    this.start(slot);
+  }
+
+  /** Spawn a worker into `slot` (empty or just emptied). */
+  start(slot: Slot<T>): void {
+    if (this.closed) return;
+    if (this.startFailures >= MAX_START_FAILURES && this.hooks.waiting() === 0) {
+      // Stop respawning a worker that cannot start; the next call tries again (see retryStopped).
+      slot.state = 'starting';
+      return;
+    }
+    slot.state = 'starting';
+    slot.known = new Set();
+    let handle: WorkerHandle;
+    try {
+      handle = this.spawn((message) => this.onDeath(slot, handle, message));
+    } catch (error) {
+      this.startFailures = MAX_START_FAILURES;
+      this.hooks.cannotStart(
+        `cannot start a worker: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return;
+    }
+    slot.handle = handle;
+    handle.api.ping().then(
+      () => {
+        if (slot.handle !== handle || this.closed) return;
+        this.startFailures = 0;
+        slot.state = 'idle';
+        this.emit('worker:ready', { worker: slot.index });
+        this.hooks.ready();
+      },
+      () => {
+        // A worker that cannot answer is reported through onDeath when it exits.
+      },
+    );
+  }
+
+  /** A new call arrived: if respawning stopped after start failures, give workers another chance. */
+  retryStopped(): void {
+    if (this.startFailures < MAX_START_FAILURES) return;
+    this.startFailures = MAX_START_FAILURES - 1;
+    for (const slot of this.slots) if (slot.handle === undefined) this.start(slot);
+  }
+
+  /** Terminate every worker and stop respawning. Batches still on workers are the caller's to settle first. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const terminations: Promise<void>[] = [];
+    for (const slot of this.slots) {
+      if (slot.timer !== undefined) clearTimeout(slot.timer);
+      if (slot.handle) terminations.push(slot.handle.terminate());
+      slot.handle = undefined;
+      slot.batch = undefined;
+    }
+    await Promise.allSettled(terminations);
+  }
+}

@@ -14,13 +14,12 @@ describe('the demo build', () => {
     expect(findings).toEqual([]);
   });
 
-  it('has the four pages, the worker entry and the calibration worker', () => {
+  it('has the four pages and the worker entry', () => {
     const dist = inject('demoDist');
     const files = readdirSync(dist);
     for (const page of ['index.html', 'contribute.html', 'dashboard.html', 'showcase.html'])
       expect(files).toContain(page);
     const assets = readdirSync(`${dist}/assets`);
     expect(assets.some((f) => f.startsWith('worker.browser') && f.endsWith('.js'))).toBe(true);
-    expect(assets.some((f) => f.startsWith('calibrate.worker') && f.endsWith('.js'))).toBe(true);
   });
 });

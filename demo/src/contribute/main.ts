@@ -1,43 +1,37 @@
 /**
- * The contribute page: detect what this browser can give, calibrate, let the person choose cores and pause, and
- * join a mesh through the seam in mesh-seam.ts. The worker pool and the IndexedDB cache are real and used by a
- * local sample run now, and by the mesh peer once it is wired.
+ * The contribute page: this tab joins a mesh as a real peer (contributor.ts: `createMeshPeer` with the role
+ * `contribute`), runs what coordinators assign in its Web Workers and keeps the results in IndexedDB, where they
+ * survive a reload and are served to other peers. It shows what it detected, lets the person choose how many
+ * cores to give and pause, and shows what it runs, how much it finished and how big its cache is.
  *
- * URL: `?signal=<url>&token=<t>` fills the form and joins at once. `globalThis.handout` exposes the store and pool
- * for the curious (and for the end-to-end tests).
+ * URL: `?signal=<url>&token=<t>` fills the form and joins at once. `globalThis.handout` exposes the store, the
+ * pool and the connection for the curious (and for the end-to-end tests).
  */
 import '../styles.css';
-import {
-  createWorkerPool,
-  type ResultStore,
-  type Run,
-  runLocal,
-  type WorkerPool,
-} from '@handout/peer-runtime';
+import { createWorkerPool, type ResultStore, type Run, runLocal } from '@handout/peer-runtime';
+import { calibrateSpeed } from '@handout/peer-runtime/mesh-node';
 import { createIndexedDbStore } from '@handout/peer-runtime/store/idb';
 import { type BrowserCapabilities, detectCapabilities } from '../common/capabilities.js';
-import { byId, formatBytes } from '../common/dom.js';
+import { byId, formatBytes, h } from '../common/dom.js';
 import { mandelbrotDag } from '../showcase/mandelbrot-dag.js';
-import { calibrate } from './calibrate.js';
-import {
-  attachContributor,
-  type ConnectionState,
-  type ContributeUi,
-  type ContributorConnection,
-  joinMesh,
-} from './mesh-seam.js';
+import { claimCacheName } from './cache-name.js';
+import { type ConnectionState, type ContributorConnection, joinMesh } from './contributor.js';
+import { createSlotPool, type SlotPool } from './slot-pool.js';
 
 /** The cache is bounded; past it the least recently used results go first. */
 const CACHE_MAX_BYTES = 512 * 1024 * 1024;
-const CACHE_NAME = 'handout-results';
 
 const params = new URLSearchParams(location.search);
 const el = {
   signal: byId('signal', HTMLInputElement),
   token: byId('token', HTMLInputElement),
   form: byId('join-form', HTMLFormElement),
+  joinButton: byId('join', HTMLButtonElement),
   joinMessage: byId('join-message', HTMLSpanElement),
   connection: byId('connection-label', HTMLSpanElement),
+  peerId: byId('peer-id', HTMLElement),
+  meshName: byId('mesh-name', HTMLElement),
+  meshPeers: byId('mesh-peers', HTMLElement),
   cores: byId('cores', HTMLInputElement),
   coresLabel: byId('cores-label', HTMLSpanElement),
   pause: byId('pause', HTMLButtonElement),
@@ -46,97 +40,88 @@ const el = {
   finished: byId('count-finished', HTMLDivElement),
   cache: byId('count-cache', HTMLDivElement),
   cacheLabel: byId('count-cache-label', HTMLDivElement),
+  runningList: byId('running-list', HTMLUListElement),
   practice: byId('practice', HTMLButtonElement),
   clearCache: byId('clear-cache', HTMLButtonElement),
   practiceMessage: byId('practice-message', HTMLSpanElement),
 };
 
-let running = 0;
 let finished = 0;
 let paused = false;
-let slots = 1;
-let pool: WorkerPool | undefined;
+let pool: SlotPool;
 let store: ResultStore;
 let connection: ContributorConnection | undefined;
-const slotListeners: Array<(n: number) => void> = [];
-const pauseListeners: Array<(p: boolean) => void> = [];
 
-function counters(): void {
-  el.running.textContent = String(running);
+/** Counters and the running list, from the pool's own view (mesh work and the sample run alike). */
+function showActivity(): void {
+  const running = pool.running();
+  el.running.textContent = String(running.length);
   el.finished.textContent = String(finished);
+  document.body.dataset.finished = String(finished);
+  el.runningList.replaceChildren(
+    ...(running.length > 0
+      ? running.slice(0, 12).map((id) => h('li', { title: id }, id.length > 28 ? `${id.slice(0, 26)}…` : id))
+      : [h('li', { class: 'empty' }, paused ? 'paused' : 'nothing')]),
+    ...(running.length > 12 ? [h('li', { class: 'empty' }, `+${running.length - 12} more`)] : []),
+  );
 }
 
+let statsPending = false;
+/** Cache size from the store's own bookkeeping (no blob reads); coalesced, since completions come in bursts. */
 async function cacheStats(): Promise<void> {
+  if (statsPending) return;
+  statsPending = true;
+  await new Promise((r) => setTimeout(r, 100));
+  statsPending = false;
   const stats = await store.stats();
   el.cache.textContent = String(stats.entries);
   el.cacheLabel.textContent = formatBytes(stats.bytes);
   document.body.dataset.cacheEntries = String(stats.entries);
 }
 
-/** The pool at the chosen size; a size change takes effect at the next idle moment. */
-function currentPool(): WorkerPool {
-  if (pool && pool.size !== slots && running === 0) {
-    void pool.close();
-    pool = undefined;
-  }
-  // One function per message, so `running` counts what really runs (see run-source/local.ts).
-  pool ??= createWorkerPool({ size: slots, maxBatchSize: 1 });
-  return pool;
-}
-
-function setStateLabel(state: ConnectionState | 'local' | 'paused', detail: string): void {
-  el.state.dataset.state = state === 'closed' ? 'gone' : state;
-  el.state.textContent = state === 'local' ? 'not on a mesh' : state;
+function setStateLabel(state: ConnectionState | 'local', detail: string): void {
+  const shown = paused ? 'paused' : state;
+  el.state.dataset.state = shown === 'closed' ? 'gone' : shown;
+  el.state.textContent = shown === 'local' ? 'not on a mesh' : shown;
   el.connection.textContent = detail;
+  document.body.dataset.connection = state;
 }
 
-const ui: ContributeUi = {
-  setState: (state, detail) => setStateLabel(paused ? 'paused' : state, `${state} · ${detail}`),
-  taskStarted: () => {
-    running++;
-    counters();
-  },
-  taskEnded: () => {
-    running = Math.max(0, running - 1);
-    finished++;
-    counters();
-    void cacheStats();
-  },
-  onSlotsChanged: (l) => slotListeners.push(l),
-  onPausedChanged: (l) => pauseListeners.push(l),
-};
+function showPeers(): void {
+  if (!connection) return;
+  const others = connection.peers();
+  const browsers = others.filter((p) => p.capabilities.platform === 'browser').length;
+  const coordinators = others.filter((p) => p.roles.includes('coordinate')).length;
+  el.meshPeers.textContent =
+    `${others.length} peer${others.length === 1 ? '' : 's'} (${browsers} browser${browsers === 1 ? '' : 's'}, ` +
+    `${others.length - browsers} Node) · ${coordinators} coordinator${coordinators === 1 ? '' : 's'}`;
+}
 
-function showCapabilities(caps: BrowserCapabilities): void {
+function showCapabilities(caps: BrowserCapabilities): number {
   byId('cap-cores', HTMLElement).textContent = String(caps.cores);
   byId('cap-memory', HTMLElement).textContent =
     caps.memoryGB === undefined ? 'not reported' : `≈ ${caps.memoryGB} GiB`;
   byId('cap-gpu', HTMLElement).textContent = caps.webgpu ? `yes (${caps.gpuName})` : 'no';
   el.cores.max = String(caps.cores);
-  slots = Math.max(1, caps.cores - 1);
+  // Leave one core to the page and the rest of the machine, unless there is only one.
+  const slots = Math.max(1, caps.cores - 1);
   el.cores.value = String(slots);
-  const label = (): void => {
-    el.coresLabel.textContent = `${slots} of ${caps.cores} core${caps.cores === 1 ? '' : 's'}`;
-  };
-  label();
-  el.cores.oninput = () => {
-    slots = Number(el.cores.value);
-    label();
-    for (const l of slotListeners) l(slots);
-  };
+  return slots;
+}
+
+function showSlots(cores: number): void {
+  el.coresLabel.textContent = `${pool.size} of ${cores} core${cores === 1 ? '' : 's'}`;
 }
 
 /** A real local run of a small Mandelbrot DAG through the page's pool and cache: the counters and cache move. */
 function practiceRun(): void {
   const dag = mandelbrotDag({ size: 384, tiles: 4 });
-  const run: Run = runLocal(dag, { pool: currentPool(), store });
+  const run: Run = runLocal(dag, { pool, store });
   el.practice.disabled = true;
-  run.on('task:started', () => ui.taskStarted(''));
   run.on('task:succeeded', ({ cached }) => {
     if (cached) finished++;
-    else ui.taskEnded('', true);
-    counters();
+    showActivity();
   });
-  run.on('task:failed', () => ui.taskEnded('', false));
   void run.done.then(async (summary) => {
     el.practice.disabled = paused;
     const cached = summary.functions.filter((f) => f.cached).length;
@@ -147,66 +132,110 @@ function practiceRun(): void {
   });
 }
 
-async function join(caps: BrowserCapabilities, speed: number): Promise<void> {
+async function join(speed: number): Promise<void> {
   const signal = el.signal.value.trim();
   const token = el.token.value.trim();
   if (!signal || !token) {
     el.joinMessage.textContent = 'a signaling server URL and a token are both needed';
+    el.joinMessage.dataset.kind = 'error';
     return;
   }
+  el.joinButton.disabled = true;
   el.joinMessage.textContent = 'joining…';
+  el.joinMessage.dataset.kind = 'info';
+  setStateLabel('connecting', `connecting to ${signal}`);
   try {
-    connection = await joinMesh({
-      signal,
-      token,
-      capabilities: caps,
-      speed,
-      slots,
-      pool: currentPool(),
-      store,
-    });
-    attachContributor(connection, ui);
-    el.joinMessage.textContent = `joined as ${connection.peerId}`;
+    connection = await joinMesh({ signal, token, speed, pool, store });
   } catch (error) {
+    el.joinButton.disabled = false;
     el.joinMessage.textContent = error instanceof Error ? error.message : String(error);
     el.joinMessage.dataset.kind = 'error';
+    setStateLabel('local', 'not connected');
+    return;
   }
+  const c = connection;
+  el.joinMessage.textContent = `joined as ${c.peerId}`;
+  el.joinButton.textContent = 'Joined';
+  el.peerId.textContent = c.peerId;
+  el.peerId.title = c.peerId;
+  el.meshName.textContent = c.mesh;
+  document.body.dataset.peerId = c.peerId;
+  setStateLabel('connected', `${c.mesh} · ${c.peerId}`);
+  c.on('state', ({ state, reason }) => setStateLabel(state, `${state} · ${reason ?? c.peerId}`));
+  c.on('peers', showPeers);
+  showPeers();
+  if (paused) await c.setPaused(true);
 }
 
 async function main(): Promise<void> {
   el.signal.value = params.get('signal') ?? '';
   el.token.value = params.get('token') ?? '';
   setStateLabel('local', 'not connected');
-  store = await createIndexedDbStore({ name: CACHE_NAME, maxBytes: CACHE_MAX_BYTES });
-  (globalThis as { handout?: unknown }).handout = { store, currentPool, createIndexedDbStore };
-  await cacheStats();
   const caps = await detectCapabilities();
-  showCapabilities(caps);
-  counters();
+  // One worker per core, one function per message (so "running now" is exact); the slider gates how many run.
+  const workers = createWorkerPool({ size: caps.cores, maxBatchSize: 1 });
+  pool = createSlotPool(workers, showCapabilities(caps));
+  showSlots(caps.cores);
+  const cacheName = await claimCacheName();
+  store = await createIndexedDbStore({ name: cacheName, maxBytes: CACHE_MAX_BYTES });
+  byId('cap-cache', HTMLElement).textContent =
+    `IndexedDB “${cacheName}”, up to ${formatBytes(CACHE_MAX_BYTES)}`;
+  (globalThis as { handout?: unknown }).handout = {
+    store,
+    pool,
+    createIndexedDbStore,
+    connection: () => connection,
+  };
+  pool.onActivity(({ kind }) => {
+    if (kind === 'ended') {
+      finished++;
+      void cacheStats();
+    }
+    showActivity();
+  });
+  await cacheStats();
+  showActivity();
 
+  el.cores.oninput = () => {
+    const n = Number(el.cores.value);
+    el.coresLabel.textContent = `${n} of ${caps.cores} core${caps.cores === 1 ? '' : 's'}`;
+  };
+  // Applied when the slider is let go: a change re-advertises the slots (see ContributorConnection.setSlots).
+  el.cores.onchange = () => {
+    const n = Number(el.cores.value);
+    if (connection) void connection.setSlots(n);
+    else pool.setSlots(n);
+    showSlots(caps.cores);
+  };
   el.pause.onclick = () => {
     paused = !paused;
     el.pause.textContent = paused ? 'Resume' : 'Pause';
     el.practice.disabled = paused;
-    setStateLabel(paused ? 'paused' : (connection?.state ?? 'local'), el.connection.textContent ?? '');
-    for (const l of pauseListeners) l(paused);
+    document.body.dataset.paused = String(paused);
+    setStateLabel(connection?.state ?? 'local', el.connection.textContent ?? '');
+    showActivity();
+    void connection?.setPaused(paused);
   };
   el.practice.onclick = practiceRun;
   el.clearCache.onclick = async () => {
     for (const hash of await store.keys()) await store.delete(hash);
     await cacheStats();
   };
+  // Leaving: hand back unstarted work and close the channels while the page can still send. A tab that dies
+  // without this (crash, kill) is noticed by the signaling server's presence timeout and by the peers' channels.
   window.addEventListener('pagehide', () => {
-    void connection?.close();
-    void pool?.close();
-    void store.close();
+    void connection?.close(0).finally(() => {
+      void pool.close();
+      void store.close();
+    });
   });
   document.body.dataset.ready = 'true';
 
-  const calibration = calibrate().then(
+  // The same calibration as Node peers (same workload, same reference), on one of this page's workers.
+  const calibration = calibrateSpeed(workers).then(
     (c) => {
       byId('cap-speed', HTMLElement).textContent =
-        `${c.speed.toFixed(2)} × reference (${Math.round(c.ms)} ms)`;
+        `${c.speed.toFixed(2)} × reference (${c.bestMs.toFixed(1)} ms)`;
       document.body.dataset.calibrated = 'true';
       return c.speed;
     },
@@ -218,9 +247,10 @@ async function main(): Promise<void> {
   );
   el.form.onsubmit = (event) => {
     event.preventDefault();
-    void calibration.then((speed) => join(caps, speed));
+    if (connection) return;
+    void calibration.then((speed) => join(speed));
   };
-  if (el.signal.value && el.token.value) void calibration.then((speed) => join(caps, speed));
+  if (el.signal.value && el.token.value) void calibration.then((speed) => join(speed));
 }
 
 void main();

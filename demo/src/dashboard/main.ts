@@ -1,15 +1,16 @@
 /**
- * The dashboard page: pick or upload a DAG, run it on the current source (this tab's workers now, a mesh once
- * connected), and watch the graph, the task stream, the peers, the resource use and the progress live.
+ * The dashboard page: pick or upload a DAG, run it on the current source (a mesh, or this tab's workers), and
+ * watch the graph, the task stream (a lane per peer on a mesh), the peers, the resource use and the progress live.
  *
- * URL parameters: `?dag=<bundled id>` preselects a DAG, `&autorun=1` starts it on load, `&workers=N` sets the
- * local pool size.
+ * URL parameters: `?signal=<url>&token=<t>` joins that mesh as a submitter (token role `submit`); `?dag=<bundled
+ * id>` preselects a DAG, `&autorun=1` starts it on load, `&strategy=<name>` preselects the allocation strategy,
+ * `&workers=N` sets the local pool size.
  */
 import '../styles.css';
 import type { DagJSON, Run } from '@handout/peer-runtime';
 import { detectCapabilities } from '../common/capabilities.js';
 import { byId, h, perFrame } from '../common/dom.js';
-import { createLocalRunSource } from '../run-source/local.js';
+import { runSourceFromUrl } from '../run-source/from-url.js';
 import type { RunSource } from '../run-source/types.js';
 import { followTiles } from '../showcase/follow-tiles.js';
 import { mandelbrotLayoutOf } from '../showcase/mandelbrot-dag.js';
@@ -30,6 +31,7 @@ const cancelButton = byId('cancel-button', HTMLButtonElement);
 const fileInput = byId('dag-file', HTMLInputElement);
 const scaleInput = byId('import-scale', HTMLInputElement);
 const message = byId('submit-message', HTMLSpanElement);
+const strategySelect = byId('strategy', HTMLSelectElement);
 const graph = createGraphView(byId('graph', HTMLDivElement));
 const peersTable = createPeersTable(byId('peers', HTMLDivElement));
 const showcaseCard = byId('showcase-card', HTMLElement);
@@ -62,14 +64,16 @@ function start(source: RunSource): void {
   let run: Run;
   try {
     dag = chosenDag();
-    run = source.submit(dag);
+    run = source.submit(dag, source.kind === 'mesh' ? { strategy: strategySelect.value } : {});
   } catch (error) {
     // DagValidationError lists every problem with the function it concerns.
     say(error instanceof Error ? error.message : String(error), 'error');
     return;
   }
   current?.dispose();
-  say(`${dag.functions.length} functions submitted`);
+  say(
+    `${dag.functions.length} functions submitted${source.kind === 'mesh' ? ` (${strategySelect.value})` : ''}`,
+  );
   document.body.dataset.runStatus = 'running';
   const model = new RunModel(dag.functions, run);
   graph.setDag(dag.functions);
@@ -129,13 +133,24 @@ async function main(): Promise<void> {
   fillSelect();
   const wanted = params.get('dag');
   if (wanted && findBundledDag(wanted)) select.value = wanted;
+  const wantedStrategy = params.get('strategy');
+  if (wantedStrategy && [...strategySelect.options].some((o) => o.value === wantedStrategy))
+    strategySelect.value = wantedStrategy;
   const caps = await detectCapabilities();
-  const workers = Number(params.get('workers')) || caps.cores;
-  // The mesh replaces this line: `createMeshRunSource(await connect({ signal, token }))` (see run-source/mesh.ts).
-  const source = createLocalRunSource({ workers, capabilities: caps });
-  byId('source-label', HTMLSpanElement).textContent = source.describe();
+  const { source, fallbackReason } = await runSourceFromUrl(params, caps);
+  if (fallbackReason) say(`${fallbackReason} — running in this tab instead`, 'error');
+  document.body.dataset.source = source.kind;
+  byId('strategy-label', HTMLLabelElement).hidden = source.kind !== 'mesh';
+  const label = byId('source-label', HTMLSpanElement);
+  const showSource = (): void => {
+    label.textContent = source.describe();
+  };
+  showSource();
   peersTable.update(source.peers(), undefined);
-  source.onPeersChanged(() => peersTable.update(source.peers(), current?.model));
+  source.onPeersChanged(() => {
+    showSource();
+    peersTable.update(source.peers(), current?.model);
+  });
   runButton.onclick = () => start(source);
   fileInput.onchange = async () => {
     const file = fileInput.files?.[0];

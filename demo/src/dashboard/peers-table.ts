@@ -65,7 +65,11 @@ export function createPeersTable(host: HTMLElement): PeersTable {
           'td',
           { class: 'peer-name' },
           h('div', {}, p.label, swatches),
-          h('div', { class: 'sub' }, p.platform),
+          h(
+            'div',
+            { class: 'sub' },
+            [p.platform, ...(p.roles ?? []).filter((r) => r !== 'contribute')].join(' · '),
+          ),
         ),
         h('td', { class: 'num' }, String(p.slots)),
         h('td', { class: 'num' }, p.memoryGB === undefined ? '—' : `${p.memoryGB} GiB`),

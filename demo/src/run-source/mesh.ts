@@ -1,8 +1,10 @@
 /**
- * The mesh run source: the dashboard on a mesh. It adapts the SDK's mesh (issue 4: `connect({ signal, token })`
- * → `mesh.submit(dag, { strategy })`, `mesh.peers()`, `mesh.close()`) to `RunSource`, so the dashboard's views
- * do not change. Written against that stated API; the lead connects it in dashboard/main.ts and
- * showcase/main.ts in place of `createLocalRunSource` when the URL carries `?signal=&token=`.
+ * The mesh run source: the dashboard on a mesh. It adapts the SDK's mesh (`connect({ signal, token })` →
+ * `mesh.submit(dag, { strategy })`, `mesh.peers()`, `mesh.close()`) to `RunSource`, so the dashboard's views do
+ * not change: the task stream's lanes are peer ids, taken from the run's events.
+ *
+ * Peers that leave stay in the list as `gone` (for `goneTtlMs`), so a run that lost a peer still shows who ran
+ * its first functions.
  */
 import type { DagJSON, Run } from '@handout/peer-runtime';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
@@ -20,20 +22,30 @@ export interface MeshLike {
 export interface MeshRunSourceOptions {
   /** Shown in the header. */
   readonly signal: string;
+  /** This tab's own peer id (shown in the header). */
+  readonly selfId?: string;
   /** How often to re-read `peers()` when the mesh has no `on('peers')`. Default 1000 ms. */
   readonly pollMs?: number;
+  /** How long a departed peer stays listed as `gone`. Default 120 000 ms. */
+  readonly goneTtlMs?: number;
+}
+
+/** A short label: the id's head (`3f9a2c81d0…`), as the task stream labels its lanes. */
+export function peerLabel(info: PeerInfo): string {
+  return info.peerId.length > 12 ? `${info.peerId.slice(0, 10)}…` : info.peerId;
 }
 
 export function toPeerView(info: PeerInfo, gone = false): PeerView {
   const caps = info.capabilities;
   return {
     id: info.peerId,
-    label: info.peerId.length > 14 ? `${info.peerId.slice(0, 12)}…` : info.peerId,
+    label: peerLabel(info),
     platform: caps.platform,
     slots: info.state.slots,
     memoryGB: caps.memoryMB > 0 ? Math.round((caps.memoryMB / 1024) * 10) / 10 : undefined,
     gpu: caps.gpu,
     speed: caps.speed,
+    roles: info.roles,
     state: gone ? 'gone' : info.state.paused ? 'paused' : 'connected',
     // On a mesh the task stream's lanes are peer ids.
     ownsLane: (lane) => lane === info.peerId,
@@ -42,25 +54,57 @@ export function toPeerView(info: PeerInfo, gone = false): PeerView {
 
 export function createMeshRunSource(mesh: MeshLike, options: MeshRunSourceOptions): RunSource {
   const listeners = new Set<() => void>();
+  const goneTtlMs = options.goneTtlMs ?? 120_000;
+  /** Every peer seen, with when it was last listed (to keep departed ones for a while). */
+  const seen = new Map<string, { info: PeerInfo; lastSeen: number; gone: boolean }>();
+  let signature = '';
+  const refresh = (): boolean => {
+    const now = Date.now();
+    const current = new Set<string>();
+    for (const info of mesh.peers()) {
+      current.add(info.peerId);
+      seen.set(info.peerId, { info, lastSeen: now, gone: false });
+    }
+    for (const [id, entry] of seen) {
+      if (current.has(id)) continue;
+      entry.gone = true;
+      if (now - entry.lastSeen > goneTtlMs) seen.delete(id);
+    }
+    const next = JSON.stringify([...seen.values()].map((e) => [e.info.peerId, e.gone, e.info.state]));
+    const changed = next !== signature;
+    signature = next;
+    return changed;
+  };
   const notify = (): void => {
+    if (!refresh()) return;
     for (const l of listeners) l();
   };
   const off = mesh.on ? mesh.on('peers', notify) : undefined;
-  const timer = off ? undefined : setInterval(notify, options.pollMs ?? 1000);
+  const timer = setInterval(notify, options.pollMs ?? (off ? 5000 : 1000));
+  refresh();
+  const live = () => [...seen.values()].filter((e) => !e.gone);
   return {
     kind: 'mesh',
-    describe: () => `mesh · ${options.signal} · ${mesh.peers().length} peers`,
+    describe: () =>
+      `mesh · ${options.signal} · ${live().length} peer${live().length === 1 ? '' : 's'}` +
+      (options.selfId ? ` · you are ${options.selfId.slice(0, 10)}` : ''),
     submit: (dag: DagJSON, submitOptions?: SubmitOptions) =>
       mesh.submit(dag, submitOptions?.strategy ? { strategy: submitOptions.strategy } : {}),
-    peers: () => mesh.peers().map((p) => toPeerView(p)),
+    peers: () => {
+      refresh();
+      // Workers first (they are what the task stream shows), the gone ones last.
+      return [...seen.values()]
+        .sort((a, b) => Number(a.gone) - Number(b.gone) || b.info.state.slots - a.info.state.slots)
+        .map((e) => toPeerView(e.info, e.gone));
+    },
     onPeersChanged: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    capacity: () => mesh.peers().reduce((sum, p) => sum + (p.state.paused ? 0 : p.state.slots), 0),
+    capacity: () => live().reduce((sum, e) => sum + (e.info.state.paused ? 0 : e.info.state.slots), 0),
     close: async () => {
       off?.();
-      if (timer) clearInterval(timer);
+      clearInterval(timer);
       listeners.clear();
       await mesh.close();
     },

@@ -19,6 +19,8 @@ export interface PeerView {
   /** Speed score from the peer's calibration run (1 = the reference machine), when known. */
   readonly speed: number | undefined;
   readonly state: PeerState;
+  /** Mesh roles besides contributing (`coordinate`, `submit`), shown under the label. */
+  readonly roles?: readonly string[];
   /** Whether a task-stream lane (`local:3`, a peer id) belongs to this peer, to sum its load. */
   ownsLane(lane: string): boolean;
 }

@@ -1,6 +1,7 @@
 /**
- * The showcase page: the Mandelbrot DAG rendered tile by tile on this tab's workers (a mesh later), each tile
- * marked by the worker that computed it. `?tiles=N` sets the tiles per side, `&autorun=0` waits for a click.
+ * The showcase page: the Mandelbrot DAG rendered tile by tile on this tab's workers or on a mesh
+ * (`?signal=&token=`), each tile marked by the worker or peer that computed it. `?tiles=N` sets the tiles per
+ * side, `&autorun=0` waits for a click.
  */
 import '../styles.css';
 import { detectCapabilities } from '../common/capabilities.js';
@@ -9,7 +10,7 @@ import { byId, h, perFrame } from '../common/dom.js';
 import { createProgressView } from '../dashboard/progress.js';
 import { RunModel } from '../dashboard/run-model.js';
 import { createTaskStream } from '../dashboard/task-stream.js';
-import { createLocalRunSource } from '../run-source/local.js';
+import { runSourceFromUrl } from '../run-source/from-url.js';
 import type { RunSource } from '../run-source/types.js';
 import { followTiles } from './follow-tiles.js';
 import { MANDELBROT_DEFAULTS, mandelbrotDag } from './mandelbrot-dag.js';
@@ -76,10 +77,10 @@ async function main(): Promise<void> {
   const wanted = params.get('tiles');
   if (wanted && [...tilesSelect.options].some((o) => o.value === wanted)) tilesSelect.value = wanted;
   const caps = await detectCapabilities();
-  const workers = Number(params.get('workers')) || caps.cores;
-  // The mesh replaces this line (see run-source/mesh.ts); the page only needs a RunSource.
-  const source = createLocalRunSource({ workers, capabilities: caps });
-  byId('source-label', HTMLSpanElement).textContent = source.describe();
+  const { source, fallbackReason } = await runSourceFromUrl(params, caps);
+  byId('source-label', HTMLSpanElement).textContent = fallbackReason
+    ? `${source.describe()} (${fallbackReason})`
+    : source.describe();
   renderButton.onclick = () => render(source);
   window.addEventListener('pagehide', () => void source.close());
   document.body.dataset.ready = 'true';

@@ -1,9 +1,12 @@
 /**
- * `process.nextTick` for browsers. simple-peer's data channel is a readable-stream v3 Duplex, which schedules its
- * 'readable'/'data' events and its teardown with `process.nextTick`; browsers have no `process`, so the first
- * buffered message would throw a ReferenceError. Bundlers stopped injecting Node globals (webpack 5, Vite), so
- * the runtime brings the one function it needs. It defines only what is missing, marks itself `browser: true`
- * (what `process` detectors check), and never touches a `process` a page already has.
+ * The two Node globals simple-peer's dependencies read in browsers, where bundlers no longer inject them
+ * (webpack 5, Vite, Rollup):
+ * - `process.nextTick`: its data channel is a readable-stream v3 Duplex, which schedules 'readable'/'data' events
+ *   and teardown with it; without it the first buffered message throws a ReferenceError;
+ * - `global`: randombytes (simple-peer's connection ids) reads `global.crypto` when it loads.
+ * Only what is missing is defined; a `process` the page already has is left alone, and the stand-in says
+ * `browser: true` (what `process` detectors check). platform/browser.ts imports this first, and `#platform` is
+ * the first import of the runtime's entry points, so it runs before simple-peer loads.
  */
 type Tick = (callback: (...args: unknown[]) => void, ...args: unknown[]) => void;
 
@@ -14,9 +17,10 @@ interface ProcessLike {
 }
 
 const nextTick: Tick = (callback, ...args) => queueMicrotask(() => callback(...args));
-const scope = globalThis as { process?: ProcessLike };
+const scope = globalThis as { process?: ProcessLike; global?: unknown };
 
 if (scope.process === undefined) scope.process = { nextTick, env: {}, browser: true };
 else if (typeof scope.process.nextTick !== 'function') scope.process.nextTick = nextTick;
+if (scope.global === undefined) scope.global = globalThis;
 
 export {};

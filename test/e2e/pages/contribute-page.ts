@@ -44,6 +44,29 @@ export class ContributePage {
     };
   }
 
+  /** Waits until the page joined a mesh (a peer id other than `not`, e.g. the id before a reload) and returns its id. */
+  async waitForJoin(not?: string, timeoutMs = 30_000): Promise<string> {
+    await this.page.waitForFunction(
+      (previous) => {
+        const id = document.body.dataset.peerId;
+        return id !== undefined && id !== previous && document.body.dataset.connection === 'connected';
+      },
+      not,
+      { timeout: timeoutMs },
+    );
+    return (await this.page.getAttribute('body', 'data-peer-id')) ?? '';
+  }
+
+  /** Functions this page's workers finished (mesh work included). */
+  async finished(): Promise<number> {
+    return Number(await this.page.getAttribute('body', 'data-finished'));
+  }
+
+  /** What the page says about the other members of its mesh. */
+  async meshPeersText(): Promise<string> {
+    return (await this.page.locator('#mesh-peers').textContent()) ?? '';
+  }
+
   async cacheEntries(): Promise<number> {
     return Number(await this.page.getAttribute('body', 'data-cache-entries'));
   }

@@ -2,6 +2,8 @@
  * `handout signal`: runs a signaling server until SIGINT/SIGTERM. Without `--secret` it makes a random one and
  * prints a ready token for the mesh `default` with every role, so a first try needs no set-up.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ROLES } from '@handout/peer-runtime/signaling';
 import { createSignalingServer, type SignalingServer } from '@handout/signaling-server';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
@@ -24,6 +26,11 @@ const FLAGS: readonly FlagDef[] = [
   },
   { flag: '--static', kind: 'value', meaning: 'Directory served as static files (the demo pages).' },
   {
+    flag: '--demo',
+    kind: 'boolean',
+    meaning: "Serve the demo pages (demo/dist, built by 'pnpm --filter @handout/demo build').",
+  },
+  {
     flag: '--json',
     kind: 'boolean',
     meaning: 'Print the start line as JSON (url, secret when random, token).',
@@ -33,13 +40,15 @@ const FLAGS: readonly FlagDef[] = [
 export const signalCommand: CommandDef = {
   name: 'signal',
   summary: 'run a signaling server (prints a ready token when started without --secret)',
-  synopsis: 'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--static dir] [--json]',
+  synopsis: 'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--demo | --static dir] [--json]',
   description:
     'Starts a signaling server: peers join meshes with tokens signed by its secret, see each other (capabilities, ' +
     'state, presence) and exchange WebRTC signals through it; task data never passes through it. Binds ' +
     '`--host` (default 127.0.0.1: exposing it is a deliberate choice) on `--port` (default 8080). Without ' +
     '`--secret` (or HANDOUT_SECRET) it makes a random secret and prints a token for the mesh `default` with ' +
-    'every role, valid 24 hours, and the command lines to start a peer and run a DAG. `GET /health` and ' +
+    'every role, valid 24 hours, and the command lines to start a peer and run a DAG. `--demo` serves the demo ' +
+    "pages (the checkout's demo/dist) and prints the URLs of the contribute page and the dashboard, token " +
+    'included, so opening one joins the mesh; `--static <dir>` serves any directory. `GET /health` and ' +
     '`GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
   run,
 };
@@ -58,7 +67,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const host = flags.values.get('--host') ?? '127.0.0.1';
   const given = flags.values.get('--secret');
   const json = booleanFlag(flags, '--json');
-  const staticDir = flags.values.get('--static');
+  const demo = booleanFlag(flags, '--demo');
+  if (demo && flags.values.has('--static'))
+    throw new CliInputError('--demo and --static both choose what to serve: give one of them');
+  const staticDir = demo ? demoDist() : flags.values.get('--static');
 
   let server: SignalingServer;
   try {
@@ -84,7 +96,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
       : undefined;
   if (json) {
     ctx.stdout.write(
-      `${JSON.stringify({ event: 'listening', url: server.url, ...(token && { secret: server.secret, mesh: 'default', token }) })}\n`,
+      `${JSON.stringify({ event: 'listening', url: server.url, ...(token && { secret: server.secret, mesh: 'default', token }), ...(demo && { demo: staticDir }) })}\n`,
     );
   } else {
     const lines = [`handout signal: listening on ${server.url}`];
@@ -96,6 +108,16 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         '',
         `start a peer:  handout peer --signal ${server.url} --token <token>`,
         `run a DAG:     handout run <file> --signal ${server.url} --token <token>`,
+      );
+    }
+    if (demo) {
+      const query = token
+        ? `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token)}`
+        : `?signal=${encodeURIComponent(server.url)}`;
+      lines.push(
+        '',
+        `contribute this browser: ${server.url}/contribute.html${query}`,
+        `dashboard:               ${server.url}/dashboard.html${query}`,
       );
     }
     ctx.stdout.write(`${lines.join('\n')}\n`);
@@ -112,4 +134,17 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   });
   await server.close();
   return EXIT.ok;
+}
+
+/**
+ * The demo build of this checkout: demo/dist, four levels up from this file both as source
+ * (sdk/src/cli/commands) and built (sdk/dist/cli/commands).
+ */
+function demoDist(): string {
+  const dir = fileURLToPath(new URL('../../../../demo/dist', import.meta.url));
+  if (!existsSync(`${dir}/contribute.html`))
+    throw new CliInputError(
+      `--demo: no demo build at ${dir}; build it first with 'pnpm --filter @handout/demo build'`,
+    );
+  return dir;
 }

@@ -253,6 +253,49 @@ describe('a coordinator and Node peer processes run DAGs over WebRTC', () => {
       expect(r.history.length).toBeGreaterThan(1);
     }
   }, 90_000);
+  it('a peer stopped with SIGTERM mid-run hands its unfinished work back and exits 0; the run completes', async () => {
+    const leaver = h.spawnPeer({
+      id: 'p-leaver',
+      flags: ['--concurrency', '1', '--speed', '3', '--grace', '0'],
+    });
+    await h.waitForMembers(['p-leaver']);
+    await leaver.waitFor((l) => l.event === 'joined');
+    await h.peers.get('co')!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p-leaver');
+    const functions: FunctionSpec[] = [];
+    for (let i = 0; i < 20; i++)
+      functions.push({
+        id: `t${i}`,
+        args: [],
+        code: source(`(i, ms) => (${BUSY})(i * 3, ms)`),
+        extraArgs: [i, 250],
+      });
+    const run = mesh.submit(dagOf(functions), { strategy: 'load-balanced' });
+    const leaverStarted = await Promise.race([
+      new Promise<boolean>((resolve) => {
+        const off = run.on('task:started', ({ peer }) => {
+          if (peer === 'p-leaver') {
+            off();
+            resolve(true);
+          }
+        });
+      }),
+      run.done.then(() => false),
+    ]);
+    expect(leaverStarted, 'the leaving peer was given work before the run ended').toBe(true);
+    leaver.kill('SIGTERM');
+    expect(await leaver.exited).toBe(0);
+    const leaving = await leaver.waitFor((l) => l.event === 'leaving');
+    const { summary, failures } = await finished(run);
+    expect(failures).toEqual([]);
+    for (let i = 0; i < 20; i++) expect(await run.result(`t${i}`)).toBe(i * 3);
+    // What it had not finished when it left ran elsewhere.
+    const handedBack = summary.functions.filter((r) =>
+      r.history.some((a) => a.peer === 'p-leaver' && a.error !== undefined),
+    );
+    if (Number(leaving.assigned) > 0) expect(handedBack.length).toBeGreaterThan(0);
+    for (const r of handedBack) expect(r.peer).not.toBe('p-leaver');
+  }, 90_000);
+
   it('runs a 1,000-function DAG with correct results, and every peer runs some of it', async () => {
     const run = mesh.submit(first.dag, { strategy: 'load-balanced' });
     const { summary, failures } = await finished(run);

@@ -119,6 +119,23 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     );
   };
 
+  // Listen for SIGINT/SIGTERM before joining: work may be assigned the moment the server lists this peer, and a
+  // stop request during start-up must still leave cleanly (after the join completes) rather than kill the process.
+  let offStop: () => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => {
+    const onSignal = (name: string) => () => {
+      offStop();
+      resolve(name);
+    };
+    const onTerm = onSignal('SIGTERM');
+    const offInterrupt = ctx.onInterrupt(onSignal('SIGINT'));
+    process.on('SIGTERM', onTerm);
+    offStop = () => {
+      process.off('SIGTERM', onTerm);
+      offInterrupt();
+    };
+  });
+
   let peer: MeshPeer;
   try {
     peer = await createMeshPeer({
@@ -138,6 +155,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
       drainGraceMs: graceSeconds * 1000,
     });
   } catch (error) {
+    offStop();
     if (error instanceof SignalingError)
       throw new CliInputError(`cannot join the mesh at ${signal}: ${error.message}`);
     if (error instanceof TypeError && 'field' in error)
@@ -183,19 +201,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const lost = new Promise<string>((resolve) => {
     peer.signaling.on('close', (error) => resolve(error ? error.message : 'the signaling connection closed'));
   });
-  const stop = await Promise.race([
-    new Promise<string>((resolve) => {
-      const onSignal = (name: string) => () => {
-        process.off('SIGTERM', onTerm);
-        offInterrupt();
-        resolve(name);
-      };
-      const onTerm = onSignal('SIGTERM');
-      const offInterrupt = ctx.onInterrupt(onSignal('SIGINT'));
-      process.on('SIGTERM', onTerm);
-    }),
-    lost.then((why) => `lost:${why}`),
-  ]);
+  const stop = await Promise.race([stopRequested, lost.then((why) => `lost:${why}`)]);
+  offStop();
   if (stop.startsWith('lost:')) {
     log('left', { reason: stop.slice(5) }, `lost the mesh: ${stop.slice(5)}`);
     await peer.close({ graceMs: 0 });

@@ -5,21 +5,16 @@
  * peer, is cancelled with its run, or straggles (a duplicate on an idle peer; the first result wins).
  */
 import { TaskError } from '../errors.js';
-import type { BatchableMessage, TaskAssignment } from '../protocol/messages.js';
+import type { BatchableMessage } from '../protocol/messages.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import type { ResultDirectory } from './directory.js';
 import type { Dispatch, PeerLoads } from './dispatcher.js';
-import {
-  backoffDelay,
-  closeEntry,
-  failureKind,
-  finalError,
-  findStragglers,
-  type StragglerOptions,
-} from './failures.js';
+import { backoffDelay, closeEntry, failureKind, finalError, type StragglerOptions } from './failures.js';
+import { HashGroups } from './hash-groups.js';
 import type { MeshPort } from './port.js';
 import type { RunState } from './run-state.js';
 import { Dispatcher } from './scheduler.js';
+import { duplicateStragglers } from './stragglers.js';
 
 export interface OutcomesDeps {
   readonly port: MeshPort;
@@ -40,14 +35,8 @@ export interface OutcomesDeps {
 type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
 type FailedMessage = Extract<BatchableMessage, { type: 'task:failed' }>;
 
-interface TaskRef {
-  readonly run: RunState;
-  readonly index: number;
-}
-
 export class Outcomes {
-  /** Hash → the function executing it and identical functions (any run) waiting for its result. */
-  private readonly executing = new Map<string, { leader: TaskRef; followers: TaskRef[] }>();
+  private readonly groups = new HashGroups();
   private readonly runsByKey = new Map<string, RunState>();
 
   constructor(private readonly deps: OutcomesDeps) {}
@@ -73,12 +62,7 @@ export class Outcomes {
           return;
         }
       }
-      const group = this.executing.get(hash);
-      if (group) {
-        group.followers.push({ run, index: i });
-        return;
-      }
-      this.executing.set(hash, { leader: { run, index: i }, followers: [] });
+      if (this.groups.join(hash, { run, index: i })) return;
     }
     this.deps.dispatcher.enqueue(run, i, false);
   }
@@ -134,11 +118,7 @@ export class Outcomes {
 
   /** The hash group of a function that ended: followers take its result, or (failure) one of them leads next. */
   private settleGroup(run: RunState, i: number, succeeded: boolean): void {
-    const hash = run.hashes[i]!;
-    const group = this.executing.get(hash);
-    if (!group || group.leader.run !== run || group.leader.index !== i) return;
-    this.executing.delete(hash);
-    for (const f of group.followers) {
+    for (const f of this.groups.settle(run, i)) {
       const fid = f.run.id(f.index);
       if (f.run.finished || f.run.run.isEnded(fid)) continue;
       if (succeeded) {
@@ -367,14 +347,7 @@ export class Outcomes {
         reason: 'the run was cancelled',
       });
     }
-    for (const [hash, group] of [...this.executing]) {
-      if (group.leader.run === run) {
-        this.executing.delete(hash);
-        for (const f of group.followers) if (f.run !== run) this.ready(f.run, f.index);
-      } else {
-        group.followers = group.followers.filter((f) => f.run !== run);
-      }
-    }
+    for (const f of this.groups.dropRun(run)) this.ready(f.run, f.index);
     for (let i = 0; i < run.n; i++) run.run.markCancelled(run.id(i));
     this.runsByKey.delete(run.key);
     this.deps.dispatcher.kick();
@@ -383,29 +356,7 @@ export class Outcomes {
   // ---- stragglers ----
 
   duplicateStragglers(options: StragglerOptions): void {
-    const now = Date.now();
-    const speedOf = (peerId: string): number => this.deps.tracker.peer(peerId)?.speed ?? 1;
-    const found = findStragglers(this.deps.dispatcher.inflight.values(), speedOf, now, options);
-    const messages = new Map<string, Map<string, TaskAssignment[]>>();
-    for (const d of found) {
-      const idle = this.deps.loads.views((v, load) => load.count === 0 && !v.paused && v.peerId !== d.peer);
-      if (idle.length === 0) return;
-      const allocation = d.run.allocator.allocate({
-        functions: [{ spec: d.run.specs[d.index]!, hash: d.run.hashes[d.index]! }],
-        peers: idle,
-      });
-      const target = allocation.assignments[0]?.peerId;
-      if (target === undefined) continue;
-      const assignment = this.deps.dispatcher.dispatch(d.run, d.index, target, false, true);
-      if (!assignment) continue;
-      let perRun = messages.get(target);
-      if (!perRun) {
-        perRun = new Map();
-        messages.set(target, perRun);
-      }
-      perRun.set(d.run.key, [...(perRun.get(d.run.key) ?? []), assignment]);
-    }
-    this.deps.dispatcher.send(messages);
+    duplicateStragglers(this.deps, options);
   }
 
   /** Forget a finished run. */

@@ -15,15 +15,20 @@
  * - `peer:status` is sent on change of pause/slots and for store additions the coordinator cannot know of
  *   (inputs kept after a fetch, the initial announcement) and evictions, batched over `statusIntervalMs`. The
  *   running count rides along, but the coordinator counts what it assigned itself.
+ *
+ * What the peer holds (store, transient results, decoded values, fetches) is in agent-holdings.ts; the
+ * `peer:status` reporting in agent-status.ts; this file runs the assigned functions and answers for them.
  */
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
 import type { TaskAssignment, TaskFailureReason } from '../protocol/messages.js';
-import { decodeValue, encodeValue } from '../protocol/value-codec.js';
+import { encodeValue } from '../protocol/value-codec.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
 import type { Transport } from '../transport/types.js';
 import type { WorkerPool } from '../worker/pool.js';
+import { AgentHoldings, type InputValue } from './agent-holdings.js';
+import { AgentStatus } from './agent-status.js';
 import { type MeshPort, portOf } from './port.js';
 
 /** Results up to this many encoded bytes ride inline with `task:result` (one frame, no fetch round trip). */
@@ -78,40 +83,36 @@ interface Task {
   finish(): void;
 }
 
-const RECENT_VALUES = 4096;
-const ANNOUNCE_CHUNK = 5000;
-
 export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
   const port: MeshPort = portOf(options.transport);
   const pool = options.pool;
   const store = options.store ?? createMemoryStore();
   const inlineLimit = options.inlineLimitBytes ?? INLINE_RESULT_LIMIT;
-  const fetchTimeoutMs = options.fetchTimeoutMs ?? 30_000;
-  const statusIntervalMs = options.statusIntervalMs ?? 50;
-  const transientTtlMs = options.transientTtlMs ?? 600_000;
-  const keepFetched = options.keepFetchedInputs !== false;
-  const coordinators = new Set<string>();
   const tasks = new Map<string, Task>();
-  /**
-   * Decoded values of recent results, so a chain of functions on this peer skips decode and store reads. Two
-   * generations instead of an LRU: deleting from the front of a Map leaves holes that `keys().next()` walks, which
-   * made a per-completion eviction cost grow with the history.
-   */
-  let recent = new Map<string, unknown>();
-  let older = new Map<string, unknown>();
-  /** Bytes written to the store but not yet confirmed there, so a fetch in between still finds them. */
-  const writing = new Map<string, Uint8Array>();
-  const transient = new Map<string, { bytes: Uint8Array; timer: ReturnType<typeof setTimeout> }>();
-  const announced = new Set<string>();
-  let added: string[] = [];
-  let removed: string[] = [];
-  let statusDirty = false;
-  let statusTimer: ReturnType<typeof setTimeout> | undefined;
   let paused = false;
   let draining = false;
   let closed = false;
-  let lastEvictions = 0;
-  let lastCorrupt = 0;
+  const runningCount = (): number => {
+    let n = 0;
+    for (const t of tasks.values()) if (t.started) n++;
+    return n;
+  };
+  const holdings = new AgentHoldings({
+    port,
+    store,
+    fetchTimeoutMs: options.fetchTimeoutMs ?? 30_000,
+    transientTtlMs: options.transientTtlMs ?? 600_000,
+    keepFetched: options.keepFetchedInputs !== false,
+    onAnnounce: (hash) => status.noteAdded(hash),
+  });
+  const status = new AgentStatus({
+    port,
+    store,
+    holdings,
+    statusIntervalMs: options.statusIntervalMs ?? 50,
+    state: () => ({ running: runningCount(), slots: pool.size, paused: paused || draining }),
+  });
+  const announce = (coordinatorId: string): Promise<void> => status.announce(coordinatorId);
   /**
    * When each worker last finished something. The pool stamps every function of a batch with the batch's start,
    * so a function's own cost is measured from when its worker became free: the time it really took the worker.
@@ -120,108 +121,6 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
 
   const key = (coordinator: string, runId: string, functionId: string): string =>
     `${coordinator}\0${runId}\0${functionId}`;
-
-  const remember = (hash: string, value: unknown): void => {
-    recent.set(hash, value);
-    if (recent.size >= RECENT_VALUES / 2) {
-      older = recent;
-      recent = new Map();
-    }
-  };
-  const recall = (hash: string): { value: unknown } | undefined => {
-    if (recent.has(hash)) return { value: recent.get(hash) };
-    if (older.has(hash)) return { value: older.get(hash) };
-    return undefined;
-  };
-  const forget = (hash: string): void => {
-    recent.delete(hash);
-    older.delete(hash);
-  };
-
-  // ---- status ----
-
-  const scheduleStatus = (): void => {
-    statusDirty = true;
-    if (statusTimer !== undefined || closed) return;
-    statusTimer = setTimeout(() => {
-      statusTimer = undefined;
-      void flushStatus();
-    }, statusIntervalMs);
-  };
-
-  const flushStatus = async (): Promise<void> => {
-    if (!statusDirty) return;
-    statusDirty = false;
-    await detectEvictions();
-    const message = {
-      type: 'peer:status' as const,
-      running: runningCount(),
-      slots: pool.size,
-      paused: paused || draining,
-      ...(added.length > 0 && { added }),
-      ...(removed.length > 0 && { removed }),
-    };
-    added = [];
-    removed = [];
-    for (const c of coordinators) port.post(c, message);
-  };
-
-  /** Stores do not report evictions one by one; when the counter moved, diff the keys against what we announced. */
-  const detectEvictions = async (): Promise<void> => {
-    try {
-      const stats = await store.stats();
-      // Both counters only grow: a change since the last look is what says keys may have gone.
-      if (stats.evictions === lastEvictions && stats.corrupt === lastCorrupt) return;
-      lastEvictions = stats.evictions;
-      lastCorrupt = stats.corrupt;
-      const now = new Set(await store.keys());
-      for (const hash of announced) {
-        if (!now.has(hash) && !writing.has(hash)) {
-          announced.delete(hash);
-          removed.push(hash);
-          forget(hash);
-        }
-      }
-    } catch {
-      // A closed or failing store: nothing to report.
-    }
-  };
-
-  const runningCount = (): number => {
-    let n = 0;
-    for (const t of tasks.values()) if (t.started) n++;
-    return n;
-  };
-
-  const addCoordinator = (id: string): boolean => {
-    if (coordinators.has(id)) return false;
-    coordinators.add(id);
-    return true;
-  };
-
-  const announce = async (coordinatorId: string): Promise<void> => {
-    addCoordinator(coordinatorId);
-    let keys: string[] = [];
-    try {
-      keys = await store.keys();
-    } catch {
-      keys = [];
-    }
-    for (const k of keys) announced.add(k);
-    const base = {
-      type: 'peer:status' as const,
-      running: runningCount(),
-      slots: pool.size,
-      paused: paused || draining,
-    };
-    if (keys.length === 0) {
-      await port.send(coordinatorId, base);
-      return;
-    }
-    for (let i = 0; i < keys.length; i += ANNOUNCE_CHUNK) {
-      await port.send(coordinatorId, { ...base, added: keys.slice(i, i + ANNOUNCE_CHUNK) });
-    }
-  };
 
   // ---- replies ----
 
@@ -266,63 +165,6 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     task.abort.abort();
   };
 
-  // ---- inputs ----
-
-  /** The value of one producer, or the hash nobody could provide. */
-  const inputValue = async (
-    producer: string,
-    a: TaskAssignment,
-  ): Promise<{ ok: true; value: unknown } | { ok: false; hash: string }> => {
-    const loc = a.inputs[producer];
-    if (!loc) return { ok: false, hash: `(no location for input '${producer}')` };
-    const known = recall(loc.hash);
-    if (known) return { ok: true, value: known.value };
-    if (loc.inline !== undefined) {
-      const value = decodeValue(loc.inline);
-      remember(loc.hash, value);
-      return { ok: true, value };
-    }
-    let bytes = writing.get(loc.hash) ?? transient.get(loc.hash)?.bytes;
-    if (bytes === undefined) bytes = await store.get(loc.hash).catch(() => undefined);
-    if (bytes === undefined) {
-      const holders = loc.holders.filter((h) => h !== port.peerId);
-      const fetched = await port.fetch(loc.hash, holders, fetchTimeoutMs);
-      if (fetched === undefined) return { ok: false, hash: loc.hash };
-      bytes = fetched.bytes;
-      if (keepFetched) keep(loc.hash, bytes, true);
-    }
-    const value = decodeValue(bytes);
-    remember(loc.hash, value);
-    return { ok: true, value };
-  };
-
-  const keep = (hash: string, bytes: Uint8Array, announce: boolean): void => {
-    writing.set(hash, bytes);
-    store
-      .put(hash, bytes)
-      .then(
-        () => {
-          announced.add(hash);
-          if (announce) {
-            added.push(hash);
-            scheduleStatus();
-          }
-        },
-        () => {},
-      )
-      .finally(() => {
-        if (writing.get(hash) === bytes) writing.delete(hash);
-      });
-  };
-
-  const keepTransient = (hash: string, bytes: Uint8Array): void => {
-    const old = transient.get(hash);
-    if (old) clearTimeout(old.timer);
-    const timer = setTimeout(() => transient.delete(hash), transientTtlMs);
-    (timer as { unref?: () => void }).unref?.();
-    transient.set(hash, { bytes, timer });
-  };
-
   // ---- running ----
 
   const execute = async (task: Task): Promise<void> => {
@@ -333,9 +175,9 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     for (const ref of spec.args) {
       const { producer, output } = parseArgRef(ref);
       if (!values.has(producer)) {
-        let got: Awaited<ReturnType<typeof inputValue>>;
+        let got: InputValue;
         try {
-          got = await inputValue(producer, a);
+          got = await holdings.inputValue(producer, a);
         } catch (error) {
           reply(task, {
             ok: false,
@@ -391,9 +233,9 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
       });
       return;
     }
-    remember(a.hash, outcome.value);
-    if (spec.cache === false) keepTransient(a.hash, bytes);
-    else keep(a.hash, bytes, false);
+    holdings.remember(a.hash, outcome.value);
+    if (spec.cache === false) holdings.keepTransient(a.hash, bytes);
+    else holdings.keep(a.hash, bytes, false);
     const freeAt = workerFreeAt.get(outcome.worker) ?? 0;
     workerFreeAt.set(outcome.worker, outcome.endedAt);
     reply(task, {
@@ -447,20 +289,10 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
       });
   };
 
-  const serveFetch = async (from: string, requestId: number, hash: string): Promise<void> => {
-    let bytes = writing.get(hash) ?? transient.get(hash)?.bytes;
-    if (bytes === undefined) bytes = await store.get(hash).catch(() => undefined);
-    const message =
-      bytes === undefined
-        ? { type: 'result:missing' as const, requestId, hash }
-        : { type: 'result:data' as const, requestId, hash, bytes };
-    port.post(from, message);
-  };
-
   const offMessage = port.onMessage((from, message) => {
     switch (message.type) {
       case 'task:assign':
-        if (addCoordinator(from)) void announce(from).catch(() => {});
+        if (status.addCoordinator(from)) void announce(from).catch(() => {});
         for (const a of message.assignments) accept(from, message.runId, a);
         return;
       case 'task:cancel':
@@ -472,7 +304,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
         }
         return;
       case 'result:fetch':
-        void serveFetch(from, message.requestId, message.hash);
+        void holdings.serveFetch(from, message.requestId, message.hash);
         return;
       default:
         return;
@@ -484,7 +316,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
   // A coordinator that reconnects (after a blip it took for a loss) has forgotten what this peer holds: tell it
   // at once, so its cache lookups and input locations count on this peer again before it assigns anything.
   const offConnected = port.transport.on('peer:connected', ({ peerId }) => {
-    if (coordinators.has(peerId) && !closed) void announce(peerId).catch(() => {});
+    if (status.coordinators.has(peerId) && !closed) void announce(peerId).catch(() => {});
   });
 
   const handBackWaiting = (why: string): void => {
@@ -494,7 +326,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
   const drain = async (drainOptions: { graceMs?: number } = {}): Promise<void> => {
     draining = true;
     handBackWaiting('it is shutting down');
-    scheduleStatus();
+    status.schedule();
     const graceMs = drainOptions.graceMs ?? options.drainGraceMs ?? 5000;
     const pending = [...tasks.values()].map((t) => t.finished);
     if (pending.length > 0 && graceMs > 0) {
@@ -508,11 +340,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
       clearTimeout(timer);
     }
     for (const task of tasks.values()) giveBack(task, 'it shut down before the function finished');
-    if (statusTimer !== undefined) {
-      clearTimeout(statusTimer);
-      statusTimer = undefined;
-    }
-    await flushStatus();
+    await status.flush();
   };
 
   return {
@@ -527,12 +355,12 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
       if (paused) return;
       paused = true;
       handBackWaiting('it is paused');
-      scheduleStatus();
+      status.schedule();
     },
     resume() {
       if (!paused) return;
       paused = false;
-      scheduleStatus();
+      status.schedule();
     },
     announce,
     drain,
@@ -542,8 +370,8 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
       closed = true;
       offMessage();
       offConnected();
-      for (const t of transient.values()) clearTimeout(t.timer);
-      transient.clear();
+      status.stop();
+      holdings.close();
     },
   };
 }

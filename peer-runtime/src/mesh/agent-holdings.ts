@@ -1,0 +1,131 @@
+/**
+ * What a peer agent holds: results in its ResultStore (and the bytes still being written there), `cache: false`
+ * results kept in memory for `transientTtlMs`, and the decoded values of recent results. It resolves an
+ * assignment's inputs (inline, local, or fetched from the listed holders) and serves other peers' fetches.
+ */
+import type { TaskAssignment } from '../protocol/messages.js';
+import { decodeValue } from '../protocol/value-codec.js';
+import type { ResultStore } from '../store/types.js';
+import type { MeshPort } from './port.js';
+
+/** Decoded values kept per generation (see `remember`). */
+const RECENT_VALUES = 4096;
+
+export interface AgentHoldingsOptions {
+  readonly port: MeshPort;
+  readonly store: ResultStore;
+  readonly fetchTimeoutMs: number;
+  readonly transientTtlMs: number;
+  /** Keep fetched inputs in the store. */
+  readonly keepFetched: boolean;
+  /** A hash was stored that the coordinators cannot know of (a fetched input): announce it. */
+  readonly onAnnounce: (hash: string) => void;
+}
+
+export type InputValue = { ok: true; value: unknown } | { ok: false; hash: string };
+
+export class AgentHoldings {
+  /** Hashes the coordinators were told of (or learned from completions) and that were stored. */
+  readonly announced = new Set<string>();
+  /**
+   * Decoded values of recent results, so a chain of functions on this peer skips decode and store reads. Two
+   * generations instead of an LRU: deleting from the front of a Map leaves holes that `keys().next()` walks, which
+   * made a per-completion eviction cost grow with the history.
+   */
+  private recent = new Map<string, unknown>();
+  private older = new Map<string, unknown>();
+  /** Bytes written to the store but not yet confirmed there, so a fetch in between still finds them. */
+  private readonly writing = new Map<string, Uint8Array>();
+  private readonly transient = new Map<string, { bytes: Uint8Array; timer: ReturnType<typeof setTimeout> }>();
+
+  constructor(private readonly options: AgentHoldingsOptions) {}
+
+  remember(hash: string, value: unknown): void {
+    this.recent.set(hash, value);
+    if (this.recent.size >= RECENT_VALUES / 2) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
+  }
+
+  forget(hash: string): void {
+    this.recent.delete(hash);
+    this.older.delete(hash);
+  }
+
+  isWriting(hash: string): boolean {
+    return this.writing.has(hash);
+  }
+
+  /** The value of one producer of `a`, or the hash nobody could provide. */
+  async inputValue(producer: string, a: TaskAssignment): Promise<InputValue> {
+    const loc = a.inputs[producer];
+    if (!loc) return { ok: false, hash: `(no location for input '${producer}')` };
+    if (this.recent.has(loc.hash)) return { ok: true, value: this.recent.get(loc.hash) };
+    if (this.older.has(loc.hash)) return { ok: true, value: this.older.get(loc.hash) };
+    if (loc.inline !== undefined) {
+      const value = decodeValue(loc.inline);
+      this.remember(loc.hash, value);
+      return { ok: true, value };
+    }
+    let bytes = await this.localBytes(loc.hash);
+    if (bytes === undefined) {
+      const { port } = this.options;
+      const holders = loc.holders.filter((h) => h !== port.peerId);
+      const fetched = await port.fetch(loc.hash, holders, this.options.fetchTimeoutMs);
+      if (fetched === undefined) return { ok: false, hash: loc.hash };
+      bytes = fetched.bytes;
+      if (this.options.keepFetched) this.keep(loc.hash, bytes, true);
+    }
+    const value = decodeValue(bytes);
+    this.remember(loc.hash, value);
+    return { ok: true, value };
+  }
+
+  /** Stores a result; `announce` for results the coordinators cannot know of (they learn the others from completions). */
+  keep(hash: string, bytes: Uint8Array, announce: boolean): void {
+    this.writing.set(hash, bytes);
+    this.options.store
+      .put(hash, bytes)
+      .then(
+        () => {
+          this.announced.add(hash);
+          if (announce) this.options.onAnnounce(hash);
+        },
+        () => {},
+      )
+      .finally(() => {
+        if (this.writing.get(hash) === bytes) this.writing.delete(hash);
+      });
+  }
+
+  /** Keeps a `cache: false` result fetchable for `transientTtlMs`, outside the store. */
+  keepTransient(hash: string, bytes: Uint8Array): void {
+    const old = this.transient.get(hash);
+    if (old) clearTimeout(old.timer);
+    const timer = setTimeout(() => this.transient.delete(hash), this.options.transientTtlMs);
+    (timer as { unref?: () => void }).unref?.();
+    this.transient.set(hash, { bytes, timer });
+  }
+
+  /** Answers a `result:fetch`. */
+  async serveFetch(from: string, requestId: number, hash: string): Promise<void> {
+    const bytes = await this.localBytes(hash);
+    const message =
+      bytes === undefined
+        ? { type: 'result:missing' as const, requestId, hash }
+        : { type: 'result:data' as const, requestId, hash, bytes };
+    this.options.port.post(from, message);
+  }
+
+  close(): void {
+    for (const t of this.transient.values()) clearTimeout(t.timer);
+    this.transient.clear();
+  }
+
+  private async localBytes(hash: string): Promise<Uint8Array | undefined> {
+    const bytes = this.writing.get(hash) ?? this.transient.get(hash)?.bytes;
+    if (bytes !== undefined) return bytes;
+    return this.options.store.get(hash).catch(() => undefined);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The `peer:status` side of a peer agent: announcing its holdings to coordinators (all at once when it meets a
+ * coordinator or one reconnects, then additions and evictions batched over `statusIntervalMs`), and its slots
+ * and pause state on change.
+ */
+import type { ResultStore } from '../store/types.js';
+import type { AgentHoldings } from './agent-holdings.js';
+import type { MeshPort } from './port.js';
+
+/** Most hashes per announcement message. */
+const ANNOUNCE_CHUNK = 5000;
+
+export interface AgentState {
+  readonly running: number;
+  readonly slots: number;
+  readonly paused: boolean;
+}
+
+export interface AgentStatusOptions {
+  readonly port: MeshPort;
+  readonly store: ResultStore;
+  readonly holdings: AgentHoldings;
+  readonly statusIntervalMs: number;
+  readonly state: () => AgentState;
+}
+
+export class AgentStatus {
+  readonly coordinators = new Set<string>();
+  private added: string[] = [];
+  private removed: string[] = [];
+  private dirty = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private lastEvictions = 0;
+  private lastCorrupt = 0;
+
+  constructor(private readonly options: AgentStatusOptions) {}
+
+  /** True when `id` was not known as a coordinator before. */
+  addCoordinator(id: string): boolean {
+    if (this.coordinators.has(id)) return false;
+    this.coordinators.add(id);
+    return true;
+  }
+
+  /** A stored hash the coordinators cannot know of. */
+  noteAdded(hash: string): void {
+    this.added.push(hash);
+    this.schedule();
+  }
+
+  /** Sends the full list of held hashes to a coordinator (so its cache lookups find them). */
+  async announce(coordinatorId: string): Promise<void> {
+    const { port, store, holdings } = this.options;
+    this.addCoordinator(coordinatorId);
+    let keys: string[] = [];
+    try {
+      keys = await store.keys();
+    } catch {
+      keys = [];
+    }
+    for (const k of keys) holdings.announced.add(k);
+    const base = { type: 'peer:status' as const, ...this.options.state() };
+    if (keys.length === 0) {
+      await port.send(coordinatorId, base);
+      return;
+    }
+    for (let i = 0; i < keys.length; i += ANNOUNCE_CHUNK) {
+      await port.send(coordinatorId, { ...base, added: keys.slice(i, i + ANNOUNCE_CHUNK) });
+    }
+  }
+
+  /** Something changed: send a status within `statusIntervalMs`. */
+  schedule(): void {
+    this.dirty = true;
+    if (this.timer !== undefined || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.options.statusIntervalMs);
+  }
+
+  /** Sends the pending status now. */
+  async flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (!this.dirty) return;
+    this.dirty = false;
+    await this.detectEvictions();
+    const message = {
+      type: 'peer:status' as const,
+      ...this.options.state(),
+      ...(this.added.length > 0 && { added: this.added }),
+      ...(this.removed.length > 0 && { removed: this.removed }),
+    };
+    this.added = [];
+    this.removed = [];
+    for (const c of this.coordinators) this.options.port.post(c, message);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stores do not report evictions one by one; when a counter moved, diff the keys against what we announced. */
+  private async detectEvictions(): Promise<void> {
+    const { store, holdings } = this.options;
+    try {
+      const stats = await store.stats();
+      // Both counters only grow: a change since the last look is what says keys may have gone.
+      if (stats.evictions === this.lastEvictions && stats.corrupt === this.lastCorrupt) return;
+      this.lastEvictions = stats.evictions;
+      this.lastCorrupt = stats.corrupt;
+      const now = new Set(await store.keys());
+      for (const hash of holdings.announced) {
+        if (!now.has(hash) && !holdings.isWriting(hash)) {
+          holdings.announced.delete(hash);
+          this.removed.push(hash);
+          holdings.forget(hash);
+        }
+      }
+    } catch {
+      // A closed or failing store: nothing to report.
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The coordinator's public contract: its options (with defaults), submission options, events and interface.
+ * The implementation is in coordinator.ts.
+ */
+import type { DagJSON, FunctionSpec } from '../dag/types.js';
+import type { AllocatorOptions } from '../scheduling/allocator.js';
+import type { Allocator, NetworkModel, PeerView, Strategy } from '../scheduling/types.js';
+import type { Transport } from '../transport/types.js';
+import type { StragglerOptions } from './failures.js';
+import type { ReadyQueue } from './fair-queue.js';
+import type { MembershipSource } from './membership.js';
+import type { MeshRun } from './mesh-run.js';
+import type { ReadyItem } from './scheduler.js';
+
+export interface CoordinatorOptions {
+  readonly transport: Transport;
+  /** Who is in the mesh. Default: none — peers are learned from their `peer:status` (cores = slots). */
+  readonly membership?: MembershipSource;
+  /** Strategy of runs that name none. Default 'load-balanced'. */
+  readonly strategy?: string;
+  /** Custom strategies (or whole allocators) submitters may name. Default {}. */
+  readonly strategies?: Readonly<Record<string, Strategy | Allocator>>;
+  /** Options of the built-in strategies (default estimate, cost weights, HEFT plan...). Default {}. */
+  readonly allocatorOptions?: AllocatorOptions;
+  /** Bandwidth and latency between peers, for cost-, time- and locality-aware strategies. Default: the allocator's model. */
+  readonly network?: NetworkModel;
+  /** The ready queue. Default: round-robin by run (createFairQueue). */
+  readonly queue?: ReadyQueue<ReadyItem>;
+  /** Queued work per slot kept at each peer, in ms of its mean function duration. Default 20. */
+  readonly pipelineMs?: number;
+  /** Most queued functions per slot beyond the running one. Default 64. */
+  readonly maxPipelinePerSlot?: number;
+  /** Delay before the first retry, doubled per further failure. Default 100 ms. */
+  readonly retryBackoffMs?: number;
+  /** Longest delay between attempts. Default 5000 ms. */
+  readonly retryBackoffMaxMs?: number;
+  /** Attempts lost without the function's fault (peer lost, input lost, handed back) before it fails. Default 5. */
+  readonly maxLostAttempts?: number;
+  /** How long a function may wait for a peer that meets its needs before it fails naming the need. Default 30 000 ms. */
+  readonly unsatisfiableTimeoutMs?: number;
+  /** How often waiting (unsatisfiable) functions are re-checked. Default min(1000, unsatisfiableTimeoutMs / 4). */
+  readonly unsatisfiableCheckMs?: number;
+  /** Duplicate stragglers on idle peers; `false` turns it off. Default { factor: 3, minMs: 1000, checkMs: 500 }. */
+  readonly stragglers?: StragglerOptions | false;
+  /** Ping peers with work in flight that were silent this long; an unanswered ping loses the peer. 0 = off. Default 5000 ms. */
+  readonly heartbeatIntervalMs?: number;
+  /** Bytes of small results the coordinator keeps to send inline to consumers. Default 64 MiB. */
+  readonly maxInlineBytes?: number;
+  /** How long one holder may take to answer a fetch (results of in-process runs). Default 30 000 ms. */
+  readonly fetchTimeoutMs?: number;
+  /**
+   * How long a finished in-process run keeps its lineage: within it, `result(id)` of a function whose holders all
+   * left recomputes it (and what it needs) on the peers there are; after it, such a call fails with a PeerError
+   * naming the function and the lost holders. Remote submitters always get that error (their coordinator may be
+   * gone by then). Default 600 000 ms; 0 = never recompute.
+   */
+  readonly keepLineageMs?: number;
+  /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */
+  readonly log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+export interface SubmitRunOptions {
+  /** A built-in strategy name or one of `CoordinatorOptions.strategies`. Default: the coordinator's strategy. */
+  readonly strategy?: string;
+  /** The run's id. Default: a random UUID. */
+  readonly runId?: string;
+}
+
+export interface CoordinatorEvents {
+  /** A function waits for a peer meeting `unmet`; it fails after `unsatisfiableTimeoutMs` unless one comes. */
+  'task:waiting': { runId: string; functionId: string; unmet: string; message: string };
+  /** A peer was given up on; its running work re-runs elsewhere. */
+  'peer:lost': { peerId: string; reason: string };
+}
+
+export interface Coordinator {
+  readonly peerId: string;
+  /** Validate, hash and run a DAG from this process. Throws DagValidationError for an invalid DAG. */
+  submit(dag: DagJSON | readonly FunctionSpec[], options?: SubmitRunOptions): MeshRun;
+  /** The peers work can go to, with what is placed on them. */
+  peers(): readonly PeerView[];
+  /** Peers known to hold a content hash. */
+  holders(hash: string): readonly string[];
+  on<E extends keyof CoordinatorEvents>(
+    event: E,
+    listener: (payload: CoordinatorEvents[E]) => void,
+  ): () => void;
+  /** Cancels every run, stops timers and detaches from the transport. */
+  close(): Promise<void>;
+}

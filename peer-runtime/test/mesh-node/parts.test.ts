@@ -103,8 +103,8 @@ describe('signaling membership', () => {
       self,
       peers: () => others,
       on(event: keyof SignalingClientEvents, l: (...a: unknown[]) => void) {
-        let set = listeners.get(event);
-        if (!set) listeners.set(event, (set = new Set()));
+        const set = listeners.get(event) ?? new Set();
+        listeners.set(event, set);
         set.add(l);
         return () => set.delete(l);
       },

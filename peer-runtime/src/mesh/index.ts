@@ -17,7 +17,13 @@ export {
   type MeshMember,
   nodeCapabilities,
 } from './membership.js';
-export { MeshRun, type MeshRunOptions, type ResultLocation } from './mesh-run.js';
+export {
+  lostResultError,
+  MeshRun,
+  type MeshRunEvents,
+  type MeshRunOptions,
+  type ResultLocation,
+} from './mesh-run.js';
 export { createPeerAgent, INLINE_RESULT_LIMIT, type PeerAgent, type PeerAgentOptions } from './peer-agent.js';
 export { type MeshPort, portOf } from './port.js';
 export { type SubmitRemoteOptions, submitRemote } from './remote-run.js';

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 
 describe('the demo build', () => {
@@ -21,5 +21,16 @@ describe('the demo build', () => {
       expect(files).toContain(page);
     const assets = readdirSync(`${dist}/assets`);
     expect(assets.some((f) => f.startsWith('worker.browser') && f.endsWith('.js'))).toBe(true);
+  });
+
+  it('carries the mesh client (the SDK connect and createMeshPeer), so the guard above has checked them too', () => {
+    const dist = inject('demoDist');
+    const code = readdirSync(`${dist}/assets`)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(`${dist}/assets/${f}`, 'utf8'))
+      .join('\n');
+    // Error names survive minification as string literals.
+    expect(code).toContain('MeshConnectError');
+    expect(code).toContain('CapabilityError');
   });
 });

@@ -222,6 +222,46 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
     expect(pages.flatMap((p) => p.errors)).toEqual([]);
   });
 
+  it('a paused page gets no work until it resumes, and its cores slider changes the slots it advertises', async () => {
+    const b = pages[1]!;
+    const state = (id: string) => server.peers(MESH).find((p) => p.peerId === id)?.state;
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await b.page.click('#pause');
+    await until('page B is paused on the mesh', () => state(ids[1]!)?.paused === true);
+    expect(await b.page.locator('#state').textContent()).toBe('paused');
+    const dag = flatDag('paused', SMALL, 12, 40);
+    const { summary, results } = await finish(submitter.submit(dag), dag);
+    expect(summary.functions.filter((r) => r.peer === ids[1])).toEqual([]);
+    expectResults(results, SMALL);
+    await b.page.click('#pause');
+    await until('page B is back', () => state(ids[1]!)?.paused === false);
+
+    const a = pages[0]!;
+    const cores = Number(await a.page.getAttribute('#cores', 'max'));
+    const setSlider = (n: number) =>
+      a.page.evaluate((value) => {
+        const input = document.querySelector<HTMLInputElement>('#cores')!;
+        input.value = String(value);
+        input.dispatchEvent(new Event('input'));
+        input.dispatchEvent(new Event('change'));
+      }, n);
+    const before = state(ids[0]!)!.slots;
+    const other = before === cores ? 1 : cores;
+    if (other !== before) {
+      await setSlider(other);
+      await until(`page A advertises ${other} slots`, () => state(ids[0]!)?.slots === other);
+      expect(await a.page.locator('#cores-label').textContent()).toBe(`${other} of ${cores} cores`);
+      await setSlider(before);
+      await until(`page A advertises ${before} slots again`, () => state(ids[0]!)?.slots === before);
+    }
+  });
+
   it('the dashboard on the mesh lists the peers, draws the DAG and a task stream with a lane per peer', async () => {
     const context = await browser.newContext({
       viewport: { width: 1440, height: 1000 },

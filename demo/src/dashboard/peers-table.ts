@@ -22,7 +22,7 @@ export function createPeersTable(host: HTMLElement): PeersTable {
       h(
         'tr',
         {},
-        ...['peer', 'slots', 'memory', 'GPU', 'speed', 'state', 'load', 'done'].map((t) => h('th', {}, t)),
+        ...['peer', 'slots', 'memory', 'speed', 'state', 'load', 'done'].map((t) => h('th', {}, t)),
       ),
     ),
     body,
@@ -68,12 +68,16 @@ export function createPeersTable(host: HTMLElement): PeersTable {
           h(
             'div',
             { class: 'sub' },
-            [p.platform, ...(p.roles ?? []).filter((r) => r !== 'contribute')].join(' · '),
+            // Roles besides contributing, and WebGPU, under the label: fewer columns keep the table narrow.
+            [
+              p.platform,
+              ...(p.gpu ? ['GPU'] : []),
+              ...(p.roles ?? []).filter((r) => r !== 'contribute'),
+            ].join(' · '),
           ),
         ),
         h('td', { class: 'num' }, String(p.slots)),
         h('td', { class: 'num' }, p.memoryGB === undefined ? '—' : `${p.memoryGB} GiB`),
-        h('td', {}, p.gpu ? 'yes' : 'no'),
         h('td', { class: 'num' }, p.speed === undefined ? '—' : p.speed.toFixed(2)),
         h('td', {}, h('span', { class: 'state', 'data-state': p.state }, p.state)),
         h('td', { class: 'load' }, meter, h('span', { class: 'num' }, `${running}/${p.slots}`)),
@@ -81,7 +85,7 @@ export function createPeersTable(host: HTMLElement): PeersTable {
       );
     });
     body.replaceChildren(
-      ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'no peers yet'))]),
+      ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'no peers yet'))]),
     );
   }
 

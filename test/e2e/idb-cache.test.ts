@@ -85,4 +85,19 @@ describe('IndexedDB result cache in Chromium', () => {
     expect(caps.speed).toMatch(/× reference/);
     expect(errors).toEqual([]);
   });
+
+  it('gives a second contributing tab of the same browser its own cache, and a reloaded tab its old one', async () => {
+    const first = await openPage(context);
+    const second = await openPage(context);
+    const a = new ContributePage(first.page, server.url);
+    const b = new ContributePage(second.page, server.url);
+    await a.open();
+    await b.open();
+    const cacheOf = async (page: typeof first.page) => (await page.locator('#cap-cache').textContent()) ?? '';
+    expect(await cacheOf(first.page)).toMatch(/“handout-results”/);
+    expect(await cacheOf(second.page)).toMatch(/“handout-results-2”/);
+    await a.reload();
+    expect(await cacheOf(first.page)).toMatch(/“handout-results”/);
+    expect([...first.errors, ...second.errors]).toEqual([]);
+  });
 });

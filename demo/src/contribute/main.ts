@@ -229,6 +229,10 @@ async function main(): Promise<void> {
       void store.close();
     });
   });
+  // A page restored from the back/forward cache left the mesh on pagehide: load it afresh to join again.
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) location.reload();
+  });
   document.body.dataset.ready = 'true';
 
   // The same calibration as Node peers (same workload, same reference), on one of this page's workers.

@@ -26,7 +26,7 @@ export interface CoordinatorOptions {
   readonly network?: NetworkModel;
   /** The ready queue. Default: round-robin by run (createFairQueue). */
   readonly queue?: ReadyQueue<ReadyItem>;
-  /** Queued work per slot kept at each peer, in ms of its mean function duration. Default 20. */
+  /** Queued work per slot kept at each peer, in ms of function duration (estimate, else measured mean); at least one queued function per slot. Default 20. */
   readonly pipelineMs?: number;
   /** Most queued functions per slot beyond the running one. Default 64. */
   readonly maxPipelinePerSlot?: number;

@@ -159,10 +159,7 @@ class MeshCoordinator implements Coordinator {
   }
 
   peers(): readonly PeerView[] {
-    return this.loads.views().map((v) => {
-      const load = this.loads.get(v.peerId)!;
-      return { ...v, used: { cpu: load.cpu, memoryMB: load.memoryMB, resources: { ...load.resources } } };
-    });
+    return this.loads.views();
   }
 
   holders(hash: string): readonly string[] {

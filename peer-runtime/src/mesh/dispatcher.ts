@@ -3,10 +3,16 @@
  *
  * Pipelining: a peer that must wait for the coordinator's next message after each completion idles for a round
  * trip per function — fatal with thousands of sub-millisecond functions. So each peer is offered room beyond its
- * slots: enough queued work per slot to cover `pipelineMs` at the peer's measured mean duration (at most
- * `maxPipelinePerSlot`, none for functions slower than `pipelineMs`, one before anything was measured). The
- * allocator sees this as usage lowered by the allowance (possibly below zero); pins and needs are still checked
- * against the real capabilities, and memory and custom resources are counted without allowance.
+ * slots: per slot, `max(1, ceil(pipelineMs / durationMs))` queued functions (at most `maxPipelinePerSlot`), where
+ * the duration is the function's own estimate on that peer when it has one, else its run's measured mean
+ * (run-state.ts), else unknown (then `UNMEASURED_PER_SLOT`). Tiny functions get deep queues (throughput); functions much longer than
+ * a few round trips get one queued function per slot, because queueing more ahead of time commits work to a peer
+ * before we know who frees up first and unbalances the tail (the parallel-efficiency benchmark).
+ *
+ * The allowance only decides whether a peer has room (`AllocationInput.queueAllowance`): the allocator's views
+ * carry the real usage (running + queued), so strategies rank peers by real load. (Lowering `used` by the
+ * allowance, as this once did, made a peer whose past functions were quick look idle, and a batch of slow
+ * functions all went to it.)
  */
 import type { PeerView, ResourceRequest, ResourceTracker } from '../scheduling/types.js';
 import type { RunState } from './run-state.js';
@@ -28,7 +34,10 @@ export interface Dispatch {
 }
 
 export interface PipelineOptions {
-  /** Queued work per slot to keep at a peer, in ms of its measured mean duration. Default 20. */
+  /**
+   * Queued work per slot to keep at a peer, in ms of function duration: a few round trips between coordinator
+   * and peer, so a slot never waits for the next assignment. Default 20.
+   */
   readonly pipelineMs?: number;
   /** Most queued functions per slot beyond the running one. Default 64. */
   readonly maxPipelinePerSlot?: number;
@@ -72,6 +81,12 @@ export class PeerLoad {
   }
 }
 
+/**
+ * Queued functions per slot before anything was measured on a peer and the function has no estimate: small, so
+ * slow functions are not committed deep to the first peers, and tiny ones are measured after one round trip.
+ */
+const UNMEASURED_PER_SLOT = 2;
+
 export class PeerLoads {
   private readonly loads = new Map<string, PeerLoad>();
   private readonly pipelineMs: number;
@@ -109,36 +124,44 @@ export class PeerLoads {
     return this.loads.entries();
   }
 
-  /** Queued functions per slot allowed beyond the running one. */
-  allowancePerSlot(load: PeerLoad): number {
-    if (load.meanMs === undefined) return Math.min(this.maxPerSlot, 8);
-    return Math.max(0, Math.min(this.maxPerSlot, Math.floor(this.pipelineMs / Math.max(load.meanMs, 0.001))));
+  /** Queued functions per slot allowed beyond the running one, for functions of `durationMs` (undefined: unknown). */
+  allowancePerSlot(durationMs: number | undefined): number {
+    if (durationMs === undefined) return Math.min(this.maxPerSlot, UNMEASURED_PER_SLOT);
+    return Math.min(this.maxPerSlot, Math.max(1, Math.ceil(this.pipelineMs / Math.max(durationMs, 0.001))));
   }
 
-  /** The tracker's peers as the allocator should see them now (see the file comment). */
+  /** `AllocationInput.queueAllowance`: cpu beyond its cores that `peer` may take as queued work. */
+  queueAllowance(peer: PeerView, durationMs: number | undefined): number {
+    return this.loads.has(peer.peerId) ? peer.cores * this.allowancePerSlot(durationMs) : 0;
+  }
+
+  /** The tracker's peers with what is placed on them (running and queued): the real load. */
   views(filter?: (view: PeerView, load: PeerLoad) => boolean): PeerView[] {
     const out: PeerView[] = [];
     for (const p of this.tracker.peers()) {
       const load = this.loads.get(p.peerId);
       if (!load) continue;
       if (filter && !filter(p, load)) continue;
-      const allowance = p.cores * this.allowancePerSlot(load);
       out.push({
         ...p,
-        used: { cpu: load.cpu - allowance, memoryMB: load.memoryMB, resources: { ...load.resources } },
+        used: { cpu: load.cpu, memoryMB: load.memoryMB, resources: { ...load.resources } },
         running: load.count,
       });
     }
     return out;
   }
 
-  /** Roughly how many more single-cpu functions the mesh takes now (sizes the next batch). */
+  /**
+   * Roughly how many more single-cpu functions the mesh takes now (sizes the next batch; the allocator's
+   * per-function room check is what limits placement). Uses each peer's measured mean, the best guess without
+   * knowing which functions come next.
+   */
   room(): number {
     let room = 0;
     for (const p of this.tracker.peers()) {
       const load = this.loads.get(p.peerId);
       if (!load || p.paused) continue;
-      room += Math.max(0, Math.floor(p.cores * (1 + this.allowancePerSlot(load)) - load.cpu));
+      room += Math.max(0, Math.floor(p.cores * (1 + this.allowancePerSlot(load.meanMs)) - load.cpu));
     }
     return room;
   }

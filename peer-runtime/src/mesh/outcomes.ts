@@ -86,6 +86,7 @@ export class Outcomes {
     const list = this.deps.dispatcher.inflight.get(k);
     const winner = list?.find((d) => d.peer === from && d.attempt === msg.attempt);
     if (!list || !winner) return; // stale: a cancelled attempt or a lost race; the directory still learned of it
+    run.observe(msg.durationMs);
     this.deps.dispatcher.inflight.delete(k);
     const now = Date.now();
     const raced = list.length > 1;

@@ -40,6 +40,16 @@ export class RunState {
   /** After the run finished: until when its lineage may be used to recompute lost results (epoch ms). */
   lineageUntil = Number.POSITIVE_INFINITY;
   finished = false;
+  /**
+   * Exponentially weighted mean run time of this run's completed functions (ms on the peers that ran them): sizes
+   * the pipelining allowance of its functions without an estimate. Per run, not per peer, so a peer that just ran
+   * another DAG's quick functions is not offered a deep queue of this DAG's slow ones.
+   */
+  meanMs: number | undefined;
+
+  observe(durationMs: number): void {
+    this.meanMs = this.meanMs === undefined ? durationMs : this.meanMs * 0.75 + durationMs * 0.25;
+  }
 
   constructor(
     /** Unique on this coordinator; the `runId` agents see. */

@@ -173,6 +173,9 @@ export class Dispatcher {
         const allocation = run.allocator.allocate({
           functions: group.items.map((i) => this.readyFunction(run, i.index, located.get(i)!)),
           peers: group.views,
+          // A function's estimate sizes its queue room, else its run's measured mean (dispatcher.ts).
+          queueAllowance: (peer, durationMs) =>
+            this.deps.loads.queueAllowance(peer, durationMs ?? run.meanMs),
           ...(this.deps.network && { network: this.deps.network }),
         });
         this.observeWaits(run, allocation, byId, back);

@@ -100,6 +100,18 @@ class BatchState {
   }
 }
 
+/** The function's own estimate on a speed-1 peer, when it has one. */
+export function knownEstimateOf(fn: ReadyFunction): number | undefined {
+  return fn.estimateMs ?? fn.spec.cost?.estimateMs;
+}
+
+/** Queued cpu `input` allows on `peer` for `fn` (0 without an allowance). */
+function queueCpuFor(input: AllocationInput, fn: ReadyFunction, peer: PeerView): number {
+  if (input.queueAllowance === undefined) return 0;
+  const known = knownEstimateOf(fn);
+  return input.queueAllowance(peer, known === undefined ? undefined : known / peer.speed);
+}
+
 export function estimateOf(fn: ReadyFunction, defaultEstimateMs: number): number {
   return fn.estimateMs ?? fn.spec.cost?.estimateMs ?? defaultEstimateMs;
 }
@@ -193,7 +205,7 @@ export function strategyAllocator(
         const req = resourceRequestOf(fn.spec);
         const estimate = estimateOf(fn, defaultEstimateMs);
         const candidates = state.views
-          .filter((v) => peerUnmet(v, req) === undefined)
+          .filter((v) => peerUnmet(v, req, queueCpuFor(input, fn, v)) === undefined)
           .map((v) => candidateFor(fn, v, network, estimate));
         if (candidates.length === 0) {
           waiting.push(explainWait(id, state.views, req));
@@ -208,7 +220,10 @@ export function strategyAllocator(
             strategy.assigned?.(assignment);
           } else {
             const peer = state.get(choice);
-            const unmet = peer === undefined ? `peer '${choice}' (not connected)` : peerUnmet(peer, req);
+            const unmet =
+              peer === undefined
+                ? `peer '${choice}' (not connected)`
+                : peerUnmet(peer, req, queueCpuFor(input, fn, peer));
             waiting.push({
               functionId: id,
               reason: 'rejected',
@@ -245,7 +260,10 @@ export function guardAllocator(inner: Allocator): Allocator {
         if (fn === undefined || placed.has(a.functionId)) continue;
         const req = resourceRequestOf(fn.spec);
         const peer = state.get(a.peerId);
-        const unmet = peer === undefined ? `peer '${a.peerId}' (not connected)` : peerUnmet(peer, req);
+        const unmet =
+          peer === undefined
+            ? `peer '${a.peerId}' (not connected)`
+            : peerUnmet(peer, req, queueCpuFor(input, fn, peer));
         if (unmet === undefined) {
           state.take(a.peerId, req);
           placed.add(a.functionId);
@@ -265,7 +283,7 @@ export function guardAllocator(inner: Allocator): Allocator {
         const id = f.spec.id;
         if (placed.has(id) || waiting.has(id)) continue;
         const req = resourceRequestOf(f.spec);
-        const free = state.views.some((v) => peerUnmet(v, req) === undefined);
+        const free = state.views.some((v) => peerUnmet(v, req, queueCpuFor(input, f, v)) === undefined);
         waiting.set(
           id,
           free

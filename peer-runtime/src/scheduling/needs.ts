@@ -70,13 +70,17 @@ export function capabilityUnmet(peer: PeerResources, req: ResourceRequest): stri
   return undefined;
 }
 
-/** The first need the peer cannot meet with what is free now (assumes `capabilityUnmet` passed). */
+/**
+ * The first need the peer cannot meet with what is free now (assumes `capabilityUnmet` passed). `queueCpu` is cpu
+ * the peer may take beyond its cores as queued work (a coordinator's pipelining allowance); default 0.
+ */
 export function freeUnmet(
   peer: PeerResources,
   used: ResourceUsage,
   req: ResourceRequest,
+  queueCpu = 0,
 ): string | undefined {
-  const freeCpu = peer.cores - used.cpu;
+  const freeCpu = peer.cores + queueCpu - used.cpu;
   if (req.cpu > freeCpu + EPSILON || (req.cpu === 0 && freeCpu <= 0))
     return `cpu ${req.cpu} > ${freeCpu} free`;
   const freeMem = peer.memoryMB - used.memoryMB;
@@ -91,9 +95,15 @@ export function freeUnmet(
 /** Fractional cpu (0.5 + 0.25 + 0.25) must fit exactly despite floating point. */
 const EPSILON = 1e-9;
 
-/** Why a peer cannot take the request now (pin, need, pause or room), or undefined when it can. */
-export function peerUnmet(peer: PeerView, req: ResourceRequest): string | undefined {
-  return capabilityUnmet(peer, req) ?? (peer.paused ? 'an unpaused peer' : freeUnmet(peer, peer.used, req));
+/**
+ * Why a peer cannot take the request now (pin, need, pause or room), or undefined when it can. `queueCpu`: see
+ * `freeUnmet` (only room is widened by it; pins and needs are checked against the real capabilities).
+ */
+export function peerUnmet(peer: PeerView, req: ResourceRequest, queueCpu = 0): string | undefined {
+  return (
+    capabilityUnmet(peer, req) ??
+    (peer.paused ? 'an unpaused peer' : freeUnmet(peer, peer.used, req, queueCpu))
+  );
 }
 
 /**

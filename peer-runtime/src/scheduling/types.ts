@@ -136,6 +136,13 @@ export interface AllocationInput {
   readonly peers: readonly PeerView[];
   /** Default: `createNetworkModel()` (100 Mbit/s, 20 ms between distinct peers). */
   readonly network?: NetworkModel;
+  /**
+   * Cpu a peer may take beyond its cores as queued work, for a function of `estimateMs` on that peer (undefined
+   * when the function has no estimate). Only decides whether a peer has room: candidates' `load` and the
+   * strategies' ranking still use the real usage, so a deep queue allowance never makes a peer look idle.
+   * A coordinator uses it to pipeline assignments. Default: none (room = cores - used).
+   */
+  readonly queueAllowance?: (peer: PeerView, estimateMs: number | undefined) => number;
 }
 
 export interface Assignment {
@@ -174,7 +181,7 @@ export interface Allocator {
 /** A peer that meets a function's pin and needs and has room now, with the figures strategies compare. */
 export interface Candidate {
   readonly peer: PeerView;
-  /** Used cpu / cores, counting assignments made earlier in this batch. */
+  /** Used cpu / cores (running and queued work), counting assignments made earlier in this batch. */
   readonly load: number;
   /** Estimated run time on this peer: estimate / speed. */
   readonly runMs: number;

@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestMesh, fn, type TestMesh } from './helpers.js';
+
+const sleep = (ms: number) => `(k) => new Promise((resolve) => setTimeout(() => resolve(k), ${ms}))`;
+
+function countByPeer(records: readonly { peer?: string | undefined }[]): Map<string, number> {
+  const ran = new Map<string, number>();
+  for (const r of records) ran.set(r.peer!, (ran.get(r.peer!) ?? 0) + 1);
+  return ran;
+}
+
+describe('mesh placement and pipelining', () => {
+  let mesh: TestMesh | undefined;
+  afterEach(async () => {
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  it('load-balanced spreads slow functions evenly even after one peer ran many quick ones', async () => {
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }]);
+    // Warm p1 with near-instant functions: its measured mean drops far below a millisecond.
+    const quick = Array.from({ length: 40 }, (_, k) =>
+      fn(`q${k}`, [], '(k) => k', { node: 'p1', extraArgs: [k] }),
+    );
+    expect((await mesh.coordinator.submit(quick).done).status).toBe('succeeded');
+    const slow = Array.from({ length: 12 }, (_, k) => fn(`s${k}`, [], sleep(40), { extraArgs: [k] }));
+    const summary = await mesh.coordinator.submit(slow, { strategy: 'load-balanced' }).done;
+    expect(summary.status).toBe('succeeded');
+    const ran = countByPeer(summary.functions);
+    // Before the fix p1 looked 64 slots idle and took all twelve. Now the first batch alternates (one running and
+    // two queued on each); what follows goes to whichever frees up first (p2's pool may still be starting).
+    expect(ran.get('p1') ?? 0).toBeGreaterThanOrEqual(3);
+    expect(ran.get('p2') ?? 0).toBeGreaterThanOrEqual(3);
+  });
+
+  it('queues one function beyond the slot for functions estimated far above a round trip', async () => {
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }]);
+    const slow = Array.from({ length: 8 }, (_, k) =>
+      fn(`s${k}`, [], sleep(30), { extraArgs: [k], cost: { estimateMs: 30 } }),
+    );
+    const run = mesh.coordinator.submit(slow);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Right after the start: each single-slot peer holds one running and one queued function, no more.
+    const placed = mesh.coordinator.peers().map((p) => p.running);
+    expect(placed).toEqual([2, 2]);
+    expect((await run.done).status).toBe('succeeded');
+  });
+
+  it('pipelines tiny functions deeply once their run has measured them', async () => {
+    mesh = createTestMesh([{ id: 'p1' }]);
+    const tiny = Array.from({ length: 300 }, (_, k) => fn(`t${k}`, [], '(k) => k', { extraArgs: [k] }));
+    const run = mesh.coordinator.submit(tiny);
+    let most = 0;
+    run.on('task:succeeded', () => {
+      most = Math.max(most, mesh!.coordinator.peers()[0]!.running);
+    });
+    expect((await run.done).status).toBe('succeeded');
+    // More than the 1 + 2 functions offered before anything was measured.
+    expect(most).toBeGreaterThan(10);
+  });
+});

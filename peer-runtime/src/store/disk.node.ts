@@ -18,9 +18,10 @@
  * process reads the cache later) is what this store is for.
  */
 import { type Database, open as openLmdb, type RootDatabase } from 'lmdb';
-import { assertBytes, assertHash, assertMaxBytes, StoreClosedError, StoreInputError } from './errors.js';
-import { decodeRecord, encodeRecord } from './integrity.js';
-import { type LruEntryInfo, LruIndex } from './lru.js';
+import { PendingWrites, StoreBookkeeping } from './bookkeeping.js';
+import { assertBytes, StoreInputError } from './errors.js';
+import { decodeRecord } from './integrity.js';
+import type { LruEntryInfo } from './lru.js';
 import type { ResultStore, ResultStoreStats } from './types.js';
 
 export interface DiskStoreOptions {
@@ -52,9 +53,8 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
   if (typeof options?.dir !== 'string' || options.dir.length === 0) {
     throw new StoreInputError('dir', `dir must be a non-empty path, got ${String(options?.dir)}`);
   }
-  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
-  assertMaxBytes(maxBytes);
-  const label = `disk:${options.dir}`;
+  const book = new StoreBookkeeping(`disk:${options.dir}`, options.maxBytes ?? Number.POSITIVE_INFINITY);
+  const { lru } = book;
 
   // Results are usually already dense (CBOR of numbers, images), and the checksum covers the stored bytes, so
   // LMDB's compression would cost time for little gain.
@@ -67,13 +67,9 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
   const records = root.openDB<Buffer, string>('records', { encoding: 'binary' });
   const lruRows = root.openDB<LruRow, string>('lru', { encoding: 'msgpack' });
 
-  const lru = new LruIndex(maxBytes);
   const rows: LruEntryInfo[] = [];
   for (const { key, value } of lruRows.getRange()) rows.push({ hash: key, size: value[0], tick: value[1] });
-  const recordKeys = new Set(records.getKeys());
-  const dangling = rows.filter((row) => !recordKeys.has(row.hash)).map((row) => row.hash);
-  const evicted = lru.restore(rows.filter((row) => recordKeys.has(row.hash)));
-  const orphans = [...recordKeys].filter((hash) => !lru.has(hash) && !evicted.includes(hash));
+  const { dangling, evicted, orphans } = book.restore(rows, new Set(records.getKeys()));
   if (dangling.length + evicted.length + orphans.length > 0) {
     await root.transaction(() => {
       for (const hash of [...dangling, ...evicted, ...orphans]) {
@@ -83,26 +79,10 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
     });
   }
 
-  /** Records whose transaction has not committed yet, so a get right after an un-awaited put still finds them. */
-  const pending = new Map<string, Uint8Array>();
-  /** Every write in flight; close waits for them. */
-  const inFlight = new Set<Promise<unknown>>();
-  const track = <T>(write: Promise<T>): Promise<T> => {
-    inFlight.add(write);
-    const done = (): void => {
-      inFlight.delete(write);
-    };
-    write.then(done, done);
-    return write;
-  };
-  let closed = false;
-  let hits = 0;
-  let misses = 0;
-  let corrupt = 0;
+  const writes = new PendingWrites();
+  const pending = writes.records;
+  const track = <T>(write: Promise<T>): Promise<T> => writes.track(write);
 
-  const ensureOpen = (): void => {
-    if (closed) throw new StoreClosedError(label);
-  };
   const forget = (hash: string): Promise<unknown> =>
     track(
       root.transaction(() => {
@@ -113,37 +93,31 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
 
   const store: ResultStore = {
     async get(hash) {
-      ensureOpen();
-      assertHash(hash);
+      book.ensureOpenFor(hash);
       if (!lru.has(hash)) {
-        misses++;
+        book.misses++;
         return undefined;
       }
       // getBinaryFast returns a buffer LMDB reuses on the next read; decodeRecord copies the value out at once.
       const raw = pending.get(hash) ?? records.getBinaryFast(hash);
       const value = raw === undefined ? undefined : decodeRecord(raw);
       if (value === undefined) {
-        if (raw !== undefined) corrupt++;
+        if (raw !== undefined) book.corrupt++;
         lru.remove(hash);
         void forget(hash);
-        misses++;
+        book.misses++;
         return undefined;
       }
       const tick = lru.touch(hash)!;
       void track(lruRows.put(hash, [value.length, tick]));
-      hits++;
+      book.hits++;
       return value;
     },
 
     async put(hash, bytes) {
-      ensureOpen();
-      assertHash(hash);
+      book.ensureOpenFor(hash);
       assertBytes(hash, bytes);
-      const { admitted, tick, evicted } = lru.admit(hash, bytes.length);
-      const record = admitted ? encodeRecord(bytes) : undefined;
-      if (record) pending.set(hash, record);
-      else pending.delete(hash);
-      for (const victim of evicted) pending.delete(victim);
+      const { record, tick, evicted } = book.admit(pending, hash, bytes);
       try {
         await track(
           root.transaction(() => {
@@ -161,48 +135,32 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
           }),
         );
       } finally {
-        // Only clear our own record: a later put of the same hash may have replaced it meanwhile.
-        if (record && pending.get(hash) === record) pending.delete(hash);
+        writes.settle(hash, record);
       }
     },
 
     async has(hash) {
-      ensureOpen();
-      assertHash(hash);
-      return lru.has(hash);
+      return book.has(hash);
     },
 
     async delete(hash) {
-      ensureOpen();
-      assertHash(hash);
+      book.ensureOpenFor(hash);
       lru.remove(hash);
       pending.delete(hash);
       await forget(hash);
     },
 
     async keys() {
-      ensureOpen();
-      return lru.keys();
+      return book.keys();
     },
 
     async stats(): Promise<ResultStoreStats> {
-      ensureOpen();
-      return {
-        entries: lru.entries,
-        bytes: lru.bytes,
-        maxBytes: lru.maxBytes,
-        hits,
-        misses,
-        evictions: lru.evictions,
-        corrupt,
-        oversized: lru.oversized,
-      };
+      return book.stats();
     },
 
     async close() {
-      if (closed) return;
-      closed = true;
-      await Promise.allSettled([...inFlight]);
+      if (!book.markClosed()) return;
+      await writes.drain();
       await root.close();
     },
   };

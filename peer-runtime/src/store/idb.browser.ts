@@ -16,9 +16,10 @@
  * name (or hold a Web Lock on it) if several tabs of one origin contribute at once.
  */
 import { createStore, entries, keys as idbKeys, promisifyRequest, type UseStore } from 'idb-keyval';
-import { assertBytes, assertHash, assertMaxBytes, StoreClosedError, StoreInputError } from './errors.js';
-import { decodeRecord, encodeRecord } from './integrity.js';
-import { type LruEntryInfo, LruIndex } from './lru.js';
+import { PendingWrites, StoreBookkeeping } from './bookkeeping.js';
+import { assertBytes, StoreInputError } from './errors.js';
+import { decodeRecord } from './integrity.js';
+import type { LruEntryInfo } from './lru.js';
 import type { ResultStore, ResultStoreStats } from './types.js';
 
 export interface IndexedDbStoreOptions {
@@ -59,54 +60,37 @@ export async function createIndexedDbStore(options: IndexedDbStoreOptions): Prom
   if (typeof options?.name !== 'string' || options.name.length === 0) {
     throw new StoreInputError('name', `name must be a non-empty database name, got ${String(options?.name)}`);
   }
-  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
-  assertMaxBytes(maxBytes);
-  const label = `indexeddb:${options.name}`;
+  const book = new StoreBookkeeping(
+    `indexeddb:${options.name}`,
+    options.maxBytes ?? Number.POSITIVE_INFINITY,
+  );
+  const { lru } = book;
   const records = createStore(options.name, 'records');
   const lruRows = createStore(`${options.name}:lru`, 'lru');
 
-  const lru = new LruIndex(maxBytes);
   const rows: LruEntryInfo[] = [];
   for (const [hash, row] of await entries<string, LruRow>(lruRows)) {
     if (Array.isArray(row)) rows.push({ hash, size: Number(row[0]), tick: Number(row[1]) });
   }
-  const recordKeys = new Set(await idbKeys<string>(records));
-  const dangling = rows.filter((row) => !recordKeys.has(row.hash)).map((row) => row.hash);
-  const evicted = lru.restore(rows.filter((row) => recordKeys.has(row.hash)));
-  const orphans = [...recordKeys].filter((hash) => !lru.has(hash));
-  if (orphans.length > 0) await deleteKeys(records, orphans);
+  const { dangling, evicted, orphans } = book.restore(rows, new Set(await idbKeys<string>(records)));
+  const strayRecords = [...orphans, ...evicted];
+  if (strayRecords.length > 0) await deleteKeys(records, strayRecords);
   const staleRows = [...dangling, ...evicted];
   if (staleRows.length > 0) await deleteKeys(lruRows, staleRows);
 
-  /** Records whose transaction has not committed yet, so a get right after an un-awaited put still finds them. */
-  const pending = new Map<string, Uint8Array>();
-  const inFlight = new Set<Promise<unknown>>();
-  const track = <T>(write: Promise<T>): Promise<T> => {
-    inFlight.add(write);
-    const done = (): void => {
-      inFlight.delete(write);
-    };
-    write.then(done, done);
-    return write;
-  };
-  let closed = false;
-  let hits = 0;
-  let misses = 0;
-  let corrupt = 0;
+  const writes = new PendingWrites();
+  const pending = writes.records;
+  const track = <T>(write: Promise<T>): Promise<T> => writes.track(write);
 
-  const ensureOpen = (): void => {
-    if (closed) throw new StoreClosedError(label);
-  };
   // Rows go first on removal: a tab closed in between leaves a record without a row, which open deletes.
   const remove = (hashes: readonly string[]): Promise<unknown> =>
     track(deleteKeys(lruRows, hashes).then(() => deleteKeys(records, hashes)));
 
   const store: ResultStore = {
     async get(hash) {
-      ensureOpen();
-      assertHash(hash);
+      book.ensureOpenFor(hash);
       if (!lru.has(hash)) {
-        misses++;
+        book.misses++;
         return undefined;
       }
       const tickBefore = lru.tickOf(hash);
@@ -114,30 +98,25 @@ export async function createIndexedDbStore(options: IndexedDbStoreOptions): Prom
         pending.get(hash) ?? (await track(records('readonly', (o) => promisifyRequest(o.get(hash)))));
       const value = raw === undefined ? undefined : decodeRecord(raw as Uint8Array);
       if (value === undefined) {
-        if (raw !== undefined) corrupt++;
+        if (raw !== undefined) book.corrupt++;
         // A put may have replaced the entry while we read; only drop the entry we judged.
         if (!pending.has(hash) && lru.tickOf(hash) === tickBefore) {
           lru.remove(hash);
           void remove([hash]);
         }
-        misses++;
+        book.misses++;
         return undefined;
       }
       const tick = lru.touch(hash);
       if (tick !== undefined) void track(inTransaction(lruRows, (o) => o.put([value.length, tick], hash)));
-      hits++;
+      book.hits++;
       return value;
     },
 
     async put(hash, bytes) {
-      ensureOpen();
-      assertHash(hash);
+      book.ensureOpenFor(hash);
       assertBytes(hash, bytes);
-      const { admitted, tick, evicted } = lru.admit(hash, bytes.length);
-      const record = admitted ? encodeRecord(bytes) : undefined;
-      if (record) pending.set(hash, record);
-      else pending.delete(hash);
-      for (const victim of evicted) pending.delete(victim);
+      const { record, tick, evicted } = book.admit(pending, hash, bytes);
       const gone = record ? evicted : [...evicted, hash];
       try {
         if (gone.length > 0) await remove(gone);
@@ -147,47 +126,32 @@ export async function createIndexedDbStore(options: IndexedDbStoreOptions): Prom
           await track(inTransaction(lruRows, (o) => o.put([bytes.length, tick], hash)));
         }
       } finally {
-        if (record && pending.get(hash) === record) pending.delete(hash);
+        writes.settle(hash, record);
       }
     },
 
     async has(hash) {
-      ensureOpen();
-      assertHash(hash);
-      return lru.has(hash);
+      return book.has(hash);
     },
 
     async delete(hash) {
-      ensureOpen();
-      assertHash(hash);
+      book.ensureOpenFor(hash);
       lru.remove(hash);
       pending.delete(hash);
       await remove([hash]);
     },
 
     async keys() {
-      ensureOpen();
-      return lru.keys();
+      return book.keys();
     },
 
     async stats(): Promise<ResultStoreStats> {
-      ensureOpen();
-      return {
-        entries: lru.entries,
-        bytes: lru.bytes,
-        maxBytes: lru.maxBytes,
-        hits,
-        misses,
-        evictions: lru.evictions,
-        corrupt,
-        oversized: lru.oversized,
-      };
+      return book.stats();
     },
 
     async close() {
-      if (closed) return;
-      closed = true;
-      await Promise.allSettled([...inFlight]);
+      if (!book.markClosed()) return;
+      await writes.drain();
       // Close the connections so the page (or a test) can delete or upgrade the databases afterwards.
       await Promise.all([closeDatabase(records), closeDatabase(lruRows)]);
     },

@@ -3,9 +3,9 @@
  * bytes with LRU eviction (see lru.ts) and checked on read like every store (see integrity.ts), so it behaves
  * exactly like the disk and IndexedDB stores and one contract suite covers all three.
  */
-import { assertBytes, assertHash, StoreClosedError } from './errors.js';
-import { decodeRecord, encodeRecord } from './integrity.js';
-import { LruIndex } from './lru.js';
+import { StoreBookkeeping } from './bookkeeping.js';
+import { assertBytes } from './errors.js';
+import { decodeRecord } from './integrity.js';
 import type { ResultStore, ResultStoreStats } from './types.js';
 
 export interface MemoryStoreOptions {
@@ -17,83 +17,58 @@ export interface MemoryStoreOptions {
 const recordsOf = new WeakMap<ResultStore, Map<string, Uint8Array>>();
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): ResultStore {
-  const lru = new LruIndex(options.maxBytes ?? Number.POSITIVE_INFINITY);
+  const book = new StoreBookkeeping('memory', options.maxBytes ?? Number.POSITIVE_INFINITY);
+  const { lru } = book;
   const records = new Map<string, Uint8Array>();
-  let closed = false;
-  let hits = 0;
-  let misses = 0;
-  let corrupt = 0;
-
-  const open = (): void => {
-    if (closed) throw new StoreClosedError('memory');
-  };
 
   const store: ResultStore = {
     async get(hash) {
-      open();
-      assertHash(hash);
+      book.ensureOpenFor(hash);
       const record = records.get(hash);
       if (record === undefined) {
-        misses++;
+        book.misses++;
         return undefined;
       }
       const value = decodeRecord(record);
       if (value === undefined) {
         records.delete(hash);
         lru.remove(hash);
-        corrupt++;
-        misses++;
+        book.corrupt++;
+        book.misses++;
         return undefined;
       }
       lru.touch(hash);
-      hits++;
+      book.hits++;
       return value;
     },
 
     async put(hash, bytes) {
-      open();
-      assertHash(hash);
+      book.ensureOpenFor(hash);
       assertBytes(hash, bytes);
-      const { admitted, evicted } = lru.admit(hash, bytes.length);
-      for (const victim of evicted) records.delete(victim);
-      if (admitted) records.set(hash, encodeRecord(bytes));
-      else records.delete(hash);
+      // The records map is the storage itself, so admitting into it is the whole put.
+      book.admit(records, hash, bytes);
     },
 
     async has(hash) {
-      open();
-      assertHash(hash);
-      return records.has(hash);
+      return book.has(hash);
     },
 
     async delete(hash) {
-      open();
-      assertHash(hash);
+      book.ensureOpenFor(hash);
       records.delete(hash);
       lru.remove(hash);
     },
 
     async keys() {
-      open();
-      return lru.keys();
+      return book.keys();
     },
 
     async stats(): Promise<ResultStoreStats> {
-      open();
-      return {
-        entries: lru.entries,
-        bytes: lru.bytes,
-        maxBytes: lru.maxBytes,
-        hits,
-        misses,
-        evictions: lru.evictions,
-        corrupt,
-        oversized: lru.oversized,
-      };
+      return book.stats();
     },
 
     async close() {
-      closed = true;
+      book.markClosed();
       records.clear();
     },
   };

@@ -300,6 +300,29 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
     expect(lanes.size).toBeGreaterThanOrEqual(2);
     expect(await dashboard.streamLanes.count()).toBe(lanes.size);
     expect(await dashboard.percent.textContent()).toBe('100%');
+    // Coordinators pipeline (dispatch ahead of a free slot); the views still never show a one-slot peer running
+    // two functions at once.
+    const load = await page.evaluate(() => {
+      type Sample = { at: number; lane: string; delta: number };
+      const handle = (globalThis as { handout?: { current(): { model: { load: Sample[] } } | undefined } })
+        .handout;
+      const samples = [...(handle?.current()?.model.load ?? [])].sort(
+        (x, y) => x.at - y.at || x.delta - y.delta,
+      );
+      const now: Record<string, number> = {};
+      const peak: Record<string, number> = {};
+      for (const s of samples) {
+        // Clamped at zero as the chart does, so an end sorted before its start would leave a lasting count.
+        now[s.lane] = Math.max(0, (now[s.lane] ?? 0) + s.delta);
+        peak[s.lane] = Math.max(peak[s.lane] ?? 0, now[s.lane]!);
+      }
+      return { peak, last: now };
+    });
+    expect(Object.keys(load.peak).sort()).toEqual([...lanes].sort());
+    for (const lane of lanes) {
+      expect(load.peak[lane], `functions running at once on ${lane}`).toBe(1);
+      expect(load.last[lane], `functions still counted as running on ${lane} after the run`).toBe(0);
+    }
     // The answer itself: primes in [5,000,000, 9,800,000).
     expect(await dashboard.message()).toMatch(/^done: 29 functions/);
     expect(errors).toEqual([]);

@@ -75,7 +75,9 @@ function start(source: RunSource): void {
     `${dag.functions.length} functions submitted${source.kind === 'mesh' ? ` (${strategySelect.value})` : ''}`,
   );
   document.body.dataset.runStatus = 'running';
-  const model = new RunModel(dag.functions, run);
+  const model = new RunModel(dag.functions, run, Date.now, {
+    ...(source.slotsOf && { slotsOf: (lane: string) => source.slotsOf?.(lane) }),
+  });
   graph.setDag(dag.functions);
   byId('graph-hint', HTMLSpanElement).textContent = `${dag.functions.length} functions`;
   const stream = createTaskStream(byId('task-stream', HTMLDivElement), model);
@@ -168,6 +170,8 @@ async function main(): Promise<void> {
     }
   };
   window.addEventListener('pagehide', () => void source.close());
+  // A debug handle for the curious (and the end-to-end tests): the current run and what the views draw from.
+  (globalThis as { handout?: unknown }).handout = { source, current: () => current };
   document.body.dataset.ready = 'true';
   if (params.get('autorun') === '1') start(source);
 }

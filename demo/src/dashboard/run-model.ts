@@ -2,6 +2,12 @@
  * What the dashboard's views draw, built from one `Run`'s events: each function's state, the bars of the task
  * stream (one per attempt, in the lane of the worker or peer that ran it) and the running count per lane over
  * time. It knows nothing of where the run executes: a local run and a mesh run emit the same events.
+ *
+ * One difference it can correct for: on a mesh, `task:started` is the coordinator's dispatch, and coordinators
+ * pipeline (a peer gets more functions than it has slots, so the next one is already there when a worker frees
+ * up). Given the peers' slot counts (`slotsOf`), a finished bar starts when a slot of its peer was free — the
+ * later of its dispatch and the earliest end of the functions before it — as a peer with that many workers runs
+ * them in order. Bars still open are drawn from their dispatch.
  */
 import type { FunctionSpec, FunctionStatus, Run, RunSummary } from '@handout/peer-runtime';
 
@@ -10,7 +16,8 @@ export interface TaskBar {
   readonly id: string;
   readonly lane: string;
   readonly attempt: number;
-  readonly start: number;
+  /** When it started: the dispatch, or (slot-aware lanes, once ended) when a slot of its peer was free. */
+  start: number;
   end: number | undefined;
   outcome: 'running' | 'succeeded' | 'failed';
   cached: boolean;
@@ -37,6 +44,11 @@ export interface RunCounts {
 
 type Listener = () => void;
 
+export interface RunModelOptions {
+  /** Worker slots of the peer behind a lane, when known (mesh runs); see the class comment. Default: none. */
+  readonly slotsOf?: (lane: string) => number | undefined;
+}
+
 export class RunModel {
   readonly functions: readonly FunctionSpec[];
   readonly status = new Map<string, FunctionStatus>();
@@ -52,12 +64,16 @@ export class RunModel {
   private readonly cachedIds = new Set<string>();
   private readonly listeners = new Set<Listener>();
   private readonly unsubscribe: Array<() => void> = [];
+  /** Per slot-aware lane: when each slot is free again (see the class comment). */
+  private readonly slotFree = new Map<string, number[]>();
+  private readonly openPerLane = new Map<string, number>();
 
   constructor(
     functions: readonly FunctionSpec[],
     readonly run: Run,
     /** The clock used for "now" while bars are open; injectable for tests. Default Date.now. */
     private readonly now: () => number = Date.now,
+    private readonly options: RunModelOptions = {},
   ) {
     this.functions = functions;
     this.startedAt = now();
@@ -76,7 +92,9 @@ export class RunModel {
         };
         this.bars.push(bar);
         this.open.set(id, bar);
-        this.addLoad(peer, at, +1);
+        this.openPerLane.set(peer, (this.openPerLane.get(peer) ?? 0) + 1);
+        if (this.slots(peer) === undefined) this.addLoad(peer, at, +1);
+        else this.touchLane(peer);
         this.set(id, 'running');
       }),
       run.on('task:succeeded', ({ id, peer, at, cached }) => {
@@ -116,9 +134,14 @@ export class RunModel {
     return this.endedAt ?? this.now();
   }
 
-  /** Functions currently running in each lane. */
+  /** Functions currently running in each lane (on a slot-aware lane: what is open, at most its slots). */
   runningByLane(): ReadonlyMap<string, number> {
-    return this.runningPerLane;
+    const running = new Map(this.runningPerLane);
+    for (const [lane, open] of this.openPerLane) {
+      const slots = this.slots(lane);
+      if (slots !== undefined) running.set(lane, Math.min(open, slots));
+    }
+    return running;
   }
 
   dispose(): void {
@@ -141,10 +164,26 @@ export class RunModel {
     const bar = this.open.get(id);
     if (bar) {
       this.open.delete(id);
+      this.openPerLane.set(bar.lane, Math.max(0, (this.openPerLane.get(bar.lane) ?? 0) - 1));
       bar.end = at;
       bar.outcome = outcome;
       bar.cached = cached;
-      this.addLoad(bar.lane, at, -1);
+      const slots = this.slots(bar.lane);
+      if (slots === undefined) this.addLoad(bar.lane, at, -1);
+      else {
+        // The slot that was free first took it; it is busy from then until this end.
+        const free = this.slotFree.get(bar.lane) ?? [];
+        this.slotFree.set(bar.lane, free);
+        while (free.length < slots) free.push(Number.NEGATIVE_INFINITY);
+        let k = 0;
+        for (let j = 1; j < free.length; j++) if (free[j]! < free[k]!) k = j;
+        bar.start = Math.min(at, Math.max(bar.start, free[k]!));
+        free[k] = at;
+        // A bar squeezed to nothing (its completion arrived in the same batch as the one before) adds no load:
+        // a +1 and −1 at one instant would sort end-first and unbalance the running count.
+        if (bar.start < at)
+          this.load.push({ at: bar.start, lane: bar.lane, delta: 1 }, { at, lane: bar.lane, delta: -1 });
+      }
     } else if (cached) {
       // A cache hit never started: show it as an instant mark so the stream still accounts for it.
       this.bars.push({ id, lane: peer, attempt: 1, start: at, end: at, outcome, cached });
@@ -156,6 +195,11 @@ export class RunModel {
     this.touchLane(lane);
     this.runningPerLane.set(lane, Math.max(0, (this.runningPerLane.get(lane) ?? 0) + delta));
     this.load.push({ at, lane, delta });
+  }
+
+  private slots(lane: string): number | undefined {
+    const n = this.options.slotsOf?.(lane);
+    return n !== undefined && n >= 1 ? n : undefined;
   }
 
   private touchLane(lane: string): void {

@@ -97,6 +97,7 @@ export function createMeshRunSource(mesh: MeshLike, options: MeshRunSourceOption
         .sort((a, b) => Number(a.gone) - Number(b.gone) || b.info.state.slots - a.info.state.slots)
         .map((e) => toPeerView(e.info, e.gone));
     },
+    slotsOf: (lane) => seen.get(lane)?.info.state.slots,
     onPeersChanged: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

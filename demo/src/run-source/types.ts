@@ -38,6 +38,11 @@ export interface RunSource {
   peers(): readonly PeerView[];
   /** Called whenever the peer list or a peer's state changes; returns the unsubscribe function. */
   onPeersChanged(listener: () => void): () => void;
+  /**
+   * Worker slots of the peer behind a task-stream lane, when `task:started` is a dispatch rather than a start
+   * (a mesh: coordinators pipeline); the run model then places each bar when a slot was free. Absent locally.
+   */
+  slotsOf?(lane: string): number | undefined;
   /** Total worker slots, for the capacity line of the resource chart; undefined when unknown. */
   capacity(): number | undefined;
   close(): Promise<void>;

@@ -49,7 +49,9 @@ function render(source: RunSource): void {
   renderButton.disabled = true;
   document.body.dataset.runStatus = 'running';
   const run = source.submit(dag);
-  const model = new RunModel(dag.functions, run);
+  const model = new RunModel(dag.functions, run, Date.now, {
+    ...(source.slotsOf && { slotsOf: (lane: string) => source.slotsOf?.(lane) }),
+  });
   const stream = createTaskStream(byId('task-stream', HTMLDivElement), model);
   const progress = createProgressView(byId('progress', HTMLElement), model);
   const draw = (): void => {

@@ -8,6 +8,7 @@ import * as Comlink from 'comlink';
 import type { WorkerApi } from './messages.js';
 import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
+import { workerEnd } from './worker-end.js';
 
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const size = options.size ?? defaultPoolSize(globalThis.navigator?.hardwareConcurrency);
@@ -21,12 +22,10 @@ function spawnWebWorker(onDeath: (message: string) => void): WorkerHandle {
   const worker = new Worker(new URL('./worker.browser.js', import.meta.url), { type: 'module' });
   const progress = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
   const api = Comlink.wrap<WorkerApi & { init(progress: Int32Array | undefined): void }>(worker);
-  let terminated = false;
+  const end = workerEnd(api, () => worker.terminate());
   const die = (message: string): void => {
-    if (terminated) return;
-    terminated = true;
-    void api[Comlink.releaseProxy]();
-    worker.terminate();
+    if (!end.claim()) return;
+    void end.kill();
     onDeath(message);
   };
   // An uncaught error ends the worker's usefulness even if the browser keeps the thread: treat it as a death.
@@ -39,10 +38,7 @@ function spawnWebWorker(onDeath: (message: string) => void): WorkerHandle {
     api,
     progress,
     async terminate() {
-      if (terminated) return;
-      terminated = true;
-      void api[Comlink.releaseProxy]();
-      worker.terminate();
+      if (end.claim()) await end.kill();
     },
   };
 }

@@ -12,6 +12,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { WorkerApi } from './messages.js';
 import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
+import { workerEnd } from './worker-end.js';
 
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const size = options.size ?? defaultPoolSize(availableParallelism());
@@ -83,25 +84,20 @@ function spawnNodeWorker(
     stderr: false,
   });
   const api = Comlink.wrap<WorkerApi>(nodeEndpoint(worker));
-  let terminated = false;
+  const end = workerEnd(api, () => worker.terminate());
   let lastError: Error | undefined;
   worker.on('error', (error) => {
     lastError = error;
   });
   worker.on('exit', (code) => {
-    if (terminated) return;
-    terminated = true;
+    if (!end.claim()) return;
     onDeath(lastError ? `${lastError.name}: ${lastError.message}` : `the worker exited with code ${code}`);
   });
   return {
     api,
     progress,
     async terminate() {
-      if (terminated) return;
-      terminated = true;
-      // Unregister the proxy from comlink's finalizer; its release message is never answered by a dead worker.
-      void api[Comlink.releaseProxy]();
-      await worker.terminate();
+      if (end.claim()) await end.kill();
     },
   };
 }

@@ -5,5 +5,12 @@ import type { PersistentStore, PersistentStoreOptions } from './types.js';
 
 export async function openPersistentStore(options: PersistentStoreOptions): Promise<PersistentStore> {
   const location = options.location ?? defaultCacheDir(options.peerId);
-  return { store: await createDiskStore({ dir: location, maxBytes: options.maxBytes }), location };
+  return {
+    store: await createDiskStore({
+      dir: location,
+      maxBytes: options.maxBytes,
+      ...(options.durable !== undefined && { durable: options.durable }),
+    }),
+    location,
+  };
 }

@@ -15,6 +15,11 @@ export interface PersistentStoreOptions {
   readonly location?: string;
   /** Upper bound of the cached values in bytes (LRU eviction past it). */
   readonly maxBytes: number;
+  /**
+   * Node: whether each put is flushed to the disk before it resolves (LMDB sync; see store/disk.node.ts).
+   * Browsers: ignored (IndexedDB decides). Default true.
+   */
+  readonly durable?: boolean;
 }
 
 export interface PersistentStore {

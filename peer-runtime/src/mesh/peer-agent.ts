@@ -21,7 +21,7 @@
  */
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
-import type { TaskAssignment, TaskFailureReason } from '../protocol/messages.js';
+import type { BatchableMessage, TaskAssignment, TaskFailureReason } from '../protocol/messages.js';
 import { encodeValue } from '../protocol/value-codec.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
@@ -53,6 +53,8 @@ export interface PeerAgentOptions {
   readonly keepFetchedInputs?: boolean;
   /** How long `drain()` lets running functions finish before handing them back. Default 5000 ms. */
   readonly drainGraceMs?: number;
+  /** How long `drain()` then waits for its hand-backs and last results to reach their coordinators. Default 2000 ms. */
+  readonly drainSendTimeoutMs?: number;
 }
 
 export interface PeerAgent {
@@ -124,6 +126,23 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
 
   // ---- replies ----
 
+  /**
+   * Replies leave with `post` (no promise per message); while draining, with `send`, so `drain()` can wait until
+   * the hand-backs and last results reached their coordinators before the caller closes the transport.
+   */
+  const sending = new Set<Promise<void>>();
+  const drainedTo = new Set<string>();
+  const deliver = (coordinator: string, message: BatchableMessage): void => {
+    if (!draining) {
+      port.post(coordinator, message);
+      return;
+    }
+    drainedTo.add(coordinator);
+    const sent = port.send(coordinator, message).catch(() => {}); // a coordinator gone cannot be told
+    sending.add(sent);
+    void sent.then(() => sending.delete(sent));
+  };
+
   const reply = (
     task: Task,
     body:
@@ -141,7 +160,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     const a = task.assignment;
     const head = { runId: task.runId, functionId: a.functionId, hash: a.hash, attempt: a.attempt };
     if (body.ok) {
-      port.post(task.coordinator, {
+      deliver(task.coordinator, {
         type: 'task:result',
         ...head,
         size: body.size,
@@ -149,7 +168,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
         ...(body.inline && { inline: body.inline }),
       });
     } else {
-      port.post(task.coordinator, {
+      deliver(task.coordinator, {
         type: 'task:failed',
         ...head,
         reason: body.reason,
@@ -341,6 +360,25 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     }
     for (const task of tasks.values()) giveBack(task, 'it shut down before the function finished');
     await status.flush();
+    // A send resolves when its bytes were handed to the channel, not when they arrived; closing the channel then
+    // may drop them. A ping answered on the same ordered channel proves everything sent before it arrived.
+    // Bounded: a channel that never drains must not hold the peer's exit forever.
+    if (sending.size > 0 || drainedTo.size > 0) {
+      const targets = [...drainedTo];
+      drainedTo.clear();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all([...sending]).then(() =>
+          Promise.all(
+            targets.map((c) => (c === port.peerId ? undefined : port.transport.ping(c).catch(() => {}))),
+          ),
+        ),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.drainSendTimeoutMs ?? 2000);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
   };
 
   return {

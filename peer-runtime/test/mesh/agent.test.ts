@@ -68,6 +68,26 @@ describe('peer agents and stragglers', () => {
     for (const r of handedBack) expect(r.peer).toBe('p2');
   });
 
+  it('drain resolves once its hand-backs left: closing the transport right after loses none of them', async () => {
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }], { stragglers: false });
+    const run = mesh.coordinator.submit(
+      Array.from({ length: 6 }, (_, k) =>
+        fn(`w${k}`, [], '(k) => new Promise((r) => setTimeout(() => r(k), 300))', { extraArgs: [k] }),
+      ),
+    );
+    const p1 = mesh.agents.get('p1')!.agent;
+    // The coordinator marks a function started when it sends it: wait until p1 really holds its share.
+    await expect.poll(() => p1.assigned).toBe(3);
+    await p1.drain({ graceMs: 0 });
+    await mesh.kill('p1');
+    const summary = await run.done;
+    expect(summary.status).toBe('succeeded');
+    const onP1 = summary.functions.flatMap((r) => r.history.filter((h) => h.peer === 'p1'));
+    expect(onP1.length).toBeGreaterThan(0);
+    // Each attempt on p1 ended as a hand-back the coordinator received, not as work lost with the peer.
+    for (const h of onP1) expect(h.error).toContain('handed it back');
+  });
+
   it('a paused peer takes no new work', async () => {
     mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }]);
     mesh.agents.get('p1')!.agent.pause();

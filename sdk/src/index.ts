@@ -37,5 +37,14 @@ export {
   MeshConnectError,
   type MeshSubmitOptions,
 } from './connect.js';
+export {
+  type DagTextFormat,
+  type DetectDagFormatOptions,
+  type DetectedDagText,
+  detectDagFormat,
+  type ParseDagTextOptions,
+  parseDagText,
+  UnknownDagFormatError,
+} from './importers/detect.js';
 export { parseStg, type StgOptions, StgParseError } from './importers/stg.js';
 export { parseWfFormat, WfFormatError, type WfFormatOptions } from './importers/wfformat.js';

@@ -16,6 +16,7 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type DagJSON, DagValidationError } from '@handout/peer-runtime';
 import { Dag, type DagBuilder, dag, type FnOptions } from '../builder.js';
+import { detectDagFormat } from '../importers/detect.js';
 import { parseStg } from '../importers/stg.js';
 import { parseWfFormat } from '../importers/wfformat.js';
 import { describeFsError } from './config.js';
@@ -57,48 +58,34 @@ export async function loadDagFile(file: string, options: LoadDagOptions): Promis
   } catch (error) {
     throw new CliInputError(`cannot read ${file}: ${describeFsError(error)}`);
   }
-  if (ext === '.stg' || (ext !== '.json' && looksLikeStg(text))) {
+  // The same recognition as the SDK's parseDagText (and so the dashboard's upload); JSON errors name the file.
+  const detected = detectDagFormat(text, { name: path, parseJson: (json) => parseJsonText(json, file) });
+  if (detected === undefined) {
+    throw new CliInputError(
+      `${file}: not a DAG file this CLI knows (a module, Handout JSON, WfFormat JSON or STG text)`,
+    );
+  }
+  if (detected.format === 'stg') {
     return {
       dag: convert(file, () => parseStg(text, withScale('scaleMs', options.scale))),
       kind: 'stg',
       file,
     };
   }
-  const trimmed = text.trimStart();
-  if (ext !== '.json' && !trimmed.startsWith('{') && !trimmed.startsWith('[')) {
-    throw new CliInputError(
-      `${file}: not a DAG file this CLI knows (a module, Handout JSON, WfFormat JSON or STG text)`,
-    );
-  }
-  const json = parseJsonText(text, file);
-  if (isWfFormat(json)) {
+  if (detected.format === 'wfformat') {
+    const { json } = detected;
     return {
       dag: convert(file, () => parseWfFormat(json, withScale('scale', options.scale))),
       kind: 'wfformat',
       file,
     };
   }
-  return { dag: fromHandoutValue(json, file), kind: 'handout-json', file };
+  // Not through parseDagText's Dag.fromJSON: a JSON file may also hold a plain array of specs (fromHandoutValue).
+  return { dag: fromHandoutValue(detected.json, file), kind: 'handout-json', file };
 }
 
 function withScale<K extends string>(key: K, scale: number | undefined): { [P in K]?: number } {
   return (scale === undefined ? {} : { [key]: scale }) as { [P in K]?: number };
-}
-
-/** STG's first meaningful line is the task count: a lone integer. */
-function looksLikeStg(text: string): boolean {
-  const first = text.split('\n').find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  return first !== undefined && /^\s*\d+\s*$/.test(first);
-}
-
-function isWfFormat(json: unknown): boolean {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
-  const o = json as Record<string, unknown>;
-  const wf = o.workflow as Record<string, unknown> | undefined;
-  return (
-    'schemaVersion' in o ||
-    (wf !== null && typeof wf === 'object' && ('specification' in wf || 'tasks' in wf))
-  );
 }
 
 async function loadModule(path: string, file: string): Promise<DagJSON> {

@@ -17,6 +17,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '../run/types.js';
+import { TypedEmitter } from '../typed-emitter.js';
 
 export interface RunControllerOptions {
   /** Awaited after the last function ends and before `done` resolves (flush caches, close an owned pool). */
@@ -28,8 +29,6 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-type Listener = (payload: never) => void;
-
 /** An attempt record while it is open: `endedAt` and `error` are filled in once, when it closes. */
 type OpenAttempt = { -readonly [K in keyof AttemptRecord]: AttemptRecord[K] };
 
@@ -40,7 +39,7 @@ export class RunController implements Run {
   private readonly recordList: FunctionRecord[];
   private readonly byId = new Map<string, FunctionRecord>();
   private readonly waiters = new Map<string, Waiter[]>();
-  private readonly listeners = new Map<RunEventName, Set<Listener>>();
+  private readonly listeners = new TypedEmitter<RunEvents>();
   private readonly abort = new AbortController();
   private readonly startedAt = Date.now();
   private readonly beforeDone: (() => Promise<void>) | undefined;
@@ -98,13 +97,7 @@ export class RunController implements Run {
   }
 
   on<E extends RunEventName>(event: E, listener: (payload: RunEvents[E]) => void): () => void {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(listener as Listener);
-    return () => set.delete(listener as Listener);
+    return this.listeners.on(event, listener);
   }
 
   records(): readonly FunctionRecord[] {
@@ -271,15 +264,8 @@ export class RunController implements Run {
     hook().then(finish, finish);
   }
 
+  /** A throwing listener (a UI bug) must not derail the run it observes: the emitter catches it. */
   private emit<E extends RunEventName>(event: E, payload: RunEvents[E]): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    for (const listener of set) {
-      try {
-        (listener as (p: RunEvents[E]) => void)(payload);
-      } catch {
-        // A throwing listener (a UI bug) must not derail the run it observes.
-      }
-    }
+    this.listeners.emit(event, payload);
   }
 }

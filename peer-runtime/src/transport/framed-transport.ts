@@ -16,6 +16,7 @@ import { decodeMessage, encodeMessage } from '../protocol/codec.js';
 import { FramedSender } from '../protocol/framed-sender.js';
 import { Reassembler } from '../protocol/framing.js';
 import { PROTOCOL_VERSION, type WireMessage } from '../protocol/messages.js';
+import { TypedEmitter } from '../typed-emitter.js';
 import { type Dialer, type Link, PeerUnreachableError } from './link.js';
 import type {
   ConnectionInfo,
@@ -70,7 +71,8 @@ export function createFramedTransport(
   const connections = new Map<string, Connection>();
   const gone = new Map<string, DisconnectReason>();
   const messageListeners = new Set<MessageListener>();
-  const eventListeners = new Map<TransportEventName, Set<(payload: never) => void>>();
+  // A listener's throw reaches the code that emitted, as before the emitter was shared.
+  const eventListeners = new TypedEmitter<TransportEvents>({ catchListenerErrors: false });
   let closed = false;
   let nonce = 0;
   let activity = 0;
@@ -96,7 +98,7 @@ export function createFramedTransport(
   sweep?.unref?.();
 
   function emit<E extends TransportEventName>(event: E, payload: TransportEvents[E]): void {
-    for (const l of eventListeners.get(event) ?? []) (l as (p: TransportEvents[E]) => void)(payload);
+    eventListeners.emit(event, payload);
   }
 
   function peerError(peerId: string, message: string, cause?: unknown): PeerError {
@@ -303,10 +305,7 @@ export function createFramedTransport(
       return () => messageListeners.delete(listener);
     },
     on(event, listener) {
-      const set = eventListeners.get(event) ?? new Set();
-      eventListeners.set(event, set);
-      set.add(listener as (payload: never) => void);
-      return () => set.delete(listener as (payload: never) => void);
+      return eventListeners.on(event, listener);
     },
     connect: (peerId) => ensure(peerId, true),
     disconnect(peerId) {

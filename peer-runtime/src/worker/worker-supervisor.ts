@@ -8,6 +8,7 @@
  * cross-origin isolated, so no SharedArrayBuffer) a batch of several calls has no known culprit.
  */
 import type * as Comlink from 'comlink';
+import { TypedEmitter } from '../typed-emitter.js';
 import type { WorkerApi } from './messages.js';
 import type { WorkerPoolEvents } from './pool.js';
 
@@ -57,11 +58,10 @@ export interface SupervisorHooks<T> {
 /** Consecutive workers that die before they are ready; past this the queue fails instead of spawning forever. */
 const MAX_START_FAILURES = 3;
 
-type Listener = (payload: never) => void;
-
 export class WorkerSupervisor<T> {
   readonly slots: Slot<T>[] = [];
-  private readonly listeners = new Map<keyof WorkerPoolEvents, Set<Listener>>();
+  /** Catches a throwing listener: a failing listener must not break supervision. */
+  private readonly listeners = new TypedEmitter<WorkerPoolEvents>();
   private startFailures = 0;
   private closed = false;
 
@@ -88,23 +88,11 @@ export class WorkerSupervisor<T> {
     event: E,
     listener: (payload: WorkerPoolEvents[E]) => void,
   ): () => void {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(listener as Listener);
-    return () => set.delete(listener as Listener);
+    return this.listeners.on(event, listener);
   }
 
   private emit<E extends keyof WorkerPoolEvents>(event: E, payload: WorkerPoolEvents[E]): void {
-    for (const listener of this.listeners.get(event) ?? []) {
-      try {
-        (listener as (p: WorkerPoolEvents[E]) => void)(payload);
-      } catch {
-        // A failing listener must not break supervision.
-      }
-    }
+    this.listeners.emit(event, payload);
   }
 
   /** The slot's batch is over (done, failed, or taken back): the worker is idle again. */

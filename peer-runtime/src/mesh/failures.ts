@@ -3,6 +3,7 @@
  * - which failures count against a function's `retries` (its own: threw, timeout, worker-died) and which do not
  *   (not its fault: a peer lost, an input lost, work handed back by a pausing or draining peer — those are capped
  *   separately by `maxLostAttempts` so a function that kills every peer it touches still ends);
+ * - how many attempts a function gets (`retries`, plus one after a worker death, as runLocal);
  * - the backoff between attempts;
  * - the final error, which lists every attempt's peer and error (what Ray and Dask users most miss);
  * - which in-flight functions are stragglers worth duplicating.
@@ -15,6 +16,23 @@ export type FailureKind = 'own' | 'lost';
 
 export function failureKind(reason: TaskError['reason']): FailureKind {
   return reason === 'threw' || reason === 'timeout' || reason === 'worker-died' ? 'own' : 'lost';
+}
+
+/**
+ * Whether a function that failed for its own fault (`failures` so far, counting this one) gets another attempt:
+ * up to `retries`, plus one extra attempt after a worker death, once per function (restart intensity 1, as
+ * runLocal: see engine/run-local.ts and docs/local-engine.md). `restarted` says the extra attempt was used;
+ * returns whether to retry and whether this retry uses it.
+ */
+export function mayRetry(
+  failures: number,
+  retries: number,
+  restarted: boolean,
+  reason: TaskError['reason'],
+): { retry: boolean; restart: boolean } {
+  if (failures <= retries + (restarted ? 1 : 0)) return { retry: true, restart: false };
+  if (reason === 'worker-died' && !restarted) return { retry: true, restart: true };
+  return { retry: false, restart: false };
 }
 
 /** Delay before the retry following `failures` failures: base · 2^(failures-1), at most max. */

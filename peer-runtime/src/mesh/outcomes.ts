@@ -9,7 +9,14 @@ import type { BatchableMessage } from '../protocol/messages.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import type { ResultDirectory } from './directory.js';
 import type { Dispatch, PeerLoads } from './dispatcher.js';
-import { backoffDelay, closeEntry, failureKind, finalError, type StragglerOptions } from './failures.js';
+import {
+  backoffDelay,
+  closeEntry,
+  failureKind,
+  finalError,
+  mayRetry,
+  type StragglerOptions,
+} from './failures.js';
 import { HashGroups } from './hash-groups.js';
 import type { MeshPort } from './port.js';
 import type { RunState } from './run-state.js';
@@ -205,10 +212,12 @@ export class Outcomes {
       run.avoid.set(i, avoid);
     }
     avoid.add(d.peer);
-    if (failures > (spec.retries ?? 0)) {
+    const decision = mayRetry(failures, spec.retries ?? 0, run.restarted[i] === 1, error.reason);
+    if (!decision.retry) {
       this.failFinal(run, i, error);
       return;
     }
+    if (decision.restart) run.restarted[i] = 1;
     run.run.markFailed(spec.id, error, false);
     const delayMs = backoffDelay(failures, this.deps.retryBackoffMs, this.deps.retryBackoffMaxMs);
     run.run.markRetried(spec.id, run.attempt[i]! + 1, delayMs);

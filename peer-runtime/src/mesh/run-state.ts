@@ -21,6 +21,8 @@ export class RunState {
   readonly attempt: Int32Array;
   /** Failures that count against `retries` (threw, timeout, worker-died). */
   readonly failures: Int32Array;
+  /** 1 once a function used its extra attempt after a worker death (failures.ts `mayRetry`). */
+  readonly restarted: Uint8Array;
   /** Attempts lost without the function's fault (peer lost, input lost, handed back). */
   readonly losses: Int32Array;
   /** HEFT-style upward rank (estimate of the longest path to a sink), for strategies that order by priority. */
@@ -70,6 +72,7 @@ export class RunState {
     this.attempt = new Int32Array(this.n);
     this.failures = new Int32Array(this.n);
     this.losses = new Int32Array(this.n);
+    this.restarted = new Uint8Array(this.n);
     this.producers = specs.map(() => []);
     this.inputs = specs.map((spec, i) =>
       spec.args.map((ref) => {

@@ -186,9 +186,10 @@ async function main(): Promise<void> {
     createIndexedDbStore,
     connection: () => connection,
   };
-  pool.onActivity(({ kind }) => {
+  pool.onActivity(({ kind, ok }) => {
     if (kind === 'ended') {
-      finished++;
+      // Failures and work handed back (pause, leaving) are not "finished"; the coordinator places them again.
+      if (ok) finished++;
       void cacheStats();
     }
     showActivity();

@@ -22,9 +22,11 @@ import type {
 import { ResultDirectory } from './directory.js';
 import { PeerLoads } from './dispatcher.js';
 import { createFairQueue } from './fair-queue.js';
+import { createPlanFollower } from './heft-plans.js';
 import { LostResults } from './lost-results.js';
 import type { MeshMember } from './membership.js';
 import { MeshRun } from './mesh-run.js';
+import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
 import { Outcomes } from './outcomes.js';
 import { type MeshPort, portOf } from './port.js';
 import { RunState } from './run-state.js';
@@ -48,6 +50,8 @@ class MeshCoordinator implements Coordinator {
   private readonly tracker = createResourceTracker();
   private readonly directory: ResultDirectory;
   private readonly loads: PeerLoads;
+  /** Measured latencies to the peers (network-probe.ts); the model strategies see unless `options.network`. */
+  private readonly probe: NetworkProbe;
   private readonly dispatcher: Dispatcher;
   private readonly outcomes: Outcomes;
   private readonly lineage: LostResults;
@@ -64,6 +68,7 @@ class MeshCoordinator implements Coordinator {
     this.peerId = this.port.peerId;
     this.directory = new ResultDirectory({ maxInlineBytes: options.maxInlineBytes });
     this.loads = new PeerLoads(this.tracker, options);
+    this.probe = createNetworkProbe(options.transport);
     const unsatisfiableTimeoutMs = options.unsatisfiableTimeoutMs ?? 30_000;
     this.dispatcher = new Dispatcher({
       port: this.port,
@@ -71,7 +76,7 @@ class MeshCoordinator implements Coordinator {
       directory: this.directory,
       queue: options.queue ?? createFairQueue<ReadyItem>(),
       loads: this.loads,
-      network: options.network,
+      network: options.network ?? this.probe.model,
       unsatisfiableTimeoutMs,
       onWaiting: (run, i, unmet, message) => {
         options.log?.('warn', message);
@@ -109,6 +114,12 @@ class MeshCoordinator implements Coordinator {
     });
 
     this.cleanups.push(this.port.onMessage((from, message) => this.onMessage(from, message)));
+    // Latency to each peer, measured as its connection opens (network-probe.ts).
+    this.cleanups.push(
+      options.transport.on('peer:connected', ({ peerId }) => {
+        if (!this.closed) void this.probe.measure(peerId);
+      }),
+    );
     this.cleanups.push(
       this.port.onDisconnect((peerId, reason) => {
         if (reason !== 'remote-closed' && reason !== 'failed' && reason !== 'protocol-error') return;
@@ -131,6 +142,7 @@ class MeshCoordinator implements Coordinator {
       this.cleanups.push(membership.on('peer:updated', (m) => this.register(m)));
       this.cleanups.push(
         membership.on('peer:left', ({ peerId }) => {
+          this.probe.forget(peerId);
           this.outcomes.peerLost(peerId, 'it left the mesh');
           for (const run of this.runs.values()) {
             if (run.submitter === peerId) run.run.cancel(`its submitter '${peerId}' left the mesh`);
@@ -190,9 +202,24 @@ class MeshCoordinator implements Coordinator {
 
   // ---- runs ----
 
-  private allocatorFor(name: string): Allocator {
+  private allocatorFor(name: string, functions: readonly FunctionSpec[], state: () => RunState): Allocator {
     const custom = this.options.strategies?.[name];
     if (custom) return createAllocator(custom, this.options.allocatorOptions);
+    if (name === 'time-optimized' && this.options.allocatorOptions?.plan === undefined) {
+      // Follow a whole-DAG HEFT plan, rebuilt when the membership changes (heft-plans.ts).
+      return createPlanFollower({
+        functions,
+        peers: () => this.tracker.peers(),
+        network: this.options.network ?? this.probe.model,
+        ...(this.options.network === undefined && { networkVersion: () => this.probe.version }),
+        placed: (id) => {
+          const s = state();
+          const i = s.index.get(id);
+          return i === undefined || s.attempt[i]! > 0 || s.run.isEnded(id);
+        },
+        ...(this.options.allocatorOptions && { allocatorOptions: this.options.allocatorOptions }),
+      });
+    }
     if ((STRATEGY_NAMES as readonly string[]).includes(name)) {
       return createAllocator(name as StrategyName, this.options.allocatorOptions);
     }
@@ -208,10 +235,14 @@ class MeshCoordinator implements Coordinator {
     runId: string,
     submitter: string | undefined,
   ): RunState {
-    const allocator = this.allocatorFor(strategy ?? this.options.strategy ?? 'load-balanced');
+    let state!: RunState;
+    const allocator = this.allocatorFor(
+      strategy ?? this.options.strategy ?? 'load-balanced',
+      functions,
+      () => state,
+    );
     const hashes = hashFunctions(functions);
     const key = `r${this.nextRun++}`;
-    let state!: RunState;
     const run = new MeshRun(
       runId,
       functions.map((f) => ({ id: f.id, hash: hashes.get(f.id)! })),

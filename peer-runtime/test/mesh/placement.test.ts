@@ -1,4 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPlanFollower } from '../../src/mesh/heft-plans.js';
+import { createNetworkProbe } from '../../src/mesh/network-probe.js';
+import { createNetworkModel } from '../../src/scheduling/network.js';
+import { createResourceTracker } from '../../src/scheduling/resource-tracker.js';
+import { createMemoryTransport, MemoryNetwork } from '../../src/transport/memory.js';
 import { createTestMesh, fn, type TestMesh } from './helpers.js';
 
 const sleep = (ms: number) => `(k) => new Promise((resolve) => setTimeout(() => resolve(k), ${ms}))`;
@@ -57,5 +62,58 @@ describe('mesh placement and pipelining', () => {
     expect((await run.done).status).toBe('succeeded');
     // More than the 1 + 2 functions offered before anything was measured.
     expect(most).toBeGreaterThan(10);
+  });
+
+  it('time-optimized follows the whole-DAG HEFT plan: it waits for the fast peer rather than use the slow one', async () => {
+    mesh = createTestMesh([
+      { id: 'slow', capabilities: { speed: 1 } },
+      { id: 'fast', capabilities: { speed: 8 } },
+    ]);
+    // On 'fast' each takes 25 ms of plan time; the third finishes there (75) before it would on 'slow' (200).
+    const work = Array.from({ length: 3 }, (_, k) =>
+      fn(`w${k}`, [], sleep(20), { extraArgs: [k], cost: { estimateMs: 200 } }),
+    );
+    const summary = await mesh.coordinator.submit(work, { strategy: 'time-optimized' }).done;
+    expect(summary.status).toBe('succeeded');
+    expect(summary.functions.map((r) => r.peer)).toEqual(['fast', 'fast', 'fast']);
+  });
+
+  it('a plan-following allocator re-plans when the membership changes', () => {
+    const tracker = createResourceTracker();
+    tracker.register('a', { cores: 1, speed: 1 });
+    const functions = [fn('x', [], '() => 1', { cost: { estimateMs: 100 } })];
+    const allocator = createPlanFollower({
+      functions,
+      peers: () => tracker.peers(),
+      network: createNetworkModel(),
+      placed: () => false,
+    });
+    const allocate = () =>
+      allocator.allocate({ functions: [{ spec: functions[0]! }], peers: tracker.peers() }).assignments;
+    expect(allocate()).toEqual([{ functionId: 'x', peerId: 'a' }]);
+    tracker.register('b', { cores: 1, speed: 10 });
+    expect(allocate()).toEqual([{ functionId: 'x', peerId: 'b' }]);
+  });
+
+  it('the network probe measures coordinator links by ping and assumes peer-to-peer links go through it', async () => {
+    const network = new MemoryNetwork();
+    const coord = createMemoryTransport(network, 'c');
+    const a = createMemoryTransport(network, 'a');
+    const b = createMemoryTransport(network, 'b');
+    try {
+      const probe = createNetworkProbe(coord);
+      // Unmeasured: the model's default (20 ms).
+      expect(probe.model.latencyMs('c', 'a')).toBe(20);
+      await probe.measure('a');
+      await probe.measure('b');
+      expect(probe.version).toBe(2);
+      const la = probe.model.latencyMs('c', 'a');
+      const lb = probe.model.latencyMs('b', 'c');
+      expect(la).toBeLessThan(20);
+      expect(probe.model.latencyMs('a', 'b')).toBeCloseTo(la + lb, 9);
+      expect(probe.model.latencyMs('a', 'a')).toBe(0);
+    } finally {
+      await Promise.all([coord.close(), a.close(), b.close()]);
+    }
   });
 });

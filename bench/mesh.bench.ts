@@ -14,6 +14,7 @@
  * pipelining of the next.
  *
  * Run inside the network namespace: bash test/netns/run.sh node --conditions=source --import tsx bench/mesh.bench.ts
+ * `MESH_BENCH=throughput,efficiency,rerun` (any subset) runs only those parts; Dask runs with `throughput`.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -103,6 +104,11 @@ function runDask(layers: number, width: number): DaskResult | string {
   }
 }
 
+/** The parts to run (`MESH_BENCH`, comma-separated; default all). */
+const parts = new Set(
+  (process.env.MESH_BENCH ?? 'throughput,efficiency,rerun').split(',').map((p) => p.trim()),
+);
+
 export async function benchMesh(): Promise<BenchResult> {
   const h = await startMeshHarness({ mesh: 'bench' });
   const metrics: Record<string, number> = {};
@@ -115,60 +121,63 @@ export async function benchMesh(): Promise<BenchResult> {
     // 1. Scheduler throughput (after a warm-up run that opens the data channels and compiles the code paths).
     const LAYERS = 100;
     const WIDTH = 100;
-    await withCoordinator(h, async (mesh) => {
-      await timed(mesh, layeredNoopDag(10, 100, 1));
-      const ms = await timed(mesh, layeredNoopDag(LAYERS, WIDTH, 2));
-      metrics.throughputFunctions = LAYERS * WIDTH;
-      metrics.throughputMs = ms;
-      metrics.functionsPerSecond = (LAYERS * WIDTH) / (ms / 1000);
-    });
+    if (parts.has('throughput'))
+      await withCoordinator(h, async (mesh) => {
+        await timed(mesh, layeredNoopDag(10, 100, 1));
+        const ms = await timed(mesh, layeredNoopDag(LAYERS, WIDTH, 2));
+        metrics.throughputFunctions = LAYERS * WIDTH;
+        metrics.throughputMs = ms;
+        metrics.functionsPerSecond = (LAYERS * WIDTH) / (ms / 1000);
+      });
 
     // 2. Parallel efficiency: 40 × 100 ms on two single-slot peers; ideal 2,000 ms.
-    await withCoordinator(h, async (mesh) => {
-      await timed(mesh, dagOf([{ id: 'warm', args: [], code: src(BUSY), extraArgs: ['warm-2', 1] }]));
-      const functions: FunctionSpec[] = [];
-      for (let i = 0; i < 40; i++)
-        functions.push({
-          id: `cpu${i}`,
-          args: [],
-          code: src(BUSY),
-          extraArgs: [i, 100],
-          cost: { estimateMs: 100 },
-        });
-      const ms = await timed(mesh, dagOf(functions));
-      metrics.parallelMakespanMs = ms;
-      metrics.parallelIdealMs = (40 * 100) / 2;
-      metrics.parallelEfficiency = metrics.parallelIdealMs / ms;
-      // Where the loss is: placement (functions per peer) or execution (each attempt's wall time on a loaded machine).
-      metrics.parallelOnA = lastRecords.filter((r) => r.peer === 'bench-a').length;
-      metrics.parallelOnB = lastRecords.filter((r) => r.peer === 'bench-b').length;
-      const spans = lastRecords.map((r) => (r.endedAt ?? 0) - (r.startedAt ?? 0));
-      metrics.parallelMeanRecordMs = spans.reduce((a, b) => a + b, 0) / spans.length;
-    });
+    if (parts.has('efficiency'))
+      await withCoordinator(h, async (mesh) => {
+        await timed(mesh, dagOf([{ id: 'warm', args: [], code: src(BUSY), extraArgs: ['warm-2', 1] }]));
+        const functions: FunctionSpec[] = [];
+        for (let i = 0; i < 40; i++)
+          functions.push({
+            id: `cpu${i}`,
+            args: [],
+            code: src(BUSY),
+            extraArgs: [i, 100],
+            cost: { estimateMs: 100 },
+          });
+        const ms = await timed(mesh, dagOf(functions));
+        metrics.parallelMakespanMs = ms;
+        metrics.parallelIdealMs = (40 * 100) / 2;
+        metrics.parallelEfficiency = metrics.parallelIdealMs / ms;
+        // Where the loss is: placement (functions per peer) or execution (each attempt's wall time on a loaded machine).
+        metrics.parallelOnA = lastRecords.filter((r) => r.peer === 'bench-a').length;
+        metrics.parallelOnB = lastRecords.filter((r) => r.peer === 'bench-b').length;
+        const spans = lastRecords.map((r) => (r.endedAt ?? 0) - (r.startedAt ?? 0));
+        metrics.parallelMeanRecordMs = spans.reduce((a, b) => a + b, 0) / spans.length;
+      });
 
     // 4. Rerun with warm caches against the cold run.
-    await withCoordinator(h, async (mesh) => {
-      const functions: FunctionSpec[] = [];
-      for (let l = 0; l < 10; l++)
-        for (let i = 0; i < 20; i++)
-          functions.push({
-            id: `r${l}-${i}`,
-            args: l === 0 ? [] : [`r${l - 1}-${i}`],
-            code: src(l === 0 ? BUSY : `(x, k, ms) => (${BUSY})(k, ms)`),
-            extraArgs: [`rerun-${l}-${i}`, 10],
-          });
-      const dag = dagOf(functions);
-      const cold = await timed(mesh, dag);
-      const warm = await timed(mesh, dag);
-      metrics.rerunColdMs = cold;
-      metrics.rerunWarmMs = warm;
-      metrics.rerunSpeedup = cold / warm;
-    });
+    if (parts.has('rerun'))
+      await withCoordinator(h, async (mesh) => {
+        const functions: FunctionSpec[] = [];
+        for (let l = 0; l < 10; l++)
+          for (let i = 0; i < 20; i++)
+            functions.push({
+              id: `r${l}-${i}`,
+              args: l === 0 ? [] : [`r${l - 1}-${i}`],
+              code: src(l === 0 ? BUSY : `(x, k, ms) => (${BUSY})(k, ms)`),
+              extraArgs: [`rerun-${l}-${i}`, 10],
+            });
+        const dag = dagOf(functions);
+        const cold = await timed(mesh, dag);
+        const warm = await timed(mesh, dag);
+        metrics.rerunColdMs = cold;
+        metrics.rerunWarmMs = warm;
+        metrics.rerunSpeedup = cold / warm;
+      });
   } finally {
     await h.close();
   }
 
-  const dask = runDask(100, 100);
+  const dask = parts.has('throughput') ? runDask(100, 100) : 'Dask not run (throughput part skipped)';
   if (typeof dask === 'string') notes.push(dask);
   else {
     metrics.daskTasksPerSecond = dask.tasksPerSecond;

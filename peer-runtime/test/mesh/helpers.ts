@@ -1,4 +1,4 @@
-import type { ArgRef, FunctionSpec } from '../../src/dag/types.js';
+import type { FunctionSpec } from '../../src/dag/types.js';
 import { type Coordinator, type CoordinatorOptions, createCoordinator } from '../../src/mesh/coordinator.js';
 import {
   createMemoryMembership,
@@ -14,14 +14,9 @@ import type { Transport } from '../../src/transport/types.js';
 import type { WorkerPool } from '../../src/worker/pool.js';
 import { createWorkerPool } from '../../src/worker/pool.node.js';
 
-export function fn(
-  id: string,
-  args: readonly ArgRef[],
-  source: string,
-  extra: Partial<Omit<FunctionSpec, 'id' | 'args' | 'code'>> = {},
-): FunctionSpec {
-  return { id, args, code: { kind: 'source', source }, ...extra };
-}
+import { fn } from '../engine/helpers.js';
+
+export { fn };
 
 export interface AgentSpec {
   readonly id: string;

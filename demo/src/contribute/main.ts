@@ -67,12 +67,27 @@ function showActivity(): void {
 }
 
 let statsPending = false;
-/** Cache size from the store's own bookkeeping (no blob reads); coalesced, since completions come in bursts. */
+let statsAgain = false;
+/**
+ * Cache size from the store's own bookkeeping (no blob reads); coalesced, since completions come in bursts. A
+ * request that arrives while one is pending is not dropped: the loop reads the stats once more, so the last
+ * completion of a burst is always shown.
+ */
 async function cacheStats(): Promise<void> {
-  if (statsPending) return;
+  if (statsPending) {
+    statsAgain = true;
+    return;
+  }
   statsPending = true;
-  await new Promise((r) => setTimeout(r, 100));
+  do {
+    statsAgain = false;
+    await new Promise((r) => setTimeout(r, 100));
+    await showCacheStats();
+  } while (statsAgain);
   statsPending = false;
+}
+
+async function showCacheStats(): Promise<void> {
   const stats = await store.stats();
   el.cache.textContent = String(stats.entries);
   el.cacheLabel.textContent = formatBytes(stats.bytes);
@@ -126,9 +141,10 @@ function practiceRun(): void {
     el.practice.disabled = paused;
     const cached = summary.functions.filter((f) => f.cached).length;
     el.practiceMessage.textContent = `${summary.status}: ${summary.functions.length} functions, ${cached} from the cache, ${summary.endedAt - summary.startedAt} ms`;
-    document.body.dataset.practiceStatus = summary.status;
+    // The run has settled its cache writes; show the final size before announcing the status.
+    await showCacheStats();
     document.body.dataset.practiceCached = String(cached);
-    await cacheStats();
+    document.body.dataset.practiceStatus = summary.status;
   });
 }
 

@@ -7,8 +7,8 @@
  * the token to grant `coordinate`. The choice is made per submission, so a coordinator that joins later is used
  * by the next run.
  */
-import type { DagJSON, FunctionSpec, Run } from '@handout/peer-runtime';
-import { HandoutError } from '@handout/peer-runtime';
+import type { DagInput, DagJSON, FunctionSpec, Run } from '@handout/peer-runtime';
+import { dagData, HandoutError } from '@handout/peer-runtime';
 import {
   type Coordinator,
   type CoordinatorOptions,
@@ -49,9 +49,6 @@ export interface MeshSubmitOptions {
   /** The run's id. Default: a random UUID. */
   readonly runId?: string;
 }
-
-/** Anything that is a DAG: its JSON, its function specs, or a built `Dag` (anything with `toJSON()`). */
-export type DagInput = DagJSON | readonly FunctionSpec[] | { toJSON(): DagJSON };
 
 export interface Mesh {
   readonly peerId: string;
@@ -116,7 +113,7 @@ export async function connect(options: ConnectOptions): Promise<Mesh> {
     peerId: peer.peerId,
     mesh: peer.mesh,
     submit(dag, submitOptions = {}) {
-      const json: DagJSON | readonly FunctionSpec[] = isBuilt(dag) ? dag.toJSON() : dag;
+      const json = dagData(dag);
       const remote = remoteCoordinator();
       if (remote !== undefined) {
         const dagJson: DagJSON = Array.isArray(json)
@@ -138,8 +135,4 @@ export async function connect(options: ConnectOptions): Promise<Mesh> {
     coordinatorId: () => remoteCoordinator() ?? embedded()?.peerId,
     close: () => peer.close({ graceMs: 0 }),
   };
-}
-
-function isBuilt(dag: DagInput): dag is { toJSON(): DagJSON } {
-  return !Array.isArray(dag) && typeof (dag as { toJSON?: unknown }).toJSON === 'function';
 }

@@ -9,6 +9,7 @@ export {
   CancelledError,
   type CodeRef,
   type Cost,
+  type DagInput,
   type DagIssue,
   type DagJSON,
   DagValidationError,

@@ -11,6 +11,6 @@ export {
   normalizeFunctionSource,
   type SourceCheck,
 } from './source-check.js';
-export type { ArgRef, CodeRef, Cost, DagJSON, FunctionSpec, NodeSelector } from './types.js';
-export { parseArgRef } from './types.js';
+export type { ArgRef, CodeRef, Cost, DagInput, DagJSON, FunctionSpec, NodeSelector } from './types.js';
+export { dagData, parseArgRef } from './types.js';
 export { assertValidDag, validateDag } from './validate.js';

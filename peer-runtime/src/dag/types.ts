@@ -83,3 +83,13 @@ export function parseArgRef(ref: ArgRef): { producer: string; output: number | u
     ? { producer: ref, output: undefined }
     : { producer: ref[0], output: ref[1] };
 }
+
+/** Anything that is a DAG: its JSON, its function specs, or a built DAG (anything with `toJSON()`, like the SDK's `Dag`). */
+export type DagInput = DagJSON | readonly FunctionSpec[] | { toJSON(): DagJSON };
+
+/** The data form of any DagInput: a built DAG is asked for its JSON; JSON and spec arrays pass through. */
+export function dagData(dag: DagInput): DagJSON | readonly FunctionSpec[] {
+  if (Array.isArray(dag)) return dag;
+  const built = dag as { toJSON?: unknown };
+  return typeof built.toJSON === 'function' ? (dag as { toJSON(): DagJSON }).toJSON() : (dag as DagJSON);
+}

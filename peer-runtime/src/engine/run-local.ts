@@ -20,7 +20,7 @@ import { createWorkerPool } from '#platform';
 import type { DependencyEdges } from '../dag/cycles.js';
 import { hashFunctionsByPosition } from '../dag/hash.js';
 import { inputsFirstIndices } from '../dag/order.js';
-import type { DagJSON, FunctionSpec } from '../dag/types.js';
+import { type DagInput, type DagJSON, dagData, type FunctionSpec } from '../dag/types.js';
 import { assertValidDag } from '../dag/validate.js';
 import { TaskError } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/value-codec.js';
@@ -60,7 +60,8 @@ interface HashGroup {
 }
 
 /** Validate, hash and start running `dag`. Throws `DagValidationError` (synchronously) for an invalid DAG. */
-export function runLocal(dag: DagJSON | readonly FunctionSpec[], options: RunLocalOptions = {}): Run {
+export function runLocal(input: DagInput, options: RunLocalOptions = {}): Run {
+  const dag = dagData(input);
   assertValidDag(dag);
   const functions = isDagJSON(dag) ? dag.functions : dag;
   // One pass over ids for both hashing and scheduling: the scheduler reads producers by position from `deps`.

@@ -1,37 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DashboardPage } from './pages/dashboard-page.js';
-import { launchChromium, openPage } from './support/browser.js';
+import { openPage } from './support/browser.js';
 import { artifactsDir, demoDir, repoRoot } from './support/paths.js';
-import { type StaticServer, serveStatic } from './support/static-server.js';
+import { staticDemoSuite } from './support/static-suite.js';
 
 /** A real WfCommons instance from the project's shared benchmarks (beside the repository), when present. */
 const WF_INSTANCE = `${repoRoot}../shared/benchmarks/wfinstances/helloworld-forkjoin-10-chameleon.json`;
 
 describe('dashboard (local run in Chromium)', () => {
-  let server: StaticServer;
-  let browser: Browser;
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    server = await serveStatic(inject('demoDist'));
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-  beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
-  });
-  afterEach(async () => {
-    await context?.close();
-  });
+  const suite = staticDemoSuite({ width: 1440, height: 1000 });
 
   it('runs the bundled Mandelbrot DAG in Web Workers and shows the graph, the task stream and 100% progress', async () => {
-    const { page, errors } = await openPage(context);
-    const dashboard = new DashboardPage(page, server.url);
+    const { page, errors } = await openPage(suite.context);
+    const dashboard = new DashboardPage(page, suite.server.url);
     await dashboard.open('?workers=2');
     await dashboard.chooseDag('mandelbrot');
     await dashboard.run();
@@ -59,8 +41,8 @@ describe('dashboard (local run in Chromium)', () => {
   });
 
   it('refuses an invalid uploaded DAG, naming the function at fault, and offers nothing to run', async () => {
-    const { page } = await openPage(context);
-    const dashboard = new DashboardPage(page, server.url);
+    const { page } = await openPage(suite.context);
+    const dashboard = new DashboardPage(page, suite.server.url);
     await dashboard.open();
     const bad = {
       format: 'handout-dag',
@@ -80,8 +62,8 @@ describe('dashboard (local run in Chromium)', () => {
   });
 
   it('runs an uploaded STG task graph to completion, one graph node and one bar per task', async () => {
-    const { page, errors } = await openPage(context);
-    const dashboard = new DashboardPage(page, server.url);
+    const { page, errors } = await openPage(suite.context);
+    const dashboard = new DashboardPage(page, suite.server.url);
     await dashboard.open('?workers=2');
     await dashboard.upload('rand0000.stg', readFileSync(`${demoDir}/src/samples/rand0000.stg`, 'utf8'));
     // The file is read asynchronously: wait for the page to say it is ready.
@@ -101,8 +83,8 @@ describe('dashboard (local run in Chromium)', () => {
   });
 
   it.skipIf(!existsSync(WF_INSTANCE))('runs an uploaded WfFormat workflow to completion', async () => {
-    const { page, errors } = await openPage(context);
-    const dashboard = new DashboardPage(page, server.url);
+    const { page, errors } = await openPage(suite.context);
+    const dashboard = new DashboardPage(page, suite.server.url);
     await dashboard.open('?workers=2');
     await dashboard.upload('forkjoin.json', readFileSync(WF_INSTANCE, 'utf8'));
     await page.waitForFunction(() =>

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ContributePage } from './pages/contribute-page.js';
-import { launchChromium, openPage } from './support/browser.js';
+import { openPage } from './support/browser.js';
 import { artifactsDir } from './support/paths.js';
-import { type StaticServer, serveStatic } from './support/static-server.js';
+import { staticDemoSuite } from './support/static-suite.js';
 
 interface StoreHandle {
   put(hash: string, bytes: Uint8Array): Promise<void>;
@@ -16,29 +15,11 @@ declare global {
 }
 
 describe('IndexedDB result cache in Chromium', () => {
-  let server: StaticServer;
-  let browser: Browser;
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    server = await serveStatic(inject('demoDist'));
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-  beforeEach(async () => {
-    // A fresh context has a fresh, empty IndexedDB; a reload within it keeps the data.
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  });
-  afterEach(async () => {
-    await context?.close();
-  });
+  const suite = staticDemoSuite({ width: 1280, height: 900 });
 
   it('keeps a stored result across a page reload, byte for byte', async () => {
-    const { page, errors } = await openPage(context);
-    const contribute = new ContributePage(page, server.url);
+    const { page, errors } = await openPage(suite.context);
+    const contribute = new ContributePage(page, suite.server.url);
     await contribute.open();
     const bytes = randomBytes(300_000);
     const hash = createHash('sha256').update(bytes).digest('hex');
@@ -66,8 +47,8 @@ describe('IndexedDB result cache in Chromium', () => {
   });
 
   it('serves a rerun of the sample DAG from the cache after a reload', async () => {
-    const { page, errors } = await openPage(context);
-    const contribute = new ContributePage(page, server.url);
+    const { page, errors } = await openPage(suite.context);
+    const contribute = new ContributePage(page, suite.server.url);
     await contribute.open();
     const first = await contribute.runSample();
     expect(first).toEqual({ status: 'succeeded', cached: 0 });
@@ -87,10 +68,10 @@ describe('IndexedDB result cache in Chromium', () => {
   });
 
   it('gives a second contributing tab of the same browser its own cache, and a reloaded tab its old one', async () => {
-    const first = await openPage(context);
-    const second = await openPage(context);
-    const a = new ContributePage(first.page, server.url);
-    const b = new ContributePage(second.page, server.url);
+    const first = await openPage(suite.context);
+    const second = await openPage(suite.context);
+    const a = new ContributePage(first.page, suite.server.url);
+    const b = new ContributePage(second.page, suite.server.url);
     await a.open();
     await b.open();
     const cacheOf = async (page: typeof first.page) => (await page.locator('#cap-cache').textContent()) ?? '';

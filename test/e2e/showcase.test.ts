@@ -1,36 +1,18 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ShowcasePage } from './pages/showcase-page.js';
-import { launchChromium, openPage } from './support/browser.js';
+import { openPage } from './support/browser.js';
 import { artifactsDir } from './support/paths.js';
-import { type StaticServer, serveStatic } from './support/static-server.js';
+import { staticDemoSuite } from './support/static-suite.js';
 
 /** The lane colours the page uses for workers 0 and 1 (demo/src/common/colors.ts), as r,g,b. */
 const WORKER_COLOURS = new Set(['86,180,233', '230,159,0']);
 
 describe('showcase (Mandelbrot tiles in Chromium)', () => {
-  let server: StaticServer;
-  let browser: Browser;
-  let context: BrowserContext;
-
-  beforeAll(async () => {
-    server = await serveStatic(inject('demoDist'));
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-  beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1440, height: 1100 }, deviceScaleFactor: 1 });
-  });
-  afterEach(async () => {
-    await context?.close();
-  });
+  const suite = staticDemoSuite({ width: 1440, height: 1100 });
 
   it('renders every tile of the fractal, each painted and outlined in the colour of the worker that computed it', async () => {
-    const { page, errors } = await openPage(context);
-    const showcase = new ShowcasePage(page, server.url);
+    const { page, errors } = await openPage(suite.context);
+    const showcase = new ShowcasePage(page, suite.server.url);
     await showcase.open('?tiles=8&workers=2');
     expect(await showcase.waitForDone()).toBe('succeeded');
     await page.screenshot({ path: `${artifactsDir}/showcase.png`, fullPage: true });

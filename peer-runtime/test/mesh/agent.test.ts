@@ -2,17 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestMesh, fn, type TestMesh } from './helpers.js';
-
-/** Slow on its first attempt anywhere (a marker file remembers), instant after: a straggler and a fast duplicate. */
-const slowFirstTime = `(marker) => {
-  const fs = globalThis.process.getBuiltinModule('node:fs');
-  if (!fs.existsSync(marker)) {
-    fs.writeFileSync(marker, 'seen');
-    return new Promise((resolve) => setTimeout(() => resolve('slow'), 20000));
-  }
-  return 'fast';
-}`;
+import { createTestMesh, fn, slowFirstTime, type TestMesh } from './helpers.js';
 
 describe('peer agents and stragglers', () => {
   let mesh: TestMesh | undefined;

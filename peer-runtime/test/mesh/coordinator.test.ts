@@ -2,9 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DagValidationError, TaskError } from '../../src/errors.js';
 import type { CoordinatorEvents } from '../../src/mesh/coordinator.js';
 import { STRATEGY_NAMES } from '../../src/scheduling/allocator.js';
-import { createTestMesh, fn, layeredDag, type TestMesh } from './helpers.js';
-
-const sleep = (ms: number) => `(k) => new Promise((resolve) => setTimeout(() => resolve(k), ${ms}))`;
+import { createTestMesh, fn, layeredDag, sleep, type TestMesh } from './helpers.js';
 
 describe('mesh coordinator', () => {
   let mesh: TestMesh | undefined;

@@ -18,6 +18,23 @@ import { fn } from '../engine/helpers.js';
 
 export { fn };
 
+/** Function source that resolves to its extra argument after `ms` milliseconds. */
+export const sleep = (ms: number): string =>
+  `(k) => new Promise((resolve) => setTimeout(() => resolve(k), ${ms}))`;
+
+/**
+ * Function source that is slow (20 s) on its first attempt anywhere and instant after, remembered by a marker
+ * file named in its extra argument: a straggler with a fast duplicate.
+ */
+export const slowFirstTime = `(marker) => {
+  const fs = globalThis.process.getBuiltinModule('node:fs');
+  if (!fs.existsSync(marker)) {
+    fs.writeFileSync(marker, 'seen');
+    return new Promise((resolve) => setTimeout(() => resolve('slow'), 20000));
+  }
+  return 'fast';
+}`;
+
 export interface AgentSpec {
   readonly id: string;
   readonly slots?: number;

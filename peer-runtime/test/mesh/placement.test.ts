@@ -4,9 +4,7 @@ import { createNetworkProbe } from '../../src/mesh/network-probe.js';
 import { createNetworkModel } from '../../src/scheduling/network.js';
 import { createResourceTracker } from '../../src/scheduling/resource-tracker.js';
 import { createMemoryTransport, MemoryNetwork } from '../../src/transport/memory.js';
-import { createTestMesh, fn, type TestMesh } from './helpers.js';
-
-const sleep = (ms: number) => `(k) => new Promise((resolve) => setTimeout(() => resolve(k), ${ms}))`;
+import { createTestMesh, fn, sleep, type TestMesh } from './helpers.js';
 
 function countByPeer(records: readonly { peer?: string | undefined }[]): Map<string, number> {
   const ran = new Map<string, number>();

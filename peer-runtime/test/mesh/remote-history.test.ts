@@ -4,19 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MeshRunEvents } from '../../src/mesh/mesh-run.js';
 import { submitRemote } from '../../src/mesh/remote-run.js';
-import { createTestMesh, fn, type TestMesh } from './helpers.js';
-
-const sleep = (ms: number) => `(k) => new Promise((resolve) => setTimeout(() => resolve(k), ${ms}))`;
-
-/** Slow on its first attempt anywhere (a marker file remembers), instant after: a straggler and a fast copy. */
-const slowFirstTime = `(marker) => {
-  const fs = globalThis.process.getBuiltinModule('node:fs');
-  if (!fs.existsSync(marker)) {
-    fs.writeFileSync(marker, 'seen');
-    return new Promise((resolve) => setTimeout(() => resolve('slow'), 20000));
-  }
-  return 'fast';
-}`;
+import { createTestMesh, fn, sleep, slowFirstTime, type TestMesh } from './helpers.js';
 
 describe('the records of a remote submitter', () => {
   let mesh: TestMesh | undefined;

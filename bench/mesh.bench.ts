@@ -17,6 +17,7 @@
  * `MESH_BENCH=throughput,efficiency,rerun` (any subset) runs only those parts; Dask runs with `throughput`.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DagJSON, FunctionRecord, FunctionSpec } from '../peer-runtime/src/index.js';
 import { connect, type Mesh } from '../sdk/src/connect.js';
@@ -49,6 +50,18 @@ export function layeredNoopDag(layers: number, width: number, salt = 0): DagJSON
 
 const BUSY =
   '(k, ms) => { const end = performance.now() + ms; while (performance.now() < end) {} return k; }';
+
+/** CPU time (user + system, all threads) a process has used so far, ms; undefined without /proc. */
+function cpuMs(pid: number | 'self'): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
 
 let lastRecords: readonly FunctionRecord[] = [];
 
@@ -124,7 +137,16 @@ export async function benchMesh(): Promise<BenchResult> {
     if (parts.has('throughput'))
       await withCoordinator(h, async (mesh) => {
         await timed(mesh, layeredNoopDag(10, 100, 1));
+        // Where the CPU goes (2 cores shared by three processes): coordinator (this process) and peers.
+        const pids = ['bench-a', 'bench-b'].map((id) => h.peers.get(id)!.child.pid!);
+        const before = [cpuMs('self'), ...pids.map(cpuMs)];
         const ms = await timed(mesh, layeredNoopDag(LAYERS, WIDTH, 2));
+        const after = [cpuMs('self'), ...pids.map(cpuMs)];
+        if (after.every((x, i) => x !== undefined && before[i] !== undefined)) {
+          const used = after.map((x, i) => x! - before[i]!);
+          metrics.coordinatorCpuUsPerFunction = (used[0]! * 1000) / (LAYERS * WIDTH);
+          metrics.peersCpuUsPerFunction = ((used[1]! + used[2]!) * 1000) / (LAYERS * WIDTH);
+        }
         metrics.throughputFunctions = LAYERS * WIDTH;
         metrics.throughputMs = ms;
         metrics.functionsPerSecond = (LAYERS * WIDTH) / (ms / 1000);
@@ -199,7 +221,8 @@ export async function benchMesh(): Promise<BenchResult> {
     metrics,
     summary:
       `mesh (2 peer processes, WebRTC): scheduler throughput ${r(metrics.functionsPerSecond)} functions/s on a ` +
-      `10,000-function layered no-op DAG (goal ≥ 5,000)${daskText}; parallel efficiency ` +
+      `10,000-function layered no-op DAG (goal ≥ 5,000)${daskText}, CPU per function: coordinator ` +
+      `${r(metrics.coordinatorCpuUsPerFunction)} µs, peers ${r(metrics.peersCpuUsPerFunction)} µs; parallel efficiency ` +
       `${r(metrics.parallelEfficiency! * 100, 1)}% of ideal for 40 × 100 ms on 2 single-slot peers (goal ≥ 95%${daskEff}); ` +
       `warm-cache rerun ${r(metrics.rerunSpeedup, 1)}× faster than cold (${r(metrics.rerunColdMs)} ms → ` +
       `${r(metrics.rerunWarmMs)} ms, goal ≥ 20×)`,

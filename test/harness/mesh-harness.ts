@@ -95,6 +95,7 @@ export async function startMeshHarness(options: { mesh?: string } = {}): Promise
       temp.push(cacheDir);
     }
     const args = [
+      ...nodeArgsFromEnv(),
       '--conditions=source',
       '--import',
       'tsx',
@@ -169,6 +170,11 @@ export async function startMeshHarness(options: { mesh?: string } = {}): Promise
     },
     logs: allLogs,
     async close() {
+      // Profiled peers (HANDOUT_PEER_NODE_ARGS) write their profiles only on a clean exit: ask them to leave first.
+      if (nodeArgsFromEnv().length > 0) {
+        for (const p of peers.values()) if (p.child.exitCode === null) p.kill('SIGTERM');
+        await Promise.race([Promise.all([...peers.values()].map((p) => p.exited)), sleep(10_000)]);
+      }
       for (const p of peers.values())
         if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
       for (const c of others) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -180,6 +186,14 @@ export async function startMeshHarness(options: { mesh?: string } = {}): Promise
 }
 
 /** Spawns `handout <args>` from the sources, wrapped like a peer (JSON lines collected, waitFor, kill). */
+/**
+ * Extra Node flags for spawned peers, from `HANDOUT_PEER_NODE_ARGS` (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the peers of a benchmark (Node refuses --cpu-prof in NODE_OPTIONS).
+ */
+function nodeArgsFromEnv(): string[] {
+  return (process.env.HANDOUT_PEER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+}
+
 export function spawnCli(id: string, args: readonly string[]): PeerProcess {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
     cwd: ROOT,

@@ -57,8 +57,11 @@ export class AgentHoldings {
     return this.writing.has(hash);
   }
 
-  /** The value of one producer of `a`, or the hash nobody could provide. */
-  async inputValue(producer: string, a: TaskAssignment): Promise<InputValue> {
+  /**
+   * The value of one producer of `a` when it is at hand without waiting (a recent result of this peer, or inline
+   * in the assignment); undefined when it must be read or fetched (`inputValue`).
+   */
+  inputValueNow(producer: string, a: TaskAssignment): InputValue | undefined {
     const loc = a.inputs[producer];
     if (!loc) return { ok: false, hash: `(no location for input '${producer}')` };
     if (this.recent.has(loc.hash)) return { ok: true, value: this.recent.get(loc.hash) };
@@ -68,6 +71,14 @@ export class AgentHoldings {
       this.remember(loc.hash, value);
       return { ok: true, value };
     }
+    return undefined;
+  }
+
+  /** The value of one producer of `a`, or the hash nobody could provide. */
+  async inputValue(producer: string, a: TaskAssignment): Promise<InputValue> {
+    const now = this.inputValueNow(producer, a);
+    if (now !== undefined) return now;
+    const loc = a.inputs[producer]!;
     let bytes = await this.localBytes(loc.hash);
     if (bytes === undefined) {
       const { port } = this.options;

@@ -26,6 +26,7 @@ import { encodeValue } from '../protocol/value-codec.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
 import type { Transport } from '../transport/types.js';
+import { Cancellation } from '../worker/cancellation.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { AgentHoldings, type InputValue } from './agent-holdings.js';
 import { AgentStatus } from './agent-status.js';
@@ -77,13 +78,31 @@ interface Task {
   readonly coordinator: string;
   readonly runId: string;
   readonly assignment: TaskAssignment;
-  readonly abort: AbortController;
+  readonly cancel: Cancellation;
   started: boolean;
   /** A reply was sent (or must not be: cancelled by the coordinator). */
   settled: boolean;
-  readonly finished: Promise<void>;
-  finish(): void;
+  /** Its execution ended (replied or not). */
+  ended: boolean;
+  /** Who waits for it to end (`drain`); made only then, not per task. */
+  onEnded: (() => void)[] | undefined;
 }
+
+/** Resolves when `task` has ended. */
+const ended = (task: Task): Promise<void> =>
+  task.ended
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => {
+        task.onEnded ??= [];
+        task.onEnded.push(resolve);
+      });
+
+const markEnded = (task: Task): void => {
+  task.ended = true;
+  const waiters = task.onEnded ?? [];
+  task.onEnded = undefined;
+  for (const resolve of waiters) resolve();
+};
 
 export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
   const port: MeshPort = portOf(options.transport);
@@ -181,7 +200,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
 
   const giveBack = (task: Task, why: string): void => {
     reply(task, { ok: false, reason: 'cancelled', message: `peer '${port.peerId}' handed it back: ${why}` });
-    task.abort.abort();
+    task.cancel.abort();
   };
 
   // ---- running ----
@@ -194,9 +213,10 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     for (const ref of spec.args) {
       const { producer, output } = parseArgRef(ref);
       if (!values.has(producer)) {
-        let got: InputValue;
+        let got: InputValue | undefined;
         try {
-          got = await holdings.inputValue(producer, a);
+          // Inline and recently computed inputs are at hand: no await (a microtask per input adds up).
+          got = holdings.inputValueNow(producer, a) ?? (await holdings.inputValue(producer, a));
         } catch (error) {
           reply(task, {
             ok: false,
@@ -221,11 +241,11 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
       args.push(output === undefined ? value : (value as readonly unknown[])[output]);
     }
     for (const extra of spec.extraArgs ?? []) args.push(extra);
-    if (task.abort.signal.aborted) return;
+    if (task.cancel.aborted) return;
     const outcome = await pool.run(
       { functionId: spec.id, code: spec.code, args, outputs: spec.outputs ?? 1 },
       {
-        signal: task.abort.signal,
+        signal: task.cancel,
         ...(spec.timeoutMs !== undefined && { timeoutMs: spec.timeoutMs }),
         onStart: () => {
           task.started = true;
@@ -271,41 +291,37 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     if (existing) {
       if (existing.assignment.attempt === a.attempt) return; // a duplicate message
       existing.settled = true; // superseded: the coordinator no longer waits for it
-      existing.abort.abort();
+      existing.cancel.abort();
     }
-    let finish!: () => void;
-    const finished = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
     const task: Task = {
       coordinator,
       runId,
       assignment: a,
-      abort: new AbortController(),
+      cancel: new Cancellation(),
       started: false,
       settled: false,
-      finished,
-      finish,
+      ended: false,
+      onEnded: undefined,
     };
     tasks.set(k, task);
     if (paused || draining) {
       giveBack(task, paused ? 'it is paused' : 'it is shutting down');
       tasks.delete(k);
-      finish();
+      markEnded(task);
       return;
     }
-    execute(task)
-      .catch((error: unknown) => {
-        reply(task, {
-          ok: false,
-          reason: 'threw',
-          message: `peer '${port.peerId}' failed to run it: ${String(error)}`,
-        });
-      })
-      .finally(() => {
-        if (tasks.get(k) === task) tasks.delete(k);
-        task.finish();
+    const end = (): void => {
+      if (tasks.get(k) === task) tasks.delete(k);
+      markEnded(task);
+    };
+    execute(task).then(end, (error: unknown) => {
+      reply(task, {
+        ok: false,
+        reason: 'threw',
+        message: `peer '${port.peerId}' failed to run it: ${String(error)}`,
       });
+      end();
+    });
   };
 
   const offMessage = port.onMessage((from, message) => {
@@ -319,7 +335,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
           const task = tasks.get(key(from, message.runId, id));
           if (!task) continue;
           task.settled = true; // the coordinator asked: it expects no reply
-          task.abort.abort();
+          task.cancel.abort();
         }
         return;
       case 'result:fetch':
@@ -347,7 +363,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     handBackWaiting('it is shutting down');
     status.schedule();
     const graceMs = drainOptions.graceMs ?? options.drainGraceMs ?? 5000;
-    const pending = [...tasks.values()].map((t) => t.finished);
+    const pending = [...tasks.values()].map(ended);
     if (pending.length > 0 && graceMs > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([

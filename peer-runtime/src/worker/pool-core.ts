@@ -13,7 +13,7 @@
  * worker again is then known.
  */
 import type { WireCodeDef, WireOutcome, WireTask } from './messages.js';
-import type { PoolTask, RunTaskOptions, TaskOutcome, WorkerPool } from './pool.js';
+import type { CancelSignal, PoolTask, RunTaskOptions, TaskOutcome, WorkerPool } from './pool.js';
 import { TaskQueue } from './task-queue.js';
 import {
   type BatchLoss,
@@ -52,7 +52,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
   let closed = false;
   const codeIds = new Map<string, number>();
   const codes: WireCodeDef[] = [];
-  const bySignal = new Map<AbortSignal, Set<Pending>>();
+  const bySignal = new Map<CancelSignal, Set<Pending>>();
   const supervisor: WorkerSupervisor<Pending> = new WorkerSupervisor<Pending>(size, spawn, {
     ready: flush,
     died: onDeath,
@@ -260,7 +260,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
     for (const p of queue.drain()) settle(p, { ok: false, reason: 'worker-died', message, endedAt });
   }
 
-  function onAbort(this: AbortSignal): void {
+  function onAbort(this: CancelSignal): void {
     const group = bySignal.get(this);
     if (!group) return;
     const endedAt = Date.now();

@@ -7,6 +7,9 @@
  * engine and, later, a mesh peer run assigned functions through this very interface.
  */
 import type { CodeRef } from '../dag/types.js';
+import type { CancelSignal } from './cancellation.js';
+
+export type { CancelSignal } from './cancellation.js';
 
 /** One function call to make in a worker. */
 export interface PoolTask {
@@ -20,8 +23,11 @@ export interface PoolTask {
 }
 
 export interface RunTaskOptions {
-  /** Aborting it cancels the task: a queued task is dropped, a running one has its worker terminated (and replaced). */
-  readonly signal?: AbortSignal;
+  /**
+   * Aborting it cancels the task: a queued task is dropped, a running one has its worker terminated (and
+   * replaced). An AbortSignal, or a `Cancellation` (cancellation.ts) where one is made per task.
+   */
+  readonly signal?: CancelSignal;
   /** Terminate the worker running the task after this many ms (measured from dispatch). Default: no timeout. */
   readonly timeoutMs?: number;
   /** Called when the task is handed to a worker, with the worker's slot index (`local:N`). */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Cancellation } from '../../src/worker/cancellation.js';
 import type { PoolTask, WorkerPool } from '../../src/worker/pool.js';
 import { createWorkerPool } from '../../src/worker/pool.node.js';
 
@@ -169,6 +170,33 @@ describe('the Node worker pool (real worker_threads)', () => {
     expect(await running).toMatchObject({ ok: false, reason: 'cancelled' });
     expect(await queued).toMatchObject({ ok: false, reason: 'cancelled' });
     expect(await other).toMatchObject({ ok: true, value: 'kept' });
+  });
+
+  it('cancels through a Cancellation per task (what mesh peers use) only the task it was given', async () => {
+    const single = createWorkerPool({ size: 1 });
+    extraPools.push(single);
+    const spinCancel = new Cancellation();
+    const queuedCancel = new Cancellation();
+    const started: number[] = [];
+    // A timeout makes the spinner travel alone, so the next task really waits in the queue.
+    const running = single.run(src('spin', '() => { while (true) {} }'), {
+      signal: spinCancel,
+      timeoutMs: 60_000,
+      onStart: (w) => started.push(w),
+    });
+    const queued = single.run(src('queued', '() => 1'), { signal: queuedCancel });
+    const kept = single.run(src('kept', '() => 2'), { signal: new Cancellation() });
+    while (started.length === 0) await new Promise((r) => setTimeout(r, 20));
+    queuedCancel.abort();
+    expect(await queued).toMatchObject({
+      ok: false,
+      reason: 'cancelled',
+      message: 'cancelled before it started',
+    });
+    spinCancel.abort();
+    spinCancel.abort(); // idempotent
+    expect(await running).toMatchObject({ ok: false, reason: 'cancelled' });
+    expect(await kept).toMatchObject({ ok: true, value: 2 });
   });
 
   it('ends queued work as cancelled when the pool is closed', async () => {

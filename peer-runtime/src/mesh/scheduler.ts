@@ -31,6 +31,18 @@ export interface InputLoc {
   readonly inline?: Uint8Array;
 }
 
+/**
+ * An input as the assignment carries it, as small as it can be (thousands of assignments a second are encoded
+ * here and decoded on peers): no bytes when the peer holds the result itself (it has it in memory or in its
+ * store; the other holders stay listed in case it evicted it), the bytes without holders when they ride inline,
+ * else the holders to fetch from.
+ */
+function wireInput(loc: InputLoc, peer: string): WireInput {
+  if (loc.holders.includes(peer)) return { hash: loc.hash, holders: loc.holders };
+  if (loc.inline) return { hash: loc.hash, holders: [], inline: loc.inline };
+  return { hash: loc.hash, holders: loc.holders };
+}
+
 export interface ReadyItem {
   readonly runKey: string;
   readonly run: RunState;
@@ -307,7 +319,7 @@ export class Dispatcher {
       const p = producers[k]!;
       const loc = located?.[k] ?? this.locate(run, p);
       if (!loc) return undefined;
-      inputs[run.id(p)] = { hash: loc.hash, holders: loc.holders, ...(loc.inline && { inline: loc.inline }) };
+      inputs[run.id(p)] = wireInput(loc, peer);
     }
     const spec = run.specs[i]!;
     const now = Date.now();

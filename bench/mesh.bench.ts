@@ -63,6 +63,9 @@ function cpuMs(pid: number | 'self'): number | undefined {
   }
 }
 
+/** Measured runs of the throughput DAG (after one warm-up of the same size); the median is reported. */
+const THROUGHPUT_RUNS = 3;
+
 let lastRecords: readonly FunctionRecord[] = [];
 
 async function timed(mesh: Mesh, dag: DagJSON, strategy?: string): Promise<number> {
@@ -134,7 +137,6 @@ export async function benchMesh(): Promise<BenchResult> {
     // 1. Scheduler throughput (after a warm-up run that opens the data channels and compiles the code paths).
     const LAYERS = 100;
     const WIDTH = 100;
-    const THROUGHPUT_RUNS = 3;
     if (parts.has('throughput'))
       await withCoordinator(h, async (mesh) => {
         // Steady state, as a coordinator serving many DAGs runs: one warm-up run of the same size opens the data

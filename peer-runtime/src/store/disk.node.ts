@@ -7,11 +7,26 @@
  * - `lru`:     hash → [size, tick], the LRU bookkeeping, so eviction and reopening never read a value
  *
  * Recency is persisted, not guessed: every put and get gives the entry the next tick of a logical clock (lru.ts)
- * and writes it to `lru` (gets write it asynchronously; LMDB batches the writes of one event turn into one
- * transaction). On open the index is rebuilt from `lru` in tick order, so the least recently used entry before a
- * restart is still the first evicted after it; reopening with a smaller `maxBytes` evicts at once. A record and
- * its `lru` row are written and removed in the same transaction; rows without a record (or records without a row,
- * e.g. from a foreign writer) are cleaned up on open.
+ * and writes it to `lru`. On open the index is rebuilt from `lru` in tick order, so the least recently used entry
+ * before a restart is still the first evicted after it; reopening with a smaller `maxBytes` evicts at once. Rows
+ * without a record (or records without a row, e.g. from a foreign writer) are cleaned up on open.
+ *
+ * How writes are grouped, and why: a peer stores thousands of tiny results a second, and lmdb-js charges every
+ * `transaction(...)` a queued callback, a promise and commit bookkeeping on the main thread (executeTxnCallbacks,
+ * writeInstructions): half the main thread's CPU for a tiny put when each put was its own transaction. So the
+ * writes of one event-loop turn (puts, their evictions, deletes, the LRU rows of gets) are queued in call order
+ * and handed to LMDB at the end of the turn (setImmediate) as ONE `batch`, which lmdb-js applies on its write
+ * thread in one transaction, with no JS callback. What stays true:
+ * - A record and its `lru` row are written (or removed) in the same transaction, so they never part.
+ * - The batch applies the writes in the order the calls made them, so evictions, replacements and the recency of
+ *   gets persist exactly as the in-memory index saw them.
+ * - Every put of a turn returns that batch's promise: it resolves only once the batch has committed, and rejects
+ *   if the commit fails (all puts of the batch then reject). A hash LMDB cannot hold is refused up front with
+ *   StoreInputError, so one bad key cannot fail the puts it shares a batch with.
+ * - Until its batch commits, a put's record is served from memory (PendingWrites), so a get right after an
+ *   un-awaited put finds it.
+ * - close() waits for every batch in flight before closing LMDB.
+ * The cost: a put commits one loop turn later than a lone transaction would (LMDB commits on the next turn).
  *
  * One process at a time per `dir`: the in-memory index is the authority on what the store holds, so two processes
  * writing one directory at once would each evict by a stale picture. Sequential use (a peer restarts, another
@@ -35,6 +50,10 @@ export interface DiskStoreOptions {
    * SIGKILL) but not a power loss or kernel crash, which may also damage the database. Measured here: an awaited
    * 1 KiB put takes ~3–6 ms durable and ~0.1–0.4 ms without (bench/store.bench.ts). Results are recomputable, so a
    * peer that stores many small results one at a time may well choose false.
+   * With false the environment is also opened with LMDB's write map: commits write straight into the memory map
+   * instead of copying every dirty page out with a system call (which cut the kernel time of tiny puts by half or
+   * more here). Crash safety is unchanged (LMDB still never overwrites the last committed pages); the cost is that
+   * a stray native write in this process could damage the map. Values stay checksummed (integrity.ts).
    */
   readonly durable?: boolean;
 }
@@ -48,6 +67,93 @@ interface DiskHandles {
 }
 
 const handlesOf = new WeakMap<ResultStore, DiskHandles>();
+
+/** One write of a turn's batch; a batch applies its writes in the order the store's calls made them. */
+type WriteOp =
+  | {
+      readonly kind: 'put';
+      readonly hash: string;
+      readonly record: Uint8Array;
+      readonly size: number;
+      readonly tick: number;
+    }
+  | { readonly kind: 'touch'; readonly hash: string; readonly size: number; readonly tick: number }
+  | { readonly kind: 'remove'; readonly hash: string };
+
+/**
+ * Collects the writes of one event-loop turn and hands them to LMDB as one `batch` (one transaction), so a burst
+ * of puts pays LMDB's per-call costs (a queued callback, a promise, the commit bookkeeping) once, not per put.
+ * `batch` rather than `transaction`: its writes run on LMDB's write thread with no callback into JS.
+ */
+class TurnBatcher {
+  #ops: WriteOp[] = [];
+  /** The promise of the queued batch, shared by its writes; undefined while nothing is queued. */
+  #commit: Promise<void> | undefined;
+
+  constructor(
+    private readonly root: RootDatabase,
+    private readonly records: Database<Buffer, string>,
+    private readonly lruRows: Database<LruRow, string>,
+    private readonly writes: PendingWrites,
+  ) {}
+
+  /** Queues `op`; the promise (shared by every op of the batch) settles when the batch has committed or failed. */
+  enqueue(op: WriteOp): Promise<void> {
+    this.#ops.push(op);
+    if (this.#commit === undefined) {
+      this.#commit = this.writes.track(
+        new Promise<void>((resolve, reject) => {
+          // setImmediate, not a microtask: the writes arriving in this turn's other callbacks (results from
+          // several workers and peers) join the same batch. LMDB starts the commit on the next turn either way.
+          setImmediate(() => {
+            this.#flush().then(resolve, reject);
+          });
+        }),
+      );
+    }
+    return this.#commit;
+  }
+
+  #flush(): Promise<void> {
+    const ops = this.#ops;
+    this.#ops = [];
+    this.#commit = undefined;
+    let committed: Promise<unknown>;
+    try {
+      committed = this.root.batch(() => this.#apply(ops));
+    } catch (error) {
+      committed = Promise.reject(error);
+    }
+    const settle = (): void => {
+      for (const op of ops) if (op.kind === 'put') this.writes.settle(op.hash, op.record);
+    };
+    return committed.then(settle, (error: unknown) => {
+      settle();
+      throw error;
+    });
+  }
+
+  #apply(ops: readonly WriteOp[]): void {
+    const { records, lruRows } = this;
+    for (const op of ops) {
+      if (op.kind === 'put') {
+        records.put(op.hash, Buffer.from(op.record.buffer, op.record.byteOffset, op.record.length));
+        lruRows.put(op.hash, [op.size, op.tick]);
+      } else if (op.kind === 'touch') {
+        lruRows.put(op.hash, [op.size, op.tick]);
+      } else {
+        records.remove(op.hash);
+        lruRows.remove(op.hash);
+      }
+    }
+  }
+}
+
+/** LMDB's key size limit in bytes (lmdb-js sets it on the root database but does not declare it). */
+function maxKeySizeOf(root: RootDatabase): number {
+  const size = (root as RootDatabase & { maxKeySize?: unknown }).maxKeySize;
+  return typeof size === 'number' && size > 0 ? size : 511;
+}
 
 export async function createDiskStore(options: DiskStoreOptions): Promise<ResultStore> {
   if (typeof options?.dir !== 'string' || options.dir.length === 0) {
@@ -63,6 +169,7 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
     compression: false,
     maxDbs: 4,
     noSync: options.durable === false,
+    useWritemap: options.durable === false,
   });
   const records = root.openDB<Buffer, string>('records', { encoding: 'binary' });
   const lruRows = root.openDB<LruRow, string>('lru', { encoding: 'msgpack' });
@@ -81,15 +188,17 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
 
   const writes = new PendingWrites();
   const pending = writes.records;
-  const track = <T>(write: Promise<T>): Promise<T> => writes.track(write);
-
-  const forget = (hash: string): Promise<unknown> =>
-    track(
-      root.transaction(() => {
-        records.remove(hash);
-        lruRows.remove(hash);
-      }),
-    );
+  const batcher = new TurnBatcher(root, records, lruRows, writes);
+  const maxKeyBytes = maxKeySizeOf(root);
+  const checkKey = (hash: string): void => {
+    // LMDB cannot hold longer keys; checked here because one bad key inside a batch would fail the whole batch.
+    if (Buffer.byteLength(hash) >= maxKeyBytes) {
+      throw new StoreInputError(
+        'hash',
+        `hash '${hash.slice(0, 40)}…' is longer than ${maxKeyBytes - 1} bytes`,
+      );
+    }
+  };
 
   const store: ResultStore = {
     async get(hash) {
@@ -104,39 +213,29 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
       if (value === undefined) {
         if (raw !== undefined) book.corrupt++;
         lru.remove(hash);
-        void forget(hash);
+        void batcher.enqueue({ kind: 'remove', hash });
         book.misses++;
         return undefined;
       }
-      const tick = lru.touch(hash)!;
-      void track(lruRows.put(hash, [value.length, tick]));
+      void batcher.enqueue({ kind: 'touch', hash, size: value.length, tick: lru.touch(hash)! });
       book.hits++;
       return value;
     },
 
-    async put(hash, bytes) {
-      book.ensureOpenFor(hash);
-      assertBytes(hash, bytes);
-      const { record, tick, evicted } = book.admit(pending, hash, bytes);
+    // Not `async`: every put of a turn returns the one promise of that turn's commit, with no promise of its own.
+    put(hash, bytes) {
       try {
-        await track(
-          root.transaction(() => {
-            for (const victim of evicted) {
-              records.remove(victim);
-              lruRows.remove(victim);
-            }
-            if (record) {
-              records.put(hash, Buffer.from(record.buffer, record.byteOffset, record.length));
-              lruRows.put(hash, [bytes.length, tick]);
-            } else {
-              records.remove(hash);
-              lruRows.remove(hash);
-            }
-          }),
-        );
-      } finally {
-        writes.settle(hash, record);
+        book.ensureOpenFor(hash);
+        assertBytes(hash, bytes);
+        checkKey(hash);
+      } catch (error) {
+        return Promise.reject(error);
       }
+      const { record, tick, evicted } = book.admit(pending, hash, bytes);
+      for (const victim of evicted) batcher.enqueue({ kind: 'remove', hash: victim });
+      return batcher.enqueue(
+        record ? { kind: 'put', hash, record, size: bytes.length, tick } : { kind: 'remove', hash },
+      );
     },
 
     async has(hash) {
@@ -145,9 +244,10 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
 
     async delete(hash) {
       book.ensureOpenFor(hash);
+      checkKey(hash);
       lru.remove(hash);
       pending.delete(hash);
-      await forget(hash);
+      await batcher.enqueue({ kind: 'remove', hash });
     },
 
     async keys() {

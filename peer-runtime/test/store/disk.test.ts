@@ -22,15 +22,26 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-resultStoreContract('disk (LMDB)', {
-  open: (options) => createDiskStore({ dir: freshDir(), ...options }),
-  readRecord: async (store, hash) => {
+const rawRecords = {
+  readRecord: async (store: ResultStore, hash: string) => {
     const raw = diskStoreDatabasesForTesting(store).records.getBinary(hash);
     return raw === undefined ? undefined : Uint8Array.from(raw);
   },
-  writeRecord: async (store, hash, record) => {
+  writeRecord: async (store: ResultStore, hash: string, record: Uint8Array) => {
     diskStoreDatabasesForTesting(store).records.putSync(hash, Buffer.from(record));
   },
+};
+
+resultStoreContract('disk (LMDB)', {
+  open: (options) => createDiskStore({ dir: freshDir(), ...options }),
+  ...rawRecords,
+  propertyRuns: 30,
+});
+
+// durable: false opens LMDB differently (no fsync, write map), so it runs the whole contract too.
+resultStoreContract('disk (LMDB, durable: false)', {
+  open: (options) => createDiskStore({ dir: freshDir(), durable: false, ...options }),
+  ...rawRecords,
   propertyRuns: 30,
 });
 

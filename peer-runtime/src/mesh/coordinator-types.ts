@@ -10,6 +10,7 @@ import type { StragglerOptions } from './failures.js';
 import type { ReadyQueue } from './fair-queue.js';
 import type { MembershipSource } from './membership.js';
 import type { MeshRun } from './mesh-run.js';
+import type { RebalanceOptions } from './rebalance.js';
 import type { ReadyItem } from './scheduler.js';
 
 export interface CoordinatorOptions {
@@ -40,6 +41,11 @@ export interface CoordinatorOptions {
   readonly unsatisfiableTimeoutMs?: number;
   /** How often waiting (unsatisfiable) functions are re-checked. Default min(1000, unsatisfiableTimeoutMs / 4). */
   readonly unsatisfiableCheckMs?: number;
+  /**
+   * Copy functions queued behind a busy peer's slots to a peer with a free slot when nothing else is ready
+   * (rebalance.ts); `false` turns it off. Default { minWaitMs: 20 }.
+   */
+  readonly rebalance?: RebalanceOptions | false;
   /** Duplicate stragglers on idle peers; `false` turns it off. Default { factor: 3, minMs: 1000, checkMs: 500 }. */
   readonly stragglers?: StragglerOptions | false;
   /** Ping peers with work in flight that were silent this long; an unanswered ping loses the peer. 0 = off. Default 5000 ms. */

@@ -29,6 +29,7 @@ import { MeshRun } from './mesh-run.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
 import { Outcomes } from './outcomes.js';
 import { type MeshPort, portOf } from './port.js';
+import { rebalanceQueued } from './rebalance.js';
 import { RunState } from './run-state.js';
 import { Dispatcher, type ReadyItem } from './scheduler.js';
 import { forwardRunEvents } from './wire-events.js';
@@ -86,6 +87,13 @@ class MeshCoordinator implements Coordinator {
       onUnreachable: (peer, error) =>
         this.outcomes.peerLost(peer, `unreachable: ${(error as Error).message}`),
       onUnsatisfiable: (run, i, error) => this.outcomes.failFinal(run, i, error),
+      ...(options.rebalance !== false && {
+        onQueueEmpty: () =>
+          rebalanceQueued(
+            { tracker: this.tracker, loads: this.loads, dispatcher: this.dispatcher },
+            options.rebalance || {},
+          ),
+      }),
     });
     this.outcomes = new Outcomes({
       port: this.port,

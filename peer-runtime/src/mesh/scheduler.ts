@@ -64,6 +64,8 @@ export interface SchedulerDeps {
   readonly onUnreachable: (peerId: string, error: unknown) => void;
   /** Final failure from the allocation side (unsatisfiable for too long). */
   readonly onUnsatisfiable: (run: RunState, index: number, error: TaskError) => void;
+  /** A scheduling pass left nothing ready: free slots may take queued work from busy peers (rebalance.ts). */
+  readonly onQueueEmpty?: () => void;
 }
 
 /** Largest number of functions taken from the queue in one allocation round. */
@@ -135,6 +137,11 @@ export class Dispatcher {
   }
 
   private pass(): void {
+    this.placeReady();
+    if (this.deps.queue.size === 0) this.deps.onQueueEmpty?.();
+  }
+
+  private placeReady(): void {
     const { queue, loads } = this.deps;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (queue.size === 0) return;

@@ -1,0 +1,115 @@
+/**
+ * Moving queued work to idle peers (work stealing, decided by the coordinator).
+ *
+ * Pipelining (dispatcher.ts) keeps a function or more queued behind each busy slot, so no slot waits a round
+ * trip for its next assignment. The price shows at the end of a run, or of a wide layer: one peer still has a
+ * queue while another has gone idle with nothing left to give it — 40 functions of 100 ms on two slots ended
+ * 21 to 19, a whole function (5%) past the ideal makespan.
+ *
+ * So when the ready queue is empty and a peer has a free slot, a function queued (not yet started) behind
+ * another peer's busy slots is copied to it, if it would otherwise wait there at least `minWaitMs`: the copy is a
+ * duplicate (outcomes.ts), the first result wins and the other copy is cancelled — on its peer it was still
+ * queued, so cancelling it costs nothing; had it started meanwhile, the two race and nothing is lost.
+ *
+ * What is queued is inferred from dispatch order: a peer runs its assignments first come, first served, so on a
+ * peer with `cores` slots all but its oldest `cores` dispatches are waiting. How long one waits comes from the
+ * expected durations (the function's estimate over the peer's speed, else its run's measured mean) of what is
+ * ahead of it. Functions with no expected duration yet are not moved: with nothing to go by, a move is a guess.
+ */
+import type { TaskAssignment } from '../protocol/messages.js';
+import type { PeerView, ResourceTracker } from '../scheduling/types.js';
+import type { Dispatch, PeerLoads } from './dispatcher.js';
+import { Dispatcher } from './scheduler.js';
+
+export interface RebalanceOptions {
+  /** Move a queued function only when it would wait at least this long behind its peer's busy slots. Default 20 ms. */
+  readonly minWaitMs?: number;
+}
+
+export interface RebalanceDeps {
+  readonly tracker: ResourceTracker;
+  readonly loads: PeerLoads;
+  readonly dispatcher: Dispatcher;
+}
+
+/** Expected duration of `d` on its peer, ms; undefined when nothing is known yet. */
+function expectedMs(d: Dispatch, speed: number): number | undefined {
+  const estimate = d.run.specs[d.index]!.cost?.estimateMs;
+  if (estimate !== undefined) return estimate / Math.max(speed, 1e-6);
+  return d.run.meanMs;
+}
+
+interface Candidate {
+  readonly d: Dispatch;
+  readonly waitMs: number;
+}
+
+/** The queued dispatches of one peer with how long each would still wait there, longest wait first. */
+function queuedOn(view: PeerView, dispatches: readonly Dispatch[], now: number): Candidate[] {
+  const slots = Math.max(1, Math.floor(view.cores));
+  if (dispatches.length <= slots) return [];
+  // Work left in the running ones, then in each queued one in turn, spread over the slots.
+  let ahead = 0;
+  for (let k = 0; k < slots; k++) {
+    const d = dispatches[k]!;
+    const e = expectedMs(d, view.speed);
+    if (e === undefined) return [];
+    // Time since dispatch over-counts its running time (it may have queued first): the wait is under-estimated,
+    // so a move happens only when clearly worth it. One past its estimate is the straggler logic's business.
+    ahead += Math.max(0, e - (now - d.at));
+  }
+  const out: Candidate[] = [];
+  for (let k = slots; k < dispatches.length; k++) {
+    const d = dispatches[k]!;
+    const e = expectedMs(d, view.speed);
+    if (e === undefined) return out;
+    out.push({ d, waitMs: ahead / slots });
+    ahead += e;
+  }
+  return out.reverse();
+}
+
+/**
+ * Copies queued functions to peers with a free slot, while there are such peers and functions worth moving.
+ * Call it when the ready queue is empty (otherwise the free slot gets ready work instead).
+ */
+export function rebalanceQueued(deps: RebalanceDeps, options: RebalanceOptions = {}): void {
+  const minWaitMs = options.minWaitMs ?? 20;
+  let idle = deps.loads.views((v, load) => !v.paused && load.count < Math.floor(v.cores));
+  if (idle.length === 0) return;
+  const now = Date.now();
+  const candidates: Candidate[] = [];
+  for (const view of deps.loads.views((v, load) => load.count > Math.floor(v.cores))) {
+    const load = deps.loads.get(view.peerId)!;
+    for (const c of queuedOn(view, [...load.dispatches], now)) {
+      if (c.waitMs < minWaitMs) continue;
+      const { d } = c;
+      if (d.duplicate || d.run.finished || d.run.run.isCancelled) continue;
+      if (deps.dispatcher.inflight.get(Dispatcher.key(d.run, d.index))?.length !== 1) continue;
+      candidates.push(c);
+    }
+  }
+  if (candidates.length === 0) return;
+  candidates.sort((a, b) => b.waitMs - a.waitMs);
+  const messages = new Map<string, Map<string, TaskAssignment[]>>();
+  for (const { d } of candidates) {
+    if (idle.length === 0) break;
+    // The run's allocator chooses among the idle peers, so pins and needs hold for the copy as for any placement.
+    const allocation = d.run.allocator.allocate({
+      functions: [{ spec: d.run.specs[d.index]!, hash: d.run.hashes[d.index]! }],
+      peers: idle.filter((v) => v.peerId !== d.peer),
+    });
+    const target = allocation.assignments[0]?.peerId;
+    if (target === undefined) continue;
+    const assignment = deps.dispatcher.dispatch(d.run, d.index, target, false, true);
+    if (!assignment) continue;
+    let perRun = messages.get(target);
+    if (!perRun) {
+      perRun = new Map();
+      messages.set(target, perRun);
+    }
+    perRun.set(d.run.key, [...(perRun.get(d.run.key) ?? []), assignment]);
+    idle = deps.loads.views((v, load) => !v.paused && load.count < Math.floor(v.cores));
+  }
+  deps.dispatcher.send(messages);
+}

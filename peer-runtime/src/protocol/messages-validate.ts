@@ -12,6 +12,8 @@ import type { FunctionStatus } from '../run/types.js';
 import {
   type BatchableMessage,
   type InputLocation,
+  type MessageOf,
+  type SubmitOptions,
   TASK_FAILURE_REASONS,
   type TaskAssignment,
   type WireMessage,
@@ -19,11 +21,14 @@ import {
   type WireRunEvent,
 } from './messages.js';
 import {
+  at,
   bool,
   bytes,
+  checkTwice,
   type Fields,
   fail,
   id,
+  idList,
   jsonLike,
   list,
   MAX_SOURCE,
@@ -31,10 +36,13 @@ import {
   oneOf,
   opt,
   record,
+  reject,
   str,
-  stringItem,
   uint,
 } from './validate.js';
+
+/** A protocol type with its readonly fields made writable, so optional fields are added once checked. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function argRef(item: unknown, field: string): ArgRef {
   if (typeof item === 'string' && item.length > 0) return item;
@@ -49,94 +57,114 @@ function argRef(item: unknown, field: string): ArgRef {
   return fail(field, 'a producer id or a [producerId, outputIndex] pair', item);
 }
 
+// Allowed values as constants: an array literal at the call site would be built again for every item checked.
+const CODE_KINDS = ['source', 'module'] as const;
+const PLATFORMS = ['node', 'browser'] as const;
+
 function codeRef(value: unknown, field: string): CodeRef {
   const o = record(value, field);
-  const kind = oneOf(o, 'kind', ['source', 'module'] as const, field);
+  const kind = oneOf(o.kind, 'kind', CODE_KINDS, field);
   return kind === 'source'
-    ? { kind, source: str(o, 'source', field, MAX_SOURCE) }
-    : { kind, module: str(o, 'module', field), export: str(o, 'export', field) };
+    ? { kind, source: str(o.source, 'source', field, MAX_SOURCE) }
+    : { kind, module: str(o.module, 'module', field), export: str(o.export, 'export', field) };
 }
 
-function nodeSelector(o: Fields, key: string, path: string): NodeSelector {
-  const v = o[key];
-  const field = `${path}.${key}`;
+// Optional fields below are added by `if` rather than `...(x !== undefined && { x })`: spreading a fresh object
+// per field was a visible cost on the hot path. Each keeps its place, so the first bad field is still the one
+// reported and the result has the same keys in the same order.
+
+function nodeSelector(v: unknown, key: string, path: string): NodeSelector {
   if (typeof v === 'string') return v;
+  const field = at(path, key);
   const s = record(v, field);
-  return {
-    ...(s.peer !== undefined && { peer: id(s, 'peer', field) }),
-    ...(s.platform !== undefined && { platform: oneOf(s, 'platform', ['node', 'browser'] as const, field) }),
-    ...(s.tags !== undefined && { tags: list(s, 'tags', stringItem, field, 256) }),
-    ...(s.gpu !== undefined && { gpu: bool(s, 'gpu', field) }),
-  };
+  const selector: Mutable<Exclude<NodeSelector, string>> = {};
+  if (s.peer !== undefined) selector.peer = id(s.peer, 'peer', field);
+  if (s.platform !== undefined) selector.platform = oneOf(s.platform, 'platform', PLATFORMS, field);
+  if (s.tags !== undefined) selector.tags = idList(s.tags, 'tags', field, 256);
+  if (s.gpu !== undefined) selector.gpu = bool(s.gpu, 'gpu', field);
+  return selector;
 }
 
-function cost(o: Fields, key: string, path: string): Cost {
-  const field = `${path}.${key}`;
-  const c = record(o[key], field);
+function cost(v: unknown, key: string, path: string): Cost {
+  const field = at(path, key);
+  const c = record(v, field);
   let resources: Record<string, number> | undefined;
   if (c.resources !== undefined) {
-    const r = record(c.resources, `${field}.resources`);
+    const resourcesField = at(field, 'resources');
+    const r = record(c.resources, resourcesField);
     resources = {};
-    for (const name of Object.keys(r)) resources[name] = num(r, name, `${field}.resources`);
+    for (const name of Object.keys(r)) resources[name] = num(r[name], name, resourcesField);
   }
-  return {
-    ...(c.cpu !== undefined && { cpu: num(c, 'cpu', field) }),
-    ...(c.memoryMB !== undefined && { memoryMB: num(c, 'memoryMB', field) }),
-    ...(c.gpu !== undefined && { gpu: bool(c, 'gpu', field) }),
-    ...(c.estimateMs !== undefined && { estimateMs: num(c, 'estimateMs', field) }),
-    ...(resources && { resources }),
-  };
+  const out: Mutable<Cost> = {};
+  if (c.cpu !== undefined) out.cpu = num(c.cpu, 'cpu', field);
+  if (c.memoryMB !== undefined) out.memoryMB = num(c.memoryMB, 'memoryMB', field);
+  if (c.gpu !== undefined) out.gpu = bool(c.gpu, 'gpu', field);
+  if (c.estimateMs !== undefined) out.estimateMs = num(c.estimateMs, 'estimateMs', field);
+  if (resources) out.resources = resources;
+  return out;
 }
 
 export function functionSpec(value: unknown, field: string): FunctionSpec {
   const o = record(value, field);
-  const extraArgs = o.extraArgs === undefined ? undefined : jsonLike(o.extraArgs, `${field}.extraArgs`);
-  if (extraArgs !== undefined && !Array.isArray(extraArgs)) fail(`${field}.extraArgs`, 'an array', extraArgs);
-  return {
-    id: id(o, 'id', field),
-    args: list(o, 'args', argRef, field),
-    code: codeRef(o.code, `${field}.code`),
-    ...(o.outputs !== undefined && { outputs: uint(o, 'outputs', field) }),
-    ...(o.node !== undefined && { node: nodeSelector(o, 'node', field) }),
-    ...(o.cost !== undefined && { cost: cost(o, 'cost', field) }),
-    ...(extraArgs !== undefined && { extraArgs: extraArgs as unknown[] }),
-    ...(o.timeoutMs !== undefined && { timeoutMs: num(o, 'timeoutMs', field) }),
-    ...(o.retries !== undefined && { retries: uint(o, 'retries', field) }),
-    ...(o.cache !== undefined && { cache: bool(o, 'cache', field) }),
+  let extraArgs: unknown[] | undefined;
+  if (o.extraArgs !== undefined) {
+    const checked = jsonLike(o.extraArgs, at(field, 'extraArgs'));
+    if (!Array.isArray(checked)) fail(at(field, 'extraArgs'), 'an array', checked);
+    extraArgs = checked;
+  }
+  const spec: Mutable<FunctionSpec> = {
+    id: id(o.id, 'id', field),
+    args: list(o.args, 'args', argRef, field),
+    code: codeRef(o.code, at(field, 'code')),
   };
+  if (o.outputs !== undefined) spec.outputs = uint(o.outputs, 'outputs', field);
+  if (o.node !== undefined) spec.node = nodeSelector(o.node, 'node', field);
+  if (o.cost !== undefined) spec.cost = cost(o.cost, 'cost', field);
+  if (extraArgs !== undefined) spec.extraArgs = extraArgs;
+  if (o.timeoutMs !== undefined) spec.timeoutMs = num(o.timeoutMs, 'timeoutMs', field);
+  if (o.retries !== undefined) spec.retries = uint(o.retries, 'retries', field);
+  if (o.cache !== undefined) spec.cache = bool(o.cache, 'cache', field);
+  return spec;
 }
 
 function inputLocation(value: unknown, field: string): InputLocation {
   const o = record(value, field);
-  const inline = opt(o, 'inline', bytes, field);
-  return {
-    hash: id(o, 'hash', field),
-    holders: list(o, 'holders', stringItem, field, 1024),
-    ...(inline && { inline }),
+  const inline = opt(o.inline, 'inline', bytes, field);
+  const location: Mutable<InputLocation> = {
+    hash: id(o.hash, 'hash', field),
+    holders: idList(o.holders, 'holders', field, 1024),
   };
+  if (inline) location.inline = inline;
+  return location;
 }
 
 function assignment(value: unknown, field: string): TaskAssignment {
   const o = record(value, field);
-  const inputsField = `${field}.inputs`;
+  const inputsField = at(field, 'inputs');
   const raw = record(o.inputs, inputsField);
   const inputs: Record<string, InputLocation> = {};
   for (const producer of Object.keys(raw))
-    inputs[producer] = inputLocation(raw[producer], `${inputsField}.${producer}`);
+    inputs[producer] = inputLocation(raw[producer], at(inputsField, producer));
   return {
-    functionId: id(o, 'functionId', field),
-    hash: id(o, 'hash', field),
-    attempt: uint(o, 'attempt', field),
-    spec: functionSpec(o.spec, `${field}.spec`),
+    functionId: id(o.functionId, 'functionId', field),
+    hash: id(o.hash, 'hash', field),
+    attempt: uint(o.attempt, 'attempt', field),
+    spec: functionSpec(o.spec, at(field, 'spec')),
     inputs,
   };
 }
 
+const DAG_FORMATS = ['handout-dag'] as const;
+
 function dag(value: unknown, field: string): DagJSON {
   const o = record(value, field);
-  oneOf(o, 'format', ['handout-dag'] as const, field);
-  if (o.version !== 1) fail(`${field}.version`, 'the number 1', o.version);
-  return { format: 'handout-dag', version: 1, functions: list(o, 'functions', functionSpec, field) };
+  oneOf(o.format, 'format', DAG_FORMATS, field);
+  if (o.version !== 1) fail(at(field, 'version'), 'the number 1', o.version);
+  return {
+    format: 'handout-dag',
+    version: 1,
+    functions: list(o.functions, 'functions', functionSpec, field),
+  };
 }
 
 const FUNCTION_STATUSES: readonly FunctionStatus[] = [
@@ -149,107 +177,112 @@ const FUNCTION_STATUSES: readonly FunctionStatus[] = [
   'cancelled',
 ];
 
+const EVENT_KINDS = [
+  'task:queued',
+  'task:started',
+  'task:succeeded',
+  'task:failed',
+  'task:retried',
+  'task:skipped',
+  'task:attempt',
+  'task:waiting',
+  'run:rejected',
+  'run:done',
+] as const;
+const EVENT_FAILURE_REASONS = [...TASK_FAILURE_REASONS, 'peer-lost', 'unsatisfiable'] as const;
+const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+
+type EventOf<K extends WireRunEvent['kind']> = Mutable<Extract<WireRunEvent, { kind: K }>>;
+
 function runEvent(value: unknown, field: string): WireRunEvent {
   const o = record(value, field);
-  const kind = oneOf(
-    o,
-    'kind',
-    [
-      'task:queued',
-      'task:started',
-      'task:succeeded',
-      'task:failed',
-      'task:retried',
-      'task:skipped',
-      'task:attempt',
-      'task:waiting',
-      'run:rejected',
-      'run:done',
-    ] as const,
-    field,
-  );
+  const kind = oneOf(o.kind, 'kind', EVENT_KINDS, field);
   switch (kind) {
     case 'task:queued':
-      return { kind, id: id(o, 'id', field) };
+      return { kind, id: id(o.id, 'id', field) };
     case 'task:started':
       return {
         kind,
-        id: id(o, 'id', field),
-        attempt: uint(o, 'attempt', field),
-        peer: id(o, 'peer', field),
-        at: num(o, 'at', field),
+        id: id(o.id, 'id', field),
+        attempt: uint(o.attempt, 'attempt', field),
+        peer: id(o.peer, 'peer', field),
+        at: num(o.at, 'at', field),
       };
     case 'task:succeeded':
       return {
         kind,
-        id: id(o, 'id', field),
-        attempt: uint(o, 'attempt', field),
-        peer: id(o, 'peer', field),
-        at: num(o, 'at', field),
-        cached: bool(o, 'cached', field),
-        hash: id(o, 'hash', field),
-        size: uint(o, 'size', field),
+        id: id(o.id, 'id', field),
+        attempt: uint(o.attempt, 'attempt', field),
+        peer: id(o.peer, 'peer', field),
+        at: num(o.at, 'at', field),
+        cached: bool(o.cached, 'cached', field),
+        hash: id(o.hash, 'hash', field),
+        size: uint(o.size, 'size', field),
       };
     case 'task:failed': {
-      const stack = opt(o, 'stack', str, field);
-      return {
+      const stack = opt(o.stack, 'stack', str, field);
+      const event: EventOf<'task:failed'> = {
         kind,
-        id: id(o, 'id', field),
-        attempt: uint(o, 'attempt', field),
-        peer: id(o, 'peer', field),
-        at: num(o, 'at', field),
-        final: bool(o, 'final', field),
-        reason: oneOf(o, 'reason', [...TASK_FAILURE_REASONS, 'peer-lost', 'unsatisfiable'] as const, field),
-        message: str(o, 'message', field),
-        ...(stack !== undefined && { stack }),
+        id: id(o.id, 'id', field),
+        attempt: uint(o.attempt, 'attempt', field),
+        peer: id(o.peer, 'peer', field),
+        at: num(o.at, 'at', field),
+        final: bool(o.final, 'final', field),
+        reason: oneOf(o.reason, 'reason', EVENT_FAILURE_REASONS, field),
+        message: str(o.message, 'message', field),
       };
+      if (stack !== undefined) event.stack = stack;
+      return event;
     }
     case 'task:retried':
       return {
         kind,
-        id: id(o, 'id', field),
-        attempt: uint(o, 'attempt', field),
-        delayMs: num(o, 'delayMs', field),
+        id: id(o.id, 'id', field),
+        attempt: uint(o.attempt, 'attempt', field),
+        delayMs: num(o.delayMs, 'delayMs', field),
       };
     case 'task:skipped':
-      return { kind, id: id(o, 'id', field), because: id(o, 'because', field) };
+      return { kind, id: id(o.id, 'id', field), because: id(o.because, 'because', field) };
     case 'task:attempt': {
-      const endedAt = opt(o, 'endedAt', num, field);
-      const error = opt(o, 'error', str, field);
-      return {
+      const endedAt = opt(o.endedAt, 'endedAt', num, field);
+      const error = opt(o.error, 'error', str, field);
+      const event: EventOf<'task:attempt'> = {
         kind,
-        id: id(o, 'id', field),
-        attempt: uint(o, 'attempt', field),
-        peer: id(o, 'peer', field),
-        startedAt: num(o, 'startedAt', field),
-        ...(endedAt !== undefined && { endedAt }),
-        ...(error !== undefined && { error }),
+        id: id(o.id, 'id', field),
+        attempt: uint(o.attempt, 'attempt', field),
+        peer: id(o.peer, 'peer', field),
+        startedAt: num(o.startedAt, 'startedAt', field),
       };
+      if (endedAt !== undefined) event.endedAt = endedAt;
+      if (error !== undefined) event.error = error;
+      return event;
     }
     case 'task:waiting':
       return {
         kind,
-        id: id(o, 'id', field),
-        unmet: str(o, 'unmet', field),
-        message: str(o, 'message', field),
+        id: id(o.id, 'id', field),
+        unmet: str(o.unmet, 'unmet', field),
+        message: str(o.message, 'message', field),
       };
     case 'run:rejected': {
-      const issues = opt(o, 'issues', (r, k, p) => list(r, k, dagIssue, p), field);
-      return { kind, message: str(o, 'message', field), ...(issues && { issues }) };
+      const issues = opt(o.issues, 'issues', (v, k, p) => list(v, k, dagIssue, p), field);
+      const event: EventOf<'run:rejected'> = { kind, message: str(o.message, 'message', field) };
+      if (issues) event.issues = issues;
+      return event;
     }
     case 'run:done':
       return {
         kind,
-        status: oneOf(o, 'status', ['running', 'succeeded', 'failed', 'cancelled'] as const, field),
-        startedAt: num(o, 'startedAt', field),
-        endedAt: num(o, 'endedAt', field),
-        functions: list(o, 'functions', (item, f) => {
+        status: oneOf(o.status, 'status', RUN_STATUSES, field),
+        startedAt: num(o.startedAt, 'startedAt', field),
+        endedAt: num(o.endedAt, 'endedAt', field),
+        functions: list(o.functions, 'functions', (item, f) => {
           const r = record(item, f);
           return {
-            id: id(r, 'id', f),
-            hash: id(r, 'hash', f),
-            status: oneOf(r, 'status', FUNCTION_STATUSES, f),
-            holders: list(r, 'holders', stringItem, f, 1024),
+            id: id(r.id, 'id', f),
+            hash: id(r.hash, 'hash', f),
+            status: oneOf(r.status, 'status', FUNCTION_STATUSES, f),
+            holders: idList(r.holders, 'holders', f, 1024),
           };
         }),
       };
@@ -270,16 +303,17 @@ const ISSUE_CODES: readonly DagIssue['code'][] = [
 
 function dagIssue(value: unknown, field: string): DagIssue {
   const o = record(value, field);
-  const functionId = opt(o, 'functionId', str, field);
-  const issueField = opt(o, 'field', str, field);
-  const path = opt(o, 'path', (r, k, p) => list(r, k, stringItem, p), field);
-  return {
-    code: oneOf(o, 'code', ISSUE_CODES, field),
-    message: str(o, 'message', field),
-    ...(functionId !== undefined && { functionId }),
-    ...(issueField !== undefined && { field: issueField }),
-    ...(path !== undefined && { path }),
+  const functionId = opt(o.functionId, 'functionId', str, field);
+  const issueField = opt(o.field, 'field', str, field);
+  const path = opt(o.path, 'path', idList, field);
+  const issue: Mutable<DagIssue> = {
+    code: oneOf(o.code, 'code', ISSUE_CODES, field),
+    message: str(o.message, 'message', field),
   };
+  if (functionId !== undefined) issue.functionId = functionId;
+  if (issueField !== undefined) issue.field = issueField;
+  if (path !== undefined) issue.path = path;
+  return issue;
 }
 
 /** Message types a batch may not carry: itself (no nesting) and the transport's own handshake and liveness. */
@@ -289,105 +323,117 @@ function batched(value: unknown, field: string): BatchableMessage {
   const o = record(value, field);
   const type = o.type;
   if (typeof type !== 'string' || !Object.hasOwn(validators, type) || UNBATCHABLE.has(type)) {
-    throw new ProtocolError(
-      `field '${field}.type' must be a batchable message type, got ${JSON.stringify(type)}`,
-      `${field}.type`,
-    );
+    reject(at(field, 'type'), `must be a batchable message type, got ${JSON.stringify(type)}`);
   }
   return validators[type as BatchableMessage['type']](o);
 }
 
-type Validators = { [T in WireMessageType]: (o: Fields) => Extract<WireMessage, { type: T }> };
+const ERROR_CODES = ['protocol', 'unsupported', 'refused', 'internal'] as const;
+
+type Validators = { [T in WireMessageType]: (o: Fields) => MessageOf<T> };
 
 const validators: Validators = {
-  hello: (o) => ({ type: 'hello', version: uint(o, 'version'), peerId: id(o, 'peerId') }),
-  ping: (o) => ({ type: 'ping', nonce: uint(o, 'nonce'), sentAt: num(o, 'sentAt') }),
-  pong: (o) => ({ type: 'pong', nonce: uint(o, 'nonce'), sentAt: num(o, 'sentAt') }),
+  hello: (o) => ({ type: 'hello', version: uint(o.version, 'version'), peerId: id(o.peerId, 'peerId') }),
+  ping: (o) => ({ type: 'ping', nonce: uint(o.nonce, 'nonce'), sentAt: num(o.sentAt, 'sentAt') }),
+  pong: (o) => ({ type: 'pong', nonce: uint(o.nonce, 'nonce'), sentAt: num(o.sentAt, 'sentAt') }),
   error: (o) => {
-    const field = opt(o, 'field', str);
-    return {
+    const field = opt(o.field, 'field', str);
+    const message: Mutable<MessageOf<'error'>> = {
       type: 'error',
-      code: oneOf(o, 'code', ['protocol', 'unsupported', 'refused', 'internal'] as const),
-      message: str(o, 'message'),
-      ...(field !== undefined && { field }),
+      code: oneOf(o.code, 'code', ERROR_CODES),
+      message: str(o.message, 'message'),
     };
+    if (field !== undefined) message.field = field;
+    return message;
   },
   'task:assign': (o) => ({
     type: 'task:assign',
-    runId: id(o, 'runId'),
-    assignments: list(o, 'assignments', assignment),
+    runId: id(o.runId, 'runId'),
+    assignments: list(o.assignments, 'assignments', assignment),
   }),
   'task:result': (o) => {
-    const inline = opt(o, 'inline', bytes);
-    return {
+    const inline = opt(o.inline, 'inline', bytes);
+    const message: Mutable<MessageOf<'task:result'>> = {
       type: 'task:result',
-      runId: id(o, 'runId'),
-      functionId: id(o, 'functionId'),
-      hash: id(o, 'hash'),
-      attempt: uint(o, 'attempt'),
-      size: uint(o, 'size'),
-      durationMs: num(o, 'durationMs'),
-      ...(inline && { inline }),
+      runId: id(o.runId, 'runId'),
+      functionId: id(o.functionId, 'functionId'),
+      hash: id(o.hash, 'hash'),
+      attempt: uint(o.attempt, 'attempt'),
+      size: uint(o.size, 'size'),
+      durationMs: num(o.durationMs, 'durationMs'),
     };
+    if (inline) message.inline = inline;
+    return message;
   },
   'task:failed': (o) => {
-    const stack = opt(o, 'stack', str);
-    const missingInput = opt(o, 'missingInput', id);
-    return {
+    const stack = opt(o.stack, 'stack', str);
+    const missingInput = opt(o.missingInput, 'missingInput', id);
+    const message: Mutable<MessageOf<'task:failed'>> = {
       type: 'task:failed',
-      runId: id(o, 'runId'),
-      functionId: id(o, 'functionId'),
-      hash: id(o, 'hash'),
-      attempt: uint(o, 'attempt'),
-      reason: oneOf(o, 'reason', TASK_FAILURE_REASONS),
-      message: str(o, 'message'),
-      ...(stack !== undefined && { stack }),
-      ...(missingInput !== undefined && { missingInput }),
+      runId: id(o.runId, 'runId'),
+      functionId: id(o.functionId, 'functionId'),
+      hash: id(o.hash, 'hash'),
+      attempt: uint(o.attempt, 'attempt'),
+      reason: oneOf(o.reason, 'reason', TASK_FAILURE_REASONS),
+      message: str(o.message, 'message'),
     };
+    if (stack !== undefined) message.stack = stack;
+    if (missingInput !== undefined) message.missingInput = missingInput;
+    return message;
   },
   'task:cancel': (o) => ({
     type: 'task:cancel',
-    runId: id(o, 'runId'),
-    functionIds: list(o, 'functionIds', stringItem),
-    reason: str(o, 'reason'),
+    runId: id(o.runId, 'runId'),
+    functionIds: idList(o.functionIds, 'functionIds'),
+    reason: str(o.reason, 'reason'),
   }),
-  'result:fetch': (o) => ({ type: 'result:fetch', requestId: uint(o, 'requestId'), hash: id(o, 'hash') }),
+  'result:fetch': (o) => ({
+    type: 'result:fetch',
+    requestId: uint(o.requestId, 'requestId'),
+    hash: id(o.hash, 'hash'),
+  }),
   'result:data': (o) => ({
     type: 'result:data',
-    requestId: uint(o, 'requestId'),
-    hash: id(o, 'hash'),
-    bytes: bytes(o, 'bytes'),
+    requestId: uint(o.requestId, 'requestId'),
+    hash: id(o.hash, 'hash'),
+    bytes: bytes(o.bytes, 'bytes'),
   }),
-  'result:missing': (o) => ({ type: 'result:missing', requestId: uint(o, 'requestId'), hash: id(o, 'hash') }),
+  'result:missing': (o) => ({
+    type: 'result:missing',
+    requestId: uint(o.requestId, 'requestId'),
+    hash: id(o.hash, 'hash'),
+  }),
   'dag:submit': (o) => {
     const opts = record(o.options, 'options');
-    const strategy = opt(opts, 'strategy', id, 'options');
-    return {
-      type: 'dag:submit',
-      runId: id(o, 'runId'),
-      dag: dag(o.dag, 'dag'),
-      options: { ...(strategy !== undefined && { strategy }) },
-    };
+    const strategy = opt(opts.strategy, 'strategy', id, 'options');
+    const options: Mutable<SubmitOptions> = {};
+    if (strategy !== undefined) options.strategy = strategy;
+    return { type: 'dag:submit', runId: id(o.runId, 'runId'), dag: dag(o.dag, 'dag'), options };
   },
-  'run:cancel': (o) => ({ type: 'run:cancel', runId: id(o, 'runId'), reason: str(o, 'reason') }),
-  'run:event': (o) => ({ type: 'run:event', runId: id(o, 'runId'), event: runEvent(o.event, 'event') }),
-  batch: (o) => ({ type: 'batch', messages: list(o, 'messages', batched) }),
+  'run:cancel': (o) => ({ type: 'run:cancel', runId: id(o.runId, 'runId'), reason: str(o.reason, 'reason') }),
+  'run:event': (o) => ({ type: 'run:event', runId: id(o.runId, 'runId'), event: runEvent(o.event, 'event') }),
+  batch: (o) => ({ type: 'batch', messages: list(o.messages, 'messages', batched) }),
   'peer:status': (o) => {
-    const added = opt(o, 'added', (r, k, p) => list(r, k, stringItem, p));
-    const removed = opt(o, 'removed', (r, k, p) => list(r, k, stringItem, p));
-    return {
+    const added = opt(o.added, 'added', idList);
+    const removed = opt(o.removed, 'removed', idList);
+    const message: Mutable<MessageOf<'peer:status'>> = {
       type: 'peer:status',
-      running: uint(o, 'running'),
-      slots: uint(o, 'slots'),
-      paused: bool(o, 'paused'),
-      ...(added && { added }),
-      ...(removed && { removed }),
+      running: uint(o.running, 'running'),
+      slots: uint(o.slots, 'slots'),
+      paused: bool(o.paused, 'paused'),
     };
+    if (added) message.added = added;
+    if (removed) message.removed = removed;
+    return message;
   },
 };
 
 /** Checks a decoded value and returns it as a typed message, or throws ProtocolError naming the field at fault. */
 export function validateMessage(value: unknown): WireMessage {
+  return checkTwice(readMessage, value);
+}
+
+function readMessage(value: unknown): WireMessage {
   const o = record(value, 'message');
   const type = o.type;
   if (typeof type !== 'string' || !Object.hasOwn(validators, type)) {

@@ -1,0 +1,300 @@
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../src/errors.js';
+import { decodeMessage, encodeMessage, joinParts } from '../../src/protocol/codec.js';
+import type { WireMessage } from '../../src/protocol/messages.js';
+import { functionSpec, validateMessage } from '../../src/protocol/messages-validate.js';
+
+type Json = Record<string, unknown>;
+
+/** A function spec with every optional field set. */
+function fullSpec(id: string): Json {
+  return {
+    id,
+    args: ['a', ['b', 1]],
+    code: { kind: 'source', source: '(a, b, k) => k' },
+    outputs: 2,
+    node: { peer: 'p1', platform: 'node', tags: ['fast'], gpu: false },
+    cost: { cpu: 1, memoryMB: 64, gpu: false, estimateMs: 5, resources: { licence: 1 } },
+    extraArgs: [7, { scale: [1, 'x', null, true] }],
+    timeoutMs: 1000,
+    retries: 2,
+    cache: true,
+  };
+}
+
+/** The mesh's hot message: a batch carrying assignments (inline inputs and holders), results and a failure. */
+function hotBatch(): Json {
+  return {
+    type: 'batch',
+    messages: [
+      {
+        type: 'task:assign',
+        runId: 'run-1',
+        assignments: [
+          {
+            functionId: 'f',
+            hash: 'ab'.repeat(32),
+            attempt: 1,
+            spec: fullSpec('f'),
+            inputs: {
+              a: { hash: 'h-a', holders: ['p1', 'p2'] },
+              b: { hash: 'h-b', holders: [], inline: Uint8Array.of(1, 2, 3) },
+            },
+          },
+        ],
+      },
+      {
+        type: 'task:result',
+        runId: 'run-1',
+        functionId: 'f',
+        hash: 'h',
+        attempt: 1,
+        size: 3,
+        durationMs: 0.5,
+        inline: Uint8Array.of(9),
+      },
+      {
+        type: 'task:failed',
+        runId: 'run-1',
+        functionId: 'g',
+        hash: 'h-g',
+        attempt: 2,
+        reason: 'input-lost',
+        message: 'gone',
+        stack: 'at g',
+        missingInput: 'h-a',
+      },
+    ],
+  };
+}
+
+function dagSubmit(): Json {
+  return {
+    type: 'dag:submit',
+    runId: 'r',
+    dag: {
+      format: 'handout-dag',
+      version: 1,
+      functions: [
+        fullSpec('f'),
+        { id: 'm', args: [], code: { kind: 'module', module: './m.js', export: 'run' } },
+      ],
+    },
+    options: { strategy: 'locality' },
+  };
+}
+
+function runDone(): Json {
+  return {
+    type: 'run:event',
+    runId: 'r',
+    event: {
+      kind: 'run:done',
+      status: 'failed',
+      startedAt: 1,
+      endedAt: 2,
+      functions: [{ id: 'f', hash: 'h', status: 'skipped', holders: ['p1'] }],
+    },
+  };
+}
+
+function errorOf(value: unknown): ProtocolError {
+  try {
+    validateMessage(value);
+  } catch (err) {
+    if (err instanceof ProtocolError) return err;
+    throw err;
+  }
+  throw new Error('the message was accepted');
+}
+
+/**
+ * Every field below `value` with the path a ProtocolError names it by. Not inside extra args (JSON data, where
+ * null is valid) nor inside an `[id, output]` argument pair (the pair as a whole is what gets named).
+ */
+function fieldPaths(value: unknown, path = '', out: string[] = []): string[] {
+  if (value instanceof Uint8Array || typeof value !== 'object' || value === null) return out;
+  if (path.endsWith('.extraArgs') || /\.args\[\d+\]$/.test(path)) return out;
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v])
+    : Object.entries(value).map(([k, v]) => [path ? `${path}.${k}` : k, v]);
+  for (const [p, v] of entries) {
+    out.push(p);
+    fieldPaths(v, p, out);
+  }
+  return out;
+}
+
+/**
+ * The field an error names for the value at `path`. Two quirks of the paths, kept so errors read as they always
+ * have: a batch's inner messages name their fields from the inner message (`assignments[0]...`, not
+ * `messages[0].assignments[0]...`; only `messages[i].type` keeps the prefix), and a run:done event names its
+ * function list `functions[...]`, without `event.`.
+ */
+function namedAs(path: string): string {
+  return path.replace(/^messages\[\d+\]\.(?!type$)/, '').replace(/^event\.functions/, 'functions');
+}
+
+/** A copy of `message` with the field at `path` set to null. */
+function withNullAt(message: Json, path: string): Json {
+  const copy = structuredClone(message);
+  const steps = path.match(/[^.[\]]+/g) ?? [];
+  let at: Record<string, unknown> = copy;
+  for (const step of steps.slice(0, -1)) at = at[step] as Record<string, unknown>;
+  at[steps.at(-1)!] = null;
+  return copy;
+}
+
+describe('message validation', () => {
+  it('returns a valid hot batch unchanged, as fresh objects without fields beyond the protocol', () => {
+    const message = hotBatch();
+    const withExtras = structuredClone(message) as {
+      messages: { assignments?: { spec: Json; inputs: Record<string, Json> }[]; zz?: number }[];
+    };
+    withExtras.messages[0]!.assignments![0]!.spec.zz = 1;
+    withExtras.messages[0]!.assignments![0]!.inputs.a!.zz = 2;
+    withExtras.messages[1]!.zz = 3;
+    const before = structuredClone(withExtras);
+
+    const validated = validateMessage(withExtras);
+
+    expect(validated).toEqual(message);
+    expect(JSON.stringify(validated)).not.toContain('zz');
+    expect(withExtras).toEqual(before);
+    if (validated.type !== 'batch' || validated.messages[0]?.type !== 'task:assign') throw new Error('type');
+    expect(validated.messages[0].assignments[0]!.inputs.a!.holders).not.toBe(
+      withExtras.messages[0]!.assignments![0]!.inputs.a!.holders,
+    );
+  });
+
+  it('keeps optional fields absent when they are absent', () => {
+    const spec = { id: 'f', args: [], code: { kind: 'source', source: '() => 1' } };
+    const validated = validateMessage({
+      type: 'task:assign',
+      runId: 'r',
+      assignments: [
+        { functionId: 'f', hash: 'h', attempt: 0, spec, inputs: { a: { hash: 'h', holders: [] } } },
+      ],
+    });
+    if (validated.type !== 'task:assign') throw new Error('type');
+    expect(Object.keys(validated.assignments[0]!.spec)).toEqual(['id', 'args', 'code']);
+    expect(Object.keys(validated.assignments[0]!.inputs.a!)).toEqual(['hash', 'holders']);
+  });
+
+  it.each([
+    ['a batch of assignments, results and failures', hotBatch, 'messages[0].assignments[0].inputs.b.inline'],
+    ['a DAG submission', dagSubmit, 'dag.functions[0].cost.resources.licence'],
+    ['a run:done event', runDone, 'event.functions[0].holders[0]'],
+  ])('names every field of %s by its path when it is null', (_, make, deepest) => {
+    const message = make();
+    expect(() => validateMessage(message)).not.toThrow();
+    const paths = fieldPaths(message);
+    expect(paths).toContain(deepest);
+    for (const path of paths) {
+      const field = namedAs(path);
+      const error = errorOf(withNullAt(message, path));
+      expect({ path, field: error.field }).toEqual({ path, field });
+      if (path !== 'type') expect(error.message.startsWith(`field '${field}' `)).toBe(true);
+    }
+  });
+
+  it('says what a bad nested input field should have been', () => {
+    const message = hotBatch();
+    const assignment = (bad: Json) => ((bad.messages as Json[])[0]!.assignments as Json[])[0]!;
+
+    const badHash = structuredClone(message);
+    // A producer id with a dot stays one step of the path: the path names it as it is.
+    assignment(badHash).inputs = { 'x.y': { hash: '', holders: [] } };
+    expect(errorOf(badHash)).toMatchObject({
+      field: 'assignments[0].inputs.x.y.hash',
+      message: "field 'assignments[0].inputs.x.y.hash' must be a non-empty string, got string",
+    });
+
+    const badHolder = structuredClone(message);
+    (assignment(badHolder).inputs as Record<string, { holders: string[] }>).a!.holders[1] = '';
+    expect(errorOf(badHolder)).toMatchObject({
+      field: 'assignments[0].inputs.a.holders[1]',
+      message: "field 'assignments[0].inputs.a.holders[1]' must be a non-empty id string, got string",
+    });
+
+    const badInline = withNullAt(message, 'messages[0].assignments[0].inputs.b.inline');
+    expect(errorOf(badInline).message).toBe(
+      "field 'assignments[0].inputs.b.inline' must be a byte string (Uint8Array), got null",
+    );
+
+    const badInputs = structuredClone(message);
+    assignment(badInputs).inputs = [];
+    expect(errorOf(badInputs).message).toBe("field 'assignments[0].inputs' must be an object, got an array");
+  });
+
+  it('names the culprit deep inside extra args, and refuses data nested too deep', () => {
+    const message = hotBatch();
+    const spec = ((message.messages as Json[])[0]!.assignments as { spec: Json }[])[0]!.spec;
+    spec.extraArgs = [1, { scale: [1, { x: Number.NaN }] }];
+    expect(errorOf(message)).toMatchObject({
+      field: 'assignments[0].spec.extraArgs[1].scale[1].x',
+      message: "field 'assignments[0].spec.extraArgs[1].scale[1].x' must be a finite number, got number",
+    });
+    let deep: unknown = 1;
+    for (let i = 0; i < 70; i++) deep = [deep];
+    spec.extraArgs = [deep];
+    expect(errorOf(message).message).toMatch(
+      /^field 'assignments\[0\]\.spec\.extraArgs(\[0\]){65}' must be data nested at most 64 levels deep, got an array$/,
+    );
+    spec.extraArgs = { not: 'an array' };
+    expect(errorOf(message).message).toBe(
+      "field 'assignments[0].spec.extraArgs' must be an array, got object",
+    );
+  });
+
+  it('reports the first bad field in checking order when several are bad', () => {
+    const message = hotBatch();
+    const assignment = ((message.messages as Json[])[0]!.assignments as Json[])[0]!;
+    assignment.functionId = '';
+    (assignment.spec as Json).id = '';
+    (assignment.inputs as Record<string, Json>).b!.hash = '';
+    // Inputs are checked before the assignment's own fields, and those before its spec.
+    expect(errorOf(message).field).toBe('assignments[0].inputs.b.hash');
+    (assignment.inputs as Record<string, Json>).b!.hash = 'h';
+    expect(errorOf(message).field).toBe('assignments[0].functionId');
+  });
+
+  it('refuses a message type a batch may not carry, naming the inner type field', () => {
+    const message = hotBatch();
+    (message.messages as Json[]).push({ type: 'hello', version: 1, peerId: 'p' });
+    expect(errorOf(message)).toMatchObject({
+      field: 'messages[3].type',
+      message: `field 'messages[3].type' must be a batchable message type, got "hello"`,
+    });
+  });
+
+  it('validates the next message normally after refusing one', () => {
+    expect(() => validateMessage({ ...hotBatch(), messages: [{ type: 'ping' }] })).toThrow(ProtocolError);
+    expect(() => validateMessage({ type: 'nope' })).toThrow(/unknown message type "nope"/);
+    expect(validateMessage(hotBatch())).toEqual(hotBatch());
+    expect(() => validateMessage(withNullAt(runDone(), 'event.functions[0].holders[0]'))).toThrow(
+      expect.objectContaining({ field: 'functions[0].holders[0]' }),
+    );
+  });
+
+  it('throws ProtocolErrors naming the field when a reader is called on its own', () => {
+    const error = (() => {
+      try {
+        functionSpec({ id: 'f', args: ['a', 7], code: { kind: 'source', source: 's' } }, 'spec');
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ field: 'spec.args[1]' });
+  });
+
+  it('gives the same error for a bad message whether decoded from the wire or validated directly', () => {
+    const message = hotBatch();
+    ((message.messages as Json[])[1] as Json).attempt = -1;
+    const direct = errorOf(message);
+    expect(() => decodeMessage(joinParts(encodeMessage(message as unknown as WireMessage)))).toThrow(
+      expect.objectContaining({ field: 'attempt', message: direct.message }),
+    );
+  });
+});

@@ -186,6 +186,8 @@ export async function benchMesh(): Promise<BenchResult> {
         // Where the loss is: placement (functions per peer) or execution (each attempt's wall time on a loaded machine).
         metrics.parallelOnA = lastRecords.filter((r) => r.peer === 'bench-a').length;
         metrics.parallelOnB = lastRecords.filter((r) => r.peer === 'bench-b').length;
+        // Functions copied to an idle peer at the end (rebalance.ts) show two attempts in their history.
+        metrics.parallelCopied = lastRecords.filter((r) => r.history.length > 1).length;
         const spans = lastRecords.map((r) => (r.endedAt ?? 0) - (r.startedAt ?? 0));
         metrics.parallelMeanRecordMs = spans.reduce((a, b) => a + b, 0) / spans.length;
       });

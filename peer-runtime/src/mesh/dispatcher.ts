@@ -61,9 +61,16 @@ export class PeerLoad {
     this.apply(d.request, 1);
   }
 
+  /**
+   * When a slot last freed up here (something placed here ended). A peer runs its assignments in order, so a
+   * function queued behind another started no earlier than this: the rebalancer's guess of its start.
+   */
+  lastFreedAt = 0;
+
   remove(d: Dispatch): boolean {
     if (!this.dispatches.delete(d)) return false;
     this.apply(d.request, -1);
+    this.lastFreedAt = Date.now();
     return true;
   }
 

@@ -18,7 +18,7 @@
  */
 import type { TaskAssignment } from '../protocol/messages.js';
 import type { PeerView, ResourceTracker } from '../scheduling/types.js';
-import type { Dispatch, PeerLoads } from './dispatcher.js';
+import type { Dispatch, PeerLoad, PeerLoads } from './dispatcher.js';
 import { Dispatcher } from './scheduler.js';
 
 export interface RebalanceOptions {
@@ -45,7 +45,8 @@ interface Candidate {
 }
 
 /** The queued dispatches of one peer with how long each would still wait there, longest wait first. */
-function queuedOn(view: PeerView, dispatches: readonly Dispatch[], now: number): Candidate[] {
+function queuedOn(view: PeerView, load: PeerLoad, now: number): Candidate[] {
+  const dispatches = [...load.dispatches];
   const slots = Math.max(1, Math.floor(view.cores));
   if (dispatches.length <= slots) return [];
   // Work left in the running ones, then in each queued one in turn, spread over the slots.
@@ -54,9 +55,9 @@ function queuedOn(view: PeerView, dispatches: readonly Dispatch[], now: number):
     const d = dispatches[k]!;
     const e = expectedMs(d, view.speed);
     if (e === undefined) return [];
-    // Time since dispatch over-counts its running time (it may have queued first): the wait is under-estimated,
-    // so a move happens only when clearly worth it. One past its estimate is the straggler logic's business.
-    ahead += Math.max(0, e - (now - d.at));
+    // It started when it was dispatched or when a slot last freed, whichever came later (it may have queued).
+    // One past its estimate counts as done: stragglers are the straggler logic's business.
+    ahead += Math.max(0, e - (now - Math.max(d.at, load.lastFreedAt)));
   }
   const out: Candidate[] = [];
   for (let k = slots; k < dispatches.length; k++) {
@@ -81,7 +82,7 @@ export function rebalanceQueued(deps: RebalanceDeps, options: RebalanceOptions =
   const candidates: Candidate[] = [];
   for (const view of deps.loads.views((v, load) => load.count > Math.floor(v.cores))) {
     const load = deps.loads.get(view.peerId)!;
-    for (const c of queuedOn(view, [...load.dispatches], now)) {
+    for (const c of queuedOn(view, load, now)) {
       if (c.waitMs < minWaitMs) continue;
       const { d } = c;
       if (d.duplicate || d.run.finished || d.run.run.isCancelled) continue;

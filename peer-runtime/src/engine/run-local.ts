@@ -209,6 +209,7 @@ class LocalScheduler {
         {
           signal: this.run.signal,
           timeoutMs: spec.timeoutMs,
+          estimateMs: spec.cost?.estimateMs,
           onStart: (worker, at) => this.run.markStarted(id, attempt, `local:${worker}`, at),
         },
       )

@@ -246,6 +246,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
       { functionId: spec.id, code: spec.code, args, outputs: spec.outputs ?? 1 },
       {
         signal: task.cancel,
+        ...(spec.cost?.estimateMs !== undefined && { estimateMs: spec.cost.estimateMs }),
         ...(spec.timeoutMs !== undefined && { timeoutMs: spec.timeoutMs }),
         onStart: () => {
           task.started = true;

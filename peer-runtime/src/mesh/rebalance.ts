@@ -42,6 +42,10 @@ function expectedMs(d: Dispatch, speed: number): number | undefined {
 interface Candidate {
   readonly d: Dispatch;
   readonly waitMs: number;
+  /** Its expected run time where it is queued, ms. */
+  readonly runMs: number;
+  /** The speed of the peer where it is queued. */
+  readonly speed: number;
 }
 
 /** The queued dispatches of one peer with how long each would still wait there, longest wait first. */
@@ -64,7 +68,7 @@ function queuedOn(view: PeerView, load: PeerLoad, now: number): Candidate[] {
     const d = dispatches[k]!;
     const e = expectedMs(d, view.speed);
     if (e === undefined) return out;
-    out.push({ d, waitMs: ahead / slots });
+    out.push({ d, waitMs: ahead / slots, runMs: e, speed: view.speed });
     ahead += e;
   }
   return out.reverse();
@@ -93,7 +97,8 @@ export function rebalanceQueued(deps: RebalanceDeps, options: RebalanceOptions =
   if (candidates.length === 0) return;
   candidates.sort((a, b) => b.waitMs - a.waitMs);
   const messages = new Map<string, Map<string, TaskAssignment[]>>();
-  for (const { d } of candidates) {
+  for (const c of candidates) {
+    const { d } = c;
     if (idle.length === 0) break;
     // The run's allocator chooses among the idle peers, so pins and needs hold for the copy as for any placement.
     const allocation = d.run.allocator.allocate({
@@ -102,6 +107,10 @@ export function rebalanceQueued(deps: RebalanceDeps, options: RebalanceOptions =
     });
     const target = allocation.assignments[0]?.peerId;
     if (target === undefined) continue;
+    // Worth it only if it ends sooner there, by a margin: a slow idle peer may be worse than a short wait.
+    const targetSpeed = idle.find((v) => v.peerId === target)?.speed ?? 1;
+    const runThere = (c.runMs * c.speed) / Math.max(targetSpeed, 1e-6);
+    if (runThere + minWaitMs > c.waitMs + c.runMs) continue;
     const assignment = deps.dispatcher.dispatch(d.run, d.index, target, false, true);
     if (!assignment) continue;
     let perRun = messages.get(target);

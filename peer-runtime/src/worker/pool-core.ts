@@ -7,6 +7,12 @@
  * batch (an even share of the queue, at most `maxBatchSize`) in one comlink call. Code is sent to a worker once
  * per distinct source and then named by a small id.
  *
+ * Batches are also bounded in time: at most `BATCH_BUDGET_MS` of expected work (each code's measured mean time
+ * per call, else the caller's `estimateMs`, else a whole budget for code never measured). A batch answers all at
+ * once, so a batch of long functions would hold finished results back until the last one ends, and would start
+ * functions that another worker, or another peer, could have run sooner; tiny functions still travel by the
+ * dozen. Tasks left in the queue can still be cancelled for free (a mesh coordinator moves them elsewhere).
+ *
  * When a worker dies, the call it was running (the supervisor knows which) gets the outcome 'worker-died' and
  * the others of its batch are queued again at the front without being charged (their results died with the
  * worker). When the culprit is unknown, the batch is re-queued one call per message, so the call that kills its
@@ -45,6 +51,9 @@ interface Pending {
 
 type Slot = SupervisedSlot<Pending>;
 
+/** Expected work per batch, ms: small against the functions worth spreading, large against per-batch overhead. */
+const BATCH_BUDGET_MS = 5;
+
 export function createPoolCore(options: PoolCoreOptions): WorkerPool {
   const { size, maxBatchSize, spawn } = options;
   const queue = new TaskQueue<Pending>();
@@ -52,6 +61,9 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
   let closed = false;
   const codeIds = new Map<string, number>();
   const codes: WireCodeDef[] = [];
+  /** Mean wall time per call of each code id (by batch: its time over its size), ms; undefined until measured. */
+  const meanMs: (number | undefined)[] = [];
+  const expectedMs = (p: Pending): number => meanMs[p.codeId] ?? p.options?.estimateMs ?? BATCH_BUDGET_MS;
   const bySignal = new Map<CancelSignal, Set<Pending>>();
   const supervisor: WorkerSupervisor<Pending> = new WorkerSupervisor<Pending>(size, spawn, {
     ready: flush,
@@ -111,7 +123,8 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
     if (closed) return;
     const idle = supervisor.slots.filter((s) => s.state === 'idle');
     for (let k = 0; k < idle.length && queue.size > 0; k++) {
-      const batch = queue.take(Math.min(maxBatchSize, Math.ceil(queue.size / (idle.length - k))));
+      const share = Math.min(maxBatchSize, Math.ceil(queue.size / (idle.length - k)));
+      const batch = queue.take(share, expectedMs, BATCH_BUDGET_MS);
       if (batch.length > 0) dispatch(idle[k]!, batch);
     }
   }
@@ -162,6 +175,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
     if (slot.handle !== handle || slot.batch !== batch) return;
     const endedAt = Date.now();
     supervisor.release(slot);
+    observe(batch, endedAt);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const o = outcomes[i]!;
@@ -182,6 +196,18 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
       );
     }
     flush();
+  }
+
+  /** Learns each code's time per call from a finished batch (shared evenly when a batch mixes codes). */
+  function observe(batch: readonly Pending[], endedAt: number): void {
+    const per = (endedAt - batch[0]!.startedAt!) / batch.length;
+    let last = -1;
+    for (const p of batch) {
+      if (p.codeId === last) continue;
+      last = p.codeId;
+      const old = meanMs[p.codeId];
+      meanMs[p.codeId] = old === undefined ? per : old * 0.7 + per * 0.3;
+    }
   }
 
   /** The call itself failed: arguments or a result that cannot be structured-cloned. */

@@ -30,6 +30,11 @@ export interface RunTaskOptions {
   readonly signal?: CancelSignal;
   /** Terminate the worker running the task after this many ms (measured from dispatch). Default: no timeout. */
   readonly timeoutMs?: number;
+  /**
+   * How long the task is expected to take, ms (e.g. `cost.estimateMs`): bounds the batch it travels in until
+   * the pool has measured its code. Default: unknown (it travels with few others at first).
+   */
+  readonly estimateMs?: number;
   /** Called when the task is handed to a worker, with the worker's slot index (`local:N`). */
   readonly onStart?: (worker: number, at: number) => void;
 }

@@ -36,9 +36,13 @@ export class TaskQueue<T extends QueuedTask> {
     this.live--;
   }
 
-  /** Up to `max` tasks from the front; a task that must travel alone ends the batch or is taken by itself. */
-  take(max: number): T[] {
+  /**
+   * Up to `max` tasks from the front, and no more than `budget` of their `cost` (the first task is taken
+   * whatever its cost); a task that must travel alone ends the batch or is taken by itself.
+   */
+  take(max: number, cost?: (task: T) => number, budget = Number.POSITIVE_INFINITY): T[] {
     const batch: T[] = [];
+    let spent = 0;
     while (this.head < this.items.length && batch.length < max) {
       const task = this.items[this.head]!;
       if (task.done) {
@@ -46,6 +50,10 @@ export class TaskQueue<T extends QueuedTask> {
         continue;
       }
       if (task.alone && batch.length > 0) break;
+      if (cost !== undefined) {
+        spent += cost(task);
+        if (spent > budget && batch.length > 0) break;
+      }
       this.head++;
       this.live--;
       batch.push(task);

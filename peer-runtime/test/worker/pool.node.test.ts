@@ -199,6 +199,23 @@ describe('the Node worker pool (real worker_threads)', () => {
     expect(await kept).toMatchObject({ ok: true, value: 2 });
   });
 
+  it('answers long functions one by one instead of holding a finished result for its batch', async () => {
+    const single = createWorkerPool({ size: 1 });
+    extraPools.push(single);
+    const nap = '(k) => new Promise((resolve) => setTimeout(() => resolve(k), 150))';
+    const ended: number[] = [];
+    const runs = [0, 1, 2].map((k) =>
+      single.run(src(`nap${k}`, nap, [k]), { estimateMs: 150 }).then((o) => {
+        ended.push(Date.now());
+        return o;
+      }),
+    );
+    expect((await Promise.all(runs)).map((o) => o.ok && o.value)).toEqual([0, 1, 2]);
+    // One batch would have answered all three at the same moment, ~450 ms after the start.
+    expect(ended[1]! - ended[0]!).toBeGreaterThanOrEqual(100);
+    expect(ended[2]! - ended[1]!).toBeGreaterThanOrEqual(100);
+  });
+
   it('ends queued work as cancelled when the pool is closed', async () => {
     const single = createWorkerPool({ size: 1 });
     const pending = single.run(src('spin', '() => { while (true) {} }'));

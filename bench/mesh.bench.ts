@@ -169,7 +169,20 @@ export async function benchMesh(): Promise<BenchResult> {
     // 2. Parallel efficiency: 40 × 100 ms on two single-slot peers; ideal 2,000 ms.
     if (parts.has('efficiency'))
       await withCoordinator(h, async (mesh) => {
-        await timed(mesh, dagOf([{ id: 'warm', args: [], code: src(BUSY), extraArgs: ['warm-2', 1] }]));
+        // Warm-up pinned to each peer, so both data channels are open and both workers know the code: the
+        // measured run is about scheduling, not about a connection opening in the middle of it.
+        await timed(
+          mesh,
+          dagOf(
+            ['bench-a', 'bench-b'].map((peer) => ({
+              id: `warm-${peer}`,
+              args: [],
+              code: src(BUSY),
+              extraArgs: [`warm-${peer}`, 1],
+              node: peer,
+            })),
+          ),
+        );
         const functions: FunctionSpec[] = [];
         for (let i = 0; i < 40; i++)
           functions.push({

@@ -51,6 +51,7 @@ export type {
   TransportOptions,
 } from './transport/types.js';
 export { createWebRtcTransport, type WebRtcTransportOptions } from './transport/webrtc.js';
+export { Cancellation, type CancelSignal } from './worker/cancellation.js';
 export {
   defaultPoolSize,
   type PoolTask,

@@ -5,6 +5,7 @@
  * advertises. It also tells the page what is running, since the page shows it.
  */
 import type {
+  CancelSignal,
   PoolTask,
   RunTaskOptions,
   TaskOutcome,
@@ -47,7 +48,7 @@ export function createSlotPool(inner: WorkerPool, initialSlots: number): SlotPoo
   };
 
   /** Resolves when a slot is ours; false when the caller aborted while waiting. */
-  const acquire = (signal: AbortSignal | undefined): Promise<boolean> => {
+  const acquire = (signal: CancelSignal | undefined): Promise<boolean> => {
     if (signal?.aborted) return Promise.resolve(false);
     if (active < slots && waiting.length === 0) {
       active++;
@@ -59,11 +60,12 @@ export function createSlotPool(inner: WorkerPool, initialSlots: number): SlotPoo
         resolve(true);
       };
       const onAbort = (): void => {
+        signal?.removeEventListener('abort', onAbort);
         const at = waiting.indexOf(go);
         if (at >= 0) waiting.splice(at, 1);
         resolve(false);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort);
       waiting.push(go);
     });
   };

@@ -6,7 +6,7 @@
  * batch only turns async at the first function that returns a thenable (or whose module is still loading).
  */
 import type { CodeRef } from '../dag/types.js';
-import type { WireBatch, WireOutcome, WorkerApi } from './messages.js';
+import type { WireBatch, WireBatchResult, WireOutcome, WorkerApi } from './messages.js';
 
 type Callable = (...args: unknown[]) => unknown;
 type Compiled = Callable | Promise<Callable> | Error;
@@ -40,7 +40,14 @@ export function createExecutor(progress?: Int32Array): WorkerApi {
     }
   }
 
-  function runBatch(batch: WireBatch): WireOutcome[] | Promise<WireOutcome[]> {
+  function runBatch(batch: WireBatch): WireBatchResult | Promise<WireBatchResult> {
+    const startedAt = performance.now();
+    const timed = (outcomes: WireOutcome[]): WireBatchResult => [outcomes, performance.now() - startedAt];
+    const outcomes = runCalls(batch);
+    return Array.isArray(outcomes) ? timed(outcomes) : outcomes.then(timed);
+  }
+
+  function runCalls(batch: WireBatch): WireOutcome[] | Promise<WireOutcome[]> {
     for (const [codeId, code] of batch.defs) define(codeId, code);
     const { tasks } = batch;
     const out: WireOutcome[] = new Array(tasks.length);

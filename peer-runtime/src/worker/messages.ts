@@ -26,9 +26,15 @@ export type WireOutcome =
   | readonly [ok: 1, value: unknown]
   | readonly [ok: 0, message: string, stack: string | undefined];
 
+/**
+ * What a batch answers: each call's outcome in order, and the ms the worker spent on the batch (the pool sizes
+ * batches by time per call; measured in the worker, message latency does not inflate it).
+ */
+export type WireBatchResult = readonly [outcomes: WireOutcome[], busyMs: number];
+
 /** The API a worker exposes through comlink. */
 export interface WorkerApi {
   /** Resolves once the worker is up; the pool dispatches only to ready workers, so timeouts do not count start-up. */
   ping(): true;
-  runBatch(batch: WireBatch): WireOutcome[] | Promise<WireOutcome[]>;
+  runBatch(batch: WireBatch): WireBatchResult | Promise<WireBatchResult>;
 }

@@ -7,8 +7,8 @@
  * batch (an even share of the queue, at most `maxBatchSize`) in one comlink call. Code is sent to a worker once
  * per distinct source and then named by a small id.
  *
- * Batches are also bounded in time: at most `BATCH_BUDGET_MS` of expected work (each code's measured mean time
- * per call, else the caller's `estimateMs`, else a whole budget for code never measured). A batch answers all at
+ * Batches are also bounded in time: at most `BATCH_BUDGET_MS` of expected work (each code's mean time per call
+ * as the worker measured it, else the caller's `estimateMs`, else a whole budget for code never measured). A batch answers all at
  * once, so a batch of long functions would hold finished results back until the last one ends, and would start
  * functions that another worker, or another peer, could have run sooner; tiny functions still travel by the
  * dozen. Tasks left in the queue can still be cancelled for free (a mesh coordinator moves them elsewhere).
@@ -18,7 +18,7 @@
  * worker). When the culprit is unknown, the batch is re-queued one call per message, so the call that kills its
  * worker again is then known.
  */
-import type { WireCodeDef, WireOutcome, WireTask } from './messages.js';
+import type { WireBatchResult, WireCodeDef, WireTask } from './messages.js';
 import type { CancelSignal, PoolTask, RunTaskOptions, TaskOutcome, WorkerPool } from './pool.js';
 import { TaskQueue } from './task-queue.js';
 import {
@@ -61,7 +61,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
   let closed = false;
   const codeIds = new Map<string, number>();
   const codes: WireCodeDef[] = [];
-  /** Mean wall time per call of each code id (by batch: its time over its size), ms; undefined until measured. */
+  /** Mean time per call of each code id (a batch's time in its worker over its size), ms; undefined until measured. */
   const meanMs: (number | undefined)[] = [];
   const expectedMs = (p: Pending): number => meanMs[p.codeId] ?? p.options?.estimateMs ?? BATCH_BUDGET_MS;
   const bySignal = new Map<CancelSignal, Set<Pending>>();
@@ -159,23 +159,24 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
         }));
       }, timeoutMs);
     }
-    let call: Promise<WireOutcome[]>;
+    let call: Promise<WireBatchResult>;
     try {
       call = handle.api.runBatch({ defs, tasks });
     } catch (error) {
       call = Promise.reject(error);
     }
     call.then(
-      (outcomes) => onBatchDone(slot, handle, batch, outcomes),
+      (result) => onBatchDone(slot, handle, batch, result),
       (error: unknown) => onBatchRejected(slot, handle, batch, error),
     );
   }
 
-  function onBatchDone(slot: Slot, handle: WorkerHandle, batch: Pending[], outcomes: WireOutcome[]): void {
+  function onBatchDone(slot: Slot, handle: WorkerHandle, batch: Pending[], result: WireBatchResult): void {
     if (slot.handle !== handle || slot.batch !== batch) return;
     const endedAt = Date.now();
     supervisor.release(slot);
-    observe(batch, endedAt);
+    const [outcomes, busyMs] = result;
+    observe(batch, busyMs);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const o = outcomes[i]!;
@@ -199,8 +200,8 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
   }
 
   /** Learns each code's time per call from a finished batch (shared evenly when a batch mixes codes). */
-  function observe(batch: readonly Pending[], endedAt: number): void {
-    const per = (endedAt - batch[0]!.startedAt!) / batch.length;
+  function observe(batch: readonly Pending[], busyMs: number): void {
+    const per = busyMs / batch.length;
     let last = -1;
     for (const p of batch) {
       if (p.codeId === last) continue;

@@ -1,7 +1,7 @@
 /** The Web Worker entry: exposes the executor through comlink; `init` hands over the progress cell when the page has one. */
 import * as Comlink from 'comlink';
 import { createExecutor } from './execute.js';
-import type { WireBatch, WireOutcome } from './messages.js';
+import type { WireBatch, WireBatchResult } from './messages.js';
 
 let executor = createExecutor();
 Comlink.expose({
@@ -9,5 +9,5 @@ Comlink.expose({
     executor = createExecutor(progress);
   },
   ping: (): true => true,
-  runBatch: (batch: WireBatch): WireOutcome[] | Promise<WireOutcome[]> => executor.runBatch(batch),
+  runBatch: (batch: WireBatch): WireBatchResult | Promise<WireBatchResult> => executor.runBatch(batch),
 });

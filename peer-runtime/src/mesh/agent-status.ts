@@ -1,8 +1,10 @@
 /**
  * The `peer:status` side of a peer agent: announcing its holdings to coordinators (all at once when it meets a
  * coordinator or one reconnects, then additions and evictions batched over `statusIntervalMs`), and its slots
- * and pause state on change.
+ * and pause state on change, and the links it measured (link-meter.ts: round trips and bandwidth to the peers it
+ * fetches from) when a figure is new or moved, so coordinators know the peer-to-peer links they cannot see.
  */
+import { MAX_STATUS_LINKS } from '../protocol/messages.js';
 import type { ResultStore } from '../store/types.js';
 import type { AgentHoldings } from './agent-holdings.js';
 import type { MeshPort } from './port.js';
@@ -22,6 +24,11 @@ export interface AgentStatusOptions {
   readonly holdings: AgentHoldings;
   readonly statusIntervalMs: number;
   readonly state: () => AgentState;
+  /**
+   * Every this many ms, ping the peers fetched from within that time whose round trip is as old (a few at most;
+   * link-meter.ts `pingActive`). 0 = never (fetches still measure).
+   */
+  readonly linkPingIntervalMs: number;
 }
 
 export class AgentStatus {
@@ -33,8 +40,19 @@ export class AgentStatus {
   private stopped = false;
   private lastEvictions = 0;
   private lastCorrupt = 0;
+  private readonly offLinks: () => void;
+  private readonly pingTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly options: AgentStatusOptions) {}
+  constructor(private readonly options: AgentStatusOptions) {
+    const links = options.port.links;
+    this.offLinks = links.onDue(() => this.schedule());
+    const every = options.linkPingIntervalMs;
+    if (every > 0) {
+      // Coordinators measure their own links to this peer (network-probe.ts): no need to ping them too.
+      this.pingTimer = setInterval(() => links.pingActive(every, (p) => this.coordinators.has(p)), every);
+      (this.pingTimer as { unref?: () => void }).unref?.();
+    }
+  }
 
   /** True when `id` was not known as a coordinator before. */
   addCoordinator(id: string): boolean {
@@ -60,7 +78,12 @@ export class AgentStatus {
       keys = [];
     }
     for (const k of keys) holdings.announced.add(k);
-    const base = { type: 'peer:status' as const, ...this.options.state() };
+    const links = port.links.all(MAX_STATUS_LINKS);
+    const base = {
+      type: 'peer:status' as const,
+      ...this.options.state(),
+      ...(links.length > 0 && { links }),
+    };
     if (keys.length === 0) {
       await port.send(coordinatorId, base);
       return;
@@ -89,19 +112,25 @@ export class AgentStatus {
     if (!this.dirty) return;
     this.dirty = false;
     await this.detectEvictions();
+    const { port } = this.options;
+    const links = port.links.takeDue(MAX_STATUS_LINKS);
     const message = {
       type: 'peer:status' as const,
       ...this.options.state(),
       ...(this.added.length > 0 && { added: this.added }),
       ...(this.removed.length > 0 && { removed: this.removed }),
+      ...(links.length > 0 && { links }),
     };
     this.added = [];
     this.removed = [];
-    for (const c of this.coordinators) this.options.port.post(c, message);
+    for (const c of this.coordinators) port.post(c, message);
+    if (port.links.hasDue) this.schedule(); // more than one message holds
   }
 
   stop(): void {
     this.stopped = true;
+    this.offLinks();
+    if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }

@@ -55,10 +55,12 @@ export interface CoordinatorOptions {
   /** How long one holder may take to answer a fetch (results of in-process runs). Default 30 000 ms. */
   readonly fetchTimeoutMs?: number;
   /**
-   * How long a finished in-process run keeps its lineage: within it, `result(id)` of a function whose holders all
-   * left recomputes it (and what it needs) on the peers there are; after it, such a call fails with a PeerError
-   * naming the function and the lost holders. Remote submitters always get that error (their coordinator may be
-   * gone by then). Default 600 000 ms; 0 = never recompute.
+   * How long a finished run keeps its lineage: within it, `result(id)` of a function whose holders all left
+   * recomputes it (and what it needs) on the peers there are; after it, such a call fails with a PeerError naming
+   * the function and the lost holders. In-process runs recompute directly; remote submitters ask with
+   * `result:recover` (remote-lineage.ts) and fetch from the new holder, so the coordinator keeps a finished remote
+   * run's state this long (dropped when its submitter leaves). A coordinator that is gone cannot recompute: its
+   * remote submitters get the PeerError. Default 600 000 ms; 0 = never recompute.
    */
   readonly keepLineageMs?: number;
   /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */

@@ -51,7 +51,7 @@ class MeshCoordinator implements Coordinator {
   private readonly tracker = createResourceTracker();
   private readonly directory: ResultDirectory;
   private readonly loads: PeerLoads;
-  /** Measured latencies to the peers (network-probe.ts); the model strategies see unless `options.network`. */
+  /** Measured links, its own and those peers report (network-probe.ts); the model strategies see unless `options.network`. */
   private readonly probe: NetworkProbe;
   private readonly dispatcher: Dispatcher;
   private readonly outcomes: Outcomes;
@@ -69,7 +69,7 @@ class MeshCoordinator implements Coordinator {
     this.peerId = this.port.peerId;
     this.directory = new ResultDirectory({ maxInlineBytes: options.maxInlineBytes });
     this.loads = new PeerLoads(this.tracker, options);
-    this.probe = createNetworkProbe(options.transport);
+    this.probe = createNetworkProbe(options.transport, {}, this.port.links);
     const unsatisfiableTimeoutMs = options.unsatisfiableTimeoutMs ?? 30_000;
     this.dispatcher = new Dispatcher({
       port: this.port,
@@ -122,6 +122,7 @@ class MeshCoordinator implements Coordinator {
     });
 
     this.cleanups.push(this.port.onMessage((from, message) => this.onMessage(from, message)));
+    this.cleanups.push(() => this.probe.close());
     // Latency to each peer, measured as its connection opens (network-probe.ts).
     this.cleanups.push(
       options.transport.on('peer:connected', ({ peerId }) => {
@@ -355,6 +356,7 @@ class MeshCoordinator implements Coordinator {
     }
     for (const hash of message.added ?? []) this.directory.add(hash, from, 0);
     for (const hash of message.removed ?? []) this.directory.remove(hash, from);
+    if (message.links) this.probe.learn(from, message.links);
     this.dispatcher.unpark();
     this.dispatcher.kick();
   }

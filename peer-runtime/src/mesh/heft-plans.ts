@@ -4,8 +4,9 @@
  * needs) and the coordinator's network model (network-probe.ts). When the membership changes (a peer joins,
  * leaves, pauses, or changes its slots or speed) the plan is rebuilt for the functions not yet placed, with
  * their placed producers treated as already available: HEFT's plan for peers that are gone is worthless, and a
- * new peer is idle capacity the old plan cannot use. It is also rebuilt when the network model measured a new
- * link (the first latencies arrive as connections open, typically just after the run starts).
+ * new peer is idle capacity the old plan cannot use. It is also rebuilt when the network model's version moves: a
+ * link figure new or changed by more than 10% (the first latencies arrive as connections open, typically just
+ * after the run starts; peer-to-peer figures as peers report the fetches they timed, network-probe.ts).
  */
 import { type FunctionSpec, parseArgRef } from '../dag/types.js';
 import { type AllocatorOptions, createAllocator } from '../scheduling/allocator.js';

@@ -4,6 +4,8 @@
  * back to the scheduler as a recompute, and its own lost inputs are recomputed first the usual way. The run is
  * taken back for that time and retired again once no recompute is pending. Past that time, or for a function
  * that cannot be recomputed, the call fails with a PeerError naming the function and the holders that were lost.
+ * Remote submitters get the same through `result:recover` (remote-lineage.ts): `relocate` tells them where the
+ * recomputed result is, and they fetch it themselves.
  */
 import type { TaskError } from '../errors.js';
 import type { ResultDirectory } from './directory.js';
@@ -25,12 +27,16 @@ export interface LostResultsDeps {
   readonly retire: (state: RunState) => void;
 }
 
+/** How often `recompute` looks for a result again when the holder it was told of does not answer. */
+const MAX_ROUNDS = 3;
+
 export class LostResults {
   constructor(private readonly deps: LostResultsDeps) {}
 
   /**
    * The bytes of `id`'s result: from another peer the directory knows holds it (a consumer that kept a fetched
-   * input), else recomputed; rejects with a PeerError when its lineage cannot be used.
+   * input), else recomputed; rejects with a PeerError when its lineage cannot be used. A holder that does not
+   * answer either is forgotten and the result looked for again (a few times at most).
    */
   async recompute(
     state: RunState,
@@ -38,6 +44,30 @@ export class LostResults {
     location: ResultLocation,
     closed: boolean,
   ): Promise<Uint8Array> {
+    let lost = location;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const found = await this.relocate(state, id, lost, closed);
+      if (found.inline) return found.inline;
+      const fetched = await this.deps.port.fetch(found.hash, found.holders, this.deps.fetchTimeoutMs);
+      if (fetched) return fetched.bytes;
+      lost = found;
+    }
+    throw lostResultError(state.run.id, id, lost);
+  }
+
+  /**
+   * Where `id`'s result can be had now that none of `location.holders` has it: another live holder the directory
+   * knows, or the peer that recomputed it (the run is taken back for that). Used by `recompute` above and for
+   * remote submitters (`result:recover`, remote-lineage.ts), who then fetch the bytes themselves. Rejects with a
+   * PeerError naming the function and the lost holders when the lineage cannot be used, or with the recompute's
+   * TaskError when it failed for good.
+   */
+  async relocate(
+    state: RunState,
+    id: string,
+    location: ResultLocation,
+    closed: boolean,
+  ): Promise<ResultLocation> {
     const i = state.index.get(id);
     if (i === undefined || closed || Date.now() > state.lineageUntil || state.run.isCancelled) {
       throw lostResultError(state.run.id, id, location);
@@ -46,11 +76,9 @@ export class LostResults {
     for (const h of location.holders) this.deps.directory.remove(location.hash, h);
     state.run.setLocation(id, { hash: location.hash, size: location.size, holders: [] });
     const elsewhere = this.deps.dispatcher.locate(state, i);
-    if (elsewhere?.inline) return elsewhere.inline;
-    if (elsewhere && elsewhere.holders.length > 0) {
-      const fetched = await this.deps.port.fetch(location.hash, elsewhere.holders, this.deps.fetchTimeoutMs);
-      if (fetched) return fetched.bytes;
-      for (const h of elsewhere.holders) this.deps.directory.remove(location.hash, h);
+    if (elsewhere) {
+      state.run.setLocation(id, elsewhere);
+      return elsewhere;
     }
     if (state.finished) {
       state.finished = false;
@@ -70,25 +98,16 @@ export class LostResults {
     });
   }
 
-  /** A recompute succeeded: hand its bytes to those waiting for them. */
+  /** A recompute succeeded: tell those waiting where its result is. */
   recomputed(state: RunState, i: number): void {
     const waiters = state.lostWaiters.get(i);
     if (!waiters) return;
     state.lostWaiters.delete(i);
     const location = state.run.location(state.id(i));
-    const settle = (bytes: Uint8Array | undefined): void => {
-      for (const w of waiters) {
-        if (bytes) w.resolve(bytes);
-        else w.reject(lostResultError(state.run.id, state.id(i), location ?? emptyLocation(state, i)));
-      }
-    };
-    if (location?.inline) settle(location.inline);
-    else if (location && location.holders.length > 0) {
-      this.deps.port.fetch(location.hash, location.holders, this.deps.fetchTimeoutMs).then(
-        (fetched) => settle(fetched?.bytes),
-        () => settle(undefined),
-      );
-    } else settle(undefined);
+    for (const w of waiters) {
+      if (location && (location.inline || location.holders.length > 0)) w.resolve(location);
+      else w.reject(lostResultError(state.run.id, state.id(i), location ?? emptyLocation(state, i)));
+    }
     this.retireIfIdle(state);
   }
 

@@ -118,7 +118,8 @@ export class MeshRun extends RunController {
 
   /**
    * What `result(id)` does when no holder of a succeeded function's result answers: the coordinator recomputes
-   * it from lineage (embedded runs). Without a handler the call fails with a PeerError naming the lost holders.
+   * it from lineage (embedded runs directly, remote runs through `result:recover`). Without a handler the call
+   * fails with a PeerError naming the lost holders.
    */
   onLostResult(handler: (id: string, location: ResultLocation) => Promise<Uint8Array>): void {
     this.lostResult = handler;
@@ -195,11 +196,21 @@ export class MeshRun extends RunController {
   }
 }
 
-/** The PeerError of a result whose holders all left or lost it, naming the function and the holders. */
-export function lostResultError(runId: string, id: string, location: ResultLocation): PeerError {
+/**
+ * The PeerError of a result whose holders all left or lost it, naming the function and the holders; `why` (e.g.
+ * why the coordinator could not recompute it) is appended, `cause` kept.
+ */
+export function lostResultError(
+  runId: string,
+  id: string,
+  location: ResultLocation,
+  why?: string,
+  cause?: unknown,
+): PeerError {
   const holders = location.holders.map((h) => `'${h}'`).join(', ') || 'none left';
   return new PeerError(
     location.holders[0] ?? '',
-    `run '${runId}': the result of '${id}' (hash ${location.hash.slice(0, 12)}…) is lost: none of its holders (${holders}) has it`,
+    `run '${runId}': the result of '${id}' (hash ${location.hash.slice(0, 12)}…) is lost: none of its holders (${holders}) has it${why ? `; ${why}` : ''}`,
+    cause === undefined ? undefined : { cause },
   );
 }

@@ -56,6 +56,11 @@ export interface PeerAgentOptions {
   readonly drainGraceMs?: number;
   /** How long `drain()` then waits for its hand-backs and last results to reach their coordinators. Default 2000 ms. */
   readonly drainSendTimeoutMs?: number;
+  /**
+   * Every this many ms, ping the peers this one fetched inputs from lately, for the round trips it reports to
+   * coordinators (link-meter.ts; fetches themselves are always timed). Default 30 000; 0 = never.
+   */
+  readonly linkPingIntervalMs?: number;
 }
 
 export interface PeerAgent {
@@ -132,6 +137,7 @@ export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
     holdings,
     statusIntervalMs: options.statusIntervalMs ?? 50,
     state: () => ({ running: runningCount(), slots: pool.size, paused: paused || draining }),
+    linkPingIntervalMs: options.linkPingIntervalMs ?? 30_000,
   });
   const announce = (coordinatorId: string): Promise<void> => status.announce(coordinatorId);
   /**

@@ -10,11 +10,15 @@
  * - **One fetch space.** `result:fetch` request ids are allocated here, so an agent and a submitter living on
  *   the same transport never mistake each other's replies.
  *
+ * - **Link figures.** Every fetch is timed into the port's LinkMeter (link-meter.ts): round trips and bandwidth to
+ *   the holders this peer fetches from, which peer agents report to their coordinators.
+ *
  * One port per transport (`portOf` memoises it), so every component on a peer sees the same loopback and ids.
  */
 import { PeerError } from '../errors.js';
 import type { BatchableMessage } from '../protocol/messages.js';
 import type { DisconnectReason, Transport } from '../transport/types.js';
+import { LinkMeter } from './link-meter.js';
 
 export type PortListener = (from: string, message: BatchableMessage) => void;
 
@@ -44,6 +48,8 @@ export interface MeshPort {
    * silent for `timeoutMs`).
    */
   fetch(hash: string, holders: readonly string[], timeoutMs: number): Promise<FetchedResult | undefined>;
+  /** Round trips and bandwidth to the peers this port fetched from (each fetch is timed). */
+  readonly links: LinkMeter;
 }
 
 /**
@@ -81,7 +87,8 @@ const ignore = (): void => {};
 
 interface PendingFetch {
   readonly peer: string;
-  resolve(bytes: Uint8Array | undefined): void;
+  /** `answered`: the holder replied (data or missing), as opposed to a timeout or a lost connection. */
+  resolve(bytes: Uint8Array | undefined, answered: boolean): void;
 }
 
 function createPort(transport: Transport): MeshPort {
@@ -92,13 +99,14 @@ function createPort(transport: Transport): MeshPort {
   const fetches = new Map<number, PendingFetch>();
   let nextRequest = 1;
   let flushScheduled = false;
+  const links = new LinkMeter(self, (peer) => transport.ping(peer));
 
   const deliver = (from: string, message: BatchableMessage): void => {
     if (message.type === 'result:data' || message.type === 'result:missing') {
       const pending = fetches.get(message.requestId);
       if (pending && pending.peer === from) {
         fetches.delete(message.requestId);
-        pending.resolve(message.type === 'result:data' ? message.bytes : undefined);
+        pending.resolve(message.type === 'result:data' ? message.bytes : undefined, true);
         return;
       }
     }
@@ -124,7 +132,7 @@ function createPort(transport: Transport): MeshPort {
     for (const [id, pending] of fetches) {
       if (pending.peer === peerId) {
         fetches.delete(id);
-        pending.resolve(undefined);
+        pending.resolve(undefined, false);
       }
     }
     for (const listener of [...disconnectListeners]) listener(peerId, reason);
@@ -185,13 +193,17 @@ function createPort(transport: Transport): MeshPort {
   const fetchFrom = (hash: string, peer: string, timeoutMs: number): Promise<Uint8Array | undefined> =>
     new Promise((resolve) => {
       const requestId = nextRequest++;
+      links.fetchStarted(peer);
       const timer = setTimeout(() => {
-        if (fetches.delete(requestId)) resolve(undefined);
+        if (!fetches.delete(requestId)) return;
+        links.fetchEnded(peer, 0, false);
+        resolve(undefined);
       }, timeoutMs);
       fetches.set(requestId, {
         peer,
-        resolve: (bytes) => {
+        resolve: (bytes, answered) => {
           clearTimeout(timer);
+          links.fetchEnded(peer, bytes?.byteLength ?? 0, answered);
           resolve(bytes);
         },
       });
@@ -199,7 +211,7 @@ function createPort(transport: Transport): MeshPort {
         const pending = fetches.get(requestId);
         if (pending) {
           fetches.delete(requestId);
-          pending.resolve(undefined);
+          pending.resolve(undefined, false);
         }
       });
     });
@@ -207,6 +219,7 @@ function createPort(transport: Transport): MeshPort {
   return {
     peerId: self,
     transport,
+    links,
     send,
     post,
     onMessage(listener) {

@@ -13,8 +13,8 @@
  *
  * What is queued is inferred from dispatch order: a peer runs its assignments first come, first served, so on a
  * peer with `cores` slots all but its oldest `cores` dispatches are waiting. How long one waits comes from the
- * expected durations (the function's estimate over the peer's speed, else its run's measured mean) of what is
- * ahead of it. Functions with no expected duration yet are not moved: with nothing to go by, a move is a guess.
+ * expected durations of what is ahead of it: their declared `cost.estimateMs` over the peer's speed. Functions
+ * without an estimate are not moved (see `expectedMs`).
  */
 import type { TaskAssignment } from '../protocol/messages.js';
 import type { PeerView, ResourceTracker } from '../scheduling/types.js';
@@ -32,11 +32,16 @@ export interface RebalanceDeps {
   readonly dispatcher: Dispatcher;
 }
 
-/** Expected duration of `d` on its peer, ms; undefined when nothing is known yet. */
+/**
+ * Expected duration of `d` on its peer, ms, from its declared estimate; undefined without one. Measured means are
+ * not used: a peer reports a batch's time on its first function and ~0 on the others, and the early ones carry
+ * the workers' warm-up, so a run of 50 µs functions measured a few ms — enough to make a deep queue of quick
+ * functions look worth moving (it was, in tests). Without an estimate, the straggler logic still copies a
+ * function that sat far too long.
+ */
 function expectedMs(d: Dispatch, speed: number): number | undefined {
   const estimate = d.run.specs[d.index]!.cost?.estimateMs;
-  if (estimate !== undefined) return estimate / Math.max(speed, 1e-6);
-  return d.run.meanMs;
+  return estimate === undefined ? undefined : estimate / Math.max(speed, 1e-6);
 }
 
 interface Candidate {

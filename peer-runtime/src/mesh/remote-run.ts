@@ -1,7 +1,8 @@
 /**
  * The submitter's side: send a DAG to a coordinator peer and follow it as a `Run` — the same object `runLocal`
  * returns. Events arrive as `run:event` messages and are replayed into a MeshRun, so records name the peer that
- * ran each function; `result(id)` fetches the bytes from a holder; `cancel()` sends `run:cancel`. A coordinator
+ * ran each function; `result(id)` fetches the bytes from a holder (asking the coordinator to recompute a result
+ * whose holders all left, remote-recover.ts); `cancel()` sends `run:cancel`. A coordinator
  * that disconnects or stops answering fails the run with a PeerError naming it.
  */
 import { hashFunctions } from '../dag/hash.js';
@@ -11,6 +12,7 @@ import { PeerError } from '../errors.js';
 import type { Transport } from '../transport/types.js';
 import { MeshRun } from './mesh-run.js';
 import { portOf } from './port.js';
+import { recoverThroughCoordinator } from './remote-recover.js';
 import { applyWireEvent } from './wire-events.js';
 
 export interface SubmitRemoteOptions {
@@ -22,6 +24,14 @@ export interface SubmitRemoteOptions {
   readonly heartbeatIntervalMs?: number;
   /** How long one holder may take to answer a result fetch. Default 30 000 ms. */
   readonly fetchTimeoutMs?: number;
+  /**
+   * When no holder of a final result answers, `result(id)` asks the coordinator to recompute it from the run's
+   * lineage (`result:recover`, while it keeps it: `keepLineageMs`) and fetches it from the new holder. This is the
+   * longest wait for the coordinator's answer, which includes running the function (and its lost inputs) again;
+   * past it, or when the coordinator cannot, `result(id)` fails with a PeerError naming the function and the
+   * lost holders. 0 = never ask. Default 120 000 ms.
+   */
+  readonly recoverTimeoutMs?: number;
   /**
    * After the last function ended, how long to wait for the coordinator's `run:done` (final holders, attempts
    * closed with the last result) before `done` resolves anyway. Default 2000 ms.
@@ -70,6 +80,17 @@ export function submitRemote(
       },
     },
   );
+  const recoverTimeoutMs = options.recoverTimeoutMs ?? 120_000;
+  if (recoverTimeoutMs > 0) {
+    run.onLostResult(
+      recoverThroughCoordinator(run, {
+        port,
+        coordinatorId,
+        timeoutMs: recoverTimeoutMs,
+        fetchTimeoutMs: options.fetchTimeoutMs ?? 30_000,
+      }),
+    );
+  }
   const lose = (why: string, cause?: unknown): void => {
     finalWord();
     run.failAll(

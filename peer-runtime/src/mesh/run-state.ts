@@ -4,7 +4,7 @@
  */
 import { type FunctionSpec, parseArgRef } from '../dag/types.js';
 import type { Allocator } from '../scheduling/types.js';
-import type { MeshRun } from './mesh-run.js';
+import type { MeshRun, ResultLocation } from './mesh-run.js';
 
 export class RunState {
   readonly n: number;
@@ -34,10 +34,10 @@ export class RunState {
   /** Consumers waiting for recomputed inputs → how many they still wait for. */
   readonly waitingInputs = new Map<number, number>();
   readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  /** `result(id)` calls waiting for a lost final result to be recomputed, by function index. */
+  /** `result(id)` calls (local or remote) waiting for a lost final result to be recomputed, by function index. */
   readonly lostWaiters = new Map<
     number,
-    { resolve(bytes: Uint8Array): void; reject(error: unknown): void }[]
+    { resolve(location: ResultLocation): void; reject(error: unknown): void }[]
   >();
   /** After the run finished: until when its lineage may be used to recompute lost results (epoch ms). */
   lineageUntil = Number.POSITIVE_INFINITY;

@@ -245,7 +245,8 @@ export class Dispatcher {
       this.watches.set(run.key, watch);
     }
     const expired = new Map(watch.observe(allocation, Date.now()).map((e) => [e.functionId, e]));
-    for (const a of allocation.assignments) this.waitingReported.delete(`${run.key}\0${a.functionId}`);
+    if (this.waitingReported.size > 0)
+      for (const a of allocation.assignments) this.waitingReported.delete(`${run.key}\0${a.functionId}`);
     for (const w of allocation.waiting) {
       const item = byId.get(w.functionId);
       if (!item) continue;

@@ -12,6 +12,8 @@ import type { FunctionStatus } from '../run/types.js';
 import {
   type BatchableMessage,
   type InputLocation,
+  type LinkReport,
+  MAX_STATUS_LINKS,
   type MessageOf,
   type SubmitOptions,
   TASK_FAILURE_REASONS,
@@ -316,6 +318,21 @@ function dagIssue(value: unknown, field: string): DagIssue {
   return issue;
 }
 
+/** A measured link of `peer:status.links`: figures must be finite, the round trip >= 0, the bandwidth > 0. */
+function linkReport(value: unknown, field: string): LinkReport {
+  const o = record(value, field);
+  const link: Mutable<LinkReport> = { peer: id(o.peer, 'peer', field) };
+  if (o.rttMs !== undefined) {
+    link.rttMs = num(o.rttMs, 'rttMs', field);
+    if (link.rttMs < 0) fail(at(field, 'rttMs'), 'a non-negative number', link.rttMs);
+  }
+  if (o.bytesPerSecond !== undefined) {
+    link.bytesPerSecond = num(o.bytesPerSecond, 'bytesPerSecond', field);
+    if (link.bytesPerSecond <= 0) fail(at(field, 'bytesPerSecond'), 'a positive number', link.bytesPerSecond);
+  }
+  return link;
+}
+
 /** Message types a batch may not carry: itself (no nesting) and the transport's own handshake and liveness. */
 const UNBATCHABLE = new Set<string>(['batch', 'hello', 'ping', 'pong']);
 
@@ -424,6 +441,7 @@ const validators: Validators = {
     };
     if (added) message.added = added;
     if (removed) message.removed = removed;
+    if (o.links !== undefined) message.links = list(o.links, 'links', linkReport, '', MAX_STATUS_LINKS);
     return message;
   },
 };

@@ -246,6 +246,24 @@ export interface PeerStatusMessage {
   /** Hashes newly stored (`added`) or evicted (`removed`) since the last status. */
   readonly added?: readonly string[];
   readonly removed?: readonly string[];
+  /**
+   * Links to other peers this peer measured (mesh/link-meter.ts), sent when a figure is new or moved by 20%
+   * since last reported; at most MAX_STATUS_LINKS. The coordinator's network model uses them (network-probe.ts).
+   */
+  readonly links?: readonly LinkReport[];
+}
+
+/** Most `links` in one `peer:status`. */
+export const MAX_STATUS_LINKS = 64;
+
+/** One link as its measuring peer reports it. */
+export interface LinkReport {
+  /** The remote peer. */
+  readonly peer: string;
+  /** Round trip to it, ms (pings and small fetches). */
+  readonly rttMs?: number;
+  /** Bytes per second received from it (timed result fetches of at least 64 KiB). */
+  readonly bytesPerSecond?: number;
 }
 
 /**

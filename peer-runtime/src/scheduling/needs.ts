@@ -20,7 +20,26 @@ export class SchedulingError extends HandoutError {
 }
 
 /** The needs of one function spec. Throws SchedulingError naming the function and field for negative values. */
+/**
+ * Requests already derived, by spec: the allocator, the tracker and the dispatcher each ask for every function
+ * placed, thousands of times a second. Kept with the `cost` and `node` they came from, so a spec given a new
+ * cost or pin object is derived again (a cost object changed in place is not noticed: specs are data, and a
+ * submitted DAG is not expected to change under its run).
+ */
+const requests = new WeakMap<
+  FunctionSpec,
+  { cost: FunctionSpec['cost']; node: FunctionSpec['node']; request: ResourceRequest }
+>();
+
 export function resourceRequestOf(spec: FunctionSpec): ResourceRequest {
+  const known = requests.get(spec);
+  if (known !== undefined && known.cost === spec.cost && known.node === spec.node) return known.request;
+  const request = deriveRequest(spec);
+  requests.set(spec, { cost: spec.cost, node: spec.node, request });
+  return request;
+}
+
+function deriveRequest(spec: FunctionSpec): ResourceRequest {
   const cost = spec.cost ?? {};
   const check = (field: string, value: number): number => {
     if (!Number.isFinite(value) || value < 0) {

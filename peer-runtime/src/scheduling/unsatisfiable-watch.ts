@@ -33,7 +33,7 @@ export function createUnsatisfiableWatch(options: UnsatisfiableWatchOptions = {}
   const since = new Map<string, { unmet: string; sinceMs: number }>();
   return {
     observe(allocation, nowMs) {
-      for (const a of allocation.assignments) since.delete(a.functionId);
+      if (since.size > 0) for (const a of allocation.assignments) since.delete(a.functionId);
       const expired: UnsatisfiableExpiry[] = [];
       for (const w of allocation.waiting) {
         if (w.reason !== 'unsatisfiable') {

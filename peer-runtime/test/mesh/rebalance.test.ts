@@ -4,7 +4,8 @@ import { createTestMesh, fn, sleep, type TestMesh } from './helpers.js';
 
 /**
  * One long function and two short ones on one single-slot peer, then a second peer joins: the short function
- * queued behind the long one should move to the newcomer instead of waiting ~600 ms.
+ * queued behind the long one should move to the newcomer instead of waiting ~3 s (long enough that the newcomer's
+ * worker pool, which takes up to a second or more to start on a loaded machine, is up well before).
  */
 async function lateJoiner(rebalance: boolean) {
   // Straggler copies off: after a second in the queue the short one would count as one and move anyway.
@@ -13,7 +14,7 @@ async function lateJoiner(rebalance: boolean) {
     ...(rebalance ? {} : { rebalance: false }),
   });
   const functions: FunctionSpec[] = [
-    fn('long', [], sleep(1500), { extraArgs: ['long'], cost: { estimateMs: 1500 } }),
+    fn('long', [], sleep(3000), { extraArgs: ['long'], cost: { estimateMs: 3000 } }),
     fn('short1', [], sleep(50), { extraArgs: ['short1'], cost: { estimateMs: 50 } }),
     fn('short2', [], sleep(50), { extraArgs: ['short2'], cost: { estimateMs: 50 } }),
   ];
@@ -59,7 +60,10 @@ describe('moving queued work to idle peers', () => {
 
   it('never moves tiny functions: a run of quick ones ends with no copies', async () => {
     mesh = createTestMesh([{ id: 'a' }, { id: 'b' }]);
-    const tiny = Array.from({ length: 400 }, (_, k) => fn(`t${k}`, [], '(k) => k', { extraArgs: [k] }));
+    // Declared tiny (an estimate is what moves rely on): deep queues, but each wait is far below 20 ms.
+    const tiny = Array.from({ length: 400 }, (_, k) =>
+      fn(`t${k}`, [], '(k) => k', { extraArgs: [k], cost: { estimateMs: 0.05 } }),
+    );
     const summary = await mesh.coordinator.submit(tiny).done;
     expect(summary.status).toBe('succeeded');
     expect(summary.functions.filter((r) => r.history.length > 1)).toEqual([]);

@@ -1,0 +1,114 @@
+/**
+ * The coordinator's side of `result:recover`: a remote submitter whose fetch of a final result found no holder
+ * asks its coordinator, which recomputes the function from the run's lineage exactly as for an in-process run
+ * (LostResults.relocate) and answers `result:recovered` with where the result is now, or why it cannot be had.
+ *
+ * A finished remote run is kept here for `keepLineageMs` (nobody else holds its state once it is retired);
+ * expired runs are dropped on the next `keep`, and a submitter's runs when it leaves the mesh.
+ */
+import type { ResultRecoverMessage, WireAttempt } from '../protocol/messages.js';
+import type { LostResults } from './lost-results.js';
+import type { ResultLocation } from './mesh-run.js';
+import type { MeshPort } from './port.js';
+import type { RunState } from './run-state.js';
+
+export interface RemoteLineageDeps {
+  readonly port: MeshPort;
+  readonly lineage: LostResults;
+  /** A remote run still going on, by `submitter\0runId`. */
+  readonly running: (key: string) => RunState | undefined;
+  /** True once the coordinator closed: nothing is recomputed any more. */
+  readonly closed: () => boolean;
+}
+
+export class RemoteLineage {
+  private readonly kept = new Map<string, RunState>();
+
+  constructor(private readonly deps: RemoteLineageDeps) {}
+
+  static key(submitter: string, runId: string): string {
+    return `${submitter}\0${runId}`;
+  }
+
+  /** A remote run finished: keep its state while its lineage may be used. */
+  keep(state: RunState): void {
+    const now = Date.now();
+    for (const [key, s] of this.kept) if (s.lineageUntil <= now) this.kept.delete(key);
+    if (state.submitter === undefined || state.lineageUntil <= now) return;
+    this.kept.set(RemoteLineage.key(state.submitter, state.run.id), state);
+  }
+
+  /** The submitter left the mesh: nobody will ask for its runs' results. */
+  forget(submitter: string): void {
+    for (const [key, s] of this.kept) if (s.submitter === submitter) this.kept.delete(key);
+  }
+
+  clear(): void {
+    this.kept.clear();
+  }
+
+  /** Answers one `result:recover` from `from` (only a run's own submitter may ask for its results). */
+  async answer(from: string, message: ResultRecoverMessage): Promise<void> {
+    const { requestId, runId, functionId } = message;
+    const attempts = new Map<string, WireAttempt>();
+    const reply = (outcome: { location: ResultLocation } | { error: string }): void => {
+      const location =
+        'location' in outcome
+          ? {
+              hash: outcome.location.hash,
+              size: outcome.location.size,
+              holders: [...outcome.location.holders],
+              ...(outcome.location.inline && { inline: outcome.location.inline }),
+            }
+          : undefined;
+      this.deps.port.post(from, {
+        type: 'result:recovered',
+        requestId,
+        runId,
+        functionId,
+        ...(location ? { location } : { error: (outcome as { error: string }).error }),
+        attempts: [...attempts.values()],
+      });
+    };
+    const key = RemoteLineage.key(from, runId);
+    const state = this.deps.running(key) ?? this.kept.get(key);
+    const self = this.deps.port.peerId;
+    if (!state || Date.now() > state.lineageUntil) {
+      this.kept.delete(key);
+      reply({
+        error: `coordinator '${self}' no longer keeps the lineage of run '${runId}' (kept for keepLineageMs after the run ends)`,
+      });
+      return;
+    }
+    const i = state.index.get(functionId);
+    if (i === undefined) {
+      reply({ error: `run '${runId}' has no function '${functionId}'` });
+      return;
+    }
+    const status = state.run.record(functionId).status;
+    if (status !== 'succeeded') {
+      reply({ error: `function '${functionId}' of run '${runId}' did not succeed (${status})` });
+      return;
+    }
+    // The history entries the recompute opens and closes, latest form of each, for the submitter's records.
+    const off = state.run.onMeshEvent('task:attempt', ({ id, attempt: a }) => {
+      const entry: { -readonly [K in keyof WireAttempt]: WireAttempt[K] } = {
+        id,
+        attempt: a.attempt,
+        peer: a.peer,
+        startedAt: a.startedAt,
+      };
+      if (a.endedAt !== undefined) entry.endedAt = a.endedAt;
+      if (a.error !== undefined) entry.error = a.error;
+      attempts.set(`${id}\0${a.attempt}\0${a.peer}`, entry);
+    });
+    try {
+      const lost = state.run.location(functionId) ?? { hash: state.hashes[i]!, size: 0, holders: [] };
+      reply({ location: await this.deps.lineage.relocate(state, functionId, lost, this.deps.closed()) });
+    } catch (error) {
+      reply({ error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      off();
+    }
+  }
+}

@@ -30,6 +30,7 @@ import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
 import { Outcomes } from './outcomes.js';
 import { type MeshPort, portOf } from './port.js';
 import { rebalanceQueued } from './rebalance.js';
+import { RemoteLineage } from './remote-lineage.js';
 import { RunState } from './run-state.js';
 import { Dispatcher, type ReadyItem } from './scheduler.js';
 import { forwardRunEvents } from './wire-events.js';
@@ -56,6 +57,8 @@ class MeshCoordinator implements Coordinator {
   private readonly dispatcher: Dispatcher;
   private readonly outcomes: Outcomes;
   private readonly lineage: LostResults;
+  /** Finished remote runs kept for `result:recover` (remote-lineage.ts). */
+  private readonly remoteLineage: RemoteLineage;
   private readonly runs = new Map<string, RunState>();
   private readonly remoteRuns = new Map<string, RunState>();
   private readonly listeners = new Map<keyof CoordinatorEvents, Set<(payload: never) => void>>();
@@ -120,6 +123,12 @@ class MeshCoordinator implements Coordinator {
       revive: (state) => this.runs.set(state.key, state),
       retire: (state) => this.finish(state),
     });
+    this.remoteLineage = new RemoteLineage({
+      port: this.port,
+      lineage: this.lineage,
+      running: (key) => this.remoteRuns.get(key),
+      closed: () => this.closed,
+    });
 
     this.cleanups.push(this.port.onMessage((from, message) => this.onMessage(from, message)));
     this.cleanups.push(() => this.probe.close());
@@ -153,6 +162,7 @@ class MeshCoordinator implements Coordinator {
         membership.on('peer:left', ({ peerId }) => {
           this.probe.forget(peerId);
           this.outcomes.peerLost(peerId, 'it left the mesh');
+          this.remoteLineage.forget(peerId);
           for (const run of this.runs.values()) {
             if (run.submitter === peerId) run.run.cancel(`its submitter '${peerId}' left the mesh`);
           }
@@ -206,6 +216,7 @@ class MeshCoordinator implements Coordinator {
     for (const run of this.runs.values()) run.run.cancel('the coordinator closed');
     for (const t of this.timers) clearInterval(t);
     for (const off of this.cleanups) off();
+    this.remoteLineage.clear();
     await Promise.all([...this.runs.values()].map((r) => r.run.done));
   }
 
@@ -295,7 +306,10 @@ class MeshCoordinator implements Coordinator {
     this.dispatcher.forgetRun(state);
     this.outcomes.forget(state);
     this.runs.delete(state.key);
-    if (state.submitter !== undefined) this.remoteRuns.delete(`${state.submitter}\0${state.run.id}`);
+    if (state.submitter !== undefined) {
+      this.remoteRuns.delete(`${state.submitter}\0${state.run.id}`);
+      this.remoteLineage.keep(state);
+    }
   }
 
   private onSubmit(from: string, message: DagSubmitMessage): void {
@@ -380,6 +394,9 @@ class MeshCoordinator implements Coordinator {
         return;
       case 'run:cancel':
         this.remoteRuns.get(`${from}\0${message.runId}`)?.run.cancel(message.reason);
+        return;
+      case 'result:recover':
+        void this.remoteLineage.answer(from, message);
         return;
       default:
         return;

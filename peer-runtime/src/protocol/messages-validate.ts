@@ -15,9 +15,11 @@ import {
   type LinkReport,
   MAX_STATUS_LINKS,
   type MessageOf,
+  type RecoveredLocation,
   type SubmitOptions,
   TASK_FAILURE_REASONS,
   type TaskAssignment,
+  type WireAttempt,
   type WireMessage,
   type WireMessageType,
   type WireRunEvent,
@@ -318,6 +320,31 @@ function dagIssue(value: unknown, field: string): DagIssue {
   return issue;
 }
 
+function recoveredLocation(value: unknown, field: string): RecoveredLocation {
+  const o = record(value, field);
+  const location: Mutable<RecoveredLocation> = {
+    hash: id(o.hash, 'hash', field),
+    size: uint(o.size, 'size', field),
+    holders: idList(o.holders, 'holders', field, 1024),
+  };
+  if (o.inline !== undefined) location.inline = bytes(o.inline, 'inline', field);
+  return location;
+}
+
+/** One history entry of a `result:recovered` reply. */
+function wireAttempt(value: unknown, field: string): WireAttempt {
+  const o = record(value, field);
+  const attempt: Mutable<WireAttempt> = {
+    id: id(o.id, 'id', field),
+    attempt: uint(o.attempt, 'attempt', field),
+    peer: id(o.peer, 'peer', field),
+    startedAt: num(o.startedAt, 'startedAt', field),
+  };
+  if (o.endedAt !== undefined) attempt.endedAt = num(o.endedAt, 'endedAt', field);
+  if (o.error !== undefined) attempt.error = str(o.error, 'error', field);
+  return attempt;
+}
+
 /** A measured link of `peer:status.links`: figures must be finite, the round trip >= 0, the bandwidth > 0. */
 function linkReport(value: unknown, field: string): LinkReport {
   const o = record(value, field);
@@ -429,6 +456,28 @@ const validators: Validators = {
   },
   'run:cancel': (o) => ({ type: 'run:cancel', runId: id(o.runId, 'runId'), reason: str(o.reason, 'reason') }),
   'run:event': (o) => ({ type: 'run:event', runId: id(o.runId, 'runId'), event: runEvent(o.event, 'event') }),
+  'result:recover': (o) => ({
+    type: 'result:recover',
+    requestId: uint(o.requestId, 'requestId'),
+    runId: id(o.runId, 'runId'),
+    functionId: id(o.functionId, 'functionId'),
+  }),
+  'result:recovered': (o) => {
+    const message: Mutable<MessageOf<'result:recovered'>> = {
+      type: 'result:recovered',
+      requestId: uint(o.requestId, 'requestId'),
+      runId: id(o.runId, 'runId'),
+      functionId: id(o.functionId, 'functionId'),
+      attempts: list(o.attempts, 'attempts', wireAttempt, '', 4096),
+    };
+    if (o.location !== undefined) message.location = recoveredLocation(o.location, 'location');
+    if (o.error !== undefined) message.error = str(o.error, 'error');
+    // Exactly one of the two: a reply with neither would leave the submitter guessing, both would contradict.
+    if ((message.location === undefined) === (message.error === undefined)) {
+      reject('location', 'must be present exactly when error is absent');
+    }
+    return message;
+  },
   batch: (o) => ({ type: 'batch', messages: list(o.messages, 'messages', batched) }),
   'peer:status': (o) => {
     const added = opt(o.added, 'added', idList);

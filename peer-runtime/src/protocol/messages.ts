@@ -228,6 +228,53 @@ export type WireRunEvent =
       }[];
     };
 
+/**
+ * Submitter → coordinator: none of the holders of a final result of run `runId` answered its fetch. The
+ * coordinator recomputes the function from the run's lineage (while it keeps it, `keepLineageMs`) and answers
+ * with `result:recovered`. `requestId` (chosen by the submitter) pairs the reply.
+ */
+export interface ResultRecoverMessage {
+  readonly type: 'result:recover';
+  readonly requestId: number;
+  readonly runId: string;
+  readonly functionId: string;
+}
+
+/** One entry of a function's history on the wire (the `task:attempt` event without its kind). */
+export interface WireAttempt {
+  readonly id: string;
+  readonly attempt: number;
+  readonly peer: string;
+  readonly startedAt: number;
+  readonly endedAt?: number;
+  readonly error?: string;
+}
+
+/** Where a recovered result can be had: `holders`, or the bytes themselves (`inline`). */
+export interface RecoveredLocation {
+  readonly hash: string;
+  /** Encoded size in bytes (0 when unknown). */
+  readonly size: number;
+  readonly holders: readonly string[];
+  readonly inline?: Uint8Array;
+}
+
+/**
+ * Coordinator → submitter: the answer to `result:recover`. Either `location`, where the result can be had now,
+ * or `error`, why it cannot be recovered (lineage no longer kept, run unknown, the recompute failed); never both.
+ * `attempts` are the history entries the recompute opened or closed (the function's and those of its own lost
+ * inputs, recomputed first), so the submitter's records show them.
+ */
+export interface ResultRecoveredMessage {
+  readonly type: 'result:recovered';
+  readonly requestId: number;
+  readonly runId: string;
+  readonly functionId: string;
+  readonly location?: RecoveredLocation;
+  readonly error?: string;
+  readonly attempts: readonly WireAttempt[];
+}
+
 /** Coordinator → submitter: one event of a run. */
 export interface RunEventMessage {
   readonly type: 'run:event';
@@ -295,6 +342,8 @@ export type WireMessage =
   | DagSubmitMessage
   | RunCancelMessage
   | RunEventMessage
+  | ResultRecoverMessage
+  | ResultRecoveredMessage
   | PeerStatusMessage
   | BatchMessage;
 

@@ -82,8 +82,9 @@ export class PeerLoad {
     const clamp = (v: number): number => (Math.abs(v) < 1e-9 ? 0 : v);
     this.cpu = clamp(this.cpu + sign * req.cpu);
     this.memoryMB = clamp(this.memoryMB + sign * req.memoryMB);
-    for (const [name, amount] of Object.entries(req.resources)) {
-      this.resources[name] = clamp((this.resources[name] ?? 0) + sign * amount);
+    // for-in, not Object.entries: this runs twice per function placed, and almost always finds nothing.
+    for (const name in req.resources) {
+      this.resources[name] = clamp((this.resources[name] ?? 0) + sign * req.resources[name]!);
     }
   }
 }

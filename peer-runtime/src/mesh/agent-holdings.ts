@@ -96,18 +96,15 @@ export class AgentHoldings {
   /** Stores a result; `announce` for results the coordinators cannot know of (they learn the others from completions). */
   keep(hash: string, bytes: Uint8Array, announce: boolean): void {
     this.writing.set(hash, bytes);
-    this.options.store
-      .put(hash, bytes)
-      .then(
-        () => {
-          this.announced.add(hash);
-          if (announce) this.options.onAnnounce(hash);
-        },
-        () => {},
-      )
-      .finally(() => {
-        if (this.writing.get(hash) === bytes) this.writing.delete(hash);
-      });
+    const written = (): void => {
+      if (this.writing.get(hash) === bytes) this.writing.delete(hash);
+    };
+    // One `then` with both handlers: a promise per stored result, not three.
+    this.options.store.put(hash, bytes).then(() => {
+      written();
+      this.announced.add(hash);
+      if (announce) this.options.onAnnounce(hash);
+    }, written);
   }
 
   /** Keeps a `cache: false` result fetchable for `transientTtlMs`, outside the store. */

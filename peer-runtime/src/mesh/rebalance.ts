@@ -16,21 +16,18 @@
  * expected durations of what is ahead of it: their declared `cost.estimateMs` over the peer's speed. Functions
  * without an estimate are not moved (see `expectedMs`).
  */
-import type { TaskAssignment } from '../protocol/messages.js';
-import type { PeerView, ResourceTracker } from '../scheduling/types.js';
-import type { Dispatch, PeerLoad, PeerLoads } from './dispatcher.js';
-import { Dispatcher } from './scheduler.js';
+import type { PeerView } from '../scheduling/types.js';
+import type { Dispatch, PeerLoad } from './dispatcher.js';
+import { Dispatcher, type Outbox } from './scheduler.js';
+import type { StragglerDeps } from './stragglers.js';
 
 export interface RebalanceOptions {
   /** Move a queued function only when it would wait at least this long behind its peer's busy slots. Default 20 ms. */
   readonly minWaitMs?: number;
 }
 
-export interface RebalanceDeps {
-  readonly tracker: ResourceTracker;
-  readonly loads: PeerLoads;
-  readonly dispatcher: Dispatcher;
-}
+/** What a rebalance needs: the same as straggler copies. */
+export type RebalanceDeps = StragglerDeps;
 
 /**
  * Expected duration of `d` on its peer, ms, from its declared estimate; undefined without one. Measured means are
@@ -101,30 +98,22 @@ export function rebalanceQueued(deps: RebalanceDeps, options: RebalanceOptions =
   }
   if (candidates.length === 0) return;
   candidates.sort((a, b) => b.waitMs - a.waitMs);
-  const messages = new Map<string, Map<string, TaskAssignment[]>>();
+  const outbox: Outbox = new Map();
   for (const c of candidates) {
-    const { d } = c;
     if (idle.length === 0) break;
-    // The run's allocator chooses among the idle peers, so pins and needs hold for the copy as for any placement.
-    const allocation = d.run.allocator.allocate({
-      functions: [{ spec: d.run.specs[d.index]!, hash: d.run.hashes[d.index]! }],
-      peers: idle.filter((v) => v.peerId !== d.peer),
-    });
-    const target = allocation.assignments[0]?.peerId;
-    if (target === undefined) continue;
-    // Worth it only if it ends sooner there, by a margin: a slow idle peer may be worse than a short wait.
-    const targetSpeed = idle.find((v) => v.peerId === target)?.speed ?? 1;
-    const runThere = (c.runMs * c.speed) / Math.max(targetSpeed, 1e-6);
-    if (runThere + minWaitMs > c.waitMs + c.runMs) continue;
-    const assignment = deps.dispatcher.dispatch(d.run, d.index, target, false, true);
-    if (!assignment) continue;
-    let perRun = messages.get(target);
-    if (!perRun) {
-      perRun = new Map();
-      messages.set(target, perRun);
-    }
-    perRun.set(d.run.key, [...(perRun.get(d.run.key) ?? []), assignment]);
-    idle = deps.loads.views((v, load) => !v.paused && load.count < Math.floor(v.cores));
+    const { d } = c;
+    const target = deps.dispatcher.copy(
+      d,
+      idle.filter((v) => v.peerId !== d.peer),
+      outbox,
+      (peer) => {
+        // Worth it only if it ends sooner there, by a margin: a slow idle peer may be worse than a short wait.
+        const speed = idle.find((v) => v.peerId === peer)?.speed ?? 1;
+        return (c.runMs * c.speed) / Math.max(speed, 1e-6) + minWaitMs <= c.waitMs + c.runMs;
+      },
+    );
+    if (target !== undefined)
+      idle = deps.loads.views((v, load) => !v.paused && load.count < Math.floor(v.cores));
   }
-  deps.dispatcher.send(messages);
+  deps.dispatcher.send(outbox);
 }

@@ -43,6 +43,23 @@ function wireInput(loc: InputLoc, peer: string): WireInput {
   return { hash: loc.hash, holders: loc.holders };
 }
 
+/** Assignments to send, by peer, then by run (one `task:assign` per pair). */
+export type Outbox = Map<string, Map<string, TaskAssignment[]>>;
+
+export function addToOutbox(outbox: Outbox, peer: string, runKey: string, assignment: TaskAssignment): void {
+  let perRun = outbox.get(peer);
+  if (!perRun) {
+    perRun = new Map();
+    outbox.set(peer, perRun);
+  }
+  let batch = perRun.get(runKey);
+  if (!batch) {
+    batch = [];
+    perRun.set(runKey, batch);
+  }
+  batch.push(assignment);
+}
+
 export interface ReadyItem {
   readonly runKey: string;
   readonly run: RunState;
@@ -176,7 +193,7 @@ export class Dispatcher {
       list.push(item);
     }
     let placed = 0;
-    const messages = new Map<string, Map<string, TaskAssignment[]>>();
+    const messages: Outbox = new Map();
     for (const [run, list] of byRun) {
       const normal = list.filter((i) => !run.avoid.has(i.index));
       const avoiding = list.filter((i) => run.avoid.has(i.index));
@@ -213,17 +230,7 @@ export class Dispatcher {
             back.push(item);
             continue;
           }
-          let perPeer = messages.get(a.peerId);
-          if (!perPeer) {
-            perPeer = new Map();
-            messages.set(a.peerId, perPeer);
-          }
-          let batch = perPeer.get(run.key);
-          if (!batch) {
-            batch = [];
-            perPeer.set(run.key, batch);
-          }
-          batch.push(assignment);
+          addToOutbox(messages, a.peerId, run.key, assignment);
           placed++;
         }
       }
@@ -360,6 +367,28 @@ export class Dispatcher {
     else this.inflight.set(k, [d]);
     this.deps.loads.ensure(peer).add(d);
     return { functionId: spec.id, hash: run.hashes[i]!, attempt, spec, inputs };
+  }
+
+  /**
+   * Places a copy of in-flight `d` (a straggler's, or one queued behind busy slots) on one of `peers`, chosen by
+   * its run's allocator so pins and needs hold; `accept` may still refuse the chosen peer. Returns the target.
+   */
+  copy(
+    d: Dispatch,
+    peers: readonly PeerView[],
+    outbox: Outbox,
+    accept?: (target: string) => boolean,
+  ): string | undefined {
+    const allocation = d.run.allocator.allocate({
+      functions: [{ spec: d.run.specs[d.index]!, hash: d.run.hashes[d.index]! }],
+      peers,
+    });
+    const target = allocation.assignments[0]?.peerId;
+    if (target === undefined || (accept && !accept(target))) return undefined;
+    const assignment = this.dispatch(d.run, d.index, target, false, true);
+    if (!assignment) return undefined;
+    addToOutbox(outbox, target, d.run.key, assignment);
+    return target;
   }
 
   send(messages: ReadonlyMap<string, ReadonlyMap<string, TaskAssignment[]>>): void {

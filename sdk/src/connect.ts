@@ -48,6 +48,11 @@ export interface MeshSubmitOptions {
   readonly strategy?: string;
   /** The run's id. Default: a random UUID. */
   readonly runId?: string;
+  /**
+   * With a coordinator in another process: how long `result(id)` waits for it to recompute a final result whose
+   * holders all left, before failing with a PeerError. Default 120 000 ms; 0 = never ask.
+   */
+  readonly recoverTimeoutMs?: number;
 }
 
 export interface Mesh {

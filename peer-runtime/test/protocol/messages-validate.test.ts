@@ -3,6 +3,7 @@ import { ProtocolError } from '../../src/errors.js';
 import { decodeMessage, encodeMessage, joinParts } from '../../src/protocol/codec.js';
 import type { WireMessage } from '../../src/protocol/messages.js';
 import { functionSpec, validateMessage } from '../../src/protocol/messages-validate.js';
+import { errorOf } from './helpers.js';
 
 type Json = Record<string, unknown>;
 
@@ -96,16 +97,6 @@ function runDone(): Json {
       functions: [{ id: 'f', hash: 'h', status: 'skipped', holders: ['p1'] }],
     },
   };
-}
-
-function errorOf(value: unknown): ProtocolError {
-  try {
-    validateMessage(value);
-  } catch (err) {
-    if (err instanceof ProtocolError) return err;
-    throw err;
-  }
-  throw new Error('the message was accepted');
 }
 
 /**

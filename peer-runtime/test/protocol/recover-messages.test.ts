@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../src/errors.js';
 import { decodeMessage, encodeMessage, joinParts } from '../../src/protocol/codec.js';
 import type { WireMessage } from '../../src/protocol/messages.js';
 import { validateMessage } from '../../src/protocol/messages-validate.js';
+import { errorOf } from './helpers.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,16 +19,6 @@ const recovered = (): Json => ({
     { id: 'b', attempt: 2, peer: 'p2', startedAt: 12, endedAt: 13, error: 'x' },
   ],
 });
-
-function errorOf(value: unknown): ProtocolError {
-  try {
-    validateMessage(value);
-  } catch (err) {
-    if (err instanceof ProtocolError) return err;
-    throw err;
-  }
-  throw new Error('the message was accepted');
-}
 
 function set(message: Json, path: readonly (string | number)[], value: unknown): Json {
   const copy = structuredClone(message);

@@ -63,6 +63,12 @@ export interface CoordinatorOptions {
    * remote submitters get the PeerError. Default 600 000 ms; 0 = never recompute.
    */
   readonly keepLineageMs?: number;
+  /**
+   * Most functions the finished remote runs kept for their lineage may hold together (memory: a coordinator
+   * serving many large DAGs); past it the oldest runs are let go early, and their submitters get the "no longer
+   * keeps the lineage" answer. Default 200 000.
+   */
+  readonly keepLineageMaxFunctions?: number;
   /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */
   readonly log?: (level: 'info' | 'warn', message: string) => void;
 }

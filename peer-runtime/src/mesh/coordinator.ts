@@ -128,6 +128,7 @@ class MeshCoordinator implements Coordinator {
       lineage: this.lineage,
       running: (key) => this.remoteRuns.get(key),
       closed: () => this.closed,
+      ...(options.keepLineageMaxFunctions !== undefined && { maxFunctions: options.keepLineageMaxFunctions }),
     });
 
     this.cleanups.push(this.port.onMessage((from, message) => this.onMessage(from, message)));

@@ -4,7 +4,10 @@
  * (LostResults.relocate) and answers `result:recovered` with where the result is now, or why it cannot be had.
  *
  * A finished remote run is kept here for `keepLineageMs` (nobody else holds its state once it is retired);
- * expired runs are dropped on the next `keep`, and a submitter's runs when it leaves the mesh.
+ * expired runs are dropped by a timer set for the earliest expiry, and a submitter's runs when it leaves the
+ * mesh. The kept runs hold at most `maxFunctions` functions together: past it, the oldest runs go first (a
+ * coordinator serving many large DAGs must not hold ten minutes of them in memory; a submitter asking for such a
+ * run gets the "no longer keeps the lineage" answer, as after the window).
  */
 import type { ResultRecoverMessage, WireAttempt } from '../protocol/messages.js';
 import type { LostResults } from './lost-results.js';
@@ -19,12 +22,22 @@ export interface RemoteLineageDeps {
   readonly running: (key: string) => RunState | undefined;
   /** True once the coordinator closed: nothing is recomputed any more. */
   readonly closed: () => boolean;
+  /** Most functions the kept runs may hold together; the oldest runs are dropped past it. Default 200 000. */
+  readonly maxFunctions?: number;
 }
 
 export class RemoteLineage {
+  /** In the order they finished (oldest first), which is the order they are dropped in. */
   private readonly kept = new Map<string, RunState>();
+  private functions = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly deps: RemoteLineageDeps) {}
+
+  /** Runs kept now (for tests and stats). */
+  get size(): number {
+    return this.kept.size;
+  }
 
   static key(submitter: string, runId: string): string {
     return `${submitter}\0${runId}`;
@@ -32,19 +45,60 @@ export class RemoteLineage {
 
   /** A remote run finished: keep its state while its lineage may be used. */
   keep(state: RunState): void {
-    const now = Date.now();
-    for (const [key, s] of this.kept) if (s.lineageUntil <= now) this.kept.delete(key);
-    if (state.submitter === undefined || state.lineageUntil <= now) return;
-    this.kept.set(RemoteLineage.key(state.submitter, state.run.id), state);
+    this.prune();
+    if (state.submitter === undefined || state.lineageUntil <= Date.now()) return;
+    const key = RemoteLineage.key(state.submitter, state.run.id);
+    this.drop(key);
+    this.kept.set(key, state);
+    this.functions += state.n;
+    const max = this.deps.maxFunctions ?? 200_000;
+    for (const oldest of this.kept.keys()) {
+      if (this.functions <= max || oldest === key) break;
+      this.drop(oldest);
+    }
+    this.schedule();
   }
 
   /** The submitter left the mesh: nobody will ask for its runs' results. */
   forget(submitter: string): void {
-    for (const [key, s] of this.kept) if (s.submitter === submitter) this.kept.delete(key);
+    for (const [key, s] of this.kept) if (s.submitter === submitter) this.drop(key);
   }
 
   clear(): void {
     this.kept.clear();
+    this.functions = 0;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private drop(key: string): void {
+    const state = this.kept.get(key);
+    if (!state) return;
+    this.kept.delete(key);
+    this.functions -= state.n;
+  }
+
+  private prune(): void {
+    const now = Date.now();
+    for (const [key, s] of this.kept) if (s.lineageUntil <= now) this.drop(key);
+  }
+
+  /** A timer for the earliest expiry, so an idle coordinator lets go of expired runs too. */
+  private schedule(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const s of this.kept.values()) earliest = Math.min(earliest, s.lineageUntil);
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.prune();
+        this.schedule();
+      },
+      Math.max(0, earliest - Date.now()) + 1,
+    );
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   /** Answers one `result:recover` from `from` (only a run's own submitter may ask for its results). */
@@ -74,7 +128,7 @@ export class RemoteLineage {
     const state = this.deps.running(key) ?? this.kept.get(key);
     const self = this.deps.port.peerId;
     if (!state || Date.now() > state.lineageUntil) {
-      this.kept.delete(key);
+      this.drop(key);
       reply({
         error: `coordinator '${self}' no longer keeps the lineage of run '${runId}' (kept for keepLineageMs after the run ends)`,
       });

@@ -85,6 +85,27 @@ describe('final results whose holders are gone', () => {
     expect(mesh.agents.get('p2')!.agent.assigned).toBe(0);
   });
 
+  it('let the oldest finished remote runs go first when the kept lineage passes its size cap', async () => {
+    // Room for two runs of two functions: the third run pushes the first out.
+    mesh = createTestMesh([{ id: 'p1', options: noInline }], { keepLineageMaxFunctions: 4 });
+    const runs = [];
+    for (const k of [1, 2, 3]) {
+      const dag = [
+        fn('a', [], '(n) => "x".repeat(n)', { extraArgs: [20_000 + k] }),
+        fn('b', ['a'], '(s) => s.length + 1'),
+      ];
+      const run = submitRemote(mesh.submitter(`s${k}`), 'coord', dag);
+      expect((await run.done).status).toBe('succeeded');
+      runs.push(run);
+    }
+    await mesh.kill('p1');
+    mesh.addAgent({ id: 'p2', options: noInline });
+    const first = await runs[0]!.result('b').catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(PeerError);
+    expect((first as PeerError).message).toMatch(/no longer keeps the lineage/);
+    expect(await runs[2]!.result('b')).toBe(20_004);
+  });
+
   it('fail at once for a remote submitter whose coordinator is gone, naming the function and the lost holders', async () => {
     mesh = createTestMesh([{ id: 'p1', options: noInline }]);
     const run = submitRemote(mesh.submitter('alice'), 'coord', chain);

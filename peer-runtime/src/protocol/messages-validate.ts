@@ -7,8 +7,7 @@
  * what it receives (cycles, missing dependencies and the like are not a wire concern).
  */
 import type { ArgRef, CodeRef, Cost, DagJSON, FunctionSpec, NodeSelector } from '../dag/types.js';
-import { type DagIssue, ProtocolError } from '../errors.js';
-import type { FunctionStatus } from '../run/types.js';
+import { ProtocolError } from '../errors.js';
 import {
   type BatchableMessage,
   type InputLocation,
@@ -19,11 +18,10 @@ import {
   type SubmitOptions,
   TASK_FAILURE_REASONS,
   type TaskAssignment,
-  type WireAttempt,
   type WireMessage,
   type WireMessageType,
-  type WireRunEvent,
 } from './messages.js';
+import { runEvent, wireAttempt } from './run-event-validate.js';
 import {
   at,
   bool,
@@ -36,6 +34,7 @@ import {
   jsonLike,
   list,
   MAX_SOURCE,
+  type Mutable,
   num,
   oneOf,
   opt,
@@ -44,9 +43,6 @@ import {
   str,
   uint,
 } from './validate.js';
-
-/** A protocol type with its readonly fields made writable, so optional fields are added once checked. */
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function argRef(item: unknown, field: string): ArgRef {
   if (typeof item === 'string' && item.length > 0) return item;
@@ -171,155 +167,6 @@ function dag(value: unknown, field: string): DagJSON {
   };
 }
 
-const FUNCTION_STATUSES: readonly FunctionStatus[] = [
-  'pending',
-  'queued',
-  'running',
-  'succeeded',
-  'failed',
-  'skipped',
-  'cancelled',
-];
-
-const EVENT_KINDS = [
-  'task:queued',
-  'task:started',
-  'task:succeeded',
-  'task:failed',
-  'task:retried',
-  'task:skipped',
-  'task:attempt',
-  'task:waiting',
-  'run:rejected',
-  'run:done',
-] as const;
-const EVENT_FAILURE_REASONS = [...TASK_FAILURE_REASONS, 'peer-lost', 'unsatisfiable'] as const;
-const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
-
-type EventOf<K extends WireRunEvent['kind']> = Mutable<Extract<WireRunEvent, { kind: K }>>;
-
-function runEvent(value: unknown, field: string): WireRunEvent {
-  const o = record(value, field);
-  const kind = oneOf(o.kind, 'kind', EVENT_KINDS, field);
-  switch (kind) {
-    case 'task:queued':
-      return { kind, id: id(o.id, 'id', field) };
-    case 'task:started':
-      return {
-        kind,
-        id: id(o.id, 'id', field),
-        attempt: uint(o.attempt, 'attempt', field),
-        peer: id(o.peer, 'peer', field),
-        at: num(o.at, 'at', field),
-      };
-    case 'task:succeeded':
-      return {
-        kind,
-        id: id(o.id, 'id', field),
-        attempt: uint(o.attempt, 'attempt', field),
-        peer: id(o.peer, 'peer', field),
-        at: num(o.at, 'at', field),
-        cached: bool(o.cached, 'cached', field),
-        hash: id(o.hash, 'hash', field),
-        size: uint(o.size, 'size', field),
-      };
-    case 'task:failed': {
-      const stack = opt(o.stack, 'stack', str, field);
-      const event: EventOf<'task:failed'> = {
-        kind,
-        id: id(o.id, 'id', field),
-        attempt: uint(o.attempt, 'attempt', field),
-        peer: id(o.peer, 'peer', field),
-        at: num(o.at, 'at', field),
-        final: bool(o.final, 'final', field),
-        reason: oneOf(o.reason, 'reason', EVENT_FAILURE_REASONS, field),
-        message: str(o.message, 'message', field),
-      };
-      if (stack !== undefined) event.stack = stack;
-      return event;
-    }
-    case 'task:retried':
-      return {
-        kind,
-        id: id(o.id, 'id', field),
-        attempt: uint(o.attempt, 'attempt', field),
-        delayMs: num(o.delayMs, 'delayMs', field),
-      };
-    case 'task:skipped':
-      return { kind, id: id(o.id, 'id', field), because: id(o.because, 'because', field) };
-    case 'task:attempt': {
-      const endedAt = opt(o.endedAt, 'endedAt', num, field);
-      const error = opt(o.error, 'error', str, field);
-      const event: EventOf<'task:attempt'> = {
-        kind,
-        id: id(o.id, 'id', field),
-        attempt: uint(o.attempt, 'attempt', field),
-        peer: id(o.peer, 'peer', field),
-        startedAt: num(o.startedAt, 'startedAt', field),
-      };
-      if (endedAt !== undefined) event.endedAt = endedAt;
-      if (error !== undefined) event.error = error;
-      return event;
-    }
-    case 'task:waiting':
-      return {
-        kind,
-        id: id(o.id, 'id', field),
-        unmet: str(o.unmet, 'unmet', field),
-        message: str(o.message, 'message', field),
-      };
-    case 'run:rejected': {
-      const issues = opt(o.issues, 'issues', (v, k, p) => list(v, k, dagIssue, p), field);
-      const event: EventOf<'run:rejected'> = { kind, message: str(o.message, 'message', field) };
-      if (issues) event.issues = issues;
-      return event;
-    }
-    case 'run:done':
-      return {
-        kind,
-        status: oneOf(o.status, 'status', RUN_STATUSES, field),
-        startedAt: num(o.startedAt, 'startedAt', field),
-        endedAt: num(o.endedAt, 'endedAt', field),
-        functions: list(o.functions, 'functions', (item, f) => {
-          const r = record(item, f);
-          return {
-            id: id(r.id, 'id', f),
-            hash: id(r.hash, 'hash', f),
-            status: oneOf(r.status, 'status', FUNCTION_STATUSES, f),
-            holders: idList(r.holders, 'holders', f, 1024),
-          };
-        }),
-      };
-  }
-}
-
-const ISSUE_CODES: readonly DagIssue['code'][] = [
-  'duplicate-id',
-  'missing-dependency',
-  'cycle',
-  'output-index',
-  'code',
-  'cost',
-  'timeout',
-  'retries',
-  'shape',
-];
-
-function dagIssue(value: unknown, field: string): DagIssue {
-  const o = record(value, field);
-  const functionId = opt(o.functionId, 'functionId', str, field);
-  const issueField = opt(o.field, 'field', str, field);
-  const path = opt(o.path, 'path', idList, field);
-  const issue: Mutable<DagIssue> = {
-    code: oneOf(o.code, 'code', ISSUE_CODES, field),
-    message: str(o.message, 'message', field),
-  };
-  if (functionId !== undefined) issue.functionId = functionId;
-  if (issueField !== undefined) issue.field = issueField;
-  if (path !== undefined) issue.path = path;
-  return issue;
-}
-
 function recoveredLocation(value: unknown, field: string): RecoveredLocation {
   const o = record(value, field);
   const location: Mutable<RecoveredLocation> = {
@@ -329,20 +176,6 @@ function recoveredLocation(value: unknown, field: string): RecoveredLocation {
   };
   if (o.inline !== undefined) location.inline = bytes(o.inline, 'inline', field);
   return location;
-}
-
-/** One history entry of a `result:recovered` reply. */
-function wireAttempt(value: unknown, field: string): WireAttempt {
-  const o = record(value, field);
-  const attempt: Mutable<WireAttempt> = {
-    id: id(o.id, 'id', field),
-    attempt: uint(o.attempt, 'attempt', field),
-    peer: id(o.peer, 'peer', field),
-    startedAt: num(o.startedAt, 'startedAt', field),
-  };
-  if (o.endedAt !== undefined) attempt.endedAt = num(o.endedAt, 'endedAt', field);
-  if (o.error !== undefined) attempt.error = str(o.error, 'error', field);
-  return attempt;
 }
 
 /** A measured link of `peer:status.links`: figures must be finite, the round trip >= 0, the bandwidth > 0. */

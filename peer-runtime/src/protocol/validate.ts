@@ -199,3 +199,6 @@ export function jsonLike(value: unknown, field: string, depth = 0): unknown {
   }
   return fail(field, 'JSON-like data', value);
 }
+
+/** A protocol type with its readonly fields made writable, so optional fields are added once checked. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -16,13 +16,11 @@
 import {
   type ArgRef,
   type CodeRef,
-  type Cost,
   type DagIssue,
   type DagJSON,
   DagValidationError,
   type FunctionSpec,
   hashFunctions,
-  type NodeSelector,
   normalizeFunctionSource,
   topologicalOrder,
   validateDag,
@@ -42,27 +40,17 @@ export type FunctionCode =
 /** An input reference restricted to known ids. */
 export type KnownArgRef<Known extends string> = Known | readonly [Known, number];
 
-/** The options of one `.fn()` call: a FunctionSpec whose code may be a live function. */
-export interface FnOptions<Id extends string, Known extends string = string> {
+/**
+ * The options of one `.fn()` call: a FunctionSpec whose code may be a live function and whose ids are checked
+ * against the functions already added (the other fields, and their docs, are FunctionSpec's).
+ */
+export interface FnOptions<Id extends string, Known extends string = string>
+  extends Omit<FunctionSpec, 'id' | 'args' | 'code'> {
   /** Unique in the DAG. */
   readonly id: Id;
   /** Inputs, in the order their values are passed: an id, or `[id, index]` for one output of a multi-output function. Default []. */
   readonly args?: readonly KnownArgRef<Known>[];
   readonly code: FunctionCode;
-  /** The function returns an array of this many results, addressable as `[id, index]`. Default 1 (one plain value). */
-  readonly outputs?: number;
-  /** Pin to a peer id or a capability selector. Default: the allocator decides (ignored locally). */
-  readonly node?: NodeSelector;
-  /** Resource needs and expected work. Default: 1 cpu, unknown memory and duration. */
-  readonly cost?: Cost;
-  /** Constant arguments after the input values; JSON-like data (they are hashed). Default []. */
-  readonly extraArgs?: readonly unknown[];
-  /** Kill an attempt after this many ms. Default: no timeout. */
-  readonly timeoutMs?: number;
-  /** Extra attempts after a failure. Default 0. */
-  readonly retries?: number;
-  /** Whether results may be cached by content hash. Default true. */
-  readonly cache?: boolean;
 }
 
 export interface DagBuilder<Known extends string = never> {

@@ -8,10 +8,11 @@
  * per distinct source and then named by a small id.
  *
  * Batches are also bounded in time: at most `BATCH_BUDGET_MS` of expected work (each code's mean time per call
- * as the worker measured it, else the caller's `estimateMs`, else a whole budget for code never measured). A batch answers all at
- * once, so a batch of long functions would hold finished results back until the last one ends, and would start
- * functions that another worker, or another peer, could have run sooner; tiny functions still travel by the
- * dozen. Tasks left in the queue can still be cancelled for free (a mesh coordinator moves them elsewhere).
+ * as the worker measured it, else the caller's `estimateMs`, else a whole budget for code never measured). A
+ * batch answers all at once, so a batch of long functions would hold finished results back until the last one
+ * ends, and would start functions that another worker, or another peer, could have run sooner; tiny functions
+ * still travel by the dozen. Tasks left in the queue can still be cancelled for free (a mesh coordinator moves
+ * them elsewhere).
  *
  * When a worker dies, the call it was running (the supervisor knows which) gets the outcome 'worker-died' and
  * the others of its batch are queued again at the front without being charged (their results died with the

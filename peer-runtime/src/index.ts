@@ -1,15 +1,16 @@
 /**
  * @handout/peer-runtime: the ground floor. Platform-neutral: everything here works in Node and in browsers;
  * what differs (worker pool, RTCPeerConnection) comes through `#platform`. Node-only parts have their own
- * subpaths: `@handout/peer-runtime/mesh-node` (a Node process as a mesh member, disk cache) and
+ * subpaths: `@handout/peer-runtime/peer` (a mesh member: createMeshPeer) and
  * `@handout/peer-runtime/store/disk`; the browser's IndexedDB store is `@handout/peer-runtime/store/idb`.
  */
 
 export { createWorkerPool, platformName, platformRtc } from '#platform';
+// The mesh roles (transport-independent): coordinator, peer agent, submitter, and what they share.
+export * from './agent/index.js';
+export * from './coordinator/index.js';
 // The DAG as data: types, validation, hashing.
 export * from './dag/index.js';
-// Local engine and the run object shared with the mesh.
-export { RunController, type RunControllerOptions } from './engine/run.js';
 export { type RunLocalOptions, runLocal } from './engine/run-local.js';
 // Typed errors.
 export {
@@ -22,11 +23,12 @@ export {
   SkippedError,
   TaskError,
 } from './errors.js';
-// The mesh: coordinator, peer agent, remote submission (transport-independent).
 export * from './mesh/index.js';
 export type { WireMessage, WireMessageType, WireRunEvent } from './protocol/messages.js';
 export { PROTOCOL_VERSION } from './protocol/messages.js';
 export { decodeValue, encodeValue } from './protocol/value-codec.js';
+// Local engine and the run object shared with the mesh.
+export { RunController, type RunControllerOptions } from './run/run-controller.js';
 export type {
   AttemptRecord,
   FunctionRecord,
@@ -42,6 +44,7 @@ export * from './scheduling/index.js';
 // Signaling contract and client (also at the `./signaling` subpath for the server).
 export * from './signaling/index.js';
 export * from './store/index.js';
+export * from './submit/index.js';
 export { createMemoryTransport, MemoryNetwork, type MemoryNetworkOptions } from './transport/memory.js';
 export type {
   ConnectionInfo,

@@ -16,7 +16,7 @@ import {
   type MeshPeer,
   readTokenClaims,
   submitRemote,
-} from '@handout/peer-runtime/mesh-node';
+} from '@handout/peer-runtime/peer';
 import type { PeerInfo, Role } from '@handout/peer-runtime/signaling';
 
 export interface ConnectOptions {

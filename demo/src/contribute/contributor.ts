@@ -4,7 +4,7 @@
  * the role `contribute`. This module adapts it to what the page shows and what its controls change.
  */
 import type { ResultStore } from '@handout/peer-runtime';
-import { createMeshPeer, type MeshPeer } from '@handout/peer-runtime/mesh-node';
+import { createMeshPeer, type MeshPeer } from '@handout/peer-runtime/peer';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
 import type { SlotPool } from './slot-pool.js';
 

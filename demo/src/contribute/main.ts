@@ -9,7 +9,7 @@
  */
 import '../styles.css';
 import { createWorkerPool, type ResultStore, type Run, runLocal } from '@handout/peer-runtime';
-import { calibrateSpeed } from '@handout/peer-runtime/mesh-node';
+import { calibrateSpeed } from '@handout/peer-runtime/peer';
 import { createIndexedDbStore } from '@handout/peer-runtime/store/idb';
 import { type BrowserCapabilities, detectCapabilities } from '../common/capabilities.js';
 import { byId, formatBytes, h } from '../common/dom.js';

@@ -24,11 +24,11 @@ import { type DagInput, type DagJSON, dagData, type FunctionSpec } from '../dag/
 import { assertValidDag } from '../dag/validate.js';
 import { TaskError } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/value-codec.js';
+import { RunController } from '../run/run-controller.js';
 import type { Run } from '../run/types.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
 import type { TaskFailureReason, TaskOutcome, WorkerPool } from '../worker/pool.js';
-import { RunController } from './run.js';
 
 export interface RunLocalOptions {
   /** Number of workers when the run creates its own pool. Default: the available cores. Ignored with `pool`. */

@@ -1,14 +1,4 @@
-/** The mesh: coordinator, peer agent and remote submission, transport-independent (memory or WebRTC). */
-export {
-  type Coordinator,
-  type CoordinatorEvents,
-  type CoordinatorOptions,
-  createCoordinator,
-  type SubmitRunOptions,
-} from './coordinator.js';
-export { type DirectoryEntry, ResultDirectory, type ResultDirectoryOptions } from './directory.js';
-export type { StragglerOptions } from './failures.js';
-export { createFairQueue, type QueueItem, type ReadyQueue } from './fair-queue.js';
+/** What the three mesh roles (coordinator, agent, submitter) share: the port, membership and the mesh run. */
 export {
   createMemoryMembership,
   type MembershipEvents,
@@ -24,7 +14,4 @@ export {
   type MeshRunOptions,
   type ResultLocation,
 } from './mesh-run.js';
-export { createPeerAgent, INLINE_RESULT_LIMIT, type PeerAgent, type PeerAgentOptions } from './peer-agent.js';
 export { type MeshPort, portOf } from './port.js';
-export { type SubmitRemoteOptions, submitRemote } from './remote-run.js';
-export type { ReadyItem } from './scheduler.js';

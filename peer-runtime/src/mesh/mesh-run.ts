@@ -5,9 +5,9 @@
  * by `submitRemote` for submissions over the mesh.
  */
 
-import { RunController, type RunControllerOptions } from '../engine/run.js';
 import { HandoutError, PeerError, TaskError } from '../errors.js';
 import { decodeValue } from '../protocol/value-codec.js';
+import { RunController, type RunControllerOptions } from '../run/run-controller.js';
 import type { AttemptRecord } from '../run/types.js';
 import type { MeshPort } from './port.js';
 

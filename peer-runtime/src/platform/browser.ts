@@ -5,9 +5,9 @@
 // First: simple-peer's streams need process.nextTick (see the shim).
 import './process-shim.browser.js';
 
-export { detectPlatform } from '../mesh-node/capabilities.browser.js';
 export { browserRtc as platformRtc } from '../transport/rtc.browser.js';
 export { createWorkerPool } from '../worker/pool.browser.js';
+export { detectPlatform } from './capabilities.browser.js';
 export { openPersistentStore } from './persistent-store.browser.js';
 export type { PersistentStore, PersistentStoreOptions } from './types.js';
 

@@ -7,9 +7,10 @@
  * - `detectPlatform`: cores and memory from node:os;
  * - `openPersistentStore`: the LMDB disk store in a per-peer directory.
  */
-export { detectPlatform } from '../mesh-node/capabilities.node.js';
+
 export { nodeRtc as platformRtc } from '../transport/rtc.node.js';
 export { createWorkerPool } from '../worker/pool.node.js';
+export { detectPlatform } from './capabilities.node.js';
 export { openPersistentStore } from './persistent-store.node.js';
 export type { PersistentStore, PersistentStoreOptions } from './types.js';
 

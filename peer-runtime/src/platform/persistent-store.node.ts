@@ -1,6 +1,7 @@
 /** The Node persistent result store: LMDB on disk (store/disk.node.ts), one directory per peer by default. */
-import { defaultCacheDir } from '../mesh-node/cache-dir.node.js';
+
 import { createDiskStore } from '../store/disk.node.js';
+import { defaultCacheDir } from './cache-dir.node.js';
 import type { PersistentStore, PersistentStoreOptions } from './types.js';
 
 export async function openPersistentStore(options: PersistentStoreOptions): Promise<PersistentStore> {

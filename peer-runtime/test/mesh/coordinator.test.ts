@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CoordinatorEvents } from '../../src/coordinator/coordinator.js';
 import { DagValidationError, TaskError } from '../../src/errors.js';
-import type { CoordinatorEvents } from '../../src/mesh/coordinator.js';
 import { STRATEGY_NAMES } from '../../src/scheduling/allocator.js';
 import { createTestMesh, fn, layeredDag, sleep, type TestMesh } from './helpers.js';
 

@@ -1,11 +1,15 @@
+import { createPeerAgent, type PeerAgent, type PeerAgentOptions } from '../../src/agent/peer-agent.js';
+import {
+  type Coordinator,
+  type CoordinatorOptions,
+  createCoordinator,
+} from '../../src/coordinator/coordinator.js';
 import type { FunctionSpec } from '../../src/dag/types.js';
-import { type Coordinator, type CoordinatorOptions, createCoordinator } from '../../src/mesh/coordinator.js';
 import {
   createMemoryMembership,
   type MemoryMembership,
   nodeCapabilities,
 } from '../../src/mesh/membership.js';
-import { createPeerAgent, type PeerAgent, type PeerAgentOptions } from '../../src/mesh/peer-agent.js';
 import type { PeerCapabilities } from '../../src/signaling/contract.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import type { ResultStore } from '../../src/store/types.js';

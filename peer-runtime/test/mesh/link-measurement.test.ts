@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Coordinator, createCoordinator } from '../../src/mesh/coordinator.js';
+import { createPeerAgent, type PeerAgent } from '../../src/agent/peer-agent.js';
+import { type Coordinator, createCoordinator } from '../../src/coordinator/coordinator.js';
+import { createNetworkProbe } from '../../src/coordinator/network-probe.js';
 import { createMemoryMembership, nodeCapabilities } from '../../src/mesh/membership.js';
-import { createNetworkProbe } from '../../src/mesh/network-probe.js';
-import { createPeerAgent, type PeerAgent } from '../../src/mesh/peer-agent.js';
 import { portOf } from '../../src/mesh/port.js';
 import type { WireMessage } from '../../src/protocol/messages.js';
 import type { NetworkModel, Strategy } from '../../src/scheduling/types.js';

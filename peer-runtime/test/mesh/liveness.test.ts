@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CoordinatorEvents } from '../../src/mesh/coordinator.js';
+import type { CoordinatorEvents } from '../../src/coordinator/coordinator.js';
 import type { FramedTransport } from '../../src/transport/framed-transport.js';
 import type { Link } from '../../src/transport/link.js';
 import { createTestMesh, fn, layeredDag, type TestMesh } from './helpers.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerError } from '../../src/errors.js';
 import { portOf } from '../../src/mesh/port.js';
-import { submitRemote } from '../../src/mesh/remote-run.js';
 import type { ResultRecoveredMessage } from '../../src/protocol/messages.js';
+import { submitRemote } from '../../src/submit/submit-remote.js';
 import { createTestMesh, fn, type TestMesh } from './helpers.js';
 
 // No inline results anywhere: a value exists only in the store of the peer that produced it.

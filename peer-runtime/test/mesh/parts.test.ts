@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ResultDirectory } from '../../src/mesh/directory.js';
-import { createFairQueue } from '../../src/mesh/fair-queue.js';
+import { createFairQueue } from '../../src/coordinator/fair-queue.js';
+import { ResultDirectory } from '../../src/coordinator/result-directory.js';
 import { validateMessage } from '../../src/protocol/messages-validate.js';
 
 describe('fair ready queue', () => {

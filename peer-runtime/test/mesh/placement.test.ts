@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPlanFollower } from '../../src/mesh/heft-plans.js';
-import { createNetworkProbe } from '../../src/mesh/network-probe.js';
+import { createPlanFollower } from '../../src/coordinator/heft-plans.js';
+import { createNetworkProbe } from '../../src/coordinator/network-probe.js';
 import { createNetworkModel } from '../../src/scheduling/network.js';
 import { createResourceTracker } from '../../src/scheduling/resource-tracker.js';
 import { createMemoryTransport, MemoryNetwork } from '../../src/transport/memory.js';

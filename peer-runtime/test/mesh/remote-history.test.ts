@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MeshRunEvents } from '../../src/mesh/mesh-run.js';
-import { submitRemote } from '../../src/mesh/remote-run.js';
+import { submitRemote } from '../../src/submit/submit-remote.js';
 import { createTestMesh, fn, sleep, slowFirstTime, type TestMesh } from './helpers.js';
 
 describe('the records of a remote submitter', () => {

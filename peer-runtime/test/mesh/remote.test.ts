@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DagValidationError, HandoutError, PeerError } from '../../src/errors.js';
-import { submitRemote } from '../../src/mesh/remote-run.js';
 import type { WireRunEvent } from '../../src/protocol/messages.js';
+import { submitRemote } from '../../src/submit/submit-remote.js';
 import { createTestMesh, fn, type TestMesh } from './helpers.js';
 
 describe('remote submission', () => {

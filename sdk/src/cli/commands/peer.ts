@@ -3,7 +3,7 @@
  * it stops taking work, lets running functions finish for a grace period, and hands back the rest so the
  * coordinator re-runs it elsewhere. With `--coordinator` it also coordinates runs submitted to the mesh.
  */
-import { createMeshPeer, type MeshPeer, readTokenClaims } from '@handout/peer-runtime/mesh-node';
+import { createMeshPeer, type MeshPeer, readTokenClaims } from '@handout/peer-runtime/peer';
 import { SignalingError } from '@handout/peer-runtime/signaling';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import {

@@ -3,7 +3,7 @@
  * worker pool. Output and exit codes stay those of the local run (run.ts prints both the same way).
  */
 
-import { TokenFormatError } from '@handout/peer-runtime/mesh-node';
+import { TokenFormatError } from '@handout/peer-runtime/peer';
 import { SignalingError } from '@handout/peer-runtime/signaling';
 import { connect, type Mesh, MeshConnectError } from '../../connect.js';
 import { type ResolvedSettings, settingOrigin } from '../config.js';

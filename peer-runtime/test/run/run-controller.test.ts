@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RunController } from '../../src/engine/run.js';
 import { CancelledError, SkippedError, TaskError } from '../../src/errors.js';
-import { logEvents } from './helpers.js';
+import { RunController } from '../../src/run/run-controller.js';
+import { logEvents } from '../engine/helpers.js';
 
 const fns = (...ids: string[]) => ids.map((id) => ({ id, hash: `h-${id}` }));
 

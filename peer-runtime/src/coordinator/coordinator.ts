@@ -9,38 +9,33 @@ import { hashFunctions } from '../dag/hash.js';
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { validateDag } from '../dag/validate.js';
 import { DagValidationError, HandoutError } from '../errors.js';
+import type { MeshMember } from '../mesh/membership.js';
+import { MeshRun } from '../mesh/mesh-run.js';
+import { type MeshPort, portOf } from '../mesh/port.js';
+import { forwardRunEvents } from '../mesh/wire-events.js';
 import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
 import { createResourceTracker } from '../scheduling/resource-tracker.js';
 import type { Allocator, PeerView } from '../scheduling/types.js';
-import type {
-  Coordinator,
-  CoordinatorEvents,
-  CoordinatorOptions,
-  SubmitRunOptions,
-} from './coordinator-types.js';
-import { ResultDirectory } from './directory.js';
-import { PeerLoads } from './dispatcher.js';
+import { Dispatcher, type ReadyItem } from './dispatcher.js';
 import { createFairQueue } from './fair-queue.js';
 import { createPlanFollower } from './heft-plans.js';
 import { LostResults } from './lost-results.js';
-import type { MeshMember } from './membership.js';
-import { MeshRun } from './mesh-run.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
 import { Outcomes } from './outcomes.js';
-import { type MeshPort, portOf } from './port.js';
+import { PeerLoads } from './peer-loads.js';
 import { rebalanceQueued } from './rebalance.js';
 import { RemoteLineage } from './remote-lineage.js';
+import { ResultDirectory } from './result-directory.js';
 import { RunState } from './run-state.js';
-import { Dispatcher, type ReadyItem } from './scheduler.js';
-import { forwardRunEvents } from './wire-events.js';
+import type { Coordinator, CoordinatorEvents, CoordinatorOptions, SubmitRunOptions } from './types.js';
 
 export type {
   Coordinator,
   CoordinatorEvents,
   CoordinatorOptions,
   SubmitRunOptions,
-} from './coordinator-types.js';
+} from './types.js';
 
 export function createCoordinator(options: CoordinatorOptions): Coordinator {
   return new MeshCoordinator(options);

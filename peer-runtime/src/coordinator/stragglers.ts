@@ -3,9 +3,9 @@
  * peer chosen by its run's allocator; whichever copy finishes first wins and the other is cancelled (outcomes.ts).
  */
 import type { ResourceTracker } from '../scheduling/types.js';
-import type { PeerLoads } from './dispatcher.js';
+import type { Dispatcher, Outbox } from './dispatcher.js';
 import { findStragglers, type StragglerOptions } from './failures.js';
-import type { Dispatcher, Outbox } from './scheduler.js';
+import type { PeerLoads } from './peer-loads.js';
 
 export interface StragglerDeps {
   readonly tracker: ResourceTracker;

@@ -8,6 +8,7 @@
  * `done` resolves exactly once, after every function has ended and the scheduler's `beforeDone` hook settled.
  */
 import { CancelledError, HandoutError, SkippedError, type TaskError } from '../errors.js';
+import { TypedEmitter } from '../typed-emitter.js';
 import type {
   AttemptRecord,
   FunctionRecord,
@@ -16,8 +17,7 @@ import type {
   RunEvents,
   RunStatus,
   RunSummary,
-} from '../run/types.js';
-import { TypedEmitter } from '../typed-emitter.js';
+} from './types.js';
 
 export interface RunControllerOptions {
   /** Awaited after the last function ends and before `done` resolves (flush caches, close an owned pool). */

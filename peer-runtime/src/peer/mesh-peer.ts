@@ -14,11 +14,12 @@
  * persistent store) comes through `#platform` (platform/node.ts, platform/browser.ts).
  */
 import { createWorkerPool, detectPlatform, openPersistentStore, platformRtc } from '#platform';
-import type { Coordinator, CoordinatorOptions } from '../mesh/coordinator.js';
-import { createCoordinator } from '../mesh/coordinator.js';
-import { createPeerAgent, type PeerAgent } from '../mesh/peer-agent.js';
+import { createPeerAgent, type PeerAgent } from '../agent/peer-agent.js';
+import type { Coordinator, CoordinatorOptions } from '../coordinator/coordinator.js';
+import { createCoordinator } from '../coordinator/coordinator.js';
 import { connectSignaling, type SignalingClient } from '../signaling/client.js';
 import type { PeerCapabilities, PeerInfo, PeerState, Role } from '../signaling/contract.js';
+import { readTokenClaims } from '../signaling/token-claims.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
 import type { Transport, TransportOptions } from '../transport/types.js';
@@ -27,7 +28,6 @@ import type { WorkerPool } from '../worker/pool.js';
 import { calibrateSpeed } from './calibration.js';
 import { buildCapabilities, type CapabilityChoices } from './capabilities.js';
 import { createSignalingMembership, type SignalingMembership } from './signaling-membership.js';
-import { readTokenClaims } from './token-claims.js';
 
 export interface MeshPeerOptions extends CapabilityChoices {
   /** The signaling server URL, e.g. `http://127.0.0.1:8080`. */

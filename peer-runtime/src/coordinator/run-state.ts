@@ -3,8 +3,8 @@
  * and, per function, the attempt counters the failure rules need. Functions are addressed by their index.
  */
 import { type FunctionSpec, parseArgRef } from '../dag/types.js';
+import type { MeshRun, ResultLocation } from '../mesh/mesh-run.js';
 import type { Allocator } from '../scheduling/types.js';
-import type { MeshRun, ResultLocation } from './mesh-run.js';
 
 export class RunState {
   readonly n: number;

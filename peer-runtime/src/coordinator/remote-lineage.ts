@@ -9,10 +9,11 @@
  * coordinator serving many large DAGs must not hold ten minutes of them in memory; a submitter asking for such a
  * run gets the "no longer keeps the lineage" answer, as after the window).
  */
+
+import type { ResultLocation } from '../mesh/mesh-run.js';
+import type { MeshPort } from '../mesh/port.js';
 import type { ResultRecoverMessage, WireAttempt } from '../protocol/messages.js';
 import type { LostResults } from './lost-results.js';
-import type { ResultLocation } from './mesh-run.js';
-import type { MeshPort } from './port.js';
 import type { RunState } from './run-state.js';
 
 export interface RemoteLineageDeps {

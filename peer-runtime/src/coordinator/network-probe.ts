@@ -16,11 +16,12 @@
  * `version` grows when a figure is new or moves by more than CHANGE, so HEFT plans (heft-plans.ts) are rebuilt
  * on figures that matter, not on every jitter of a mean.
  */
+
+import type { LinkMeter } from '../mesh/link-meter.js';
 import type { LinkReport } from '../protocol/messages.js';
 import { createNetworkModel, type NetworkModelOptions } from '../scheduling/network.js';
 import type { NetworkModel } from '../scheduling/types.js';
 import type { Transport } from '../transport/types.js';
-import type { LinkMeter } from './link-meter.js';
 
 /** Relative change of a measured figure that makes the model a new version. */
 const CHANGE = 0.1;

@@ -9,11 +9,11 @@ import { hashFunctions } from '../dag/hash.js';
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { assertValidDag } from '../dag/validate.js';
 import { PeerError } from '../errors.js';
+import { MeshRun } from '../mesh/mesh-run.js';
+import { portOf } from '../mesh/port.js';
+import { applyWireEvent } from '../mesh/wire-events.js';
 import type { Transport } from '../transport/types.js';
-import { MeshRun } from './mesh-run.js';
-import { portOf } from './port.js';
-import { recoverThroughCoordinator } from './remote-recover.js';
-import { applyWireEvent } from './wire-events.js';
+import { recoverThroughCoordinator } from './recover.js';
 
 export interface SubmitRemoteOptions {
   /** Allocation strategy the coordinator should use. Default: the coordinator's default. */

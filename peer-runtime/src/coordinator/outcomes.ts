@@ -5,10 +5,10 @@
  * peer, is cancelled with its run, or straggles (a duplicate on an idle peer; the first result wins).
  */
 import { TaskError } from '../errors.js';
+import type { MeshPort } from '../mesh/port.js';
 import type { BatchableMessage } from '../protocol/messages.js';
 import type { ResourceTracker } from '../scheduling/types.js';
-import type { ResultDirectory } from './directory.js';
-import type { Dispatch, PeerLoads } from './dispatcher.js';
+import { Dispatcher } from './dispatcher.js';
 import {
   backoffDelay,
   closeEntry,
@@ -18,9 +18,9 @@ import {
   type StragglerOptions,
 } from './failures.js';
 import { HashGroups } from './hash-groups.js';
-import type { MeshPort } from './port.js';
+import type { Dispatch, PeerLoads } from './peer-loads.js';
+import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
-import { Dispatcher } from './scheduler.js';
 import { duplicateStragglers } from './stragglers.js';
 
 export interface OutcomesDeps {

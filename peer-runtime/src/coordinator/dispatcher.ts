@@ -7,6 +7,7 @@
  * recomputed from lineage first, and it waits for them (`lineage` below).
  */
 import { TaskError } from '../errors.js';
+import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment, InputLocation as WireInput } from '../protocol/messages.js';
 import { resourceRequestOf } from '../scheduling/needs.js';
 import type {
@@ -17,10 +18,9 @@ import type {
   ResourceTracker,
 } from '../scheduling/types.js';
 import { createUnsatisfiableWatch, type UnsatisfiableWatch } from '../scheduling/unsatisfiable-watch.js';
-import type { ResultDirectory } from './directory.js';
-import type { Dispatch, PeerLoads } from './dispatcher.js';
 import type { ReadyQueue } from './fair-queue.js';
-import type { MeshPort } from './port.js';
+import type { Dispatch, PeerLoads } from './peer-loads.js';
+import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 
 /** Where one input can be had: its hash, size, live holders and (small results) its bytes. */

@@ -1,14 +1,14 @@
 /** The small parts of a Node mesh peer: capabilities, calibration, token claims, the signaling membership adapter. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { calibrateSpeed } from '../../src/mesh-node/calibration.js';
-import { detectPlatform as detectBrowser } from '../../src/mesh-node/capabilities.browser.js';
-import { buildCapabilities, CapabilityError } from '../../src/mesh-node/capabilities.js';
-import { detectPlatform as detectNode } from '../../src/mesh-node/capabilities.node.js';
-import { createSignalingMembership } from '../../src/mesh-node/signaling-membership.js';
-import { readTokenClaims, TokenFormatError } from '../../src/mesh-node/token-claims.js';
+import { calibrateSpeed } from '../../src/peer/calibration.js';
+import { buildCapabilities, CapabilityError } from '../../src/peer/capabilities.js';
+import { createSignalingMembership } from '../../src/peer/signaling-membership.js';
+import { detectPlatform as detectBrowser } from '../../src/platform/capabilities.browser.js';
+import { detectPlatform as detectNode } from '../../src/platform/capabilities.node.js';
 import type { SignalingClient, SignalingClientEvents } from '../../src/signaling/client.js';
 import type { PeerInfo } from '../../src/signaling/contract.js';
 import { signToken } from '../../src/signaling/token.js';
+import { readTokenClaims, TokenFormatError } from '../../src/signaling/token-claims.js';
 import type { WorkerPool } from '../../src/worker/pool.js';
 import { createWorkerPool } from '../../src/worker/pool.node.js';
 

@@ -3,8 +3,8 @@
  * must know which roles to ask for, since asking for a role the token lacks is refused. The server verifies.
  */
 import { HandoutError } from '../errors.js';
-import { ROLES, type Role } from '../signaling/contract.js';
-import { base64urlDecode } from '../signaling/token.js';
+import { ROLES, type Role } from './contract.js';
+import { base64urlDecode } from './token.js';
 
 export interface TokenClaims {
   readonly mesh: string;

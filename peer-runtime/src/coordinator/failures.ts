@@ -10,7 +10,7 @@
  */
 import { TaskError } from '../errors.js';
 import type { FunctionRecord } from '../run/types.js';
-import type { Dispatch } from './dispatcher.js';
+import type { Dispatch } from './peer-loads.js';
 
 export type FailureKind = 'own' | 'lost';
 

@@ -17,8 +17,8 @@
  * without an estimate are not moved (see `expectedMs`).
  */
 import type { PeerView } from '../scheduling/types.js';
-import type { Dispatch, PeerLoad } from './dispatcher.js';
-import { Dispatcher, type Outbox } from './scheduler.js';
+import { Dispatcher, type Outbox } from './dispatcher.js';
+import type { Dispatch, PeerLoad } from './peer-loads.js';
 import type { StragglerDeps } from './stragglers.js';
 
 export interface RebalanceOptions {

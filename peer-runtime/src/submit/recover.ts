@@ -9,9 +9,9 @@
  * fails with the PeerError naming the function and the lost holders, plus why it was not recomputed.
  */
 import { PeerError } from '../errors.js';
+import { lostResultError, type MeshRun, type ResultLocation } from '../mesh/mesh-run.js';
+import { type MeshPort, sendError } from '../mesh/port.js';
 import type { ResultRecoveredMessage } from '../protocol/messages.js';
-import { lostResultError, type MeshRun, type ResultLocation } from './mesh-run.js';
-import { type MeshPort, sendError } from './port.js';
 
 /** How often a recovered result is looked for again when the holder the coordinator named does not answer. */
 const MAX_ROUNDS = 3;

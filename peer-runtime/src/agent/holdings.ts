@@ -3,10 +3,11 @@
  * results kept in memory for `transientTtlMs`, and the decoded values of recent results. It resolves an
  * assignment's inputs (inline, local, or fetched from the listed holders) and serves other peers' fetches.
  */
+
+import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment } from '../protocol/messages.js';
 import { decodeValue } from '../protocol/value-codec.js';
 import type { ResultStore } from '../store/types.js';
-import type { MeshPort } from './port.js';
 
 /** Decoded values kept per generation (see `remember`). */
 const RECENT_VALUES = 4096;

@@ -4,10 +4,11 @@
  * and pause state on change, and the links it measured (link-meter.ts: round trips and bandwidth to the peers it
  * fetches from) when a figure is new or moved, so coordinators know the peer-to-peer links they cannot see.
  */
+
+import type { MeshPort } from '../mesh/port.js';
 import { MAX_STATUS_LINKS } from '../protocol/messages.js';
 import type { ResultStore } from '../store/types.js';
-import type { AgentHoldings } from './agent-holdings.js';
-import type { MeshPort } from './port.js';
+import type { AgentHoldings } from './holdings.js';
 
 /** Most hashes per announcement message. */
 const ANNOUNCE_CHUNK = 5000;

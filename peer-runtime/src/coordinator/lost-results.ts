@@ -8,12 +8,12 @@
  * recomputed result is, and they fetch it themselves.
  */
 import type { TaskError } from '../errors.js';
-import type { ResultDirectory } from './directory.js';
-import { lostResultError, type ResultLocation } from './mesh-run.js';
+import { lostResultError, type ResultLocation } from '../mesh/mesh-run.js';
+import type { MeshPort } from '../mesh/port.js';
+import { Dispatcher } from './dispatcher.js';
 import type { Outcomes } from './outcomes.js';
-import type { MeshPort } from './port.js';
+import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
-import { Dispatcher } from './scheduler.js';
 
 export interface LostResultsDeps {
   readonly port: MeshPort;

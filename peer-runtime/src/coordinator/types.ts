@@ -3,15 +3,15 @@
  * The implementation is in coordinator.ts.
  */
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
+import type { MembershipSource } from '../mesh/membership.js';
+import type { MeshRun } from '../mesh/mesh-run.js';
 import type { AllocatorOptions } from '../scheduling/allocator.js';
 import type { Allocator, NetworkModel, PeerView, Strategy } from '../scheduling/types.js';
 import type { Transport } from '../transport/types.js';
+import type { ReadyItem } from './dispatcher.js';
 import type { StragglerOptions } from './failures.js';
 import type { ReadyQueue } from './fair-queue.js';
-import type { MembershipSource } from './membership.js';
-import type { MeshRun } from './mesh-run.js';
 import type { RebalanceOptions } from './rebalance.js';
-import type { ReadyItem } from './scheduler.js';
 
 export interface CoordinatorOptions {
   readonly transport: Transport;

@@ -21,6 +21,7 @@
  */
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
+import { type MeshPort, portOf } from '../mesh/port.js';
 import type { BatchableMessage, TaskAssignment, TaskFailureReason } from '../protocol/messages.js';
 import { encodeValue } from '../protocol/value-codec.js';
 import { createMemoryStore } from '../store/memory.js';
@@ -28,9 +29,8 @@ import type { ResultStore } from '../store/types.js';
 import type { Transport } from '../transport/types.js';
 import { Cancellation } from '../worker/cancellation.js';
 import type { WorkerPool } from '../worker/pool.js';
-import { AgentHoldings, type InputValue } from './agent-holdings.js';
-import { AgentStatus } from './agent-status.js';
-import { type MeshPort, portOf } from './port.js';
+import { AgentHoldings, type InputValue } from './holdings.js';
+import { AgentStatus } from './status.js';
 
 /** Results up to this many encoded bytes ride inline with `task:result` (one frame, no fetch round trip). */
 export const INLINE_RESULT_LIMIT = 16 * 1024;

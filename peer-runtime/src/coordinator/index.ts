@@ -1,0 +1,12 @@
+/** The coordinator role: takes DAGs, places each ready function on a peer, follows outcomes to the run's end. */
+export {
+  type Coordinator,
+  type CoordinatorEvents,
+  type CoordinatorOptions,
+  createCoordinator,
+  type SubmitRunOptions,
+} from './coordinator.js';
+export type { ReadyItem } from './dispatcher.js';
+export type { StragglerOptions } from './failures.js';
+export { createFairQueue, type QueueItem, type ReadyQueue } from './fair-queue.js';
+export { type DirectoryEntry, ResultDirectory, type ResultDirectoryOptions } from './result-directory.js';

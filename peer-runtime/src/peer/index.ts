@@ -1,0 +1,30 @@
+/**
+ * `@handout/peer-runtime/peer`: a mesh member (createMeshPeer, the assembly of signaling, transport, agent and
+ * optional coordinator) and what `connect()` in the SDK builds on. Platform-neutral: what differs comes through
+ * `#platform` (worker_threads / Web Workers, node-datachannel / the page's RTCPeerConnection, node:os / navigator,
+ * LMDB / IndexedDB), so a browser bundle of this subpath holds no Node-only code.
+ */
+export {
+  detectPlatform,
+  openPersistentStore,
+  type PersistentStore,
+  type PersistentStoreOptions,
+} from '#platform';
+
+export type { Coordinator, CoordinatorOptions, SubmitRunOptions } from '../coordinator/coordinator.js';
+export { readTokenClaims, type TokenClaims, TokenFormatError } from '../signaling/token-claims.js';
+export { type SubmitRemoteOptions, submitRemote } from '../submit/submit-remote.js';
+export {
+  CALIBRATION_SOURCE,
+  type Calibration,
+  type CalibrationOptions,
+  calibrateSpeed,
+} from './calibration.js';
+export {
+  buildCapabilities,
+  type CapabilityChoices,
+  CapabilityError,
+  type PlatformFacts,
+} from './capabilities.js';
+export { createMeshPeer, type MeshPeer, type MeshPeerOptions } from './mesh-peer.js';
+export { createSignalingMembership, memberOf, type SignalingMembership } from './signaling-membership.js';

@@ -9,6 +9,7 @@ export default defineConfig({
     include: [
       'peer-runtime/test/**/*.test.ts',
       'sdk/test/**/*.test.ts',
+      'cli/test/**/*.test.ts',
       'signaling-server/test/**/*.test.ts',
       'demo/test/**/*.test.ts',
       'test/**/*.test.ts',
@@ -16,6 +17,9 @@ export default defineConfig({
     exclude: ['**/node_modules/**', 'test/e2e/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    coverage: { provider: 'v8', include: ['peer-runtime/src/**', 'sdk/src/**', 'signaling-server/src/**'] },
+    coverage: {
+      provider: 'v8',
+      include: ['peer-runtime/src/**', 'sdk/src/**', 'cli/src/**', 'signaling-server/src/**'],
+    },
   },
 });

@@ -19,7 +19,7 @@ import { createSignalingServer } from '@handout/signaling-server';
 import { type MandelbrotImage, mandelbrotDag } from '../demo/src/showcase/mandelbrot-dag.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'sdk/src/cli/main.ts');
+const cli = join(root, 'cli/src/main.ts');
 const port = Number(process.env.HANDOUT_PORT ?? 8080);
 const host = process.env.HANDOUT_HOST ?? '127.0.0.1';
 const say = (line: string): void => console.log(line);

@@ -1,6 +1,6 @@
 /**
  * A harness for tests over real processes: a signaling server in this process, `handout peer` processes spawned
- * from the CLI sources (`node --conditions=source --import tsx sdk/src/cli/main.ts peer ...`), waits on
+ * from the CLI sources (`node --conditions=source --import tsx cli/src/main.ts peer ...`), waits on
  * membership and on the peers' JSON log lines, SIGKILL, and a cleanup that always kills what it started.
  *
  * Peers are started with `--json`, so each prints one JSON object per line (`joined`, `peer:joined`,
@@ -16,7 +16,7 @@ import type { PeerInfo, Role } from '../../peer-runtime/src/signaling/contract.j
 import { createSignalingServer, type SignalingServer } from '../../signaling-server/src/index.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = join(ROOT, 'sdk/src/cli/main.ts');
+export const CLI = join(ROOT, 'cli/src/main.ts');
 
 export type LogLine = Record<string, unknown>;
 

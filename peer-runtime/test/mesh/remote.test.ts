@@ -32,11 +32,13 @@ describe('remote submission', () => {
 
   it('two submitters at once both progress: the small DAG does not wait for the big one to finish', async () => {
     mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }]);
+    // 300 × 10 ms of busy work on two peers: seconds of work, so that "the small run ended first" depends on the
+    // fair queue and not on how loaded the machine is (at 3 ms the big run sometimes ended first under load).
     const big = submitRemote(
       mesh.submitter('big'),
       'coord',
       Array.from({ length: 300 }, (_, k) =>
-        fn(`b${k}`, [], '(k) => { const end = Date.now() + 3; while (Date.now() < end) {} return k }', {
+        fn(`b${k}`, [], '(k) => { const end = Date.now() + 10; while (Date.now() < end) {} return k }', {
           extraArgs: [k],
         }),
       ),

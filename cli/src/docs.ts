@@ -1,7 +1,7 @@
 /**
  * Renders docs/cli.md from the command table (cli.ts) and the settings table (settings.ts), so the reference
  * cannot drift from the code. Regenerate with:
- *   node --conditions=source --import tsx sdk/src/cli/docs.ts --write
+ *   node --conditions=source --import tsx cli/src/docs.ts --write
  * A test fails when docs/cli.md differs from this output (after Biome's formatting, which `pnpm lint` enforces).
  */
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { COMMANDS } from './cli.js';
 import { EXIT } from './errors.js';
 import { CONFIG_FILE, SETTING_NAMES, SETTINGS } from './settings.js';
 
-export const CLI_DOCS_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../../docs/cli.md');
+export const CLI_DOCS_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../docs/cli.md');
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
@@ -21,11 +21,11 @@ export function renderCliDocs(): string {
   out.push(
     '# The `handout` CLI',
     '',
-    '<!-- Generated from sdk/src/cli/settings.ts and the command table by sdk/src/cli/docs.ts; do not edit by hand.',
-    '     Regenerate: node --conditions=source --import tsx sdk/src/cli/docs.ts --write -->',
+    '<!-- Generated from cli/src/settings.ts and the command table by cli/src/docs.ts; do not edit by hand.',
+    '     Regenerate: node --conditions=source --import tsx cli/src/docs.ts --write -->',
     '',
-    'In this workspace run it as `pnpm handout <command> ...` (the sources under tsx); an installed @handout/sdk',
-    'provides the `handout` executable (`dist/cli/main.js`).',
+    'In this workspace run it as `pnpm handout <command> ...` (the sources under tsx); the installed `handout`',
+    'package provides the `handout` executable (`dist/main.js`).',
     '',
     '```',
     'handout run examples/hello.dag.mjs',

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const mainTs = join(repoRoot, 'sdk/src/cli/main.ts');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const mainTs = join(repoRoot, 'cli/src/main.ts');
 export const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 // An absolute URL, because `--import tsx` would otherwise resolve from the child's cwd (a temp dir in some tests).
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

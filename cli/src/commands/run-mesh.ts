@@ -5,7 +5,7 @@
 
 import { TokenFormatError } from '@handout/peer-runtime/peer';
 import { SignalingError } from '@handout/peer-runtime/signaling';
-import { connect, type Mesh, MeshConnectError } from '../../connect.js';
+import { connect, type Mesh, MeshConnectError } from '@handout/sdk';
 import { type ResolvedSettings, settingOrigin } from '../config.js';
 import { CliInputError } from '../errors.js';
 

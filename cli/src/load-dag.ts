@@ -15,10 +15,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type DagJSON, DagValidationError } from '@handout/peer-runtime';
-import { Dag, type DagBuilder, dag, type FnOptions } from '../builder.js';
-import { detectDagFormat } from '../importers/detect.js';
-import { parseStg } from '../importers/stg.js';
-import { parseWfFormat } from '../importers/wfformat.js';
+import {
+  Dag,
+  type DagBuilder,
+  dag,
+  detectDagFormat,
+  type FnOptions,
+  parseStg,
+  parseWfFormat,
+} from '@handout/sdk';
 import { describeFsError } from './config.js';
 import { CliInputError } from './errors.js';
 import { InvalidDagFileError } from './issues.js';

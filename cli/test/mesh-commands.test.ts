@@ -4,7 +4,7 @@
  */
 import { verifyToken } from '@handout/peer-runtime/signaling';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli.js';
+import { runCli } from '../src/cli.js';
 
 async function cli(argv: string[], env: Record<string, string> = {}) {
   let stdout = '';

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import { parseCommandArgs } from '../../src/cli/args.js';
-import { resolveSettings } from '../../src/cli/config.js';
-import { CLI_DOCS_PATH, formattedCliDocs, renderCliDocs } from '../../src/cli/docs.js';
-import { jsonErrorOffset } from '../../src/cli/json-text.js';
-import { toJsonValue } from '../../src/cli/json-value.js';
-import { renderBar } from '../../src/cli/progress.js';
-import { SETTING_NAMES, SETTINGS } from '../../src/cli/settings.js';
+import { parseCommandArgs } from '../src/args.js';
+import { resolveSettings } from '../src/config.js';
+import { CLI_DOCS_PATH, formattedCliDocs, renderCliDocs } from '../src/docs.js';
+import { jsonErrorOffset } from '../src/json-text.js';
+import { toJsonValue } from '../src/json-value.js';
+import { renderBar } from '../src/progress.js';
+import { SETTING_NAMES, SETTINGS } from '../src/settings.js';
 import { tempDir } from './cli-process.js';
 
 describe('docs/cli.md', () => {

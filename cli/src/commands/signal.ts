@@ -3,6 +3,8 @@
  * prints a ready token for the mesh `default` with every role, so a first try needs no set-up.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROLES } from '@handout/peer-runtime/signaling';
 import { createSignalingServer, type SignalingServer } from '@handout/signaling-server';
@@ -137,14 +139,23 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
 }
 
 /**
- * The demo build of this checkout: demo/dist, four levels up from this file both as source
- * (sdk/src/cli/commands) and built (sdk/dist/cli/commands).
+ * The demo's built pages. A published `handout` package carries them in its own `demo/` folder (its build copies
+ * them there); in this workspace they are the build of the private @handout/demo package, found by resolving that
+ * package (a devDependency of this one) rather than by a path into the repository.
  */
 function demoDist(): string {
-  const dir = fileURLToPath(new URL('../../../../demo/dist', import.meta.url));
-  if (!existsSync(`${dir}/contribute.html`))
-    throw new CliInputError(
-      `--demo: no demo build at ${dir}; build it first with 'pnpm --filter @handout/demo build'`,
-    );
-  return dir;
+  const packaged = fileURLToPath(new URL('../../demo', import.meta.url));
+  if (existsSync(`${packaged}/contribute.html`)) return packaged;
+  let workspace: string | undefined;
+  try {
+    workspace = join(dirname(createRequire(import.meta.url).resolve('@handout/demo/package.json')), 'dist');
+  } catch {
+    // not in the workspace: only the packaged pages could serve, and they are missing (said below)
+  }
+  if (workspace && existsSync(`${workspace}/contribute.html`)) return workspace;
+  throw new CliInputError(
+    workspace
+      ? `--demo: no demo build at ${workspace}; build it first with 'pnpm --filter @handout/demo build'`
+      : `--demo: this handout package has no demo pages (expected at ${packaged})`,
+  );
 }

@@ -43,9 +43,15 @@ export async function join(
   server: SignalingServer,
   options: Partial<SignalingClientOptions> & { mesh?: string } = {},
 ): Promise<SignalingClient> {
+  // Every role when the peer id is known (a coordinate token must be bound to it), else contribute and submit.
   const token =
     options.token ??
-    server.issueToken({ mesh: options.mesh ?? 'm1', roles: ['contribute', 'submit', 'coordinate'] });
+    server.issueToken({
+      mesh: options.mesh ?? 'm1',
+      ...(options.peerId !== undefined
+        ? { roles: ['contribute', 'submit', 'coordinate'], sub: options.peerId }
+        : { roles: ['contribute', 'submit'] }),
+    });
   const client = await connectSignaling({ url: server.url, capabilities: caps(), ...options, token });
   closers.push(() => client.close());
   return client;

@@ -18,6 +18,7 @@ import {
   SIGNALING_PROTOCOL_VERSION,
 } from './contract.js';
 import { base64urlDecode } from './token.js';
+import { readTokenClaims } from './token-claims.js';
 import {
   mergeUpdate,
   validateMembersChanged,
@@ -123,6 +124,8 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
 
   const renew = async (token: string) => {
     await request('token:renew', { token }, new SignalingError('timeout', 'no reply to token:renew'));
+    // The server verified it; reading the claims again here only learns the new expiry.
+    tokenExp = readTokenClaims(token).exp;
     if (typeof options.token !== 'function') renewedToken = token;
   };
 

@@ -189,7 +189,7 @@ function peerInfo(value: unknown, field: string): PeerInfo {
     state: state(o.state, join(field, 'state')),
     joinedAt: number(o.joinedAt, join(field, 'joinedAt'), 0, Number.MAX_SAFE_INTEGER),
   };
-  if (o.trusted === undefined || o.trusted === false) return info;
+  if (o.trusted === undefined) return info;
   return { ...info, trusted: boolean(o.trusted, join(field, 'trusted')) };
 }
 

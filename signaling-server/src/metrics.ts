@@ -97,34 +97,48 @@ export function toPrometheus(m: SignalingMetrics): string {
     ['{state="reconnecting"}', m.peers - m.connectedPeers],
   ]);
   metric('handout_signaling_meshes', 'gauge', 'Meshes with at least one peer.', [['', m.meshes]]);
-  metric('handout_signaling_connections_total', 'counter', 'Connections accepted.', [['', m.connections]]);
-  metric('handout_signaling_resumes_total', 'counter', 'Reconnects that kept their membership.', [
-    ['', m.resumes],
-  ]);
-  metric('handout_signaling_signals_relayed_total', 'counter', 'WebRTC signals relayed between peers.', [
-    ['', m.signalsRelayed],
-  ]);
-  metric('handout_signaling_peer_updates_total', 'counter', 'peer:update events accepted.', [
-    ['', m.peerUpdates],
-  ]);
-  metric('handout_signaling_member_broadcasts_total', 'counter', 'members:changed broadcasts sent.', [
-    ['', m.memberBroadcasts],
-  ]);
-  metric(
-    'handout_signaling_member_broadcast_peers_total',
-    'counter',
-    'Peer infos carried by members:changed broadcasts.',
-    [['', m.memberBroadcastPeers]],
-  );
-  metric('handout_signaling_token_renewals_total', 'counter', 'Sessions that renewed their token.', [
-    ['', m.tokenRenewals],
-  ]);
-  metric('handout_signaling_sessions_expired_total', 'counter', 'Sessions closed at token expiry.', [
-    ['', m.sessionsExpired],
-  ]);
-  metric('handout_signaling_reserved_ids', 'gauge', 'Ids reserved for their token subject after leaving.', [
-    ['', m.reservedIds],
-  ]);
+  const plain: [name: string, type: 'gauge' | 'counter', help: string, value: number][] = [
+    ['handout_signaling_connections_total', 'counter', 'Connections accepted.', m.connections],
+    ['handout_signaling_resumes_total', 'counter', 'Reconnects that kept their membership.', m.resumes],
+    [
+      'handout_signaling_signals_relayed_total',
+      'counter',
+      'WebRTC signals relayed between peers.',
+      m.signalsRelayed,
+    ],
+    ['handout_signaling_peer_updates_total', 'counter', 'peer:update events accepted.', m.peerUpdates],
+    [
+      'handout_signaling_member_broadcasts_total',
+      'counter',
+      'members:changed broadcasts sent.',
+      m.memberBroadcasts,
+    ],
+    [
+      'handout_signaling_member_broadcast_peers_total',
+      'counter',
+      'Peer infos carried by members:changed broadcasts.',
+      m.memberBroadcastPeers,
+    ],
+    [
+      'handout_signaling_token_renewals_total',
+      'counter',
+      'Sessions that renewed their token.',
+      m.tokenRenewals,
+    ],
+    [
+      'handout_signaling_sessions_expired_total',
+      'counter',
+      'Sessions closed at token expiry.',
+      m.sessionsExpired,
+    ],
+    [
+      'handout_signaling_reserved_ids',
+      'gauge',
+      'Ids reserved for their token subject after leaving.',
+      m.reservedIds,
+    ],
+  ];
+  for (const [name, type, help, value] of plain) metric(name, type, help, [['', value]]);
   metric(
     'handout_signaling_refusals_total',
     'counter',

@@ -1,22 +1,8 @@
-import {
-  connectSignaling,
-  SIGNALING_PROTOCOL_VERSION,
-  SignalingRefusedError,
-  signToken,
-} from '@handout/peer-runtime/signaling';
+import { connectSignaling, SIGNALING_PROTOCOL_VERSION, signToken } from '@handout/peer-runtime/signaling';
 import { afterEach, describe, expect, it } from 'vitest';
-import { caps, cleanup, join, rawConnect, rawJoined, startServer } from './helpers.js';
+import { caps, cleanup, join, rawConnect, rawJoined, refusal, startServer } from './helpers.js';
 
 afterEach(cleanup);
-
-async function refusal(promise: Promise<unknown>): Promise<SignalingRefusedError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SignalingRefusedError);
-  return error as SignalingRefusedError;
-}
 
 describe('admission', () => {
   it('a connection without a token is refused with token-missing', async () => {

@@ -13,10 +13,10 @@ import {
   signToken,
 } from '@handout/peer-runtime/signaling';
 import fc from 'fast-check';
-import { Manager, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignalingServer } from '../src/index.js';
-import { caps, cleanup, join, once, rawConnect, rawJoined, startServer } from './helpers.js';
+import { caps, cleanup, join, once, rawConnect, rawJoined, rawPacket, startServer } from './helpers.js';
 
 const EVENT_ERROR_CODES = [
   'invalid-payload',
@@ -53,34 +53,6 @@ afterAll(async () => {
   expect((await fetch(`${server.url}/health`)).status).toBe(200);
   await cleanup();
 });
-
-/** Writes one raw socket.io packet on a fresh engine.io connection; resolves with the first packet back. */
-function answerTo(packet: string): Promise<string> {
-  const manager = new Manager(server.url, {
-    transports: ['websocket'],
-    reconnection: false,
-    autoConnect: false,
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer to ${packet.slice(0, 80)}`)), 5000);
-    manager.open((err) => {
-      if (err) return reject(err);
-      let answered = false;
-      manager.engine.on('message', (data) => {
-        answered = true;
-        clearTimeout(timer);
-        resolve(String(data));
-        manager.engine.close();
-      });
-      manager.engine.on('close', (reason) => {
-        if (answered) return;
-        clearTimeout(timer);
-        reject(new Error(`closed without an answer (${reason}) to ${packet.slice(0, 80)}`));
-      });
-      manager.engine.write(packet);
-    });
-  });
-}
 
 function ask(socket: Socket, event: string, payload: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -139,7 +111,7 @@ describe('fuzzing the live signaling server', () => {
           typeof value === 'object' && value !== null && !Array.isArray(value) && value.token === 'VALID'
             ? { ...value, token: token() }
             : value;
-        const answer = await answerTo(`0${JSON.stringify(auth)}`);
+        const answer = await rawPacket(server.url, `0${JSON.stringify(auth)}`);
         if (answer.startsWith('0')) return; // admitted (CONNECT ack)
         expect(answer[0]).toBe('4'); // CONNECT_ERROR
         const refusal = JSON.parse(answer.slice(1)) as { data?: { reason?: string }; message?: string };

@@ -4,9 +4,20 @@ import {
   SignalingError,
   SignalingRefusedError,
 } from '@handout/peer-runtime/signaling';
-import { io, Manager, type Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { caps, cleanup, delay, join, once, rawConnect, rawJoined, record, startServer } from './helpers.js';
+import {
+  caps,
+  cleanup,
+  delay,
+  join,
+  once,
+  rawConnect,
+  rawJoined,
+  rawPacket,
+  record,
+  startServer,
+} from './helpers.js';
 
 afterEach(cleanup);
 
@@ -22,21 +33,6 @@ function ask(socket: Socket, event: string, ...args: unknown[]): Promise<unknown
     socket
       .timeout(5000)
       .emit(event, ...args, (err: Error | null, ack: unknown) => resolve(err ? 'timeout' : ack));
-  });
-}
-
-/** Opens an engine.io connection, writes one raw socket.io packet, resolves with the first packet back. */
-function rawPacket(url: string, packet: string): Promise<string> {
-  const manager = new Manager(url, { transports: ['websocket'], reconnection: false, autoConnect: false });
-  return new Promise((resolve, reject) => {
-    manager.open((err) => {
-      if (err) return reject(err);
-      manager.engine.on('message', (data) => {
-        manager.engine.close();
-        resolve(String(data));
-      });
-      manager.engine.write(packet);
-    });
   });
 }
 

@@ -1,23 +1,10 @@
-import {
-  connectSignaling,
-  SIGNALING_PROTOCOL_VERSION,
-  SignalingRefusedError,
-} from '@handout/peer-runtime/signaling';
+import { connectSignaling, SIGNALING_PROTOCOL_VERSION } from '@handout/peer-runtime/signaling';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deriveMeshKey } from '../src/index.js';
-import { caps, cleanup, delay, join, once, rawConnect, rawJoined, startServer } from './helpers.js';
+import { caps, cleanup, delay, join, once, rawConnect, rawJoined, refusal, startServer } from './helpers.js';
 
 afterEach(cleanup);
-
-async function refused(promise: Promise<unknown>): Promise<SignalingRefusedError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SignalingRefusedError);
-  return error as SignalingRefusedError;
-}
 
 describe('ids that must not be taken over', () => {
   it("a contribute-only token cannot take a departed coordinator's id; the coordinator's own token can", async () => {
@@ -31,11 +18,11 @@ describe('ids that must not be taken over', () => {
     await left;
 
     const unbound = server.issueToken({ mesh: 'm1', roles: ['contribute'] });
-    const error = await refused(join(server, { token: unbound, peerId: 'coord' }));
+    const error = await refusal(join(server, { token: unbound, peerId: 'coord' }));
     expect(error).toMatchObject({ reason: 'peer-id-reserved', details: { field: 'auth.peerId' } });
     expect(error.message).toMatch(/reserved for that subject/);
     const otherSub = server.issueToken({ mesh: 'm1', roles: ['contribute'], sub: 'coord-2' });
-    expect((await refused(join(server, { token: otherSub, peerId: 'coord' }))).reason).toBe(
+    expect((await refusal(join(server, { token: otherSub, peerId: 'coord' }))).reason).toBe(
       'peer-id-mismatch',
     );
 
@@ -56,7 +43,7 @@ describe('ids that must not be taken over', () => {
     await delay(50);
     // ... a bound one may not, until the reservation has run out.
     const bound = server.issueToken({ mesh: 'm1', roles: ['contribute'], sub: 'x' });
-    expect((await refused(join(server, { token: bound }))).reason).toBe('peer-id-reserved');
+    expect((await refusal(join(server, { token: bound }))).reason).toBe('peer-id-reserved');
     expect(server.metrics().reservedIds).toBe(1);
     await delay(350);
     expect((await join(server, { token: bound })).peerId).toBe('x');
@@ -110,7 +97,7 @@ describe('coordinators', () => {
       .setProtectedHeader({ alg: 'HS256', kid: server.kid })
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(server.secret));
-    const error = await refused(connectSignaling({ url: server.url, token, capabilities: caps() }));
+    const error = await refusal(connectSignaling({ url: server.url, token, capabilities: caps() }));
     expect(error).toMatchObject({ reason: 'coordinate-unbound', details: { field: 'token.payload.sub' } });
     expect(() => server.issueToken({ mesh: 'm1', roles: ['coordinate'] })).toThrow(/bound to one peer id/);
   });

@@ -5,6 +5,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { closeCode, eventError, refusalOf, SignalingError } from './client-errors.js';
+import { MemberView } from './client-members.js';
 import type { SignalingClient, SignalingClientEvents, SignalingClientOptions } from './client-types.js';
 import {
   type Ack,
@@ -35,6 +36,12 @@ export type { SignalingClient, SignalingClientEvents, SignalingClientOptions } f
 
 type Listeners = { [E in keyof SignalingClientEvents]: Set<SignalingClientEvents[E]> };
 
+/**
+ * Joins and returns the client once the welcome (`mesh:peers`) arrived. This is one long closure on purpose: the
+ * session state it holds (snapshot, token, advertised capabilities, the closing reason) is shared by the
+ * handshake of every reconnect, the requests and the server's events. The parts with no share in it live apart:
+ * the member view (client-members.ts), the errors (client-errors.ts), the public types (client-types.ts).
+ */
 export function connectSignaling(options: SignalingClientOptions): Promise<SignalingClient> {
   const ackTimeoutMs = options.ackTimeoutMs ?? 5000;
   const listeners: Listeners = {
@@ -61,7 +68,11 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
   let renewedToken: string | undefined;
   let capabilities = options.capabilities;
   let state: PeerState = options.state ?? { running: 0, slots: options.capabilities.cores, paused: false };
-  const members = new Map<string, PeerInfo>();
+  const members = new MemberView({
+    joined: (p) => emit('peer:joined', p),
+    updated: (p) => emit('peer:updated', p),
+    left: (m) => emit('peer:left', m),
+  });
   let closed = false;
   /** The reason the server gave (`session:closing`) before it disconnects us. */
   let closingReason: SignalingError | undefined;
@@ -151,7 +162,7 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
     get tokenExp() {
       return tokenExp;
     },
-    peers: () => [...members.values()],
+    peers: () => members.all(),
     peer: (peerId) => members.get(peerId),
     on(event, listener) {
       listeners[event].add(listener);
@@ -187,15 +198,6 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
       'error',
       new SignalingError('invalid-message', `server sent an invalid '${event}': ${message}`, { event }),
     );
-
-  const applyMember = (peer: PeerInfo) => {
-    if (peer.peerId === self?.peerId) {
-      self = peer;
-      return;
-    }
-    members.set(peer.peerId, peer);
-    emit('peer:updated', peer);
-  };
 
   // `token:expiring`: ask the application for a new token and hand it over; at expiry the server closes us.
   const onExpiring = async () => {
@@ -236,47 +238,31 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
       snapshot = next;
       self = next.self;
       tokenExp = next.tokenExp;
-      const fresh = new Map(next.peers.map((p) => [p.peerId, p]));
+      members.snapshot(next.peers, !joined);
       if (!joined) {
-        for (const [id, p] of fresh) members.set(id, p);
         joined = true;
         clearTimeout(timer);
         resolve(client);
         return;
-      }
-      // A rejoin: report what changed while we were away, as if we had heard it live.
-      for (const [id] of members) {
-        if (!fresh.has(id)) {
-          members.delete(id);
-          emit('peer:left', { peerId: id, reason: 'lost' });
-        }
-      }
-      for (const [id, p] of fresh) {
-        const had = members.get(id);
-        members.set(id, p);
-        if (!had) emit('peer:joined', p);
-        else if (JSON.stringify(had) !== JSON.stringify(p)) emit('peer:updated', p);
       }
       emit('reconnect');
     });
     socket.on('peer:joined', (raw) => {
       const checked = validatePeerInfo(raw);
       if (!checked.ok) return invalid('peer:joined', checked.error.message);
-      if (checked.value.peerId === self?.peerId) return;
-      members.set(checked.value.peerId, checked.value);
-      emit('peer:joined', checked.value);
+      if (checked.value.peerId !== self?.peerId) members.joined(checked.value);
     });
     socket.on('members:changed', (raw) => {
       const checked = validateMembersChanged(raw);
       if (!checked.ok) return invalid('members:changed', checked.error.message);
-      // Only members we know: a change queued before a departure must not bring the peer back.
-      for (const peer of checked.value.updated)
-        if (peer.peerId === self?.peerId || members.has(peer.peerId)) applyMember(peer);
+      const own = checked.value.updated.find((p) => p.peerId === self?.peerId);
+      if (own) self = own;
+      members.changed(checked.value.updated);
     });
     socket.on('peer:left', (raw) => {
       const checked = validatePeerLeft(raw);
       if (!checked.ok) return invalid('peer:left', checked.error.message);
-      if (members.delete(checked.value.peerId)) emit('peer:left', checked.value);
+      members.left(checked.value);
     });
     socket.on('signal', (raw) => {
       const checked = validateSignalFrom(raw);

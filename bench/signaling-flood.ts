@@ -26,6 +26,7 @@ for (let i = 0; i < runs; i++) {
       flooderDisconnects: r.flooders.reduce((n, f) => n + f.disconnects, 0),
       floodMs: Math.round(r.floodMs),
       serverCpuPercent: Math.round(r.serverCpuPercent),
+      flooderCpuPercent: Math.round(r.flooderCpuPercent),
       health: {
         requests: r.health.requests,
         failed: r.health.failed,

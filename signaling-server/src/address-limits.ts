@@ -26,6 +26,8 @@ const SWEEP_AT = 4096;
 
 export class AddressLimits {
   private readonly open = new Map<string, number>();
+  /** engine.io connections per address, joined or not (see `transportAllowed`). */
+  private readonly transports = new Map<string, number>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly max: number;
   private readonly rate: RateLimitOptions;
@@ -64,13 +66,35 @@ export class AddressLimits {
     return undefined;
   }
 
+  /**
+   * The transport-level backstop: a connection that never sends a handshake holds memory until socket.io's join
+   * timeout, and is not counted by `acquire`. At most twice the cap of such raw connections are let in per
+   * address; beyond that the HTTP upgrade is refused with 403 (engine.io's `allowRequest`), where no reason can
+   * reach a browser. Well-behaved clients never get there: `acquire` refuses them first, with a reason.
+   */
+  transportAllowed(address: string): boolean {
+    return this.max <= 0 || (this.transports.get(address) ?? 0) < 2 * this.max;
+  }
+
+  transportOpened(address: string): void {
+    this.transports.set(address, (this.transports.get(address) ?? 0) + 1);
+  }
+
+  transportClosed(address: string): void {
+    decrement(this.transports, address);
+  }
+
   release(address: string): void {
-    const n = (this.open.get(address) ?? 0) - 1;
-    if (n <= 0) this.open.delete(address);
-    else this.open.set(address, n);
+    decrement(this.open, address);
   }
 
   private sweep(): void {
     for (const [address, bucket] of this.buckets) if (bucket.full()) this.buckets.delete(address);
   }
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const n = (counts.get(key) ?? 0) - 1;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
 }

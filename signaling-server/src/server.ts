@@ -77,6 +77,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   });
   const recorder = new MetricsRecorder();
   const addresses = new AddressLimits(options);
+  const trustProxy = options.trustProxy === true;
   const metrics = () => recorder.snapshot({ ...registry.counts(), reservedIds: registry.reservedIds() });
   let closing = false;
 
@@ -93,6 +94,13 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     pingTimeout: Math.ceil(presenceMs / 2),
     maxHttpBufferSize: options.maxMessageBytes ?? d.maxMessageBytes,
     connectTimeout: d.joinTimeoutMs,
+    allowRequest: (req, answer) => {
+      // Requests of an open engine.io session (long-polling) carry its sid: only new connections are counted.
+      if (new URL(req.url ?? '/', 'http://localhost').searchParams.has('sid')) return answer(null, true);
+      const address = clientAddress(req.socket.remoteAddress ?? '', req.headers, trustProxy);
+      if (addresses.transportAllowed(address)) return answer(null, true);
+      answer(`too many connections from ${address}`, false);
+    },
     parser: hardenedParser(LIMITS),
     serveClient: false,
     ...(options.corsOrigin ? { cors: { origin: options.corsOrigin as string | string[] } } : {}),
@@ -140,7 +148,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       const reason = problem.code === 'payload-too-large' ? 'handshake-too-large' : 'bad-handshake';
       return refuse(next, refusal(reason, problem.message, 'auth'));
     }
-    const address = clientAddress(socket.handshake, options.trustProxy === true);
+    const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
     const limited = addresses.acquire(address);
     if (limited) return refuse(next, limited);
     admit(socket.handshake.auth, authOptions)
@@ -193,6 +201,18 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       });
   });
 
+  io.engine.on(
+    'connection',
+    (conn: {
+      remoteAddress: string;
+      request: { headers: Headers };
+      once(e: 'close', f: () => void): void;
+    }) => {
+      const address = clientAddress(conn.remoteAddress, conn.request.headers, trustProxy);
+      addresses.transportOpened(address);
+      conn.once('close', () => addresses.transportClosed(address));
+    },
+  );
   io.on('connection', (socket: PeerSocket) => serveConnection(ctx, socket));
 
   await new Promise<void>((resolve, reject) => {
@@ -239,13 +259,12 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   };
 }
 
+type Headers = Record<string, string | string[] | undefined>;
+
 /** The client's address: the socket's, or with `trustProxy` the last `X-Forwarded-For` hop (the proxy's own). */
-function clientAddress(
-  handshake: { address: string; headers: Record<string, string | string[] | undefined> },
-  trustProxy: boolean,
-): string {
-  if (!trustProxy) return handshake.address;
-  const header = handshake.headers['x-forwarded-for'];
+function clientAddress(remote: string, headers: Headers, trustProxy: boolean): string {
+  if (!trustProxy) return remote;
+  const header = headers['x-forwarded-for'];
   const last = (Array.isArray(header) ? header.at(-1) : header)?.split(',').at(-1)?.trim();
-  return last || handshake.address;
+  return last || remote;
 }

@@ -4,7 +4,7 @@ import {
   SignalingError,
   SignalingRefusedError,
 } from '@handout/peer-runtime/signaling';
-import { io, type Socket } from 'socket.io-client';
+import { io, Manager, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   caps,
@@ -79,6 +79,26 @@ describe('per-address limits', () => {
     await first.close();
     await delay(50);
     expect((await join(server, { token })).connected).toBe(true);
+  });
+
+  it('raw connections that never send a handshake are capped at twice the cap per address', async () => {
+    const server = await startServer({ maxConnectionsPerAddress: 2 });
+    const open = () => {
+      const manager = new Manager(server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        autoConnect: false,
+      });
+      return new Promise<Manager>((resolve, reject) =>
+        manager.open((err) => (err ? reject(err) : resolve(manager))),
+      );
+    };
+    const managers = [await open(), await open(), await open(), await open()];
+    await expect(open()).rejects.toThrow();
+    managers[0]!.engine.close();
+    await delay(100);
+    managers.push(await open());
+    for (const m of managers) m.engine.close();
   });
 
   it('with trustProxy, the address is the last X-Forwarded-For hop', async () => {

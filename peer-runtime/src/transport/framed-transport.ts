@@ -17,7 +17,7 @@ import { FramedSender } from '../protocol/framed-sender.js';
 import { Reassembler } from '../protocol/framing.js';
 import { PROTOCOL_VERSION, type WireMessage } from '../protocol/messages.js';
 import { TypedEmitter } from '../typed-emitter.js';
-import { type Dialer, type Link, PeerUnreachableError } from './link.js';
+import { type Dialer, type FrameLink, PeerUnreachableError } from './frame-link.js';
 import type {
   ConnectionInfo,
   DisconnectReason,
@@ -31,7 +31,7 @@ import type {
 interface Connection {
   readonly peerId: string;
   state: 'connecting' | 'open';
-  link: Link | undefined;
+  link: FrameLink | undefined;
   sender: FramedSender | undefined;
   reassembler: Reassembler;
   readonly ready: Promise<void>;
@@ -50,7 +50,7 @@ const PING_TIMEOUT_MS = 5_000;
 
 export interface FramedTransport extends Transport {
   /** For dialers: a link the remote side opened to us. */
-  accept(peerId: string, link: Link): void;
+  accept(peerId: string, link: FrameLink): void;
   /** For dialers told by the signaling layer that a peer left: drop its connection and fail sends to it fast. */
   markGone(peerId: string): void;
   /** Whether a connection to `peerId` exists and is open. */
@@ -160,7 +160,7 @@ export function createFramedTransport(
   }
 
   /** Puts `link` under `c`, replacing (and closing) any link it had; events of a replaced link are ignored. */
-  function attach(c: Connection, link: Link): void {
+  function attach(c: Connection, link: FrameLink): void {
     const old = c.link;
     c.link = link;
     old?.close();
@@ -235,7 +235,7 @@ export function createFramedTransport(
     for (const l of messageListeners) l(c.peerId, message);
   }
 
-  async function dialWithRetry(c: Connection): Promise<Link> {
+  async function dialWithRetry(c: Connection): Promise<FrameLink> {
     let lastError: unknown;
     for (let attempt = 0; attempt <= connectRetries; attempt++) {
       if (attempt > 0) {

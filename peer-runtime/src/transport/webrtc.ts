@@ -17,8 +17,8 @@ import SimplePeer from 'simple-peer';
 import type { DataChannelLike } from '../protocol/framed-sender.js';
 import { frameSizeFor } from '../protocol/framing.js';
 import type { SignalData, SignalRelay } from '../signaling/contract.js';
+import { type Dialer, type FrameLink, type LinkCloseReason, PeerUnreachableError } from './frame-link.js';
 import { createFramedTransport } from './framed-transport.js';
-import { type Dialer, type Link, type LinkCloseReason, PeerUnreachableError } from './link.js';
 import type { RtcImplementation } from './rtc-types.js';
 import type { Transport, TransportOptions } from './types.js';
 
@@ -49,8 +49,8 @@ interface SimplePeerInternals {
   _pc: { sctp?: { maxMessageSize?: number } | null };
 }
 
-/** Wraps a connected simple-peer as a Link. */
-function linkOf(peer: SimplePeer.Instance): Link {
+/** Wraps a connected simple-peer as a FrameLink. */
+function linkOf(peer: SimplePeer.Instance): FrameLink {
   const internals = peer as unknown as SimplePeerInternals;
   let onClosed: ((reason: LinkCloseReason, error?: Error) => void) | undefined;
   let done = false;
@@ -87,7 +87,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): Transpor
   /** Connections being set up, by remote id (at most one each). */
   const sessions = new Map<string, SimplePeer.Instance>();
   /** Dials of ours (we are the higher id) waiting for the remote's offer. */
-  const awaitingOffer = new Map<string, { resolve(link: Link): void; reject(error: Error): void }>();
+  const awaitingOffer = new Map<string, { resolve(link: FrameLink): void; reject(error: Error): void }>();
   let closed = false;
 
   function createPeer(remote: string, initiator: boolean): SimplePeer.Instance {
@@ -107,8 +107,8 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): Transpor
   }
 
   /** Resolves with a link once the channel is open; destroys the peer on failure, timeout or abort. */
-  function setUp(remote: string, peer: SimplePeer.Instance, signal?: AbortSignal): Promise<Link> {
-    return new Promise<Link>((resolve, reject) => {
+  function setUp(remote: string, peer: SimplePeer.Instance, signal?: AbortSignal): Promise<FrameLink> {
+    return new Promise<FrameLink>((resolve, reject) => {
       const cleanup = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -147,13 +147,13 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): Transpor
         );
       }
       if (localPeerId < remote) return setUp(remote, createPeer(remote, true), signal);
-      return new Promise<Link>((resolve, reject) => {
+      return new Promise<FrameLink>((resolve, reject) => {
         const onAbort = () => {
           if (awaitingOffer.get(remote) === entry) awaitingOffer.delete(remote);
           reject(new Error(`peer '${remote}' did not offer a connection`));
         };
         const entry = {
-          resolve: (link: Link) => {
+          resolve: (link: FrameLink) => {
             signal.removeEventListener('abort', onAbort);
             resolve(link);
           },

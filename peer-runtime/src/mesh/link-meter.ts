@@ -206,6 +206,8 @@ export class LinkMeter {
         this.noteRtt(peer, rtt);
       },
       () => {
+        // No figure from a failed ping (the peer went away or is slow to answer): the link keeps its last
+        // round trip, and the next fetch or round of pings measures it again.
         l.pinging = false;
       },
     );

@@ -99,6 +99,15 @@ async function dialed(dialer: { remotes: ScriptedRemote[] }, n = 0): Promise<Scr
   return dialer.remotes[n]!;
 }
 
+/** Connects `t` to 'b' through `dialer` and answers as a well-behaved 'b'; returns the remote. */
+async function openTo(t: Transport, dialer: { remotes: ScriptedRemote[] }, n = 0): Promise<ScriptedRemote> {
+  const connecting = t.connect('b');
+  const remote = await dialed(dialer, n);
+  remote.hello('b');
+  await connecting;
+  return remote;
+}
+
 function disconnects(
   transport: Transport,
 ): Array<{ peerId: string; reason: DisconnectReason; error?: Error }> {
@@ -157,8 +166,7 @@ describe('framed transport', () => {
       const connected: string[] = [];
       t.on('peer:connected', ({ peerId }) => connected.push(peerId));
       const connecting = t.connect('b');
-      await until(() => dialer.remotes.length === 1 && dialer.remotes[0]!.received.length === 1);
-      const remote = dialer.remotes[0]!;
+      const remote = await dialed(dialer);
       misbehave(remote);
       const error = await connecting.then(
         () => undefined,
@@ -178,10 +186,7 @@ describe('framed transport', () => {
     const dialer = scriptedDialer();
     const t = transport('a', dialer);
     const seen = disconnects(t);
-    const connecting = t.connect('b');
-    const remote = await dialed(dialer);
-    remote.hello('b');
-    await connecting;
+    const remote = await openTo(t, dialer);
     // A start frame declaring fewer bytes than it carries.
     remote.frame(new Uint8Array([FRAME_START, 0, 0, 0, 1, 9, 9]));
     await until(() => seen.length === 1);
@@ -194,10 +199,7 @@ describe('framed transport', () => {
   it('answers pings, times a pong, and ignores a pong it never asked for', async () => {
     const dialer = scriptedDialer();
     const t = transport('a', dialer);
-    const connecting = t.connect('b');
-    const remote = await dialed(dialer);
-    remote.hello('b');
-    await connecting;
+    const remote = await openTo(t, dialer);
     remote.say({ type: 'ping', nonce: 41, sentAt: 123.5 });
     expect(remote.received.at(-1)).toEqual({ type: 'pong', nonce: 41, sentAt: 123.5 });
     remote.say({ type: 'pong', nonce: 999, sentAt: 0 });
@@ -212,18 +214,14 @@ describe('framed transport', () => {
     const dialer = scriptedDialer();
     const t = transport('a', dialer);
     const seen = disconnects(t);
-    const connecting = t.connect('b');
-    (await dialed(dialer)).hello('b');
-    await connecting;
+    await openTo(t, dialer);
     dialer.remotes[0]!.drop('failed');
     expect(seen).toEqual([expect.objectContaining({ peerId: 'b', reason: 'failed' })]);
     await expect(t.send('b', { type: 'result:missing', requestId: 1, hash: 'h' })).rejects.toThrow(
       "peer 'b': the peer is gone (failed)",
     );
     expect(dialer.remotes).toHaveLength(1);
-    const again = t.connect('b');
-    (await dialed(dialer, 1)).hello('b');
-    await again;
+    await openTo(t, dialer, 1);
     expect(t.isOpen('b')).toBe(true);
   });
 
@@ -231,9 +229,7 @@ describe('framed transport', () => {
     const dialer = scriptedDialer();
     const t = transport('a', dialer);
     const seen = disconnects(t);
-    const connecting = t.connect('b');
-    (await dialed(dialer)).hello('b');
-    await connecting;
+    await openTo(t, dialer);
     t.markGone('b');
     expect(seen).toEqual([expect.objectContaining({ peerId: 'b', reason: 'remote-closed' })]);
     expect(dialer.remotes[0]!.closed).toBe(true);
@@ -245,10 +241,7 @@ describe('framed transport', () => {
     const dialer = scriptedDialer();
     const t = transport('a', dialer);
     const seen = disconnects(t);
-    const connecting = t.connect('b');
-    const first = await dialed(dialer);
-    first.hello('b');
-    await connecting;
+    const first = await openTo(t, dialer);
     const second = new ScriptedRemote();
     t.accept('b', second.link);
     expect(first.closed).toBe(true);

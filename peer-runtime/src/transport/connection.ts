@@ -17,10 +17,13 @@ export function peerError(peerId: string, message: string, cause?: unknown): Pee
   return new PeerError(peerId, `peer '${peerId}': ${message}`, { cause });
 }
 
-/** What a connection's sender and reassembler are built with (TransportOptions; their defaults apply). */
+/** What a connection's sender and reassembler are built with: TransportOptions' fields of the same names. */
 export interface ConnectionLimits {
+  /** Largest message accepted from the peer, bytes. Default 256 MiB (framing.ts). */
   readonly maxMessageBytes?: number;
+  /** Stop handing frames to the channel above this many buffered bytes. Default 4 MiB (framed-sender.ts). */
   readonly highWaterMark?: number;
+  /** Resume when the channel's buffer drains to this. Default 1 MiB (framed-sender.ts). */
   readonly lowWaterMark?: number;
 }
 

@@ -6,9 +6,13 @@ import { PeerError } from '../errors.js';
 import { peerError } from './connection.js';
 import { type Dialer, type FrameLink, PeerUnreachableError } from './frame-link.js';
 
+/** TransportOptions' dial settings, defaults already applied (15_000 ms, 2 retries, 250 ms: see types.ts). */
 export interface DialRetryOptions {
+  /** Give up one attempt after this long, ms. */
   readonly connectTimeoutMs: number;
+  /** Attempts after the first. */
   readonly connectRetries: number;
+  /** Wait before the first retry, ms; doubled for each later one. */
   readonly retryDelayMs: number;
 }
 

@@ -10,6 +10,9 @@
  *   when every connection is busy, the new one is refused with a PeerError.
  * - A peer whose connection dropped is remembered as gone: sends to it fail fast until it connects to us again
  *   or `connect(peerId)` is called explicitly.
+ * - Every frame is a stranger's input: a malformed frame or message, or a hello that does not check out, is a
+ *   ProtocolError; the remote is told (an `error` message naming the field) and the connection is dropped as
+ *   `protocol-error`, reported with the error. Frames of a link no longer in use are ignored.
  */
 import { ProtocolError } from '../errors.js';
 import { encodeMessage } from '../protocol/codec.js';

@@ -22,6 +22,7 @@ class ScriptedRemote {
   private onFrame: ((frame: Uint8Array) => void) | undefined;
   private onClosed: ((reason: LinkCloseReason, error?: Error) => void) | undefined;
   private readonly reassembler = new Reassembler();
+  private readonly channelClosed = new Set<() => void>();
   readonly link: FrameLink;
 
   constructor() {
@@ -33,8 +34,12 @@ class ScriptedRemote {
         const bytes = this.reassembler.push(frame.slice());
         if (bytes) this.received.push(decodeMessage(bytes));
       },
-      addEventListener: () => {},
-      removeEventListener: () => {},
+      addEventListener: (type: string, listener: () => void) => {
+        if (type === 'close') this.channelClosed.add(listener);
+      },
+      removeEventListener: (type: string, listener: () => void) => {
+        if (type === 'close') this.channelClosed.delete(listener);
+      },
     };
     this.link = {
       channel,
@@ -63,6 +68,11 @@ class ScriptedRemote {
 
   hello(peerId: string, version = PROTOCOL_VERSION): void {
     this.say({ type: 'hello', version, peerId });
+  }
+
+  /** The data channel fires `close` (its sender stops) before the link reports itself closed. */
+  closeChannel(): void {
+    for (const l of [...this.channelClosed]) l();
   }
 
   /** The link goes away on the remote side. */
@@ -208,6 +218,18 @@ describe('framed transport', () => {
     const ping = remote.received.at(-1) as Extract<WireMessage, { type: 'ping' }>;
     remote.say({ type: 'pong', nonce: ping.nonce, sentAt: ping.sentAt });
     expect(await rtt).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a ping whose send fails rejects with that failure, and its unanswered pong rejects nowhere else', async () => {
+    const dialer = scriptedDialer();
+    const t = transport('a', dialer);
+    const remote = await openTo(t, dialer);
+    remote.closeChannel();
+    await expect(t.ping('b')).rejects.toThrow("peer 'b': the channel closed");
+    // Dropping the connection rejects the pong still awaited; an unhandled rejection would fail this test.
+    remote.drop('failed');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(t.connections()).toEqual([]);
   });
 
   it('a link lost by the remote fails sends to it fast until it is connected again on purpose', async () => {

@@ -23,6 +23,8 @@ export {
   SkippedError,
   TaskError,
 } from './errors.js';
+// A link between two peers as measured (round trip, bandwidth, when): what the network model is fed.
+export type { MeasuredLink } from './measured-link.js';
 export * from './mesh/index.js';
 export type { WireMessage, WireMessageType, WireRunEvent } from './protocol/messages.js';
 export { PROTOCOL_VERSION } from './protocol/messages.js';

@@ -69,7 +69,7 @@ export class ObjectSchema<T> extends Schema<T> {
   readonly #compiled: ObjectReader | undefined;
 
   constructor(
-    fields: Fields<T>,
+    readonly fields: Fields<T>,
     readonly options: ObjectOptions = {},
   ) {
     super();
@@ -99,6 +99,17 @@ export class ObjectSchema<T> extends Schema<T> {
         },
       );
     }
+  }
+
+  /** The same object with every field optional (an update that sends only what changed). */
+  partial(): ObjectSchema<Partial<T>> {
+    const fields: Record<string, Optional<unknown>> = {};
+    for (const [key, field] of Object.entries(
+      this.fields as Record<string, Schema<unknown> | Optional<unknown>>,
+    )) {
+      fields[key] = field instanceof Optional ? new Optional(field.schema) : new Optional(field);
+    }
+    return new ObjectSchema(fields as Fields<Partial<T>>, this.options);
   }
 
   /** True when reads go through a generated reader (false: the interpreted loop). */
@@ -410,7 +421,7 @@ export class NullableSchema<T> extends Schema<T | null> {
 
 /** A problem a refinement finds: its complaint, at `key` below the value when given. */
 export interface Refusal {
-  readonly key?: string;
+  readonly key?: string | number;
   readonly complaint: string;
 }
 

@@ -56,4 +56,25 @@ describe('handout validate', () => {
       /^handout: invalid DAG in broken\.json: .*\(and 1 more problem\)$/,
     );
   });
+
+  test('a misspelt field is a problem naming the function, the key and what it was meant to be', async () => {
+    const typo = JSON.stringify({
+      format: 'handout-dag',
+      version: 1,
+      functions: [{ id: 'slow', args: [], code: { kind: 'source', source: '() => 1' }, timeout: 500 }],
+    });
+    const module = 'export default [{ id: "a", code: () => 1, extraargs: [2] }];\n';
+    const cwd = dir({ 'typo.json': typo, 'typo.dag.mjs': module });
+    const json = await handout(['validate', 'typo.json'], { cwd });
+    expect(json.code).toBe(2);
+    expect(json.stdout).toBe(
+      "function 'slow': timeout is not a function spec field (did you mean 'timeoutMs'?)\n",
+    );
+    expect(json.stderr).toBe('handout: typo.json: 1 problem\n');
+    const mod = await handout(['validate', 'typo.dag.mjs'], { cwd });
+    expect(mod.code).toBe(2);
+    expect(mod.stdout).toContain(
+      "function 'a': extraargs is not a function spec field (did you mean 'extraArgs'?)",
+    );
+  });
 });

@@ -59,7 +59,8 @@ export class FunctionChecker {
     const outputIndex = OUTPUT_INDEX_PATH.exec(path);
     const field = outputIndex ? outputIndex[1]! : path;
     const code = outputIndex ? 'output-index' : issueCode(field);
-    this.push(code, field, `${path} ${failure.complaint}`, index, id);
+    // A failure of the spec as a whole (it could not be read) has no field of its own: name the spec.
+    this.push(code, field || `functions[${index}]`, `${path || 'the spec'} ${failure.complaint}`, index, id);
   }
 }
 

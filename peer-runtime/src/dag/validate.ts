@@ -56,9 +56,14 @@ export function validateDag(dag: DagJSON | readonly FunctionSpec[]): DagIssue[] 
     }
     const f = raw;
     // An id the spec schema refuses (empty, too long) does not name the function: its position does.
-    const id = typeof f.id === 'string' && f.id !== '' && f.id.length <= MAX_ID ? f.id : undefined;
-    checker.check(f, i, id);
+    const rawId = readSafely(() => f.id);
+    const id = typeof rawId === 'string' && rawId !== '' && rawId.length <= MAX_ID ? rawId : undefined;
+    const spec = checker.check(f, i, id);
     if (id === undefined) continue;
+    // The graph of a valid spec comes from its validated copy; an invalid one's from what can be read of it,
+    // so that its consumers get no "missing dependency" beside its own problems.
+    const outputs = spec ? spec.outputs : readSafely(() => f.outputs);
+    const args = spec ? spec.args : readSafely(() => f.args);
     const first = graph.indexById.get(id);
     if (first !== undefined) {
       const at = duplicates.get(id) ?? [first];
@@ -68,8 +73,8 @@ export function validateDag(dag: DagJSON | readonly FunctionSpec[]): DagIssue[] 
     }
     graph.indexById.set(id, graph.ids.length);
     graph.ids.push(id);
-    graph.outputs.push(typeof f.outputs === 'number' ? f.outputs : undefined);
-    graph.args.push(Array.isArray(f.args) ? f.args : []);
+    graph.outputs.push(typeof outputs === 'number' ? outputs : undefined);
+    graph.args.push(Array.isArray(args) ? args : []);
   }
   for (const [id, at] of duplicates) {
     issues.push({
@@ -113,8 +118,20 @@ function functionsOf(dag: unknown, issues: DagIssue[]): readonly unknown[] | und
     const field = pathOf(failure);
     issues.push({ code: 'shape', field, message: `the DAG's ${field} ${failure.complaint}` });
   }
-  const functions = (dag as { functions?: unknown }).functions;
+  const functions = readSafely(() => (dag as { functions?: unknown }).functions);
   return Array.isArray(functions) ? functions : undefined;
+}
+
+/**
+ * A field of an input that passed through the kit already: a getter or Proxy trap that throws has been reported
+ * there as a value that cannot be read, so here it only reads as absent.
+ */
+function readSafely(read: () => unknown): unknown {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Missing producers and output indices; returns the dependency edges for cycle finding. */

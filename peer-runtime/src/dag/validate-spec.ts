@@ -22,6 +22,7 @@ import {
   optional,
   type Schema,
   string,
+  toJsonSchema,
   tuple,
   variant,
 } from '../schema/index.js';
@@ -128,3 +129,18 @@ export const dagJsonSchema = object<DagJSON>({
   version: constant(1),
   functions: list(functionSpecSchema, { max: MAX_ITEMS }),
 });
+
+/** Where the JSON Schema of DagJSON is published, relative to the repository root. */
+export const DAG_JSON_SCHEMA_PATH = 'docs/dag.schema.json';
+
+/**
+ * The JSON Schema (draft 2020-12) of Handout's DAG JSON, from the same definition validateDag reads with, for
+ * editors and other tools. It says the shape only: references, cycles and whether code can travel are
+ * validateDag's (and string lengths count UTF-16 units here, code points there).
+ */
+export function dagJsonSchemaDocument(): Record<string, unknown> {
+  return toJsonSchema(dagJsonSchema, {
+    $id: 'urn:handout:schema:dag:1',
+    title: 'Handout DAG (format handout-dag, version 1)',
+  });
+}

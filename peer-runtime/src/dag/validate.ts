@@ -130,6 +130,7 @@ function readSafely(read: () => unknown): unknown {
   try {
     return read();
   } catch {
+    // Safe: the kit already reported this value as unreadable, so the issue is not lost.
     return undefined;
   }
 }

@@ -11,7 +11,7 @@
  * each written as a JSON string literal, and calls back into the field schemas; input is only ever data to it.
  * Where `new Function` is refused (a Content-Security-Policy without 'unsafe-eval'), `compileObjectReader`
  * returns undefined and the schema keeps its interpreted loop: the same rules, only slower. A kit test checks
- * that both readers agree on every value (test/schema/compile.test.ts).
+ * that both readers agree on every value (test/schema/kit.test.ts).
  */
 import { INVALID, type Invalid, type Reader, type Schema } from './core.js';
 

@@ -4,8 +4,9 @@
  * Dates, bigints, which CBOR and JS callers can send) are accepted only if `exotic` says so. The value is
  * returned as it is, not copied: data is only ever hashed and handed to the function.
  */
-import { isPlainObject } from './compound.js';
+
 import { describe, INVALID, type JsonSchema, type Reader, Schema } from './core.js';
+import { isPlainObject } from './object.js';
 
 /** What `exotic` says is wrong with a value, and where below it (`[2].x`, or '' for the value itself). */
 export interface DataProblem {

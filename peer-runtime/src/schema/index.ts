@@ -9,14 +9,10 @@
 import {
   type DictOptions,
   DictSchema,
-  type Fields,
   KindSchema,
   type ListOptions,
   ListSchema,
   NullableSchema,
-  type ObjectOptions,
-  ObjectSchema,
-  Optional,
   RefinedSchema,
   type Refusal,
   TransformedSchema,
@@ -25,6 +21,7 @@ import {
 } from './compound.js';
 import type { Schema } from './core.js';
 import { type DataOptions, DataSchema } from './data.js';
+import { type Fields, type ObjectOptions, ObjectSchema, Optional } from './object.js';
 import {
   AnySchema,
   BooleanSchema,
@@ -37,7 +34,7 @@ import {
   StringSchema,
 } from './primitives.js';
 
-export { type Fields, isPlainObject, ObjectSchema, Optional, type Refusal } from './compound.js';
+export type { Refusal } from './compound.js';
 export {
   describe,
   type Failure,
@@ -54,6 +51,7 @@ export {
   Schema,
 } from './core.js';
 export type { DataProblem } from './data.js';
+export { type Fields, isPlainObject, ObjectSchema, Optional } from './object.js';
 export { closestName } from './suggest.js';
 
 export const string = (options: StringOptions): Schema<string> => new StringSchema(options);

@@ -77,4 +77,16 @@ describe('handout validate', () => {
       "function 'a': extraargs is not a function spec field (did you mean 'extraArgs'?)",
     );
   });
+
+  test("a wrong format or version is reported with the DAG's other problems", async () => {
+    const cwd = dir({
+      'old.json': JSON.stringify({ format: 'handout-dag', version: 2, functions: [{ id: 'a', code: 5 }] }),
+    });
+    const r = await handout(['validate', 'old.json'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      "the DAG's version must be 1, got 2",
+      "function 'a': code must be { kind: 'source', source } or { kind: 'module', module, export }, got 5",
+    ]);
+  });
 });

@@ -20,6 +20,7 @@ import {
   number,
   object,
   optional,
+  refine,
   type Schema,
   string,
   toJsonSchema,
@@ -44,6 +45,15 @@ export const idSchema: Schema<string> = string({
   max: MAX_ID,
   name: 'a non-empty id',
 });
+
+/**
+ * A function's id (and a producer named in args): an id, but not `__proto__`. Assignments address inputs by
+ * producer id as map keys, and CBOR decoders (cbor-x) rename a `__proto__` key against prototype pollution, so
+ * such a function's result could never reach its consumers on a mesh: refused everywhere, locally too.
+ */
+const functionId: Schema<string> = refine(idSchema, (id) =>
+  id === '__proto__' ? { complaint: "must not be '__proto__' (it cannot be a key on the wire)" } : undefined,
+);
 
 const outputIndex = number({ integer: true, min: 0, name: 'an output index (an integer >= 0)' });
 
@@ -106,7 +116,7 @@ const extraArg = data({ maxDepth: 64, exotic: (value) => findUnhashable(value, '
 
 export const functionSpecSchema = object<FunctionSpec>(
   {
-    id: idSchema,
+    id: functionId,
     args: optional(list(argRef, { max: MAX_ITEMS }), () => []),
     code: codeRef,
     outputs: optional(number({ integer: true, min: 1 })),

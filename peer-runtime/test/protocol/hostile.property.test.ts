@@ -205,7 +205,7 @@ describe('the decoder and validators on hostile input', () => {
       messages: { assignments: { inputs: unknown; spec: { args: string[] } }[] }[];
     };
     message.messages[0]!.assignments[0]!.inputs = inputs;
-    message.messages[0]!.assignments[0]!.spec.args = ['__proto__', 'constructor'];
+    message.messages[0]!.assignments[0]!.spec.args = ['constructor'];
     const decoded = decodeMessage(wire(message)) as unknown as typeof message;
     const got = decoded.messages[0]!.assignments[0]!.inputs as Record<string, unknown>;
     expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
@@ -213,6 +213,12 @@ describe('the decoder and validators on hostile input', () => {
     // pollution), so a producer with that id cannot be named in `inputs` over the wire: see the report.
     expect(Object.keys(got).sort()).toEqual(['__proto_', 'constructor']);
     expect(Object.hasOwn(got, 'constructor')).toBe(true);
+    // So a function may not be called `__proto__`: refused on the wire as in any DAG, naming the field.
+    const named = validBatch() as { messages: { assignments: { spec: { id: string } }[] }[] };
+    named.messages[0]!.assignments[0]!.spec.id = '__proto__';
+    expect(() => decodeMessage(wire(named))).toThrow(
+      expect.objectContaining({ field: 'messages[0].assignments[0].spec.id' }),
+    );
   });
 
   it('JS values with getters, Proxies and swapped prototypes are refused with a ProtocolError', () => {

@@ -29,6 +29,7 @@ import {
   ID_PATTERN,
   type LeaveReason,
   LIMITS,
+  type MembersChangedMessage,
   type MeshSnapshot,
   type PeerCapabilities,
   type PeerInfo,
@@ -37,9 +38,12 @@ import {
   type PeerUpdate,
   ROLES,
   type Role,
+  type SessionClosingMessage,
   type SignalData,
   type SignalFromMessage,
   type SignalToMessage,
+  type TokenExpiringMessage,
+  type TokenRenewMessage,
 } from './contract.js';
 
 export type Validation<T> =
@@ -55,6 +59,7 @@ const tag = string({ min: 1, max: LIMITS.tagLength, pattern: TAG_PATTERN, name: 
 const resumeKey = string({ min: 1, max: 128, pattern: RESUME_KEY_PATTERN, name: 'a resume key' });
 const count = (max: number) => number({ integer: true, min: 0, max });
 const amount = (max: number) => number({ min: 0, max });
+const epochSeconds = count(Number.MAX_SAFE_INTEGER);
 
 const roles: Schema<Role[]> = refine(list(choice(ROLES), { min: 1, max: ROLES.length }), (list) => {
   const at = list.findIndex((r, i) => list.indexOf(r) !== i);
@@ -84,6 +89,7 @@ const peerInfo = object<PeerInfo>({
   capabilities,
   state,
   joinedAt: amount(Number.MAX_SAFE_INTEGER),
+  trusted: optional(boolean()),
 });
 
 type Candidate = Extract<SignalData, { type: 'candidate' }>;
@@ -130,7 +136,7 @@ const peerUpdate = refine(
       : undefined,
 );
 
-const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'lost', 'expelled'];
+const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'lost', 'expelled', 'expired'];
 
 /** One reader for every event: validation never re-enters itself. */
 const reader = new Reader(false);
@@ -154,6 +160,10 @@ export const validateSignalTo: (value: unknown) => Validation<SignalToMessage> =
   '',
 );
 export const validateSignalData: (value: unknown) => Validation<SignalData> = validator(signalData, 'data');
+export const validateTokenRenew: (value: unknown) => Validation<TokenRenewMessage> = validator(
+  object<TokenRenewMessage>({ token: string({ max: LIMITS.tokenLength }) }),
+  '',
+);
 
 // ---- server → client ------------------------------------------------------------------------------------
 
@@ -165,7 +175,22 @@ export const validateMeshSnapshot: (value: unknown) => Validation<MeshSnapshot> 
     peers: list(peerInfo, { max: 100_000 }),
     resumeKey,
     reconnectGraceMs: amount(1e9),
+    meshKey: optional(string({ min: 1, max: 64, pattern: RESUME_KEY_PATTERN, name: 'a mesh key' })),
+    tokenExp: epochSeconds,
   }),
+  '',
+);
+export const validateMembersChanged: (value: unknown) => Validation<MembersChangedMessage> = validator(
+  object<MembersChangedMessage>({ updated: list(peerInfo, { max: 100_000 }) }),
+  '',
+);
+export const validateTokenExpiring: (value: unknown) => Validation<TokenExpiringMessage> = validator(
+  object<TokenExpiringMessage>({ exp: epochSeconds }),
+  '',
+);
+const SESSION_CLOSE_REASONS: readonly SessionClosingMessage['reason'][] = ['token-expired'];
+export const validateSessionClosing: (value: unknown) => Validation<SessionClosingMessage> = validator(
+  object<SessionClosingMessage>({ reason: choice(SESSION_CLOSE_REASONS), message: string({ max: 1024 }) }),
   '',
 );
 export const validatePeerInfo: (value: unknown) => Validation<PeerInfo> = validator(peerInfo, '');

@@ -1,6 +1,6 @@
 import type { Run, RunEventName, RunEvents, RunSummary } from '@handout/peer-runtime';
 import { describe, expect, it } from 'vitest';
-import { RunModel } from '../src/dashboard/run-model.js';
+import { RunModel } from '../src/run-model/run-model.js';
 
 /** A run driven by hand: the model only listens to events, so a scripted emitter is enough here. */
 function scriptedRun(): { run: Run; emit<E extends RunEventName>(event: E, payload: RunEvents[E]): void } {

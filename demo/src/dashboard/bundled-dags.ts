@@ -6,7 +6,7 @@ import type { DagJSON } from '@handout/peer-runtime';
 import { parseStg } from '@handout/sdk';
 // A random graph of the Standard Task Graph Set (Kasahara lab, Waseda University), as distributed.
 import rand0000 from '../samples/rand0000.stg?raw';
-import { mandelbrotDag } from '../showcase/mandelbrot-dag.js';
+import { mandelbrotDag } from '../mandelbrot/mandelbrot-dag.js';
 
 export interface BundledDag {
   readonly id: string;

@@ -5,7 +5,7 @@
 import { laneColorOf, laneLabel } from '../common/colors.js';
 import { h } from '../common/dom.js';
 import type { PeerView } from '../run-source/types.js';
-import type { RunModel } from './run-model.js';
+import type { RunModel } from '../run-model/run-model.js';
 
 export interface PeersTable {
   update(peers: readonly PeerView[], model: RunModel | undefined): void;

@@ -4,7 +4,7 @@
  */
 import { laneColorOf } from '../common/colors.js';
 import { formatMs, s } from '../common/dom.js';
-import type { RunModel } from './run-model.js';
+import type { RunModel } from '../run-model/run-model.js';
 
 const HEIGHT = 120;
 const LEFT = 28;

@@ -7,7 +7,7 @@
  */
 import { functionGroup, groupColor, laneColorOf, laneLabel } from '../common/colors.js';
 import { formatMs, s } from '../common/dom.js';
-import type { RunModel, TaskBar } from './run-model.js';
+import type { RunModel, TaskBar } from '../run-model/run-model.js';
 
 const LANE_H = 22;
 const BAR_H = 16;

@@ -3,7 +3,7 @@
  * and the elapsed time.
  */
 import { formatMs, h } from '../common/dom.js';
-import type { RunModel } from './run-model.js';
+import type { RunModel } from '../run-model/run-model.js';
 
 export interface ProgressView {
   update(): void;

@@ -4,8 +4,8 @@
  */
 import { laneColorOf, laneLabel } from '../common/colors.js';
 import { h } from '../common/dom.js';
-import type { PeerView } from '../run-source/types.js';
 import type { RunModel } from '../run-model/run-model.js';
+import type { PeerView } from '../run-source/types.js';
 
 export interface PeersTable {
   update(peers: readonly PeerView[], model: RunModel | undefined): void;
@@ -22,7 +22,7 @@ export function createPeersTable(host: HTMLElement): PeersTable {
       h(
         'tr',
         {},
-        ...['peer', 'slots', 'memory', 'speed', 'state', 'load', 'done'].map((t) => h('th', {}, t)),
+        ...['peer', 'slots', 'memory', 'speed', 'cpu', 'state', 'load', 'done'].map((t) => h('th', {}, t)),
       ),
     ),
     body,
@@ -35,10 +35,11 @@ export function createPeersTable(host: HTMLElement): PeersTable {
       let finished = 0;
       const lanes: string[] = [];
       if (model) {
+        const byLane = model.runningByLane();
         for (const lane of model.lanes) {
           if (!p.ownsLane(lane)) continue;
           lanes.push(lane);
-          running += model.runningByLane().get(lane) ?? 0;
+          running += byLane.get(lane) ?? 0;
         }
         for (const bar of model.bars) if (bar.outcome === 'succeeded' && p.ownsLane(bar.lane)) finished++;
       }
@@ -63,8 +64,8 @@ export function createPeersTable(host: HTMLElement): PeersTable {
         { 'data-peer': p.id, 'data-state': p.state },
         h(
           'td',
-          { class: 'peer-name' },
-          h('div', {}, p.label, swatches),
+          { class: 'peer-name', title: p.id },
+          h('div', {}, h('span', { class: 'label' }, p.label), swatches),
           h(
             'div',
             { class: 'sub' },
@@ -79,13 +80,21 @@ export function createPeersTable(host: HTMLElement): PeersTable {
         h('td', { class: 'num' }, String(p.slots)),
         h('td', { class: 'num' }, p.memoryGB === undefined ? '—' : `${p.memoryGB} GiB`),
         h('td', { class: 'num' }, p.speed === undefined ? '—' : p.speed.toFixed(2)),
+        h(
+          'td',
+          {
+            class: 'num',
+            title: p.readings?.cpu === undefined ? 'this peer does not report its CPU use' : '',
+          },
+          p.readings?.cpu === undefined ? '—' : `${Math.round(p.readings.cpu * 100)}%`,
+        ),
         h('td', {}, h('span', { class: 'state', 'data-state': p.state }, p.state)),
         h('td', { class: 'load' }, meter, h('span', { class: 'num' }, `${running}/${p.slots}`)),
         h('td', { class: 'num' }, String(finished)),
       );
     });
     body.replaceChildren(
-      ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'no peers yet'))]),
+      ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'no peers yet'))]),
     );
   }
 

@@ -1,6 +1,10 @@
 /**
- * Progress of a run: a bar split by state (done, cached, running, failed/skipped), the percentage, the counts
- * and the elapsed time.
+ * Progress of a run: a bar split by state (done, cached, running, failed, skipped, cancelled), the share of
+ * functions that finished, the run's status, the counts and the elapsed time.
+ *
+ * The percentage counts functions that finished (succeeded, failed or skipped), not cancelled ones: a run
+ * cancelled after a tenth of its work says "10% · cancelled", never "100%". "Running" is what runs now (at
+ * most the peers' slots); functions a coordinator dispatched ahead to a busy peer are "waiting on a peer".
  */
 import { formatMs, h } from '../common/dom.js';
 import type { RunModel } from '../run-model/run-model.js';
@@ -9,42 +13,48 @@ export interface ProgressView {
   update(): void;
 }
 
+const SEGMENTS = ['done', 'cached', 'running', 'failed', 'skipped', 'cancelled'] as const;
+
 export function createProgressView(host: HTMLElement, model: RunModel): ProgressView {
-  const done = h('div', { class: 'seg seg-done' });
-  const cached = h('div', { class: 'seg seg-cached' });
-  const running = h('div', { class: 'seg seg-running' });
-  const failed = h('div', { class: 'seg seg-failed' });
+  const segs = Object.fromEntries(SEGMENTS.map((k) => [k, h('div', { class: `seg seg-${k}` })])) as Record<
+    (typeof SEGMENTS)[number],
+    HTMLDivElement
+  >;
   const bar = h(
     'div',
     { class: 'progress-bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100 },
-    done,
-    cached,
-    running,
-    failed,
+    ...SEGMENTS.map((k) => segs[k]),
   );
   const percent = h('div', { class: 'progress-percent', 'data-testid': 'progress-percent' }, '0%');
-  const counts = h('div', { class: 'progress-counts' });
+  const counts = h('div', { class: 'progress-counts', 'data-testid': 'progress-counts' });
   const status = h('span', { class: 'run-status', 'data-status': 'running' }, 'running');
   host.replaceChildren(h('div', { class: 'progress-head' }, percent, status), bar, counts);
 
   function update(): void {
     const c = model.counts();
-    const ended = c.succeeded + c.failed + c.skipped + c.cancelled;
-    const pct = c.total === 0 ? 100 : Math.floor((ended / c.total) * 100);
+    const finished = c.succeeded + c.failed + c.skipped;
+    const pct = c.total === 0 ? 100 : Math.floor((finished / c.total) * 100);
     const w = (n: number): string => `${c.total === 0 ? 0 : (n / c.total) * 100}%`;
-    done.style.width = w(c.succeeded - c.cached);
-    cached.style.width = w(c.cached);
-    running.style.width = w(c.running);
-    failed.style.width = w(c.failed + c.skipped + c.cancelled);
+    segs.done.style.width = w(c.succeeded - c.cached);
+    segs.cached.style.width = w(c.cached);
+    segs.running.style.width = w(c.running + c.dispatched);
+    segs.failed.style.width = w(c.failed);
+    segs.skipped.style.width = w(c.skipped);
+    segs.cancelled.style.width = w(c.cancelled);
     bar.setAttribute('aria-valuenow', String(pct));
     percent.textContent = `${pct}%`;
     const elapsed = model.clockEnd() - model.startedAt;
-    counts.textContent =
-      `${ended} of ${c.total} functions · ${c.running} running · ${c.succeeded} succeeded` +
-      (c.cached > 0 ? ` (${c.cached} from cache)` : '') +
-      (c.failed > 0 ? ` · ${c.failed} failed` : '') +
-      (c.skipped > 0 ? ` · ${c.skipped} skipped` : '') +
-      ` · ${formatMs(elapsed)}`;
+    const parts = [
+      `${finished} of ${c.total} functions`,
+      `${c.running} running`,
+      ...(c.dispatched > 0 ? [`${c.dispatched} waiting on a peer`] : []),
+      `${c.succeeded} succeeded${c.cached > 0 ? ` (${c.cached} from cache)` : ''}`,
+      ...(c.failed > 0 ? [`${c.failed} failed`] : []),
+      ...(c.skipped > 0 ? [`${c.skipped} skipped`] : []),
+      ...(c.cancelled > 0 ? [`${c.cancelled} cancelled`] : []),
+      formatMs(elapsed),
+    ];
+    counts.textContent = parts.join(' · ');
     const runStatus = model.summary?.status ?? 'running';
     status.dataset.status = runStatus;
     status.textContent = runStatus;

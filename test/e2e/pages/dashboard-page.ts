@@ -1,8 +1,26 @@
 /** Page object for demo/dashboard.html. */
 import type { Locator, Page } from 'playwright-core';
 
+/** One node the graph drew (demo/src/dashboard/graph/graph-view.ts `scene()`), at its place on the page. */
+export interface GraphNode {
+  readonly kind: 'function' | 'group';
+  readonly key: string;
+  readonly id?: string;
+  readonly group: string;
+  readonly status?: string;
+  readonly count: number;
+  readonly done?: number;
+  readonly x: number;
+  readonly y: number;
+  readonly r: number;
+}
+
+interface DashboardHandle {
+  graph: { scene(): GraphNode[] };
+}
+
 export class DashboardPage {
-  readonly graphNodes: Locator;
+  readonly graph: Locator;
   readonly streamBars: Locator;
   readonly streamLanes: Locator;
   readonly percent: Locator;
@@ -13,7 +31,7 @@ export class DashboardPage {
     readonly page: Page,
     private readonly baseUrl: string,
   ) {
-    this.graphNodes = page.locator('#graph .graph-node');
+    this.graph = page.locator('#graph canvas');
     this.streamBars = page.locator('#task-stream rect.bar');
     this.streamLanes = page.locator('#task-stream g.lane');
     this.percent = page.getByTestId('progress-percent');
@@ -56,12 +74,66 @@ export class DashboardPage {
     return (await this.page.getAttribute('body', 'data-run-status')) ?? '';
   }
 
-  /** Status of every graph node, by function id. */
-  nodeStatuses(): Promise<Record<string, string>> {
-    return this.graphNodes.evaluateAll((els) =>
-      Object.fromEntries(
-        els.map((el) => [el.getAttribute('data-id') ?? '', el.getAttribute('data-status') ?? '']),
-      ),
+  /** What the graph canvas drew: every visible node (functions and collapsed groups) and where it is. */
+  graphScene(): Promise<GraphNode[]> {
+    return this.page.evaluate(() =>
+      (globalThis as unknown as { handout: DashboardHandle }).handout.graph.scene(),
+    );
+  }
+
+  /** Status of every function drawn as its own node in the graph, by function id. */
+  async nodeStatuses(): Promise<Record<string, string>> {
+    const scene = await this.graphScene();
+    return Object.fromEntries(
+      scene.filter((n) => n.kind === 'function').map((n) => [n.id ?? '', n.status ?? '']),
+    );
+  }
+
+  /** The colour the canvas shows at a page point, as `r,g,b`. */
+  async pixelAt(x: number, y: number): Promise<string> {
+    return this.page.evaluate(
+      ([px, py]) => {
+        const canvas = document.querySelector('#graph canvas') as HTMLCanvasElement;
+        const rect = canvas.getBoundingClientRect();
+        const scale = canvas.width / rect.width;
+        const data = canvas
+          .getContext('2d')!
+          .getImageData(
+            Math.round((px! - rect.left) * scale),
+            Math.round((py! - rect.top) * scale),
+            1,
+            1,
+          ).data;
+        return `${data[0]},${data[1]},${data[2]}`;
+      },
+      [x, y],
+    );
+  }
+
+  /** Clicks a node of the graph where it is drawn, as a person would. */
+  async clickNode(node: GraphNode): Promise<void> {
+    await this.page.mouse.click(node.x, node.y);
+  }
+
+  /** Opens the detail of a function by clicking its bar in the task stream; waits for the panel. */
+  async openDetailFromStream(id: string): Promise<void> {
+    await this.page.locator(`#task-stream rect.bar[data-id="${id}"]`).first().click({ force: true });
+    await this.page.waitForSelector(`#detail[data-id="${id}"]:not([hidden])`);
+  }
+
+  /** The attempts the detail panel lists: attempt number, peer (lane id), outcome and error text. */
+  detailAttempts(): Promise<
+    Array<{ attempt: number; lane: string; peer: string; outcome: string; error: string; stack: string }>
+  > {
+    return this.page.locator('#detail table.attempts tbody tr').evaluateAll((rows) =>
+      rows.map((row) => ({
+        attempt: Number(row.getAttribute('data-attempt')),
+        lane: row.getAttribute('data-lane') ?? '',
+        peer: row.children[1]?.textContent ?? '',
+        outcome: row.getAttribute('data-outcome') ?? '',
+        error: row.querySelector('.error-message')?.textContent ?? '',
+        stack: row.querySelector('pre.stack')?.textContent ?? '',
+      })),
     );
   }
 

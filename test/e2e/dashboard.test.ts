@@ -32,7 +32,7 @@ describe('dashboard (local run in Chromium)', () => {
     expect(new Set(bars.map((b) => b.id)).size).toBe(73);
     expect(new Set(bars.map((b) => b.lane))).toEqual(new Set(['local:0', 'local:1']));
     expect(bars.every((b) => b.outcome === 'succeeded' && b.width >= 1)).toBe(true);
-    expect(await dashboard.streamLanes.count()).toBe(2);
+    expect(await dashboard.streamLaneCount()).toBe(2);
 
     expect(await dashboard.percent.textContent()).toBe('100%');
     expect(await dashboard.peerRows.count()).toBe(1);

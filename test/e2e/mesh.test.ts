@@ -298,7 +298,7 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
     const lanes = new Set(bars.map((b) => b.lane));
     for (const lane of lanes) expect([NODE_PEER, ...ids]).toContain(lane);
     expect(lanes.size).toBeGreaterThanOrEqual(2);
-    expect(await dashboard.streamLanes.count()).toBe(lanes.size);
+    expect(await dashboard.streamLaneCount()).toBe(lanes.size);
     expect(await dashboard.percent.textContent()).toBe('100%');
     // Coordinators pipeline (dispatch ahead of a free slot); the views still never show a one-slot peer running
     // two functions at once.

@@ -58,6 +58,30 @@ export function perFrame(draw: () => void): () => void {
   };
 }
 
+/**
+ * Like `perFrame`, but at most one call per `minIntervalMs`: a live view redrawn at 60 Hz takes the main thread
+ * from the run it shows (a local run's scheduler lives on it) and, on a 2-core machine, the CPU from its
+ * workers; ten redraws a second read as live. The last change is always drawn.
+ */
+export function throttledFrame(draw: () => void, minIntervalMs: number): () => void {
+  let scheduled = false;
+  let last = Number.NEGATIVE_INFINITY;
+  const run = (): void => {
+    requestAnimationFrame(() => {
+      scheduled = false;
+      last = performance.now();
+      draw();
+    });
+  };
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    const wait = last + minIntervalMs - performance.now();
+    if (wait <= 0) run();
+    else setTimeout(run, wait);
+  };
+}
+
 /** `1234` → `1.23 s`, `85` → `85 ms`. */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

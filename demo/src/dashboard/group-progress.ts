@@ -64,6 +64,7 @@ export function createGroupProgress(host: HTMLElement, shape: DagShape): GroupPr
         r.row.dataset.failed = String(c?.failed ?? 0);
         r.row.dataset.cached = String(c?.cached ?? 0);
         r.row.dataset.cancelled = String(c?.cancelled ?? 0);
+        r.row.dataset.skipped = String(c?.skipped ?? 0);
         r.row.dataset.total = String(total);
       }
     },

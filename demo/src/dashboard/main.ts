@@ -14,7 +14,7 @@ import './dashboard.css';
 import type { DagJSON } from '@handout/peer-runtime';
 import { detectCapabilities } from '../common/capabilities.js';
 import { applyStatusColors, CACHED_COLOR, STATUS_COLORS } from '../common/colors.js';
-import { byId, h, perFrame } from '../common/dom.js';
+import { byId, h, throttledFrame } from '../common/dom.js';
 import { type DagShape, dagShape } from '../run-model/dag-shape.js';
 import { PeerHistory } from '../run-model/peer-history.js';
 import { RunModel } from '../run-model/run-model.js';
@@ -150,7 +150,9 @@ const draw = (): void => {
   }
   runsList.update(runs, shown?.entry);
 };
-const schedule = perFrame(draw);
+/** Redraws at most every this many ms while a run changes (see throttledFrame). */
+const REDRAW_MS = 100;
+const schedule = throttledFrame(draw, REDRAW_MS);
 
 function open(entry: RunEntry): void {
   closeShown();
@@ -271,6 +273,7 @@ async function main(): Promise<void> {
     current: () => shown && { run: shown.entry.model.run, model: shown.entry.model },
     runs: () => runs,
     graph,
+    stream: () => shown?.views.stream.scene(),
   };
   schedule();
   document.body.dataset.ready = 'true';

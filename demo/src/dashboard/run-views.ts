@@ -14,6 +14,7 @@ import { createTaskStream, type TaskStream } from '../views/task-stream.js';
 import { createResourceChart, type ResourceChart } from './resource-chart.js';
 
 export interface RunViews {
+  readonly stream: TaskStream;
   update(): void;
   dispose(): void;
 }
@@ -50,6 +51,7 @@ export function createRunViews(model: RunModel, source: RunSource, onSelect: (id
   }
 
   return {
+    stream,
     update() {
       stream.update();
       resources.update(source.capacity());

@@ -38,10 +38,11 @@ export function layeredDag(width = 2500): DagJSON {
   const scores = width - Math.round(width / 25);
   for (let i = 0; i < scores; i++) fns.push({ id: `score-${i}`, args: [`feature-${i}`], code: src(SUM) });
   const reduces = Math.round((width * 99) / 2500);
-  const per = Math.ceil(scores / reduces);
   for (let r = 0; r < reduces; r++) {
     const args: string[] = [];
-    for (let i = r * per; i < Math.min(scores, (r + 1) * per); i++) args.push(`score-${i}`);
+    // Spread evenly, so every reduce has inputs (and sits on the fifth layer).
+    for (let i = Math.floor((r * scores) / reduces); i < Math.floor(((r + 1) * scores) / reduces); i++)
+      args.push(`score-${i}`);
     fns.push({ id: `reduce-${r}`, args, code: src(SUM), extraArgs: [r] });
   }
   fns.push({ id: 'total', args: Array.from({ length: reduces }, (_, r) => `reduce-${r}`), code: src(SUM) });

@@ -6,7 +6,7 @@
 import '../styles.css';
 import { detectCapabilities } from '../common/capabilities.js';
 import { laneColorOf, laneLabel } from '../common/colors.js';
-import { byId, h, perFrame } from '../common/dom.js';
+import { byId, h, throttledFrame } from '../common/dom.js';
 import { followTiles } from '../mandelbrot/follow-tiles.js';
 import { MANDELBROT_DEFAULTS, mandelbrotDag } from '../mandelbrot/mandelbrot-dag.js';
 import { createTileCanvas } from '../mandelbrot/tile-canvas.js';
@@ -60,7 +60,8 @@ function render(source: RunSource): void {
     progress.update();
     drawOwners();
   };
-  const schedule = perFrame(draw);
+  // Ten redraws a second: the run's scheduler shares this thread (see throttledFrame).
+  const schedule = throttledFrame(draw, 100);
   model.onChange(schedule);
   const ticker = setInterval(schedule, 100);
   const follow = followTiles(run, canvas, schedule);

@@ -91,8 +91,7 @@ describe('dashboard views on big and unhappy runs (local, Chromium)', () => {
     await dashboard.startFrameTimes();
     const started = Date.now();
     await dashboard.run();
-    await dashboard.waitForSucceeded(3000, 40_000);
-    await page.screenshot({ path: `${artifactsDir}/dashboard-10k-running.png`, fullPage: true });
+    await dashboard.waitForSucceeded(2000, 40_000);
     // Zoom and pan while it runs, as a person would.
     const box = (await dashboard.graph.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -100,8 +99,14 @@ describe('dashboard views on big and unhappy runs (local, Chromium)', () => {
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2 + 80, box.y + box.height / 2 + 20, { steps: 5 });
     await page.mouse.up();
-    const status = await dashboard.waitForRunEnd(90_000);
+    await dashboard.waitForSucceeded(6000, 40_000);
+    // Measured up to here: a screenshot (below) stalls the page and is no part of what a person sees.
     const frames = await dashboard.stopFrameTimes();
+    const draws = await page.evaluate(() =>
+      (globalThis as unknown as { handout: { drawTimes(): number[] } }).handout.drawTimes(),
+    );
+    await page.screenshot({ path: `${artifactsDir}/dashboard-10k-running.png`, fullPage: true });
+    const status = await dashboard.waitForRunEnd(90_000);
     const runMs = Date.now() - started;
     expect(status).toBe('succeeded');
     await page.waitForTimeout(300);
@@ -110,13 +115,21 @@ describe('dashboard views on big and unhappy runs (local, Chromium)', () => {
     const figures = {
       functions: 10_000,
       runMs,
-      frames: frames.length,
-      p50: percentile(frames, 50),
-      p95: percentile(frames, 95),
-      max: Math.max(...frames),
+      frameDeltas: {
+        count: frames.length,
+        p50: percentile(frames, 50),
+        p95: percentile(frames, 95),
+        max: Math.max(...frames),
+      },
+      redraws: {
+        count: draws.length,
+        p50: percentile(draws, 50),
+        p95: percentile(draws, 95),
+        max: Math.max(...draws),
+      },
     };
     writeFileSync(`${artifactsDir}/frame-times-10k.json`, `${JSON.stringify(figures, null, 2)}\n`);
-    console.log(`frame time of the 10,000-function view while it runs (ms): ${JSON.stringify(figures)}`);
+    console.log(`10,000-function view while it runs (ms): ${JSON.stringify(figures)}`);
     expect(frames.length).toBeGreaterThan(10); // frames were drawn during the run at all
 
     scene = await dashboard.graphScene();

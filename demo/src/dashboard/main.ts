@@ -152,7 +152,7 @@ const draw = (): void => {
 };
 /** Redraws at most every this many ms while a run changes (see throttledFrame). */
 const REDRAW_MS = 100;
-const schedule = throttledFrame(draw, REDRAW_MS);
+const { schedule, times: drawTimes } = throttledFrame(draw, REDRAW_MS);
 
 function open(entry: RunEntry): void {
   closeShown();
@@ -274,6 +274,7 @@ async function main(): Promise<void> {
     runs: () => runs,
     graph,
     stream: () => shown?.views.stream.scene(),
+    drawTimes: () => [...drawTimes.recent],
   };
   schedule();
   document.body.dataset.ready = 'true';

@@ -12,6 +12,8 @@ import type { PeerView } from '../run-source/types.js';
 import { createTimeChart, type TimeChart } from '../views/time-chart.js';
 
 const BUCKETS = 200;
+/** While a run goes, the charts are redrawn at most this often. */
+const LIVE_REFRESH_MS = 500;
 
 export interface PeersChart {
   update(peers: readonly PeerView[], model: RunModel | undefined): void;
@@ -34,8 +36,15 @@ export function createPeersChart(host: HTMLElement, history: PeerHistory): Peers
   const running = createTimeChart(runningHost, { unit: 'running', height: 120 });
   let cpu: TimeChart | undefined;
   let mem: TimeChart | undefined;
+  let drawnAt = Number.NEGATIVE_INFINITY;
+  let drawnFinal: RunModel | undefined;
 
   function update(peers: readonly PeerView[], model: RunModel | undefined): void {
+    const now = performance.now();
+    const final = model?.summary !== undefined;
+    if (now - drawnAt < LIVE_REFRESH_MS && !(final && drawnFinal !== model)) return;
+    drawnAt = now;
+    if (final) drawnFinal = model;
     // Peers that ran something in this run, or give slots: the others (a pure submitter) have nothing to chart.
     const shown = peers.filter((p) => p.slots > 0 || (model?.lanes.some((l) => p.ownsLane(l)) ?? false));
     const color = (p: PeerView): string => laneColorOf(model?.lanes.find((l) => p.ownsLane(l)) ?? p.id);

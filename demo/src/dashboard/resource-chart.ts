@@ -10,6 +10,8 @@ import { peakPerBucket } from '../run-model/running.js';
 import { createTimeChart } from '../views/time-chart.js';
 
 const BUCKETS = 240;
+/** While the run goes, the chart is redrawn at most this often (a time series over seconds needs no more). */
+const LIVE_REFRESH_MS = 400;
 
 export interface ResourceChart {
   update(capacity?: number): void;
@@ -23,13 +25,16 @@ export function createResourceChart(
 ): ResourceChart {
   const chart = createTimeChart(host, { unit: 'running', stacked: true, limitLabel: 'slots', height: 140 });
   let drawn = '';
+  let drawnAt = Number.NEGATIVE_INFINITY;
   return {
     update(capacity) {
       const t0 = model.startedAt;
       const span = Math.max(50, model.clockEnd() - t0);
       const key = `${model.version}|${span}|${capacity}`;
-      if (key === drawn) return;
+      const live = model.summary === undefined;
+      if (key === drawn || (live && performance.now() - drawnAt < LIVE_REFRESH_MS)) return;
       drawn = key;
+      drawnAt = performance.now();
       const x = Array.from({ length: BUCKETS + 1 }, (_, i) => ((i / BUCKETS) * span) / 1000);
       const byLane = model.stepsByLane();
       const series = model.lanes.map((lane) => ({

@@ -61,7 +61,7 @@ function render(source: RunSource): void {
     drawOwners();
   };
   // Ten redraws a second: the run's scheduler shares this thread (see throttledFrame).
-  const schedule = throttledFrame(draw, 100);
+  const { schedule } = throttledFrame(draw, 100);
   model.onChange(schedule);
   const ticker = setInterval(schedule, 100);
   const follow = followTiles(run, canvas, schedule);

@@ -3,8 +3,8 @@
  * on the time axis; double-click resets). The chart is rebuilt only when its series change (a peer joins);
  * otherwise new data is set on the same instance.
  *
- * What was drawn is also written on the host element (`data-series`, `data-peak`, `data-last`) so a test can
- * check the figures the chart was given without reading pixels.
+ * What was drawn is also written on the host element (`data-series`, `data-peak`, `data-peaks` per series,
+ * `data-last`) so a test can check the figures the chart was given without reading pixels.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -114,6 +114,7 @@ export function createTimeChart(host: HTMLElement, options: TimeChartOptions): T
       host.dataset.series = series.map((s) => s.label).join('\n');
       host.dataset.peak = String(peak);
       host.dataset.last = series.map((s) => String(s.values[s.values.length - 1] ?? '')).join(',');
+      host.dataset.peaks = series.map((s) => String(Math.max(0, ...s.values.map((v) => v ?? 0)))).join(',');
       if (limit !== undefined) host.dataset.limit = String(limit);
       else delete host.dataset.limit;
     },

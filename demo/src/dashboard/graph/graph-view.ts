@@ -92,7 +92,17 @@ export function createGraphView(host: HTMLElement, options: GraphViewOptions = {
   function rebuild(): void {
     if (!shape) return;
     const visibleFunctions = shape.groups.reduce((n, g) => n + (expanded.has(g.key) ? g.ids.length : 0), 0);
-    scene = buildScene(shape, expanded, visibleFunctions <= MAX_LABELLED);
+    const allFunctions = expanded.size === shape.groups.length;
+    let labelled = allFunctions && visibleFunctions <= MAX_LABELLED;
+    scene = buildScene(shape, expanded, labelled);
+    // A deep, narrow graph reads better left to right on a wide panel.
+    const tall = scene.placed.engine === 'dagre' && scene.placed.height > 1.5 * scene.placed.width;
+    if (tall) scene = buildScene(shape, expanded, labelled, 'LR');
+    // Labels drawn below 70% scale cannot be read: draw dots instead.
+    if (labelled && fitScale(scene) < 0.7) {
+      labelled = false;
+      scene = buildScene(shape, expanded, labelled, tall ? 'LR' : 'TB');
+    }
     canvas.dataset.functions = String(shape.layerOf.size);
     canvas.dataset.nodes = String(scene.nodes.length);
     canvas.dataset.engine = scene.placed.engine;
@@ -103,16 +113,18 @@ export function createGraphView(host: HTMLElement, options: GraphViewOptions = {
     fit();
   }
 
+  /** The scale at which the scene fills the panel (the panel's height grows to MAX_HEIGHT first). */
+  function fitScale(s: Scene, hgt = MAX_HEIGHT): number {
+    const w = host.clientWidth || 700;
+    const pad = 24;
+    return Math.min(2, (w - pad) / Math.max(1, s.placed.width), (hgt - pad) / Math.max(1, s.placed.height));
+  }
+
   function fit(): void {
     if (!scene) return;
     const w = host.clientWidth || 700;
     const hgt = host.clientHeight || 300;
-    const pad = 24;
-    const k = Math.min(
-      2,
-      (w - pad) / Math.max(1, scene.placed.width),
-      (hgt - pad) / Math.max(1, scene.placed.height),
-    );
+    const k = fitScale(scene, hgt);
     view.k = k;
     view.tx = (w - scene.placed.width * k) / 2;
     view.ty = (hgt - scene.placed.height * k) / 2;
@@ -155,7 +167,7 @@ export function createGraphView(host: HTMLElement, options: GraphViewOptions = {
     ctx.lineWidth = 1 / view.k;
     ctx.stroke();
 
-    const labelled = scene.nodes.length <= MAX_LABELLED && scene.nodes.every((n) => n.kind === 'function');
+    const labelled = scene.labelled;
     const dots = new Map<FunctionStatus, SceneNode[]>();
     for (const node of scene.nodes) {
       const p = scene.placed.at.get(node.key)!;
@@ -204,7 +216,7 @@ export function createGraphView(host: HTMLElement, options: GraphViewOptions = {
     for (const node of scene.nodes) {
       const p = scene.placed.at.get(node.key)!;
       const d = Math.hypot(p.x - wx, p.y - wy);
-      const reach = (node.kind === 'function' && scene.nodes.length <= MAX_LABELLED ? 32 : node.r) + slack;
+      const reach = (node.kind === 'function' && scene.labelled ? 32 : node.r) + slack;
       if (d <= reach && d < bestD) {
         best = node;
         bestD = d;

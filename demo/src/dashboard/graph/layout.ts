@@ -33,6 +33,8 @@ export interface PlacedGraph {
 export interface LayoutOptions {
   /** Above this many nodes, the layered layout replaces dagre. Default 500. */
   readonly maxDagreNodes?: number;
+  /** Dagre's direction: top to bottom, or left to right (for deep, narrow DAGs). Default 'TB'. */
+  readonly rankdir?: 'TB' | 'LR';
 }
 
 export function layoutGraph(
@@ -41,17 +43,18 @@ export function layoutGraph(
   options: LayoutOptions = {},
 ): PlacedGraph {
   return nodes.length <= (options.maxDagreNodes ?? 500)
-    ? dagreLayout(nodes, edges)
+    ? dagreLayout(nodes, edges, options.rankdir ?? 'TB')
     : layeredLayout(nodes, edges);
 }
 
 function dagreLayout(
   nodes: readonly LayoutNode[],
   edges: ReadonlyArray<readonly [string, string]>,
+  rankdir: 'TB' | 'LR',
 ): PlacedGraph {
   const g = new Graph();
   const dense = nodes.length > 80;
-  g.setGraph({ rankdir: 'TB', nodesep: dense ? 6 : 16, ranksep: dense ? 50 : 40, marginx: 0, marginy: 0 });
+  g.setGraph({ rankdir, nodesep: dense ? 6 : 16, ranksep: dense ? 50 : 40, marginx: 0, marginy: 0 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.key, { width: n.width, height: n.height });
   for (const [from, to] of edges) if (g.hasNode(from) && g.hasNode(to)) g.setEdge(from, to);

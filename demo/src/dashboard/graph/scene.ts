@@ -20,6 +20,8 @@ export type SceneNode =
 
 export interface Scene {
   readonly nodes: readonly SceneNode[];
+  /** Functions are drawn as labelled pills (else as dots). */
+  readonly labelled: boolean;
   readonly placed: PlacedGraph;
   /** The visible node standing for each function (itself, or its collapsed group). */
   readonly nodeOf: ReadonlyMap<string, SceneNode>;
@@ -45,7 +47,15 @@ export function groupRadius(count: number): number {
   return 14 + 5 * Math.log10(Math.max(1, count));
 }
 
-export function buildScene(shape: DagShape, expanded: ReadonlySet<string>, labelled: boolean): Scene {
+/** Room under a collapsed group for its name. */
+const GROUP_LABEL_H = 22;
+
+export function buildScene(
+  shape: DagShape,
+  expanded: ReadonlySet<string>,
+  labelled: boolean,
+  rankdir: 'TB' | 'LR' = 'TB',
+): Scene {
   const nodes: SceneNode[] = [];
   const nodeOf = new Map<string, SceneNode>();
   const fnR = labelled ? 13 : 5;
@@ -82,8 +92,8 @@ export function buildScene(shape: DagShape, expanded: ReadonlySet<string>, label
     key: n.key,
     // Labelled functions are pills wide enough for a short id; everything else a circle.
     width: n.kind === 'function' && labelled ? 64 : 2 * n.r,
-    height: 2 * n.r,
+    height: 2 * n.r + (n.kind === 'group' ? GROUP_LABEL_H : 0),
     layer: n.group.layer,
   }));
-  return { nodes, placed: layoutGraph(layoutNodes, edges), nodeOf };
+  return { nodes, labelled, placed: layoutGraph(layoutNodes, edges, { rankdir }), nodeOf };
 }

@@ -7,19 +7,16 @@ import { groupColor } from '../common/colors.js';
 import { h } from '../common/dom.js';
 import type { DagShape } from '../run-model/dag-shape.js';
 import type { StatusCounts } from '../run-model/run-model.js';
+import { createStateBar } from '../views/state-bar.js';
 
 export interface GroupProgress {
   update(counts: (ids: readonly string[]) => StatusCounts | undefined): void;
 }
 
-const SEGMENTS = ['done', 'cached', 'running', 'failed', 'skipped', 'cancelled'] as const;
-
 export function createGroupProgress(host: HTMLElement, shape: DagShape): GroupProgress {
   const rows = [...shape.prefixes].map(([prefix, ids]) => {
-    const segs = Object.fromEntries(SEGMENTS.map((k) => [k, h('div', { class: `seg seg-${k}` })])) as Record<
-      (typeof SEGMENTS)[number],
-      HTMLDivElement
-    >;
+    const bar = createStateBar();
+    bar.element.classList.add('small');
     const figures = h('span', { class: 'group-figures num' });
     const row = h(
       'div',
@@ -30,10 +27,10 @@ export function createGroupProgress(host: HTMLElement, shape: DagShape): GroupPr
         h('span', { class: 'swatch', style: `background:${groupColor(prefix)}` }),
         prefix,
       ),
-      h('div', { class: 'progress-bar small' }, ...SEGMENTS.map((k) => segs[k])),
+      bar.element,
       figures,
     );
-    return { prefix, ids, segs, figures, row };
+    return { prefix, ids, bar, figures, row };
   });
   host.replaceChildren(...rows.map((r) => r.row));
 
@@ -42,14 +39,7 @@ export function createGroupProgress(host: HTMLElement, shape: DagShape): GroupPr
       for (const r of rows) {
         const c = counts(r.ids);
         const total = r.ids.length;
-        const w = (n: number): string => `${(n / Math.max(1, total)) * 100}%`;
-        const done = c ? c.succeeded - c.cached : 0;
-        r.segs.done.style.width = w(done);
-        r.segs.cached.style.width = w(c?.cached ?? 0);
-        r.segs.running.style.width = w(c ? c.running + c.dispatched : 0);
-        r.segs.failed.style.width = w(c?.failed ?? 0);
-        r.segs.skipped.style.width = w(c?.skipped ?? 0);
-        r.segs.cancelled.style.width = w(c?.cancelled ?? 0);
+        r.bar.set(c);
         const extra = c
           ? [
               c.running + c.dispatched > 0 ? `${c.running + c.dispatched} running` : '',

@@ -56,7 +56,8 @@ export function createLocalRunSource(options: LocalRunSourceOptions): RunSource 
     // Each local lane is one Web Worker running one function at a time.
     slotsOf: (lane) => (lane.startsWith('local:') ? 1 : undefined),
     laneName: (lane) => laneLabel(lane),
-    leadIn: () => 'starting the Web Worker: loading the runtime module before the first function',
+    leadIn: () =>
+      'before its first function: the Web Worker starting (loading the runtime module), or no function ready for it yet',
     onPeersChanged: () => () => {},
     capacity: () => workers,
     close: async () => {

@@ -101,7 +101,7 @@ export function createMeshRunSource(mesh: MeshLike, options: MeshRunSourceOption
     slotsOf: (lane) => seen.get(lane)?.info.state.slots,
     laneName: (lane) => (lane === options.selfId ? 'this tab' : names.laneName(lane)),
     leadIn: () =>
-      'before its first function: the coordinator opens a data channel to the peer, then the peer fetches the inputs',
+      'before its first function: the coordinator opening a data channel to the peer and the peer fetching the inputs, or no function ready for it yet',
     onPeersChanged: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

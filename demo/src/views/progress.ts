@@ -8,23 +8,15 @@
  */
 import { formatMs, h } from '../common/dom.js';
 import type { RunModel } from '../run-model/run-model.js';
+import { createStateBar } from './state-bar.js';
 
 export interface ProgressView {
   update(): void;
 }
 
-const SEGMENTS = ['done', 'cached', 'running', 'failed', 'skipped', 'cancelled'] as const;
-
 export function createProgressView(host: HTMLElement, model: RunModel): ProgressView {
-  const segs = Object.fromEntries(SEGMENTS.map((k) => [k, h('div', { class: `seg seg-${k}` })])) as Record<
-    (typeof SEGMENTS)[number],
-    HTMLDivElement
-  >;
-  const bar = h(
-    'div',
-    { class: 'progress-bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100 },
-    ...SEGMENTS.map((k) => segs[k]),
-  );
+  const stateBar = createStateBar({ role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100 });
+  const bar = stateBar.element;
   const percent = h('div', { class: 'progress-percent', 'data-testid': 'progress-percent' }, '0%');
   const counts = h('div', { class: 'progress-counts', 'data-testid': 'progress-counts' });
   const status = h('span', { class: 'run-status', 'data-status': 'running' }, 'running');
@@ -34,13 +26,7 @@ export function createProgressView(host: HTMLElement, model: RunModel): Progress
     const c = model.counts();
     const finished = c.succeeded + c.failed + c.skipped;
     const pct = c.total === 0 ? 100 : Math.floor((finished / c.total) * 100);
-    const w = (n: number): string => `${c.total === 0 ? 0 : (n / c.total) * 100}%`;
-    segs.done.style.width = w(c.succeeded - c.cached);
-    segs.cached.style.width = w(c.cached);
-    segs.running.style.width = w(c.running + c.dispatched);
-    segs.failed.style.width = w(c.failed);
-    segs.skipped.style.width = w(c.skipped);
-    segs.cancelled.style.width = w(c.cancelled);
+    stateBar.set(c);
     bar.setAttribute('aria-valuenow', String(pct));
     percent.textContent = `${pct}%`;
     const elapsed = model.clockEnd() - model.startedAt;

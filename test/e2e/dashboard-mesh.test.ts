@@ -106,6 +106,21 @@ describe('the dashboard on a mesh of two Node peers', () => {
     expect(await page.getByTestId('peers-readings-note').textContent()).toMatch(
       /CPU and memory: not reported/,
     );
+    // The sum ran on one peer and took the other's steps: that link carried about half the inputs.
+    const links = await page
+      .locator('#links tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => [
+          r.getAttribute('data-from'),
+          r.getAttribute('data-to'),
+          Number(r.children[2]?.textContent),
+        ]),
+      );
+    expect(links).toHaveLength(1);
+    const [from, to, inputs] = links[0]!;
+    expect([from, to].sort()).toEqual([...PEERS]);
+    expect(inputs).toBeGreaterThanOrEqual(1);
+    expect(inputs).toBeLessThanOrEqual(39);
     // Lanes named by the peers' ids (their tokens' subjects), each lead-in measured.
     const stream = await dashboard.stream();
     expect([...stream.lanes].sort()).toEqual([...PEERS]);

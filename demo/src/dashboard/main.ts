@@ -26,6 +26,7 @@ import { createDetailPanel } from './detail-panel.js';
 import { createFailedList } from './failed-list.js';
 import { createGraphView } from './graph/graph-view.js';
 import { createGroupProgress, type GroupProgress } from './group-progress.js';
+import { createLinksTable } from './links-table.js';
 import { createPeersChart } from './peers-chart.js';
 import { createPeersTable } from './peers-table.js';
 import { createRunViews, type RunViews } from './run-views.js';
@@ -68,6 +69,7 @@ const detail = createDetailPanel(byId('detail', HTMLElement), {
 const failedList = createFailedList(byId('failed', HTMLDivElement), select$);
 const peersTable = createPeersTable(byId('peers', HTMLDivElement));
 const peersChart = createPeersChart(byId('peers-chart', HTMLDivElement), history);
+const linksTable = createLinksTable(byId('links', HTMLDivElement), (lane) => source?.laneName(lane) ?? lane);
 const runsList = createRunsList(byId('runs', HTMLDivElement), (entry) => open(entry));
 byId('graph-fit', HTMLButtonElement).onclick = () => graph.fit();
 byId('graph-collapse', HTMLButtonElement).onclick = () => {
@@ -148,6 +150,8 @@ const draw = (): void => {
     peersTable.update(source.peers(), model);
     peersChart.update(source.peers(), model);
   }
+  // Only when the run is over: it reads every result's size.
+  if (model?.summary) linksTable.update(model);
   runsList.update(runs, shown?.entry);
 };
 /** Redraws at most every this many ms while a run changes (see throttledFrame). */

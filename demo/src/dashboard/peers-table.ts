@@ -1,5 +1,5 @@
 /**
- * The peers of the source: platform, capabilities, state and live load (functions running now / slots, and
+ * The peers of the source: platform and memory (under the name), capabilities, state and live load (functions running now / slots, and
  * functions finished in the current run). Each row carries the colour of its first lane, as in the task stream.
  */
 import { laneColorOf, laneLabel } from '../common/colors.js';
@@ -19,11 +19,7 @@ export function createPeersTable(host: HTMLElement): PeersTable {
     h(
       'thead',
       {},
-      h(
-        'tr',
-        {},
-        ...['peer', 'slots', 'memory', 'speed', 'cpu', 'state', 'load', 'done'].map((t) => h('th', {}, t)),
-      ),
+      h('tr', {}, ...['peer', 'slots', 'speed', 'cpu', 'state', 'load', 'done'].map((t) => h('th', {}, t))),
     ),
     body,
   );
@@ -72,13 +68,13 @@ export function createPeersTable(host: HTMLElement): PeersTable {
             // Roles besides contributing, and WebGPU, under the label: fewer columns keep the table narrow.
             [
               p.platform,
+              ...(p.memoryGB === undefined ? [] : [`${p.memoryGB} GiB`]),
               ...(p.gpu ? ['GPU'] : []),
               ...(p.roles ?? []).filter((r) => r !== 'contribute'),
             ].join(' · '),
           ),
         ),
         h('td', { class: 'num' }, String(p.slots)),
-        h('td', { class: 'num' }, p.memoryGB === undefined ? '—' : `${p.memoryGB} GiB`),
         h('td', { class: 'num' }, p.speed === undefined ? '—' : p.speed.toFixed(2)),
         h(
           'td',
@@ -94,7 +90,7 @@ export function createPeersTable(host: HTMLElement): PeersTable {
       );
     });
     body.replaceChildren(
-      ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'no peers yet'))]),
+      ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 7, class: 'empty' }, 'no peers yet'))]),
     );
   }
 

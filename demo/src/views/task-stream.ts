@@ -17,7 +17,7 @@ import type { RunModel, TaskBar } from '../run-model/run-model.js';
 
 const LANE_H = 22;
 const BAR_H = 16;
-const LABEL_W = 104;
+const LABEL_W = 122;
 const AXIS_H = 22;
 const RIGHT_PAD = 8;
 /** A lead-in shorter than this share of the time axis is not marked (it would be a sliver). */

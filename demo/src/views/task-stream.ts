@@ -67,154 +67,167 @@ export function createTaskStream(
   model: RunModel,
   options: TaskStreamOptions = {},
 ): TaskStream {
-  const laneName = options.laneName ?? laneLabel;
-  const leadIn = options.leadIn ?? (() => 'starting the Web Worker (loading the runtime)');
-  const canvas = h('canvas', { class: 'task-stream', role: 'img', 'aria-label': 'task stream' });
-  host.replaceChildren(canvas);
-  const ctx = canvas.getContext('2d')!;
-  let frame = { t0: model.startedAt, pxPerMs: 1, width: 0 };
+  return new CanvasTaskStream(host, model, options);
+}
 
-  const xOf = (t: number): number => LABEL_W + (t - frame.t0) * frame.pxPerMs;
-  const rowOf = (lane: string): number => model.lanes.indexOf(lane);
-  const barWidth = (bar: TaskBar, now: number): number =>
-    Math.max(MIN_BAR_PX, ((bar.end ?? now) - bar.start) * frame.pxPerMs);
+class CanvasTaskStream implements TaskStream {
+  private readonly laneName: (lane: string) => string;
+  private readonly leadIn: (lane: string) => string;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  /** The time axis of the last redraw: its origin and scale. */
+  private frame: { t0: number; pxPerMs: number; width: number };
 
-  function update(): void {
-    const width = Math.max(200, host.clientWidth || 600);
-    const height = Math.max(1, model.lanes.length) * LANE_H + AXIS_H;
-    const dpr = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-      canvas.width = Math.round(width * dpr);
-      canvas.height = Math.round(height * dpr);
-      canvas.style.width = `${width}px`;
-      canvas.style.height = `${height}px`;
-    }
-    const now = model.clockEnd();
-    const span = Math.max(50, now - model.startedAt);
-    frame = { t0: model.startedAt, pxPerMs: (width - LABEL_W - RIGHT_PAD) / span, width };
-    canvas.dataset.lanes = String(model.lanes.length);
-    canvas.dataset.bars = String(model.bars.length);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
-    drawLanes(width);
-    drawLeadIns(span, now);
-    drawBars(now);
-    drawAxis(width, height, span);
+  constructor(
+    private readonly host: HTMLElement,
+    private readonly model: RunModel,
+    private readonly options: TaskStreamOptions,
+  ) {
+    this.laneName = options.laneName ?? laneLabel;
+    this.leadIn = options.leadIn ?? (() => 'starting the Web Worker (loading the runtime)');
+    this.canvas = h('canvas', { class: 'task-stream', role: 'img', 'aria-label': 'task stream' });
+    host.replaceChildren(this.canvas);
+    this.ctx = this.canvas.getContext('2d')!;
+    this.frame = { t0: model.startedAt, pxPerMs: 1, width: 0 };
+    this.listen();
   }
 
-  function drawLanes(width: number): void {
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.textBaseline = 'middle';
-    model.lanes.forEach((lane, i) => {
+  update(): void {
+    const width = Math.max(200, this.host.clientWidth || 600);
+    const height = Math.max(1, this.model.lanes.length) * LANE_H + AXIS_H;
+    const dpr = window.devicePixelRatio || 1;
+    if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
+      this.canvas.width = Math.round(width * dpr);
+      this.canvas.height = Math.round(height * dpr);
+      this.canvas.style.width = `${width}px`;
+      this.canvas.style.height = `${height}px`;
+    }
+    const now = this.model.clockEnd();
+    const span = Math.max(50, now - this.model.startedAt);
+    this.frame = { t0: this.model.startedAt, pxPerMs: (width - LABEL_W - RIGHT_PAD) / span, width };
+    this.canvas.dataset.lanes = String(this.model.lanes.length);
+    this.canvas.dataset.bars = String(this.model.bars.length);
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.ctx.clearRect(0, 0, width, height);
+    this.drawLanes(width);
+    this.drawLeadIns(span, now);
+    this.drawBars(now);
+    this.drawAxis(width, height, span);
+  }
+
+  private drawLanes(width: number): void {
+    this.ctx.font = '11px system-ui, sans-serif';
+    this.ctx.textBaseline = 'middle';
+    this.model.lanes.forEach((lane, i) => {
       const y = i * LANE_H;
       if (i % 2 === 1) {
-        ctx.fillStyle = 'rgba(255, 255, 255, 0.025)';
-        ctx.fillRect(0, y, width, LANE_H);
+        this.ctx.fillStyle = 'rgba(255, 255, 255, 0.025)';
+        this.ctx.fillRect(0, y, width, LANE_H);
       }
-      ctx.fillStyle = laneColorOf(lane);
-      ctx.beginPath();
-      ctx.arc(8, y + LANE_H / 2, 4, 0, Math.PI * 2);
-      ctx.fill();
-      ctx.fillStyle = '#8b94aa';
-      ctx.fillText(clip(laneName(lane), LABEL_W - 22), 16, y + LANE_H / 2);
+      this.ctx.fillStyle = laneColorOf(lane);
+      this.ctx.beginPath();
+      this.ctx.arc(8, y + LANE_H / 2, 4, 0, Math.PI * 2);
+      this.ctx.fill();
+      this.ctx.fillStyle = '#8b94aa';
+      this.ctx.fillText(clip(this.laneName(lane), LABEL_W - 22), 16, y + LANE_H / 2);
     });
   }
 
-  function drawLeadIns(span: number, now: number): void {
-    const first = model.firstStartByLane();
-    ctx.strokeStyle = 'rgba(139, 148, 170, 0.35)';
-    ctx.fillStyle = 'rgba(139, 148, 170, 0.12)';
-    ctx.lineWidth = 1;
-    for (const [i, lane] of model.lanes.entries()) {
-      const gap = (first.get(lane) ?? now) - model.startedAt;
+  private drawLeadIns(span: number, now: number): void {
+    const first = this.model.firstStartByLane();
+    this.ctx.strokeStyle = 'rgba(139, 148, 170, 0.35)';
+    this.ctx.fillStyle = 'rgba(139, 148, 170, 0.12)';
+    this.ctx.lineWidth = 1;
+    for (const [i, lane] of this.model.lanes.entries()) {
+      const gap = (first.get(lane) ?? now) - this.model.startedAt;
       if (gap <= span * MIN_LEAD_IN_SHARE) continue;
       const y = i * LANE_H + (LANE_H - BAR_H) / 2;
-      const w = gap * frame.pxPerMs;
-      ctx.fillRect(LABEL_W, y, w, BAR_H);
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(LABEL_W, y, w, BAR_H);
-      ctx.clip();
-      ctx.beginPath();
+      const w = gap * this.frame.pxPerMs;
+      this.ctx.fillRect(LABEL_W, y, w, BAR_H);
+      this.ctx.save();
+      this.ctx.beginPath();
+      this.ctx.rect(LABEL_W, y, w, BAR_H);
+      this.ctx.clip();
+      this.ctx.beginPath();
       for (let x = LABEL_W - BAR_H; x < LABEL_W + w; x += 6) {
-        ctx.moveTo(x, y + BAR_H);
-        ctx.lineTo(x + BAR_H, y);
+        this.ctx.moveTo(x, y + BAR_H);
+        this.ctx.lineTo(x + BAR_H, y);
       }
-      ctx.stroke();
-      ctx.restore();
+      this.ctx.stroke();
+      this.ctx.restore();
     }
   }
 
-  function drawBars(now: number): void {
+  private drawBars(now: number): void {
     // Bars of one fill together: a few thousand fillRects, a handful of style changes.
     const byStyle = new Map<string, TaskBar[]>();
-    for (const bar of model.bars) {
+    for (const bar of this.model.bars) {
       if (bar.lane === '') continue; // failed before reaching any peer: in the detail view only
       const key = styleOf(bar);
       (byStyle.get(key) ?? byStyle.set(key, []).get(key)!).push(bar);
     }
     for (const [key, bars] of byStyle) {
       const [fill, alpha, hollow] = key.split('|') as [string, string, string];
-      ctx.globalAlpha = Number(alpha);
-      ctx.fillStyle = fill;
-      ctx.strokeStyle = CACHED_COLOR;
+      this.ctx.globalAlpha = Number(alpha);
+      this.ctx.fillStyle = fill;
+      this.ctx.strokeStyle = CACHED_COLOR;
       for (const bar of bars) {
-        const x = xOf(bar.start);
-        const y = rowOf(bar.lane) * LANE_H + (LANE_H - BAR_H) / 2;
-        const w = barWidth(bar, now);
-        if (hollow === '1') ctx.strokeRect(x + 0.5, y + 0.5, Math.max(1, w - 1), BAR_H - 1);
-        else ctx.fillRect(x, y, w, BAR_H);
+        const x = this.xOf(bar.start);
+        const y = this.rowOf(bar.lane) * LANE_H + (LANE_H - BAR_H) / 2;
+        const w = this.barWidth(bar, now);
+        if (hollow === '1') this.ctx.strokeRect(x + 0.5, y + 0.5, Math.max(1, w - 1), BAR_H - 1);
+        else this.ctx.fillRect(x, y, w, BAR_H);
       }
     }
-    ctx.globalAlpha = 1;
+    this.ctx.globalAlpha = 1;
     // Separators between neighbouring bars, so a run of short functions does not read as one long one.
-    ctx.fillStyle = 'rgba(11, 14, 22, 0.9)';
-    for (const bar of model.bars) {
-      if (bar.lane === '' || barWidth(bar, now) < 4) continue;
-      ctx.fillRect(xOf(bar.start), rowOf(bar.lane) * LANE_H + (LANE_H - BAR_H) / 2, 1, BAR_H);
+    this.ctx.fillStyle = 'rgba(11, 14, 22, 0.9)';
+    for (const bar of this.model.bars) {
+      if (bar.lane === '' || this.barWidth(bar, now) < 4) continue;
+      this.ctx.fillRect(this.xOf(bar.start), this.rowOf(bar.lane) * LANE_H + (LANE_H - BAR_H) / 2, 1, BAR_H);
     }
   }
 
-  function drawAxis(width: number, height: number, span: number): void {
+  private drawAxis(width: number, height: number, span: number): void {
     const y = height - AXIS_H;
-    ctx.strokeStyle = '#3a4560';
-    ctx.fillStyle = '#8b94aa';
-    ctx.font = '10px system-ui, sans-serif';
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'alphabetic';
-    ctx.beginPath();
-    ctx.moveTo(LABEL_W, y + 2.5);
-    ctx.lineTo(width - RIGHT_PAD, y + 2.5);
+    this.ctx.strokeStyle = '#3a4560';
+    this.ctx.fillStyle = '#8b94aa';
+    this.ctx.font = '10px system-ui, sans-serif';
+    this.ctx.textAlign = 'center';
+    this.ctx.textBaseline = 'alphabetic';
+    this.ctx.beginPath();
+    this.ctx.moveTo(LABEL_W, y + 2.5);
+    this.ctx.lineTo(width - RIGHT_PAD, y + 2.5);
     const step = niceStep(span / 6);
     for (let t = 0; t <= span; t += step) {
-      const x = Math.round(LABEL_W + t * frame.pxPerMs) + 0.5;
-      ctx.moveTo(x, y + 2);
-      ctx.lineTo(x, y + 6);
-      ctx.fillText(formatMs(t), x, y + 17);
+      const x = Math.round(LABEL_W + t * this.frame.pxPerMs) + 0.5;
+      this.ctx.moveTo(x, y + 2);
+      this.ctx.lineTo(x, y + 6);
+      this.ctx.fillText(formatMs(t), x, y + 17);
     }
-    ctx.stroke();
-    ctx.textAlign = 'start';
+    this.ctx.stroke();
+    this.ctx.textAlign = 'start';
   }
 
   /** The bar under a page point, if any (the last drawn wins, as it is on top). */
-  function barAt(clientX: number, clientY: number): TaskBar | undefined {
-    const rect = canvas.getBoundingClientRect();
+  private barAt(clientX: number, clientY: number): TaskBar | undefined {
+    const rect = this.canvas.getBoundingClientRect();
     const px = clientX - rect.left;
     const py = clientY - rect.top;
-    const lane = model.lanes[Math.floor(py / LANE_H)];
+    const lane = this.model.lanes[Math.floor(py / LANE_H)];
     const within = py % LANE_H;
     if (lane === undefined || within < (LANE_H - BAR_H) / 2 || within > (LANE_H + BAR_H) / 2)
       return undefined;
-    const now = model.clockEnd();
+    const now = this.model.clockEnd();
     // A bar under the point wins (the last drawn, as it is on top); else the nearest within two pixels, so the
     // thinnest bars can be hit.
     let hit: TaskBar | undefined;
     let near: TaskBar | undefined;
     let nearD = 2;
-    for (const bar of model.bars) {
+    for (const bar of this.model.bars) {
       if (bar.lane !== lane) continue;
-      const x = xOf(bar.start);
-      const w = barWidth(bar, now);
+      const x = this.xOf(bar.start);
+      const w = this.barWidth(bar, now);
       if (px >= x && px <= x + w) hit = bar;
       else {
         const d = px < x ? x - px : px - (x + w);
@@ -227,76 +240,90 @@ export function createTaskStream(
     return hit ?? near;
   }
 
-  function leadInAt(clientX: number, clientY: number): { lane: string; ms: number } | undefined {
-    const rect = canvas.getBoundingClientRect();
-    const lane = model.lanes[Math.floor((clientY - rect.top) / LANE_H)];
+  private leadInAt(clientX: number, clientY: number): { lane: string; ms: number } | undefined {
+    const rect = this.canvas.getBoundingClientRect();
+    const lane = this.model.lanes[Math.floor((clientY - rect.top) / LANE_H)];
     if (lane === undefined) return undefined;
-    const ms = (model.firstStartByLane().get(lane) ?? model.clockEnd()) - model.startedAt;
+    const ms = (this.model.firstStartByLane().get(lane) ?? this.model.clockEnd()) - this.model.startedAt;
     const x = clientX - rect.left;
-    return x >= LABEL_W && x <= LABEL_W + ms * frame.pxPerMs ? { lane, ms } : undefined;
+    return x >= LABEL_W && x <= LABEL_W + ms * this.frame.pxPerMs ? { lane, ms } : undefined;
   }
 
-  const tooltip = pageTooltip();
-  canvas.addEventListener('pointermove', (event) => {
-    const bar = barAt(event.clientX, event.clientY);
-    const rect = canvas.getBoundingClientRect();
-    const lane = model.lanes[Math.floor((event.clientY - rect.top) / LANE_H)];
-    if (bar) {
-      const took = bar.end === undefined ? 'running' : formatMs(bar.end - bar.start);
-      tooltip.show(
-        [
-          bar.id,
-          `attempt ${bar.attempt} · ${laneName(bar.lane)} · ${OUTCOME_TEXT[bar.outcome]}${bar.cached ? ' (cache hit)' : ''}`,
-          `${took}${bar.error ? ` · ${bar.error.message}` : ''}`,
-          'click for details',
-        ],
-        event.clientX,
-        event.clientY,
-      );
-      return;
-    }
-    const lead = leadInAt(event.clientX, event.clientY);
-    if (lead)
-      tooltip.show(
-        [`${formatMs(lead.ms)} before the first function`, leadIn(lead.lane)],
-        event.clientX,
-        event.clientY,
-      );
-    else if (lane !== undefined && event.clientX - rect.left < LABEL_W)
-      tooltip.show([laneName(lane), lane], event.clientX, event.clientY);
-    else tooltip.hide();
-  });
-  canvas.addEventListener('pointerleave', () => tooltip.hide());
-  canvas.addEventListener('click', (event) => {
-    const bar = barAt(event.clientX, event.clientY);
-    if (bar) options.onSelect?.(bar.id);
-  });
+  private xOf(t: number): number {
+    return LABEL_W + (t - this.frame.t0) * this.frame.pxPerMs;
+  }
 
-  return {
-    update,
-    scene() {
-      const rect = canvas.getBoundingClientRect();
-      const now = model.clockEnd();
-      const first = model.firstStartByLane();
-      return {
-        lanes: [...model.lanes],
-        bars: model.bars
-          .filter((b) => b.lane !== '')
-          .map((b) => ({
-            id: b.id,
-            lane: b.lane,
-            attempt: b.attempt,
-            outcome: b.outcome,
-            cached: b.cached,
-            x: rect.left + xOf(b.start),
-            y: rect.top + rowOf(b.lane) * LANE_H + (LANE_H - BAR_H) / 2,
-            width: barWidth(b, now),
-            height: BAR_H,
-          })),
-        leadIns: model.lanes.map((lane) => ({ lane, ms: (first.get(lane) ?? now) - model.startedAt })),
-      };
-    },
-  };
+  private rowOf(lane: string): number {
+    return this.model.lanes.indexOf(lane);
+  }
+
+  private barWidth(bar: TaskBar, now: number): number {
+    return Math.max(MIN_BAR_PX, ((bar.end ?? now) - bar.start) * this.frame.pxPerMs);
+  }
+
+  private listen(): void {
+    const tooltip = pageTooltip();
+    this.canvas.addEventListener('pointermove', (event) => {
+      const bar = this.barAt(event.clientX, event.clientY);
+      const rect = this.canvas.getBoundingClientRect();
+      const lane = this.model.lanes[Math.floor((event.clientY - rect.top) / LANE_H)];
+      if (bar) {
+        const took = bar.end === undefined ? 'running' : formatMs(bar.end - bar.start);
+        tooltip.show(
+          [
+            bar.id,
+            `attempt ${bar.attempt} · ${this.laneName(bar.lane)} · ${OUTCOME_TEXT[bar.outcome]}${bar.cached ? ' (cache hit)' : ''}`,
+            `${took}${bar.error ? ` · ${bar.error.message}` : ''}`,
+            'click for details',
+          ],
+          event.clientX,
+          event.clientY,
+        );
+        return;
+      }
+      const lead = this.leadInAt(event.clientX, event.clientY);
+      if (lead)
+        tooltip.show(
+          [`${formatMs(lead.ms)} before the first function`, this.leadIn(lead.lane)],
+          event.clientX,
+          event.clientY,
+        );
+      else if (lane !== undefined && event.clientX - rect.left < LABEL_W)
+        tooltip.show([this.laneName(lane), lane], event.clientX, event.clientY);
+      else tooltip.hide();
+    });
+    this.canvas.addEventListener('pointerleave', () => tooltip.hide());
+    this.canvas.addEventListener('click', (event) => {
+      const bar = this.barAt(event.clientX, event.clientY);
+      if (bar) this.options.onSelect?.(bar.id);
+    });
+  }
+
+  scene(): ReturnType<TaskStream['scene']> {
+    const rect = this.canvas.getBoundingClientRect();
+    const now = this.model.clockEnd();
+    const first = this.model.firstStartByLane();
+    return {
+      lanes: [...this.model.lanes],
+      bars: this.model.bars
+        .filter((b) => b.lane !== '')
+        .map((b) => ({
+          id: b.id,
+          lane: b.lane,
+          attempt: b.attempt,
+          outcome: b.outcome,
+          cached: b.cached,
+          x: rect.left + this.xOf(b.start),
+          y: rect.top + this.rowOf(b.lane) * LANE_H + (LANE_H - BAR_H) / 2,
+          width: this.barWidth(b, now),
+          height: BAR_H,
+        })),
+      leadIns: this.model.lanes.map((lane) => ({
+        lane,
+        ms: (first.get(lane) ?? now) - this.model.startedAt,
+      })),
+    };
+  }
 }
 
 /** `fill|alpha|hollow` for a bar. */

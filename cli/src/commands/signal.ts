@@ -1,15 +1,29 @@
 /**
  * `handout signal`: runs a signaling server until SIGINT/SIGTERM. Without `--secret` it makes a random one and
- * prints a ready token for the mesh `default` with every role, so a first try needs no set-up.
+ * prints two ready tokens for the mesh `default` (one for members, one for a coordinator, which must be bound to
+ * its peer id), so a first try needs no set-up.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROLES } from '@handout/peer-runtime/signaling';
-import { createSignalingServer, type SignalingServer } from '@handout/signaling-server';
+import { type HmacKey, KID_PATTERN, parseTtl, ROLES } from '@handout/peer-runtime/signaling';
+import {
+  ADDRESS_LIMIT_DEFAULTS,
+  createSignalingServer,
+  type SignalingServer,
+  type SignalingServerOptions,
+} from '@handout/signaling-server';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
-import { booleanFlag, type FlagDef, flagsHelp, numberFlag, parseMeshFlags } from './mesh-flags.js';
+import {
+  booleanFlag,
+  type FlagDef,
+  flagsHelp,
+  listFlag,
+  numberFlag,
+  type ParsedFlags,
+  parseMeshFlags,
+} from './mesh-flags.js';
 import type { CommandContext, CommandDef } from './types.js';
 
 const FLAGS: readonly FlagDef[] = [
@@ -25,6 +39,39 @@ const FLAGS: readonly FlagDef[] = [
     kind: 'value',
     env: 'HANDOUT_SECRET',
     meaning: 'HMAC secret for tokens (default: random).',
+  },
+  {
+    flag: '--keys',
+    kind: 'value',
+    env: 'HANDOUT_KEYS',
+    meaning: 'More HS256 keys accepted, kid=secret,... (rotation; default none).',
+  },
+  {
+    flag: '--jwks-url',
+    kind: 'value',
+    meaning: "An identity provider's JWKS: EdDSA/RS256/ES256 tokens (default none).",
+  },
+  { flag: '--issuer', kind: 'value', meaning: 'Required iss claim (default: not checked).' },
+  { flag: '--audience', kind: 'value', meaning: 'Required aud claim (default: not checked).' },
+  {
+    flag: '--id-reserve',
+    kind: 'value',
+    meaning: 'How long a left peer id stays bound to its token subject (default 15m).',
+  },
+  {
+    flag: '--max-connections-per-address',
+    kind: 'value',
+    meaning: `Sockets open at once per client address (default ${ADDRESS_LIMIT_DEFAULTS.maxConnectionsPerAddress}; 0: no cap).`,
+  },
+  {
+    flag: '--connection-rate',
+    kind: 'value',
+    meaning: `Connection attempts per address, burst/per-second (default ${ADDRESS_LIMIT_DEFAULTS.connectionRate.burst}/${ADDRESS_LIMIT_DEFAULTS.connectionRate.perSecond}).`,
+  },
+  {
+    flag: '--trust-proxy',
+    kind: 'boolean',
+    meaning: 'Take the client address from X-Forwarded-For (behind a reverse proxy).',
   },
   { flag: '--static', kind: 'value', meaning: 'Directory served as static files (the demo pages).' },
   {
@@ -42,16 +89,23 @@ const FLAGS: readonly FlagDef[] = [
 export const signalCommand: CommandDef = {
   name: 'signal',
   summary: 'run a signaling server (prints a ready token when started without --secret)',
-  synopsis: 'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--demo | --static dir] [--json]',
+  synopsis:
+    'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--keys kid=s,...] [--jwks-url u] ' +
+    '[--id-reserve 15m] [--max-connections-per-address 64] [--connection-rate 32/4] [--trust-proxy] ' +
+    '[--demo | --static dir] [--json]',
   description:
     'Starts a signaling server: peers join meshes with tokens signed by its secret, see each other (capabilities, ' +
     'state, presence) and exchange WebRTC signals through it; task data never passes through it. Binds ' +
-    '`--host` (default 127.0.0.1: exposing it is a deliberate choice) on `--port` (default 8080). Without ' +
-    '`--secret` (or HANDOUT_SECRET) it makes a random secret and prints a token for the mesh `default` with ' +
-    'every role, valid 24 hours, and the command lines to start a peer and run a DAG. `--demo` serves the demo ' +
-    "pages (the checkout's demo/dist) and prints the URLs of the contribute page and the dashboard, token " +
-    'included, so opening one joins the mesh; `--static <dir>` serves any directory. `GET /health` and ' +
-    '`GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
+    '`--host` (default 127.0.0.1: exposing it is a deliberate choice) on `--port` (default 8080). Tokens are ' +
+    'JWTs: HS256 with `--secret` (or HANDOUT_SECRET) and, while rotating, the old keys in `--keys kid=secret`; ' +
+    'EdDSA/RS256/ES256 from an identity provider with `--jwks-url`. Without `--secret` it makes a random ' +
+    'secret and prints two tokens for the mesh `default`, valid 24 hours: one for members (contribute, submit) ' +
+    "and one for a coordinator (bound to the peer id 'coordinator'), with the command lines to use them. " +
+    'A peer id that left stays bound to its token subject for `--id-reserve`; each client address may hold ' +
+    '`--max-connections-per-address` sockets and open them at `--connection-rate` (burst/per second). ' +
+    "`--demo` serves the demo pages (the checkout's demo/dist) and prints the URLs of the contribute page and " +
+    'the dashboard, tokens included, so opening one joins the mesh; `--static <dir>` serves any directory. ' +
+    '`GET /health` and `GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
   run,
 };
 
@@ -81,6 +135,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
       host,
       ...(given !== undefined && { secret: given }),
       ...(staticDir !== undefined && { staticDir }),
+      ...serverOptions(flags),
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -92,37 +147,22 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     throw error;
   }
 
+  const ttlSeconds = 86_400;
   const token =
     given === undefined
-      ? server.issueToken({ mesh: 'default', roles: ROLES, ttlSeconds: 86_400 })
+      ? server.issueToken({ mesh: 'default', roles: ['contribute', 'submit'], ttlSeconds })
+      : undefined;
+  const coordinatorToken =
+    given === undefined
+      ? server.issueToken({ mesh: 'default', roles: ROLES, sub: 'coordinator', ttlSeconds })
       : undefined;
   if (json) {
+    const tokens = token && { secret: server.secret, mesh: 'default', token, coordinatorToken };
     ctx.stdout.write(
-      `${JSON.stringify({ event: 'listening', url: server.url, ...(token && { secret: server.secret, mesh: 'default', token }), ...(demo && { demo: staticDir }) })}\n`,
+      `${JSON.stringify({ event: 'listening', url: server.url, kid: server.kid, ...tokens, ...(demo && { demo: staticDir }) })}\n`,
     );
   } else {
-    const lines = [`handout signal: listening on ${server.url}`];
-    if (token) {
-      lines.push(
-        `secret (random, this run only): ${server.secret}`,
-        'token for mesh "default", every role, valid 24 h:',
-        `  ${token}`,
-        '',
-        `start a peer:  handout peer --signal ${server.url} --token <token>`,
-        `run a DAG:     handout run <file> --signal ${server.url} --token <token>`,
-      );
-    }
-    if (demo) {
-      const query = token
-        ? `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token)}`
-        : `?signal=${encodeURIComponent(server.url)}`;
-      lines.push(
-        '',
-        `contribute this browser: ${server.url}/contribute.html${query}`,
-        `dashboard:               ${server.url}/dashboard.html${query}`,
-      );
-    }
-    ctx.stdout.write(`${lines.join('\n')}\n`);
+    ctx.stdout.write(`${startLines(server, token, coordinatorToken, demo).join('\n')}\n`);
   }
 
   await new Promise<void>((resolve) => {
@@ -136,6 +176,86 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   });
   await server.close();
   return EXIT.ok;
+}
+
+function startLines(
+  server: SignalingServer,
+  token: string | undefined,
+  coordinatorToken: string | undefined,
+  demo: boolean,
+): string[] {
+  const lines = [`handout signal: listening on ${server.url} (key id ${server.kid})`];
+  if (token && coordinatorToken) {
+    lines.push(
+      `secret (random, this run only): ${server.secret}`,
+      'tokens for mesh "default", valid 24 h:',
+      `  members (contribute, submit): ${token}`,
+      `  coordinator (peer id 'coordinator', every role): ${coordinatorToken}`,
+      '',
+      `start a coordinator: handout peer --coordinator --signal ${server.url} --token <coordinator token>`,
+      `start a peer:        handout peer --signal ${server.url} --token <members token>`,
+      `run a DAG:           handout run <file> --signal ${server.url} --token <members token>`,
+    );
+  }
+  if (demo) {
+    const query = (t: string | undefined) =>
+      t
+        ? `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(t)}`
+        : `?signal=${encodeURIComponent(server.url)}`;
+    lines.push(
+      '',
+      `contribute this browser: ${server.url}/contribute.html${query(token)}`,
+      `dashboard (coordinates): ${server.url}/dashboard.html${query(coordinatorToken)}`,
+    );
+  }
+  return lines;
+}
+
+/** The server options set by flags (keys, identity provider, id reservation, per-address limits). */
+function serverOptions(flags: ParsedFlags): Partial<SignalingServerOptions> {
+  const out: { -readonly [K in keyof SignalingServerOptions]?: SignalingServerOptions[K] } = {};
+  const keys = listFlag(flags, '--keys');
+  if (keys) out.keys = keys.map((k) => parseKey(k, flags.origin('--keys')));
+  for (const [flag, key] of [
+    ['--jwks-url', 'jwksUrl'],
+    ['--issuer', 'issuer'],
+    ['--audience', 'audience'],
+  ] as const) {
+    const v = flags.values.get(flag);
+    if (v !== undefined) out[key] = v;
+  }
+  const jwks = out.jwksUrl;
+  if (jwks !== undefined && !URL.canParse(jwks))
+    throw new CliInputError(`--jwks-url: '${jwks}' is not a URL`);
+  const reserve = flags.values.get('--id-reserve');
+  if (reserve !== undefined) {
+    try {
+      out.idReserveMs = parseTtl(reserve) * 1000;
+    } catch (error) {
+      throw new CliInputError(`--id-reserve: ${(error as Error).message}`);
+    }
+  }
+  const max = numberFlag(flags, '--max-connections-per-address', { integer: true, min: 0 });
+  if (max !== undefined) out.maxConnectionsPerAddress = max;
+  const rate = flags.values.get('--connection-rate');
+  if (rate !== undefined) {
+    const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(rate.trim());
+    if (!m || Number(m[1]) < 1 || Number(m[2]) <= 0)
+      throw new CliInputError(`--connection-rate must be burst/per-second, e.g. 32/4, got '${rate}'`);
+    out.connectionRate = { burst: Number(m[1]), perSecond: Number(m[2]) };
+  }
+  if (booleanFlag(flags, '--trust-proxy')) out.trustProxy = true;
+  return out;
+}
+
+function parseKey(item: string, origin: string): HmacKey {
+  const eq = item.indexOf('=');
+  const kid = item.slice(0, eq);
+  if (eq <= 0 || eq === item.length - 1 || !KID_PATTERN.test(kid))
+    throw new CliInputError(
+      `${origin}: '${item.split('=')[0]}=…' must be kid=secret with a kid matching ${KID_PATTERN}`,
+    );
+  return { kid, secret: item.slice(eq + 1) };
 }
 
 /**

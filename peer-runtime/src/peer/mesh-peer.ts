@@ -22,6 +22,7 @@ import type { PeerCapabilities, PeerInfo, PeerState, Role } from '../signaling/c
 import { readTokenClaims } from '../signaling/token-claims.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
+import { type Logger, silentLogger } from '../telemetry/logger.js';
 import type { Transport, TransportOptions } from '../transport/types.js';
 import { createWebRtcTransport } from '../transport/webrtc.js';
 import type { WorkerPool } from '../worker/pool.js';
@@ -32,8 +33,14 @@ import { createSignalingMembership, type SignalingMembership } from './signaling
 export interface MeshPeerOptions extends CapabilityChoices {
   /** The signaling server URL, e.g. `http://127.0.0.1:8080`. */
   readonly signal: string;
-  /** The token (or a function returning a fresh one on every reconnect). */
+  /** The token (or a function returning a fresh one on every reconnect and before the token expires). */
   readonly token: string | (() => string);
+  /**
+   * Asked for a new token shortly before the session's token expires (see `SignalingClientOptions.renewToken`).
+   * Default: none; with `token` as a function, that function is asked. Without either, the peer leaves the mesh
+   * when its token expires.
+   */
+  readonly renewToken?: () => string | Promise<string>;
   /** Default: the token's `sub`, or an id the server makes up. */
   readonly peerId?: string;
   /**
@@ -70,6 +77,8 @@ export interface MeshPeerOptions extends CapabilityChoices {
   readonly drainGraceMs?: number;
   /** Signaling connect timeout. Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
+  /** Where the peer's parts log (fields: peer, run, function). Default: silent. */
+  readonly logger?: Logger;
 }
 
 export interface MeshPeer {
@@ -108,78 +117,42 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
 
   // Measure before joining, so the first advertisement is already right.
   const facts = await detectPlatform();
-  let pool: WorkerPool | undefined;
-  const ownsPool = options.pool === undefined;
-  let speed = options.speed ?? 1;
-  if (contributes) {
-    pool = options.pool ?? createWorkerPool({ size: options.concurrency ?? facts.cores });
-    if (options.speed === undefined) {
-      try {
-        speed = (await calibrateSpeed(pool)).speed;
-      } catch (error) {
-        if (ownsPool) await pool.close();
-        throw error;
-      }
-    }
-  }
-  const closePool = async (): Promise<void> => {
-    if (ownsPool) await pool?.close();
-  };
+  const worker = contributes ? await openPool(options, facts.cores) : undefined;
   const capabilities = buildCapabilities(
     facts,
-    contributes
-      ? { ...options, concurrency: options.concurrency ?? pool?.size }
-      : { ...options, concurrency: facts.cores },
-    speed,
+    { ...options, concurrency: contributes ? (options.concurrency ?? worker?.pool.size) : facts.cores },
+    worker?.speed ?? options.speed ?? 1,
   );
-  const slotsNow = (): number => (contributes ? (pool?.size ?? capabilities.cores) : 0);
-  const slots = slotsNow();
+  const slotsNow = (): number => (contributes ? (worker?.pool.size ?? capabilities.cores) : 0);
 
   let signaling: SignalingClient;
   try {
     signaling = await connectSignaling({
       url: options.signal,
       token: options.token,
+      ...(options.renewToken !== undefined && { renewToken: options.renewToken }),
       ...(options.peerId !== undefined && { peerId: options.peerId }),
       capabilities,
-      state: { running: 0, slots, paused: false },
+      state: { running: 0, slots: slotsNow(), paused: false },
       roles,
       ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
     });
   } catch (error) {
-    await closePool();
+    await worker?.close();
     throw error;
   }
   const peerId = signaling.peerId;
-
-  let store = options.store;
-  let ownsStore = false;
-  let cacheDir: string | undefined;
+  let cache: OpenedCache;
   try {
-    if (store === undefined && contributes) {
-      ownsStore = true;
-      if (options.cacheDir === false)
-        store = createMemoryStore({ maxBytes: options.cacheMaxBytes ?? DEFAULT_CACHE_BYTES });
-      else {
-        const opened = await openPersistentStore({
-          peerId,
-          // No fsync per result: results are recomputable from their DAG's lineage, so a cache that loses its
-          // last puts in a power cut only costs recomputation, while a synced put costs ~3–6 ms per function.
-          // A committed put still survives the process dying (it is in the OS page cache).
-          durable: false,
-          ...(options.cacheDir !== undefined && { location: options.cacheDir }),
-          maxBytes: options.cacheMaxBytes ?? DEFAULT_CACHE_BYTES,
-        });
-        store = opened.store;
-        cacheDir = opened.location;
-      }
-    }
+    cache = contributes
+      ? await openCache(options, peerId)
+      : { store: undefined, owned: false, location: undefined };
   } catch (error) {
     await signaling.close();
-    await closePool();
+    await worker?.close();
     throw error;
   }
-
+  const logger = (options.logger ?? silentLogger).child({ peer: peerId, mesh: signaling.mesh });
   const transport = createWebRtcTransport({
     ...options.transport,
     peerId,
@@ -189,108 +162,214 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     ...(options.iceServers !== undefined && { iceServers: options.iceServers }),
   });
   const membership = createSignalingMembership(signaling);
-
-  const coordinatorIds = (): string[] => [
+  const coordinatorIds = [
     ...(coordinates ? [peerId] : []),
     ...signaling
       .peers()
       .filter((p) => p.roles.includes('coordinate'))
       .map((p) => p.peerId),
   ];
-
   const agent =
-    contributes && pool && store
+    worker && cache.store
       ? createPeerAgent({
           transport,
-          pool,
-          store,
-          coordinators: coordinatorIds(),
+          pool: worker.pool,
+          store: cache.store,
+          coordinators: coordinatorIds,
+          logger,
           ...(options.drainGraceMs !== undefined && { drainGraceMs: options.drainGraceMs }),
         })
       : undefined;
-
   const coordinatorOptions = typeof options.coordinator === 'object' ? options.coordinator : {};
   const coordinator = coordinates
-    ? createCoordinator({ ...coordinatorOptions, transport, membership })
+    ? createCoordinator({
+        log: (level, message) => logger[level](message),
+        ...coordinatorOptions,
+        transport,
+        membership,
+      })
     : undefined;
-
-  // A coordinator that joins later learns what this peer's cache holds, so its cache lookups find it.
-  const offJoined = signaling.on('peer:joined', (info) => {
-    if (agent && info.roles.includes('coordinate')) agent.announce(info.peerId).catch(() => {});
-  });
-
-  // Runtime state: published on change, at most once per interval (the server rate-limits events per socket).
-  let published: PeerState = { running: 0, slots, paused: false };
-  let paused = false;
-  let closing = false;
-  const publish = async (): Promise<void> => {
-    if (!signaling.connected) return;
-    const next: PeerState = { running: agent?.assigned ?? 0, slots: slotsNow(), paused: paused || closing };
-    if (
-      next.running === published.running &&
-      next.paused === published.paused &&
-      next.slots === published.slots
-    )
-      return;
-    published = next;
-    try {
-      await signaling.update({ state: next });
-      membership.selfChanged();
-    } catch {
-      // Rate-limited or reconnecting: the next tick publishes again.
-      published = { ...published, running: -1 };
-    }
-  };
-  const stateTimer = setInterval(() => void publish(), options.stateIntervalMs ?? 1000);
-  // Node: the timer must not keep the process alive (browsers' timers have no unref).
-  (stateTimer as { unref?: () => void }).unref?.();
-
-  let closed: Promise<void> | undefined;
-  const peer: MeshPeer = {
-    peerId,
-    mesh: signaling.mesh,
-    roles: signaling.roles,
-    capabilities,
+  return new AssembledPeer(options, {
     signaling,
     transport,
     membership,
     agent,
     coordinator,
-    cacheDir,
-    peers: () => signaling.peers(),
-    async pause() {
-      paused = true;
-      agent?.pause();
-      await publish();
-    },
-    async resume() {
-      paused = false;
-      agent?.resume();
-      await publish();
-    },
-    close(closeOptions = {}) {
-      closed ??= (async () => {
-        closing = true;
-        clearInterval(stateTimer);
-        offJoined();
-        // Tell the mesh first, so no coordinator assigns more while we drain.
-        await publish().catch(() => {});
-        if (agent) {
-          // drain() resolves once its hand-backs and last results were handed to their channels (bounded).
-          await agent.drain({ graceMs: closeOptions.graceMs ?? options.drainGraceMs ?? 5000 });
-          await agent.close();
-        }
-        await coordinator?.close();
-        membership.close();
-        await transport.close();
-        await signaling.close();
-        await closePool();
-        if (ownsStore) await store?.close();
-      })();
-      return closed;
-    },
+    capabilities,
+    cache,
+    logger,
+    slotsNow,
+    closePool: async () => worker?.close(),
+  });
+}
+
+interface PeerParts {
+  readonly signaling: SignalingClient;
+  readonly transport: Transport;
+  readonly membership: SignalingMembership;
+  readonly agent: PeerAgent | undefined;
+  readonly coordinator: Coordinator | undefined;
+  readonly capabilities: PeerCapabilities;
+  readonly cache: OpenedCache;
+  readonly logger: Logger;
+  readonly slotsNow: () => number;
+  readonly closePool: () => Promise<void>;
+}
+
+/** The assembled member: publishes its runtime state, and takes its parts down in order when it leaves. */
+class AssembledPeer implements MeshPeer {
+  readonly peerId: string;
+  readonly mesh: string;
+  readonly roles: readonly Role[];
+  readonly capabilities: PeerCapabilities;
+  readonly signaling: SignalingClient;
+  readonly transport: Transport;
+  readonly membership: SignalingMembership;
+  readonly agent: PeerAgent | undefined;
+  readonly coordinator: Coordinator | undefined;
+  readonly cacheDir: string | undefined;
+  private published: PeerState;
+  private isPaused = false;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private readonly stateTimer: ReturnType<typeof setInterval>;
+  private readonly offJoined: () => void;
+
+  constructor(
+    private readonly options: MeshPeerOptions,
+    private readonly parts: PeerParts,
+  ) {
+    this.signaling = parts.signaling;
+    this.peerId = parts.signaling.peerId;
+    this.mesh = parts.signaling.mesh;
+    this.roles = parts.signaling.roles;
+    this.capabilities = parts.capabilities;
+    this.transport = parts.transport;
+    this.membership = parts.membership;
+    this.agent = parts.agent;
+    this.coordinator = parts.coordinator;
+    this.cacheDir = parts.cache.location;
+    this.published = { running: 0, slots: parts.slotsNow(), paused: false };
+    // A coordinator that joins later learns what this peer's cache holds, so its cache lookups find it.
+    this.offJoined = this.signaling.on('peer:joined', (info) => {
+      if (!this.agent || !info.roles.includes('coordinate')) return;
+      this.agent.announce(info.peerId).catch((error: unknown) => {
+        parts.logger.debug('holdings not announced', { peer: info.peerId, reason: String(error) });
+      });
+    });
+    // Runtime state: published on change, at most once per interval (the server rate-limits events per socket).
+    this.stateTimer = setInterval(() => void this.publish(), options.stateIntervalMs ?? 1000);
+    // Node: the timer must not keep the process alive (browsers' timers have no unref).
+    (this.stateTimer as { unref?: () => void }).unref?.();
+  }
+
+  peers(): PeerInfo[] {
+    return this.signaling.peers();
+  }
+
+  async pause(): Promise<void> {
+    this.isPaused = true;
+    this.agent?.pause();
+    await this.publish();
+  }
+
+  async resume(): Promise<void> {
+    this.isPaused = false;
+    this.agent?.resume();
+    await this.publish();
+  }
+
+  close(closeOptions: { graceMs?: number } = {}): Promise<void> {
+    this.closed ??= this.leave(closeOptions.graceMs ?? this.options.drainGraceMs ?? 5000);
+    return this.closed;
+  }
+
+  private async leave(graceMs: number): Promise<void> {
+    this.closing = true;
+    clearInterval(this.stateTimer);
+    this.offJoined();
+    // Tell the mesh first, so no coordinator assigns more while we drain (publish never throws).
+    await this.publish();
+    if (this.agent) {
+      // drain() resolves once its hand-backs and last results were handed to their channels (bounded).
+      await this.agent.drain({ graceMs });
+      await this.agent.close();
+    }
+    await this.coordinator?.close();
+    this.membership.close();
+    await this.transport.close();
+    await this.signaling.close();
+    await this.parts.closePool();
+    if (this.parts.cache.owned) await this.parts.cache.store?.close();
+  }
+
+  private async publish(): Promise<void> {
+    if (!this.signaling.connected) return;
+    const next: PeerState = {
+      running: this.agent?.assigned ?? 0,
+      slots: this.parts.slotsNow(),
+      paused: this.isPaused || this.closing,
+    };
+    const last = this.published;
+    if (next.running === last.running && next.paused === last.paused && next.slots === last.slots) return;
+    this.published = next;
+    try {
+      await this.signaling.update({ state: next });
+      this.membership.selfChanged();
+    } catch {
+      // Rate-limited or reconnecting: forget what was published, so the next tick publishes again.
+      this.published = { ...this.published, running: -1 };
+    }
+  }
+}
+
+interface OpenedPool {
+  readonly pool: WorkerPool;
+  /** The measured speed score, or undefined when `options.speed` was given. */
+  readonly speed: number | undefined;
+  close(): Promise<void>;
+}
+
+/** The contributing peer's pool (given or made) and its calibrated speed. */
+async function openPool(options: MeshPeerOptions, cores: number): Promise<OpenedPool> {
+  const owns = options.pool === undefined;
+  const pool = options.pool ?? createWorkerPool({ size: options.concurrency ?? cores });
+  const close = async (): Promise<void> => {
+    if (owns) await pool.close();
   };
-  return peer;
+  if (options.speed !== undefined) return { pool, speed: undefined, close };
+  try {
+    return { pool, speed: (await calibrateSpeed(pool)).speed, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+interface OpenedCache {
+  readonly store: ResultStore | undefined;
+  /** The store was opened here (and is closed with the peer). */
+  readonly owned: boolean;
+  /** A directory or IndexedDB name; undefined in memory or for the caller's store. */
+  readonly location: string | undefined;
+}
+
+/** The contributing peer's result cache: the caller's store, an in-memory one, or the platform's persistent one. */
+async function openCache(options: MeshPeerOptions, peerId: string): Promise<OpenedCache> {
+  if (options.store) return { store: options.store, owned: false, location: undefined };
+  const maxBytes = options.cacheMaxBytes ?? DEFAULT_CACHE_BYTES;
+  if (options.cacheDir === false)
+    return { store: createMemoryStore({ maxBytes }), owned: true, location: undefined };
+  const opened = await openPersistentStore({
+    peerId,
+    // No fsync per result: results are recomputable from their DAG's lineage, so a cache that loses its last
+    // puts in a power cut only costs recomputation, while a synced put costs ~3–6 ms per function. A committed
+    // put still survives the process dying (it is in the OS page cache).
+    durable: false,
+    ...(options.cacheDir !== undefined && { location: options.cacheDir }),
+    maxBytes,
+  });
+  return { store: opened.store, owned: true, location: opened.location };
 }
 
 /** The roles a peer takes by default: contribute (if granted), coordinate only when asked to coordinate. */

@@ -9,6 +9,7 @@ import {
   ID_PATTERN,
   type LeaveReason,
   LIMITS,
+  type MembersChangedMessage,
   type MeshSnapshot,
   type PeerCapabilities,
   type PeerInfo,
@@ -17,9 +18,12 @@ import {
   type PeerUpdate,
   ROLES,
   type Role,
+  type SessionClosingMessage,
   type SignalData,
   type SignalFromMessage,
   type SignalToMessage,
+  type TokenExpiringMessage,
+  type TokenRenewMessage,
 } from './contract.js';
 
 export type Validation<T> =
@@ -178,13 +182,15 @@ function state(value: unknown, field: string): PeerState {
 
 function peerInfo(value: unknown, field: string): PeerInfo {
   const o = record(value, field);
-  return {
+  const info: PeerInfo = {
     peerId: id(o.peerId, join(field, 'peerId')),
     roles: roles(o.roles, join(field, 'roles')),
     capabilities: capabilities(o.capabilities, join(field, 'capabilities')),
     state: state(o.state, join(field, 'state')),
     joinedAt: number(o.joinedAt, join(field, 'joinedAt'), 0, Number.MAX_SAFE_INTEGER),
   };
+  if (o.trusted === undefined) return info;
+  return { ...info, trusted: boolean(o.trusted, join(field, 'trusted')) };
 }
 
 function nullable<T>(value: unknown, check: (v: unknown) => T): T | null | undefined {
@@ -273,6 +279,10 @@ export function validateSignalData(value: unknown): Validation<SignalData> {
   return validation(() => signalData(value, 'data'));
 }
 
+export function validateTokenRenew(value: unknown): Validation<TokenRenewMessage> {
+  return validation(() => ({ token: string(record(value, '').token, 'token', LIMITS.tokenLength) }));
+}
+
 // ---- server → client ------------------------------------------------------------------------------------
 
 export function validateMeshSnapshot(value: unknown): Validation<MeshSnapshot> {
@@ -285,6 +295,32 @@ export function validateMeshSnapshot(value: unknown): Validation<MeshSnapshot> {
       peers: array(o.peers, 'peers', 100_000).map((p, i) => peerInfo(p, `peers[${i}]`)),
       resumeKey: string(o.resumeKey, 'resumeKey', 128, RESUME_KEY_PATTERN),
       reconnectGraceMs: number(o.reconnectGraceMs, 'reconnectGraceMs', 0, 1e9),
+      tokenExp: number(o.tokenExp, 'tokenExp', 0, Number.MAX_SAFE_INTEGER, true),
+      ...(o.meshKey !== undefined && { meshKey: string(o.meshKey, 'meshKey', 64, RESUME_KEY_PATTERN) }),
+    };
+  });
+}
+
+export function validateMembersChanged(value: unknown): Validation<MembersChangedMessage> {
+  return validation(() => ({
+    updated: array(record(value, '').updated, 'updated', 100_000).map((p, i) => peerInfo(p, `updated[${i}]`)),
+  }));
+}
+
+export function validateTokenExpiring(value: unknown): Validation<TokenExpiringMessage> {
+  return validation(() => ({ exp: number(record(value, '').exp, 'exp', 0, Number.MAX_SAFE_INTEGER, true) }));
+}
+
+const SESSION_CLOSE_REASONS: readonly SessionClosingMessage['reason'][] = ['token-expired'];
+
+export function validateSessionClosing(value: unknown): Validation<SessionClosingMessage> {
+  return validation(() => {
+    const o = record(value, '');
+    if (!(SESSION_CLOSE_REASONS as readonly unknown[]).includes(o.reason))
+      fail('reason', 'unknown close reason');
+    return {
+      reason: o.reason as SessionClosingMessage['reason'],
+      message: string(o.message, 'message', 1024),
     };
   });
 }
@@ -293,7 +329,7 @@ export function validatePeerInfo(value: unknown): Validation<PeerInfo> {
   return validation(() => peerInfo(value, ''));
 }
 
-const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'lost', 'expelled'];
+const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'lost', 'expelled', 'expired'];
 
 export function validatePeerLeft(value: unknown): Validation<PeerLeftMessage> {
   return validation(() => {

@@ -1,0 +1,104 @@
+/**
+ * How a peer agent answers its coordinators: `task:result` / `task:failed` for each task, once. Replies leave
+ * with `post` (no promise per message); while draining, with `send`, so `drain()` can wait until the hand-backs
+ * and last results reached their coordinators before the caller closes the transport.
+ */
+import type { MeshPort } from '../mesh/port.js';
+import type { BatchableMessage, TaskFailureReason } from '../protocol/messages.js';
+import type { AgentTask } from './task.js';
+
+export type ReplyBody =
+  | { ok: true; size: number; durationMs: number; inline?: Uint8Array }
+  | { ok: false; reason: TaskFailureReason; message: string; stack?: string; missingInput?: string };
+
+export class AgentReplies {
+  private draining = false;
+  private readonly sending = new Set<Promise<void>>();
+  private readonly drainedTo = new Set<string>();
+
+  constructor(private readonly port: MeshPort) {}
+
+  /** From now on, replies are tracked until delivered (see `delivered`). */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  /** Answers `task` unless it was answered (or must not be) already. */
+  reply(task: AgentTask, body: ReplyBody): void {
+    if (task.settled) return;
+    task.settled = true;
+    const a = task.assignment;
+    const head = { runId: task.runId, functionId: a.functionId, hash: a.hash, attempt: a.attempt };
+    if (body.ok) {
+      this.deliver(task.coordinator, {
+        type: 'task:result',
+        ...head,
+        size: body.size,
+        durationMs: body.durationMs,
+        ...(body.inline && { inline: body.inline }),
+      });
+      return;
+    }
+    this.deliver(task.coordinator, {
+      type: 'task:failed',
+      ...head,
+      reason: body.reason,
+      message: body.message,
+      ...(body.stack !== undefined && { stack: body.stack }),
+      ...(body.missingInput !== undefined && { missingInput: body.missingInput }),
+    });
+  }
+
+  /**
+   * Hands `task` back unrun or unfinished: `cancelled` that the coordinator did not ask for means "given back",
+   * and it reschedules the function elsewhere without charging its retries.
+   */
+  giveBack(task: AgentTask, why: string): void {
+    this.reply(task, {
+      ok: false,
+      reason: 'cancelled',
+      message: `peer '${this.port.peerId}' handed it back: ${why}`,
+    });
+    task.cancel.abort();
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until the replies sent while draining arrived. A send resolves when its bytes were
+   * handed to the channel, not when they arrived; closing the channel then may drop them. A ping answered on the
+   * same ordered channel proves everything sent before it arrived. Bounded: a channel that never drains must not
+   * hold the peer's exit forever.
+   */
+  async delivered(timeoutMs: number): Promise<void> {
+    if (this.sending.size === 0 && this.drainedTo.size === 0) return;
+    const targets = [...this.drainedTo];
+    this.drainedTo.clear();
+    const arrived = Promise.all([...this.sending]).then(() =>
+      Promise.all(
+        targets.map((c) =>
+          // A coordinator that does not answer the ping is gone: nothing more can reach it.
+          c === this.port.peerId ? undefined : this.port.transport.ping(c).catch(() => undefined),
+        ),
+      ),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      arrived,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private deliver(coordinator: string, message: BatchableMessage): void {
+    if (!this.draining) {
+      this.port.post(coordinator, message);
+      return;
+    }
+    this.drainedTo.add(coordinator);
+    // A coordinator gone cannot be told; its runs are re-placed by whoever coordinates them next.
+    const sent = this.port.send(coordinator, message).catch(() => undefined);
+    this.sending.add(sent);
+    void sent.then(() => this.sending.delete(sent));
+  }
+}

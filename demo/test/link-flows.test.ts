@@ -17,5 +17,13 @@ describe('inputs between peers', () => {
     ran('d', 'p2', 10, true); // a cache hit ran nowhere: no input moved for it
     const sizes: Record<string, number> = { a: 1000, b: 50, c: 7 };
     expect(linkFlows(model, (id) => sizes[id])).toEqual([{ from: 'p1', to: 'p2', inputs: 1, bytes: 1000 }]);
+    // Lanes of one peer (the workers of one tab) share its memory: nothing crossed a link.
+    expect(
+      linkFlows(
+        model,
+        (id) => sizes[id],
+        () => 'tab',
+      ),
+    ).toEqual([]);
   });
 });

@@ -59,6 +59,8 @@ describe('dashboard views on big and unhappy runs (local, Chromium)', () => {
     expect(steps.last).toBe(0);
     expect(await dashboard.counts.textContent()).toMatch(/^3031 of 3031 functions · 0 running/);
     expect(await dashboard.bars()).toHaveLength(3031);
+    // Both workers are this tab: no input crossed between peers.
+    expect(await page.locator('#links').textContent()).toContain('no inputs crossed between peers');
     expect(errors).toEqual([]);
     expect(warnings).toEqual([]);
   });

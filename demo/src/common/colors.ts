@@ -65,13 +65,14 @@ export function applyStatusColors(root: HTMLElement = document.documentElement):
   root.style.setProperty('--st-cached', CACHED_COLOR);
 }
 
+// No reds, ambers or teals: those mean failed, running and cached (STATUS_COLORS, CACHED_COLOR).
 const GROUP_PALETTE = [
   '#7aa2f7',
   '#bb9af7',
   '#2ac3de',
   '#e0af68',
   '#9ece6a',
-  '#f7768e',
+  '#a9b1d6',
   '#73daca',
   '#ff9e64',
 ];

@@ -8,14 +8,18 @@ export interface LinksTable {
   update(model: RunModel | undefined): void;
 }
 
-export function createLinksTable(host: HTMLElement, laneName: (lane: string) => string): LinksTable {
+export function createLinksTable(
+  host: HTMLElement,
+  laneName: (lane: string) => string,
+  peerOf: (lane: string) => string,
+): LinksTable {
   let drawn = '';
   return {
     update(model) {
       const key = `${model?.version ?? -1}`;
       if (key === drawn) return;
       drawn = key;
-      const flows = model ? linkFlows(model, (id) => resultSize(model, id)) : [];
+      const flows = model ? linkFlows(model, (id) => resultSize(model, id), peerOf) : [];
       host.replaceChildren(
         flows.length === 0
           ? h('p', { class: 'hint' }, 'no inputs crossed between peers in this run')

@@ -69,7 +69,11 @@ const detail = createDetailPanel(byId('detail', HTMLElement), {
 const failedList = createFailedList(byId('failed', HTMLDivElement), select$);
 const peersTable = createPeersTable(byId('peers', HTMLDivElement));
 const peersChart = createPeersChart(byId('peers-chart', HTMLDivElement), history);
-const linksTable = createLinksTable(byId('links', HTMLDivElement), (lane) => source?.laneName(lane) ?? lane);
+const linksTable = createLinksTable(
+  byId('links', HTMLDivElement),
+  (lane) => source?.laneName(lane) ?? lane,
+  (lane) => source?.peers().find((p) => p.ownsLane(lane))?.id ?? lane,
+);
 const runsList = createRunsList(byId('runs', HTMLDivElement), (entry) => open(entry));
 byId('graph-fit', HTMLButtonElement).onclick = () => graph.fit();
 byId('graph-collapse', HTMLButtonElement).onclick = () => {

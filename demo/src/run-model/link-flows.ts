@@ -18,12 +18,19 @@ export interface LinkFlow {
   readonly bytes: number;
 }
 
-/** `sizeOf(id)`: the encoded size of a function's result, when known. */
-export function linkFlows(model: RunModel, sizeOf: (id: string) => number | undefined): LinkFlow[] {
+/**
+ * `sizeOf(id)`: the encoded size of a function's result, when known. `peerOf(lane)`: the peer a lane belongs
+ * to (the workers of one tab are one peer: nothing crosses a link between them). Default: each lane its own.
+ */
+export function linkFlows(
+  model: RunModel,
+  sizeOf: (id: string) => number | undefined,
+  peerOf: (lane: string) => string = (lane) => lane,
+): LinkFlow[] {
   const ranOn = new Map<string, string>();
   for (const f of model.functions) {
     const won = model.attemptsOf(f.id).find((a) => a.outcome === 'succeeded' && !a.cached);
-    if (won && won.lane !== '') ranOn.set(f.id, won.lane);
+    if (won && won.lane !== '') ranOn.set(f.id, peerOf(won.lane));
   }
   const flows = new Map<string, { from: string; to: string; inputs: number; bytes: number }>();
   for (const [id, to] of ranOn) {

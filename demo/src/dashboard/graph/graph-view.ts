@@ -92,6 +92,8 @@ class CanvasGraphView implements GraphView {
   private readonly view = { k: 1, tx: 0, ty: 0 };
   /** What the last frame drew (states version, view, size, selection): an equal key draws nothing. */
   private drawnKey = '';
+  /** Where the pointer hovers (page coordinates), so the tooltip follows state changes under a still pointer. */
+  private hoverAt: { x: number; y: number } | undefined;
 
   constructor(
     private readonly host: HTMLElement,
@@ -111,15 +113,27 @@ class CanvasGraphView implements GraphView {
         else if (node) this.options.onSelect?.(node.id);
       },
       hover: (x, y) => {
-        const node = this.nodeAt(x, y);
-        if (!node) return pageTooltip().hide();
-        const lines =
-          node.kind === 'group'
-            ? describeGroup(node, this.countsOf(node.group.ids), this.expanded.has(node.group.key))
-            : [node.id, `${this.statusOf(node.id)} · group ${node.group.key}`, 'click for details'];
-        pageTooltip().show(lines, x, y);
+        this.hoverAt = { x, y };
+        this.showTooltip(x, y);
+      },
+      leave: () => {
+        this.hoverAt = undefined;
+        pageTooltip().hide();
       },
     });
+  }
+
+  private showTooltip(x: number, y: number): void {
+    const node = this.nodeAt(x, y);
+    if (!node) {
+      pageTooltip().hide();
+      return;
+    }
+    const lines =
+      node.kind === 'group'
+        ? describeGroup(node, this.countsOf(node.group.ids), this.expanded.has(node.group.key))
+        : [node.id, `${this.statusOf(node.id)} · group ${node.group.key}`, 'click for details'];
+    pageTooltip().show(lines, x, y);
   }
 
   setDag(next: DagShape): void {
@@ -175,6 +189,7 @@ class CanvasGraphView implements GraphView {
     this.drawEdges(scene);
     this.drawNodes(scene, w, hgt);
     this.drawSelection(scene);
+    if (this.hoverAt) this.showTooltip(this.hoverAt.x, this.hoverAt.y);
   }
 
   scene(): SceneEntry[] {

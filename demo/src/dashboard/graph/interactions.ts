@@ -2,12 +2,13 @@
  * Pointer handling of a zoomable, pannable canvas: wheel zoom at the pointer, drag to pan, a press that barely
  * moves is a click.
  */
-import { pageTooltip } from '../../common/tooltip.js';
 
 export interface Interactions {
   redraw(): void;
   click(clientX: number, clientY: number): void;
   hover(clientX: number, clientY: number): void;
+  /** The pointer left the canvas. */
+  leave(): void;
 }
 
 /** Wheel zoom at the pointer, drag to pan; a press that barely moved is a click. */
@@ -51,5 +52,5 @@ export function wireInteractions(
     drag = undefined;
     if (wasClick) on.click(event.clientX, event.clientY);
   });
-  canvas.addEventListener('pointerleave', () => pageTooltip().hide());
+  canvas.addEventListener('pointerleave', () => on.leave());
 }

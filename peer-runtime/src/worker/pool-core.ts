@@ -188,9 +188,10 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
           ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt }
           : {
               ok: false,
-              reason: 'threw',
+              reason: o[3] === undefined ? 'threw' : 'sandbox',
               message: o[1],
               stack: o[2],
+              attempted: o[3],
               worker: slot.index,
               startedAt,
               endedAt,
@@ -270,8 +271,10 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
       if (i === loss.culprit) {
         settle(p, {
           ok: false,
-          reason: 'worker-died',
-          message: `its worker died: ${message}`,
+          reason: loss.outOfMemory ? 'out-of-memory' : 'worker-died',
+          message: loss.outOfMemory
+            ? `its worker ran out of memory: ${message}`
+            : `its worker died: ${message}`,
           worker: slot.index,
           startedAt: p.startedAt,
           endedAt,

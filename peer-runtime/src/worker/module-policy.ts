@@ -48,6 +48,12 @@ function underPrefix(url: URL, prefix: string): boolean {
   return url.pathname === base.pathname || url.pathname.startsWith(path);
 }
 
+/** An allow-list entry that is not an http(s) URL; `field` names the option, as CapabilityError does. */
+export class ModulePolicyError extends TypeError {
+  override name = 'ModulePolicyError';
+  readonly field = 'allow-module';
+}
+
 /** Checks an operator's list up front, so a typo fails at start-up rather than refusing every module later. */
 export function assertModulePrefixes(prefixes: readonly string[]): void {
   for (const prefix of prefixes) {
@@ -55,10 +61,10 @@ export function assertModulePrefixes(prefixes: readonly string[]): void {
     try {
       parsed = new URL(prefix);
     } catch {
-      throw new TypeError(`allowed module origin '${prefix}' is not an absolute URL`);
+      throw new ModulePolicyError(`allowed module origin '${prefix}' is not an absolute URL`);
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-      throw new TypeError(
+      throw new ModulePolicyError(
         `allowed module origin '${prefix}' must be http: or https: (got '${parsed.protocol}')`,
       );
     }

@@ -43,7 +43,7 @@ export function renderCliDocs(): string {
     'An unknown command prints the usage on stderr and exits 2. `handout --help` and `handout <command> --help`',
     'print help and exit 0.',
     '',
-    'A first mesh on one machine: `handout signal` prints a token; then `handout peer --signal <url> --token <t>`',
+    'A first mesh on one machine: `handout signal` prints a token; then `HANDOUT_TOKEN=<t> handout peer --signal <url>`',
     'in one or more terminals, and `handout run <file> --signal <url> --token <t>`.',
     '',
     '## DAG files',

@@ -108,7 +108,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         'token for mesh "default", every role, valid 24 h:',
         `  ${token}`,
         '',
-        `start a peer:  handout peer --signal ${server.url} --token <token>`,
+        `start a peer:  HANDOUT_TOKEN=<token> handout peer --signal ${server.url}`,
         `run a DAG:     handout run <file> --signal ${server.url} --token <token>`,
       );
     }

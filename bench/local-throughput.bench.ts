@@ -8,9 +8,11 @@
  * Run: `node --conditions=source --import tsx bench/local-throughput.bench.ts` (or through `pnpm bench`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { hashFunctions } from '../peer-runtime/src/dag/hash.js';
 import type { FunctionSpec } from '../peer-runtime/src/dag/types.js';
@@ -93,6 +95,7 @@ async function measureSandbox(
     const busyOff: number[] = [];
     const coldOn: number[] = [];
     const coldOff: number[] = [];
+    const ses: number[] = [];
     for (let r = 0; r < runs; r++) {
       noopOn.push(await timeIt(() => runDag(noops, sandboxed)));
       noopOff.push(await timeIt(() => runDag(noops, trusted)));
@@ -100,6 +103,7 @@ async function measureSandbox(
       busyOff.push(await timeIt(() => runDag(busy, trusted)));
       coldOn.push(await coldStart(false));
       coldOff.push(await coldStart(true));
+      ses.push(await sesStartMs());
     }
     const rate = (count: number, ms: number): number => Math.round((count / ms) * 1000);
     const ratio = (on: number[], off: number[]): number => Math.round((median(off) / median(on)) * 100) / 100;
@@ -112,9 +116,35 @@ async function measureSandbox(
       oneMsSandboxVsNoSandbox: ratio(busyOn, busyOff),
       sandboxColdStartMs: Math.round(median(coldOn)),
       noSandboxColdStartMs: Math.round(median(coldOff)),
+      sesStartMsPerWorker: Math.round(median(ses)),
     };
   } finally {
     await trusted.close();
+  }
+}
+
+/**
+ * What the sandbox adds to a worker's start, measured inside a bare worker thread: loading SES, `lockdown()`
+ * and one compartment, ms. The pool's own cold start (spawn to first result) is dominated, when running from
+ * source, by tsx compiling the worker's TypeScript, which would hide this figure.
+ */
+async function sesStartMs(): Promise<number> {
+  const ses = pathToFileURL(createRequire(new URL('../peer-runtime/', import.meta.url)).resolve('ses')).href;
+  const code = `const { parentPort } = require('node:worker_threads');
+    const t = performance.now();
+    import(${JSON.stringify(ses)}).then(() => {
+      lockdown({ errorTaming: 'unsafe', consoleTaming: 'unsafe' });
+      new Compartment({ __options__: true });
+      parentPort.postMessage(performance.now() - t);
+    });`;
+  const worker = new Worker(code, { eval: true, env: {} });
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  } finally {
+    await worker.terminate();
   }
 }
 
@@ -203,7 +233,8 @@ export async function benchLocalThroughput(options: LocalThroughputOptions = {})
         `(${ratio(independentRate)}× Piscina), layered width ${width} ${layeredRate.toLocaleString('en')}/s ` +
         `(${ratio(layeredRate)}× Piscina); Piscina ${piscinaRate.toLocaleString('en')}/s; ${cores} cores; sandbox: ` +
         `no-ops ${sandbox.noopSandboxVsNoSandbox}× of no sandbox, 1 ms functions ${sandbox.oneMsSandboxVsNoSandbox}×, ` +
-        `cold start ${sandbox.sandboxColdStartMs} ms per worker (${sandbox.noSandboxColdStartMs} ms without) |`,
+        `cold start ${sandbox.sandboxColdStartMs} ms per worker (${sandbox.noSandboxColdStartMs} ms without; SES ` +
+        `load + lockdown ${sandbox.sesStartMsPerWorker} ms) |`,
     };
   } finally {
     await Promise.all([pool.close(), piscina.destroy()]);

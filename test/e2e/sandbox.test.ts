@@ -91,6 +91,24 @@ describe('the sandbox in a Chromium contribute tab', () => {
       ],
       [onTab('xhr', '() => new globalThis.XMLHttpRequest()'), "tried to use 'XMLHttpRequest'"],
       [onTab('process', '() => globalThis.process.env'), "tried to use 'process'"],
+      [
+        {
+          id: 'datamod',
+          args: [],
+          code: { kind: 'module', module: 'data:text/javascript,export const f = () => 1;', export: 'f' },
+          node: { peer: tabId },
+        },
+        "tried to load module 'data:text/javascript",
+      ],
+      [
+        {
+          id: 'httpmod',
+          args: [],
+          code: { kind: 'module', module: `${httpUrl}/evil.js`, export: 'f' },
+          node: { peer: tabId },
+        },
+        `tried to load module '${httpUrl}/evil.js', which this peer does not allow`,
+      ],
     ];
     // One run per attempt (see test/mesh/sandbox-processes.test.ts for why).
     for (const [spec, what] of attempts) {

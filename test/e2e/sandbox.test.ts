@@ -92,6 +92,15 @@ describe('the sandbox in a Chromium contribute tab', () => {
       [onTab('xhr', '() => new globalThis.XMLHttpRequest()'), "tried to use 'XMLHttpRequest'"],
       [onTab('process', '() => globalThis.process.env'), "tried to use 'process'"],
       [
+        // Browsers call a timer callback with the worker's own global as `this`; the sandbox's timer does not.
+        onTab(
+          'timerthis',
+          '(u) => new Promise((r) => setTimeout(function () { r(this) }, 0)).then((t) => (t === undefined ? globalThis : t).fetch(u))',
+          [`${httpUrl}/via-timer`],
+        ),
+        "tried to use 'fetch'",
+      ],
+      [
         {
           id: 'datamod',
           args: [],

@@ -209,7 +209,8 @@ class SesSandbox implements Sandbox {
 /**
  * The host's value for a portable global, made safe to share: namespaces and constructors hardened; timers
  * wrapped so that a string is never evaluated (browsers evaluate `setTimeout('code')` in the worker's global
- * scope) and no host timer object (Node's Timeout, whose prototype is mutable) is handed out.
+ * scope), the callback never gets the host as `this`, and no host timer object (Node's Timeout, whose prototype
+ * is mutable) is handed out.
  */
 function hostValue(name: string): unknown {
   const g = globalThis as unknown as Record<string, unknown>;
@@ -217,7 +218,10 @@ function hostValue(name: string): unknown {
     const real = globalThis.setTimeout;
     return harden((callback: unknown, ms?: number, ...args: unknown[]): number => {
       if (typeof callback !== 'function') throw new TypeError('setTimeout needs a function');
-      return Number(real(callback as (...a: unknown[]) => void, ms, ...args));
+      // Called without a receiver: hosts call a timer callback with `this` set to the worker's own global
+      // (browsers) or the Timeout object (Node), either of which would hand the function the host.
+      const run = callback as (...a: unknown[]) => void;
+      return Number(real(() => run(...args), ms));
     });
   }
   if (name === 'clearTimeout') {

@@ -152,6 +152,14 @@ describe('the sandbox (runLocal on real worker_threads)', () => {
     expect(error?.message).toContain('setTimeout needs a function');
   });
 
+  it('calls a setTimeout callback without the host as `this`', async () => {
+    const run = runLocal(
+      [fn('receiver', [], '() => new Promise((r) => setTimeout(function () { r(this === undefined) }, 0))')],
+      { pool },
+    );
+    expect(await run.result('receiver')).toBe(true);
+  });
+
   it('freezes the built-ins: polluting Array.prototype fails, and the next function sees it clean', async () => {
     const single = createWorkerPool({ size: 1 });
     try {

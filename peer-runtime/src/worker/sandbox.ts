@@ -100,7 +100,8 @@ function hardenHostSamples(): void {
   ];
   for (const sample of samples) {
     try {
-      harden(Object.getPrototypeOf(sample()));
+      // The object itself (crypto.subtle is one shared instance) and, through it, its prototype.
+      harden(sample());
     } catch {
       // A host without this API (or with a different shape) has nothing here to freeze: the name is not exposed.
     }

@@ -160,7 +160,7 @@ describe('the sandbox (runLocal on real worker_threads)', () => {
     expect(await run.result('receiver')).toBe(true);
   });
 
-  it('freezes the built-ins: polluting Array.prototype fails, and the next function sees it clean', async () => {
+  it('freezes the built-ins and the host objects it shares: pollution fails, and the next function sees them clean', async () => {
     const single = createWorkerPool({ size: 1 });
     try {
       const run = runLocal(
@@ -177,6 +177,23 @@ describe('the sandbox (runLocal on real worker_threads)', () => {
       expectRefusal(error('pollute'), 'pollute', "property 'evil' of a frozen object");
       expectRefusal(error('override'), 'override', "property 'toString' of a frozen object");
       expect(await run.result('next')).toEqual(['undefined', '[object Object]', true]);
+      const hosts = runLocal(
+        [
+          fn('subtle', [], '() => { crypto.subtle.digest = () => "pwned"; return 1 }'),
+          fn('console', [], '() => { console.log = () => "pwned"; return 1 }'),
+          fn(
+            'check',
+            [],
+            '() => [String(crypto.subtle.digest).includes("pwned"), String(console.log).includes("pwned")]',
+          ),
+        ],
+        { pool: single },
+      );
+      await hosts.done;
+      for (const id of ['subtle', 'console']) {
+        expectRefusal(hosts.records().find((r) => r.id === id)?.error, id, 'of a frozen object');
+      }
+      expect(await hosts.result('check')).toEqual([false, false]);
     } finally {
       await single.close();
     }

@@ -2,14 +2,17 @@
  * No-op functions per second through the local engine (`runLocal`: validation, hashing, dependency resolution,
  * result store, worker pool) against Piscina running the same number of no-op tasks, on the same machine in the
  * same process. Both pools are warmed up first, so the figures compare steady-state dispatch, not thread start-up
- * (the cold figure, with `runLocal` spawning its own pool, is reported separately).
+ * (the cold figure, with `runLocal` spawning its own pool, is reported separately). The engine's pools run code
+ * in the sandbox (the default); `measureSandbox` reports what that costs against a pool that trusts code.
  *
  * Run: `node --conditions=source --import tsx bench/local-throughput.bench.ts` (or through `pnpm bench`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { hashFunctions } from '../peer-runtime/src/dag/hash.js';
 import type { FunctionSpec } from '../peer-runtime/src/dag/types.js';
@@ -49,6 +52,100 @@ function layeredDag(n: number, width: number): FunctionSpec[] {
       layer === 0 ? [] : [`l${(layer - 1) * width + j}`, `l${(layer - 1) * width + ((j + 1) % width)}`];
     return { id: `l${i}`, args, code: { kind: 'source', source: NOOP }, extraArgs: [i] };
   });
+}
+
+/** Spends about 1 ms of the worker's time (a busy wait), then returns `k`. */
+const ONE_MS = '(k) => { const end = performance.now() + 1; while (performance.now() < end) {} return k; }';
+
+/**
+ * What the sandbox costs (issue 11): the same no-op DAG on `sandboxed` (the default pool) and on a pool that
+ * trusts code; `4 × cores × 100` independent 1 ms functions on each; and the cold start of one worker (spawn to
+ * first result), which for the sandbox includes loading SES and `lockdown()`. Interleaved, median of `runs`.
+ */
+async function measureSandbox(
+  noops: FunctionSpec[],
+  sandboxed: WorkerPool,
+  cores: number,
+  runs: number,
+): Promise<Record<string, number>> {
+  const busy: FunctionSpec[] = Array.from({ length: cores * 400 }, (_, i) => ({
+    id: `b${i}`,
+    args: [],
+    code: { kind: 'source', source: ONE_MS },
+    extraArgs: [i],
+  }));
+  const trusted = createWorkerPool({ size: cores, trustCode: true });
+  const coldStart = async (trustCode: boolean): Promise<number> => {
+    const single = createWorkerPool({ size: 1, trustCode });
+    try {
+      return await timeIt(async () => {
+        await single.run({ functionId: 'first', code: { kind: 'source', source: '() => 1' }, args: [] });
+      });
+    } finally {
+      await single.close();
+    }
+  };
+  try {
+    await runDag(noops, trusted);
+    await runDag(busy, trusted);
+    await runDag(busy, sandboxed);
+    const noopOn: number[] = [];
+    const noopOff: number[] = [];
+    const busyOn: number[] = [];
+    const busyOff: number[] = [];
+    const coldOn: number[] = [];
+    const coldOff: number[] = [];
+    const ses: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      noopOn.push(await timeIt(() => runDag(noops, sandboxed)));
+      noopOff.push(await timeIt(() => runDag(noops, trusted)));
+      busyOn.push(await timeIt(() => runDag(busy, sandboxed)));
+      busyOff.push(await timeIt(() => runDag(busy, trusted)));
+      coldOn.push(await coldStart(false));
+      coldOff.push(await coldStart(true));
+      ses.push(await sesStartMs());
+    }
+    const rate = (count: number, ms: number): number => Math.round((count / ms) * 1000);
+    const ratio = (on: number[], off: number[]): number => Math.round((median(off) / median(on)) * 100) / 100;
+    return {
+      noopNoSandboxPerSecond: rate(noops.length, median(noopOff)),
+      noopSandboxVsNoSandbox: ratio(noopOn, noopOff),
+      oneMsFunctions: busy.length,
+      oneMsSandboxPerSecond: rate(busy.length, median(busyOn)),
+      oneMsNoSandboxPerSecond: rate(busy.length, median(busyOff)),
+      oneMsSandboxVsNoSandbox: ratio(busyOn, busyOff),
+      sandboxColdStartMs: Math.round(median(coldOn)),
+      noSandboxColdStartMs: Math.round(median(coldOff)),
+      sesStartMsPerWorker: Math.round(median(ses)),
+    };
+  } finally {
+    await trusted.close();
+  }
+}
+
+/**
+ * What the sandbox adds to a worker's start, measured inside a bare worker thread: loading SES, `lockdown()`
+ * and one compartment, ms. The pool's own cold start (spawn to first result) is dominated, when running from
+ * source, by tsx compiling the worker's TypeScript, which would hide this figure.
+ */
+async function sesStartMs(): Promise<number> {
+  const ses = pathToFileURL(createRequire(new URL('../peer-runtime/', import.meta.url)).resolve('ses')).href;
+  const code = `const { parentPort } = require('node:worker_threads');
+    const t = performance.now();
+    import(${JSON.stringify(ses)}).then(() => {
+      lockdown({ errorTaming: 'unsafe', consoleTaming: 'unsafe' });
+      new Compartment({ __options__: true });
+      parentPort.postMessage(performance.now() - t);
+    });`;
+  const worker = new Worker(code, { eval: true, env: {} });
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  } finally {
+    await worker.terminate();
+  }
 }
 
 function median(xs: number[]): number {
@@ -108,6 +205,7 @@ export async function benchLocalThroughput(options: LocalThroughputOptions = {})
       );
     }
     const coldMs = await timeIt(() => runDag(independent, undefined));
+    const sandbox = await measureSandbox(independent, pool, cores, runs);
 
     const perSecond = (ms: number): number => Math.round((n / ms) * 1000);
     const piscinaRate = perSecond(median(piscinaMs));
@@ -128,11 +226,15 @@ export async function benchLocalThroughput(options: LocalThroughputOptions = {})
         coldIndependentFunctionsPerSecond: perSecond(coldMs),
         validateAndHashMs: Math.round(median(prepareMs)),
         independentExcludingValidateAndHashPerSecond: perSecond(median(independentMs) - median(prepareMs)),
+        ...sandbox,
       },
       summary:
         `| local engine, ${n.toLocaleString('en')} no-ops | independent ${independentRate.toLocaleString('en')}/s ` +
         `(${ratio(independentRate)}× Piscina), layered width ${width} ${layeredRate.toLocaleString('en')}/s ` +
-        `(${ratio(layeredRate)}× Piscina); Piscina ${piscinaRate.toLocaleString('en')}/s; ${cores} cores |`,
+        `(${ratio(layeredRate)}× Piscina); Piscina ${piscinaRate.toLocaleString('en')}/s; ${cores} cores; sandbox: ` +
+        `no-ops ${sandbox.noopSandboxVsNoSandbox}× of no sandbox, 1 ms functions ${sandbox.oneMsSandboxVsNoSandbox}×, ` +
+        `cold start ${sandbox.sandboxColdStartMs} ms per worker (${sandbox.noSandboxColdStartMs} ms without; SES ` +
+        `load + lockdown ${sandbox.sesStartMsPerWorker} ms) |`,
     };
   } finally {
     await Promise.all([pool.close(), piscina.destroy()]);

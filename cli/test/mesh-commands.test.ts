@@ -98,9 +98,12 @@ describe('handout peer flags', () => {
     expect(noContribute.code).toBe(2);
     expect(noContribute.stderr).toMatch(/grants submit: a peer needs 'contribute'/);
     const ok = (await cli(['token', '--secret', 's'])).stdout.trim();
-    const badCost = await cli(['peer', '--signal', 'http://127.0.0.1:1', '--token', ok, '--cost', '-1']);
+    const badCost = await cli(['peer', '--signal', 'http://127.0.0.1:1', '--cost', '-1'], {
+      HANDOUT_TOKEN: ok,
+    });
     expect(badCost.stderr).toBe('handout: --cost must be a number >= 0, got "-1"\n');
-    const envConcurrency = await cli(['peer', '--signal', 'http://127.0.0.1:1', '--token', ok], {
+    const envConcurrency = await cli(['peer', '--signal', 'http://127.0.0.1:1'], {
+      HANDOUT_TOKEN: ok,
       HANDOUT_CONCURRENCY: 'x',
     });
     expect(envConcurrency.stderr).toMatch(
@@ -108,5 +111,85 @@ describe('handout peer flags', () => {
     );
     const missing = await cli(['peer', '--token', ok]);
     expect(missing.stderr).toBe('handout: handout peer needs --signal <value>\n');
+  });
+
+  it('warns on stderr when the token is given with --token, and not when it comes from HANDOUT_TOKEN', async () => {
+    const ok = (await cli(['token', '--secret', 's'])).stdout.trim();
+    const flag = await cli(['peer', '--signal', 'http://127.0.0.1:1', '--token', ok, '--cost', '-1']);
+    expect(flag.stderr).toMatch(/^handout peer: warning: --token puts the token on the command line/);
+    expect(flag.stderr).toContain('HANDOUT_TOKEN or --token-file');
+    const env = await cli(['peer', '--signal', 'http://127.0.0.1:1', '--cost', '-1'], { HANDOUT_TOKEN: ok });
+    expect(env.stderr).not.toContain('warning');
+  });
+
+  it('reads the token from --token-file, refuses an empty or missing file, and refuses both ways at once', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'handout-token-'));
+    try {
+      const submitOnly = (await cli(['token', '--secret', 's', '--roles', 'submit'])).stdout.trim();
+      writeFileSync(join(dir, 'submit.token'), `${submitOnly}\n`);
+      writeFileSync(join(dir, 'empty.token'), '\n');
+      // The file's token is read and checked: this one grants submit only, so the peer refuses it by name.
+      const fromFile = await cli([
+        'peer',
+        '--signal',
+        'http://127.0.0.1:1',
+        '--token-file',
+        join(dir, 'submit.token'),
+      ]);
+      expect(fromFile.stderr).toMatch(
+        /--token-file .*submit\.token grants submit: a peer needs 'contribute'/,
+      );
+      const empty = await cli([
+        'peer',
+        '--signal',
+        'http://127.0.0.1:1',
+        '--token-file',
+        join(dir, 'empty.token'),
+      ]);
+      expect(empty.stderr).toMatch(/empty\.token is empty/);
+      const missing = await cli([
+        'peer',
+        '--signal',
+        'http://127.0.0.1:1',
+        '--token-file',
+        join(dir, 'nope'),
+      ]);
+      expect(missing.stderr).toMatch(/--token-file .*nope: ENOENT/);
+      const both = await cli([
+        'peer',
+        '--signal',
+        'http://127.0.0.1:1',
+        '--token',
+        submitOnly,
+        '--token-file',
+        join(dir, 'submit.token'),
+      ]);
+      expect(both.stderr).toBe('handout: give the token with --token or --token-file, not both\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an --allow-module origin that is not http(s), and the tag 'trusted-code' set by hand", async () => {
+    const ok = (await cli(['token', '--secret', 's'])).stdout.trim();
+    const fileOrigin = await cli(
+      ['peer', '--signal', 'http://127.0.0.1:1', '--allow-module', 'file:///etc/'],
+      {
+        HANDOUT_TOKEN: ok,
+      },
+    );
+    expect(fileOrigin.code).toBe(2);
+    expect(fileOrigin.stderr).toMatch(/must be http: or https:/);
+    const tag = await cli(
+      ['peer', '--signal', 'http://127.0.0.1:1', '--tags', 'trusted-code', '--speed', '1'],
+      {
+        HANDOUT_TOKEN: ok,
+      },
+    );
+    expect(tag.code).toBe(2);
+    expect(tag.stderr).toMatch(/tag 'trusted-code' is advertised by peers that trust code/);
   });
 });

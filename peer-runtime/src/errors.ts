@@ -49,7 +49,9 @@ export class TaskError extends HandoutError {
     readonly attempt: number,
     readonly reason:
       | 'threw'
+      | 'sandbox'
       | 'timeout'
+      | 'out-of-memory'
       | 'worker-died'
       | 'cancelled'
       | 'peer-lost'
@@ -63,6 +65,45 @@ export class TaskError extends HandoutError {
       `function '${functionId}' failed on attempt ${attempt}${peerId ? ` on peer '${peerId}'` : ''}: ${originalMessage}`,
     );
   }
+}
+
+/**
+ * A function tried something the sandbox does not provide (`process`, `import()`, `fetch`, a module its peer
+ * does not allow, a change to a frozen built-in). A TaskError with reason 'sandbox', so code that handles task
+ * failures keeps working, and a class (and `name`) of its own so callers can tell a refusal from a bug. Its
+ * message is the sandbox's own ("function 'x' tried to use 'process', which the sandbox does not provide"),
+ * followed by the peer when it ran on one.
+ *
+ * Why a reason of its own rather than 'threw' with this name: a refusal is deterministic and says nothing about
+ * the function's inputs, so it is never retried (another sandboxed peer would refuse it again), and the reason
+ * travels in `task:failed` and run events where an error's class does not.
+ */
+export class SandboxError extends TaskError {
+  override name = 'SandboxError';
+  constructor(
+    functionId: string,
+    attempt: number,
+    originalMessage: string,
+    originalStack?: string,
+    peerId?: string,
+  ) {
+    super(functionId, attempt, 'sandbox', originalMessage, originalStack, peerId);
+    this.message = `${originalMessage}${peerId ? ` (on peer '${peerId}', attempt ${attempt})` : ''}`;
+  }
+}
+
+/** The error for a failed attempt: a SandboxError for reason 'sandbox', else a TaskError. */
+export function taskErrorFor(
+  functionId: string,
+  attempt: number,
+  reason: TaskError['reason'],
+  originalMessage: string,
+  originalStack?: string,
+  peerId?: string,
+): TaskError {
+  return reason === 'sandbox'
+    ? new SandboxError(functionId, attempt, originalMessage, originalStack, peerId)
+    : new TaskError(functionId, attempt, reason, originalMessage, originalStack, peerId);
 }
 
 /** Thrown by `run.result(id)` for a function that did not run because an input failed. */

@@ -20,6 +20,7 @@ export {
   HandoutError,
   PeerError,
   ProtocolError,
+  SandboxError,
   SkippedError,
   TaskError,
 } from './errors.js';

@@ -26,6 +26,7 @@ export {
   type RunStatus,
   type RunSummary,
   runLocal,
+  SandboxError,
   SkippedError,
   TaskError,
   validateDag,

@@ -103,14 +103,14 @@ export async function startMeshHarness(options: { mesh?: string } = {}): Promise
       'peer',
       '--signal',
       server.url,
-      '--token',
-      token(o.roles ?? ['contribute'], o.id),
       '--cache-dir',
       cacheDir,
       '--json',
       ...(o.flags ?? []),
     ];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The token travels in the environment, never on the command line (`ps`, /proc/<pid>/cmdline).
+    const env = { ...process.env, HANDOUT_TOKEN: token(o.roles ?? ['contribute'], o.id) };
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const p = wrap(o.id, child);
     peers.set(o.id, p);
     return p;

@@ -3,7 +3,12 @@
  * it stops taking work, lets running functions finish for a grace period, and hands back the rest so the
  * coordinator re-runs it elsewhere. With `--coordinator` it also coordinates runs submitted to the mesh.
  */
-import { createMeshPeer, type MeshPeer, readTokenClaims } from '@handout/peer-runtime/peer';
+import {
+  createMeshPeer,
+  type MeshPeer,
+  readTokenClaims,
+  TRUST_CODE_WARNING,
+} from '@handout/peer-runtime/peer';
 import { SignalingError } from '@handout/peer-runtime/signaling';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import {
@@ -15,6 +20,7 @@ import {
   parseMeshFlags,
   requireValue,
 } from './mesh-flags.js';
+import { readPeerToken } from './peer-token.js';
 import type { CommandContext, CommandDef } from './types.js';
 
 const FLAGS: readonly FlagDef[] = [
@@ -23,7 +29,19 @@ const FLAGS: readonly FlagDef[] = [
     flag: '--token',
     kind: 'value',
     env: 'HANDOUT_TOKEN',
-    meaning: 'Token admitting this peer (role contribute).',
+    meaning: 'Token admitting this peer (role contribute). Prefer the variable: a flag is visible in ps.',
+  },
+  { flag: '--token-file', kind: 'value', meaning: 'Read the token from this file.' },
+  {
+    flag: '--trust-code',
+    kind: 'boolean',
+    meaning: 'Run functions with full Node powers, not sandboxed (private meshes only).',
+  },
+  {
+    flag: '--allow-module',
+    kind: 'value',
+    env: 'HANDOUT_ALLOW_MODULE',
+    meaning: 'Comma-separated http(s) URL prefixes whose module code may run (default none).',
   },
   {
     flag: '--concurrency',
@@ -56,16 +74,21 @@ export const peerCommand: CommandDef = {
   name: 'peer',
   summary: 'join a mesh and contribute this machine until Ctrl-C',
   synopsis:
-    'handout peer --signal <url> --token <t> [--concurrency N] [--tags gpu,eu] [--cost 0.5] [--coordinator] [--cache-dir d] [--json]',
+    'handout peer --signal <url> [--token-file f] [--trust-code] [--allow-module https://cdn.example/] [--concurrency N] [--tags gpu,eu] [--cost 0.5] [--coordinator] [--cache-dir d] [--json]',
   description:
-    'Joins the mesh of the token through the signaling server (`--signal`, `--token`, or HANDOUT_SIGNAL / ' +
-    'HANDOUT_TOKEN) and runs the functions coordinators assign to it on a pool of worker threads, until SIGINT ' +
+    'Joins the mesh of the token through the signaling server (`--signal` or HANDOUT_SIGNAL; the token from ' +
+    'HANDOUT_TOKEN or `--token-file`, or `--token`, which warns: a command line is readable by every process on ' +
+    'the machine) and runs the functions coordinators assign to it on a pool of worker threads, until SIGINT ' +
     'or SIGTERM. It advertises its cores (`--concurrency`, default all), memory (`--memory` MiB), tags (`--tags`), ' +
     'price (`--cost`, per core-second) and a speed score measured by a short calibration run at start ' +
     '(`--speed` to set it). Results are kept in a disk cache (`--cache-dir`, default ' +
     '~/.cache/handout/peers/<peer id>; bounded by `--cache-max-mb`, default 1024) and served to other peers, so a ' +
     'rerun finds them. `--coordinator` also coordinates runs (the token must grant `coordinate`); a function no ' +
-    'peer can satisfy then fails after `--wait-timeout` seconds (default 30) naming the unmet need. On SIGINT or ' +
+    'peer can satisfy then fails after `--wait-timeout` seconds (default 30) naming the unmet need. Functions ' +
+    'run sandboxed (no process, files, network or imports; docs/security.md); `--trust-code` runs them with full ' +
+    "Node powers instead, warns at start and advertises the tag 'trusted-code' (pin such work with node: { tags: " +
+    "['trusted-code'] }). Module code references run only under the `--allow-module` prefixes (http(s); never " +
+    'file: or data:). On SIGINT or ' +
     'SIGTERM it stops taking work, lets running functions finish for `--grace` seconds (default 5), hands back ' +
     'the rest, leaves and exits 0; a second signal exits at once (130). Exits 2 for bad input or a refused ' +
     'token (naming the reason). `--json` logs one JSON object per line (joined, peer:joined, peer:updated, ' +
@@ -82,24 +105,26 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   if (flags.positionals.length > 0)
     throw new CliInputError(`unexpected argument '${flags.positionals[0]}' (handout peer takes only flags)`);
   const signal = requireValue(flags, '--signal', 'peer');
-  const token = requireValue(flags, '--token', 'peer');
+  const { token, origin: tokenOrigin } = readPeerToken(flags, ctx.cwd, ctx.stderr);
+  const trustCode = booleanFlag(flags, '--trust-code');
+  const allowModules = listFlag(flags, '--allow-module');
   const json = booleanFlag(flags, '--json');
   const coordinator = booleanFlag(flags, '--coordinator');
   let claims: ReturnType<typeof readTokenClaims>;
   try {
     claims = readTokenClaims(token);
   } catch (error) {
-    throw new CliInputError(`${flags.origin('--token')}: ${(error as Error).message}`);
+    throw new CliInputError(`${tokenOrigin}: ${(error as Error).message}`);
   }
   if (!claims.roles.includes('contribute') && !(coordinator && claims.roles.includes('coordinate'))) {
     throw new CliInputError(
-      `${flags.origin('--token')} grants ${claims.roles.join(', ')}: a peer needs 'contribute'` +
+      `${tokenOrigin} grants ${claims.roles.join(', ')}: a peer needs 'contribute'` +
         (coordinator ? " or 'coordinate'" : ' (or --coordinator with a token granting coordinate)'),
     );
   }
   if (coordinator && !claims.roles.includes('coordinate'))
     throw new CliInputError(
-      `--coordinator needs a token granting 'coordinate' (${flags.origin('--token')} grants ${claims.roles.join(', ')})`,
+      `--coordinator needs a token granting 'coordinate' (${tokenOrigin} grants ${claims.roles.join(', ')})`,
     );
   const concurrency = numberFlag(flags, '--concurrency', { integer: true, min: 1, max: 4096 });
   const costRate = numberFlag(flags, '--cost', { min: 0 });
@@ -136,6 +161,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     };
   });
 
+  if (trustCode) ctx.stderr.write(`\nhandout peer: WARNING: ${TRUST_CODE_WARNING}\n\n`);
   let peer: MeshPeer;
   try {
     peer = await createMeshPeer({
@@ -150,6 +176,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
       ...(memoryMB !== undefined && { memoryMB }),
       ...(speed !== undefined && { speed }),
       ...(tags !== undefined && { tags }),
+      ...(trustCode && { trustCode }),
+      ...(allowModules !== undefined && { allowModules }),
       ...(cacheDir !== undefined && { cacheDir }),
       ...(cacheMaxMb !== undefined && { cacheMaxBytes: cacheMaxMb * 1024 * 1024 }),
       drainGraceMs: graceSeconds * 1000,

@@ -192,8 +192,8 @@ function startLines(
       `  members (contribute, submit): ${token}`,
       `  coordinator (peer id 'coordinator', every role): ${coordinatorToken}`,
       '',
-      `start a coordinator: handout peer --coordinator --signal ${server.url} --token <coordinator token>`,
-      `start a peer:        handout peer --signal ${server.url} --token <members token>`,
+      `start a coordinator: HANDOUT_TOKEN=<coordinator token> handout peer --coordinator --signal ${server.url}`,
+      `start a peer:        HANDOUT_TOKEN=<members token> handout peer --signal ${server.url}`,
       `run a DAG:           handout run <file> --signal ${server.url} --token <members token>`,
     );
   }

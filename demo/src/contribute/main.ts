@@ -189,7 +189,9 @@ async function main(): Promise<void> {
   setStateLabel('local', 'not connected');
   const caps = await detectCapabilities();
   // One worker per core, one function per message (so "running now" is exact); the slider gates how many run.
-  const workers = createWorkerPool({ size: caps.cores, maxBatchSize: 1 });
+  // A contributor runs strangers' code: no module code references at all (a pool's default allows any, which
+  // is for one's own modules); source code runs in the sandbox either way.
+  const workers = createWorkerPool({ size: caps.cores, maxBatchSize: 1, allowModules: [] });
   pool = createSlotPool(workers, showCapabilities(caps));
   showSlots(caps.cores);
   const cacheName = await claimCacheName();

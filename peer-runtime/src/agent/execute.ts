@@ -75,6 +75,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
       signal: task.cancel,
       ...(spec.cost?.estimateMs !== undefined && { estimateMs: spec.cost.estimateMs }),
       ...(spec.timeoutMs !== undefined && { timeoutMs: spec.timeoutMs }),
+      ...(spec.cost?.memoryMB !== undefined && { memoryMB: spec.cost.memoryMB }),
       onStart: () => {
         task.started = true;
       },

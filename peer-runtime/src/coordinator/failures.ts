@@ -15,8 +15,17 @@ import type { Dispatch } from './peer-loads.js';
 export type FailureKind = 'own' | 'lost';
 
 export function failureKind(reason: TaskError['reason']): FailureKind {
-  return reason === 'threw' || reason === 'timeout' || reason === 'worker-died' ? 'own' : 'lost';
+  return OWN_FAILURES.has(reason) ? 'own' : 'lost';
 }
+
+/** The function's own failures (its code, its time, its memory, what its code tried in the sandbox). */
+const OWN_FAILURES: ReadonlySet<TaskError['reason']> = new Set([
+  'threw',
+  'sandbox',
+  'timeout',
+  'out-of-memory',
+  'worker-died',
+]);
 
 /**
  * Whether a function that failed for its own fault (`failures` so far, counting this one) gets another attempt:
@@ -30,6 +39,8 @@ export function mayRetry(
   restarted: boolean,
   reason: TaskError['reason'],
 ): { retry: boolean; restart: boolean } {
+  // A sandbox refusal is deterministic: another sandboxed peer would refuse it the same way.
+  if (reason === 'sandbox') return { retry: false, restart: false };
   if (failures <= retries + (restarted ? 1 : 0)) return { retry: true, restart: false };
   if (reason === 'worker-died' && !restarted) return { retry: true, restart: true };
   return { retry: false, restart: false };

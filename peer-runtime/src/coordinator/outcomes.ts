@@ -4,7 +4,7 @@
  * or reschedule for free when it was not its fault, or fail for good and skip what depends on it), loses its
  * peer, is cancelled with its run, or straggles (a duplicate on an idle peer; the first result wins).
  */
-import { TaskError } from '../errors.js';
+import { TaskError, taskErrorFor } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { BatchableMessage } from '../protocol/messages.js';
 import type { ResourceTracker } from '../scheduling/types.js';
@@ -174,7 +174,7 @@ export class Outcomes {
     this.deps.dispatcher.inflight.delete(k);
     if (msg.reason === 'input-lost' && msg.missingInput !== undefined)
       this.forgetInput(run, i, msg.missingInput);
-    const error = new TaskError(msg.functionId, msg.attempt, msg.reason, msg.message, msg.stack, from);
+    const error = taskErrorFor(msg.functionId, msg.attempt, msg.reason, msg.message, msg.stack, from);
     this.afterFailure(run, i, d, error);
   }
 

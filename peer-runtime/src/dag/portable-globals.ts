@@ -1,5 +1,5 @@
 /**
- * The global names a function may use and still run anywhere: present in Node 20 `worker_threads` AND in browser
+ * The global names a function may use and still run anywhere, and the only ones the sandbox gives it: present in Node 20 `worker_threads` AND in browser
  * dedicated Web Workers (checked against Node 20.19 and current Chrome/Firefox/Safari).
  *
  * Deliberately left out:
@@ -8,6 +8,10 @@
  * - Browser-only or page-only: `window`, `document`, `self`, `navigator` (Node >= 21 only), `location`,
  *   `localStorage`, `importScripts`, `postMessage`, `WebSocket` (Node >= 22 only), `Iterator` (Node >= 22 only).
  * - Not portable in practice: `SharedArrayBuffer` (browsers need cross-origin isolation).
+ * - What the sandbox withholds (worker/sandbox.ts): the network (`fetch`, `Request`, `Response`, `Headers`,
+ *   `FormData`; `WebSocket` and `XMLHttpRequest` were never here), channels to other workers and pages
+ *   (`BroadcastChannel`), and repeating timers (`setInterval`, `clearInterval`: a pure function needs at most a
+ *   `setTimeout` to wait). A function is a pure computation on its inputs.
  * - Code from strings: `eval`, `Function` — code that builds code defeats the free-variable check and content
  *   hashing (the hash covers the text, not what the text builds).
  * A free identifier used only as `typeof x` is accepted whatever it is, because `typeof` of an undeclared name is
@@ -76,8 +80,6 @@ export const PORTABLE_GLOBALS: ReadonlySet<string> = new Set([
   'console',
   'setTimeout',
   'clearTimeout',
-  'setInterval',
-  'clearInterval',
   'queueMicrotask',
   'structuredClone',
   'atob',
@@ -97,7 +99,6 @@ export const PORTABLE_GLOBALS: ReadonlySet<string> = new Set([
   'DOMException',
   'MessageChannel',
   'MessagePort',
-  'BroadcastChannel',
   'Blob',
   'File',
   'ReadableStream',
@@ -105,9 +106,4 @@ export const PORTABLE_GLOBALS: ReadonlySet<string> = new Set([
   'TransformStream',
   'CompressionStream',
   'DecompressionStream',
-  'fetch',
-  'Request',
-  'Response',
-  'Headers',
-  'FormData',
 ]);

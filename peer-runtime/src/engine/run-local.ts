@@ -22,7 +22,7 @@ import { hashFunctionsByPosition } from '../dag/hash.js';
 import { inputsFirstIndices } from '../dag/order.js';
 import { type DagInput, type DagJSON, dagData, type FunctionSpec } from '../dag/types.js';
 import { assertValidDag } from '../dag/validate.js';
-import { TaskError } from '../errors.js';
+import { type TaskError, taskErrorFor } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/value-codec.js';
 import { RunController } from '../run/run-controller.js';
 import type { Run } from '../run/types.js';
@@ -42,6 +42,12 @@ export interface RunLocalOptions {
   readonly signal?: AbortSignal;
   /** An existing pool to run on; the run leaves it open. Default: a pool of `concurrency` workers, closed when the run ends. */
   readonly pool?: WorkerPool;
+  /**
+   * Run functions with the workers' full powers (`process`, `import('node:fs')`, ...) instead of in the sandbox
+   * (docs/security.md). Module code references run either way: they are your own modules on your own machine.
+   * Ignored with `pool` (the pool's own `trustCode` decides). Default false.
+   */
+  readonly trustCode?: boolean;
   /** Delay before the first retry; each further retry doubles it, up to `retryBackoffMaxMs`. Default 100. */
   readonly retryBackoffMs?: number;
   /** Longest delay between two attempts. Default 5000. */
@@ -141,9 +147,11 @@ class LocalScheduler {
 
   private get pool(): WorkerPool {
     if (this.options.pool) return this.options.pool;
-    this.ownedPool ??= createWorkerPool(
-      this.options.concurrency === undefined ? {} : { size: this.options.concurrency },
-    );
+    const { concurrency, trustCode } = this.options;
+    this.ownedPool ??= createWorkerPool({
+      ...(concurrency !== undefined && { size: concurrency }),
+      ...(trustCode === true && { trustCode }),
+    });
     return this.ownedPool;
   }
 
@@ -210,6 +218,7 @@ class LocalScheduler {
           signal: this.run.signal,
           timeoutMs: spec.timeoutMs,
           estimateMs: spec.cost?.estimateMs,
+          memoryMB: spec.cost?.memoryMB,
           onStart: (worker, at) => this.run.markStarted(id, attempt, `local:${worker}`, at),
         },
       )
@@ -228,7 +237,7 @@ class LocalScheduler {
       return;
     }
     const peer = outcome.worker === undefined ? undefined : `local:${outcome.worker}`;
-    const error = new TaskError(spec.id, attempt, outcome.reason, outcome.message, outcome.stack, peer);
+    const error = taskErrorFor(spec.id, attempt, outcome.reason, outcome.message, outcome.stack, peer);
     if (this.mayRetry(i, attempt, outcome.reason) && !this.run.isCancelled) {
       this.run.markFailed(spec.id, error, false, outcome.endedAt);
       const delayMs = Math.min(this.backoffMax, this.backoffBase * 2 ** (attempt - 1));
@@ -251,6 +260,8 @@ class LocalScheduler {
 
   /** `retries` attempts after the first, plus one after a worker death (once per function; see the header). */
   private mayRetry(i: number, attempt: number, reason: TaskFailureReason): boolean {
+    // A sandbox refusal is deterministic: another attempt would be refused the same way.
+    if (reason === 'sandbox') return false;
     if (attempt <= (this.specs[i]!.retries ?? 0) + this.restarted[i]!) return true;
     if (reason !== 'worker-died' || this.restarted[i] === 1) return false;
     this.restarted[i] = 1;
@@ -282,7 +293,7 @@ class LocalScheduler {
       const e = group.error;
       this.run.markFailed(
         id,
-        new TaskError(id, e.attempt, e.reason, e.originalMessage, e.originalStack, e.peerId),
+        taskErrorFor(id, e.attempt, e.reason, e.originalMessage, e.originalStack, e.peerId),
         true,
       );
       this.skipDownstream(i);

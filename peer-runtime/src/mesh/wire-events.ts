@@ -3,7 +3,7 @@
  * messages (`forwardRunEvents`), and the submitter replays them into its own MeshRun (`applyWireEvent`), rebuilding
  * TaskErrors from their plain-data form. Both sides then hold the same records.
  */
-import { DagValidationError, HandoutError, TaskError } from '../errors.js';
+import { DagValidationError, HandoutError, taskErrorFor } from '../errors.js';
 import type { WireRunEvent } from '../protocol/messages.js';
 import type { MeshRun } from './mesh-run.js';
 
@@ -109,7 +109,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     }
     case 'task:failed': {
-      const error = new TaskError(
+      const error = taskErrorFor(
         event.id,
         event.attempt,
         event.reason,

@@ -26,5 +26,6 @@ export {
   CapabilityError,
   type PlatformFacts,
 } from './capabilities.js';
+export { TRUST_CODE_WARNING, TRUSTED_CODE_TAG, tagsForCodeTrust } from './code-trust.js';
 export { createMeshPeer, type MeshPeer, type MeshPeerOptions } from './mesh-peer.js';
 export { createSignalingMembership, memberOf, type SignalingMembership } from './signaling-membership.js';

@@ -28,6 +28,7 @@ import { createWebRtcTransport } from '../transport/webrtc.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { calibrateSpeed } from './calibration.js';
 import { buildCapabilities, type CapabilityChoices } from './capabilities.js';
+import { TRUST_CODE_WARNING, tagsForCodeTrust } from './code-trust.js';
 import { createSignalingMembership, type SignalingMembership } from './signaling-membership.js';
 
 export interface MeshPeerOptions extends CapabilityChoices {
@@ -68,6 +69,17 @@ export interface MeshPeerOptions extends CapabilityChoices {
    * pause/resume. Default: a pool of `concurrency` workers.
    */
   readonly pool?: WorkerPool;
+  /**
+   * Run functions with the workers' full powers instead of in the sandbox (docs/security.md), advertise the tag
+   * `trusted-code`, and warn through `logger`. With `pool`, the given pool's own `trustCode` decides what code
+   * can do; this only sets the tag. Default false.
+   */
+  readonly trustCode?: boolean;
+  /**
+   * Module code references this peer imports: http(s) URL prefixes (`https://cdn.example/lib/`); `file:` and
+   * `data:` never. Ignored with `pool` or `trustCode`. Default [] (no module code).
+   */
+  readonly allowModules?: readonly string[];
   /** STUN/TURN servers. Default [] (host candidates only). */
   readonly iceServers?: RTCIceServer[];
   readonly transport?: TransportOptions;
@@ -117,10 +129,13 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
 
   // Measure before joining, so the first advertisement is already right.
   const facts = await detectPlatform();
+  const trustCode = options.trustCode === true;
+  const tags = tagsForCodeTrust(options.tags, trustCode);
+  if (trustCode) options.logger?.warn(TRUST_CODE_WARNING);
   const worker = contributes ? await openPool(options, facts.cores) : undefined;
   const capabilities = buildCapabilities(
     facts,
-    { ...options, concurrency: contributes ? (options.concurrency ?? worker?.pool.size) : facts.cores },
+    { ...options, tags, concurrency: contributes ? (options.concurrency ?? worker?.pool.size) : facts.cores },
     worker?.speed ?? options.speed ?? 1,
   );
   const slotsNow = (): number => (contributes ? (worker?.pool.size ?? capabilities.cores) : 0);
@@ -333,7 +348,13 @@ interface OpenedPool {
 /** The contributing peer's pool (given or made) and its calibrated speed. */
 async function openPool(options: MeshPeerOptions, cores: number): Promise<OpenedPool> {
   const owns = options.pool === undefined;
-  const pool = options.pool ?? createWorkerPool({ size: options.concurrency ?? cores });
+  const pool =
+    options.pool ??
+    createWorkerPool({
+      size: options.concurrency ?? cores,
+      trustCode: options.trustCode === true,
+      allowModules: options.allowModules ?? [],
+    });
   const close = async (): Promise<void> => {
     if (owns) await pool.close();
   };

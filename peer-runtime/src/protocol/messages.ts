@@ -95,7 +95,15 @@ export interface TaskResultMessage {
   readonly inline?: Uint8Array;
 }
 
-export const TASK_FAILURE_REASONS = ['threw', 'timeout', 'worker-died', 'cancelled', 'input-lost'] as const;
+export const TASK_FAILURE_REASONS = [
+  'threw',
+  'sandbox',
+  'timeout',
+  'out-of-memory',
+  'worker-died',
+  'cancelled',
+  'input-lost',
+] as const;
 export type TaskFailureReason = (typeof TASK_FAILURE_REASONS)[number];
 
 export interface TaskFailedMessage {

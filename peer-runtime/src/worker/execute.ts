@@ -2,26 +2,80 @@
  * The in-worker executor, shared by the Node and browser worker entries: compiles code once per distinct code id,
  * runs a batch of calls one after another, and reports each outcome.
  *
+ * Code is compiled in the sandbox (sandbox.ts) unless the worker trusts code; module references are imported
+ * only when the worker's module policy allows their URL (module-policy.ts). What the sandbox refuses is
+ * reported as a sandbox outcome (`[0, message, stack, attempted]`), which the pool turns into reason 'sandbox'.
+ *
  * Why synchronous when it can be: a batch of no-op functions should cost a loop, not a promise per call, so a
  * batch only turns async at the first function that returns a thenable (or whose module is still loading).
  */
 import type { CodeRef } from '../dag/types.js';
 import type { WireBatch, WireBatchResult, WireOutcome, WorkerApi } from './messages.js';
+import { type ModulePolicy, moduleRefusal } from './module-policy.js';
+import type { Sandbox, SandboxViolation } from './sandbox.js';
 
 type Callable = (...args: unknown[]) => unknown;
 type Compiled = Callable | Promise<Callable> | Error;
 
+/** How a worker treats code. */
+export interface ExecutorPolicy {
+  /** Compile source code here; undefined when the worker trusts code (`new Function`, full powers). */
+  readonly sandbox?: Sandbox;
+  /** Which module URLs may be imported. */
+  readonly modules: ModulePolicy;
+}
+
+/** A module the policy refuses: carried as an Error so it is reported per call like any compile failure. */
+const refusals = new WeakMap<Error, SandboxViolation>();
+
 /**
  * @param progress When given (a SharedArrayBuffer view), the index in the current batch of the call being run is
  *   written to `progress[0]` before each call, so that if the worker dies the pool knows which call killed it.
+ * @param policy Default: no sandbox, every module (what a worker that trusts code does).
  */
-export function createExecutor(progress?: Int32Array): WorkerApi {
+export function createExecutor(
+  progress?: Int32Array,
+  policy: ExecutorPolicy = { modules: 'any' },
+): WorkerApi {
   const compiled = new Map<number, Compiled>();
+  const { sandbox } = policy;
+  /** The function whose call is running: the sandbox names it when the code touches what it refuses. */
+  let current = '';
+  const currentId = (): string => current;
+
+  function failure(functionId: string, error: unknown): WireOutcome {
+    const violation = (error instanceof Error && refusals.get(error)) || sandbox?.violationOf(error);
+    if (violation) {
+      const stack = error instanceof Error ? error.stack : undefined;
+      return [0, `function '${functionId}' ${violation.detail}`, stack, violation.attempted];
+    }
+    return plainFailure(functionId, error);
+  }
+
+  function compileSource(source: string): Callable | Error {
+    if (!sandbox) return compileTrusted(source);
+    try {
+      return sandbox.compile(source, currentId);
+    } catch (error) {
+      if (sandbox.violationOf(error)) return toError(error);
+      return new Error(`code does not compile: ${toError(error).message}`);
+    }
+  }
 
   function define(codeId: number, code: CodeRef): void {
     if (compiled.has(codeId)) return;
     if (code.kind === 'source') {
       compiled.set(codeId, compileSource(code.source));
+      return;
+    }
+    const refused = moduleRefusal(code.module, policy.modules);
+    if (refused !== undefined) {
+      const error = new Error(`module refused: ${refused}`);
+      refusals.set(error, {
+        attempted: `module '${code.module}'`,
+        detail: `tried to load module '${code.module}', which this peer does not allow: ${refused}`,
+      });
+      compiled.set(codeId, error);
     } else {
       const loading = loadModuleExport(code.module, code.export).then(
         (fn) => {
@@ -73,6 +127,7 @@ export function createExecutor(progress?: Int32Array): WorkerApi {
           );
         }
         let result: unknown;
+        current = functionId;
         try {
           result = fn(...args);
         } catch (error) {
@@ -102,11 +157,11 @@ export function createExecutor(progress?: Int32Array): WorkerApi {
 }
 
 /**
- * Compile a function expression from its source text. `new Function` evaluates in the global scope, so the code
- * sees only globals (which is what "self-contained" promises); the newline keeps a trailing line comment in the
- * source from swallowing the closing parenthesis.
+ * Compile a function expression from its source text with the worker's full powers (`trustCode`). `new Function`
+ * evaluates in the global scope, so the code sees only globals (which is what "self-contained" promises); the
+ * newline keeps a trailing line comment in the source from swallowing the closing parenthesis.
  */
-function compileSource(source: string): Callable | Error {
+function compileTrusted(source: string): Callable | Error {
   try {
     const value: unknown = new Function(`return (${source}\n);`)();
     if (typeof value !== 'function')
@@ -144,7 +199,7 @@ function checkOutputs(functionId: string, value: unknown, outputs: number): Wire
   return [1, value];
 }
 
-function failure(functionId: string, error: unknown): WireOutcome {
+function plainFailure(functionId: string, error: unknown): WireOutcome {
   if (error instanceof Error) return [0, error.message, error.stack];
   return [0, `function '${functionId}' threw a non-Error value: ${describe(error)}`, undefined];
 }

@@ -21,10 +21,22 @@ export interface WireBatch {
   readonly tasks: readonly WireTask[];
 }
 
-/** Per call: `[1, value]` on success, `[0, message, stack]` on a throw (or a rejected promise). */
+/**
+ * Per call: `[1, value]` on success, `[0, message, stack]` on a throw (or a rejected promise), and
+ * `[0, message, stack, attempted]` when the sandbox refused something (`attempted` names it: `'process'`,
+ * `'import()'`, `module 'file:///x.js'`).
+ */
 export type WireOutcome =
   | readonly [ok: 1, value: unknown]
-  | readonly [ok: 0, message: string, stack: string | undefined];
+  | readonly [ok: 0, message: string, stack: string | undefined, attempted?: string];
+
+/** How a worker treats code, sent once when it starts (workerData on Node, `init` in browsers). */
+export interface WireWorkerPolicy {
+  /** Run code with the worker's full powers instead of in the sandbox. */
+  readonly trustCode: boolean;
+  /** Module URLs the worker may import: `'any'`, or http(s) URL prefixes (module-policy.ts). */
+  readonly modules: 'any' | readonly string[];
+}
 
 /**
  * What a batch answers: each call's outcome in order, and the ms the worker spent on the batch (the pool sizes

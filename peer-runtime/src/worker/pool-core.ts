@@ -266,9 +266,10 @@ export class PoolCore implements WorkerPool {
           ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt }
           : {
               ok: false,
-              reason: 'threw',
+              reason: o[3] === undefined ? 'threw' : 'sandbox',
               message: o[1],
               stack: o[2],
+              attempted: o[3],
               worker: slot.index,
               startedAt,
               endedAt,
@@ -336,8 +337,10 @@ export class PoolCore implements WorkerPool {
       if (i === loss.culprit) {
         this.settle(p, {
           ok: false,
-          reason: 'worker-died',
-          message: `its worker died: ${message}`,
+          reason: loss.outOfMemory ? 'out-of-memory' : 'worker-died',
+          message: loss.outOfMemory
+            ? `its worker ran out of memory: ${message}`
+            : `its worker died: ${message}`,
           worker: slot.index,
           startedAt: p.startedAt,
           endedAt,

@@ -2,11 +2,13 @@
  * The worker pool in browsers: module Web Workers driven through comlink. See pool-core.ts for batching and
  * supervision. Browsers differ from Node in two ways that matter here:
  * - a Web Worker cannot `process.exit`; it dies from an uncaught error or out of memory, seen as an `error` event;
- * - SharedArrayBuffer exists only on cross-origin-isolated pages, so the progress cell is optional.
+ * - SharedArrayBuffer exists only on cross-origin-isolated pages, so the progress cell is optional;
+ * - a Web Worker's heap cannot be capped (no `resourceLimits`), so `memoryMB` is not enforced: a function that
+ *   allocates without bound takes the worker (and possibly the tab) down, seen here as a death.
  */
 import * as Comlink from 'comlink';
-import type { WorkerApi } from './messages.js';
-import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions } from './pool.js';
+import type { WireWorkerPolicy, WorkerApi } from './messages.js';
+import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions, workerPolicy } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
 import { workerEnd } from './worker-end.js';
 
@@ -14,14 +16,21 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const size = options.size ?? defaultPoolSize(globalThis.navigator?.hardwareConcurrency);
   if (!Number.isInteger(size) || size < 1)
     throw new RangeError(`worker pool size must be a positive integer, got ${size}`);
-  return createPoolCore({ size, maxBatchSize: options.maxBatchSize ?? 64, spawn: spawnWebWorker });
+  const policy = workerPolicy(options);
+  return createPoolCore({
+    size,
+    maxBatchSize: options.maxBatchSize ?? 64,
+    spawn: (onDeath) => spawnWebWorker(policy, onDeath),
+  });
 }
 
-function spawnWebWorker(onDeath: (message: string) => void): WorkerHandle {
+function spawnWebWorker(policy: WireWorkerPolicy, onDeath: (message: string) => void): WorkerHandle {
   // The literal `new Worker(new URL(...), { type: 'module' })` form is what Vite recognises and bundles.
   const worker = new Worker(new URL('./worker.browser.js', import.meta.url), { type: 'module' });
   const progress = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
-  const api = Comlink.wrap<WorkerApi & { init(progress: Int32Array | undefined): void }>(worker);
+  const api = Comlink.wrap<
+    WorkerApi & { init(progress: Int32Array | undefined, policy: WireWorkerPolicy): void }
+  >(worker);
   const end = workerEnd(api, () => worker.terminate());
   const die = (message: string): void => {
     if (!end.claim()) return;
@@ -34,9 +43,9 @@ function spawnWebWorker(onDeath: (message: string) => void): WorkerHandle {
   worker.addEventListener('messageerror', () =>
     die('the worker sent a message that could not be deserialised'),
   );
-  // Not awaited: comlink delivers messages in order, so init reaches the worker before the first batch; a
-  // worker that dies first is reported through its error event.
-  if (progress) void api.init(progress);
+  // Always first (comlink delivers in order, so it reaches the worker before the first batch): the worker locks
+  // itself down (or not) before it runs anything; a worker that dies first is reported through its error event.
+  void api.init(progress, policy);
   return {
     api,
     progress,

@@ -9,8 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { WorkerApi } from './messages.js';
-import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions } from './pool.js';
+import { withMemoryCaps } from './memory-caps.js';
+import type { WireWorkerPolicy, WorkerApi } from './messages.js';
+import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions, workerPolicy } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
 import { workerEnd } from './worker-end.js';
 
@@ -19,11 +20,17 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   if (!Number.isInteger(size) || size < 1)
     throw new RangeError(`worker pool size must be a positive integer, got ${size}`);
   const entry = workerEntry();
-  return createPoolCore({
-    size,
-    maxBatchSize: options.maxBatchSize ?? 64,
-    spawn: (onDeath) => spawnNodeWorker(entry, options.resourceLimits, onDeath),
-  });
+  const policy = workerPolicy(options);
+  const maxBatchSize = options.maxBatchSize ?? 64;
+  const pool = (limits: WorkerPoolOptions['resourceLimits'], poolSize: number): WorkerPool =>
+    createPoolCore({
+      size: poolSize,
+      maxBatchSize,
+      spawn: (onDeath) => spawnNodeWorker(entry, policy, limits, onDeath),
+    });
+  return withMemoryCaps(pool(options.resourceLimits, size), size, (capMB) =>
+    pool({ ...options.resourceLimits, maxOldGenerationSizeMb: capMB }, size),
+  );
 }
 
 interface WorkerEntry {
@@ -70,15 +77,19 @@ function tsxEsmApi(): string {
 
 function spawnNodeWorker(
   entry: WorkerEntry,
+  policy: WireWorkerPolicy,
   resourceLimits: WorkerPoolOptions['resourceLimits'],
-  onDeath: (message: string) => void,
+  onDeath: (message: string, outOfMemory?: boolean) => void,
 ): WorkerHandle {
   // The worker writes the index of the call it is running here, so a death can be pinned on the right call.
   const progress = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(entry.specifier, {
     eval: entry.eval,
     execArgv: entry.execArgv,
-    workerData: { progress },
+    workerData: { progress, policy },
+    // An empty environment: worker_threads share `process.env` by default, and a peer's environment holds its
+    // token (HANDOUT_TOKEN) and whatever else its operator keeps there. Even code that the worker trusts gets none.
+    env: {},
     resourceLimits: resourceLimits ? { ...resourceLimits } : undefined,
     stdout: false,
     stderr: false,
@@ -91,7 +102,11 @@ function spawnNodeWorker(
   });
   worker.on('exit', (code) => {
     if (!end.claim()) return;
-    onDeath(lastError ? `${lastError.name}: ${lastError.message}` : `the worker exited with code ${code}`);
+    const outOfMemory = (lastError as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    onDeath(
+      lastError ? `${lastError.name}: ${lastError.message}` : `the worker exited with code ${code}`,
+      outOfMemory,
+    );
   });
   return {
     api,

@@ -8,6 +8,8 @@
  */
 import type { CodeRef } from '../dag/types.js';
 import type { CancelSignal } from './cancellation.js';
+import type { WireWorkerPolicy } from './messages.js';
+import { assertModulePrefixes } from './module-policy.js';
 
 export type { CancelSignal } from './cancellation.js';
 
@@ -37,9 +39,27 @@ export interface RunTaskOptions {
   readonly estimateMs?: number;
   /** Called when the task is handed to a worker, with the worker's slot index (`local:N`). */
   readonly onStart?: (worker: number, at: number) => void;
+  /**
+   * The task's heap cap, MB (e.g. `cost.memoryMB`). Node: the task runs in a worker whose V8 old generation is
+   * capped at this rounded up to a power of two (at least 32 MB); past it the worker is killed and replaced and
+   * the task fails with reason 'out-of-memory'. Browsers cannot cap a Web Worker's heap: ignored there.
+   * Default: the pool's own `resourceLimits` (none unless given).
+   */
+  readonly memoryMB?: number;
 }
 
-export type TaskFailureReason = 'threw' | 'timeout' | 'worker-died' | 'cancelled';
+/**
+ * - `threw`: the function threw or rejected; `sandbox`: it tried something the sandbox refuses (a SandboxError:
+ *   deterministic, so never retried); `timeout`; `out-of-memory`: its worker passed its heap cap and was
+ *   replaced; `worker-died`: its worker ended for any other reason; `cancelled`.
+ */
+export type TaskFailureReason =
+  | 'threw'
+  | 'sandbox'
+  | 'timeout'
+  | 'out-of-memory'
+  | 'worker-died'
+  | 'cancelled';
 
 /** How a task ended. `run` never rejects: every failure is an outcome, so callers decide about retries. */
 export type TaskOutcome =
@@ -56,6 +76,8 @@ export type TaskOutcome =
       readonly reason: TaskFailureReason;
       readonly message: string;
       readonly stack?: string;
+      /** For reason 'sandbox': what the function tried (`'process'`, `'import()'`, `module 'file:///x.js'`). */
+      readonly attempted?: string;
       /** The worker slot, when the task had been dispatched. */
       readonly worker?: number;
       readonly startedAt?: number;
@@ -91,6 +113,18 @@ export interface WorkerPoolOptions {
    * still spread over all workers. Default 64.
    */
   readonly maxBatchSize?: number;
+  /**
+   * Run code with the workers' full powers (`new Function`, `process`, `import()`, every module) instead of in the
+   * sandbox (worker/sandbox.ts). For code you wrote or trust; a mesh peer that trusts code says so loudly and
+   * advertises the tag `trusted-code`. Default false.
+   */
+  readonly trustCode?: boolean;
+  /**
+   * Module code references the workers may import (ignored with `trustCode`, which allows every module):
+   * `'any'`, or a list of http(s) URL prefixes (worker/module-policy.ts; `file:` and `data:` are never allowed
+   * by a list). Default `'any'`: a pool you make runs your own modules. Mesh peers pass their operator's list.
+   */
+  readonly allowModules?: 'any' | readonly string[];
   /** Node only: V8 heap limits per worker, so a runaway allocation kills the worker, not the process. Default: none. */
   readonly resourceLimits?: {
     readonly maxOldGenerationSizeMb?: number;
@@ -102,4 +136,11 @@ export interface WorkerPoolOptions {
 /** Default pool size when none is given: the cores this process may use, at least 1. */
 export function defaultPoolSize(available: number | undefined): number {
   return Math.max(1, Math.floor(available ?? 1));
+}
+
+/** What a pool's options tell its workers about code (checked here, so a bad origin fails when the pool is made). */
+export function workerPolicy(options: WorkerPoolOptions): WireWorkerPolicy {
+  const modules = options.allowModules ?? 'any';
+  if (modules !== 'any') assertModulePrefixes(modules);
+  return { trustCode: options.trustCode === true, modules: modules === 'any' ? 'any' : [...modules] };
 }

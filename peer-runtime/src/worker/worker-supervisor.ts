@@ -21,8 +21,11 @@ export interface WorkerHandle {
   terminate(): Promise<void>;
 }
 
-/** Spawn a worker; call `onDeath` once if it ends on its own (crash, `process.exit`, out of memory). */
-export type SpawnWorker = (onDeath: (message: string) => void) => WorkerHandle;
+/**
+ * Spawn a worker; call `onDeath` once if it ends on its own (crash, `process.exit`, out of memory), with
+ * `outOfMemory` true when it passed its heap cap (Node's ERR_WORKER_OUT_OF_MEMORY).
+ */
+export type SpawnWorker = (onDeath: (message: string, outOfMemory?: boolean) => void) => WorkerHandle;
 
 /** A place for one worker; the worker in it is replaced when it dies. `T` is the dispatcher's call record. */
 export interface Slot<T> {
@@ -42,6 +45,8 @@ export interface BatchLoss {
   readonly culprit: number;
   /** More than one call and no progress cell: the survivors must be re-run one per message. */
   readonly unknownCulprit: boolean;
+  /** The worker passed its heap cap: the culprit fails with reason 'out-of-memory'. */
+  readonly outOfMemory: boolean;
 }
 
 export interface SupervisorHooks<T> {
@@ -119,7 +124,7 @@ export class WorkerSupervisor<T> {
     return batch;
   }
 
-  private onDeath(slot: Slot<T>, handle: WorkerHandle, message: string): void {
+  private onDeath(slot: Slot<T>, handle: WorkerHandle, message: string, outOfMemory: boolean): void {
     if (slot.handle !== handle) return;
     const wasStarting = slot.state === 'starting';
     const batch = slot.batch ?? [];
@@ -128,7 +133,7 @@ export class WorkerSupervisor<T> {
     this.release(slot);
     slot.handle = undefined;
     this.emit('worker:died', { worker: slot.index, reason: 'crashed', message });
-    this.hooks.died(slot, batch, { culprit, unknownCulprit }, message);
+    this.hooks.died(slot, batch, { culprit, unknownCulprit, outOfMemory }, message);
     if (wasStarting && ++this.startFailures >= MAX_START_FAILURES) {
       this.hooks.cannotStart(`workers die while starting: ${message}`);
     }
@@ -147,7 +152,9 @@ export class WorkerSupervisor<T> {
     slot.known = new Set();
     let handle: WorkerHandle;
     try {
-      handle = this.spawn((message) => this.onDeath(slot, handle, message));
+      handle = this.spawn((message, outOfMemory) =>
+        this.onDeath(slot, handle, message, outOfMemory === true),
+      );
     } catch (error) {
       this.startFailures = MAX_START_FAILURES;
       this.hooks.cannotStart(

@@ -1,13 +1,22 @@
-/** The Web Worker entry: exposes the executor through comlink; `init` hands over the progress cell when the page has one. */
+/**
+ * The Web Worker entry: exposes the executor through comlink. The pool's first message is `init`, which hands
+ * over the progress cell (when the page has one) and the policy; the worker locks itself down then, unless its
+ * pool trusts code (worker-policy.ts). Comlink delivers messages in order, so `init` runs before any batch.
+ */
+import 'ses';
 import * as Comlink from 'comlink';
-import { createExecutor } from './execute.js';
-import type { WireBatch, WireBatchResult } from './messages.js';
+import type { WireBatch, WireBatchResult, WireWorkerPolicy, WorkerApi } from './messages.js';
+import { createPolicedExecutor } from './worker-policy.js';
 
-let executor = createExecutor();
+let executor: WorkerApi | undefined;
 Comlink.expose({
-  init(progress: Int32Array | undefined): void {
-    executor = createExecutor(progress);
+  init(progress: Int32Array | undefined, policy: WireWorkerPolicy): void {
+    executor ??= createPolicedExecutor(progress, policy);
   },
   ping: (): true => true,
-  runBatch: (batch: WireBatch): WireBatchResult | Promise<WireBatchResult> => executor.runBatch(batch),
+  runBatch(batch: WireBatch): WireBatchResult | Promise<WireBatchResult> {
+    // A pool that never sent `init` gets the default policy: the sandbox, no modules.
+    executor ??= createPolicedExecutor(undefined, undefined);
+    return executor.runBatch(batch);
+  },
 });

@@ -1,9 +1,15 @@
-/** The worker_threads entry: exposes the executor over the parent port through comlink's node adapter. */
+/**
+ * The worker_threads entry: exposes the executor over the parent port through comlink's node adapter. `ses` is
+ * loaded before anything runs (it only defines `lockdown`, `harden` and `Compartment`); the worker locks itself
+ * down unless its pool trusts code (worker-policy.ts).
+ */
+import 'ses';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { createExecutor } from './execute.js';
+import type { WireWorkerPolicy } from './messages.js';
+import { createPolicedExecutor } from './worker-policy.js';
 
 if (!parentPort) throw new Error('worker.node.ts must run in a worker thread');
-const progress = (workerData as { progress?: Int32Array } | undefined)?.progress;
-Comlink.expose(createExecutor(progress), nodeEndpoint(parentPort));
+const data = workerData as { progress?: Int32Array; policy?: WireWorkerPolicy } | undefined;
+Comlink.expose(createPolicedExecutor(data?.progress, data?.policy), nodeEndpoint(parentPort));

@@ -17,16 +17,19 @@ import { failsOnceSource, fn, logEvents } from './helpers.js';
 
 describe('runLocal', () => {
   let pool: WorkerPool;
+  let trusted: WorkerPool;
   let dir: string;
   let files = 0;
   const marker = (): string => join(dir, `marker-${files++}`);
 
   beforeAll(() => {
     pool = createWorkerPool({ size: 2 });
+    // For the tests that script failures with node:fs markers and process.exit (the sandbox would refuse them).
+    trusted = createWorkerPool({ size: 2, trustCode: true });
     dir = mkdtempSync(join(tmpdir(), 'handout-engine-'));
   });
   afterAll(async () => {
-    await pool.close();
+    await Promise.all([pool.close(), trusted.close()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -160,7 +163,7 @@ describe('runLocal', () => {
   it('retries a failing function with backoff and succeeds on a later attempt', async () => {
     const run = runLocal(
       [fn('flaky', [], failsOnceSource('throw'), { retries: 2, extraArgs: ['done', marker()] })],
-      { pool, retryBackoffMs: 20 },
+      { pool: trusted, retryBackoffMs: 20 },
     );
     const log = logEvents(run);
     expect(await run.result('flaky')).toBe('done');
@@ -215,11 +218,11 @@ describe('runLocal', () => {
 
   it('replaces a worker killed by process.exit and retries the function as a new attempt', async () => {
     const deaths: number[] = [];
-    const off = pool.on('worker:died', (e) => deaths.push(e.worker));
+    const off = trusted.on('worker:died', (e) => deaths.push(e.worker));
     const run = runLocal(
       [fn('exits', [], failsOnceSource('exit'), { retries: 1, extraArgs: [7, marker()] })],
       {
-        pool,
+        pool: trusted,
         retryBackoffMs: 1,
       },
     );
@@ -233,7 +236,7 @@ describe('runLocal', () => {
 
   it('restarts a function whose worker died once even with the default retries: 0, like a supervisor', async () => {
     const run = runLocal([fn('exits-once', [], failsOnceSource('exit'), { extraArgs: [5, marker()] })], {
-      pool,
+      pool: trusted,
       retryBackoffMs: 1,
     });
     const log = logEvents(run);
@@ -251,7 +254,7 @@ describe('runLocal', () => {
         fn('crash-loop', [], '() => globalThis.process.exit(3)'),
         fn('crash-loop-retried', [], '() => globalThis.process.exit(4)', { retries: 1 }),
       ],
-      { pool, retryBackoffMs: 1 },
+      { pool: trusted, retryBackoffMs: 1 },
     );
     const summary = await run.done;
     expect(summary.status).toBe('failed');
@@ -345,7 +348,7 @@ describe('runLocal', () => {
         fn('twin', [], source, { extraArgs: [counter], cache: false }),
         fn('both', ['first', 'twin'], '(a, b) => a + b'),
       ],
-      { pool },
+      { pool: trusted },
     );
     expect(await run.result('both')).toBe('sharedshared');
     expect(readFileSync(counter, 'utf8')).toBe('x');

@@ -17,9 +17,15 @@ describe('peer agents and stragglers', () => {
   });
 
   it('duplicates a straggler on an idle peer; the first result wins and the other copy is cancelled', async () => {
-    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }], {
-      stragglers: { factor: 2, minMs: 300, checkMs: 50 },
-    });
+    mesh = createTestMesh(
+      [
+        { id: 'p1', trustCode: true },
+        { id: 'p2', trustCode: true },
+      ],
+      {
+        stragglers: { factor: 2, minMs: 300, checkMs: 50 },
+      },
+    );
     const died: string[] = [];
     for (const a of mesh.agents.values())
       a.pool.on('worker:died', ({ reason }) => died.push(`${a.id}:${reason}`));

@@ -28,7 +28,8 @@ export const sleep = (ms: number): string =>
 
 /**
  * Function source that is slow (20 s) on its first attempt anywhere and instant after, remembered by a marker
- * file named in its extra argument: a straggler with a fast duplicate.
+ * file named in its extra argument: a straggler with a fast duplicate. It needs node:fs: run it on agents with
+ * `trustCode: true`.
  */
 export const slowFirstTime = `(marker) => {
   const fs = globalThis.process.getBuiltinModule('node:fs');
@@ -44,6 +45,8 @@ export interface AgentSpec {
   readonly slots?: number;
   readonly capabilities?: Partial<PeerCapabilities>;
   readonly options?: Partial<Omit<PeerAgentOptions, 'transport' | 'pool'>>;
+  /** Run code with full powers (tests that script failures with node:fs markers or process.exit). Default false. */
+  readonly trustCode?: boolean;
 }
 
 export interface TestAgent {
@@ -88,7 +91,7 @@ export function createTestMesh(
   const addAgent = (spec: AgentSpec): TestAgent => {
     const transport = createMemoryTransport(network, spec.id);
     const slots = spec.slots ?? 1;
-    const pool = createWorkerPool({ size: slots });
+    const pool = createWorkerPool({ size: slots, trustCode: spec.trustCode === true });
     const store = createMemoryStore();
     const agent = createPeerAgent({ transport, pool, store, statusIntervalMs: 10, ...spec.options });
     const a = { id: spec.id, transport, pool, store, agent };

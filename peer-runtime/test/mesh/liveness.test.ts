@@ -92,14 +92,14 @@ describe('peer liveness', () => {
   });
 
   it('a peer that goes silent mid-run is pinged, given up on, and its work re-runs elsewhere', async () => {
-    mesh = createTestMesh([{ id: 'p1' }], { heartbeatIntervalMs: 100 });
+    mesh = createTestMesh([{ id: 'p1', trustCode: true }], { heartbeatIntervalMs: 100 });
     const p1 = freezable(mesh.agents.get('p1')!.transport);
     const lost: CoordinatorEvents['peer:lost'][] = [];
     mesh.coordinator.on('peer:lost', (e) => lost.push(e));
     const run = mesh.coordinator.submit([fn('f', [], slowFirstTime, { extraArgs: [join(dir, 'silent')] })]);
     // Frozen once it holds the function (not merely once it was assigned: the assignment must have arrived).
     await expect.poll(() => mesh!.agents.get('p1')!.agent.assigned).toBe(1);
-    mesh.addAgent({ id: 'p2' });
+    mesh.addAgent({ id: 'p2', trustCode: true });
     p1.freeze();
     expect(await run.result('f')).toBe('fast');
     expect(lost.map((e) => e.peerId)).toEqual(['p1']);

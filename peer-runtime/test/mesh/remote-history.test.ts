@@ -45,9 +45,15 @@ describe('the records of a remote submitter', () => {
   });
 
   it('show a straggler copy and the copy that lost, like the coordinator’s own records', async () => {
-    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }], {
-      stragglers: { factor: 2, minMs: 300, checkMs: 50 },
-    });
+    mesh = createTestMesh(
+      [
+        { id: 'p1', trustCode: true },
+        { id: 'p2', trustCode: true },
+      ],
+      {
+        stragglers: { factor: 2, minMs: 300, checkMs: 50 },
+      },
+    );
     const run = submitRemote(mesh.submitter('alice'), 'coord', [
       fn('straggler', [], slowFirstTime, { cost: { estimateMs: 50 }, extraArgs: [join(dir, 'straggler')] }),
     ]);

@@ -24,7 +24,13 @@ describe('worker deaths on a mesh', () => {
   });
 
   it('gives a function whose worker died one extra attempt beyond its retries, as runLocal does', async () => {
-    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }], { retryBackoffMs: 1 });
+    mesh = createTestMesh(
+      [
+        { id: 'p1', trustCode: true },
+        { id: 'p2', trustCode: true },
+      ],
+      { retryBackoffMs: 1 },
+    );
     const run = mesh.coordinator.submit([
       fn('dies-once', [], diesOnce, { extraArgs: [42, join(dir, 'dies-once')] }),
     ]);
@@ -37,7 +43,13 @@ describe('worker deaths on a mesh', () => {
   });
 
   it('fails a function that kills its worker again with worker-died; a throw gets no extra attempt', async () => {
-    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }], { retryBackoffMs: 1 });
+    mesh = createTestMesh(
+      [
+        { id: 'p1', trustCode: true },
+        { id: 'p2', trustCode: true },
+      ],
+      { retryBackoffMs: 1 },
+    );
     const run = mesh.coordinator.submit([
       fn('crash-loop', [], '() => globalThis.process.exit(3)'),
       fn('crash-loop-retried', [], '() => globalThis.process.exit(4)', { retries: 1 }),

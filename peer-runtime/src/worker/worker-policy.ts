@@ -1,0 +1,19 @@
+/**
+ * What a worker entry does at start with the policy its pool sent: a worker that trusts code runs it as before
+ * (`new Function`, every module); any other locks itself down and compiles code in the sandbox.
+ */
+import { createExecutor } from './execute.js';
+import type { WireWorkerPolicy, WorkerApi } from './messages.js';
+import { createSandbox } from './sandbox.js';
+
+/** A policy that arrived without one (an old pool): the sandbox, and no modules. */
+const DEFAULT_POLICY: WireWorkerPolicy = { trustCode: false, modules: [] };
+
+export function createPolicedExecutor(
+  progress: Int32Array | undefined,
+  policy: WireWorkerPolicy | undefined,
+): WorkerApi {
+  const { trustCode, modules } = policy ?? DEFAULT_POLICY;
+  if (trustCode) return createExecutor(progress, { modules: 'any' });
+  return createExecutor(progress, { sandbox: createSandbox(), modules });
+}

@@ -1,10 +1,8 @@
 /** `handout token`: prints a signed token granting roles in one mesh until it expires. */
-import { parseTtl, ROLES, type Role, signToken, TokenError } from '@handout/peer-runtime/signaling';
-import { CliInputError, EXIT, type ExitCode } from '../errors.js';
-import { type FlagDef, flagsHelp, listFlag, parseMeshFlags, requireValue } from './mesh-flags.js';
-import type { CommandContext, CommandDef } from './types.js';
+import type { FlagDef } from './mesh-flags.js';
+import type { CommandDef } from './types.js';
 
-const FLAGS: readonly FlagDef[] = [
+export const TOKEN_FLAGS: readonly FlagDef[] = [
   { flag: '--secret', kind: 'value', env: 'HANDOUT_SECRET', meaning: "The signaling server's HMAC secret." },
   { flag: '--mesh', kind: 'value', meaning: 'The mesh the token admits to (default: default).' },
   {
@@ -26,81 +24,5 @@ export const tokenCommand: CommandDef = {
     'token admits a peer to one mesh (`--mesh`, default `default`) with the given roles (`--roles`: `contribute` runs ' +
     'functions, `submit` submits DAGs, `coordinate` coordinates runs; default all three) until it expires (`--ttl`, ' +
     'default 1h; e.g. 90s, 15m, 7d). `--peer <id>` binds it to one peer id. Exits 2 naming the flag on bad input.',
-  run,
+  load: () => import('./token-action.js'),
 };
-
-async function run(ctx: CommandContext): Promise<ExitCode> {
-  const flags = parseMeshFlags('token', ctx.argv, FLAGS, ctx.env);
-  if (flags.help) {
-    ctx.stdout.write(flagsHelp(tokenCommand.synopsis, tokenCommand.description, FLAGS));
-    return EXIT.ok;
-  }
-  if (flags.positionals.length > 0)
-    throw new CliInputError(`unexpected argument '${flags.positionals[0]}' (handout token takes only flags)`);
-  const secret = requireValue(flags, '--secret', 'token');
-  const token = issueToken({
-    secret,
-    mesh: flags.values.get('--mesh') ?? 'default',
-    roles: parseRoles(listFlag(flags, '--roles'), flags.origin('--roles')),
-    ttl: flags.values.get('--ttl') ?? '1h',
-    ...(flags.values.has('--peer') && { sub: flags.values.get('--peer')! }),
-  });
-  ctx.stdout.write(`${token}\n`);
-  return EXIT.ok;
-}
-
-export function parseRoles(list: readonly string[] | undefined, origin: string): Role[] {
-  if (list === undefined) return [...ROLES];
-  if (list.length === 0) throw new CliInputError(`${origin} needs at least one role (${ROLES.join(', ')})`);
-  for (const r of list) {
-    if (!(ROLES as readonly string[]).includes(r))
-      throw new CliInputError(`${origin}: unknown role '${r}' (known: ${ROLES.join(', ')})`);
-  }
-  return [...new Set(list as Role[])];
-}
-
-/** The token payload field at fault → the flag that set it. */
-const FIELD_FLAGS: Record<string, string> = {
-  'payload.mesh': '--mesh',
-  'payload.roles': '--roles',
-  'payload.exp': '--ttl',
-  'payload.sub': '--peer',
-};
-
-export interface IssueTokenInput {
-  readonly secret: string;
-  readonly mesh: string;
-  readonly roles: readonly Role[];
-  /** `1h`, `90s`, or a number of seconds. */
-  readonly ttl: string;
-  readonly sub?: string;
-}
-
-/** Signs a token; bad input becomes a CliInputError naming the flag. */
-export function issueToken(input: IssueTokenInput): string {
-  let ttlSeconds: number;
-  try {
-    ttlSeconds = parseTtl(input.ttl);
-  } catch (error) {
-    throw new CliInputError(`--ttl: ${(error as Error).message}`);
-  }
-  if (ttlSeconds <= 0) throw new CliInputError(`--ttl must be longer than 0 seconds, got '${input.ttl}'`);
-  try {
-    return signToken(
-      {
-        mesh: input.mesh,
-        roles: input.roles,
-        exp: Math.floor(Date.now() / 1000) + ttlSeconds,
-        ...(input.sub !== undefined && { sub: input.sub }),
-      },
-      input.secret,
-    );
-  } catch (error) {
-    if (error instanceof TokenError || error instanceof TypeError) {
-      const flag = error instanceof TokenError ? FIELD_FLAGS[error.field ?? ''] : undefined;
-      const field = flag ? ` (${flag})` : '';
-      throw new CliInputError(`cannot make the token${field}: ${error.message}`);
-    }
-    throw error;
-  }
-}

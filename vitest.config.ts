@@ -14,7 +14,8 @@ export default defineConfig({
       'demo/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    exclude: ['**/node_modules/**', 'test/e2e/**'],
+    // test/e2e and test/packages have configs of their own (a browser; the registry, outside the namespace).
+    exclude: ['**/node_modules/**', 'test/e2e/**', 'test/packages/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     coverage: {

@@ -11,3 +11,6 @@ pnpm typecheck
 # the network namespace.
 bash test/netns/run.sh pnpm exec vitest run
 bash test/netns/run.sh pnpm exec vitest run --config test/e2e/vitest.config.ts
+# The packages as users get them: build, pack, npm install into a temp project, run there. It reaches the
+# registry, so it runs in the host network; its WebRTC part starts a namespace of its own.
+pnpm exec vitest run --config test/packages/vitest.config.ts

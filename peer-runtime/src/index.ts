@@ -3,6 +3,8 @@
  * what differs (worker pool, RTCPeerConnection) comes through `#platform`. Node-only parts have their own
  * subpaths: `@handout/peer-runtime/peer` (a mesh member: createMeshPeer) and
  * `@handout/peer-runtime/store/disk`; the browser's IndexedDB store is `@handout/peer-runtime/store/idb`.
+ *
+ * @module @handout/peer-runtime
  */
 
 export { createWorkerPool, platformName, platformRtc } from '#platform';

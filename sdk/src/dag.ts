@@ -3,6 +3,8 @@
  * types and errors, and nothing that runs DAGs: no worker pool, WebRTC or signaling client is loaded. The
  * `handout` CLI loads DAG files through this entry, so `handout validate` starts in a fraction of the time the
  * whole SDK takes; programs that also run DAGs import `@handout/sdk`, which re-exports all of this.
+ *
+ * @module @handout/sdk/dag
  */
 export {
   type ArgRef,

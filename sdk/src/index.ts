@@ -2,6 +2,8 @@
  * @handout/sdk: what users touch. Build DAGs (`dag()`), import real workflow formats, run them locally
  * (`runLocal`) or on a mesh (`connect`). The model types and errors are re-exported from the runtime so one
  * import serves a user program.
+ *
+ * @module @handout/sdk
  */
 // Values come from the runtime's light subpaths (`/dag`, `/local`), not its root, so that importing the SDK loads
 // no signaling client, mesh roles or disk store: `connect()` loads those when it is called.

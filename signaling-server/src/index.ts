@@ -1,3 +1,9 @@
+/**
+ * `@handout/signaling-server`: `createSignalingServer()`, its options (each with its default) and the server
+ * it returns.
+ *
+ * @module @handout/signaling-server
+ */
 export type { SignalingMetrics } from './metrics.js';
 export type { RateLimitOptions } from './rate-limit.js';
 export {

@@ -1,4 +1,8 @@
-/** The DAG as data: types, validation, topological order, source checks and content hashing. */
+/**
+ * The DAG as data: types, validation, topological order, source checks and content hashing.
+ *
+ * @module @handout/peer-runtime/dag
+ */
 
 // The typed errors travel with the model, so `@handout/peer-runtime/dag` (the builder's and the CLI's import)
 // is enough to validate and to branch on every error without loading the mesh, transports or stores.

@@ -11,20 +11,9 @@ export { createWorkerPool, platformName, platformRtc } from '#platform';
 // The mesh roles (transport-independent): coordinator, peer agent, submitter, and what they share.
 export * from './agent/index.js';
 export * from './coordinator/index.js';
-// The DAG as data: types, validation, hashing.
+// The DAG as data (types, validation, hashing) and the typed errors.
 export * from './dag/index.js';
 export { type RunLocalOptions, runLocal } from './engine/run-local.js';
-// Typed errors.
-export {
-  CancelledError,
-  type DagIssue,
-  DagValidationError,
-  HandoutError,
-  PeerError,
-  ProtocolError,
-  SkippedError,
-  TaskError,
-} from './errors.js';
 export * from './mesh/index.js';
 export type { WireMessage, WireMessageType, WireRunEvent } from './protocol/messages.js';
 export { PROTOCOL_VERSION } from './protocol/messages.js';

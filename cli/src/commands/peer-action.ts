@@ -6,18 +6,13 @@
 import { createMeshPeer, type MeshPeer, readTokenClaims } from '@handout/peer-runtime/peer';
 import { SignalingError } from '@handout/peer-runtime/signaling';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
-import { booleanFlag, flagsHelp, listFlag, numberFlag, parseMeshFlags, requireValue } from './mesh-flags.js';
+import { booleanFlag, listFlag, numberFlag, parseFlagsOrHelp, requireValue } from './mesh-flags.js';
 import { PEER_FLAGS, peerCommand } from './peer.js';
 import type { CommandContext } from './types.js';
 
 export async function run(ctx: CommandContext): Promise<ExitCode> {
-  const flags = parseMeshFlags('peer', ctx.argv, PEER_FLAGS, ctx.env);
-  if (flags.help) {
-    ctx.stdout.write(flagsHelp(peerCommand.synopsis, peerCommand.description, PEER_FLAGS));
-    return EXIT.ok;
-  }
-  if (flags.positionals.length > 0)
-    throw new CliInputError(`unexpected argument '${flags.positionals[0]}' (handout peer takes only flags)`);
+  const flags = parseFlagsOrHelp(peerCommand, PEER_FLAGS, ctx);
+  if (flags === undefined) return EXIT.ok;
   const signal = requireValue(flags, '--signal', 'peer');
   const token = requireValue(flags, '--token', 'peer');
   const json = booleanFlag(flags, '--json');

@@ -9,20 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { ROLES } from '@handout/peer-runtime/signaling';
 import { createSignalingServer, type SignalingServer } from '@handout/signaling-server';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
-import { booleanFlag, flagsHelp, numberFlag, parseMeshFlags } from './mesh-flags.js';
+import { booleanFlag, numberFlag, parseFlagsOrHelp } from './mesh-flags.js';
 import { SIGNAL_FLAGS, signalCommand } from './signal.js';
 import type { CommandContext } from './types.js';
 
 export async function run(ctx: CommandContext): Promise<ExitCode> {
-  const flags = parseMeshFlags('signal', ctx.argv, SIGNAL_FLAGS, ctx.env);
-  if (flags.help) {
-    ctx.stdout.write(flagsHelp(signalCommand.synopsis, signalCommand.description, SIGNAL_FLAGS));
-    return EXIT.ok;
-  }
-  if (flags.positionals.length > 0)
-    throw new CliInputError(
-      `unexpected argument '${flags.positionals[0]}' (handout signal takes only flags)`,
-    );
+  const flags = parseFlagsOrHelp(signalCommand, SIGNAL_FLAGS, ctx);
+  if (flags === undefined) return EXIT.ok;
   const port = numberFlag(flags, '--port', { integer: true, min: 0, max: 65535 }) ?? 8080;
   const host = flags.values.get('--host') ?? '127.0.0.1';
   const given = flags.values.get('--secret');

@@ -1,18 +1,13 @@
 /** `handout token`: prints a signed token granting roles in one mesh until it expires. */
 import { parseTtl, ROLES, type Role, signToken, TokenError } from '@handout/peer-runtime/signaling';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
-import { flagsHelp, listFlag, parseMeshFlags, requireValue } from './mesh-flags.js';
+import { listFlag, parseFlagsOrHelp, requireValue } from './mesh-flags.js';
 import { TOKEN_FLAGS, tokenCommand } from './token.js';
 import type { CommandContext } from './types.js';
 
 export async function run(ctx: CommandContext): Promise<ExitCode> {
-  const flags = parseMeshFlags('token', ctx.argv, TOKEN_FLAGS, ctx.env);
-  if (flags.help) {
-    ctx.stdout.write(flagsHelp(tokenCommand.synopsis, tokenCommand.description, TOKEN_FLAGS));
-    return EXIT.ok;
-  }
-  if (flags.positionals.length > 0)
-    throw new CliInputError(`unexpected argument '${flags.positionals[0]}' (handout token takes only flags)`);
+  const flags = parseFlagsOrHelp(tokenCommand, TOKEN_FLAGS, ctx);
+  if (flags === undefined) return EXIT.ok;
   const secret = requireValue(flags, '--secret', 'token');
   const token = issueToken({
     secret,

@@ -90,15 +90,16 @@ async function main(): Promise<void> {
   buildDemo();
   const server = await createSignalingServer({ port, host, staticDir: join(root, 'demo/dist') });
   const mesh = 'default';
-  const token = (roles: ('contribute' | 'submit' | 'coordinate')[]): string =>
-    server.issueToken({ mesh, roles, ttlSeconds: 24 * 3600 });
+  // A coordinate token must be bound to its peer id (sub).
+  const token = (roles: ('contribute' | 'submit' | 'coordinate')[], sub?: string): string =>
+    server.issueToken({ mesh, roles, ttlSeconds: 24 * 3600, ...(sub !== undefined && { sub }) });
   say(`· signaling server at ${server.url}`);
 
   const cacheRoot = mkdtempSync(join(tmpdir(), 'handout-start-'));
   children.push(
     startPeer(
       'coordinator',
-      ['--signal', server.url, '--token', token(['coordinate']), '--coordinator'],
+      ['--signal', server.url, '--token', token(['coordinate'], 'coordinator'), '--coordinator'],
       cacheRoot,
     ),
     startPeer(

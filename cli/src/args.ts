@@ -3,6 +3,7 @@
  * `--` to end flags. Hand-written rather than node:util's parseArgs so that every error is one line naming the
  * flag and the command, the CLI's contract for bad input.
  */
+import { closestName } from '@handout/peer-runtime/schema';
 import { CliInputError } from './errors.js';
 import { CONFIG_FILE, type CommandName, SETTING_NAMES, SETTINGS, type SettingName } from './settings.js';
 
@@ -58,8 +59,10 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
     }
     const name = byFlag.get(flag);
     if (name === undefined) {
+      const near = closestName(flag, [...byFlag.keys(), CONFIG_FILE.flag]);
+      const hint = near === undefined ? '' : `did you mean ${near}? `;
       throw new CliInputError(
-        `unknown flag ${flag} for 'handout ${command}' (see handout ${command} --help)`,
+        `unknown flag ${flag} for 'handout ${command}' (${hint}see handout ${command} --help)`,
       );
     }
     flags.set(name, SETTINGS[name].kind === 'boolean' ? (inline ?? 'true') : takeValue());

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { closestName } from '@handout/peer-runtime/schema';
 import type { ParsedArgs } from './args.js';
 import { CliInputError } from './errors.js';
 import { parseJsonText } from './json-text.js';
@@ -76,10 +77,12 @@ function readConfigFile(
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CliInputError(`${file}: the config file must hold a JSON object of settings`);
   }
-  const known = new Set<string>(SETTING_NAMES.map((n) => SETTINGS[n].configKey));
+  const known = SETTING_NAMES.map((n) => SETTINGS[n].configKey);
   for (const key of Object.keys(parsed)) {
-    if (!known.has(key)) {
-      throw new CliInputError(`${file}: unknown key "${key}" (known: ${[...known].join(', ')})`);
+    if (!known.includes(key)) {
+      const near = closestName(key, known);
+      const hint = near === undefined ? '' : `; did you mean "${near}"?`;
+      throw new CliInputError(`${file}: unknown key "${key}"${hint} (known: ${known.join(', ')})`);
     }
   }
   return { file, values: parsed as Record<string, unknown> };

@@ -128,14 +128,7 @@ function fromHandoutValue(value: unknown, file: string): DagJSON {
       return convert(file, () => (o as unknown as DagBuilder<string>).build());
     }
     if ('format' in o || 'functions' in o) {
-      if (o.format !== 'handout-dag') {
-        throw new CliInputError(
-          `${file}: field "format" must be "handout-dag", got ${JSON.stringify(o.format)}`,
-        );
-      }
-      if (o.version !== 1) {
-        throw new CliInputError(`${file}: field "version" must be 1, got ${JSON.stringify(o.version)}`);
-      }
+      // Format, version and every function are checked by the one DAG validation (each problem a DagIssue).
       return convert(file, () => Dag.fromJSON(o as unknown as DagJSON));
     }
   }

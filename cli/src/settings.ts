@@ -4,6 +4,15 @@
  * config.ts. docs.ts renders this same table into docs/cli.md, so the docs cannot drift from the code.
  */
 import { availableParallelism } from 'node:os';
+import {
+  choice,
+  boolean as kitBoolean,
+  number,
+  readFirst,
+  refine,
+  type Schema,
+  string,
+} from '@handout/peer-runtime/schema';
 import { CliInputError } from './errors.js';
 
 /** The commands. `token`, `signal` and `peer` parse their own flags (commands/mesh-flags.ts). */
@@ -35,50 +44,51 @@ function setting<T>(def: SettingDef<T>): SettingDef<T> {
   return def;
 }
 
+/**
+ * Reads a raw value with a schema of the validation kit (`@handout/peer-runtime/schema`, the one kit of every
+ * boundary), or throws the CLI's one-line error naming where the value came from and quoting it as given.
+ */
+function checked<T>(schema: Schema<T>, value: unknown, raw: RawValue, origin: string): T {
+  const outcome = readFirst(schema, value);
+  if (outcome.ok) return outcome.value;
+  throw new CliInputError(`${origin} must be ${schema.expected}, got ${JSON.stringify(raw)}`);
+}
+
+/** A number from a config-file number or a flag/env string that is a plain decimal; anything else as it is. */
+function numeric(raw: RawValue, pattern: RegExp): unknown {
+  return typeof raw === 'string' && pattern.test(raw) ? Number(raw) : raw;
+}
+
+const POSITIVE_INTEGER = number({ integer: true, min: 1, name: 'a positive integer' });
+const NON_NEGATIVE = number({ min: 0, name: 'a number >= 0' });
+const NON_EMPTY = refine(string({ min: 1, max: 64 * 1024 }), (s) =>
+  s.trim() === '' ? { complaint: 'must not be blank' } : undefined,
+);
+
 function positiveInteger(raw: RawValue, origin: string): number {
-  const n =
-    typeof raw === 'number'
-      ? raw
-      : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw)
-        ? Number(raw)
-        : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new CliInputError(`${origin} must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
-  return n;
+  return checked(POSITIVE_INTEGER, numeric(raw, /^\s*\d+\s*$/), raw, origin);
 }
 
 function nonNegativeNumber(raw: RawValue, origin: string): number {
-  const n =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(n) || n < 0) {
-    throw new CliInputError(`${origin} must be a number >= 0, got ${JSON.stringify(raw)}`);
-  }
-  return n;
+  return checked(NON_NEGATIVE, numeric(raw, /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i), raw, origin);
 }
 
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off', '']);
+
 function boolean(raw: RawValue, origin: string): boolean {
-  if (typeof raw === 'boolean') return raw;
-  if (typeof raw === 'string') {
-    const s = raw.trim().toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-    if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
-  }
-  throw new CliInputError(`${origin} must be true or false, got ${JSON.stringify(raw)}`);
+  const word = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined;
+  const value = word === undefined ? raw : TRUE_WORDS.has(word) ? true : FALSE_WORDS.has(word) ? false : raw;
+  return checked(kitBoolean(), value, raw, origin);
 }
 
 function nonEmptyString(raw: RawValue, origin: string): string {
-  if (typeof raw !== 'string' || raw.trim() === '') {
-    throw new CliInputError(`${origin} must be a non-empty string, got ${JSON.stringify(raw)}`);
-  }
-  return raw;
+  return checked(NON_EMPTY, raw, raw, origin);
 }
 
 function oneOf<const T extends string>(choices: readonly T[]) {
-  return (raw: RawValue, origin: string): T => {
-    if (typeof raw === 'string' && (choices as readonly string[]).includes(raw)) return raw as T;
-    throw new CliInputError(`${origin} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
-  };
+  const schema = choice(choices, `one of ${choices.join(', ')}`);
+  return (raw: RawValue, origin: string): T => checked(schema, raw, raw, origin);
 }
 
 export const PROGRESS_MODES = ['auto', 'bar', 'lines', 'none'] as const;

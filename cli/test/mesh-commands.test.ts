@@ -2,7 +2,7 @@
  * `handout token` and the flag handling of the mesh commands, in-process through runCli (the commands that join
  * a mesh run as real processes in test/mesh/).
  */
-import { verifyToken } from '@handout/peer-runtime/signaling';
+import { createTokenVerifier, keyIdOf } from '@handout/peer-runtime/signaling';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 
@@ -36,19 +36,41 @@ describe('handout token', () => {
       'p1',
     ]);
     expect(r.code).toBe(0);
-    const payload = verifyToken(r.stdout.trim(), 's3cret');
+    const payload = await createTokenVerifier({ keys: ['s3cret'] }).verify(r.stdout.trim());
     expect(payload).toMatchObject({ mesh: 'lab', roles: ['contribute', 'submit'], sub: 'p1' });
     expect(payload.exp).toBeGreaterThanOrEqual(before + 7200);
     expect(payload.exp).toBeLessThanOrEqual(before + 7201 + 5);
   });
 
-  it('defaults to mesh default and every role, and reads the secret from HANDOUT_SECRET', async () => {
+  it('defaults to mesh default, contribute and submit, and reads the secret from HANDOUT_SECRET', async () => {
     const r = await cli(['token'], { HANDOUT_SECRET: 'from-env' });
     expect(r.code).toBe(0);
-    expect(verifyToken(r.stdout.trim(), 'from-env')).toMatchObject({
+    expect(await createTokenVerifier({ keys: ['from-env'] }).verify(r.stdout.trim())).toEqual({
       mesh: 'default',
-      roles: ['contribute', 'submit', 'coordinate'],
+      roles: ['contribute', 'submit'],
+      exp: expect.any(Number),
     });
+  });
+
+  it('a coordinate token needs --peer; --trusted marks it; the kid is printed and chosen on request', async () => {
+    const unbound = await cli(['token', '--secret', 's', '--roles', 'coordinate']);
+    expect(unbound.code).toBe(2);
+    expect(unbound.stderr).toMatch(
+      /^handout: cannot make the token \(--peer\): a token granting 'coordinate'/,
+    );
+    const bound = await cli(['token', '--secret', 's', '--roles', 'coordinate', '--peer', 'c1', '--trusted']);
+    expect(await createTokenVerifier({ keys: ['s'] }).verify(bound.stdout.trim())).toMatchObject({
+      roles: ['coordinate'],
+      sub: 'c1',
+      trusted: true,
+    });
+    const kid = await cli(['token', '--secret', 's', '--print-kid']);
+    expect(kid.stdout).toBe(`${keyIdOf('s')}\n`);
+    const rotated = await cli(['token', '--secret', 'new', '--kid', 'k-2026']);
+    const header = JSON.parse(Buffer.from(rotated.stdout.split('.')[0]!, 'base64url').toString());
+    expect(header).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'k-2026' });
+    const badKid = await cli(['token', '--secret', 's', '--kid', 'no spaces']);
+    expect(badKid.stderr).toMatch(/^handout: --kid 'no spaces' must match/);
   });
 
   it('names the flag at fault and exits 2', async () => {

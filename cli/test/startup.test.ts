@@ -52,10 +52,13 @@ describe('handout start-up', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${version}\n`);
     expect(r.modules.some((u) => u.includes('-action.'))).toBe(false);
-    // Of the other workspace packages, only the typed errors (CliInputError's base class).
+    // Of the other workspace packages, only the typed errors (CliInputError's base class) and the signaling
+    // server's address-limit defaults (shown in `handout signal --help`; two small modules, no socket.io).
     const outsideCli = r.modules.filter((u) => /\/(peer-runtime|sdk|signaling-server)\//.test(u));
     expect(outsideCli.map((u) => u.replace(/^.*\/(peer-runtime|sdk|signaling-server)\//, '$1/'))).toEqual([
       'peer-runtime/src/errors.ts',
+      'signaling-server/src/address-limits.ts',
+      'signaling-server/src/rate-limit.ts',
     ]);
     expect(
       [...packagesOf(r.modules)].filter((p) => p.startsWith('@handout/') || MESH_PACKAGES.includes(p)),

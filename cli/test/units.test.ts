@@ -39,6 +39,15 @@ describe('argument parsing', () => {
     );
   });
 
+  test('an unknown flag is named, with the flag it was probably meant to be', () => {
+    expect(() => parseCommandArgs('run', ['--concurency', '2'])).toThrow(
+      "unknown flag --concurency for 'handout run' (did you mean --concurrency? see handout run --help)",
+    );
+    expect(() => parseCommandArgs('run', ['--frobnicate'])).toThrow(
+      "unknown flag --frobnicate for 'handout run' (see handout run --help)",
+    );
+  });
+
   test('--concurrency accepts only positive integers', () => {
     for (const bad of ['abc', '1.5', '-1', '0', '']) {
       expect(() =>
@@ -56,7 +65,7 @@ describe('argument parsing', () => {
     const typo = tempDir({ 'handout.config.json': JSON.stringify({ concurency: 2 }) });
     onTestFinished(typo.cleanup);
     expect(() => resolveSettings(parseCommandArgs('run', []), { cwd: typo.dir, env: {} })).toThrow(
-      /handout\.config\.json: unknown key "concurency"/,
+      /handout\.config\.json: unknown key "concurency"; did you mean "concurrency"\? \(known: concurrency, /,
     );
     const broken = tempDir({ 'handout.config.json': '{ "json": tru }' });
     onTestFinished(broken.cleanup);

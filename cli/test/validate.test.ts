@@ -56,4 +56,37 @@ describe('handout validate', () => {
       /^handout: invalid DAG in broken\.json: .*\(and 1 more problem\)$/,
     );
   });
+
+  test('a misspelt field is a problem naming the function, the key and what it was meant to be', async () => {
+    const typo = JSON.stringify({
+      format: 'handout-dag',
+      version: 1,
+      functions: [{ id: 'slow', args: [], code: { kind: 'source', source: '() => 1' }, timeout: 500 }],
+    });
+    const module = 'export default [{ id: "a", code: () => 1, extraargs: [2] }];\n';
+    const cwd = dir({ 'typo.json': typo, 'typo.dag.mjs': module });
+    const json = await handout(['validate', 'typo.json'], { cwd });
+    expect(json.code).toBe(2);
+    expect(json.stdout).toBe(
+      "function 'slow': timeout is not a function spec field (did you mean 'timeoutMs'?)\n",
+    );
+    expect(json.stderr).toBe('handout: typo.json: 1 problem\n');
+    const mod = await handout(['validate', 'typo.dag.mjs'], { cwd });
+    expect(mod.code).toBe(2);
+    expect(mod.stdout).toContain(
+      "function 'a': extraargs is not a function spec field (did you mean 'extraArgs'?)",
+    );
+  });
+
+  test("a wrong format or version is reported with the DAG's other problems", async () => {
+    const cwd = dir({
+      'old.json': JSON.stringify({ format: 'handout-dag', version: 2, functions: [{ id: 'a', code: 5 }] }),
+    });
+    const r = await handout(['validate', 'old.json'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      "the DAG's version must be 1, got 2",
+      "function 'a': code must be { kind: 'source', source } or { kind: 'module', module, export }, got 5",
+    ]);
+  });
 });

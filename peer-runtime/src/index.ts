@@ -14,6 +14,8 @@ export * from './coordinator/index.js';
 // The DAG as data (types, validation, hashing) and the typed errors.
 export * from './dag/index.js';
 export { type RunLocalOptions, runLocal } from './engine/run-local.js';
+// A link between two peers as measured (round trip, bandwidth, when): what the network model is fed.
+export type { MeasuredLink } from './measured-link.js';
 export * from './mesh/index.js';
 export type { WireMessage, WireMessageType, WireRunEvent } from './protocol/messages.js';
 export { PROTOCOL_VERSION } from './protocol/messages.js';

@@ -111,11 +111,17 @@ class Builder implements DagBuilder<string> {
   }
 }
 
-/** Copy the options into a plain spec, leaving out unset fields (so JSON stays small and round-trips). */
+/**
+ * Copy the options into a plain spec, leaving out unset fields (so JSON stays small and round-trips). Keys the
+ * spec does not have are copied too, so that validation refuses them by name with a "did you mean"
+ * (`timeout` → `timeoutMs`): dropping them here would let a typo pass as a setting silently ignored.
+ */
 function toSpec(options: FnOptions<string, string>, code: CodeRef): FunctionSpec {
   const spec: Record<string, unknown> = { id: options.id, args: options.args ?? [], code };
-  for (const key of ['outputs', 'node', 'cost', 'extraArgs', 'timeoutMs', 'retries', 'cache'] as const) {
-    if (options[key] !== undefined) spec[key] = options[key];
+  for (const [key, value] of Object.entries(options)) {
+    if (key === 'id' || key === 'args' || key === 'code' || value === undefined) continue;
+    // An own `__proto__` key (JSON.parse makes one) stays a key, to be named as unknown, not a new prototype.
+    Object.defineProperty(spec, key, { value, enumerable: true, writable: true, configurable: true });
   }
   return spec as unknown as FunctionSpec;
 }

@@ -197,3 +197,64 @@ describe('Dag', () => {
     expect(built.has('b')).toBe(true);
   });
 });
+
+describe('unknown options', () => {
+  it('a misspelt option is refused by name, with the option it was probably meant to be', () => {
+    const build = () =>
+      dag()
+        .fn({ id: 'a', code: () => 1, timeout: 500 } as never)
+        .fn({ id: 'b', args: ['a'], code: (x: number) => x, extraargs: [1] } as never)
+        .build();
+    let error: unknown;
+    try {
+      build();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DagValidationError);
+    expect((error as DagValidationError).issues).toEqual([
+      {
+        code: 'shape',
+        functionId: 'a',
+        field: 'timeout',
+        message: "function 'a': timeout is not a function spec field (did you mean 'timeoutMs'?)",
+      },
+      {
+        code: 'shape',
+        functionId: 'b',
+        field: 'extraargs',
+        message: "function 'b': extraargs is not a function spec field (did you mean 'extraArgs'?)",
+      },
+    ]);
+  });
+
+  it('an unknown key with no near miss is still refused, and so is one inside cost or node', () => {
+    const issues = (() => {
+      try {
+        dag()
+          .fn({
+            id: 'a',
+            code: () => 1,
+            colour: 'red',
+            cost: { cpus: 2 },
+            node: { platfrom: 'node' },
+          } as never)
+          .build();
+      } catch (e) {
+        return (e as DagValidationError).issues;
+      }
+      return [];
+    })();
+    expect(issues.map((i) => [i.field, i.message])).toEqual([
+      [
+        'node.platfrom',
+        "function 'a': node.platfrom is not a node selector field (did you mean 'platform'?)",
+      ],
+      [
+        'cost.cpus',
+        "function 'a': cost.cpus is not a cost field (custom resources go in cost.resources) (did you mean 'cpu'?)",
+      ],
+      ['colour', "function 'a': colour is not a function spec field"],
+    ]);
+  });
+});

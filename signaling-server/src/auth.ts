@@ -1,6 +1,6 @@
 /**
  * Admission of a connection: the handshake's shape, the protocol version, the token (signature, expiry, mesh,
- * roles) and the peer id binding. Whether the id is free is the registry's call (see registry.ts).
+ * roles, `sub` for coordinators) and the peer id binding. Whether the id is free is the registry's call.
  */
 import {
   type Handshake,
@@ -10,8 +10,8 @@ import {
   SIGNALING_PROTOCOL_VERSION,
   TokenError,
   type TokenPayload,
+  type TokenVerifier,
   validateHandshake,
-  verifyToken,
 } from '@handout/peer-runtime/signaling';
 
 export interface Admission {
@@ -24,7 +24,7 @@ export interface Admission {
 }
 
 export interface AuthOptions {
-  readonly secret: string;
+  readonly verifier: TokenVerifier;
   /** When set, only these meshes may be joined. */
   readonly meshes?: readonly string[];
   readonly now: () => number;
@@ -32,17 +32,40 @@ export interface AuthOptions {
 
 export type AdmissionResult = { ok: true; admission: Admission } | { ok: false; refusal: Refusal };
 
-function refuse(reason: RefusalReason, message: string, field?: string): AdmissionResult {
-  return { ok: false, refusal: field ? { reason, message, field } : { reason, message } };
+export function refusal(reason: RefusalReason, message: string, field?: string): Refusal {
+  return field ? { reason, message, field } : { reason, message };
 }
+
+const refuse = (reason: RefusalReason, message: string, field?: string): AdmissionResult => ({
+  ok: false,
+  refusal: refusal(reason, message, field),
+});
 
 const TOKEN_REASONS: Record<TokenError['reason'], RefusalReason> = {
   malformed: 'token-malformed',
   'bad-signature': 'token-bad-signature',
   expired: 'token-expired',
+  outdated: 'token-outdated',
+  'unknown-key': 'token-unknown-key',
+  'keys-unavailable': 'token-keys-unavailable',
+  'unbound-coordinator': 'coordinate-unbound',
 };
 
-export function admit(auth: unknown, options: AuthOptions): AdmissionResult {
+/** Verifies a token and maps a TokenError to the refusal naming it (shared by admission and `token:renew`). */
+export async function checkToken(
+  token: string,
+  options: AuthOptions,
+): Promise<{ ok: true; token: TokenPayload } | { ok: false; refusal: Refusal }> {
+  try {
+    return { ok: true, token: await options.verifier.verify(token, options.now()) };
+  } catch (e) {
+    if (!(e instanceof TokenError)) throw e;
+    const field = e.field === 'token' || e.field === undefined ? 'auth.token' : `token.${e.field}`;
+    return { ok: false, refusal: refusal(TOKEN_REASONS[e.reason], e.message, field) };
+  }
+}
+
+export async function admit(auth: unknown, options: AuthOptions): Promise<AdmissionResult> {
   const raw = (typeof auth === 'object' && auth !== null ? auth : {}) as Record<string, unknown>;
   // Answer the most useful question first: a client without a token hears that, not a list of shape errors.
   if (raw.token === undefined || raw.token === '') {
@@ -59,17 +82,9 @@ export function admit(auth: unknown, options: AuthOptions): AdmissionResult {
   if (!checked.ok) return refuse('bad-handshake', checked.error.message, checked.error.field);
   const handshake = checked.value;
 
-  let token: TokenPayload;
-  try {
-    token = verifyToken(handshake.token, options.secret, options.now());
-  } catch (e) {
-    if (!(e instanceof TokenError)) throw e;
-    return refuse(
-      TOKEN_REASONS[e.reason],
-      e.message,
-      e.field === 'token' ? 'auth.token' : `token.${e.field}`,
-    );
-  }
+  const verified = await checkToken(handshake.token, options);
+  if (!verified.ok) return verified;
+  const { token } = verified;
 
   if (handshake.mesh !== undefined && handshake.mesh !== token.mesh) {
     return refuse(

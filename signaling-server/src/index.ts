@@ -4,12 +4,9 @@
  *
  * @module @handout/signaling-server
  */
+export { ADDRESS_LIMIT_DEFAULTS, type AddressLimitOptions } from './address-limits.js';
+export { deriveMeshKey } from './mesh-key.js';
 export type { SignalingMetrics } from './metrics.js';
+export { SERVER_DEFAULTS, type SignalingLogger, type SignalingServerOptions } from './options.js';
 export type { RateLimitOptions } from './rate-limit.js';
-export {
-  createSignalingServer,
-  type IssueTokenOptions,
-  type SignalingLogger,
-  type SignalingServer,
-  type SignalingServerOptions,
-} from './server.js';
+export { createSignalingServer, type IssueTokenOptions, type SignalingServer } from './server.js';

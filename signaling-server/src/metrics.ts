@@ -14,6 +14,17 @@ export interface SignalingMetrics {
   /** Reconnects within the grace window that kept the peer's membership. */
   readonly resumes: number;
   readonly signalsRelayed: number;
+  /** `peer:update` events accepted. */
+  readonly peerUpdates: number;
+  /** `members:changed` broadcasts sent (each to one mesh), and the peer infos they carried. */
+  readonly memberBroadcasts: number;
+  readonly memberBroadcastPeers: number;
+  /** Sessions that renewed their token with `token:renew`. */
+  readonly tokenRenewals: number;
+  /** Sessions closed because their token expired. */
+  readonly sessionsExpired: number;
+  /** Ids reserved for their token subject after their peer left. */
+  readonly reservedIds: number;
   readonly refusals: Readonly<Partial<Record<RefusalReason, number>>>;
   readonly rejectedEvents: Readonly<Partial<Record<EventErrorCode, number>>>;
   readonly departures: Readonly<Partial<Record<LeaveReason, number>>>;
@@ -23,12 +34,18 @@ export interface Gauges {
   peers: number;
   connectedPeers: number;
   meshes: number;
+  reservedIds: number;
 }
 
 export class MetricsRecorder {
   connections = 0;
   resumes = 0;
   signalsRelayed = 0;
+  peerUpdates = 0;
+  memberBroadcasts = 0;
+  memberBroadcastPeers = 0;
+  tokenRenewals = 0;
+  sessionsExpired = 0;
   readonly refusals: Partial<Record<RefusalReason, number>> = {};
   readonly rejectedEvents: Partial<Record<EventErrorCode, number>> = {};
   readonly departures: Partial<Record<LeaveReason, number>> = {};
@@ -51,6 +68,11 @@ export class MetricsRecorder {
       connections: this.connections,
       resumes: this.resumes,
       signalsRelayed: this.signalsRelayed,
+      peerUpdates: this.peerUpdates,
+      memberBroadcasts: this.memberBroadcasts,
+      memberBroadcastPeers: this.memberBroadcastPeers,
+      tokenRenewals: this.tokenRenewals,
+      sessionsExpired: this.sessionsExpired,
       refusals: { ...this.refusals },
       rejectedEvents: { ...this.rejectedEvents },
       departures: { ...this.departures },
@@ -75,13 +97,48 @@ export function toPrometheus(m: SignalingMetrics): string {
     ['{state="reconnecting"}', m.peers - m.connectedPeers],
   ]);
   metric('handout_signaling_meshes', 'gauge', 'Meshes with at least one peer.', [['', m.meshes]]);
-  metric('handout_signaling_connections_total', 'counter', 'Connections accepted.', [['', m.connections]]);
-  metric('handout_signaling_resumes_total', 'counter', 'Reconnects that kept their membership.', [
-    ['', m.resumes],
-  ]);
-  metric('handout_signaling_signals_relayed_total', 'counter', 'WebRTC signals relayed between peers.', [
-    ['', m.signalsRelayed],
-  ]);
+  const plain: [name: string, type: 'gauge' | 'counter', help: string, value: number][] = [
+    ['handout_signaling_connections_total', 'counter', 'Connections accepted.', m.connections],
+    ['handout_signaling_resumes_total', 'counter', 'Reconnects that kept their membership.', m.resumes],
+    [
+      'handout_signaling_signals_relayed_total',
+      'counter',
+      'WebRTC signals relayed between peers.',
+      m.signalsRelayed,
+    ],
+    ['handout_signaling_peer_updates_total', 'counter', 'peer:update events accepted.', m.peerUpdates],
+    [
+      'handout_signaling_member_broadcasts_total',
+      'counter',
+      'members:changed broadcasts sent.',
+      m.memberBroadcasts,
+    ],
+    [
+      'handout_signaling_member_broadcast_peers_total',
+      'counter',
+      'Peer infos carried by members:changed broadcasts.',
+      m.memberBroadcastPeers,
+    ],
+    [
+      'handout_signaling_token_renewals_total',
+      'counter',
+      'Sessions that renewed their token.',
+      m.tokenRenewals,
+    ],
+    [
+      'handout_signaling_sessions_expired_total',
+      'counter',
+      'Sessions closed at token expiry.',
+      m.sessionsExpired,
+    ],
+    [
+      'handout_signaling_reserved_ids',
+      'gauge',
+      'Ids reserved for their token subject after leaving.',
+      m.reservedIds,
+    ],
+  ];
+  for (const [name, type, help, value] of plain) metric(name, type, help, [['', value]]);
   metric(
     'handout_signaling_refusals_total',
     'counter',

@@ -28,11 +28,21 @@ export class TokenBucket {
 
   /** Takes one token; false when the bucket is empty (the event must be dropped). */
   take(): boolean {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + (t - this.last) * this.perMs);
-    this.last = t;
+    this.refill();
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** True when the bucket has refilled completely: forgetting it changes nothing. */
+  full(): boolean {
+    this.refill();
+    return this.tokens >= this.burst;
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + (t - this.last) * this.perMs);
+    this.last = t;
   }
 }

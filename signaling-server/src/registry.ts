@@ -1,7 +1,8 @@
 /**
  * Who is in which mesh. A peer id is claimed by one socket at a time; after that socket drops, the id stays
- * reserved for `reconnectGraceMs` and only a reconnect presenting the session's resume key may take it back
- * (a peer id alone proves nothing: any holder of a mesh token could otherwise hijack a blipping peer).
+ * reserved for `reconnectGraceMs` and only a reconnect presenting the session's resume key (and a token of the
+ * same subject) may take it back: a peer id alone proves nothing, or any holder of a mesh token could hijack a
+ * blipping peer. After the peer has left, `IdReservations` keeps the id for its token subject a while longer.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -13,6 +14,7 @@ import {
   type Refusal,
   type Role,
 } from '@handout/peer-runtime/signaling';
+import { type IdReservationOptions, IdReservations, type Subject } from './id-reservations.js';
 
 export interface PeerEntry {
   readonly mesh: string;
@@ -21,6 +23,12 @@ export interface PeerEntry {
   capabilities: PeerCapabilities;
   state: PeerState;
   readonly joinedAt: number;
+  /** The token's `sub` (null: unbound): who may take this id back (see IdReservations). */
+  readonly subject: Subject;
+  /** The token's `trusted` claim; a renewed token may change it. */
+  trusted: boolean;
+  /** Expiry of the session's token, epoch seconds (moved by `token:renew`). */
+  tokenExp: number;
   /** The live socket, or null while within the reconnect grace window. */
   socketId: string | null;
   readonly resumeKey: string;
@@ -33,6 +41,9 @@ export interface Claim {
   readonly resumeKey: string | undefined;
   readonly socketId: string;
   readonly roles: readonly Role[];
+  readonly subject: Subject;
+  readonly trusted: boolean;
+  readonly tokenExp: number;
   readonly capabilities: PeerCapabilities;
   readonly state: PeerState;
 }
@@ -50,32 +61,45 @@ export function randomId(bytes: number): string {
 const encoder = new TextEncoder();
 
 export class PeerRegistry {
+  // Map<mesh, Map<id, …>>: structured keys, never a joined string, so no two (mesh, id) pairs share a key.
   private readonly meshes = new Map<string, Map<string, PeerEntry>>();
+  private readonly reservations: IdReservations;
+
+  constructor(reservations: IdReservationOptions) {
+    this.reservations = new IdReservations(reservations);
+  }
 
   claim(claim: Claim, now: number): ClaimResult {
-    let members = this.meshes.get(claim.mesh);
-    if (!members) {
-      members = new Map();
-      this.meshes.set(claim.mesh, members);
-    }
     const peerId = claim.peerId ?? randomId(12);
-    const existing = members.get(peerId);
+    const existing = this.meshes.get(claim.mesh)?.get(peerId);
     if (!existing) {
+      const reserved = this.reservations.check(claim.mesh, peerId, claim.subject, now);
+      if (reserved) return { ok: false, refusal: reserved };
+      this.reservations.release(claim.mesh, peerId);
       const entry: PeerEntry = {
         mesh: claim.mesh,
         peerId,
         roles: claim.roles,
+        subject: claim.subject,
+        trusted: claim.trusted,
+        tokenExp: claim.tokenExp,
         capabilities: claim.capabilities,
         state: claim.state,
         joinedAt: now,
         socketId: claim.socketId,
         resumeKey: randomId(24),
       };
+      let members = this.meshes.get(claim.mesh);
+      if (!members) {
+        members = new Map();
+        this.meshes.set(claim.mesh, members);
+      }
       members.set(peerId, entry);
       return { ok: true, kind: 'joined', entry };
     }
     const proven =
       claim.resumeKey !== undefined &&
+      claim.subject === existing.subject &&
       constantTimeEqual(encoder.encode(claim.resumeKey), encoder.encode(existing.resumeKey));
     if (!proven) {
       return {
@@ -92,6 +116,8 @@ export class PeerRegistry {
     const replacedSocketId = existing.socketId;
     existing.socketId = claim.socketId;
     existing.roles = claim.roles;
+    existing.trusted = claim.trusted;
+    existing.tokenExp = claim.tokenExp;
     existing.capabilities = claim.capabilities;
     existing.state = claim.state;
     return { ok: true, kind: 'resumed', entry: existing, replacedSocketId };
@@ -101,14 +127,20 @@ export class PeerRegistry {
     return this.meshes.get(mesh)?.get(peerId);
   }
 
-  /** Removes a peer; true if it was there. */
-  remove(entry: PeerEntry): boolean {
+  /** Removes a peer and reserves its id for its subject; true if it was there. */
+  remove(entry: PeerEntry, now: number): boolean {
     const members = this.meshes.get(entry.mesh);
     if (members?.get(entry.peerId) !== entry) return false;
     clearTimeout(entry.graceTimer);
     members.delete(entry.peerId);
     if (members.size === 0) this.meshes.delete(entry.mesh);
+    this.reservations.reserve(entry.mesh, entry.peerId, entry.subject, now);
     return true;
+  }
+
+  /** Ids reserved after their peers left (a gauge in /metrics). */
+  reservedIds(): number {
+    return this.reservations.size();
   }
 
   /** The members of a mesh (all of them, or all but one). */
@@ -136,6 +168,7 @@ export class PeerRegistry {
   clear(): void {
     for (const members of this.meshes.values()) for (const e of members.values()) clearTimeout(e.graceTimer);
     this.meshes.clear();
+    this.reservations.clear();
   }
 }
 
@@ -146,5 +179,6 @@ export function peerInfo(entry: PeerEntry): PeerInfo {
     capabilities: entry.capabilities,
     state: entry.state,
     joinedAt: entry.joinedAt,
+    trusted: entry.trusted,
   };
 }

@@ -1,75 +1,43 @@
 /**
- * `createSignalingServer`: an HTTP server (health, metrics, static files) with socket.io on it. Admission and
- * id claims happen in the socket.io middleware, so a refused client gets `connect_error` with the reason;
- * every accepted socket then gets its mesh snapshot, and its events are rate-limited, validated and answered.
+ * `createSignalingServer`: an HTTP server (health, metrics, static files) with socket.io on it. Admission happens
+ * in the socket.io middleware (cheap checks first: packet shape and size, per-address limits; then the token and
+ * the id claim), so a refused client gets `connect_error` with the reason. Accepted sockets are served by
+ * ./connection.ts.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  type Ack,
-  CLIENT_EVENTS,
   type ClientToServerEvents,
-  type EventError,
-  type LeaveReason,
-  mergeUpdate,
+  createTokenVerifier,
+  keyIdOf,
+  LIMITS,
   type PeerInfo,
   type Refusal,
   type Role,
   type ServerToClientEvents,
-  SIGNALING_PROTOCOL_VERSION,
   signToken,
-  validatePeerUpdate,
-  validateSignalTo,
 } from '@handout/peer-runtime/signaling';
-import { Server, type Socket } from 'socket.io';
-import { admit } from './auth.js';
+import { Server } from 'socket.io';
+import { AddressLimits } from './address-limits.js';
+import { admit, refusal } from './auth.js';
+import { type ConnectionContext, type PeerSocket, type SocketData, serveConnection } from './connection.js';
 import { createHttpHandler } from './http.js';
+import { MemberUpdates } from './member-updates.js';
 import { MetricsRecorder, type SignalingMetrics } from './metrics.js';
-import { type RateLimitOptions, TokenBucket } from './rate-limit.js';
-import { type ClaimResult, type PeerEntry, PeerRegistry, peerInfo, randomId } from './registry.js';
-import { routeSignal } from './relay.js';
-
-export interface SignalingLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
-
-export interface SignalingServerOptions {
-  /** TCP port. Default 8080; 0 picks a free one (read it from the result). */
-  port?: number;
-  /** Interface to bind. Default 127.0.0.1: exposing the server is a deliberate choice. */
-  host?: string;
-  /** HMAC secret for tokens. Default: 32 random bytes (read it from the result to issue tokens). */
-  secret?: string;
-  /** When set, only tokens for these meshes are accepted. Default: any mesh. */
-  meshes?: readonly string[];
-  /**
-   * How long a silent connection (peer frozen, cable pulled) lives before the server drops it: socket.io pings
-   * every half of this and waits the other half for the pong. Default 5000 ms. A killed process is noticed at
-   * once (its TCP connection closes), a silent one within this time.
-   */
-  presenceTimeoutMs?: number;
-  /** How long a dropped peer keeps its id and membership, waiting for it to reconnect. Default 3000 ms. */
-  reconnectGraceMs?: number;
-  /** Per-socket token bucket. Default 200 events burst, 100 per second. */
-  rateLimit?: RateLimitOptions;
-  /** Largest socket.io message accepted; bigger ones close the socket. Default 256 KiB (an SDP is at most 64). */
-  maxMessageBytes?: number;
-  /** Origins allowed for browser clients using long-polling. Default: none (WebSocket is not subject to CORS). */
-  corsOrigin?: string | readonly string[];
-  /** Directory served as static files (the demo page). Default: none. */
-  staticDir?: string;
-  /** Default: silent. */
-  logger?: SignalingLogger;
-}
+import { SERVER_DEFAULTS, type SignalingLogger, type SignalingServerOptions } from './options.js';
+import { handshakeProblem, hardenedParser } from './parser.js';
+import { TokenBucket } from './rate-limit.js';
+import { type PeerEntry, PeerRegistry, peerInfo, randomId } from './registry.js';
 
 export interface IssueTokenOptions {
   mesh: string;
   roles: readonly Role[];
   /** Default 3600 (one hour). */
   ttlSeconds?: number;
-  /** Bind the token to one peer id. */
+  /** Bind the token to one peer id. Required with `coordinate`. */
   sub?: string;
+  /** Mark the token as one of the mesh owner's machines. Default false. */
+  trusted?: boolean;
 }
 
 export interface SignalingServer {
@@ -78,6 +46,9 @@ export interface SignalingServer {
   readonly host: string;
   readonly port: number;
   readonly secret: string;
+  /** The kid of `secret` in the tokens `issueToken` makes. */
+  readonly kid: string;
+  /** Signs a token with `secret`; throws TokenError (e.g. `unbound-coordinator`) for claims it would refuse. */
   issueToken(options: IssueTokenOptions): string;
   metrics(): SignalingMetrics;
   /** The members of a mesh, or of every mesh. */
@@ -85,33 +56,29 @@ export interface SignalingServer {
   close(): Promise<void>;
 }
 
-interface SocketData {
-  entry: PeerEntry;
-  claim: Extract<ClaimResult, { ok: true }>;
-  /** The peer as the others knew it before this resume, to tell whether to announce a change. */
-  before?: string;
-  bucket: TokenBucket;
-}
-
-type PeerSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-
 const silent: SignalingLogger = { info() {}, warn() {} };
-const room = (mesh: string) => `mesh:${mesh}`;
-
-function reply(socket: PeerSocket, ack: unknown, result: Ack): void {
-  if (typeof ack === 'function') (ack as (result: Ack) => void)(result);
-  else if (!result.ok) socket.emit('error', result.error);
-}
 
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
-  const host = options.host ?? '127.0.0.1';
+  const d = SERVER_DEFAULTS;
+  const host = options.host ?? d.host;
   const secret = options.secret ?? randomId(32);
-  const graceMs = options.reconnectGraceMs ?? 3000;
-  const presenceMs = options.presenceTimeoutMs ?? 5000;
+  const kid = options.secretKid ?? keyIdOf(secret);
+  const presenceMs = options.presenceTimeoutMs ?? d.presenceTimeoutMs;
   const log = options.logger ?? silent;
-  const registry = new PeerRegistry();
+  const verifier = createTokenVerifier({
+    keys: [{ kid, secret }, ...(options.keys ?? [])],
+    ...(options.jwksUrl !== undefined && { jwksUrl: options.jwksUrl }),
+    ...(options.issuer !== undefined && { issuer: options.issuer }),
+    ...(options.audience !== undefined && { audience: options.audience }),
+  });
+  const registry = new PeerRegistry({
+    reserveMs: options.idReserveMs ?? d.idReserveMs,
+    maxPerMesh: d.maxReservedIdsPerMesh,
+  });
   const recorder = new MetricsRecorder();
-  const metrics = () => recorder.snapshot(registry.counts());
+  const addresses = new AddressLimits(options);
+  const trustProxy = options.trustProxy === true;
+  const metrics = () => recorder.snapshot({ ...registry.counts(), reservedIds: registry.reservedIds() });
   let closing = false;
 
   const handler = createHttpHandler({ metrics, startedAt: Date.now(), staticDir: options.staticDir });
@@ -125,145 +92,132 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(http, {
     pingInterval: Math.ceil(presenceMs / 2),
     pingTimeout: Math.ceil(presenceMs / 2),
-    maxHttpBufferSize: options.maxMessageBytes ?? 256 * 1024,
+    maxHttpBufferSize: options.maxMessageBytes ?? d.maxMessageBytes,
+    connectTimeout: d.joinTimeoutMs,
+    allowRequest: (req, answer) => {
+      // Requests of an open engine.io session (long-polling) carry its sid: only new connections are counted.
+      if (new URL(req.url ?? '/', 'http://localhost').searchParams.has('sid')) return answer(null, true);
+      const address = clientAddress(req.socket.remoteAddress ?? '', req.headers, trustProxy);
+      if (addresses.transportAllowed(address)) return answer(null, true);
+      answer(`too many connections from ${address}`, false);
+    },
+    parser: hardenedParser(LIMITS),
     serveClient: false,
     ...(options.corsOrigin ? { cors: { origin: options.corsOrigin as string | string[] } } : {}),
   });
 
-  const refuse = (next: (err?: Error) => void, refusal: Refusal) => {
-    recorder.refused(refusal.reason);
-    log.info('connection refused', { ...refusal });
-    next(Object.assign(new Error(refusal.message), { data: refusal }));
+  const updates = new MemberUpdates<PeerEntry>(
+    {
+      intervalMs: options.broadcastIntervalMs ?? d.broadcastIntervalMs,
+      maxPerFlush: options.maxBroadcastPeers ?? d.maxBroadcastPeers,
+    },
+    (mesh, entries) => {
+      // A peer that left (or was replaced by a new join under its id) since its change was queued is skipped.
+      const live = entries.filter((e) => registry.get(mesh, e.peerId) === e);
+      if (live.length === 0) return;
+      io.to(`mesh:${mesh}`).emit('members:changed', { updated: live.map(peerInfo) });
+      recorder.memberBroadcasts++;
+      recorder.memberBroadcastPeers += live.length;
+    },
+  );
+
+  const authOptions = { verifier, meshes: options.meshes, now: Date.now };
+  const ctx: ConnectionContext = {
+    io,
+    registry,
+    recorder,
+    updates,
+    addresses,
+    authOptions,
+    log,
+    secret,
+    graceMs: options.reconnectGraceMs ?? d.reconnectGraceMs,
+    renewBeforeMs: options.tokenRenewBeforeMs ?? d.tokenRenewBeforeMs,
+    closing: () => closing,
+  };
+
+  const refuse = (next: (err?: Error) => void, refused: Refusal) => {
+    recorder.refused(refused.reason);
+    log.info('connection refused', { ...refused });
+    next(Object.assign(new Error(refused.message), { data: refused }));
   };
 
   io.use((socket, next) => {
-    const admitted = admit(socket.handshake.auth, { secret, meshes: options.meshes, now: Date.now });
-    if (!admitted.ok) return refuse(next, admitted.refusal);
-    const { admission } = admitted;
-    const h = admission.handshake;
-    const previous = admission.peerId ? registry.get(admission.mesh, admission.peerId) : undefined;
-    const before = previous ? JSON.stringify(peerInfo(previous)) : undefined;
-    const claim = registry.claim(
-      {
-        mesh: admission.mesh,
-        peerId: admission.peerId,
-        resumeKey: h.resumeKey,
-        socketId: socket.id,
-        roles: admission.roles,
-        capabilities: h.capabilities,
-        state: h.state ?? { running: 0, slots: h.capabilities.cores, paused: false },
-      },
-      Date.now(),
-    );
-    if (!claim.ok) return refuse(next, claim.refusal);
-    socket.data = { entry: claim.entry, claim, bucket: new TokenBucket(options.rateLimit), before };
-    next();
-  });
-
-  const depart = (entry: PeerEntry, reason: LeaveReason) => {
-    if (!registry.remove(entry)) return;
-    recorder.departed(reason);
-    log.info('peer left', { mesh: entry.mesh, peerId: entry.peerId, reason });
-    io.to(room(entry.mesh)).emit('peer:left', { peerId: entry.peerId, reason });
-  };
-
-  io.on('connection', (socket: PeerSocket) => {
-    const { entry, claim, before } = socket.data;
-    const info = peerInfo(entry);
-    socket.join(room(entry.mesh));
-    recorder.connections++;
-    if (claim.kind === 'resumed') {
-      recorder.resumes++;
-      // The server had not seen the old socket drop yet; the resume key proved this one is the same peer.
-      if (claim.replacedSocketId) io.sockets.sockets.get(claim.replacedSocketId)?.disconnect(true);
+    const problem = handshakeProblem(socket.handshake.auth);
+    if (problem) {
+      const reason = problem.code === 'payload-too-large' ? 'handshake-too-large' : 'bad-handshake';
+      return refuse(next, refusal(reason, problem.message, 'auth'));
     }
-    socket.emit('mesh:peers', {
-      version: SIGNALING_PROTOCOL_VERSION,
-      mesh: entry.mesh,
-      self: info,
-      peers: registry.members(entry.mesh, entry.peerId).map(peerInfo),
-      resumeKey: entry.resumeKey,
-      reconnectGraceMs: graceMs,
-    });
-    if (claim.kind === 'joined') socket.to(room(entry.mesh)).emit('peer:joined', info);
-    else if (before !== JSON.stringify(info)) socket.to(room(entry.mesh)).emit('peer:updated', info);
-    log.info(claim.kind === 'joined' ? 'peer joined' : 'peer resumed', {
-      mesh: entry.mesh,
-      peerId: entry.peerId,
-    });
-
-    const reject = (ack: unknown, error: EventError) => {
-      recorder.rejected(error.code);
-      reply(socket, ack, { ok: false, error });
-    };
-
-    // Runs before any handler: unknown events and floods never reach one.
-    socket.use(([event, ...args], next) => {
-      const ack = args[args.length - 1];
-      if (!socket.data.bucket.take()) {
-        return reject(ack, { code: 'rate-limited', event, message: 'too many events; slow down' });
-      }
-      if (!(CLIENT_EVENTS as readonly string[]).includes(event)) {
-        return reject(ack, { code: 'unknown-event', event, message: `unknown event '${event}'` });
-      }
-      next();
-    });
-
-    socket.on('peer:update', (raw: unknown, ack: unknown) => {
-      const checked = validatePeerUpdate(raw);
-      if (!checked.ok) {
-        const { message, field } = checked.error;
-        return reject(ack, {
-          code: 'invalid-payload',
-          event: 'peer:update',
-          message,
-          ...(field ? { field } : {}),
-        });
-      }
-      const merged = mergeUpdate(entry, checked.value);
-      entry.capabilities = merged.capabilities;
-      entry.state = merged.state;
-      socket.to(room(entry.mesh)).emit('peer:updated', peerInfo(entry));
-      reply(socket, ack, { ok: true });
-    });
-
-    socket.on('signal', (raw: unknown, ack: unknown) => {
-      const checked = validateSignalTo(raw);
-      if (!checked.ok) {
-        const { message, field } = checked.error;
-        return reject(ack, {
-          code: 'invalid-payload',
-          event: 'signal',
-          message,
-          ...(field ? { field } : {}),
-        });
-      }
-      const route = routeSignal(registry, entry, checked.value);
-      if (!route.ok) return reject(ack, route.error);
-      io.to(route.socketId).emit('signal', { from: entry.peerId, data: checked.value.data });
-      recorder.signalsRelayed++;
-      reply(socket, ack, { ok: true });
-    });
-
-    socket.on('disconnect', (reason) => {
-      // A resumed peer's old socket, or the whole server going down: nothing to announce.
-      if (closing || entry.socketId !== socket.id) return;
-      if (reason === 'client namespace disconnect') return depart(entry, 'left');
-      if (reason === 'server namespace disconnect') return depart(entry, 'expelled');
-      entry.socketId = null;
-      if (graceMs <= 0) return depart(entry, 'lost');
-      log.info('peer dropped; waiting for it to reconnect', {
-        mesh: entry.mesh,
-        peerId: entry.peerId,
-        reason,
+    const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
+    const limited = addresses.acquire(address);
+    if (limited) return refuse(next, limited);
+    admit(socket.handshake.auth, authOptions)
+      .then((admitted) => {
+        // The client may have gone while the token was checked: claim nothing for a dead connection.
+        if (closing || socket.conn.readyState !== 'open') {
+          addresses.release(address);
+          return next(new Error('the connection closed during admission'));
+        }
+        if (!admitted.ok) {
+          addresses.release(address);
+          return refuse(next, admitted.refusal);
+        }
+        const { admission } = admitted;
+        const h = admission.handshake;
+        const previous = admission.peerId ? registry.get(admission.mesh, admission.peerId) : undefined;
+        const before = previous ? JSON.stringify(peerInfo(previous)) : undefined;
+        const claim = registry.claim(
+          {
+            mesh: admission.mesh,
+            peerId: admission.peerId,
+            resumeKey: h.resumeKey,
+            socketId: socket.id,
+            roles: admission.roles,
+            subject: admission.token.sub ?? null,
+            trusted: admission.token.trusted === true,
+            tokenExp: admission.token.exp,
+            capabilities: h.capabilities,
+            state: h.state ?? { running: 0, slots: h.capabilities.cores, paused: false },
+          },
+          Date.now(),
+        );
+        if (!claim.ok) {
+          addresses.release(address);
+          return refuse(next, claim.refusal);
+        }
+        socket.data = {
+          entry: claim.entry,
+          claim,
+          bucket: new TokenBucket(options.rateLimit),
+          before,
+          address,
+        };
+        next();
+      })
+      .catch((e: unknown) => {
+        addresses.release(address);
+        log.warn('admission failed', { error: String(e) });
+        next(new Error('the server could not check this connection'));
       });
-      entry.graceTimer = setTimeout(() => depart(entry, 'lost'), graceMs);
-    });
   });
+
+  io.engine.on(
+    'connection',
+    (conn: {
+      remoteAddress: string;
+      request: { headers: Headers };
+      once(e: 'close', f: () => void): void;
+    }) => {
+      const address = clientAddress(conn.remoteAddress, conn.request.headers, trustProxy);
+      addresses.transportOpened(address);
+      conn.once('close', () => addresses.transportClosed(address));
+    },
+  );
+  io.on('connection', (socket: PeerSocket) => serveConnection(ctx, socket));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port ?? 8080, host, () => {
+    http.listen(options.port ?? d.port, host, () => {
       http.off('error', reject);
       resolve();
     });
@@ -277,9 +231,17 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     host,
     port,
     secret,
-    issueToken({ mesh, roles, ttlSeconds = 3600, sub }) {
+    kid,
+    issueToken({ mesh, roles, ttlSeconds = 3600, sub, trusted }) {
       const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
-      return signToken(sub === undefined ? { mesh, roles, exp } : { mesh, roles, exp, sub }, secret);
+      const payload = {
+        mesh,
+        roles,
+        exp,
+        ...(sub !== undefined && { sub }),
+        ...(trusted === true && { trusted }),
+      };
+      return signToken(payload, { kid, secret });
     },
     metrics,
     peers(mesh) {
@@ -289,9 +251,20 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     async close() {
       if (closing) return;
       closing = true;
+      updates.stop();
       registry.clear();
       await io.close();
       http.closeAllConnections();
     },
   };
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** The client's address: the socket's, or with `trustProxy` the last `X-Forwarded-For` hop (the proxy's own). */
+function clientAddress(remote: string, headers: Headers, trustProxy: boolean): string {
+  if (!trustProxy) return remote;
+  const header = headers['x-forwarded-for'];
+  const last = (Array.isArray(header) ? header.at(-1) : header)?.split(',').at(-1)?.trim();
+  return last || remote;
 }

@@ -1,22 +1,13 @@
-import { connectSignaling, SignalingRefusedError, signToken } from '@handout/peer-runtime/signaling';
+import { connectSignaling, SIGNALING_PROTOCOL_VERSION, signToken } from '@handout/peer-runtime/signaling';
 import { afterEach, describe, expect, it } from 'vitest';
-import { caps, cleanup, join, rawConnect, rawJoined, startServer } from './helpers.js';
+import { caps, cleanup, join, rawConnect, rawJoined, refusal, startServer } from './helpers.js';
 
 afterEach(cleanup);
-
-async function refusal(promise: Promise<unknown>): Promise<SignalingRefusedError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SignalingRefusedError);
-  return error as SignalingRefusedError;
-}
 
 describe('admission', () => {
   it('a connection without a token is refused with token-missing', async () => {
     const server = await startServer();
-    const socket = rawConnect(server.url, { version: 1, capabilities: caps() });
+    const socket = rawConnect(server.url, { version: SIGNALING_PROTOCOL_VERSION, capabilities: caps() });
     await expect(rawJoined(socket)).rejects.toMatchObject({ reason: 'token-missing', field: 'auth.token' });
   });
 
@@ -31,24 +22,40 @@ describe('admission', () => {
     expect(error.message).toMatch(/expired/);
   });
 
-  it('a token signed with another secret is refused with token-bad-signature', async () => {
+  it('a token signed with another secret under the server kid is refused with token-bad-signature', async () => {
     const server = await startServer();
-    const token = signToken({ mesh: 'm1', roles: ['contribute'], exp: 2e9 }, 'not-the-server-secret');
+    const key = { kid: server.kid, secret: 'not-the-server-secret' };
+    const token = signToken({ mesh: 'm1', roles: ['contribute'], exp: 2e9 }, key);
     const error = await refusal(connectSignaling({ url: server.url, token, capabilities: caps() }));
     expect(error.reason).toBe('token-bad-signature');
+  });
+
+  it("another server's token (a kid this server has no key for) is refused with token-unknown-key", async () => {
+    const server = await startServer();
+    const token = signToken({ mesh: 'm1', roles: ['contribute'], exp: 2e9 }, 'another-server');
+    const error = await refusal(connectSignaling({ url: server.url, token, capabilities: caps() }));
+    expect(error).toMatchObject({ reason: 'token-unknown-key', details: { field: 'token.header.kid' } });
   });
 
   it('a token whose payload was edited to grant more is refused with token-bad-signature', async () => {
     const server = await startServer();
     const token = server.issueToken({ mesh: 'm1', roles: ['contribute'] });
-    const [, sig] = token.split('.');
-    const forgedBody = Buffer.from(JSON.stringify({ mesh: 'm1', roles: ['coordinate'], exp: 2e9 })).toString(
-      'base64url',
-    );
+    const [header, , sig] = token.split('.');
+    const forgedBody = Buffer.from(
+      JSON.stringify({ mesh: 'm1', roles: ['coordinate'], sub: 'x', exp: 2e9 }),
+    ).toString('base64url');
     const error = await refusal(
-      connectSignaling({ url: server.url, token: `${forgedBody}.${sig}`, capabilities: caps() }),
+      connectSignaling({ url: server.url, token: `${header}.${forgedBody}.${sig}`, capabilities: caps() }),
     );
     expect(error.reason).toBe('token-bad-signature');
+  });
+
+  it('a pre-JWT token is refused with token-outdated, saying how to get a new one', async () => {
+    const server = await startServer();
+    const old = 'eyJtZXNoIjoibTEiLCJyb2xlcyI6WyJzdWJtaXQiXSwiZXhwIjo0MDAwMDAwMDAwfQ.c2ln';
+    const error = await refusal(connectSignaling({ url: server.url, token: old, capabilities: caps() }));
+    expect(error.reason).toBe('token-outdated');
+    expect(error.message).toMatch(/handout token/);
   });
 
   it('garbage in place of a token is refused with token-malformed', async () => {
@@ -97,12 +104,17 @@ describe('admission', () => {
   it('claiming the id of a peer within its grace window without its resume key is refused', async () => {
     const server = await startServer({ reconnectGraceMs: 60_000 });
     const token = server.issueToken({ mesh: 'm1', roles: ['contribute'] });
-    const victim = rawConnect(server.url, { version: 1, token, peerId: 'v', capabilities: caps() });
+    const victim = rawConnect(server.url, {
+      version: SIGNALING_PROTOCOL_VERSION,
+      token,
+      peerId: 'v',
+      capabilities: caps(),
+    });
     await rawJoined(victim);
     victim.io.engine.close();
     await new Promise((r) => setTimeout(r, 100));
     const thief = rawConnect(server.url, {
-      version: 1,
+      version: SIGNALING_PROTOCOL_VERSION,
       token,
       peerId: 'v',
       resumeKey: 'guessed',
@@ -141,7 +153,7 @@ describe('admission', () => {
     const url = server.url;
     await server.close();
     await expect(
-      connectSignaling({ url, token: 'x.y', capabilities: caps(), connectTimeoutMs: 3000 }),
+      connectSignaling({ url, token: 'x.y.z', capabilities: caps(), connectTimeoutMs: 3000 }),
     ).rejects.toMatchObject({ code: 'unreachable' });
   });
 

@@ -1,5 +1,6 @@
 import {
   LIMITS,
+  SIGNALING_PROTOCOL_VERSION,
   validateHandshake,
   validateMeshSnapshot,
   validatePeerLeft,
@@ -51,26 +52,48 @@ describe('signaling contract validators', () => {
 
   it('failures are ProtocolErrors naming the field at fault', () => {
     const cases: [unknown, string][] = [
-      [{ version: 1, token: 't', capabilities: { ...caps(), cores: 1.5 } }, 'auth.capabilities.cores'],
       [
-        { version: 1, token: 't', capabilities: { ...caps(), platform: 'deno' } },
+        { version: SIGNALING_PROTOCOL_VERSION, token: 't', capabilities: { ...caps(), cores: 1.5 } },
+        'auth.capabilities.cores',
+      ],
+      [
+        { version: SIGNALING_PROTOCOL_VERSION, token: 't', capabilities: { ...caps(), platform: 'deno' } },
         'auth.capabilities.platform',
       ],
       [
-        { version: 1, token: 't', capabilities: { ...caps(), memoryMB: Number.NaN } },
+        {
+          version: SIGNALING_PROTOCOL_VERSION,
+          token: 't',
+          capabilities: { ...caps(), memoryMB: Number.NaN },
+        },
         'auth.capabilities.memoryMB',
       ],
       [
-        { version: 1, token: 't', capabilities: { ...caps(), resources: { gpu: -1 } } },
+        {
+          version: SIGNALING_PROTOCOL_VERSION,
+          token: 't',
+          capabilities: { ...caps(), resources: { gpu: -1 } },
+        },
         'auth.capabilities.resources.gpu',
       ],
-      [{ version: 1, token: 't', capabilities: caps(), peerId: 'has space' }, 'auth.peerId'],
-      [{ version: 1, token: 't', capabilities: caps(), roles: ['admin'] }, 'auth.roles[0]'],
       [
-        { version: 1, token: 't', capabilities: caps(), state: { running: 0, slots: 1 } },
+        { version: SIGNALING_PROTOCOL_VERSION, token: 't', capabilities: caps(), peerId: 'has space' },
+        'auth.peerId',
+      ],
+      [
+        { version: SIGNALING_PROTOCOL_VERSION, token: 't', capabilities: caps(), roles: ['admin'] },
+        'auth.roles[0]',
+      ],
+      [
+        {
+          version: SIGNALING_PROTOCOL_VERSION,
+          token: 't',
+          capabilities: caps(),
+          state: { running: 0, slots: 1 },
+        },
         'auth.state.paused',
       ],
-      [{ version: 1, capabilities: caps() }, 'auth.token'],
+      [{ version: SIGNALING_PROTOCOL_VERSION, capabilities: caps() }, 'auth.token'],
     ];
     for (const [input, field] of cases) {
       const result = validateHandshake(input);
@@ -108,12 +131,13 @@ describe('signaling contract validators', () => {
       joinedAt: 1,
     };
     const snapshot = {
-      version: 1,
+      version: SIGNALING_PROTOCOL_VERSION,
       mesh: 'm',
       self,
       peers: [{ ...self, peerId: 'b', roles: [] }],
       resumeKey: 'k',
       reconnectGraceMs: 1,
+      tokenExp: 2e9,
     };
     expect(validateMeshSnapshot(snapshot)).toMatchObject({ ok: false, error: { field: 'peers[0].roles' } });
   });

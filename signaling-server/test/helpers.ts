@@ -10,8 +10,10 @@ import {
   type SignalingClient,
   type SignalingClientEvents,
   type SignalingClientOptions,
+  SignalingRefusedError,
 } from '@handout/peer-runtime/signaling';
-import { io, type Socket as RawSocket } from 'socket.io-client';
+import { io, Manager, type Socket as RawSocket } from 'socket.io-client';
+import { expect } from 'vitest';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '../src/index.js';
 
 const closers: (() => Promise<void> | void)[] = [];
@@ -43,9 +45,15 @@ export async function join(
   server: SignalingServer,
   options: Partial<SignalingClientOptions> & { mesh?: string } = {},
 ): Promise<SignalingClient> {
+  // Every role when the peer id is known (a coordinate token must be bound to it), else contribute and submit.
   const token =
     options.token ??
-    server.issueToken({ mesh: options.mesh ?? 'm1', roles: ['contribute', 'submit', 'coordinate'] });
+    server.issueToken({
+      mesh: options.mesh ?? 'm1',
+      ...(options.peerId !== undefined
+        ? { roles: ['contribute', 'submit', 'coordinate'], sub: options.peerId }
+        : { roles: ['contribute', 'submit'] }),
+    });
   const client = await connectSignaling({ url: server.url, capabilities: caps(), ...options, token });
   closers.push(() => client.close());
   return client;
@@ -98,6 +106,46 @@ export function rawJoined(socket: RawSocket): Promise<{ resumeKey: string; self:
   return new Promise((resolve, reject) => {
     socket.once('mesh:peers', resolve);
     socket.once('connect_error', (err: Error & { data?: unknown }) => reject(err.data ?? err));
+  });
+}
+
+/** The SignalingRefusedError a join or connect fails with (fails the test if it does not fail so). */
+export async function refusal(promise: Promise<unknown>): Promise<SignalingRefusedError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SignalingRefusedError);
+  return error as SignalingRefusedError;
+}
+
+/**
+ * Opens an engine.io connection, writes one raw socket.io packet (what socket.io-client would never send) and
+ * resolves with the first packet back; rejects when the server closes without answering or after `ms`.
+ */
+export function rawPacket(url: string, packet: string, ms = 5000): Promise<string> {
+  const manager = new Manager(url, { transports: ['websocket'], reconnection: false, autoConnect: false });
+  closers.push(() => {
+    manager.engine?.close();
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer to ${packet.slice(0, 80)}`)), ms);
+    manager.open((err) => {
+      if (err) return reject(err);
+      let answered = false;
+      manager.engine.on('message', (data) => {
+        answered = true;
+        clearTimeout(timer);
+        resolve(String(data));
+        manager.engine.close();
+      });
+      manager.engine.on('close', (reason) => {
+        if (answered) return;
+        clearTimeout(timer);
+        reject(new Error(`closed without an answer (${reason}) to ${packet.slice(0, 80)}`));
+      });
+      manager.engine.write(packet);
+    });
   });
 }
 

@@ -74,4 +74,31 @@ describe('presence across processes', () => {
     child.kill('SIGSTOP');
     expect((await left)[0]).toEqual({ peerId: 'frozen', reason: 'lost' });
   });
+
+  it('after a coordinator process is killed, an unbound contribute token cannot join under its id', async () => {
+    const server = await startServer({ reconnectGraceMs: 300 });
+    const watcher = await join(server, { peerId: 'watcher' });
+    const coordToken = server.issueToken({ mesh: 'm1', roles: ['coordinate', 'contribute'], sub: 'coord' });
+    const joined = once(watcher, 'peer:joined', (p) => p.peerId === 'coord', 20_000);
+    const coordinator = await startPeerProcess(server.url, coordToken, 'coord');
+    expect((await joined)[0].roles).toEqual(['coordinate', 'contribute']);
+
+    const left = once(watcher, 'peer:left', (m) => m.peerId === 'coord', 10_000);
+    coordinator.kill('SIGKILL');
+    await left;
+    // Three seconds later (the case of issue 10), a contribute-only token tries the id.
+    await new Promise((r) => setTimeout(r, 3000));
+    const impostor = startPeerProcess(
+      server.url,
+      server.issueToken({ mesh: 'm1', roles: ['contribute'] }),
+      'coord',
+    );
+    await expect(impostor).rejects.toThrow(/peer-id-reserved/);
+    expect(watcher.peer('coord')).toBeUndefined();
+    expect(server.metrics().refusals).toEqual({ 'peer-id-reserved': 1 });
+    // The coordinator itself, restarted with its own token, takes its id back.
+    const rejoined = once(watcher, 'peer:joined', (p) => p.peerId === 'coord', 20_000);
+    await startPeerProcess(server.url, coordToken, 'coord');
+    expect((await rejoined)[0].roles).toEqual(['coordinate', 'contribute']);
+  }, 30_000);
 });

@@ -1,4 +1,4 @@
-import type { SignalData } from '@handout/peer-runtime/signaling';
+import { SIGNALING_PROTOCOL_VERSION, type SignalData } from '@handout/peer-runtime/signaling';
 import { afterEach, describe, expect, it } from 'vitest';
 import { caps, cleanup, delay, join, once, rawConnect, rawJoined, record, startServer } from './helpers.js';
 
@@ -68,7 +68,12 @@ describe('signal relay', () => {
 describe('bad events', () => {
   async function rawPeer(server: Awaited<ReturnType<typeof startServer>>, peerId: string) {
     const token = server.issueToken({ mesh: 'm1', roles: ['contribute'] });
-    const socket = rawConnect(server.url, { version: 1, token, peerId, capabilities: caps() });
+    const socket = rawConnect(server.url, {
+      version: SIGNALING_PROTOCOL_VERSION,
+      token,
+      peerId,
+      capabilities: caps(),
+    });
     await rawJoined(socket);
     const ask = (event: string, ...args: unknown[]) =>
       new Promise<Reply>((resolve) => socket.emit(event, ...args, (reply: Reply) => resolve(reply)));

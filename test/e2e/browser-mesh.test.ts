@@ -27,18 +27,26 @@ describe('a mesh of two browser tabs (no Node peer)', () => {
   });
 
   it('a dashboard tab coordinates and a contribute tab runs the whole DAG, peer to peer', async () => {
-    const token = server.issueToken({ mesh: 'default', roles: ROLES, ttlSeconds: 600 });
-    const query = `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token)}`;
+    // The contribute tab only contributes; the dashboard coordinates, so its token is bound to its peer id.
+    const query = (token: string) =>
+      `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token)}`;
+    const memberToken = server.issueToken({ mesh: 'default', roles: ['contribute'], ttlSeconds: 600 });
+    const dashboardToken = server.issueToken({
+      mesh: 'default',
+      roles: ROLES,
+      sub: 'dashboard',
+      ttlSeconds: 600,
+    });
     const contributeContext = await browser.newContext();
     const contributor = await openPage(contributeContext);
     const contribute = new ContributePage(contributor.page, server.url);
-    await contribute.open(query);
+    await contribute.open(query(memberToken));
     const workerId = await contribute.waitForJoin();
 
     const dashboardContext = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
     const dash = await openPage(dashboardContext);
     const dashboard = new DashboardPage(dash.page, server.url);
-    await dashboard.open(`${query}&dag=stg-rand0000`);
+    await dashboard.open(`${query(dashboardToken)}&dag=stg-rand0000`);
     await dash.page.waitForSelector(`#peers tr[data-peer="${workerId}"]`, { timeout: 10_000 });
     await dashboard.run();
     expect(await dashboard.waitForRunEnd(60_000)).toBe('succeeded');

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signToken } from '@handout/peer-runtime/signaling';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MeshHarness, type PeerProcess, spawnCli, startMeshHarness } from '../harness/mesh-harness.js';
 
@@ -126,8 +127,10 @@ describe('handout peer processes on one mesh', () => {
   }, 30_000);
 
   it('a peer with a token of another server is refused with the reason and exits 2', async () => {
-    const forged =
-      'eyJtZXNoIjoicGVlcnMtdGVzdCIsInJvbGVzIjpbImNvbnRyaWJ1dGUiXSwiZXhwIjo0MTAyNDQ0ODAwfQ.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    const forged = signToken(
+      { mesh: 'peers-test', roles: ['contribute'], exp: 4102444800 },
+      'another-server',
+    );
     const r = await h.runCli([
       'peer',
       '--signal',
@@ -140,7 +143,7 @@ describe('handout peer processes on one mesh', () => {
       '1',
     ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/refused the connection \(token-bad-signature\)/);
+    expect(r.stderr).toMatch(/refused the connection \(token-unknown-key\)/);
   }, 30_000);
 });
 

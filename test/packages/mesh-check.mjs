@@ -1,6 +1,7 @@
 // The mesh half of consumer.test.ts, run inside the private network namespace (test/netns/run.sh) because it
 // opens WebRTC connections: in the consumer project given as argv[2], starts `npx handout signal --demo`,
-// fetches the contribute page and one of its scripts, joins `npx handout peer --coordinator`, runs a DAG file
+// fetches the contribute page and one of its scripts, joins `npx handout peer --coordinator` (with the
+// coordinator token the server printed), runs a DAG file
 // (argv[3]) on that mesh with `npx handout run --signal`, and prints one JSON object with what it saw. Every
 // process it starts runs in its own process group and is killed with it, whatever happens.
 import { spawn, spawnSync } from 'node:child_process';
@@ -60,14 +61,16 @@ function stopAll() {
 try {
   const signal = start(['signal', '--demo', '--port', '0', '--json']);
   const listening = await waitFor('the signaling server', signal, 'listening');
-  const { url, token } = listening;
+  // `token` admits members (contribute, submit); `coordinatorToken` grants every role, bound to the peer id
+  // 'coordinator', which the peer takes from it.
+  const { url, token, coordinatorToken } = listening;
   const page = await fetch(`${url}/contribute.html`);
   const html = await page.text();
   // Vite writes relative URLs (`./assets/...`): resolve them against the page's.
   const script = html.match(/src="((?:\.\/|\/)assets\/[^"]+\.js)"/)?.[1];
   const asset = script ? await fetch(new URL(script, `${url}/contribute.html`)) : undefined;
 
-  const peer = start(['peer', '--signal', url, '--token', token, '--coordinator', '--json']);
+  const peer = start(['peer', '--signal', url, '--token', coordinatorToken, '--coordinator', '--json']);
   const joined = await waitFor('the peer to join', peer, 'joined');
   const run = spawnSync(
     'npx',

@@ -1,15 +1,20 @@
 /**
  * `handout signal`: runs a signaling server until SIGINT/SIGTERM. Without `--secret` it makes a random one and
- * prints a ready token for the mesh `default` with every role, so a first try needs no set-up.
+ * prints two ready tokens for the mesh `default` (one for members, one for a coordinator, which must be bound to
+ * its peer id), so a first try needs no set-up.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROLES } from '@handout/peer-runtime/signaling';
-import { createSignalingServer, type SignalingServer } from '@handout/signaling-server';
+import { type HmacKey, KID_PATTERN, parseTtl, ROLES } from '@handout/peer-runtime/signaling';
+import {
+  createSignalingServer,
+  type SignalingServer,
+  type SignalingServerOptions,
+} from '@handout/signaling-server';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
-import { booleanFlag, numberFlag, parseFlagsOrHelp } from './mesh-flags.js';
+import { booleanFlag, listFlag, numberFlag, type ParsedFlags, parseFlagsOrHelp } from './mesh-flags.js';
 import { SIGNAL_FLAGS, signalCommand } from './signal.js';
 import type { CommandContext } from './types.js';
 
@@ -32,6 +37,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       host,
       ...(given !== undefined && { secret: given }),
       ...(staticDir !== undefined && { staticDir }),
+      ...serverOptions(flags),
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -43,37 +49,22 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
     throw error;
   }
 
+  const ttlSeconds = 86_400;
   const token =
     given === undefined
-      ? server.issueToken({ mesh: 'default', roles: ROLES, ttlSeconds: 86_400 })
+      ? server.issueToken({ mesh: 'default', roles: ['contribute', 'submit'], ttlSeconds })
+      : undefined;
+  const coordinatorToken =
+    given === undefined
+      ? server.issueToken({ mesh: 'default', roles: ROLES, sub: 'coordinator', ttlSeconds })
       : undefined;
   if (json) {
+    const tokens = token && { secret: server.secret, mesh: 'default', token, coordinatorToken };
     ctx.stdout.write(
-      `${JSON.stringify({ event: 'listening', url: server.url, ...(token && { secret: server.secret, mesh: 'default', token }), ...(demo && { demo: staticDir }) })}\n`,
+      `${JSON.stringify({ event: 'listening', url: server.url, kid: server.kid, ...tokens, ...(demo && { demo: staticDir }) })}\n`,
     );
   } else {
-    const lines = [`handout signal: listening on ${server.url}`];
-    if (token) {
-      lines.push(
-        `secret (random, this run only): ${server.secret}`,
-        'token for mesh "default", every role, valid 24 h:',
-        `  ${token}`,
-        '',
-        `start a peer:  handout peer --signal ${server.url} --token <token>`,
-        `run a DAG:     handout run <file> --signal ${server.url} --token <token>`,
-      );
-    }
-    if (demo) {
-      const query = token
-        ? `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token)}`
-        : `?signal=${encodeURIComponent(server.url)}`;
-      lines.push(
-        '',
-        `contribute this browser: ${server.url}/contribute.html${query}`,
-        `dashboard:               ${server.url}/dashboard.html${query}`,
-      );
-    }
-    ctx.stdout.write(`${lines.join('\n')}\n`);
+    ctx.stdout.write(`${startLines(server, token, coordinatorToken, demo).join('\n')}\n`);
   }
 
   await new Promise<void>((resolve) => {
@@ -87,6 +78,86 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   });
   await server.close();
   return EXIT.ok;
+}
+
+function startLines(
+  server: SignalingServer,
+  token: string | undefined,
+  coordinatorToken: string | undefined,
+  demo: boolean,
+): string[] {
+  const lines = [`handout signal: listening on ${server.url} (key id ${server.kid})`];
+  if (token && coordinatorToken) {
+    lines.push(
+      `secret (random, this run only): ${server.secret}`,
+      'tokens for mesh "default", valid 24 h:',
+      `  members (contribute, submit): ${token}`,
+      `  coordinator (peer id 'coordinator', every role): ${coordinatorToken}`,
+      '',
+      `start a coordinator: handout peer --coordinator --signal ${server.url} --token <coordinator token>`,
+      `start a peer:        handout peer --signal ${server.url} --token <members token>`,
+      `run a DAG:           handout run <file> --signal ${server.url} --token <members token>`,
+    );
+  }
+  if (demo) {
+    const query = (t: string | undefined) =>
+      t
+        ? `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(t)}`
+        : `?signal=${encodeURIComponent(server.url)}`;
+    lines.push(
+      '',
+      `contribute this browser: ${server.url}/contribute.html${query(token)}`,
+      `dashboard (coordinates): ${server.url}/dashboard.html${query(coordinatorToken)}`,
+    );
+  }
+  return lines;
+}
+
+/** The server options set by flags (keys, identity provider, id reservation, per-address limits). */
+function serverOptions(flags: ParsedFlags): Partial<SignalingServerOptions> {
+  const out: { -readonly [K in keyof SignalingServerOptions]?: SignalingServerOptions[K] } = {};
+  const keys = listFlag(flags, '--keys');
+  if (keys) out.keys = keys.map((k) => parseKey(k, flags.origin('--keys')));
+  for (const [flag, key] of [
+    ['--jwks-url', 'jwksUrl'],
+    ['--issuer', 'issuer'],
+    ['--audience', 'audience'],
+  ] as const) {
+    const v = flags.values.get(flag);
+    if (v !== undefined) out[key] = v;
+  }
+  const jwks = out.jwksUrl;
+  if (jwks !== undefined && !URL.canParse(jwks))
+    throw new CliInputError(`--jwks-url: '${jwks}' is not a URL`);
+  const reserve = flags.values.get('--id-reserve');
+  if (reserve !== undefined) {
+    try {
+      out.idReserveMs = parseTtl(reserve) * 1000;
+    } catch (error) {
+      throw new CliInputError(`--id-reserve: ${(error as Error).message}`);
+    }
+  }
+  const max = numberFlag(flags, '--max-connections-per-address', { integer: true, min: 0 });
+  if (max !== undefined) out.maxConnectionsPerAddress = max;
+  const rate = flags.values.get('--connection-rate');
+  if (rate !== undefined) {
+    const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(rate.trim());
+    if (!m || Number(m[1]) < 1 || Number(m[2]) <= 0)
+      throw new CliInputError(`--connection-rate must be burst/per-second, e.g. 32/4, got '${rate}'`);
+    out.connectionRate = { burst: Number(m[1]), perSecond: Number(m[2]) };
+  }
+  if (booleanFlag(flags, '--trust-proxy')) out.trustProxy = true;
+  return out;
+}
+
+function parseKey(item: string, origin: string): HmacKey {
+  const eq = item.indexOf('=');
+  const kid = item.slice(0, eq);
+  if (eq <= 0 || eq === item.length - 1 || !KID_PATTERN.test(kid))
+    throw new CliInputError(
+      `${origin}: '${item.split('=')[0]}=…' must be kid=secret with a kid matching ${KID_PATTERN}`,
+    );
+  return { kid, secret: item.slice(eq + 1) };
 }
 
 /**

@@ -1,7 +1,10 @@
 /**
  * `handout signal`: runs a signaling server until SIGINT/SIGTERM. Without `--secret` it makes a random one and
- * prints a ready token for the mesh `default` with every role, so a first try needs no set-up.
+ * prints two ready tokens for the mesh `default` (one for members, one for a coordinator, which must be bound to
+ * its peer id), so a first try needs no set-up.
  */
+// The defaults alone: the package's root would load socket.io.
+import { ADDRESS_LIMIT_DEFAULTS } from '@handout/signaling-server/address-limits';
 import type { FlagDef } from './mesh-flags.js';
 import type { CommandDef } from './types.js';
 
@@ -19,6 +22,39 @@ export const SIGNAL_FLAGS: readonly FlagDef[] = [
     env: 'HANDOUT_SECRET',
     meaning: 'HMAC secret for tokens (default: random).',
   },
+  {
+    flag: '--keys',
+    kind: 'value',
+    env: 'HANDOUT_KEYS',
+    meaning: 'More HS256 keys accepted, kid=secret,... (rotation; default none).',
+  },
+  {
+    flag: '--jwks-url',
+    kind: 'value',
+    meaning: "An identity provider's JWKS: EdDSA/RS256/ES256 tokens (default none).",
+  },
+  { flag: '--issuer', kind: 'value', meaning: 'Required iss claim (default: not checked).' },
+  { flag: '--audience', kind: 'value', meaning: 'Required aud claim (default: not checked).' },
+  {
+    flag: '--id-reserve',
+    kind: 'value',
+    meaning: 'How long a left peer id stays bound to its token subject (default 15m).',
+  },
+  {
+    flag: '--max-connections-per-address',
+    kind: 'value',
+    meaning: `Sockets open at once per client address (default ${ADDRESS_LIMIT_DEFAULTS.maxConnectionsPerAddress}; 0: no cap).`,
+  },
+  {
+    flag: '--connection-rate',
+    kind: 'value',
+    meaning: `Connection attempts per address, burst/per-second (default ${ADDRESS_LIMIT_DEFAULTS.connectionRate.burst}/${ADDRESS_LIMIT_DEFAULTS.connectionRate.perSecond}).`,
+  },
+  {
+    flag: '--trust-proxy',
+    kind: 'boolean',
+    meaning: 'Take the client address from X-Forwarded-For (behind a reverse proxy).',
+  },
   { flag: '--static', kind: 'value', meaning: 'Directory served as static files (the demo pages).' },
   {
     flag: '--demo',
@@ -35,16 +71,23 @@ export const SIGNAL_FLAGS: readonly FlagDef[] = [
 export const signalCommand: CommandDef = {
   name: 'signal',
   summary: 'run a signaling server (prints a ready token when started without --secret)',
-  synopsis: 'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--demo | --static dir] [--json]',
+  synopsis:
+    'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--keys kid=s,...] [--jwks-url u] ' +
+    '[--id-reserve 15m] [--max-connections-per-address 64] [--connection-rate 32/4] [--trust-proxy] ' +
+    '[--demo | --static dir] [--json]',
   description:
     'Starts a signaling server: peers join meshes with tokens signed by its secret, see each other (capabilities, ' +
     'state, presence) and exchange WebRTC signals through it; task data never passes through it. Binds ' +
-    '`--host` (default 127.0.0.1: exposing it is a deliberate choice) on `--port` (default 8080). Without ' +
-    '`--secret` (or HANDOUT_SECRET) it makes a random secret and prints a token for the mesh `default` with ' +
-    'every role, valid 24 hours, and the command lines to start a peer and run a DAG. `--demo` serves the demo ' +
-    'pages (shipped in the `handout` package; in the workspace, the build of the demo) and prints the URLs of the ' +
-    'contribute page and the dashboard, token ' +
-    'included, so opening one joins the mesh; `--static <dir>` serves any directory. `GET /health` and ' +
-    '`GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
+    '`--host` (default 127.0.0.1: exposing it is a deliberate choice) on `--port` (default 8080). Tokens are ' +
+    'JWTs: HS256 with `--secret` (or HANDOUT_SECRET) and, while rotating, the old keys in `--keys kid=secret`; ' +
+    'EdDSA/RS256/ES256 from an identity provider with `--jwks-url`. Without `--secret` it makes a random ' +
+    'secret and prints two tokens for the mesh `default`, valid 24 hours: one for members (contribute, submit) ' +
+    "and one for a coordinator (bound to the peer id 'coordinator'), with the command lines to use them. " +
+    'A peer id that left stays bound to its token subject for `--id-reserve`; each client address may hold ' +
+    '`--max-connections-per-address` sockets and open them at `--connection-rate` (burst/per second). ' +
+    '`--demo` serves the demo pages (shipped in the `handout` package; in the workspace, the build of the demo) ' +
+    'and prints the URLs of the contribute page and ' +
+    'the dashboard, tokens included, so opening one joins the mesh; `--static <dir>` serves any directory. ' +
+    '`GET /health` and `GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
   load: () => import('./signal-action.js'),
 };

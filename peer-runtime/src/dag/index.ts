@@ -30,3 +30,4 @@ export {
 export type { ArgRef, CodeRef, Cost, DagInput, DagJSON, FunctionSpec, NodeSelector } from './types.js';
 export { dagData, parseArgRef } from './types.js';
 export { assertValidDag, validateDag } from './validate.js';
+export { DAG_JSON_SCHEMA_PATH, dagJsonSchemaDocument, FUNCTION_SPEC_KEYS } from './validate-spec.js';

@@ -7,9 +7,22 @@
  * functions validate in well under a second (bench/validate.bench.ts).
  */
 import { type DagIssue, DagValidationError } from '../errors.js';
+import {
+  anything,
+  choice,
+  constant,
+  describe,
+  isPlainObject,
+  list,
+  object,
+  pathOf,
+  Reader,
+  readAll,
+} from '../schema/index.js';
 import { type DependencyEdges, findCycles } from './cycles.js';
 import type { DagJSON, FunctionSpec } from './types.js';
-import { checkFunctionFields, describeValue, IssueSink, outputOf, producerOf } from './validate-fields.js';
+import { FunctionChecker, outputOf, producerOf } from './validate-fields.js';
+import { MAX_ID, MAX_ITEMS } from './validate-spec.js';
 
 export { topologicalOrder } from './order.js';
 
@@ -30,30 +43,27 @@ export function validateDag(dag: DagJSON | readonly FunctionSpec[]): DagIssue[] 
 
   const graph: Graph = { ids: [], outputs: [], args: [], indexById: new Map() };
   const duplicates = new Map<string, number[]>();
-  const sink = new IssueSink(issues);
+  const checker = new FunctionChecker(issues);
   for (let i = 0; i < list.length; i++) {
     const raw: unknown = list[i];
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    if (!isPlainObject(raw)) {
       issues.push({
         code: 'shape',
         field: `functions[${i}]`,
-        message: `functions[${i}] is ${describeValue(raw)}, not a function spec object`,
+        message: `functions[${i}] must be a function spec object, got ${describe(raw)}`,
       });
       continue;
     }
-    const f = raw as Record<string, unknown>;
-    const id = typeof f.id === 'string' && f.id !== '' ? f.id : undefined;
-    if (id === undefined) {
-      issues.push({
-        code: 'shape',
-        field: 'id',
-        message: `functions[${i}] has no id (got ${describeValue(f.id)}; an id is a non-empty string)`,
-      });
-    }
-    sink.index = i;
-    sink.id = id;
-    checkFunctionFields(f, sink);
+    const f = raw;
+    // An id the spec schema refuses (empty, too long) does not name the function: its position does.
+    const rawId = readSafely(() => f.id);
+    const id = typeof rawId === 'string' && rawId !== '' && rawId.length <= MAX_ID ? rawId : undefined;
+    const spec = checker.check(f, i, id);
     if (id === undefined) continue;
+    // The graph of a valid spec comes from its validated copy; an invalid one's from what can be read of it,
+    // so that its consumers get no "missing dependency" beside its own problems.
+    const outputs = spec ? spec.outputs : readSafely(() => f.outputs);
+    const args = spec ? spec.args : readSafely(() => f.args);
     const first = graph.indexById.get(id);
     if (first !== undefined) {
       const at = duplicates.get(id) ?? [first];
@@ -63,8 +73,8 @@ export function validateDag(dag: DagJSON | readonly FunctionSpec[]): DagIssue[] 
     }
     graph.indexById.set(id, graph.ids.length);
     graph.ids.push(id);
-    graph.outputs.push(typeof f.outputs === 'number' ? f.outputs : undefined);
-    graph.args.push(Array.isArray(f.args) ? f.args : []);
+    graph.outputs.push(typeof outputs === 'number' ? outputs : undefined);
+    graph.args.push(Array.isArray(args) ? args : []);
   }
   for (const [id, at] of duplicates) {
     issues.push({
@@ -86,39 +96,43 @@ export function assertValidDag(dag: DagJSON | readonly FunctionSpec[]): void {
   if (issues.length > 0) throw new DagValidationError(issues);
 }
 
+/** The DAG JSON around the functions; the functions themselves are checked one by one (FunctionChecker). */
+const dagHeader = object<{ format: 'handout-dag'; version: 1; functions: unknown[] }>({
+  format: choice(['handout-dag']),
+  version: constant(1),
+  functions: list(anything(), { max: MAX_ITEMS }),
+});
+
 function functionsOf(dag: unknown, issues: DagIssue[]): readonly unknown[] | undefined {
   if (Array.isArray(dag)) return dag;
   if (typeof dag !== 'object' || dag === null) {
     issues.push({
       code: 'shape',
-      message: `a DAG is an array of function specs or { format: 'handout-dag', version: 1, functions: [...] }, not ${describeValue(dag)}`,
+      message: `a DAG is an array of function specs or { format: 'handout-dag', version: 1, functions: [...] }, not ${describe(dag)}`,
     });
     return undefined;
   }
-  const d = dag as Record<string, unknown>;
-  if (d.format !== 'handout-dag') {
-    issues.push({
-      code: 'shape',
-      field: 'format',
-      message: `the DAG's format is ${describeValue(d.format)}; expected 'handout-dag'`,
-    });
+  const reader = new Reader(true);
+  readAll(dagHeader, dag, reader);
+  for (const failure of reader.failures) {
+    const field = pathOf(failure);
+    issues.push({ code: 'shape', field, message: `the DAG's ${field} ${failure.complaint}` });
   }
-  if (d.version !== 1) {
-    issues.push({
-      code: 'shape',
-      field: 'version',
-      message: `the DAG's version is ${describeValue(d.version)}; this Handout reads version 1`,
-    });
-  }
-  if (!Array.isArray(d.functions)) {
-    issues.push({
-      code: 'shape',
-      field: 'functions',
-      message: `the DAG's functions is ${describeValue(d.functions)}, not an array`,
-    });
+  const functions = readSafely(() => (dag as { functions?: unknown }).functions);
+  return Array.isArray(functions) ? functions : undefined;
+}
+
+/**
+ * A field of an input that passed through the kit already: a getter or Proxy trap that throws has been reported
+ * there as a value that cannot be read, so here it only reads as absent.
+ */
+function readSafely(read: () => unknown): unknown {
+  try {
+    return read();
+  } catch {
+    // Safe: the kit already reported this value as unreadable, so the issue is not lost.
     return undefined;
   }
-  return d.functions;
 }
 
 /** Missing producers and output indices; returns the dependency edges for cycle finding. */

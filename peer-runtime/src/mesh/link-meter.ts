@@ -18,10 +18,9 @@
  * Bounded: at most MAX_LINKS peers are remembered (the oldest dropped first); pinging touches only connections
  * fetched from lately, so measuring neither opens a connection nor keeps an idle one alive.
  */
+import type { MeasuredLink } from '../measured-link.js';
 import type { LinkReport } from '../protocol/messages.js';
-
-/** One link as a peer reports it (`peer:status.links`). */
-export type LinkFigures = LinkReport;
+import { TypedEmitter } from '../typed-emitter.js';
 
 /** Fetches moving at least this much in one busy period give a bandwidth sample. */
 export const BANDWIDTH_SAMPLE_BYTES = 64 * 1024;
@@ -37,12 +36,15 @@ const MAX_BYTES_PER_SECOND = 1e10;
 /** Most pings one round of `pingActive` sends. */
 const PINGS_PER_ROUND = 8;
 
-interface Link {
+/** What the meter keeps of one link: its figures (a MeasuredLink's), and the samples in the making. */
+interface MeteredLink {
   rttMs: number | undefined;
   bytesPerSecond: number | undefined;
   /** performance.now() of the last round-trip sample, and of the last fetch answered. */
   rttAt: number;
   fetchedAt: number;
+  /** Date.now() of the newest sample (MeasuredLink.measuredAt). */
+  measuredAt: number;
   /** The current busy period of fetches from this peer. */
   pending: number;
   busySince: number;
@@ -62,11 +64,11 @@ const mean = (old: number | undefined, sample: number): number =>
   old === undefined ? sample : old + ALPHA * (sample - old);
 
 export class LinkMeter {
-  private readonly links = new Map<string, Link>();
+  private readonly links = new Map<string, MeteredLink>();
   /** Peers with a figure not yet reported, in the order they became due. */
   private readonly due = new Set<string>();
-  private readonly listeners = new Set<() => void>();
-  private readonly updateListeners = new Set<(peer: string) => void>();
+  /** Catches a throwing listener (the default): a listener's bug must not stop measuring. */
+  private readonly events = new TypedEmitter<{ due: string; update: string }>();
 
   /**
    * @param self this peer's id (its own links are not measured)
@@ -78,23 +80,21 @@ export class LinkMeter {
     private readonly ping?: (peer: string) => Promise<number>,
   ) {}
 
-  /** The figures for `peer`, if any were measured. */
-  get(peer: string): LinkFigures | undefined {
+  /** The link to `peer`, if any figure of it was measured. */
+  get(peer: string): MeasuredLink | undefined {
     const l = this.links.get(peer);
     if (!l || (l.rttMs === undefined && l.bytesPerSecond === undefined)) return undefined;
-    return figures(peer, l);
+    return { ...figures(l), measuredAt: l.measuredAt };
   }
 
   /** Calls `listener` when a link becomes due for reporting. */
   onDue(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.on('due', listener);
   }
 
   /** Calls `listener` after every new sample of a link (the coordinator's network model compares for itself). */
   onUpdate(listener: (peer: string) => void): () => void {
-    this.updateListeners.add(listener);
-    return () => this.updateListeners.delete(listener);
+    return this.events.on('update', listener);
   }
 
   /** A round trip measured to `peer` (a ping). */
@@ -103,6 +103,7 @@ export class LinkMeter {
     const l = this.link(peer);
     l.rttMs = mean(l.rttMs, rttMs);
     l.rttAt = performance.now();
+    l.measuredAt = Date.now();
     this.check(peer, l);
   }
 
@@ -139,18 +140,20 @@ export class LinkMeter {
         l.bytesPerSecond,
         Math.min(MAX_BYTES_PER_SECOND, Math.max(MIN_BYTES_PER_SECOND, sample)),
       );
+      l.measuredAt = Date.now();
     } else if (l.busyFetches === 1) {
       const wireMs = l.bytesPerSecond === undefined ? 0 : (l.busyBytes / l.bytesPerSecond) * 1000;
       l.rttMs = mean(l.rttMs, Math.max(0, elapsed - wireMs));
       l.rttAt = now;
+      l.measuredAt = Date.now();
     }
     this.check(peer, l);
     if (l.rttMs === undefined && !l.pinging) this.pingOnce(peer, l);
   }
 
   /** Links due for reporting (at most `max`), marked reported. */
-  takeDue(max: number): LinkFigures[] {
-    const out: LinkFigures[] = [];
+  takeDue(max: number): LinkReport[] {
+    const out: LinkReport[] = [];
     for (const peer of this.due) {
       if (out.length >= max) break;
       this.due.delete(peer);
@@ -158,7 +161,7 @@ export class LinkMeter {
       if (!l) continue;
       l.reportedRtt = l.rttMs;
       l.reportedBandwidth = l.bytesPerSecond;
-      out.push(figures(peer, l));
+      out.push({ peer, ...figures(l) });
     }
     return out;
   }
@@ -169,12 +172,12 @@ export class LinkMeter {
   }
 
   /** Every measured link (at most `max`, most recently fetched from first), for a coordinator met just now. */
-  all(max: number): LinkFigures[] {
+  all(max: number): LinkReport[] {
     return [...this.links]
       .filter(([, l]) => l.rttMs !== undefined || l.bytesPerSecond !== undefined)
       .sort(([, a], [, b]) => Math.max(b.fetchedAt, b.rttAt) - Math.max(a.fetchedAt, a.rttAt))
       .slice(0, max)
-      .map(([peer, l]) => figures(peer, l));
+      .map(([peer, l]) => ({ peer, ...figures(l) }));
   }
 
   /**
@@ -194,7 +197,7 @@ export class LinkMeter {
     for (const [peer, l] of stale) this.pingOnce(peer, l);
   }
 
-  private pingOnce(peer: string, l: Link): void {
+  private pingOnce(peer: string, l: MeteredLink): void {
     if (!this.ping) return;
     l.pinging = true;
     this.ping(peer).then(
@@ -203,12 +206,14 @@ export class LinkMeter {
         this.noteRtt(peer, rtt);
       },
       () => {
+        // No figure from a failed ping (the peer went away or is slow to answer): the link keeps its last
+        // round trip, and the next fetch or round of pings measures it again.
         l.pinging = false;
       },
     );
   }
 
-  private link(peer: string): Link {
+  private link(peer: string): MeteredLink {
     let l = this.links.get(peer);
     if (!l) {
       if (this.links.size >= MAX_LINKS) {
@@ -221,6 +226,7 @@ export class LinkMeter {
         bytesPerSecond: undefined,
         rttAt: Number.NEGATIVE_INFINITY,
         fetchedAt: Number.NEGATIVE_INFINITY,
+        measuredAt: 0,
         pending: 0,
         busySince: 0,
         busyBytes: 0,
@@ -235,25 +241,18 @@ export class LinkMeter {
     return l;
   }
 
-  private check(peer: string, l: Link): void {
-    for (const listener of this.updateListeners) call(listener, peer);
+  private check(peer: string, l: MeteredLink): void {
+    this.events.emit('update', peer);
     if (this.due.has(peer)) return;
     if (!moved(l.rttMs, l.reportedRtt) && !moved(l.bytesPerSecond, l.reportedBandwidth)) return;
     this.due.add(peer);
-    for (const listener of [...this.listeners]) call(listener, peer);
+    this.events.emit('due', peer);
   }
 }
 
-function call(listener: (peer: string) => void, peer: string): void {
-  try {
-    listener(peer);
-  } catch {
-    // a listener's bug must not stop measuring
-  }
-}
-
-function figures(peer: string, l: Link): LinkFigures {
-  const f: { peer: string; rttMs?: number; bytesPerSecond?: number } = { peer };
+/** The figures of a link, rounded as they go on the wire (µs for the round trip, whole bytes per second). */
+function figures(l: MeteredLink): Omit<MeasuredLink, 'measuredAt'> {
+  const f: { rttMs?: number; bytesPerSecond?: number } = {};
   if (l.rttMs !== undefined) f.rttMs = Math.round(l.rttMs * 1000) / 1000;
   if (l.bytesPerSecond !== undefined) f.bytesPerSecond = Math.round(l.bytesPerSecond);
   return f;

@@ -4,6 +4,7 @@
  * one below. Kept to the few fields the coordinator needs so any registry can provide it.
  */
 import type { PeerCapabilities, PeerState, Role } from '../signaling/contract.js';
+import { TypedEmitter } from '../typed-emitter.js';
 
 export interface MeshMember {
   readonly peerId: string;
@@ -37,33 +38,24 @@ export interface MemoryMembership extends MembershipSource {
 
 export function createMemoryMembership(initial: readonly MeshMember[] = []): MemoryMembership {
   const members = new Map<string, MeshMember>(initial.map((m) => [m.peerId, m]));
-  const listeners = new Map<keyof MembershipEvents, Set<(payload: never) => void>>();
-  const emit = <E extends keyof MembershipEvents>(event: E, payload: MembershipEvents[E]): void => {
-    for (const l of [...(listeners.get(event) ?? [])]) (l as (p: MembershipEvents[E]) => void)(payload);
-  };
+  // Catches a throwing listener (the default): one subscriber's bug must not keep the others, e.g. the
+  // coordinator's resource tracker, from hearing that a peer joined or left.
+  const events = new TypedEmitter<MembershipEvents>();
   return {
     peers: () => [...members.values()],
-    on(event, listener) {
-      let set = listeners.get(event);
-      if (!set) {
-        set = new Set();
-        listeners.set(event, set);
-      }
-      set.add(listener as (payload: never) => void);
-      return () => set.delete(listener as (payload: never) => void);
-    },
+    on: (event, listener) => events.on(event, listener),
     join(member) {
       const known = members.has(member.peerId);
       members.set(member.peerId, member);
-      emit(known ? 'peer:updated' : 'peer:joined', member);
+      events.emit(known ? 'peer:updated' : 'peer:joined', member);
     },
     update(member) {
       members.set(member.peerId, member);
-      emit('peer:updated', member);
+      events.emit('peer:updated', member);
     },
     leave(peerId) {
       if (!members.delete(peerId)) return;
-      emit('peer:left', { peerId });
+      events.emit('peer:left', { peerId });
     },
   };
 }

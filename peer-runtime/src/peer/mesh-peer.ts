@@ -33,8 +33,14 @@ import { createSignalingMembership, type SignalingMembership } from './signaling
 export interface MeshPeerOptions extends CapabilityChoices {
   /** The signaling server URL, e.g. `http://127.0.0.1:8080`. */
   readonly signal: string;
-  /** The token (or a function returning a fresh one on every reconnect). */
+  /** The token (or a function returning a fresh one on every reconnect and before the token expires). */
   readonly token: string | (() => string);
+  /**
+   * Asked for a new token shortly before the session's token expires (see `SignalingClientOptions.renewToken`).
+   * Default: none; with `token` as a function, that function is asked. Without either, the peer leaves the mesh
+   * when its token expires.
+   */
+  readonly renewToken?: () => string | Promise<string>;
   /** Default: the token's `sub`, or an id the server makes up. */
   readonly peerId?: string;
   /**
@@ -124,6 +130,7 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     signaling = await connectSignaling({
       url: options.signal,
       token: options.token,
+      ...(options.renewToken !== undefined && { renewToken: options.renewToken }),
       ...(options.peerId !== undefined && { peerId: options.peerId }),
       capabilities,
       state: { running: 0, slots: slotsNow(), paused: false },

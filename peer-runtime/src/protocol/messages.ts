@@ -12,6 +12,7 @@
  */
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { DagIssue } from '../errors.js';
+import type { MeasuredLink } from '../measured-link.js';
 import type { FunctionStatus, RunStatus } from '../run/types.js';
 
 /**
@@ -303,14 +304,13 @@ export interface PeerStatusMessage {
 /** Most `links` in one `peer:status`. */
 export const MAX_STATUS_LINKS = 64;
 
-/** One link as its measuring peer reports it. */
-export interface LinkReport {
+/**
+ * One link as its measuring peer reports it: the figures of a MeasuredLink to `peer` (bytes per second being
+ * what the reporter received from it), without `measuredAt` (the reporter's clock is not the receiver's).
+ */
+export interface LinkReport extends Omit<MeasuredLink, 'measuredAt'> {
   /** The remote peer. */
   readonly peer: string;
-  /** Round trip to it, ms (pings and small fetches). */
-  readonly rttMs?: number;
-  /** Bytes per second received from it (timed result fetches of at least 64 KiB). */
-  readonly bytesPerSecond?: number;
 }
 
 /**

@@ -19,7 +19,6 @@ export {
 export { capabilityUnmet, resourceRequestOf, SchedulingError, unmetAcross } from './needs.js';
 export {
   createNetworkModel,
-  type Link,
   type MutableNetworkModel,
   type NetworkModelOptions,
 } from './network.js';

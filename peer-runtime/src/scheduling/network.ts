@@ -1,7 +1,8 @@
 /**
  * The network model schedulers use: bandwidth and latency between peers, measured where known and assumed
- * elsewhere. The coordinator updates links as it measures transfers; schedulers only read.
+ * elsewhere. Whoever measures links records them here (`setLink`); schedulers only read.
  */
+import type { MeasuredLink } from '../measured-link.js';
 import type { NetworkModel } from './types.js';
 
 export interface NetworkModelOptions {
@@ -11,28 +12,34 @@ export interface NetworkModelOptions {
   readonly defaultLatencyMs?: number;
 }
 
-export interface Link {
-  readonly bandwidth?: number;
-  readonly latencyMs?: number;
-}
-
 export interface MutableNetworkModel extends NetworkModel {
-  /** Record a measured link. Symmetric unless `oneWay` (uplinks are often slower than downlinks). */
-  setLink(from: string, to: string, link: Link, oneWay?: boolean): void;
+  /**
+   * Record a measured link (figures it lacks keep their earlier value): its bandwidth is `bytesPerSecond`, its
+   * latency half of `rttMs`. Symmetric unless `oneWay` (uplinks are often slower than downlinks). A link without
+   * `measuredAt` is stamped with the time it was recorded.
+   */
+  setLink(from: string, to: string, link: MeasuredLink, oneWay?: boolean): void;
+  /** The link recorded from `from` to `to`, if any. */
+  link(from: string, to: string): MeasuredLink | undefined;
 }
 
 export function createNetworkModel(options: NetworkModelOptions = {}): MutableNetworkModel {
   const defaultBandwidth = options.defaultBandwidth ?? 12.5e6;
   const defaultLatencyMs = options.defaultLatencyMs ?? 20;
-  const links = new Map<string, Link>();
+  const links = new Map<string, MeasuredLink>();
   const key = (from: string, to: string): string => `${from}\u0000${to}`;
+  const record = (k: string, link: MeasuredLink): void => {
+    links.set(k, { ...links.get(k), ...link, measuredAt: link.measuredAt ?? Date.now() });
+  };
 
   const model: MutableNetworkModel = {
     bandwidth(from, to) {
-      return links.get(key(from, to))?.bandwidth ?? defaultBandwidth;
+      return links.get(key(from, to))?.bytesPerSecond ?? defaultBandwidth;
     },
     latencyMs(from, to) {
-      return from === to ? 0 : (links.get(key(from, to))?.latencyMs ?? defaultLatencyMs);
+      if (from === to) return 0;
+      const rtt = links.get(key(from, to))?.rttMs;
+      return rtt === undefined ? defaultLatencyMs : rtt / 2;
     },
     transferMs(from, to, bytes) {
       if (from === to) return 0;
@@ -41,9 +48,10 @@ export function createNetworkModel(options: NetworkModelOptions = {}): MutableNe
       return model.latencyMs(from, to) + wire;
     },
     setLink(from, to, link, oneWay = false) {
-      links.set(key(from, to), { ...links.get(key(from, to)), ...link });
-      if (!oneWay) links.set(key(to, from), { ...links.get(key(to, from)), ...link });
+      record(key(from, to), link);
+      if (!oneWay) record(key(to, from), link);
     },
+    link: (from, to) => links.get(key(from, to)),
   };
   return model;
 }

@@ -7,8 +7,11 @@
  *
  * The signaling server only introduces peers and relays WebRTC signals; task data never travels here.
  */
-/** Bumped on any incompatible change of the events below; a client of another version is refused. */
-export const SIGNALING_PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change of the events below; a client of another version is refused.
+ * 2: JWT tokens, `members:changed` (coalesced updates) instead of `peer:updated`, token renewal, the mesh key.
+ */
+export const SIGNALING_PROTOCOL_VERSION = 2;
 
 export const ROLES = ['contribute', 'submit', 'coordinate'] as const;
 /** What a token lets a peer do: run functions, submit DAGs, coordinate runs. */
@@ -52,6 +55,8 @@ export interface PeerInfo {
   readonly state: PeerState;
   /** Epoch milliseconds of the first join (kept across reconnects). */
   readonly joinedAt: number;
+  /** The token's `trusted` claim: one of the mesh owner's own machines. Absent: false. */
+  readonly trusted?: boolean;
 }
 
 /**
@@ -98,10 +103,21 @@ export interface MeshSnapshot {
   /** Secret to present (with the same peer id) when reconnecting within `reconnectGraceMs`. */
   readonly resumeKey: string;
   readonly reconnectGraceMs: number;
+  /**
+   * Only for members holding `coordinate`: 32 bytes (base64url) derived from the server secret and the mesh name
+   * (HKDF-SHA256), the same across coordinator restarts and on every server with that secret. Coordinators MAC
+   * cache receipts with it (see docs/protocol.md). Never sent to anyone else.
+   */
+  readonly meshKey?: string;
+  /** The session's token expiry, epoch seconds: `token:expiring` comes shortly before, then the session closes. */
+  readonly tokenExp: number;
 }
 
-/** `left`: closed its connection; `lost`: its connection dropped and it did not return within the grace window. */
-export type LeaveReason = 'left' | 'lost' | 'expelled';
+/**
+ * `left`: closed its connection; `lost`: its connection dropped and it did not return within the grace window;
+ * `expelled`: closed by the server; `expired`: its token expired without a renewal.
+ */
+export type LeaveReason = 'left' | 'lost' | 'expelled' | 'expired';
 
 /** Why the server refused a connection (sent as `connect_error` data). */
 export type RefusalReason =
@@ -114,7 +130,23 @@ export type RefusalReason =
   | 'peer-id-taken'
   | 'peer-id-mismatch'
   | 'bad-handshake'
-  | 'version-mismatch';
+  | 'version-mismatch'
+  /** A pre-JWT handout token: make a new one with `handout token`. */
+  | 'token-outdated'
+  /** No key with the token's `kid` (rotated out, or another server's token). */
+  | 'token-unknown-key'
+  /** The identity provider's JWKS could not be fetched; try again later. */
+  | 'token-keys-unavailable'
+  /** A token granting `coordinate` without `sub`. */
+  | 'coordinate-unbound'
+  /** The id was used recently by a peer with another token subject (see `idReserveMs`). */
+  | 'peer-id-reserved'
+  /** This address has `maxConnectionsPerAddress` sockets open. */
+  | 'too-many-connections'
+  /** This address opens connections faster than `connectionRate` allows. */
+  | 'connection-rate-limited'
+  /** The handshake is larger than `LIMITS.handshakeBytes`, or not a JSON object. */
+  | 'handshake-too-large';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'token-missing',
@@ -127,6 +159,14 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'peer-id-mismatch',
   'bad-handshake',
   'version-mismatch',
+  'token-outdated',
+  'token-unknown-key',
+  'token-keys-unavailable',
+  'coordinate-unbound',
+  'peer-id-reserved',
+  'too-many-connections',
+  'connection-rate-limited',
+  'handshake-too-large',
 ];
 
 export interface Refusal {
@@ -135,14 +175,21 @@ export interface Refusal {
   readonly field?: string;
 }
 
-/** Why the server rejected one event (the socket stays connected). */
-/** `peer-unavailable`: the target is reconnecting after a blip; try again shortly. */
+/**
+ * Why the server rejected one event (the socket stays connected). `peer-unavailable`: the target is reconnecting
+ * after a blip; try again shortly. `payload-too-large`: over `LIMITS.eventBytes`; `malformed-packet`: not a
+ * socket.io event the server can decode (bad JSON, binary attachments); `token-rejected`: a `token:renew` whose
+ * token does not verify or does not fit the session.
+ */
 export type EventErrorCode =
   | 'invalid-payload'
   | 'unknown-peer'
   | 'peer-unavailable'
   | 'rate-limited'
-  | 'unknown-event';
+  | 'unknown-event'
+  | 'payload-too-large'
+  | 'malformed-packet'
+  | 'token-rejected';
 
 export interface EventError {
   readonly code: EventErrorCode;
@@ -175,12 +222,41 @@ export interface PeerLeftMessage {
   readonly reason: LeaveReason;
 }
 
+/**
+ * Changes of members' roles, capabilities and state, coalesced: one per mesh every `broadcastIntervalMs` at most,
+ * each peer at most once with its latest info. Joins and departures stay separate, immediate events.
+ */
+export interface MembersChangedMessage {
+  readonly updated: readonly PeerInfo[];
+}
+
+/** Sent `tokenRenewBeforeMs` before the session's token expires: renew with `token:renew`, or be closed. */
+export interface TokenExpiringMessage {
+  /** Epoch seconds. */
+  readonly exp: number;
+}
+
+export interface TokenRenewMessage {
+  /** A token for the same mesh and peer (same `sub`, or none), granting the roles the session holds. */
+  readonly token: string;
+}
+
+/** Why the server is about to close this session (sent just before it disconnects the socket). */
+export type SessionCloseReason = 'token-expired';
+
+export interface SessionClosingMessage {
+  readonly reason: SessionCloseReason;
+  readonly message: string;
+}
+
 export interface ServerToClientEvents {
   'mesh:peers': (snapshot: MeshSnapshot) => void;
   'peer:joined': (peer: PeerInfo) => void;
-  'peer:updated': (peer: PeerInfo) => void;
+  'members:changed': (message: MembersChangedMessage) => void;
   'peer:left': (message: PeerLeftMessage) => void;
   signal: (message: SignalFromMessage) => void;
+  'token:expiring': (message: TokenExpiringMessage) => void;
+  'session:closing': (message: SessionClosingMessage) => void;
   /** A rejected event sent without an ack callback. */
   error: (error: EventError) => void;
 }
@@ -188,11 +264,13 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   'peer:update': (update: PeerUpdate, ack: (result: Ack) => void) => void;
   signal: (message: SignalToMessage, ack: (result: Ack) => void) => void;
+  'token:renew': (message: TokenRenewMessage, ack: (result: Ack) => void) => void;
 }
 
 export const CLIENT_EVENTS = [
   'peer:update',
   'signal',
+  'token:renew',
 ] as const satisfies readonly (keyof ClientToServerEvents)[];
 
 /** Size limits, checked by the validators. An SDP of a data-channel-only session is 1–3 KiB. */
@@ -207,7 +285,14 @@ export const LIMITS = {
   maxCores: 4096,
   maxMemoryMB: 16 * 1024 * 1024,
   maxSlots: 65536,
+  /** The handshake as sent (its socket.io packet): token, capabilities (≤ 32 tags, ≤ 32 resources), ids. */
+  handshakeBytes: 16 * 1024,
+  /** One event as sent: the largest is a signal carrying an SDP (≤ 64 KiB, a little more JSON-escaped). */
+  eventBytes: 128 * 1024,
 } as const;
+
+/** The WebSocket close code for a message over the transport limit (RFC 6455 "message too big"). */
+export const CLOSE_MESSAGE_TOO_BIG = 1009;
 
 /** Peer ids and mesh names: URL- and log-safe. */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;

@@ -19,22 +19,35 @@ export {
   base64urlDecode,
   base64urlEncode,
   constantTimeEqual,
+  type HmacKey,
+  KID_PATTERN,
+  keyIdOf,
   parseTtl,
   signToken,
   TokenError,
   type TokenErrorReason,
   type TokenPayload,
-  verifyToken,
 } from './token.js';
+export { readTokenClaims, type TokenClaims, TokenFormatError } from './token-claims.js';
+export {
+  createTokenVerifier,
+  JWKS_ALGORITHMS,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from './token-verify.js';
 export {
   mergeUpdate,
   type Validation,
   validateHandshake,
+  validateMembersChanged,
   validateMeshSnapshot,
   validatePeerInfo,
   validatePeerLeft,
   validatePeerUpdate,
+  validateSessionClosing,
   validateSignalData,
   validateSignalFrom,
   validateSignalTo,
+  validateTokenExpiring,
+  validateTokenRenew,
 } from './validate.js';

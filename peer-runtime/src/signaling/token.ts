@@ -1,7 +1,12 @@
 /**
- * Signaling tokens: `base64url(JSON payload) + '.' + base64url(HMAC-SHA256(secret, first part))`.
- * A token grants roles in one mesh until `exp`, optionally bound to one peer id (`sub`). @noble/hashes keeps this
- * synchronous and identical in Node and browsers (WebCrypto's HMAC is async only).
+ * Signaling tokens are standard JWTs (RFC 7519), so a mesh owner can mint them from their own backend or identity
+ * provider with any JWT library. Claims: `mesh`, `roles`, `exp`, optional `sub` (the peer id the token is bound
+ * to) and optional `trusted` (the mesh owner's own machines). See docs/security.md.
+ *
+ * Signing (`signToken`) is HS256 over @noble/hashes, synchronous so that `server.issueToken()` and the CLI stay
+ * synchronous (jose signs through WebCrypto, which is async only); the output is checked against jose in the
+ * tests. Verification, the part where JWT libraries earn their keep (algorithm pinning, `crit`, claim checks,
+ * JWKS), goes through jose: ./token-verify.ts.
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -13,27 +18,47 @@ export interface TokenPayload {
   readonly roles: readonly Role[];
   /** Expiry, epoch seconds. */
   readonly exp: number;
-  /** When present, only this peer id may join with the token. */
+  /** When present, only this peer id may join with the token. Required when `roles` holds `coordinate`. */
   readonly sub?: string;
+  /** Set by the mesh owner on tokens of their own machines; relayed to every member with the peer's roles. */
+  readonly trusted?: boolean;
 }
 
-export type TokenErrorReason = 'malformed' | 'bad-signature' | 'expired';
+/**
+ * `outdated`: a pre-JWT handout token; `unknown-key`: no key with the token's `kid`; `keys-unavailable`: the JWKS
+ * could not be fetched; `unbound-coordinator`: `coordinate` without `sub`.
+ */
+export type TokenErrorReason =
+  | 'malformed'
+  | 'bad-signature'
+  | 'expired'
+  | 'outdated'
+  | 'unknown-key'
+  | 'keys-unavailable'
+  | 'unbound-coordinator';
 
 export class TokenError extends HandoutError {
   override name = 'TokenError';
   constructor(
     readonly reason: TokenErrorReason,
     message: string,
-    /** The part or payload field at fault, e.g. `signature`, `payload.roles`. */
+    /** The part or payload field at fault, e.g. `token`, `header.kid`, `payload.roles`. */
     readonly field?: string,
   ) {
     super(message);
   }
 }
 
+/** An HS256 key: the secret and the `kid` naming it in token headers (so several keys can be accepted at once). */
+export interface HmacKey {
+  readonly kid: string;
+  readonly secret: string | Uint8Array;
+}
+
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Key ids: what `handout token --kid` and `handout signal --keys` accept. */
+export const KID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function base64urlEncode(bytes: Uint8Array): string {
   let binary = '';
@@ -50,14 +75,10 @@ export function base64urlDecode(text: string): Uint8Array | undefined {
   return base64urlEncode(bytes) === text ? bytes : undefined;
 }
 
-function secretBytes(secret: string | Uint8Array): Uint8Array {
+export function secretBytes(secret: string | Uint8Array): Uint8Array {
   const bytes = typeof secret === 'string' ? encoder.encode(secret) : secret;
   if (bytes.length === 0) throw new TypeError('the token secret must not be empty');
   return bytes;
-}
-
-function sign(body: string, secret: string | Uint8Array): Uint8Array {
-  return hmac(sha256, secretBytes(secret), encoder.encode(body));
 }
 
 /** Compares in time independent of where the first difference is. */
@@ -68,53 +89,33 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-export function signToken(payload: TokenPayload, secret: string | Uint8Array): string {
-  const checked = checkPayload(payload);
-  const body = base64urlEncode(encoder.encode(JSON.stringify(checked)));
-  return `${body}.${base64urlEncode(sign(body, secret))}`;
+/**
+ * The default `kid` of a secret: 12 base64url characters of a domain-separated SHA-256 of it. It reveals nothing
+ * a token signed with the secret does not (both are offline oracles for a weak secret: use a random one).
+ */
+export function keyIdOf(secret: string | Uint8Array): string {
+  const digest = sha256(new Uint8Array([...encoder.encode('handout/kid/v1\n'), ...secretBytes(secret)]));
+  return `hs-${base64urlEncode(digest).slice(0, 12)}`;
 }
 
-/** Verifies signature, shape and expiry; throws TokenError naming what is wrong. `now` is epoch milliseconds. */
-export function verifyToken(
-  token: string,
-  secret: string | Uint8Array,
+/** Signs an HS256 JWT with `{ alg, typ, kid }` in its header; `key` as a bare secret uses `keyIdOf(secret)`. */
+export function signToken(
+  payload: TokenPayload,
+  key: string | Uint8Array | HmacKey,
   now: number = Date.now(),
-): TokenPayload {
-  if (typeof token !== 'string' || token.length === 0)
-    throw new TokenError('malformed', 'the token is empty', 'token');
-  if (token.length > LIMITS.tokenLength) {
-    throw new TokenError('malformed', `the token is longer than ${LIMITS.tokenLength} characters`, 'token');
-  }
-  const parts = token.split('.');
-  if (parts.length !== 2) throw new TokenError('malformed', 'a token has two dot-separated parts', 'token');
-  const [body, sig] = parts as [string, string];
-  const signature = base64urlDecode(sig);
-  if (!signature) throw new TokenError('malformed', 'the signature is not base64url', 'signature');
-  // Authenticate before parsing: nothing of an unsigned payload is looked at.
-  if (!constantTimeEqual(signature, sign(body, secret))) {
-    throw new TokenError('bad-signature', 'the token signature does not match this server', 'signature');
-  }
-  const bytes = base64urlDecode(body);
-  if (!bytes) throw new TokenError('malformed', 'the payload is not base64url', 'payload');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decoder.decode(bytes));
-  } catch {
-    throw new TokenError('malformed', 'the payload is not JSON', 'payload');
-  }
-  const payload = checkPayload(parsed);
-  if (payload.exp * 1000 <= now) {
-    throw new TokenError(
-      'expired',
-      `the token expired at ${new Date(payload.exp * 1000).toISOString()}`,
-      'payload.exp',
-    );
-  }
-  return payload;
+): string {
+  const { kid, secret } =
+    typeof key === 'object' && !(key instanceof Uint8Array) ? key : { kid: keyIdOf(key), secret: key };
+  if (!KID_PATTERN.test(kid)) throw new TypeError(`the key id '${kid}' does not match ${KID_PATTERN}`);
+  const claims = { ...checkPayload(payload), iat: Math.floor(now / 1000) };
+  const header = base64urlEncode(encoder.encode(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid })));
+  const body = base64urlEncode(encoder.encode(JSON.stringify(claims)));
+  const signature = hmac(sha256, secretBytes(secret), encoder.encode(`${header}.${body}`));
+  return `${header}.${body}.${base64urlEncode(signature)}`;
 }
 
-/** Shape of a payload, for signing and after verification. */
-function checkPayload(value: unknown): TokenPayload {
+/** Shape of the handout claims, for signing and after verification; other registered claims are ignored. */
+export function checkPayload(value: unknown): TokenPayload {
   const bad = (field: string, message: string) => new TokenError('malformed', `${field} ${message}`, field);
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw bad('payload', 'is not an object');
@@ -133,13 +134,46 @@ function checkPayload(value: unknown): TokenPayload {
   if (o.sub !== undefined && (typeof o.sub !== 'string' || !ID_PATTERN.test(o.sub))) {
     throw bad('payload.sub', `must match ${ID_PATTERN}`);
   }
-  const out: { mesh: string; roles: Role[]; exp: number; sub?: string } = {
+  if (o.trusted !== undefined && typeof o.trusted !== 'boolean')
+    throw bad('payload.trusted', 'must be a boolean');
+  const roles = [...new Set(o.roles as Role[])];
+  // A coordinator receives every peer's cache announcements and the mesh key: the token must say which peer it
+  // is, so that nobody else can take its id (see the registry's id reservations).
+  if (roles.includes('coordinate') && o.sub === undefined) {
+    throw new TokenError(
+      'unbound-coordinator',
+      "a token granting 'coordinate' must be bound to one peer id (claim 'sub'; handout token --peer <id>)",
+      'payload.sub',
+    );
+  }
+  const out: { mesh: string; roles: Role[]; exp: number; sub?: string; trusted?: boolean } = {
     mesh: o.mesh,
-    roles: [...new Set(o.roles as Role[])],
+    roles,
     exp: o.exp,
   };
   if (o.sub !== undefined) out.sub = o.sub as string;
+  if (o.trusted === true) out.trusted = true;
   return out;
+}
+
+/** Cheap checks before any cryptography: length, and the pre-JWT format (two parts) named as such. */
+export function checkTokenText(token: unknown): string {
+  if (typeof token !== 'string' || token.length === 0)
+    throw new TokenError('malformed', 'the token is empty', 'token');
+  if (token.length > LIMITS.tokenLength) {
+    throw new TokenError('malformed', `the token is longer than ${LIMITS.tokenLength} characters`, 'token');
+  }
+  const parts = token.split('.').length;
+  if (parts === 2) {
+    throw new TokenError(
+      'outdated',
+      'this is a pre-JWT handout token, no longer accepted: make a new one with `handout token` (or ask the ' +
+        'mesh owner for one)',
+      'token',
+    );
+  }
+  if (parts !== 3) throw new TokenError('malformed', 'a JWT has three dot-separated parts', 'token');
+  return token;
 }
 
 /** Parses durations like `90s`, `15m`, `1h`, `7d` or a plain number of seconds (for `handout token --ttl`). */

@@ -1,14 +1,35 @@
 /**
- * Validators for every incoming signaling event (both directions). Each checks shape, types and sizes, and
- * returns a fresh object holding only the known fields, so nothing unexpected is stored or relayed; a failure
- * is a ProtocolError whose `field` names the culprit (`data.sdp`, `capabilities.tags[3]`).
+ * Validators for every incoming signaling event (both directions), as schemas of the validation kit
+ * (../schema). Each checks shape, types and sizes, and returns a fresh object holding only the known fields, so
+ * nothing unexpected is stored or relayed; a failure is a `Validation` whose ProtocolError names the culprit
+ * (`data.sdp`, `auth.capabilities.tags[3]`) and says what it must be.
  */
 import { ProtocolError } from '../errors.js';
+import {
+  boolean,
+  choice,
+  constant,
+  dict,
+  list,
+  nullable,
+  number,
+  object,
+  optional,
+  pathOf,
+  Reader,
+  readFirst,
+  refine,
+  type Schema,
+  string,
+  transform,
+  variant,
+} from '../schema/index.js';
 import {
   type Handshake,
   ID_PATTERN,
   type LeaveReason,
   LIMITS,
+  type MembersChangedMessage,
   type MeshSnapshot,
   type PeerCapabilities,
   type PeerInfo,
@@ -17,299 +38,170 @@ import {
   type PeerUpdate,
   ROLES,
   type Role,
+  type SessionClosingMessage,
   type SignalData,
   type SignalFromMessage,
   type SignalToMessage,
+  type TokenExpiringMessage,
+  type TokenRenewMessage,
 } from './contract.js';
 
 export type Validation<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: ProtocolError };
 
-type Fields = Record<string, unknown>;
-
-/** Thrown inside a validator and turned into a Validation failure at its boundary. */
-class Invalid {
-  constructor(
-    readonly field: string,
-    readonly message: string,
-  ) {}
-}
-
-function fail(field: string, message: string): never {
-  throw new Invalid(field, message);
-}
-
-function validation<T>(check: () => T): Validation<T> {
-  try {
-    return { ok: true, value: check() };
-  } catch (e) {
-    if (e instanceof Invalid)
-      return { ok: false, error: new ProtocolError(`${e.field}: ${e.message}`, e.field) };
-    throw e;
-  }
-}
-
-function join(prefix: string, key: string): string {
-  return prefix ? `${prefix}.${key}` : key;
-}
-
-function record(value: unknown, field: string): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    fail(field || 'payload', `expected an object, got ${describe(value)}`);
-  }
-  return value as Fields;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
-function string(value: unknown, field: string, max: number, pattern?: RegExp): string {
-  if (typeof value !== 'string') fail(field, `expected a string, got ${describe(value)}`);
-  // Length in UTF-16 units: the strings checked here (SDP, ids, tags) are ASCII, so it equals their bytes.
-  if (value.length > max) fail(field, `longer than ${max} characters (${value.length})`);
-  if (pattern && !pattern.test(value)) fail(field, `does not match ${pattern}`);
-  return value;
-}
-
-function number(value: unknown, field: string, min: number, max: number, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    fail(field, `expected a finite number, got ${describe(value)}`);
-  if (integer && !Number.isInteger(value)) fail(field, `expected an integer, got ${value}`);
-  if (value < min || value > max) fail(field, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function boolean(value: unknown, field: string): boolean {
-  if (typeof value !== 'boolean') fail(field, `expected a boolean, got ${describe(value)}`);
-  return value;
-}
-
-function array(value: unknown, field: string, max: number): readonly unknown[] {
-  if (!Array.isArray(value)) fail(field, `expected an array, got ${describe(value)}`);
-  if (value.length > max) fail(field, `more than ${max} entries (${value.length})`);
-  return value;
-}
-
-function id(value: unknown, field: string): string {
-  return string(value, field, LIMITS.idLength, ID_PATTERN);
-}
-
 const TAG_PATTERN = /^[A-Za-z0-9_.:/=+-]{1,64}$/;
 const RESUME_KEY_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
-function roles(value: unknown, field: string): Role[] {
-  const list = array(value, field, ROLES.length);
-  if (list.length === 0) fail(field, 'expected at least one role');
-  const seen = new Set<Role>();
-  list.forEach((r, i) => {
-    if (!(ROLES as readonly unknown[]).includes(r))
-      fail(`${field}[${i}]`, `unknown role ${JSON.stringify(r)}`);
-    if (seen.has(r as Role)) fail(`${field}[${i}]`, `duplicate role '${r}'`);
-    seen.add(r as Role);
-  });
-  return [...seen];
-}
+// Lengths below are in UTF-16 units: the strings checked here (SDP, ids, tags) are ASCII, so they equal bytes.
+const id = string({ min: 1, max: LIMITS.idLength, pattern: ID_PATTERN, name: 'an id' });
+const tag = string({ min: 1, max: LIMITS.tagLength, pattern: TAG_PATTERN, name: 'a tag' });
+const resumeKey = string({ min: 1, max: 128, pattern: RESUME_KEY_PATTERN, name: 'a resume key' });
+const count = (max: number) => number({ integer: true, min: 0, max });
+const amount = (max: number) => number({ min: 0, max });
+const epochSeconds = count(Number.MAX_SAFE_INTEGER);
 
-/** Only the fields present are checked (partial) or all are required (full). */
-function capabilityFields(value: unknown, field: string, partial: boolean): Partial<PeerCapabilities> {
-  const o = record(value, field);
-  const out: { -readonly [K in keyof PeerCapabilities]?: PeerCapabilities[K] } = {};
-  const need = (key: keyof PeerCapabilities) => {
-    const present = o[key] !== undefined;
-    if (!present && !partial && key !== 'resources') fail(join(field, key), 'is required');
-    return present;
+const roles: Schema<Role[]> = refine(list(choice(ROLES), { min: 1, max: ROLES.length }), (list) => {
+  const at = list.findIndex((r, i) => list.indexOf(r) !== i);
+  return at === -1 ? undefined : { key: at, complaint: `must not repeat role '${list[at]}'` };
+});
+
+const capabilities = object<PeerCapabilities>({
+  platform: choice(['node', 'browser']),
+  cores: count(LIMITS.maxCores),
+  memoryMB: amount(LIMITS.maxMemoryMB),
+  gpu: boolean(),
+  tags: transform(list(tag, { max: LIMITS.tags }), (tags) => [...new Set(tags)]),
+  costRate: amount(1e9),
+  speed: amount(1e9),
+  resources: optional(dict(amount(1e12), { max: LIMITS.resources, key: tag })),
+});
+
+const state = object<PeerState>({
+  running: count(LIMITS.maxSlots),
+  slots: count(LIMITS.maxSlots),
+  paused: boolean(),
+});
+
+const peerInfo = object<PeerInfo>({
+  peerId: id,
+  roles,
+  capabilities,
+  state,
+  joinedAt: amount(Number.MAX_SAFE_INTEGER),
+  trusted: optional(boolean()),
+});
+
+type Candidate = Extract<SignalData, { type: 'candidate' }>;
+
+const signalData = variant<SignalData>(
+  'type',
+  {
+    offer: object({ type: choice(['offer']), sdp: string({ max: LIMITS.sdpBytes }) }),
+    answer: object({ type: choice(['answer']), sdp: string({ max: LIMITS.sdpBytes }) }),
+    candidate: object<Candidate>({
+      type: choice(['candidate']),
+      candidate: object<Candidate['candidate']>({
+        candidate: string({ max: LIMITS.candidateLength }),
+        sdpMLineIndex: optional(nullable(count(65535))),
+        sdpMid: optional(nullable(string({ max: LIMITS.idLength }))),
+        usernameFragment: optional(nullable(string({ max: 256 }))),
+      }),
+    }),
+    renegotiate: object({ type: choice(['renegotiate']), renegotiate: constant(true) }),
+    transceiverRequest: object({
+      type: choice(['transceiverRequest']),
+      transceiverRequest: object({ kind: string({ max: 16 }) }),
+    }),
+  },
+  'a signal type (offer, answer, candidate, renegotiate, transceiverRequest)',
+);
+
+const handshake = object<Handshake>({
+  version: count(1e6),
+  token: string({ max: LIMITS.tokenLength }),
+  capabilities,
+  peerId: optional(id),
+  resumeKey: optional(resumeKey),
+  roles: optional(roles),
+  mesh: optional(id),
+  state: optional(state),
+});
+
+const peerUpdate = refine(
+  object<PeerUpdate>({ capabilities: optional(capabilities.partial()), state: optional(state.partial()) }),
+  (u) =>
+    u.capabilities === undefined && u.state === undefined
+      ? { complaint: 'must have capabilities or state' }
+      : undefined,
+);
+
+const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'lost', 'expelled', 'expired'];
+
+/** One reader for every event: validation never re-enters itself. */
+const reader = new Reader(false);
+
+/** A validator of one event: its payload read by `schema`, failures named below `root` (`auth.token`). */
+function validator<T>(schema: Schema<T>, root: string): (value: unknown) => Validation<T> {
+  return (value) => {
+    const outcome = readFirst(schema, value, reader);
+    if (outcome.ok) return outcome;
+    const field = pathOf(outcome.failure, root) || 'payload';
+    return { ok: false, error: new ProtocolError(`${field}: ${outcome.failure.complaint}`, field) };
   };
-  if (need('platform')) {
-    const p = o.platform;
-    if (p !== 'node' && p !== 'browser') fail(join(field, 'platform'), `expected 'node' or 'browser'`);
-    out.platform = p;
-  }
-  if (need('cores')) out.cores = number(o.cores, join(field, 'cores'), 0, LIMITS.maxCores, true);
-  if (need('memoryMB')) out.memoryMB = number(o.memoryMB, join(field, 'memoryMB'), 0, LIMITS.maxMemoryMB);
-  if (need('gpu')) out.gpu = boolean(o.gpu, join(field, 'gpu'));
-  if (need('tags')) {
-    const f = join(field, 'tags');
-    const tags = array(o.tags, f, LIMITS.tags).map((t, i) =>
-      string(t, `${f}[${i}]`, LIMITS.tagLength, TAG_PATTERN),
-    );
-    out.tags = [...new Set(tags)];
-  }
-  if (need('costRate')) out.costRate = number(o.costRate, join(field, 'costRate'), 0, 1e9);
-  if (need('speed')) out.speed = number(o.speed, join(field, 'speed'), 0, 1e9);
-  if (need('resources')) {
-    const f = join(field, 'resources');
-    const entries = Object.entries(record(o.resources, f));
-    if (entries.length > LIMITS.resources) fail(f, `more than ${LIMITS.resources} resources`);
-    out.resources = Object.fromEntries(
-      entries.map(([k, v]) => [
-        string(k, `${f} key`, LIMITS.tagLength, TAG_PATTERN),
-        number(v, `${f}.${k}`, 0, 1e12),
-      ]),
-    );
-  }
-  return out;
-}
-
-function capabilities(value: unknown, field: string): PeerCapabilities {
-  return capabilityFields(value, field, false) as PeerCapabilities;
-}
-
-function stateFields(value: unknown, field: string, partial: boolean): Partial<PeerState> {
-  const o = record(value, field);
-  const out: { -readonly [K in keyof PeerState]?: PeerState[K] } = {};
-  for (const key of ['running', 'slots'] as const) {
-    if (o[key] === undefined) {
-      if (!partial) fail(join(field, key), 'is required');
-    } else out[key] = number(o[key], join(field, key), 0, LIMITS.maxSlots, true);
-  }
-  if (o.paused === undefined) {
-    if (!partial) fail(join(field, 'paused'), 'is required');
-  } else out.paused = boolean(o.paused, join(field, 'paused'));
-  return out;
-}
-
-function state(value: unknown, field: string): PeerState {
-  return stateFields(value, field, false) as PeerState;
-}
-
-function peerInfo(value: unknown, field: string): PeerInfo {
-  const o = record(value, field);
-  return {
-    peerId: id(o.peerId, join(field, 'peerId')),
-    roles: roles(o.roles, join(field, 'roles')),
-    capabilities: capabilities(o.capabilities, join(field, 'capabilities')),
-    state: state(o.state, join(field, 'state')),
-    joinedAt: number(o.joinedAt, join(field, 'joinedAt'), 0, Number.MAX_SAFE_INTEGER),
-  };
-}
-
-function nullable<T>(value: unknown, check: (v: unknown) => T): T | null | undefined {
-  return value === null || value === undefined ? (value as null | undefined) : check(value);
-}
-
-function signalData(value: unknown, field: string): SignalData {
-  const o = record(value, field);
-  switch (o.type) {
-    case 'offer':
-    case 'answer':
-      return { type: o.type, sdp: string(o.sdp, join(field, 'sdp'), LIMITS.sdpBytes) };
-    case 'candidate': {
-      const f = join(field, 'candidate');
-      const c = record(o.candidate, f);
-      const candidate: {
-        candidate: string;
-        sdpMLineIndex?: number | null;
-        sdpMid?: string | null;
-        usernameFragment?: string | null;
-      } = { candidate: string(c.candidate, join(f, 'candidate'), LIMITS.candidateLength) };
-      const line = nullable(c.sdpMLineIndex, (v) => number(v, join(f, 'sdpMLineIndex'), 0, 65535, true));
-      const mid = nullable(c.sdpMid, (v) => string(v, join(f, 'sdpMid'), LIMITS.idLength));
-      const ufrag = nullable(c.usernameFragment, (v) => string(v, join(f, 'usernameFragment'), 256));
-      if (line !== undefined) candidate.sdpMLineIndex = line;
-      if (mid !== undefined) candidate.sdpMid = mid;
-      if (ufrag !== undefined) candidate.usernameFragment = ufrag;
-      return { type: 'candidate', candidate };
-    }
-    case 'renegotiate':
-      if (o.renegotiate !== true) fail(join(field, 'renegotiate'), 'expected true');
-      return { type: 'renegotiate', renegotiate: true };
-    case 'transceiverRequest': {
-      const f = join(field, 'transceiverRequest');
-      const kind = string(record(o.transceiverRequest, f).kind, join(f, 'kind'), 16);
-      return { type: 'transceiverRequest', transceiverRequest: { kind } };
-    }
-    default:
-      return fail(join(field, 'type'), `unknown signal type ${JSON.stringify(o.type)}`);
-  }
 }
 
 // ---- client → server ------------------------------------------------------------------------------------
 
-export function validateHandshake(value: unknown): Validation<Handshake> {
-  return validation(() => {
-    const o = record(value, 'auth');
-    const out: {
-      -readonly [K in keyof Handshake]: Handshake[K];
-    } = {
-      version: number(o.version, 'auth.version', 0, 1e6, true),
-      token: string(o.token, 'auth.token', LIMITS.tokenLength),
-      capabilities: capabilities(o.capabilities, 'auth.capabilities'),
-    };
-    if (o.peerId !== undefined) out.peerId = id(o.peerId, 'auth.peerId');
-    if (o.resumeKey !== undefined)
-      out.resumeKey = string(o.resumeKey, 'auth.resumeKey', 128, RESUME_KEY_PATTERN);
-    if (o.roles !== undefined) out.roles = roles(o.roles, 'auth.roles');
-    if (o.mesh !== undefined) out.mesh = id(o.mesh, 'auth.mesh');
-    if (o.state !== undefined) out.state = state(o.state, 'auth.state');
-    return out;
-  });
-}
-
-export function validatePeerUpdate(value: unknown): Validation<PeerUpdate> {
-  return validation(() => {
-    const o = record(value, '');
-    if (o.capabilities === undefined && o.state === undefined)
-      fail('payload', 'expected capabilities or state');
-    const out: { capabilities?: Partial<PeerCapabilities>; state?: Partial<PeerState> } = {};
-    if (o.capabilities !== undefined)
-      out.capabilities = capabilityFields(o.capabilities, 'capabilities', true);
-    if (o.state !== undefined) out.state = stateFields(o.state, 'state', true);
-    return out;
-  });
-}
-
-export function validateSignalTo(value: unknown): Validation<SignalToMessage> {
-  return validation(() => {
-    const o = record(value, '');
-    return { to: id(o.to, 'to'), data: signalData(o.data, 'data') };
-  });
-}
-
-export function validateSignalData(value: unknown): Validation<SignalData> {
-  return validation(() => signalData(value, 'data'));
-}
+export const validateHandshake: (value: unknown) => Validation<Handshake> = validator(handshake, 'auth');
+export const validatePeerUpdate: (value: unknown) => Validation<PeerUpdate> = validator(peerUpdate, '');
+export const validateSignalTo: (value: unknown) => Validation<SignalToMessage> = validator(
+  object<SignalToMessage>({ to: id, data: signalData }),
+  '',
+);
+export const validateSignalData: (value: unknown) => Validation<SignalData> = validator(signalData, 'data');
+export const validateTokenRenew: (value: unknown) => Validation<TokenRenewMessage> = validator(
+  object<TokenRenewMessage>({ token: string({ max: LIMITS.tokenLength }) }),
+  '',
+);
 
 // ---- server → client ------------------------------------------------------------------------------------
 
-export function validateMeshSnapshot(value: unknown): Validation<MeshSnapshot> {
-  return validation(() => {
-    const o = record(value, '');
-    return {
-      version: number(o.version, 'version', 0, 1e6, true),
-      mesh: id(o.mesh, 'mesh'),
-      self: peerInfo(o.self, 'self'),
-      peers: array(o.peers, 'peers', 100_000).map((p, i) => peerInfo(p, `peers[${i}]`)),
-      resumeKey: string(o.resumeKey, 'resumeKey', 128, RESUME_KEY_PATTERN),
-      reconnectGraceMs: number(o.reconnectGraceMs, 'reconnectGraceMs', 0, 1e9),
-    };
-  });
-}
-
-export function validatePeerInfo(value: unknown): Validation<PeerInfo> {
-  return validation(() => peerInfo(value, ''));
-}
-
-const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'lost', 'expelled'];
-
-export function validatePeerLeft(value: unknown): Validation<PeerLeftMessage> {
-  return validation(() => {
-    const o = record(value, '');
-    const reason = o.reason;
-    if (!(LEAVE_REASONS as readonly unknown[]).includes(reason)) fail('reason', `unknown leave reason`);
-    return { peerId: id(o.peerId, 'peerId'), reason: reason as LeaveReason };
-  });
-}
-
-export function validateSignalFrom(value: unknown): Validation<SignalFromMessage> {
-  return validation(() => {
-    const o = record(value, '');
-    return { from: id(o.from, 'from'), data: signalData(o.data, 'data') };
-  });
-}
+export const validateMeshSnapshot: (value: unknown) => Validation<MeshSnapshot> = validator(
+  object<MeshSnapshot>({
+    version: count(1e6),
+    mesh: id,
+    self: peerInfo,
+    peers: list(peerInfo, { max: 100_000 }),
+    resumeKey,
+    reconnectGraceMs: amount(1e9),
+    meshKey: optional(string({ min: 1, max: 64, pattern: RESUME_KEY_PATTERN, name: 'a mesh key' })),
+    tokenExp: epochSeconds,
+  }),
+  '',
+);
+export const validateMembersChanged: (value: unknown) => Validation<MembersChangedMessage> = validator(
+  object<MembersChangedMessage>({ updated: list(peerInfo, { max: 100_000 }) }),
+  '',
+);
+export const validateTokenExpiring: (value: unknown) => Validation<TokenExpiringMessage> = validator(
+  object<TokenExpiringMessage>({ exp: epochSeconds }),
+  '',
+);
+const SESSION_CLOSE_REASONS: readonly SessionClosingMessage['reason'][] = ['token-expired'];
+export const validateSessionClosing: (value: unknown) => Validation<SessionClosingMessage> = validator(
+  object<SessionClosingMessage>({ reason: choice(SESSION_CLOSE_REASONS), message: string({ max: 1024 }) }),
+  '',
+);
+export const validatePeerInfo: (value: unknown) => Validation<PeerInfo> = validator(peerInfo, '');
+export const validatePeerLeft: (value: unknown) => Validation<PeerLeftMessage> = validator(
+  object<PeerLeftMessage>({ peerId: id, reason: choice(LEAVE_REASONS) }),
+  '',
+);
+export const validateSignalFrom: (value: unknown) => Validation<SignalFromMessage> = validator(
+  object<SignalFromMessage>({ from: id, data: signalData }),
+  '',
+);
 
 /** Applies a validated partial update to a peer's capabilities and state. */
 export function mergeUpdate(

@@ -215,10 +215,15 @@ export async function createDiskStore(options: DiskStoreOptions): Promise<Result
       if (value === undefined) {
         if (raw !== undefined) book.corrupt++;
         lru.remove(hash);
+        // Not awaited, and a failed commit is not reported (PendingWrites tracks it so close waits for it):
+        // the index no longer lists the record, so it is never read again, and open drops a record without
+        // its row. Should go to the logger once there is one.
         void batcher.enqueue({ kind: 'remove', hash });
         book.misses++;
         return undefined;
       }
+      // Not awaited, failure not reported (tracked as above): a lost touch only leaves the persisted LRU order
+      // a little older than the in-memory one. Should go to the logger once there is one.
       void batcher.enqueue({ kind: 'touch', hash, size: value.length, tick: lru.touch(hash)! });
       book.hits++;
       return value;

@@ -10,14 +10,17 @@
  *   when every connection is busy, the new one is refused with a PeerError.
  * - A peer whose connection dropped is remembered as gone: sends to it fail fast until it connects to us again
  *   or `connect(peerId)` is called explicitly.
+ * - Every frame is a stranger's input: a malformed frame or message, or a hello that does not check out, is a
+ *   ProtocolError; the remote is told (an `error` message naming the field) and the connection is dropped as
+ *   `protocol-error`, reported with the error. Frames of a link no longer in use are ignored.
  */
-import { PeerError, ProtocolError } from '../errors.js';
-import { decodeMessage, encodeMessage } from '../protocol/codec.js';
-import { FramedSender } from '../protocol/framed-sender.js';
-import { Reassembler } from '../protocol/framing.js';
+import { ProtocolError } from '../errors.js';
+import { encodeMessage } from '../protocol/codec.js';
 import { PROTOCOL_VERSION, type WireMessage } from '../protocol/messages.js';
 import { TypedEmitter } from '../typed-emitter.js';
-import { type Dialer, type Link, PeerUnreachableError } from './link.js';
+import { Connection, peerError } from './connection.js';
+import { type DialRetryOptions, dialWithRetry } from './dial-retry.js';
+import type { Dialer, FrameLink } from './frame-link.js';
 import type {
   ConnectionInfo,
   DisconnectReason,
@@ -28,358 +31,287 @@ import type {
   TransportOptions,
 } from './types.js';
 
-interface Connection {
-  readonly peerId: string;
-  state: 'connecting' | 'open';
-  link: Link | undefined;
-  sender: FramedSender | undefined;
-  reassembler: Reassembler;
-  readonly ready: Promise<void>;
-  resolveReady(): void;
-  rejectReady(error: Error): void;
-  readonly abort: AbortController;
-  lastActivity: number;
-  /** Order of last activity across connections (timestamps tie within a millisecond). */
-  activity: number;
-  /** True when this side dialed (for the glare rule). */
-  readonly outgoing: boolean;
-  readonly pings: Map<number, { resolve(rtt: number): void; reject(error: Error): void }>;
-}
-
 const PING_TIMEOUT_MS = 5_000;
+/** How long a connection's `error` message gets to go out before its link is torn down after a protocol error. */
+const PROTOCOL_ERROR_LINGER_MS = 50;
 
-export interface FramedTransport extends Transport {
-  /** For dialers: a link the remote side opened to us. */
-  accept(peerId: string, link: Link): void;
-  /** For dialers told by the signaling layer that a peer left: drop its connection and fail sends to it fast. */
-  markGone(peerId: string): void;
-  /** Whether a connection to `peerId` exists and is open. */
-  isOpen(peerId: string): boolean;
-}
-
-export function createFramedTransport(
-  localPeerId: string,
-  dialer: Dialer,
-  options: TransportOptions = {},
-): FramedTransport {
-  const maxConnections = options.maxConnections ?? 64;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
-  const connectRetries = options.connectRetries ?? 2;
-  const retryDelayMs = options.retryDelayMs ?? 250;
-
-  const connections = new Map<string, Connection>();
-  const gone = new Map<string, DisconnectReason>();
-  const messageListeners = new Set<MessageListener>();
+/** The shared connection logic over a Dialer's links; both transports are one of these. */
+export class FramedTransport implements Transport {
+  private readonly maxConnections: number;
+  private readonly idleTimeoutMs: number;
+  private readonly dialOptions: DialRetryOptions;
+  private readonly byPeer = new Map<string, Connection>();
+  /** Peers whose connection dropped, and why: sends to them fail fast until they are back (see the header). */
+  private readonly gone = new Map<string, DisconnectReason>();
+  private readonly messageListeners = new Set<MessageListener>();
   // A listener's throw reaches the code that emitted, as before the emitter was shared.
-  const eventListeners = new TypedEmitter<TransportEvents>({ catchListenerErrors: false });
-  let closed = false;
-  let nonce = 0;
-  let activity = 0;
+  private readonly events = new TypedEmitter<TransportEvents>({ catchListenerErrors: false });
+  private readonly sweep: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+  private nonce = 0;
+  private activity = 0;
 
-  function touch(c: Connection): void {
-    c.lastActivity = Date.now();
-    c.activity = ++activity;
-  }
-
-  const sweep =
-    idleTimeoutMs > 0
-      ? setInterval(
-          () => {
-            const now = Date.now();
-            for (const c of [...connections.values()]) {
-              if (c.state === 'open' && !c.sender?.busy && now - c.lastActivity >= idleTimeoutMs)
-                drop(c, 'idle');
-            }
-          },
-          Math.max(10, Math.min(5_000, idleTimeoutMs / 4)),
-        )
-      : undefined;
-  sweep?.unref?.();
-
-  function emit<E extends TransportEventName>(event: E, payload: TransportEvents[E]): void {
-    eventListeners.emit(event, payload);
-  }
-
-  function peerError(peerId: string, message: string, cause?: unknown): PeerError {
-    return new PeerError(peerId, `peer '${peerId}': ${message}`, { cause });
-  }
-
-  function newConnection(peerId: string, outgoing: boolean): Connection {
-    let resolveReady!: () => void;
-    let rejectReady!: (error: Error) => void;
-    const ready = new Promise<void>((res, rej) => {
-      resolveReady = res;
-      rejectReady = rej;
-    });
-    ready.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
-    const c: Connection = {
-      peerId,
-      state: 'connecting',
-      link: undefined,
-      sender: undefined,
-      reassembler: new Reassembler({ maxMessageBytes: options.maxMessageBytes }),
-      ready,
-      resolveReady,
-      rejectReady,
-      abort: new AbortController(),
-      lastActivity: Date.now(),
-      activity: ++activity,
-      outgoing,
-      pings: new Map(),
+  constructor(
+    readonly localPeerId: string,
+    private readonly dialer: Dialer,
+    private readonly options: TransportOptions = {},
+  ) {
+    this.maxConnections = options.maxConnections ?? 64;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+    this.dialOptions = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+      connectRetries: options.connectRetries ?? 2,
+      retryDelayMs: options.retryDelayMs ?? 250,
     };
-    connections.set(peerId, c);
+    if (this.idleTimeoutMs > 0) {
+      const every = Math.max(10, Math.min(5_000, this.idleTimeoutMs / 4));
+      this.sweep = setInterval(() => this.closeIdle(), every);
+      this.sweep.unref?.();
+    }
+  }
+
+  async send(peerId: string, message: WireMessage): Promise<void> {
+    const c = await this.open(peerId);
+    this.touch(c);
+    await c.sender!.send(encodeMessage(message));
+  }
+
+  onMessage(listener: MessageListener): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  on<E extends TransportEventName>(event: E, listener: (payload: TransportEvents[E]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  connect(peerId: string): Promise<void> {
+    return this.ensure(peerId, true);
+  }
+
+  disconnect(peerId: string): void {
+    const c = this.byPeer.get(peerId);
+    if (c) this.drop(c, 'closed');
+  }
+
+  async ping(peerId: string): Promise<number> {
+    const c = await this.open(peerId);
+    const n = this.nonce++;
+    const rtt = c.awaitPong(n, PING_TIMEOUT_MS);
+    try {
+      await c.sender!.send(encodeMessage({ type: 'ping', nonce: n, sentAt: performance.now() }));
+    } catch (error) {
+      // The caller gets the send's error; the pong that will never come is rejected later (timeout or drop),
+      // and that rejection must not surface as an unhandled one.
+      rtt.catch(() => {});
+      throw error;
+    }
+    return rtt;
+  }
+
+  connections(): readonly ConnectionInfo[] {
+    return [...this.byPeer.values()].map((c) => c.info());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sweep) clearInterval(this.sweep);
+    for (const c of [...this.byPeer.values()]) this.drop(c, 'closed');
+    this.dialer.close();
+  }
+
+  /** For dialers told by the signaling layer that a peer left: drop its connection and fail sends to it fast. */
+  markGone(peerId: string): void {
+    const c = this.byPeer.get(peerId);
+    if (c) this.drop(c, 'remote-closed', new Error('the peer left the mesh'));
+    this.gone.set(peerId, 'remote-closed');
+  }
+
+  /** Whether a connection to `peerId` exists and is open. */
+  isOpen(peerId: string): boolean {
+    return this.byPeer.get(peerId)?.state === 'open';
+  }
+
+  /** For dialers: a link the remote side opened to us. */
+  accept(peerId: string, link: FrameLink): void {
+    if (this.closed || peerId === this.localPeerId) {
+      link.close();
+      return;
+    }
+    const existing = this.byPeer.get(peerId);
+    if (existing?.state === 'connecting') {
+      // Glare: keep the connection the lower peer id opened. Otherwise adopt the incoming link into the
+      // pending connection, so callers already waiting on it are served by it.
+      if (existing.outgoing && this.localPeerId < peerId) link.close();
+      else this.attach(existing, link);
+      return;
+    }
+    // An open connection being reopened means the remote side lost it (a restart, a network blip).
+    if (existing) this.drop(existing, 'remote-closed', new Error('the peer opened a new connection'));
+    if (!this.makeRoom()) {
+      link.close();
+      return;
+    }
+    this.gone.delete(peerId);
+    const c = this.newConnection(peerId, false);
+    this.attach(c, link);
+    c.expectHelloWithin(this.dialOptions.connectTimeoutMs, () =>
+      this.drop(c, 'failed', new Error('no hello in time')),
+    );
+  }
+
+  /** The open connection to `peerId`, opening it first if needed. */
+  private async open(peerId: string): Promise<Connection> {
+    await this.ensure(peerId, false);
+    const c = this.byPeer.get(peerId);
+    if (!c?.sender) throw peerError(peerId, 'not connected');
     return c;
   }
 
+  /** Resolves once a connection to `peerId` is open; `explicit` (a `connect` call) also retries a gone peer. */
+  private ensure(peerId: string, explicit: boolean): Promise<void> {
+    if (this.closed) return Promise.reject(peerError(peerId, 'the transport is closed'));
+    if (peerId === this.localPeerId) return Promise.reject(peerError(peerId, 'cannot connect to ourselves'));
+    const existing = this.byPeer.get(peerId);
+    if (existing) return existing.ready;
+    const wasGone = this.gone.get(peerId);
+    if (wasGone && !explicit) return Promise.reject(peerError(peerId, `the peer is gone (${wasGone})`));
+    this.gone.delete(peerId);
+    if (!this.makeRoom()) {
+      return Promise.reject(peerError(peerId, `connection cap of ${this.maxConnections} reached, all busy`));
+    }
+    const c = this.newConnection(peerId, true);
+    dialWithRetry(this.dialer, peerId, c.abort.signal, this.dialOptions).then(
+      (link) => {
+        // Dropped meanwhile, or the remote's own link was adopted first: this one is not needed.
+        if (this.byPeer.get(peerId) !== c || c.link) link.close();
+        else this.attach(c, link);
+      },
+      (err: Error) => {
+        if (!c.link) this.drop(c, 'failed', err);
+      },
+    );
+    const { connectTimeoutMs, connectRetries } = this.dialOptions;
+    c.expectHelloWithin(connectTimeoutMs * (connectRetries + 2), () =>
+      this.drop(c, 'failed', new Error('no hello in time')),
+    );
+    return c.ready;
+  }
+
+  private newConnection(peerId: string, outgoing: boolean): Connection {
+    const c = new Connection(peerId, outgoing, ++this.activity, this.options);
+    this.byPeer.set(peerId, c);
+    return c;
+  }
+
+  private touch(c: Connection): void {
+    c.touch(++this.activity);
+  }
+
+  private closeIdle(): void {
+    const now = Date.now();
+    for (const c of [...this.byPeer.values()]) {
+      if (c.idle && now - c.lastActivity >= this.idleTimeoutMs) this.drop(c, 'idle');
+    }
+  }
+
   /** Frees a slot under the cap by closing the least recently used idle connection; false if none is idle. */
-  function makeRoom(): boolean {
-    if (connections.size < maxConnections) return true;
+  private makeRoom(): boolean {
+    if (this.byPeer.size < this.maxConnections) return true;
     let victim: Connection | undefined;
-    for (const c of connections.values()) {
-      if (c.state !== 'open' || c.sender?.busy) continue;
-      if (!victim || c.activity < victim.activity) victim = c;
+    for (const c of this.byPeer.values()) {
+      if (c.idle && (!victim || c.activity < victim.activity)) victim = c;
     }
     if (!victim) return false;
-    drop(victim, 'evicted');
+    this.drop(victim, 'evicted');
     return true;
   }
 
-  function drop(c: Connection, reason: DisconnectReason, error?: Error): void {
-    if (connections.get(c.peerId) !== c) return;
-    connections.delete(c.peerId);
-    c.abort.abort();
-    const failure = peerError(c.peerId, `connection ${reason}${error ? `: ${error.message}` : ''}`, error);
-    c.sender?.close(failure);
-    c.link?.close();
-    for (const p of c.pings.values()) p.reject(failure);
-    c.pings.clear();
-    c.rejectReady(failure);
-    if (reason !== 'closed' && reason !== 'idle' && reason !== 'evicted') gone.set(c.peerId, reason);
-    if (c.state === 'open') emit('peer:disconnected', { peerId: c.peerId, reason, ...(error && { error }) });
+  private drop(c: Connection, reason: DisconnectReason, error?: Error): void {
+    if (this.byPeer.get(c.peerId) !== c) return;
+    this.byPeer.delete(c.peerId);
+    c.tearDown(peerError(c.peerId, `connection ${reason}${error ? `: ${error.message}` : ''}`, error));
+    if (reason !== 'closed' && reason !== 'idle' && reason !== 'evicted') this.gone.set(c.peerId, reason);
+    if (c.state === 'open') {
+      this.events.emit('peer:disconnected', { peerId: c.peerId, reason, ...(error && { error }) });
+    }
   }
 
-  /** Puts `link` under `c`, replacing (and closing) any link it had; events of a replaced link are ignored. */
-  function attach(c: Connection, link: Link): void {
-    const old = c.link;
-    c.link = link;
-    old?.close();
-    c.sender?.close(peerError(c.peerId, 'link replaced'));
-    c.reassembler = new Reassembler({ maxMessageBytes: options.maxMessageBytes });
-    c.sender = new FramedSender(link.channel, {
-      frameSize: link.frameSize,
-      highWaterMark: options.highWaterMark,
-      lowWaterMark: options.lowWaterMark,
-      makeError: (reason, cause) => peerError(c.peerId, reason, cause),
-    });
+  /** Puts `link` under `c` and starts the handshake; events of a link `c` no longer uses are ignored. */
+  private attach(c: Connection, link: FrameLink): void {
+    c.attach(link);
     link.onClosed((reason, error) => {
-      if (c.link === link) drop(c, reason, error);
+      if (c.link === link) this.drop(c, reason, error);
     });
     link.onFrame((frame) => {
-      if (c.link !== link) return;
-      try {
-        const bytes = c.reassembler.push(frame);
-        if (bytes) receive(c, decodeMessage(bytes));
-      } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
-        void c.sender
-          ?.send(
-            encodeMessage({ type: 'error', code: 'protocol', message: err.message, field: err.field ?? '' }),
-          )
-          .catch(() => {});
-        // Let the error message go out before the link is torn down.
-        setTimeout(() => drop(c, 'protocol-error', err), 50);
-      }
+      // Also once `c` is dropped: a closed link should deliver nothing more, but a stranger's frames are not
+      // trusted to stop.
+      if (c.link === link && this.byPeer.get(c.peerId) === c) this.onFrame(c, frame);
     });
-    void c.sender
-      .send(encodeMessage({ type: 'hello', version: PROTOCOL_VERSION, peerId: localPeerId }))
-      .catch(() => {});
+    this.sendQuietly(c, { type: 'hello', version: PROTOCOL_VERSION, peerId: this.localPeerId });
   }
 
-  function receive(c: Connection, message: WireMessage): void {
+  /**
+   * Sends a message of the transport's own (hello, pong, a protocol error) that nobody waits on. A failed send
+   * means the connection is closing, and its drop reports that; there is nothing more to tell anyone.
+   */
+  private sendQuietly(c: Connection, message: WireMessage): void {
+    void c.sender?.send(encodeMessage(message)).catch(() => {});
+  }
+
+  private onFrame(c: Connection, frame: Uint8Array): void {
+    try {
+      const message = c.frame(frame);
+      if (message) this.receive(c, message);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.sendQuietly(c, { type: 'error', code: 'protocol', message: err.message, field: err.field ?? '' });
+      // Let the error message go out before the link is torn down.
+      setTimeout(() => this.drop(c, 'protocol-error', err), PROTOCOL_ERROR_LINGER_MS);
+    }
+  }
+
+  private receive(c: Connection, message: WireMessage): void {
     if (c.state === 'connecting') {
-      if (message.type !== 'hello')
-        throw new ProtocolError(`expected 'hello' first, got '${message.type}'`, 'type');
-      if (message.version !== PROTOCOL_VERSION) {
-        throw new ProtocolError(`protocol version ${message.version} is not ${PROTOCOL_VERSION}`, 'version');
-      }
-      if (message.peerId !== c.peerId) {
-        throw new ProtocolError(
-          `hello from '${message.peerId}' on the connection to '${c.peerId}'`,
-          'peerId',
-        );
-      }
-      c.state = 'open';
-      touch(c);
-      gone.delete(c.peerId);
-      c.resolveReady();
-      emit('peer:connected', { peerId: c.peerId });
+      this.handshake(c, message);
       return;
     }
     switch (message.type) {
       case 'hello':
         return;
       case 'ping':
-        void c.sender
-          ?.send(encodeMessage({ type: 'pong', nonce: message.nonce, sentAt: message.sentAt }))
-          .catch(() => {});
+        this.sendQuietly(c, { type: 'pong', nonce: message.nonce, sentAt: message.sentAt });
         return;
-      case 'pong': {
-        const p = c.pings.get(message.nonce);
-        c.pings.delete(message.nonce);
-        p?.resolve(performance.now() - message.sentAt);
+      case 'pong':
+        c.pong(message.nonce, message.sentAt);
         return;
-      }
     }
-    touch(c);
-    for (const l of messageListeners) l(c.peerId, message);
+    this.touch(c);
+    for (const l of this.messageListeners) l(c.peerId, message);
   }
 
-  async function dialWithRetry(c: Connection): Promise<Link> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= connectRetries; attempt++) {
-      if (attempt > 0) {
-        const delay = retryDelayMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
-        await new Promise((r) => setTimeout(r, delay));
-      }
-      if (c.abort.signal.aborted) break;
-      const attemptAbort = new AbortController();
-      const onAbort = () => attemptAbort.abort();
-      c.abort.signal.addEventListener('abort', onAbort);
-      const timer = setTimeout(() => attemptAbort.abort(), connectTimeoutMs);
-      try {
-        return await dialer.dial(c.peerId, attemptAbort.signal);
-      } catch (err) {
-        lastError = err;
-        if (err instanceof PeerUnreachableError) throw err;
-      } finally {
-        clearTimeout(timer);
-        c.abort.signal.removeEventListener('abort', onAbort);
-      }
+  /** The first message on a connection must be the remote's hello, in our protocol version, from the peer we meant. */
+  private handshake(c: Connection, message: WireMessage): void {
+    if (message.type !== 'hello')
+      throw new ProtocolError(`expected 'hello' first, got '${message.type}'`, 'type');
+    if (message.version !== PROTOCOL_VERSION) {
+      throw new ProtocolError(`protocol version ${message.version} is not ${PROTOCOL_VERSION}`, 'version');
     }
-    throw lastError instanceof PeerError ? lastError : peerError(c.peerId, 'could not connect', lastError);
+    if (message.peerId !== c.peerId) {
+      throw new ProtocolError(`hello from '${message.peerId}' on the connection to '${c.peerId}'`, 'peerId');
+    }
+    c.opened(++this.activity);
+    this.gone.delete(c.peerId);
+    this.events.emit('peer:connected', { peerId: c.peerId });
   }
+}
 
-  function ensure(peerId: string, explicit: boolean): Promise<void> {
-    if (closed) return Promise.reject(peerError(peerId, 'the transport is closed'));
-    if (peerId === localPeerId) return Promise.reject(peerError(peerId, 'cannot connect to ourselves'));
-    const existing = connections.get(peerId);
-    if (existing) return existing.ready;
-    const wasGone = gone.get(peerId);
-    if (wasGone && !explicit) return Promise.reject(peerError(peerId, `the peer is gone (${wasGone})`));
-    gone.delete(peerId);
-    if (!makeRoom())
-      return Promise.reject(peerError(peerId, `connection cap of ${maxConnections} reached, all busy`));
-    const c = newConnection(peerId, true);
-    dialWithRetry(c).then(
-      (link) => {
-        if (connections.get(peerId) !== c || c.link) link.close();
-        else attach(c, link);
-      },
-      (err: Error) => {
-        if (!c.link) drop(c, 'failed', err);
-      },
-    );
-    const timer = setTimeout(
-      () => drop(c, 'failed', new Error('no hello in time')),
-      connectTimeoutMs * (connectRetries + 2),
-    );
-    c.ready.then(
-      () => clearTimeout(timer),
-      () => clearTimeout(timer),
-    );
-    return c.ready;
-  }
-
-  const transport: FramedTransport = {
-    localPeerId,
-    async send(peerId, message) {
-      await ensure(peerId, false);
-      const c = connections.get(peerId);
-      if (!c?.sender) throw peerError(peerId, 'not connected');
-      touch(c);
-      await c.sender.send(encodeMessage(message));
-    },
-    onMessage(listener) {
-      messageListeners.add(listener);
-      return () => messageListeners.delete(listener);
-    },
-    on(event, listener) {
-      return eventListeners.on(event, listener);
-    },
-    connect: (peerId) => ensure(peerId, true),
-    disconnect(peerId) {
-      const c = connections.get(peerId);
-      if (c) drop(c, 'closed');
-    },
-    async ping(peerId) {
-      await ensure(peerId, false);
-      const c = connections.get(peerId);
-      if (!c?.sender) throw peerError(peerId, 'not connected');
-      const n = nonce++;
-      const rtt = new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          c.pings.delete(n);
-          reject(peerError(peerId, `no pong within ${PING_TIMEOUT_MS} ms`));
-        }, PING_TIMEOUT_MS);
-        c.pings.set(n, {
-          resolve: (ms) => {
-            clearTimeout(timer);
-            resolve(ms);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-      });
-      await c.sender.send(encodeMessage({ type: 'ping', nonce: n, sentAt: performance.now() }));
-      return rtt;
-    },
-    connections: () =>
-      [...connections.values()].map(
-        (c): ConnectionInfo => ({
-          peerId: c.peerId,
-          state: c.state,
-          lastActivity: c.lastActivity,
-          queuedBytes: c.sender?.queuedBytes ?? 0,
-        }),
-      ),
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (sweep) clearInterval(sweep);
-      for (const c of [...connections.values()]) drop(c, 'closed');
-      dialer.close();
-    },
-    markGone(peerId) {
-      const c = connections.get(peerId);
-      if (c) drop(c, 'remote-closed', new Error('the peer left the mesh'));
-      gone.set(peerId, 'remote-closed');
-    },
-    isOpen: (peerId) => connections.get(peerId)?.state === 'open',
-    accept(peerId, link) {
-      if (closed || peerId === localPeerId) return link.close();
-      const existing = connections.get(peerId);
-      if (existing?.state === 'connecting') {
-        // Glare: keep the connection the lower peer id opened. Otherwise adopt the incoming link into the
-        // pending connection, so callers already waiting on it are served by it.
-        if (existing.outgoing && localPeerId < peerId) return link.close();
-        attach(existing, link);
-        return;
-      }
-      // An open connection being reopened means the remote side lost it (a restart, a network blip).
-      if (existing) drop(existing, 'remote-closed', new Error('the peer opened a new connection'));
-      if (!makeRoom()) return link.close();
-      gone.delete(peerId);
-      const c = newConnection(peerId, false);
-      attach(c, link);
-      const timer = setTimeout(() => drop(c, 'failed', new Error('no hello in time')), connectTimeoutMs);
-      c.ready.then(
-        () => clearTimeout(timer),
-        () => clearTimeout(timer),
-      );
-    },
-  };
-  return transport;
+/** The shared connection logic over `dialer`'s links (see the module header). */
+export function createFramedTransport(
+  localPeerId: string,
+  dialer: Dialer,
+  options: TransportOptions = {},
+): FramedTransport {
+  return new FramedTransport(localPeerId, dialer, options);
 }

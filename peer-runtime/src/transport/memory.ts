@@ -5,8 +5,9 @@
  * fire `bufferedamountlow`, and throw on a frame above `maxMessageSize` as Chrome does, so bugs in those
  * layers show up here too.
  */
+
+import { type Dialer, type FrameLink, type LinkCloseReason, PeerUnreachableError } from './frame-link.js';
 import { createFramedTransport, type FramedTransport } from './framed-transport.js';
-import { type Dialer, type Link, type LinkCloseReason, PeerUnreachableError } from './link.js';
 import type { Transport, TransportOptions } from './types.js';
 
 export interface MemoryNetworkOptions {
@@ -103,7 +104,7 @@ class MemoryChannel {
   }
 }
 
-function memoryLink(channel: MemoryChannel, frameSize: number): Link {
+function memoryLink(channel: MemoryChannel, frameSize: number): FrameLink {
   return {
     channel,
     frameSize,
@@ -148,7 +149,7 @@ export class MemoryNetwork {
   }
 
   /** @internal opens a link from `from` to `to`: undefined when `to` is not on the network, 'refused' when it declined. */
-  open(from: string, to: string): Link | 'refused' | undefined {
+  open(from: string, to: string): FrameLink | 'refused' | undefined {
     const target = this.peers.get(to);
     if (!target) return undefined;
     const a = new MemoryChannel(this.maxMessageSize, this.bytesPerTick);

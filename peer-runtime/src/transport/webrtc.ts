@@ -17,8 +17,8 @@ import SimplePeer from 'simple-peer';
 import type { DataChannelLike } from '../protocol/framed-sender.js';
 import { frameSizeFor } from '../protocol/framing.js';
 import type { SignalData, SignalRelay } from '../signaling/contract.js';
-import { createFramedTransport } from './framed-transport.js';
-import { type Dialer, type Link, type LinkCloseReason, PeerUnreachableError } from './link.js';
+import { type Dialer, type FrameLink, type LinkCloseReason, PeerUnreachableError } from './frame-link.js';
+import { createFramedTransport, type FramedTransport } from './framed-transport.js';
 import type { RtcImplementation } from './rtc-types.js';
 import type { Transport, TransportOptions } from './types.js';
 
@@ -49,8 +49,8 @@ interface SimplePeerInternals {
   _pc: { sctp?: { maxMessageSize?: number } | null };
 }
 
-/** Wraps a connected simple-peer as a Link. */
-function linkOf(peer: SimplePeer.Instance): Link {
+/** Wraps a connected simple-peer as a FrameLink. */
+function linkOf(peer: SimplePeer.Instance): FrameLink {
   const internals = peer as unknown as SimplePeerInternals;
   let onClosed: ((reason: LinkCloseReason, error?: Error) => void) | undefined;
   let done = false;
@@ -79,43 +79,112 @@ function linkOf(peer: SimplePeer.Instance): Link {
   };
 }
 
-export function createWebRtcTransport(options: WebRtcTransportOptions): Transport {
-  const { peerId: localPeerId, signals, rtc, directory } = options;
-  const iceServers = options.iceServers ?? [];
-  const trickle = options.trickle ?? true;
-  const setupTimeoutMs = options.connectTimeoutMs ?? 15_000;
+/**
+ * Opens WebRTC frame links through the signaling relay: one simple-peer per remote peer being set up, offers
+ * made only by the lower id (see the module header). Started with the transport it dials for, which it hands
+ * the links remote peers open to us.
+ */
+class WebRtcDialer implements Dialer {
+  private readonly iceServers: RTCIceServer[];
+  private readonly trickle: boolean;
+  private readonly setupTimeoutMs: number;
   /** Connections being set up, by remote id (at most one each). */
-  const sessions = new Map<string, SimplePeer.Instance>();
+  private readonly sessions = new Map<string, SimplePeer.Instance>();
   /** Dials of ours (we are the higher id) waiting for the remote's offer. */
-  const awaitingOffer = new Map<string, { resolve(link: Link): void; reject(error: Error): void }>();
-  let closed = false;
+  private readonly awaitingOffer = new Map<
+    string,
+    { resolve(link: FrameLink): void; reject(error: Error): void }
+  >();
+  private readonly unsubscribe: (() => void)[] = [];
+  private closed = false;
 
-  function createPeer(remote: string, initiator: boolean): SimplePeer.Instance {
-    sessions.get(remote)?.destroy();
+  constructor(private readonly options: WebRtcTransportOptions) {
+    this.iceServers = options.iceServers ?? [];
+    this.trickle = options.trickle ?? true;
+    this.setupTimeoutMs = options.connectTimeoutMs ?? 15_000;
+  }
+
+  private get localPeerId(): string {
+    return this.options.peerId;
+  }
+
+  /** Starts listening to signals and membership on behalf of `transport`. */
+  start(transport: FramedTransport): void {
+    this.unsubscribe.push(
+      this.options.signals.onSignal((from, data) => this.onSignal(transport, from, data)),
+    );
+    const offLeft = this.options.directory?.on('peer:left', ({ peerId }) => transport.markGone(peerId));
+    if (offLeft) this.unsubscribe.push(offLeft);
+  }
+
+  dial(remote: string, signal: AbortSignal): Promise<FrameLink> {
+    const { directory } = this.options;
+    if (directory && !directory.peer(remote)) {
+      return Promise.reject(new PeerUnreachableError(remote, `peer '${remote}' is not a member of the mesh`));
+    }
+    if (this.localPeerId < remote) return this.setUp(remote, this.createPeer(remote, true), signal);
+    return this.awaitOfferFrom(remote, signal);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const peer of this.sessions.values()) peer.destroy();
+    this.sessions.clear();
+    for (const w of this.awaitingOffer.values()) w.reject(new Error('transport closed'));
+    this.awaitingOffer.clear();
+  }
+
+  /** We are the higher id: ask `remote` to offer, and wait for the link its offer makes. */
+  private awaitOfferFrom(remote: string, signal: AbortSignal): Promise<FrameLink> {
+    return new Promise<FrameLink>((resolve, reject) => {
+      const onAbort = () => {
+        if (this.awaitingOffer.get(remote) === entry) this.awaitingOffer.delete(remote);
+        reject(new Error(`peer '${remote}' did not offer a connection`));
+      };
+      const entry = {
+        resolve: (link: FrameLink) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(link);
+        },
+        reject: (error: Error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      this.awaitingOffer.get(remote)?.reject(new Error('superseded'));
+      this.awaitingOffer.set(remote, entry);
+      signal.addEventListener('abort', onAbort);
+      this.options.signals.sendSignal(remote, REQUEST_OFFER);
+    });
+  }
+
+  private createPeer(remote: string, initiator: boolean): SimplePeer.Instance {
+    this.sessions.get(remote)?.destroy();
     const peer = new SimplePeer({
       initiator,
-      trickle,
-      config: { iceServers },
+      trickle: this.trickle,
+      config: { iceServers: this.iceServers },
       channelName: 'handout',
-      wrtc: rtc as unknown as SimplePeer.Options['wrtc'],
+      wrtc: this.options.rtc as unknown as SimplePeer.Options['wrtc'],
     });
     peer.on('signal', (data) => {
-      if (!closed) signals.sendSignal(remote, data as SignalData);
+      if (!this.closed) this.options.signals.sendSignal(remote, data as SignalData);
     });
-    sessions.set(remote, peer);
+    this.sessions.set(remote, peer);
     return peer;
   }
 
   /** Resolves with a link once the channel is open; destroys the peer on failure, timeout or abort. */
-  function setUp(remote: string, peer: SimplePeer.Instance, signal?: AbortSignal): Promise<Link> {
-    return new Promise<Link>((resolve, reject) => {
+  private setUp(remote: string, peer: SimplePeer.Instance, signal?: AbortSignal): Promise<FrameLink> {
+    return new Promise<FrameLink>((resolve, reject) => {
       const cleanup = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         peer.off('connect', onConnect);
         peer.off('error', onFail);
         peer.off('close', onFail);
-        if (sessions.get(remote) === peer) sessions.delete(remote);
+        if (this.sessions.get(remote) === peer) this.sessions.delete(remote);
       };
       const onConnect = () => {
         cleanup();
@@ -128,8 +197,8 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): Transpor
       };
       const onAbort = () => onFail(new Error(`connection to '${remote}' aborted`));
       const timer = setTimeout(
-        () => onFail(new Error(`no data channel to '${remote}' within ${setupTimeoutMs} ms`)),
-        setupTimeoutMs,
+        () => onFail(new Error(`no data channel to '${remote}' within ${this.setupTimeoutMs} ms`)),
+        this.setupTimeoutMs,
       );
       peer.on('connect', onConnect);
       peer.on('error', onFail);
@@ -139,79 +208,45 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): Transpor
     });
   }
 
-  const dialer: Dialer = {
-    dial(remote, signal) {
-      if (directory && !directory.peer(remote)) {
-        return Promise.reject(
-          new PeerUnreachableError(remote, `peer '${remote}' is not a member of the mesh`),
-        );
-      }
-      if (localPeerId < remote) return setUp(remote, createPeer(remote, true), signal);
-      return new Promise<Link>((resolve, reject) => {
-        const onAbort = () => {
-          if (awaitingOffer.get(remote) === entry) awaitingOffer.delete(remote);
-          reject(new Error(`peer '${remote}' did not offer a connection`));
-        };
-        const entry = {
-          resolve: (link: Link) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(link);
-          },
-          reject: (error: Error) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(error);
-          },
-        };
-        awaitingOffer.get(remote)?.reject(new Error('superseded'));
-        awaitingOffer.set(remote, entry);
-        signal.addEventListener('abort', onAbort);
-        signals.sendSignal(remote, REQUEST_OFFER);
-      });
-    },
-    close() {
-      closed = true;
-      offSignal();
-      offLeft?.();
-      for (const peer of sessions.values()) peer.destroy();
-      sessions.clear();
-      for (const w of awaitingOffer.values()) w.reject(new Error('transport closed'));
-      awaitingOffer.clear();
-    },
-  };
-
-  const transport = createFramedTransport(localPeerId, dialer, options);
-
-  function onOffer(from: string, data: SignalData): void {
-    const peer = createPeer(from, false);
-    setUp(from, peer).then(
-      (link) => {
-        const waiting = awaitingOffer.get(from);
-        awaitingOffer.delete(from);
-        if (waiting) waiting.resolve(link);
-        else transport.accept(from, link);
-      },
-      () => {},
-    );
-    peer.signal(data as unknown as SimplePeer.SignalData);
-  }
-
-  const offSignal = signals.onSignal((from, data) => {
-    if (closed || from === localPeerId) return;
+  private onSignal(transport: FramedTransport, from: string, data: SignalData): void {
+    if (this.closed || from === this.localPeerId) return;
     if (data.type === 'renegotiate') {
       // The higher peer asks us to offer. If we think we are connected, it has lost the connection: reopen.
-      if (localPeerId > from || sessions.has(from)) return;
+      if (this.localPeerId > from || this.sessions.has(from)) return;
       if (transport.isOpen(from)) transport.disconnect(from);
+      // Nobody waits on this connect: if it fails, the remote's own dial (which asked for it) times out and
+      // fails or retries on its side, and a later send from here dials again. To be logged once there is a logger.
       transport.connect(from).catch(() => {});
       return;
     }
     if (data.type === 'offer') {
-      if (localPeerId > from) onOffer(from, data);
+      if (this.localPeerId > from) this.onOffer(transport, from, data);
       return;
     }
-    sessions.get(from)?.signal(data as unknown as SimplePeer.SignalData);
-  });
+    this.sessions.get(from)?.signal(data as unknown as SimplePeer.SignalData);
+  }
 
-  const offLeft = directory?.on('peer:left', ({ peerId }) => transport.markGone(peerId));
+  /** The lower peer offers: answer, and hand the link to our dial waiting for it or to the transport. */
+  private onOffer(transport: FramedTransport, from: string, data: SignalData): void {
+    const peer = this.createPeer(from, false);
+    this.setUp(from, peer).then(
+      (link) => {
+        const waiting = this.awaitingOffer.get(from);
+        this.awaitingOffer.delete(from);
+        if (waiting) waiting.resolve(link);
+        else transport.accept(from, link);
+      },
+      // setUp has destroyed the half-made peer; the offering side sees its own set-up fail and retries. Nothing
+      // here waits on it (a dial of ours waiting for an offer times out on its own). To be logged with a logger.
+      () => {},
+    );
+    peer.signal(data as unknown as SimplePeer.SignalData);
+  }
+}
 
+export function createWebRtcTransport(options: WebRtcTransportOptions): Transport {
+  const dialer = new WebRtcDialer(options);
+  const transport = createFramedTransport(options.peerId, dialer, options);
+  dialer.start(transport);
   return transport;
 }

@@ -19,8 +19,16 @@
  * worker). When the culprit is unknown, the batch is re-queued one call per message, so the call that kills its
  * worker again is then known.
  */
+import { CodeTable } from './code-table.js';
 import type { WireBatchResult, WireCodeDef, WireTask } from './messages.js';
-import type { CancelSignal, PoolTask, RunTaskOptions, TaskOutcome, WorkerPool } from './pool.js';
+import type {
+  CancelSignal,
+  PoolTask,
+  RunTaskOptions,
+  TaskOutcome,
+  WorkerPool,
+  WorkerPoolEvents,
+} from './pool.js';
 import { TaskQueue } from './task-queue.js';
 import {
   type BatchLoss,
@@ -33,11 +41,14 @@ import {
 export type { SpawnWorker, WorkerHandle } from './worker-supervisor.js';
 
 export interface PoolCoreOptions {
+  /** Number of worker slots. No default: the platform adapter decides (pool.node.ts, pool.browser.ts). */
   readonly size: number;
+  /** Most calls in one message to a worker (WorkerPoolOptions.maxBatchSize). No default here either. */
   readonly maxBatchSize: number;
   readonly spawn: SpawnWorker;
 }
 
+/** One call of `run`, from submission until its outcome. */
 interface Pending {
   readonly task: PoolTask;
   readonly options: RunTaskOptions | undefined;
@@ -52,85 +63,152 @@ interface Pending {
 
 type Slot = SupervisedSlot<Pending>;
 
+/** What `kill` settles a call of the killed worker's batch with; undefined re-queues the call. */
+type KillVerdict = { ok: false; reason: 'timeout' | 'cancelled'; message: string } | undefined;
+
 /** Expected work per batch, ms: small against the functions worth spreading, large against per-batch overhead. */
 const BATCH_BUDGET_MS = 5;
 
-export function createPoolCore(options: PoolCoreOptions): WorkerPool {
-  const { size, maxBatchSize, spawn } = options;
-  const queue = new TaskQueue<Pending>();
-  let flushScheduled = false;
-  let closed = false;
-  const codeIds = new Map<string, number>();
-  const codes: WireCodeDef[] = [];
-  /** Mean time per call of each code id (a batch's time in its worker over its size), ms; undefined until measured. */
-  const meanMs: (number | undefined)[] = [];
-  const expectedMs = (p: Pending): number => meanMs[p.codeId] ?? p.options?.estimateMs ?? BATCH_BUDGET_MS;
-  const bySignal = new Map<CancelSignal, Set<Pending>>();
-  const supervisor: WorkerSupervisor<Pending> = new WorkerSupervisor<Pending>(size, spawn, {
-    ready: flush,
-    died: onDeath,
-    cannotStart: failQueued,
-    waiting: () => queue.size,
-  });
+export class PoolCore implements WorkerPool {
+  readonly size: number;
+  private readonly maxBatchSize: number;
+  private readonly queue = new TaskQueue<Pending>();
+  private readonly codes = new CodeTable();
+  /** Calls by the signal that cancels them: one abort listener per signal, however many calls share it. */
+  private readonly bySignal = new Map<CancelSignal, Set<Pending>>();
+  private readonly supervisor: WorkerSupervisor<Pending>;
+  /**
+   * The one abort listener every signal gets. A plain function, not a method bound per call: the signal calls
+   * it with `this` set to itself, which says which group to cancel, and removing it needs the same function.
+   */
+  private readonly onAbort: (this: CancelSignal) => void;
+  private flushScheduled = false;
+  private closed = false;
 
-  function codeIdOf(task: PoolTask): number {
-    const { code } = task;
-    const key = code.kind === 'source' ? `s:${code.source}` : `m:${code.module}\0${code.export}`;
-    let id = codeIds.get(key);
-    if (id === undefined) {
-      id = codes.length;
-      codeIds.set(key, id);
-      codes.push([id, code]);
-    }
-    return id;
+  constructor(options: PoolCoreOptions) {
+    this.size = options.size;
+    this.maxBatchSize = options.maxBatchSize;
+    const pool = this;
+    this.onAbort = function (this: CancelSignal) {
+      pool.cancel(this);
+    };
+    this.supervisor = new WorkerSupervisor<Pending>(options.size, options.spawn, {
+      ready: () => this.flush(),
+      died: (slot, batch, loss, message) => this.onDeath(slot, batch, loss, message),
+      cannotStart: (message) => this.failQueued(message),
+      waiting: () => this.queue.size,
+    });
   }
 
-  function settle(p: Pending, outcome: TaskOutcome): void {
+  run(task: PoolTask, runOptions?: RunTaskOptions): Promise<TaskOutcome> {
+    return new Promise<TaskOutcome>((resolve) => {
+      if (this.closed || runOptions?.signal?.aborted) {
+        resolve({
+          ok: false,
+          reason: 'cancelled',
+          message: this.closed ? 'the pool is closed' : 'cancelled before it started',
+          endedAt: Date.now(),
+        });
+        return;
+      }
+      const p: Pending = {
+        task,
+        options: runOptions,
+        codeId: this.codes.idOf(task.code),
+        resolve,
+        alone: runOptions?.timeoutMs !== undefined,
+        done: false,
+        slot: undefined,
+        startedAt: undefined,
+      };
+      const signal = runOptions?.signal;
+      if (signal) {
+        let group = this.bySignal.get(signal);
+        if (!group) {
+          group = new Set();
+          this.bySignal.set(signal, group);
+          signal.addEventListener('abort', this.onAbort);
+        }
+        group.add(p);
+      }
+      this.supervisor.retryStopped();
+      this.enqueue(p, false);
+    });
+  }
+
+  on<E extends keyof WorkerPoolEvents>(
+    event: E,
+    listener: (payload: WorkerPoolEvents[E]) => void,
+  ): () => void {
+    return this.supervisor.on(event, listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const endedAt = Date.now();
+    for (const slot of this.supervisor.slots) {
+      for (const p of slot.batch ?? [])
+        this.settle(p, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
+    }
+    const terminated = this.supervisor.close();
+    for (const p of this.queue.drain())
+      this.settle(p, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
+    await terminated;
+  }
+
+  /** How long `p` is expected to take, ms: its code's measured mean, else the caller's estimate, else a budget. */
+  private readonly expectedMs = (p: Pending): number =>
+    this.codes.meanMs(p.codeId) ?? p.options?.estimateMs ?? BATCH_BUDGET_MS;
+
+  private settle(p: Pending, outcome: TaskOutcome): void {
     if (p.done) return;
     p.done = true;
-    if (p.slot === undefined) queue.forget();
+    if (p.slot === undefined) this.queue.forget();
     p.slot = undefined;
     const signal = p.options?.signal;
     if (signal) {
-      const group = bySignal.get(signal);
+      const group = this.bySignal.get(signal);
       if (group) {
         group.delete(p);
         if (group.size === 0) {
-          bySignal.delete(signal);
-          signal.removeEventListener('abort', onAbort);
+          this.bySignal.delete(signal);
+          signal.removeEventListener('abort', this.onAbort);
         }
       }
     }
     p.resolve(outcome);
   }
 
-  function enqueue(p: Pending, front: boolean): void {
+  private enqueue(p: Pending, front: boolean): void {
     p.slot = undefined;
-    if (front) queue.unshift(p);
-    else queue.push(p);
-    scheduleFlush();
+    if (front) this.queue.unshift(p);
+    else this.queue.push(p);
+    this.scheduleFlush();
   }
 
-  function scheduleFlush(): void {
-    if (flushScheduled) return;
-    flushScheduled = true;
+  /** Calls submitted in one tick are dispatched together, in a microtask, so they can share batches. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
     queueMicrotask(() => {
-      flushScheduled = false;
-      flush();
+      this.flushScheduled = false;
+      this.flush();
     });
   }
 
-  function flush(): void {
-    if (closed) return;
-    const idle = supervisor.slots.filter((s) => s.state === 'idle');
-    for (let k = 0; k < idle.length && queue.size > 0; k++) {
-      const share = Math.min(maxBatchSize, Math.ceil(queue.size / (idle.length - k)));
-      const batch = queue.take(share, expectedMs, BATCH_BUDGET_MS);
-      if (batch.length > 0) dispatch(idle[k]!, batch);
+  /** Gives each idle worker a batch: an even share of the queue, at most `maxBatchSize`, within the budget. */
+  private flush(): void {
+    if (this.closed) return;
+    const idle = this.supervisor.slots.filter((s) => s.state === 'idle');
+    for (let k = 0; k < idle.length && this.queue.size > 0; k++) {
+      const share = Math.min(this.maxBatchSize, Math.ceil(this.queue.size / (idle.length - k)));
+      const batch = this.queue.take(share, this.expectedMs, BATCH_BUDGET_MS);
+      if (batch.length > 0) this.dispatch(idle[k]!, batch);
     }
   }
 
-  function dispatch(slot: Slot, batch: Pending[]): void {
+  private dispatch(slot: Slot, batch: Pending[]): void {
     const handle = slot.handle!;
     const defs: WireCodeDef[] = [];
     const tasks: WireTask[] = new Array(batch.length);
@@ -139,7 +217,7 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
       const p = batch[i]!;
       if (!slot.known.has(p.codeId)) {
         slot.known.add(p.codeId);
-        defs.push(codes[p.codeId]!);
+        defs.push(this.codes.def(p.codeId));
       }
       tasks[i] = [p.codeId, p.task.functionId, p.task.args, p.task.outputs ?? 1];
       p.slot = slot;
@@ -150,16 +228,8 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
     if (handle.progress) handle.progress[0] = -1;
     for (const p of batch) p.options?.onStart?.(slot.index, at);
     const timeoutMs = batch.length === 1 ? batch[0]!.options?.timeoutMs : undefined;
-    if (timeoutMs !== undefined) {
-      slot.timer = setTimeout(() => {
-        const p = batch[0]!;
-        kill(slot, 'timeout', `function '${p.task.functionId}' timed out after ${timeoutMs} ms`, () => ({
-          ok: false,
-          reason: 'timeout',
-          message: `timed out after ${timeoutMs} ms (its worker was terminated)`,
-        }));
-      }, timeoutMs);
-    }
+    if (timeoutMs !== undefined)
+      slot.timer = setTimeout(() => this.timeOut(slot, batch[0]!, timeoutMs), timeoutMs);
     let call: Promise<WireBatchResult>;
     try {
       call = handle.api.runBatch({ defs, tasks });
@@ -167,22 +237,30 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
       call = Promise.reject(error);
     }
     call.then(
-      (result) => onBatchDone(slot, handle, batch, result),
-      (error: unknown) => onBatchRejected(slot, handle, batch, error),
+      (result) => this.onBatchDone(slot, handle, batch, result),
+      (error: unknown) => this.onBatchRejected(slot, handle, batch, error),
     );
   }
 
-  function onBatchDone(slot: Slot, handle: WorkerHandle, batch: Pending[], result: WireBatchResult): void {
+  private timeOut(slot: Slot, p: Pending, timeoutMs: number): void {
+    this.kill(slot, 'timeout', `function '${p.task.functionId}' timed out after ${timeoutMs} ms`, () => ({
+      ok: false,
+      reason: 'timeout',
+      message: `timed out after ${timeoutMs} ms (its worker was terminated)`,
+    }));
+  }
+
+  private onBatchDone(slot: Slot, handle: WorkerHandle, batch: Pending[], result: WireBatchResult): void {
     if (slot.handle !== handle || slot.batch !== batch) return;
     const endedAt = Date.now();
-    supervisor.release(slot);
+    this.supervisor.release(slot);
     const [outcomes, busyMs] = result;
-    observe(batch, busyMs);
+    this.codes.observe(batch, busyMs);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const o = outcomes[i]!;
       const startedAt = p.startedAt!;
-      settle(
+      this.settle(
         p,
         o[0] === 1
           ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt }
@@ -197,37 +275,25 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
             },
       );
     }
-    flush();
-  }
-
-  /** Learns each code's time per call from a finished batch (shared evenly when a batch mixes codes). */
-  function observe(batch: readonly Pending[], busyMs: number): void {
-    const per = busyMs / batch.length;
-    let last = -1;
-    for (const p of batch) {
-      if (p.codeId === last) continue;
-      last = p.codeId;
-      const old = meanMs[p.codeId];
-      meanMs[p.codeId] = old === undefined ? per : old * 0.7 + per * 0.3;
-    }
+    this.flush();
   }
 
   /** The call itself failed: arguments or a result that cannot be structured-cloned. */
-  function onBatchRejected(slot: Slot, handle: WorkerHandle, batch: Pending[], error: unknown): void {
+  private onBatchRejected(slot: Slot, handle: WorkerHandle, batch: Pending[], error: unknown): void {
     if (slot.handle !== handle || slot.batch !== batch) return;
-    supervisor.release(slot);
+    this.supervisor.release(slot);
     if (batch.length > 1) {
       // Find the culprit by running each call on its own.
       for (let i = batch.length - 1; i >= 0; i--) {
         const p = batch[i]!;
         if (p.done) continue;
         p.alone = true;
-        enqueue(p, true);
+        this.enqueue(p, true);
       }
     } else {
       const p = batch[0]!;
       const message = error instanceof Error ? error.message : String(error);
-      settle(p, {
+      this.settle(p, {
         ok: false,
         reason: 'threw',
         message: `its arguments or result could not be sent between threads (${message}); values must be structured-cloneable`,
@@ -236,39 +302,39 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
         endedAt: Date.now(),
       });
     }
-    flush();
+    this.flush();
   }
 
   /**
    * Terminate a busy worker on purpose (timeout, cancellation), settle the calls `verdict` names, re-queue the
    * others of its batch, and replace the worker.
    */
-  function kill(
+  private kill(
     slot: Slot,
     reason: 'timeout' | 'cancelled',
     message: string,
-    verdict: (p: Pending) => { ok: false; reason: 'timeout' | 'cancelled'; message: string } | undefined,
+    verdict: (p: Pending) => KillVerdict,
   ): void {
-    const batch = supervisor.stop(slot, reason, message);
+    const batch = this.supervisor.stop(slot, reason, message);
     const endedAt = Date.now();
     for (let i = batch.length - 1; i >= 0; i--) {
       const p = batch[i]!;
       if (p.done) continue;
       const v = verdict(p);
-      if (v) settle(p, { ...v, worker: slot.index, startedAt: p.startedAt, endedAt });
-      else enqueue(p, true);
+      if (v) this.settle(p, { ...v, worker: slot.index, startedAt: p.startedAt, endedAt });
+      else this.enqueue(p, true);
     }
-    supervisor.start(slot);
+    this.supervisor.start(slot);
   }
 
   /** The supervisor saw `slot`'s worker die on its own: charge the culprit, re-queue the others. */
-  function onDeath(slot: Slot, batch: Pending[], loss: BatchLoss, message: string): void {
+  private onDeath(slot: Slot, batch: Pending[], loss: BatchLoss, message: string): void {
     const endedAt = Date.now();
     for (let i = batch.length - 1; i >= 0; i--) {
       const p = batch[i]!;
       if (p.done) continue;
       if (i === loss.culprit) {
-        settle(p, {
+        this.settle(p, {
           ok: false,
           reason: 'worker-died',
           message: `its worker died: ${message}`,
@@ -278,85 +344,39 @@ export function createPoolCore(options: PoolCoreOptions): WorkerPool {
         });
       } else {
         if (loss.unknownCulprit) p.alone = true;
-        enqueue(p, true);
+        this.enqueue(p, true);
       }
     }
   }
 
-  function failQueued(message: string): void {
+  private failQueued(message: string): void {
     const endedAt = Date.now();
-    for (const p of queue.drain()) settle(p, { ok: false, reason: 'worker-died', message, endedAt });
+    for (const p of this.queue.drain())
+      this.settle(p, { ok: false, reason: 'worker-died', message, endedAt });
   }
 
-  function onAbort(this: CancelSignal): void {
-    const group = bySignal.get(this);
+  /** `signal` aborted: its queued calls end now, and the workers running any of them are terminated. */
+  private cancel(signal: CancelSignal): void {
+    const group = this.bySignal.get(signal);
     if (!group) return;
     const endedAt = Date.now();
     const busy = new Set<Slot>();
     for (const p of [...group]) {
       if (p.slot) busy.add(p.slot);
-      else settle(p, { ok: false, reason: 'cancelled', message: 'cancelled before it started', endedAt });
+      else
+        this.settle(p, { ok: false, reason: 'cancelled', message: 'cancelled before it started', endedAt });
     }
     for (const slot of busy) {
-      kill(slot, 'cancelled', 'terminated to cancel its function', (p) =>
+      this.kill(slot, 'cancelled', 'terminated to cancel its function', (p) =>
         p.options?.signal?.aborted
           ? { ok: false, reason: 'cancelled', message: 'cancelled while running (its worker was terminated)' }
           : undefined,
       );
     }
   }
+}
 
-  const pool: WorkerPool = {
-    size,
-    run(task: PoolTask, runOptions?: RunTaskOptions): Promise<TaskOutcome> {
-      return new Promise<TaskOutcome>((resolve) => {
-        if (closed || runOptions?.signal?.aborted) {
-          resolve({
-            ok: false,
-            reason: 'cancelled',
-            message: closed ? 'the pool is closed' : 'cancelled before it started',
-            endedAt: Date.now(),
-          });
-          return;
-        }
-        const p: Pending = {
-          task,
-          options: runOptions,
-          codeId: codeIdOf(task),
-          resolve,
-          alone: runOptions?.timeoutMs !== undefined,
-          done: false,
-          slot: undefined,
-          startedAt: undefined,
-        };
-        const signal = runOptions?.signal;
-        if (signal) {
-          let group = bySignal.get(signal);
-          if (!group) {
-            group = new Set();
-            bySignal.set(signal, group);
-            signal.addEventListener('abort', onAbort);
-          }
-          group.add(p);
-        }
-        supervisor.retryStopped();
-        enqueue(p, false);
-      });
-    },
-    on: (event, listener) => supervisor.on(event, listener),
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      const endedAt = Date.now();
-      for (const slot of supervisor.slots) {
-        for (const p of slot.batch ?? [])
-          settle(p, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
-      }
-      const terminated = supervisor.close();
-      for (const p of queue.drain())
-        settle(p, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
-      await terminated;
-    },
-  };
-  return pool;
+/** The platform-neutral pool over `options.spawn`'s workers (see the module header). */
+export function createPoolCore(options: PoolCoreOptions): WorkerPool {
+  return new PoolCore(options);
 }

@@ -25,6 +25,7 @@ function spawnWebWorker(onDeath: (message: string) => void): WorkerHandle {
   const end = workerEnd(api, () => worker.terminate());
   const die = (message: string): void => {
     if (!end.claim()) return;
+    // Not awaited: a Web Worker's terminate() is synchronous, so kill() settles at once and cannot fail.
     void end.kill();
     onDeath(message);
   };
@@ -33,6 +34,8 @@ function spawnWebWorker(onDeath: (message: string) => void): WorkerHandle {
   worker.addEventListener('messageerror', () =>
     die('the worker sent a message that could not be deserialised'),
   );
+  // Not awaited: comlink delivers messages in order, so init reaches the worker before the first batch; a
+  // worker that dies first is reported through its error event.
   if (progress) void api.init(progress);
   return {
     api,

@@ -112,6 +112,8 @@ export class WorkerSupervisor<T> {
     const handle = slot.handle;
     this.release(slot);
     slot.handle = undefined;
+    // Not awaited: the slot is free at once and its replacement starts while the old worker stops. A worker
+    // that fails to stop is the platform's to reap; there is nothing more this slot can do about it.
     void handle?.terminate();
     this.emit('worker:died', { worker: slot.index, reason, message });
     return batch;

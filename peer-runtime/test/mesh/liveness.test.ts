@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CoordinatorEvents } from '../../src/coordinator/coordinator.js';
+import type { FrameLink } from '../../src/transport/frame-link.js';
 import type { FramedTransport } from '../../src/transport/framed-transport.js';
-import type { Link } from '../../src/transport/link.js';
 import { createTestMesh, fn, layeredDag, type TestMesh } from './helpers.js';
 
 /** Slow on its first attempt anywhere (a marker file remembers), instant after. */
@@ -25,7 +25,7 @@ function freezable(transport: unknown): { freeze(): void } {
   const framed = transport as FramedTransport;
   const accept = framed.accept.bind(framed);
   let frozen = false;
-  framed.accept = (peerId: string, link: Link) => {
+  framed.accept = (peerId: string, link: FrameLink) => {
     const channel = link.channel;
     const muted = new Proxy(channel, {
       get(target, key) {

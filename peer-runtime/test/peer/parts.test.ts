@@ -74,7 +74,7 @@ describe('calibration', () => {
 describe('token claims', () => {
   it('reads mesh, roles and subject without the secret, and names a malformed token', () => {
     const token = signToken(
-      { mesh: 'm1', roles: ['submit', 'coordinate'], exp: 4_000_000_000, sub: 'me' },
+      { mesh: 'm1', roles: ['submit', 'coordinate'], exp: 4_000_000_000, sub: 'me', trusted: true },
       'secret',
     );
     expect(readTokenClaims(token)).toEqual({
@@ -82,8 +82,10 @@ describe('token claims', () => {
       roles: ['submit', 'coordinate'],
       exp: 4_000_000_000,
       sub: 'me',
+      trusted: true,
     });
     expect(() => readTokenClaims('nonsense')).toThrow(TokenFormatError);
+    expect(() => readTokenClaims('eyJtZXNoIjoibSJ9.c2ln')).toThrow(/pre-JWT handout token/);
     expect(() => readTokenClaims('a.b.c')).toThrow(/malformed/);
   });
 });

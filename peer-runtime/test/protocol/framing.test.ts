@@ -166,7 +166,7 @@ describe('codec', () => {
   it('an unknown message type is a ProtocolError naming the type field', () => {
     expect(() =>
       decodeMessage(joinParts(encodeMessage({ type: 'steal:secrets' } as unknown as WireMessage))),
-    ).toThrow(/unknown message type "steal:secrets"/);
+    ).toThrow(/field 'type' must be a known message type, got "steal:secrets"/);
   });
 
   it('a nested field error names its full path', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/errors.js';
 import { decodeMessage, encodeMessage, joinParts } from '../../src/protocol/codec.js';
 import type { WireMessage } from '../../src/protocol/messages.js';
-import { functionSpec, validateMessage } from '../../src/protocol/messages-validate.js';
+import { validateMessage } from '../../src/protocol/messages-validate.js';
 import { errorOf } from './helpers.js';
 
 type Json = Record<string, unknown>;
@@ -116,16 +116,6 @@ function fieldPaths(value: unknown, path = '', out: string[] = []): string[] {
   return out;
 }
 
-/**
- * The field an error names for the value at `path`. Two quirks of the paths, kept so errors read as they always
- * have: a batch's inner messages name their fields from the inner message (`assignments[0]...`, not
- * `messages[0].assignments[0]...`; only `messages[i].type` keeps the prefix), and a run:done event names its
- * function list `functions[...]`, without `event.`.
- */
-function namedAs(path: string): string {
-  return path.replace(/^messages\[\d+\]\.(?!type$)/, '').replace(/^event\.functions/, 'functions');
-}
-
 /** A copy of `message` with the field at `path` set to null. */
 function withNullAt(message: Json, path: string): Json {
   const copy = structuredClone(message);
@@ -140,9 +130,9 @@ describe('message validation', () => {
   it('returns a valid hot batch unchanged, as fresh objects without fields beyond the protocol', () => {
     const message = hotBatch();
     const withExtras = structuredClone(message) as {
-      messages: { assignments?: { spec: Json; inputs: Record<string, Json> }[]; zz?: number }[];
+      messages: { assignments?: { inputs: Record<string, Json>; zz?: number }[]; zz?: number }[];
     };
-    withExtras.messages[0]!.assignments![0]!.spec.zz = 1;
+    withExtras.messages[0]!.assignments![0]!.zz = 1;
     withExtras.messages[0]!.assignments![0]!.inputs.a!.zz = 2;
     withExtras.messages[1]!.zz = 3;
     const before = structuredClone(withExtras);
@@ -182,10 +172,9 @@ describe('message validation', () => {
     const paths = fieldPaths(message);
     expect(paths).toContain(deepest);
     for (const path of paths) {
-      const field = namedAs(path);
       const error = errorOf(withNullAt(message, path));
-      expect({ path, field: error.field }).toEqual({ path, field });
-      if (path !== 'type') expect(error.message.startsWith(`field '${field}' `)).toBe(true);
+      expect({ path, field: error.field }).toEqual({ path, field: path });
+      expect(error.message.startsWith(`field '${path}' `)).toBe(true);
     }
   });
 
@@ -197,25 +186,27 @@ describe('message validation', () => {
     // A producer id with a dot stays one step of the path: the path names it as it is.
     assignment(badHash).inputs = { 'x.y': { hash: '', holders: [] } };
     expect(errorOf(badHash)).toMatchObject({
-      field: 'assignments[0].inputs.x.y.hash',
-      message: "field 'assignments[0].inputs.x.y.hash' must be a non-empty string, got string",
+      field: 'messages[0].assignments[0].inputs.x.y.hash',
+      message: 'field \'messages[0].assignments[0].inputs.x.y.hash\' must be a non-empty id, got ""',
     });
 
     const badHolder = structuredClone(message);
     (assignment(badHolder).inputs as Record<string, { holders: string[] }>).a!.holders[1] = '';
     expect(errorOf(badHolder)).toMatchObject({
-      field: 'assignments[0].inputs.a.holders[1]',
-      message: "field 'assignments[0].inputs.a.holders[1]' must be a non-empty id string, got string",
+      field: 'messages[0].assignments[0].inputs.a.holders[1]',
+      message: 'field \'messages[0].assignments[0].inputs.a.holders[1]\' must be a non-empty id, got ""',
     });
 
     const badInline = withNullAt(message, 'messages[0].assignments[0].inputs.b.inline');
     expect(errorOf(badInline).message).toBe(
-      "field 'assignments[0].inputs.b.inline' must be a byte string (Uint8Array), got null",
+      "field 'messages[0].assignments[0].inputs.b.inline' must be a byte string (Uint8Array), got null",
     );
 
     const badInputs = structuredClone(message);
     assignment(badInputs).inputs = [];
-    expect(errorOf(badInputs).message).toBe("field 'assignments[0].inputs' must be an object, got an array");
+    expect(errorOf(badInputs).message).toBe(
+      "field 'messages[0].assignments[0].inputs' must be an object, got an array of 0",
+    );
   });
 
   it('names the culprit deep inside extra args, and refuses data nested too deep', () => {
@@ -223,18 +214,19 @@ describe('message validation', () => {
     const spec = ((message.messages as Json[])[0]!.assignments as { spec: Json }[])[0]!.spec;
     spec.extraArgs = [1, { scale: [1, { x: Number.NaN }] }];
     expect(errorOf(message)).toMatchObject({
-      field: 'assignments[0].spec.extraArgs[1].scale[1].x',
-      message: "field 'assignments[0].spec.extraArgs[1].scale[1].x' must be a finite number, got number",
+      field: 'messages[0].assignments[0].spec.extraArgs[1].scale[1].x',
+      message:
+        "field 'messages[0].assignments[0].spec.extraArgs[1].scale[1].x' must be a finite number, got NaN",
     });
     let deep: unknown = 1;
     for (let i = 0; i < 70; i++) deep = [deep];
     spec.extraArgs = [deep];
     expect(errorOf(message).message).toMatch(
-      /^field 'assignments\[0\]\.spec\.extraArgs(\[0\]){65}' must be data nested at most 64 levels deep, got an array$/,
+      /^field 'messages\[0\]\.assignments\[0\]\.spec\.extraArgs(\[0\]){65}' must be data nested at most 64 levels deep, got an array of 1$/,
     );
     spec.extraArgs = { not: 'an array' };
     expect(errorOf(message).message).toBe(
-      "field 'assignments[0].spec.extraArgs' must be an array, got object",
+      "field 'messages[0].assignments[0].spec.extraArgs' must be an array, got an object",
     );
   });
 
@@ -244,10 +236,12 @@ describe('message validation', () => {
     assignment.functionId = '';
     (assignment.spec as Json).id = '';
     (assignment.inputs as Record<string, Json>).b!.hash = '';
-    // Inputs are checked before the assignment's own fields, and those before its spec.
-    expect(errorOf(message).field).toBe('assignments[0].inputs.b.hash');
-    (assignment.inputs as Record<string, Json>).b!.hash = 'h';
-    expect(errorOf(message).field).toBe('assignments[0].functionId');
+    // Fields are checked in the schema's order: the assignment's own, then its spec, then its inputs.
+    expect(errorOf(message).field).toBe('messages[0].assignments[0].functionId');
+    assignment.functionId = 'f';
+    expect(errorOf(message).field).toBe('messages[0].assignments[0].spec.id');
+    (assignment.spec as Json).id = 'f';
+    expect(errorOf(message).field).toBe('messages[0].assignments[0].inputs.b.hash');
   });
 
   it('refuses a message type a batch may not carry, naming the inner type field', () => {
@@ -261,23 +255,26 @@ describe('message validation', () => {
 
   it('validates the next message normally after refusing one', () => {
     expect(() => validateMessage({ ...hotBatch(), messages: [{ type: 'ping' }] })).toThrow(ProtocolError);
-    expect(() => validateMessage({ type: 'nope' })).toThrow(/unknown message type "nope"/);
+    expect(() => validateMessage({ type: 'nope' })).toThrow(
+      /field 'type' must be a known message type, got "nope"/,
+    );
     expect(validateMessage(hotBatch())).toEqual(hotBatch());
     expect(() => validateMessage(withNullAt(runDone(), 'event.functions[0].holders[0]'))).toThrow(
-      expect.objectContaining({ field: 'functions[0].holders[0]' }),
+      expect.objectContaining({ field: 'event.functions[0].holders[0]' }),
     );
   });
 
-  it('throws ProtocolErrors naming the field when a reader is called on its own', () => {
-    const error = (() => {
-      try {
-        functionSpec({ id: 'f', args: ['a', 7], code: { kind: 'source', source: 's' } }, 'spec');
-      } catch (err) {
-        return err;
-      }
-    })();
-    expect(error).toBeInstanceOf(ProtocolError);
-    expect(error).toMatchObject({ field: 'spec.args[1]' });
+  it('refuses an unknown key in a function spec, naming it with the field it was probably meant to be', () => {
+    const message = dagSubmit();
+    const functions = (message.dag as { functions: Json[] }).functions;
+    functions[1]!.timeout = 500;
+    expect(errorOf(message)).toMatchObject({
+      field: 'dag.functions[1].timeout',
+      message: "field 'dag.functions[1].timeout' is not a function spec field (did you mean 'timeoutMs'?)",
+    });
+    delete functions[1]!.timeout;
+    (functions[0]!.cost as Json).gpus = 1;
+    expect(errorOf(message).field).toBe('dag.functions[0].cost.gpus');
   });
 
   it('gives the same error for a bad message whether decoded from the wire or validated directly', () => {
@@ -285,7 +282,7 @@ describe('message validation', () => {
     ((message.messages as Json[])[1] as Json).attempt = -1;
     const direct = errorOf(message);
     expect(() => decodeMessage(joinParts(encodeMessage(message as unknown as WireMessage)))).toThrow(
-      expect.objectContaining({ field: 'attempt', message: direct.message }),
+      expect.objectContaining({ field: 'messages[1].attempt', message: direct.message }),
     );
   });
 });

@@ -65,13 +65,13 @@ describe('peer:status links', () => {
     expect(refusedField(status(tooMany))).toBe('links');
   });
 
-  it('a bad link inside a batch is refused too, named from its message (as every batched field is)', () => {
+  it('a bad link inside a batch is refused too, named by its full path', () => {
     const batch = { type: 'batch', messages: [status([{ peer: 'p2', rttMs: -3 }])] };
-    expect(refusedField(batch)).toBe('links[0].rttMs');
+    expect(refusedField(batch)).toBe('messages[0].links[0].rttMs');
     try {
       validateMessage(batch);
     } catch (error) {
-      expect((error as Error).message).toContain('non-negative');
+      expect((error as Error).message).toContain('>= 0, got -3');
     }
   });
 });

@@ -42,44 +42,38 @@ describe('result:recover and result:recovered', () => {
   });
 
   it.each([
-    [
-      'result:recover',
-      recover,
-      ['requestId'],
-      -1,
-      "field 'requestId' must be a non-negative integer, got number",
-    ],
-    ['result:recover', recover, ['runId'], '', "field 'runId' must be a non-empty string, got string"],
-    ['result:recover', recover, ['functionId'], 3, "field 'functionId' must be a string, got number"],
+    ['result:recover', recover, ['requestId'], -1, "field 'requestId' must be an integer >= 0, got -1"],
+    ['result:recover', recover, ['runId'], '', 'field \'runId\' must be a non-empty id, got ""'],
+    ['result:recover', recover, ['functionId'], 3, "field 'functionId' must be a non-empty id, got 3"],
     [
       'result:recovered',
       recovered,
       ['location', 'hash'],
       null,
-      "field 'location.hash' must be a string, got null",
+      "field 'location.hash' must be a non-empty id, got null",
     ],
     [
       'result:recovered',
       recovered,
       ['location', 'holders', 0],
       '',
-      "field 'location.holders[0]' must be a non-empty id string, got string",
+      'field \'location.holders[0]\' must be a non-empty id, got ""',
     ],
     [
       'result:recovered',
       recovered,
       ['location', 'inline'],
       'bytes',
-      "field 'location.inline' must be a byte string (Uint8Array), got string",
+      'field \'location.inline\' must be a byte string (Uint8Array), got "bytes"',
     ],
     [
       'result:recovered',
       recovered,
       ['attempts', 1, 'startedAt'],
       'soon',
-      "field 'attempts[1].startedAt' must be a finite number, got string",
+      'field \'attempts[1].startedAt\' must be a finite number, got "soon"',
     ],
-    ['result:recovered', recovered, ['error'], 5, "field 'error' must be a string, got number"],
+    ['result:recovered', recovered, ['error'], 5, "field 'error' must be a string, got 5"],
   ])('a malformed %s is refused naming the field (%j)', (_, make, path, value, message) => {
     const bad = set(make(), path, value);
     const error = errorOf(bad);

@@ -1,6 +1,7 @@
 /**
- * What a transport implementation hands to the shared connection logic (framed-transport.ts): a link is one
- * open, ordered, reliable channel to one peer that carries frames. WebRTC links wrap an RTCDataChannel; memory
+ * What a transport implementation hands to the shared connection logic (framed-transport.ts): a frame link is
+ * one open, ordered, reliable channel to one peer that carries frames. (Not a measured link: what is measured of
+ * a link between two peers is a MeasuredLink, measured-link.ts.) WebRTC links wrap an RTCDataChannel; memory
  * links wrap an in-process pipe. Everything above the link (hello, codec, framing, backpressure, caps, idle
  * timeouts, retries, events) is shared, so both transports behave alike.
  */
@@ -9,7 +10,7 @@ import type { DataChannelLike } from '../protocol/framed-sender.js';
 
 export type LinkCloseReason = 'remote-closed' | 'failed';
 
-export interface Link {
+export interface FrameLink {
   readonly channel: DataChannelLike;
   /** From `frameSizeFor(sctp.maxMessageSize)`. */
   readonly frameSize: number;
@@ -28,7 +29,7 @@ export interface Dialer {
    * (the peer is unknown to the signaling layer), with any other error when a retry may help.
    * Must stop and reject when `signal` aborts.
    */
-  dial(peerId: string, signal: AbortSignal): Promise<Link>;
+  dial(peerId: string, signal: AbortSignal): Promise<FrameLink>;
   /** Releases the dialer's own resources (signal listeners, hubs). */
   close(): void;
 }

@@ -1,0 +1,156 @@
+/**
+ * The one definition of a function spec's shape (and of the DAG JSON around it), in the validation kit
+ * (../schema). Every boundary that receives specs reads them with these schemas: DAG validation (validate.ts,
+ * which adds what is not shape: references, cycles, code that can travel), the protocol's `task:assign` and
+ * `dag:submit` (protocol/messages-validate.ts), and through them the SDK's builder and the CLI's loader. The
+ * JSON Schema of DagJSON (docs/dag.schema.json) is exported from here too.
+ *
+ * Unknown keys are refused at every level of a spec, naming the key with a "did you mean" for a near miss
+ * (`timeout` → `timeoutMs`): a typo would otherwise be a setting silently ignored.
+ */
+
+import {
+  boolean,
+  byKind,
+  choice,
+  constant,
+  data,
+  dict,
+  list,
+  number,
+  object,
+  optional,
+  refine,
+  type Schema,
+  string,
+  toJsonSchema,
+  tuple,
+  variant,
+} from '../schema/index.js';
+import { findUnhashable } from './canonical.js';
+import type { ArgRef, CodeRef, Cost, DagJSON, FunctionSpec, NodeSelector } from './types.js';
+
+/** Longest id of a function, a producer, a peer or a tag: 1024 characters. */
+export const MAX_ID = 1024;
+/** Longest source text of one function: 4 MiB of characters. */
+export const MAX_SOURCE = 4 * 1024 * 1024;
+/** Longest module URL or export name. */
+export const MAX_NAME = 64 * 1024;
+/** Most functions in a DAG, arguments of a function, or items of a list. */
+export const MAX_ITEMS = 100_000;
+
+/** A non-empty id of at most MAX_ID characters. */
+export const idSchema: Schema<string> = string({
+  min: 1,
+  max: MAX_ID,
+  name: 'a non-empty id',
+});
+
+/**
+ * A function's id (and a producer named in args): an id, but not `__proto__`. Assignments address inputs by
+ * producer id as map keys, and CBOR decoders (cbor-x) rename a `__proto__` key against prototype pollution, so
+ * such a function's result could never reach its consumers on a mesh: refused everywhere, locally too.
+ */
+const functionId: Schema<string> = refine(idSchema, (id) =>
+  id === '__proto__' ? { complaint: "must not be '__proto__' (it cannot be a key on the wire)" } : undefined,
+);
+
+const outputIndex = number({ integer: true, min: 0, name: 'an output index (an integer >= 0)' });
+
+const argRef: Schema<ArgRef> = byKind<ArgRef>(
+  {
+    string: idSchema,
+    array: tuple<readonly [string, number]>([idSchema, outputIndex], 'a [producerId, outputIndex] pair'),
+  },
+  'a producer id or a [producerId, outputIndex] pair',
+);
+
+const nonEmptyName = string({ min: 1, max: MAX_NAME });
+
+const codeRef: Schema<CodeRef> = variant<CodeRef>(
+  'kind',
+  {
+    source: object<Extract<CodeRef, { kind: 'source' }>>(
+      { kind: choice(['source']), source: string({ max: MAX_SOURCE }) },
+      { unknownKeys: 'refuse', known: 'a field of source code' },
+    ),
+    module: object<Extract<CodeRef, { kind: 'module' }>>(
+      { kind: choice(['module']), module: nonEmptyName, export: nonEmptyName },
+      { unknownKeys: 'refuse', known: 'a field of a module reference' },
+    ),
+  },
+  "'source' or 'module'",
+  "{ kind: 'source', source } or { kind: 'module', module, export }",
+);
+
+const selector = object<Exclude<NodeSelector, string>>(
+  {
+    peer: optional(idSchema),
+    platform: optional(choice(['node', 'browser'])),
+    tags: optional(list(idSchema, { max: 256 })),
+    gpu: optional(boolean()),
+  },
+  { unknownKeys: 'refuse', known: 'a node selector field' },
+);
+
+const nodeSelector: Schema<NodeSelector> = byKind<NodeSelector>(
+  { string: idSchema, object: selector },
+  'a peer id or a selector { peer, platform, tags, gpu }',
+);
+
+const amount = number({ min: 0 });
+
+const cost = object<Cost>(
+  {
+    cpu: optional(amount),
+    memoryMB: optional(amount),
+    gpu: optional(boolean()),
+    estimateMs: optional(amount),
+    resources: optional(dict(amount, { max: 256 })),
+  },
+  { unknownKeys: 'refuse', known: 'a cost field (custom resources go in cost.resources)' },
+);
+
+/** Extra args must have a canonical form, or the function cannot be hashed (and cached): canonical.ts decides. */
+const extraArg = data({ maxDepth: 64, exotic: (value) => findUnhashable(value, '') });
+
+export const functionSpecSchema = object<FunctionSpec>(
+  {
+    id: functionId,
+    args: optional(list(argRef, { max: MAX_ITEMS }), () => []),
+    code: codeRef,
+    outputs: optional(number({ integer: true, min: 1 })),
+    node: optional(nodeSelector),
+    cost: optional(cost),
+    extraArgs: optional(list(extraArg, { max: MAX_ITEMS })),
+    timeoutMs: optional(number({ integer: true, above: 0, name: 'a whole number of milliseconds > 0' })),
+    retries: optional(number({ integer: true, min: 0, name: 'a whole number >= 0' })),
+    cache: optional(boolean()),
+  },
+  { unknownKeys: 'refuse', known: 'a function spec field', name: 'a function spec object' },
+);
+
+/** The names a function spec may have, in checking order. */
+export const FUNCTION_SPEC_KEYS: readonly string[] = functionSpecSchema.keys;
+
+/** Handout's DAG JSON (`handout.json`, `dag:submit`). Keys beside these three are left out, not refused. */
+export const dagJsonSchema = object<DagJSON>({
+  format: choice(['handout-dag']),
+  version: constant(1),
+  functions: list(functionSpecSchema, { max: MAX_ITEMS }),
+});
+
+/** Where the JSON Schema of DagJSON is published, relative to the repository root. */
+export const DAG_JSON_SCHEMA_PATH = 'docs/dag.schema.json';
+
+/**
+ * The JSON Schema (draft 2020-12) of Handout's DAG JSON, from the same definition validateDag reads with, for
+ * editors and other tools. It says the shape only: references, cycles and whether code can travel are
+ * validateDag's (and string lengths count UTF-16 units here, code points there).
+ */
+export function dagJsonSchemaDocument(): Record<string, unknown> {
+  return toJsonSchema(dagJsonSchema, {
+    $id: 'urn:handout:schema:dag:1',
+    title: 'Handout DAG (format handout-dag, version 1)',
+  });
+}

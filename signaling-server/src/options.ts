@@ -1,0 +1,90 @@
+/** The options of `createSignalingServer`, each with its default. */
+import type { HmacKey } from '@handout/peer-runtime/signaling';
+import type { AddressLimitOptions } from './address-limits.js';
+import type { RateLimitOptions } from './rate-limit.js';
+
+export interface SignalingLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SignalingServerOptions extends AddressLimitOptions {
+  /** TCP port. Default 8080; 0 picks a free one (read it from the result). */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1: exposing the server is a deliberate choice. */
+  host?: string;
+  /**
+   * The HS256 secret: signs the tokens `issueToken` makes (under the kid `keyIdOf(secret)`, or `secretKid`), is
+   * accepted for verification, and derives the mesh keys. Default: 32 random bytes (read it from the result).
+   */
+  secret?: string;
+  /** The kid of `secret` in token headers. Default `keyIdOf(secret)` (what `handout token --print-kid` prints). */
+  secretKid?: string;
+  /**
+   * More HS256 keys accepted by kid, for rotation: keep the old key here while its tokens run out. Default none.
+   * A token without a kid is checked against `secret`.
+   */
+  keys?: readonly HmacKey[];
+  /** An identity provider's JWKS URL: EdDSA, RS256 and ES256 tokens verified against it. Default: none. */
+  jwksUrl?: string;
+  /** When set, tokens must carry this `iss`. Default: not checked. */
+  issuer?: string;
+  /** When set, tokens must carry this `aud`. Default: not checked. */
+  audience?: string;
+  /** When set, only tokens for these meshes are accepted. Default: any mesh. */
+  meshes?: readonly string[];
+  /**
+   * How long a silent connection (peer frozen, cable pulled) lives before the server drops it: socket.io pings
+   * every half of this and waits the other half for the pong. Default 5000 ms. A killed process is noticed at
+   * once (its TCP connection closes), a silent one within this time.
+   */
+  presenceTimeoutMs?: number;
+  /** How long a dropped peer keeps its id and membership, waiting for it to reconnect. Default 3000 ms. */
+  reconnectGraceMs?: number;
+  /**
+   * How long an id stays bound to its token subject after its peer left: meanwhile only a token with the same
+   * `sub` (or, for an id first taken by an unbound token, another unbound token) may take it. Default 15 min.
+   */
+  idReserveMs?: number;
+  /** Per-socket token bucket over every event. Default 200 events burst, 100 per second. */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Read the client address from the last `X-Forwarded-For` entry (the one the proxy in front added). Default
+   * false: behind a reverse proxy every client would otherwise share the proxy's address and its limits.
+   */
+  trustProxy?: boolean;
+  /**
+   * The transport limit: a WebSocket message over it is closed with code 1009 (message too big) before it is
+   * read. Default 1 MiB. Handshakes over `LIMITS.handshakeBytes` and events over `LIMITS.eventBytes` (both far
+   * below) are refused with a reason and the socket stays open.
+   */
+  maxMessageBytes?: number;
+  /** Member changes (`peer:update`) are broadcast as one `members:changed` per mesh this often. Default 100 ms. */
+  broadcastIntervalMs?: number;
+  /** The per-mesh broadcast budget: peers per `members:changed`; the rest wait for the next one. Default 256. */
+  maxBroadcastPeers?: number;
+  /** `token:expiring` goes out this long before a session's token expires. Default 60 000 ms. */
+  tokenRenewBeforeMs?: number;
+  /** Origins allowed for browser clients using long-polling. Default: none (WebSocket is not subject to CORS). */
+  corsOrigin?: string | readonly string[];
+  /** Directory served as static files (the demo page). Default: none. */
+  staticDir?: string;
+  /** Default: silent. */
+  logger?: SignalingLogger;
+}
+
+export const SERVER_DEFAULTS = {
+  port: 8080,
+  host: '127.0.0.1',
+  presenceTimeoutMs: 5000,
+  reconnectGraceMs: 3000,
+  idReserveMs: 15 * 60_000,
+  maxMessageBytes: 1024 * 1024,
+  broadcastIntervalMs: 100,
+  maxBroadcastPeers: 256,
+  tokenRenewBeforeMs: 60_000,
+  /** Reservations kept per mesh (the oldest are forgotten beyond it). */
+  maxReservedIdsPerMesh: 10_000,
+  /** A connection that has not joined within this time is closed (socket.io's `connectTimeout`). */
+  joinTimeoutMs: 10_000,
+} as const;

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { FunctionRecord } from '@handout/peer-runtime';
 import { connect } from '@handout/sdk';
 import { createSignalingServer } from '@handout/signaling-server';
-import { type MandelbrotImage, mandelbrotDag } from '../demo/src/showcase/mandelbrot-dag.js';
+import { type MandelbrotImage, mandelbrotDag } from '../demo/src/mandelbrot/mandelbrot-dag.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'cli/src/main.ts');

@@ -7,7 +7,7 @@ import {
   parseTileId,
   rowId,
   tileId,
-} from '../src/showcase/mandelbrot-dag.js';
+} from '../src/mandelbrot/mandelbrot-dag.js';
 
 /** Runs the DAG's functions in order in this process, the way a worker would call them. */
 function evaluate(dag: ReturnType<typeof mandelbrotDag>): Map<string, unknown> {

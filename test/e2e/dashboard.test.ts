@@ -32,7 +32,7 @@ describe('dashboard (local run in Chromium)', () => {
     expect(new Set(bars.map((b) => b.id)).size).toBe(73);
     expect(new Set(bars.map((b) => b.lane))).toEqual(new Set(['local:0', 'local:1']));
     expect(bars.every((b) => b.outcome === 'succeeded' && b.width >= 1)).toBe(true);
-    expect(await dashboard.streamLanes.count()).toBe(2);
+    expect(await dashboard.streamLaneCount()).toBe(2);
 
     expect(await dashboard.percent.textContent()).toBe('100%');
     expect(await dashboard.peerRows.count()).toBe(1);
@@ -58,7 +58,9 @@ describe('dashboard (local run in Chromium)', () => {
     expect(message).toContain("'a'");
     expect(message).toContain('missing');
     expect(await page.locator('#dag-select option[value="uploaded"]').count()).toBe(0);
-    expect(await dashboard.graphNodes.count()).toBe(0);
+    // The graph still shows the DAG chosen before (the bundled Mandelbrot's 73 functions), not the bad one.
+    expect((await dashboard.graphScene()).some((n) => n.id === 'a')).toBe(false);
+    expect(await dashboard.graph.getAttribute('data-functions')).toBe('73');
   });
 
   it('runs an uploaded STG task graph to completion, one graph node and one bar per task', async () => {
@@ -93,7 +95,7 @@ describe('dashboard (local run in Chromium)', () => {
     await dashboard.run();
     expect(await dashboard.waitForRunEnd()).toBe('succeeded');
     expect(await dashboard.percent.textContent()).toBe('100%');
-    expect(await dashboard.graphNodes.count()).toBeGreaterThan(5);
+    expect((await dashboard.graphScene()).length).toBeGreaterThan(5);
     expect(errors).toEqual([]);
   });
 });

@@ -298,25 +298,21 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
     const lanes = new Set(bars.map((b) => b.lane));
     for (const lane of lanes) expect([NODE_PEER, ...ids]).toContain(lane);
     expect(lanes.size).toBeGreaterThanOrEqual(2);
-    expect(await dashboard.streamLanes.count()).toBe(lanes.size);
+    expect(await dashboard.streamLaneCount()).toBe(lanes.size);
     expect(await dashboard.percent.textContent()).toBe('100%');
     // Coordinators pipeline (dispatch ahead of a free slot); the views still never show a one-slot peer running
     // two functions at once.
     const load = await page.evaluate(() => {
-      type Sample = { at: number; lane: string; delta: number };
-      const handle = (globalThis as { handout?: { current(): { model: { load: Sample[] } } | undefined } })
-        .handout;
-      const samples = [...(handle?.current()?.model.load ?? [])].sort(
-        (x, y) => x.at - y.at || x.delta - y.delta,
-      );
-      const now: Record<string, number> = {};
+      type Step = { at: number; running: number };
+      type Model = { stepsByLane(): Map<string, Step[]> };
+      const handle = (globalThis as { handout?: { current(): { model: Model } | undefined } }).handout;
       const peak: Record<string, number> = {};
-      for (const s of samples) {
-        // Clamped at zero as the chart does, so an end sorted before its start would leave a lasting count.
-        now[s.lane] = Math.max(0, (now[s.lane] ?? 0) + s.delta);
-        peak[s.lane] = Math.max(peak[s.lane] ?? 0, now[s.lane]!);
+      const last: Record<string, number> = {};
+      for (const [lane, steps] of handle?.current()?.model.stepsByLane() ?? []) {
+        peak[lane] = Math.max(0, ...steps.map((s) => s.running));
+        last[lane] = steps[steps.length - 1]?.running ?? 0;
       }
-      return { peak, last: now };
+      return { peak, last };
     });
     expect(Object.keys(load.peak).sort()).toEqual([...lanes].sort());
     for (const lane of lanes) {

@@ -22,13 +22,24 @@ interface GpuLike {
   requestAdapter(): Promise<GpuAdapterLike | null>;
 }
 
-export async function detectCapabilities(nav: Navigator = navigator): Promise<BrowserCapabilities> {
+export interface DetectOptions {
+  /**
+   * Ask for a WebGPU adapter. Default true. Pages that do not use the GPU pass false: Chromium logs a console
+   * warning ("No available adapters.") on every request it cannot satisfy, and `webgpu` is then false.
+   */
+  readonly probeGpu?: boolean;
+}
+
+export async function detectCapabilities(
+  nav: Navigator = navigator,
+  options: DetectOptions = {},
+): Promise<BrowserCapabilities> {
   const cores = Math.max(1, nav.hardwareConcurrency || 1);
   const memory = (nav as Navigator & { deviceMemory?: number }).deviceMemory;
   const gpu = (nav as Navigator & { gpu?: GpuLike }).gpu;
   let webgpu = false;
   let gpuName: string | undefined;
-  if (gpu) {
+  if (gpu && options.probeGpu !== false) {
     try {
       // A timeout guards against drivers that never answer.
       const adapter = await Promise.race([

@@ -1,6 +1,6 @@
 /**
  * Colours shared by every view, so a worker is the same colour in the task stream, the resource chart, the
- * peers table and the showcase's tile outlines, and a function group is the same colour everywhere.
+ * peers table and the showcase's tile outlines, and a function group (prefix) is the same colour everywhere.
  */
 import type { FunctionStatus } from '@handout/peer-runtime';
 
@@ -41,33 +41,38 @@ export function laneColorOf(lane: string): string {
   return laneColor(i);
 }
 
+/**
+ * One colour per function state, for the graph, the legend, the progress bars and the run status. Cancelled is
+ * its own (a slate blue, far from failure red): a run someone stopped did not fail.
+ */
 export const STATUS_COLORS: Readonly<Record<FunctionStatus, string>> = {
   pending: '#3a4152',
   queued: '#5b6b8c',
   running: '#f5b83d',
   succeeded: '#3ecf8e',
   failed: '#ff5d5d',
-  skipped: '#6b5a7a',
-  cancelled: '#8a6d3b',
+  skipped: '#8d6fa8',
+  cancelled: '#6f8fb3',
 };
 
-/**
- * The group of a function id: its prefix before the first digit or separator-digit run (`tile-3-4` → `tile`,
- * `row_2` → `row`, `image` → `image`). The task stream colours bars by group, as Dask's does by key prefix.
- */
-export function functionGroup(id: string): string {
-  const m = /^(.*?)[-_:./]?\d/.exec(id);
-  const group = m ? m[1]! : id;
-  return group === '' ? id : group;
+/** The colour of a result that came from a cache (nothing executed). */
+export const CACHED_COLOR = '#2ea2a8';
+
+/** Publishes the state colours as CSS custom properties (`--st-failed`, ...), so stylesheets use the same ones. */
+export function applyStatusColors(root: HTMLElement = document.documentElement): void {
+  for (const [status, color] of Object.entries(STATUS_COLORS))
+    root.style.setProperty(`--st-${status}`, color);
+  root.style.setProperty('--st-cached', CACHED_COLOR);
 }
 
+// No reds, ambers or teals: those mean failed, running and cached (STATUS_COLORS, CACHED_COLOR).
 const GROUP_PALETTE = [
   '#7aa2f7',
   '#bb9af7',
   '#2ac3de',
   '#e0af68',
   '#9ece6a',
-  '#f7768e',
+  '#a9b1d6',
   '#73daca',
   '#ff9e64',
 ];
@@ -79,7 +84,10 @@ export function groupColor(group: string): string {
   return GROUP_PALETTE[(h >>> 0) % GROUP_PALETTE.length]!;
 }
 
-/** A short label for a lane: `local:3` → `worker 3`; a peer id is shortened to its first 10 characters. */
+/**
+ * A label for a lane when nothing better is known: `local:3` → `worker 3`; a peer id is shortened to its first
+ * 10 characters. The dashboard names peers through run-source/peer-names.ts instead.
+ */
 export function laneLabel(lane: string): string {
   const local = /^local:(\d+)$/.exec(lane);
   if (local) return `worker ${local[1]}`;

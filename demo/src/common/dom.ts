@@ -58,6 +58,49 @@ export function perFrame(draw: () => void): () => void {
   };
 }
 
+/** How long the last redraws took, for a page to report (and tests to read). */
+export interface DrawTimes {
+  /** Durations of the most recent redraws (ms), oldest first; at most 600. */
+  readonly recent: readonly number[];
+}
+
+/**
+ * Like `perFrame`, but leaves the page time between redraws: at most one call per `minIntervalMs`, and, when a
+ * redraw takes long, at most `budget` of the time spent redrawing (a redraw of 30 ms with a budget of 0.2 waits
+ * 150 ms before the next). A live view redrawn at 60 Hz takes the main thread from the run it shows (a local
+ * run's scheduler lives on it) and, on a 2-core machine, the CPU from its workers; ten redraws a second read as
+ * live. The last change is always drawn.
+ */
+export function throttledFrame(
+  draw: () => void,
+  minIntervalMs: number,
+  budget = 0.2,
+): { schedule: () => void; times: DrawTimes } {
+  let scheduled = false;
+  let last = Number.NEGATIVE_INFINITY;
+  let lastCost = 0;
+  const recent: number[] = [];
+  const run = (): void => {
+    requestAnimationFrame(() => {
+      scheduled = false;
+      const t = performance.now();
+      draw();
+      lastCost = performance.now() - t;
+      last = t;
+      recent.push(lastCost);
+      if (recent.length > 600) recent.shift();
+    });
+  };
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    const wait = last + Math.max(minIntervalMs, lastCost / budget) - performance.now();
+    if (wait <= 0) run();
+    else setTimeout(run, wait);
+  };
+  return { schedule, times: { recent } };
+}
+
 /** `1234` → `1.23 s`, `85` → `85 ms`. */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

@@ -13,7 +13,7 @@ import { calibrateSpeed } from '@handout/peer-runtime/peer';
 import { createIndexedDbStore } from '@handout/peer-runtime/store/idb';
 import { type BrowserCapabilities, detectCapabilities } from '../common/capabilities.js';
 import { byId, formatBytes, h } from '../common/dom.js';
-import { mandelbrotDag } from '../showcase/mandelbrot-dag.js';
+import { mandelbrotDag } from '../mandelbrot/mandelbrot-dag.js';
 import { claimCacheName } from './cache-name.js';
 import { type ConnectionState, type ContributorConnection, joinMesh } from './contributor.js';
 import { createSlotPool, type SlotPool } from './slot-pool.js';

@@ -4,9 +4,10 @@
  */
 import type { DagJSON } from '@handout/peer-runtime';
 import { parseStg } from '@handout/sdk';
+import { mandelbrotDag } from '../mandelbrot/mandelbrot-dag.js';
 // A random graph of the Standard Task Graph Set (Kasahara lab, Waseda University), as distributed.
 import rand0000 from '../samples/rand0000.stg?raw';
-import { mandelbrotDag } from '../showcase/mandelbrot-dag.js';
+import { failingDag, fanDag, layeredDag, slowDag } from './synthetic-dags.js';
 
 export interface BundledDag {
   readonly id: string;
@@ -77,6 +78,31 @@ export const BUNDLED_DAGS: readonly BundledDag[] = [
     title: 'Count primes (map-reduce)',
     description: '24 CPU-bound counts → 4 partial sums → total',
     build: () => primesDag(),
+  },
+  {
+    id: 'fan-3k',
+    title: '3,031 instant functions (fan-in)',
+    description:
+      '3,000 functions of about 0 ms → 30 sums → total: the task stream and running chart under load',
+    build: () => fanDag(),
+  },
+  {
+    id: 'layers-10k',
+    title: '10,000 functions in six layers',
+    description: 'load → parse → feature → score → reduce → total, drawn as collapsed groups',
+    build: () => layeredDag(),
+  },
+  {
+    id: 'failing',
+    title: 'A run with failures',
+    description: 'two of eight parses always throw (two retries each); the summary is skipped',
+    build: () => failingDag(),
+  },
+  {
+    id: 'slow',
+    title: '40 slow steps (to cancel)',
+    description: '40 functions of 250 ms each, then a sum',
+    build: () => slowDag(),
   },
 ];
 

@@ -1,11 +1,11 @@
 /**
- * The peers of the source: platform, capabilities, state and live load (functions running now / slots, and
+ * The peers of the source: platform and memory (under the name), capabilities, state and live load (functions running now / slots, and
  * functions finished in the current run). Each row carries the colour of its first lane, as in the task stream.
  */
 import { laneColorOf, laneLabel } from '../common/colors.js';
 import { h } from '../common/dom.js';
+import type { RunModel } from '../run-model/run-model.js';
 import type { PeerView } from '../run-source/types.js';
-import type { RunModel } from './run-model.js';
 
 export interface PeersTable {
   update(peers: readonly PeerView[], model: RunModel | undefined): void;
@@ -19,11 +19,7 @@ export function createPeersTable(host: HTMLElement): PeersTable {
     h(
       'thead',
       {},
-      h(
-        'tr',
-        {},
-        ...['peer', 'slots', 'memory', 'speed', 'state', 'load', 'done'].map((t) => h('th', {}, t)),
-      ),
+      h('tr', {}, ...['peer', 'slots', 'speed', 'cpu', 'state', 'load', 'done'].map((t) => h('th', {}, t))),
     ),
     body,
   );
@@ -35,10 +31,11 @@ export function createPeersTable(host: HTMLElement): PeersTable {
       let finished = 0;
       const lanes: string[] = [];
       if (model) {
+        const byLane = model.runningByLane();
         for (const lane of model.lanes) {
           if (!p.ownsLane(lane)) continue;
           lanes.push(lane);
-          running += model.runningByLane().get(lane) ?? 0;
+          running += byLane.get(lane) ?? 0;
         }
         for (const bar of model.bars) if (bar.outcome === 'succeeded' && p.ownsLane(bar.lane)) finished++;
       }
@@ -63,22 +60,30 @@ export function createPeersTable(host: HTMLElement): PeersTable {
         { 'data-peer': p.id, 'data-state': p.state },
         h(
           'td',
-          { class: 'peer-name' },
-          h('div', {}, p.label, swatches),
+          { class: 'peer-name', title: p.id },
+          h('div', {}, h('span', { class: 'label' }, p.label), swatches),
           h(
             'div',
             { class: 'sub' },
             // Roles besides contributing, and WebGPU, under the label: fewer columns keep the table narrow.
             [
               p.platform,
+              ...(p.memoryGB === undefined ? [] : [`${p.memoryGB} GiB`]),
               ...(p.gpu ? ['GPU'] : []),
               ...(p.roles ?? []).filter((r) => r !== 'contribute'),
             ].join(' · '),
           ),
         ),
         h('td', { class: 'num' }, String(p.slots)),
-        h('td', { class: 'num' }, p.memoryGB === undefined ? '—' : `${p.memoryGB} GiB`),
         h('td', { class: 'num' }, p.speed === undefined ? '—' : p.speed.toFixed(2)),
+        h(
+          'td',
+          {
+            class: 'num',
+            title: p.readings?.cpu === undefined ? 'this peer does not report its CPU use' : '',
+          },
+          p.readings?.cpu === undefined ? '—' : `${Math.round(p.readings.cpu * 100)}%`,
+        ),
         h('td', {}, h('span', { class: 'state', 'data-state': p.state }, p.state)),
         h('td', { class: 'load' }, meter, h('span', { class: 'num' }, `${running}/${p.slots}`)),
         h('td', { class: 'num' }, String(finished)),

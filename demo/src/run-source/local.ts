@@ -11,6 +11,7 @@ import {
   type WorkerPool,
 } from '@handout/peer-runtime';
 import type { BrowserCapabilities } from '../common/capabilities.js';
+import { laneLabel } from '../common/colors.js';
 import type { PeerView, RunSource } from './types.js';
 
 export interface LocalRunSourceOptions {
@@ -52,6 +53,11 @@ export function createLocalRunSource(options: LocalRunSourceOptions): RunSource 
     submit: (dag: DagJSON): Run =>
       runLocal(dag, { pool: getPool(), ...(options.store ? { store: options.store } : {}) }),
     peers: () => [self],
+    // Each local lane is one Web Worker running one function at a time.
+    slotsOf: (lane) => (lane.startsWith('local:') ? 1 : undefined),
+    laneName: (lane) => laneLabel(lane),
+    leadIn: () =>
+      'before its first function: the Web Worker starting (loading the runtime module), or no function ready for it yet',
     onPeersChanged: () => () => {},
     capacity: () => workers,
     close: async () => {

@@ -8,6 +8,8 @@
  */
 import type { DagJSON, Run } from '@handout/peer-runtime';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
+import { peerReadings } from '../run-model/runtime-extras.js';
+import { looksGenerated, PeerNames } from './peer-names.js';
 import type { PeerView, RunSource, SubmitOptions } from './types.js';
 
 /** What the dashboard needs of a mesh connection (the SDK's mesh object has at least this). */
@@ -30,16 +32,13 @@ export interface MeshRunSourceOptions {
   readonly goneTtlMs?: number;
 }
 
-/** A short label: the id's head (`3f9a2c81d0…`), as the task stream labels its lanes. */
-export function peerLabel(info: PeerInfo): string {
-  return info.peerId.length > 12 ? `${info.peerId.slice(0, 10)}…` : info.peerId;
-}
-
-export function toPeerView(info: PeerInfo, gone = false): PeerView {
+export function toPeerView(info: PeerInfo, label: string, gone = false): PeerView {
   const caps = info.capabilities;
+  const readings = peerReadings(info);
   return {
     id: info.peerId,
-    label: peerLabel(info),
+    label,
+    ...((readings.cpu !== undefined || readings.memoryMB !== undefined) && { readings }),
     platform: caps.platform,
     slots: info.state.slots,
     memoryGB: caps.memoryMB > 0 ? Math.round((caps.memoryMB / 1024) * 10) / 10 : undefined,
@@ -55,6 +54,7 @@ export function toPeerView(info: PeerInfo, gone = false): PeerView {
 export function createMeshRunSource(mesh: MeshLike, options: MeshRunSourceOptions): RunSource {
   const listeners = new Set<() => void>();
   const goneTtlMs = options.goneTtlMs ?? 120_000;
+  const names = new PeerNames();
   /** Every peer seen, with when it was last listed (to keep departed ones for a while). */
   const seen = new Map<string, { info: PeerInfo; lastSeen: number; gone: boolean }>();
   let signature = '';
@@ -63,6 +63,7 @@ export function createMeshRunSource(mesh: MeshLike, options: MeshRunSourceOption
     const current = new Set<string>();
     for (const info of mesh.peers()) {
       current.add(info.peerId);
+      names.nameOf(info);
       seen.set(info.peerId, { info, lastSeen: now, gone: false });
     }
     for (const [id, entry] of seen) {
@@ -87,7 +88,7 @@ export function createMeshRunSource(mesh: MeshLike, options: MeshRunSourceOption
     kind: 'mesh',
     describe: () =>
       `mesh · ${options.signal} · ${live().length} peer${live().length === 1 ? '' : 's'}` +
-      (options.selfId ? ` · you are ${options.selfId.slice(0, 10)}` : ''),
+      (options.selfId ? ` · you are ${looksGenerated(options.selfId) ? 'this tab' : options.selfId}` : ''),
     submit: (dag: DagJSON, submitOptions?: SubmitOptions) =>
       mesh.submit(dag, submitOptions?.strategy ? { strategy: submitOptions.strategy } : {}),
     peers: () => {
@@ -95,9 +96,12 @@ export function createMeshRunSource(mesh: MeshLike, options: MeshRunSourceOption
       // Workers first (they are what the task stream shows), the gone ones last.
       return [...seen.values()]
         .sort((a, b) => Number(a.gone) - Number(b.gone) || b.info.state.slots - a.info.state.slots)
-        .map((e) => toPeerView(e.info, e.gone));
+        .map((e) => toPeerView(e.info, names.nameOf(e.info), e.gone));
     },
     slotsOf: (lane) => seen.get(lane)?.info.state.slots,
+    laneName: (lane) => (lane === options.selfId ? 'this tab' : names.laneName(lane)),
+    leadIn: () =>
+      'before its first function: the coordinator opening a data channel to the peer and the peer fetching the inputs, or no function ready for it yet',
     onPeersChanged: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -3,13 +3,17 @@
  * they come from this tab's Web Workers (`local.ts`) or from a mesh (`mesh.ts`): the mesh only swaps the source.
  */
 import type { DagJSON, Run } from '@handout/peer-runtime';
+import type { PeerReadings } from '../run-model/runtime-extras.js';
 
 export type PeerState = 'local' | 'connecting' | 'connected' | 'paused' | 'gone';
 
 /** One row of the peers table. */
 export interface PeerView {
   readonly id: string;
-  /** Human label: "this tab", a short peer id, a hostname. */
+  /**
+   * What a person reads: the label the peer was given, its id when the id is a name (a token's subject such as
+   * `node-1`), or "browser peer 2" for a random id. The id itself is shown on hover.
+   */
   readonly label: string;
   readonly platform: 'browser' | 'node';
   /** Worker slots this peer gives. */
@@ -21,6 +25,8 @@ export interface PeerView {
   readonly state: PeerState;
   /** Mesh roles besides contributing (`coordinate`, `submit`), shown under the label. */
   readonly roles?: readonly string[];
+  /** CPU and memory, when the peer reports them (see run-model/runtime-extras.ts). */
+  readonly readings?: PeerReadings;
   /** Whether a task-stream lane (`local:3`, a peer id) belongs to this peer, to sum its load. */
   ownsLane(lane: string): boolean;
 }
@@ -39,10 +45,15 @@ export interface RunSource {
   /** Called whenever the peer list or a peer's state changes; returns the unsubscribe function. */
   onPeersChanged(listener: () => void): () => void;
   /**
-   * Worker slots of the peer behind a task-stream lane, when `task:started` is a dispatch rather than a start
-   * (a mesh: coordinators pipeline); the run model then places each bar when a slot was free. Absent locally.
+   * Worker slots of the peer behind a task-stream lane (1 for a local worker). On a mesh `task:started` is a
+   * dispatch rather than a start (coordinators pipeline); the run model then places each bar when a slot was
+   * free and never counts more running than the slots.
    */
-  slotsOf?(lane: string): number | undefined;
+  slotsOf(lane: string): number | undefined;
+  /** The name of a task-stream lane for people: `worker 3`, a peer's label. */
+  laneName(lane: string): string;
+  /** Why a lane is blank before its first function (the task stream's hatched lead-in). */
+  leadIn(lane: string): string;
   /** Total worker slots, for the capacity line of the resource chart; undefined when unknown. */
   capacity(): number | undefined;
   close(): Promise<void>;

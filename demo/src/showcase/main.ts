@@ -6,15 +6,15 @@
 import '../styles.css';
 import { detectCapabilities } from '../common/capabilities.js';
 import { laneColorOf, laneLabel } from '../common/colors.js';
-import { byId, h, perFrame } from '../common/dom.js';
-import { createProgressView } from '../dashboard/progress.js';
-import { RunModel } from '../dashboard/run-model.js';
-import { createTaskStream } from '../dashboard/task-stream.js';
+import { byId, h, throttledFrame } from '../common/dom.js';
+import { followTiles } from '../mandelbrot/follow-tiles.js';
+import { MANDELBROT_DEFAULTS, mandelbrotDag } from '../mandelbrot/mandelbrot-dag.js';
+import { createTileCanvas } from '../mandelbrot/tile-canvas.js';
+import { RunModel } from '../run-model/run-model.js';
 import { runSourceFromUrl } from '../run-source/from-url.js';
 import type { RunSource } from '../run-source/types.js';
-import { followTiles } from './follow-tiles.js';
-import { MANDELBROT_DEFAULTS, mandelbrotDag } from './mandelbrot-dag.js';
-import { createTileCanvas } from './tile-canvas.js';
+import { createProgressView } from '../views/progress.js';
+import { createTaskStream } from '../views/task-stream.js';
 
 const params = new URLSearchParams(location.search);
 const tilesSelect = byId('tiles', HTMLSelectElement);
@@ -49,17 +49,19 @@ function render(source: RunSource): void {
   renderButton.disabled = true;
   document.body.dataset.runStatus = 'running';
   const run = source.submit(dag);
-  const model = new RunModel(dag.functions, run, Date.now, {
-    ...(source.slotsOf && { slotsOf: (lane: string) => source.slotsOf?.(lane) }),
+  const model = new RunModel(dag.functions, run, Date.now, { slotsOf: (lane) => source.slotsOf(lane) });
+  const stream = createTaskStream(byId('task-stream', HTMLDivElement), model, {
+    laneName: (lane) => source.laneName(lane),
+    leadIn: (lane) => source.leadIn(lane),
   });
-  const stream = createTaskStream(byId('task-stream', HTMLDivElement), model);
   const progress = createProgressView(byId('progress', HTMLElement), model);
   const draw = (): void => {
     stream.update();
     progress.update();
     drawOwners();
   };
-  const schedule = perFrame(draw);
+  // Ten redraws a second: the run's scheduler shares this thread (see throttledFrame).
+  const { schedule } = throttledFrame(draw, 100);
   model.onChange(schedule);
   const ticker = setInterval(schedule, 100);
   const follow = followTiles(run, canvas, schedule);
@@ -78,7 +80,7 @@ function render(source: RunSource): void {
 async function main(): Promise<void> {
   const wanted = params.get('tiles');
   if (wanted && [...tilesSelect.options].some((o) => o.value === wanted)) tilesSelect.value = wanted;
-  const caps = await detectCapabilities();
+  const caps = await detectCapabilities(navigator, { probeGpu: false });
   const { source, fallbackReason } = await runSourceFromUrl(params, caps);
   byId('source-label', HTMLSpanElement).textContent = fallbackReason
     ? `${source.describe()} (${fallbackReason})`

@@ -27,13 +27,20 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }
 
-/** A page that fails the test on any uncaught page error or console error. */
-export async function openPage(context: BrowserContext): Promise<{ page: Page; errors: string[] }> {
+/**
+ * A page that records every uncaught page error and console error (`errors`, which tests expect empty) and,
+ * apart, every console warning (`warnings`, for the pages that promise a quiet console).
+ */
+export async function openPage(
+  context: BrowserContext,
+): Promise<{ page: Page; errors: string[]; warnings: string[] }> {
   const page = await context.newPage();
   const errors: string[] = [];
+  const warnings: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    if (m.type() === 'warning') warnings.push(`console: ${m.text()}`);
   });
-  return { page, errors };
+  return { page, errors, warnings };
 }

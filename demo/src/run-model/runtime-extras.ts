@@ -1,0 +1,107 @@
+/**
+ * Fields the dashboard shows when the runtime sends them, and which @handout/peer-runtime does not have yet:
+ * the one place that names them, so the views degrade the same way everywhere while they are absent and pick
+ * them up without further change once they exist. docs/demo.md lists them for the runtime's side.
+ *
+ * Everything here arrives from other peers (through the signaling registry or the run's events), so each reader
+ * checks the type of every field and ignores what does not fit: a stranger's malformed status must not break
+ * the page.
+ *
+ * - `PeerState.cpu` (0..1, the share of the peer's cores busy over the last status interval) and
+ *   `PeerState.memoryMB` (memory the peer process uses): in `peer:status` and in the signaling `PeerState`, so
+ *   a submitting dashboard reads them from `mesh.peers()`.
+ * - `PeerInfo.label` (a person's name for the peer: `handout peer --name`, the contribute page's chosen name),
+ *   carried by the signaling handshake and registry.
+ * - `FunctionRecord.logs` (captured console output of the function) and, per attempt, `AttemptRecord.link`
+ *   (the ICE candidate type of the connection the inputs came over) and `FunctionRecord.verification`.
+ */
+import type { AttemptRecord, FunctionRecord } from '@handout/peer-runtime';
+import type { PeerInfo } from '@handout/peer-runtime/signaling';
+
+/** The ICE candidate type of the link an attempt's inputs came over (host, server-reflexive, relayed by TURN). */
+export type LinkType = 'host' | 'srflx' | 'prflx' | 'relay';
+const LINK_TYPES: ReadonlySet<string> = new Set(['host', 'srflx', 'prflx', 'relay']);
+
+/** One line a function printed. */
+export interface CapturedLine {
+  readonly level: 'log' | 'info' | 'warn' | 'error' | 'debug';
+  readonly text: string;
+  /** Epoch ms, when known. */
+  readonly at?: number;
+}
+const LEVELS: ReadonlySet<string> = new Set(['log', 'info', 'warn', 'error', 'debug']);
+
+/** What verification (re-running on another peer, comparing hashes) concluded about a result. */
+export interface VerificationOutcome {
+  readonly status: 'verified' | 'mismatch' | 'unverified';
+  /** Peers whose results were compared. */
+  readonly peers?: readonly string[];
+}
+const VERIFICATION: ReadonlySet<string> = new Set(['verified', 'mismatch', 'unverified']);
+
+/** Live figures a peer reports beyond running/slots/paused. */
+export interface PeerReadings {
+  /** Share of the peer's cores busy, 0..1. */
+  readonly cpu?: number;
+  /** Memory the peer process uses, MiB. */
+  readonly memoryMB?: number;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** CPU and memory from a peer's state, when it reports them and they make sense. */
+export function peerReadings(info: PeerInfo): PeerReadings {
+  const state: unknown = info.state;
+  if (!isRecord(state)) return {};
+  const cpu = state.cpu;
+  const memoryMB = state.memoryMB;
+  return {
+    ...(finite(cpu) && cpu >= 0 && cpu <= 1 && { cpu }),
+    ...(finite(memoryMB) && memoryMB >= 0 && { memoryMB }),
+  };
+}
+
+/** The label a person gave the peer, when it has one (at most 40 characters, printable). */
+export function peerGivenLabel(info: PeerInfo): string | undefined {
+  const label = (info as unknown as Record<string, unknown>).label;
+  if (typeof label !== 'string') return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+  const clean = label.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return clean === '' ? undefined : clean.slice(0, 40);
+}
+
+/** The function's captured output, when the runtime recorded it (at most `max` lines, the last ones). */
+export function capturedOutput(record: FunctionRecord, max = 500): readonly CapturedLine[] | undefined {
+  const logs = (record as unknown as Record<string, unknown>).logs;
+  if (!Array.isArray(logs)) return undefined;
+  const lines: CapturedLine[] = [];
+  for (const entry of logs.slice(-max)) {
+    if (typeof entry === 'string') lines.push({ level: 'log', text: entry });
+    else if (isRecord(entry) && typeof entry.text === 'string') {
+      const level = typeof entry.level === 'string' && LEVELS.has(entry.level) ? entry.level : 'log';
+      lines.push({
+        level: level as CapturedLine['level'],
+        text: entry.text,
+        ...(finite(entry.at) && { at: entry.at }),
+      });
+    }
+  }
+  return lines;
+}
+
+/** The link type of an attempt, when the runtime recorded it. */
+export function attemptLink(attempt: AttemptRecord): LinkType | undefined {
+  const link = (attempt as unknown as Record<string, unknown>).link;
+  return typeof link === 'string' && LINK_TYPES.has(link) ? (link as LinkType) : undefined;
+}
+
+/** The verification outcome of a function's result, when verification exists and ran. */
+export function verificationOf(record: FunctionRecord): VerificationOutcome | undefined {
+  const v = (record as unknown as Record<string, unknown>).verification;
+  if (!isRecord(v) || typeof v.status !== 'string' || !VERIFICATION.has(v.status)) return undefined;
+  const peers = Array.isArray(v.peers)
+    ? v.peers.filter((p): p is string => typeof p === 'string')
+    : undefined;
+  return { status: v.status as VerificationOutcome['status'], ...(peers && { peers }) };
+}

@@ -1,0 +1,71 @@
+import type { FunctionRecord } from '@handout/peer-runtime';
+import type { PeerInfo } from '@handout/peer-runtime/signaling';
+import { describe, expect, it } from 'vitest';
+import {
+  capturedOutput,
+  peerGivenLabel,
+  peerReadings,
+  verificationOf,
+} from '../src/run-model/runtime-extras.js';
+import { looksGenerated, PeerNames } from '../src/run-source/peer-names.js';
+
+const peer = (
+  peerId: string,
+  extra: Record<string, unknown> = {},
+  state: Record<string, unknown> = {},
+): PeerInfo =>
+  ({
+    peerId,
+    roles: ['contribute'],
+    capabilities: { platform: 'browser', cores: 2, memoryMB: 0, gpu: false, tags: [], costRate: 0, speed: 1 },
+    state: { running: 0, slots: 2, paused: false, ...state },
+    joinedAt: 0,
+    ...extra,
+  }) as PeerInfo;
+
+describe('runtime additions the dashboard reads when present', () => {
+  it('takes CPU and memory from a peer state only when they are numbers in range', () => {
+    expect(peerReadings(peer('p', {}, { cpu: 0.5, memoryMB: 300 }))).toEqual({ cpu: 0.5, memoryMB: 300 });
+    expect(peerReadings(peer('p', {}, { cpu: 7, memoryMB: '300' }))).toEqual({});
+    expect(peerReadings(peer('p'))).toEqual({});
+  });
+
+  it('cleans a given label and ignores one that is not a string', () => {
+    expect(peerGivenLabel(peer('p', { label: '  alice\u0007 laptop ' }))).toBe('alice laptop');
+    expect(peerGivenLabel(peer('p', { label: 42 }))).toBeUndefined();
+  });
+
+  it('reads captured output and verification defensively', () => {
+    const record = {
+      logs: ['plain', { level: 'warn', text: 'careful', at: 5 }, { text: 3 }, null],
+    } as unknown as FunctionRecord;
+    expect(capturedOutput(record)).toEqual([
+      { level: 'log', text: 'plain' },
+      { level: 'warn', text: 'careful', at: 5 },
+    ]);
+    expect(capturedOutput({} as FunctionRecord)).toBeUndefined();
+    expect(
+      verificationOf({ verification: { status: 'verified', peers: ['a', 1] } } as unknown as FunctionRecord),
+    ).toEqual({
+      status: 'verified',
+      peers: ['a'],
+    });
+    expect(
+      verificationOf({ verification: { status: 'trust me' } } as unknown as FunctionRecord),
+    ).toBeUndefined();
+  });
+});
+
+describe('peer names', () => {
+  it('names peers with generated ids by platform and order, keeps readable ids, and prefers a given label', () => {
+    expect(looksGenerated('3f9a2c81-d0e4-4b7a-9c1e-5a6b7c8d9e0f')).toBe(true);
+    expect(looksGenerated('node-1')).toBe(false);
+    const names = new PeerNames();
+    expect(names.nameOf(peer('3f9a2c81-d0e4-4b7a-9c1e-5a6b7c8d9e0f'))).toBe('browser peer 1');
+    expect(names.nameOf(peer('0123456789abcdef0123'))).toBe('browser peer 2');
+    expect(names.nameOf(peer('3f9a2c81-d0e4-4b7a-9c1e-5a6b7c8d9e0f'))).toBe('browser peer 1');
+    expect(names.nameOf(peer('node-1'))).toBe('node-1');
+    expect(names.nameOf(peer('0123456789abcdef0123', { label: 'kitchen' }))).toBe('kitchen');
+    expect(names.laneName('3f9a2c81-d0e4-4b7a-9c1e-5a6b7c8d9e0f')).toBe('browser peer 1');
+  });
+});

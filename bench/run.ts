@@ -16,6 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Each benchmark module and the function it exports. Loaded lazily so a filter does not load the others. */
 const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
+  cli: async () => (await import('./cli.bench.js')).benchCli(),
   validate: async () => (await import('./validate.bench.js')).benchValidate(),
   protocol: async () => (await import('./protocol.bench.js')).benchProtocol(),
   'local-throughput': async () => (await import('./local-throughput.bench.js')).benchLocalThroughput(),

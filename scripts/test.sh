@@ -9,5 +9,11 @@ pnpm lint
 pnpm typecheck
 # Unit, integration and process tests, then the browser tests (Vite build + Debian's Chromium), both inside
 # the network namespace.
-bash test/netns/run.sh pnpm exec vitest run
+# HANDOUT_COVERAGE=1 (set by the GitHub workflow) adds V8 coverage with the thresholds of vitest.config.ts.
+coverage=()
+if [ "${HANDOUT_COVERAGE:-}" = "1" ]; then coverage=(--coverage); fi
+bash test/netns/run.sh pnpm exec vitest run "${coverage[@]}"
 bash test/netns/run.sh pnpm exec vitest run --config test/e2e/vitest.config.ts
+# The packages as users get them: build, pack, npm install into a temp project, run there. It reaches the
+# registry, so it runs in the host network; its WebRTC part starts a namespace of its own.
+pnpm exec vitest run --config test/packages/vitest.config.ts

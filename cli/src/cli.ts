@@ -1,7 +1,9 @@
 /**
  * The command table and dispatcher of `handout`, separate from main.ts (which wires it to the process) so that it
- * can run against any streams.
+ * can run against any streams. The table holds each command's metadata only; a command's implementation (and its
+ * dependencies: socket.io, WebRTC, LMDB, the SDK) is imported when that command runs.
  */
+import { readFileSync } from 'node:fs';
 import { configCommand } from './commands/config.js';
 import { peerCommand } from './commands/peer.js';
 import { runCommand } from './commands/run.js';
@@ -28,10 +30,17 @@ export function usage(): string {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'handout <command> --help shows the flags of a command; docs/cli.md documents everything.',
+    'handout <command> --help shows the flags of a command; handout --version prints the version.',
+    "The full reference is docs/cli.md, in the repository and in this package's folder.",
     'exit codes: 0 success, 1 a function failed, 2 invalid DAG or bad input, 130 interrupted (Ctrl-C).',
     '',
   ].join('\n');
+}
+
+/** The version of the `handout` package, read from its package.json (one level above src/ and dist/). */
+export function cliVersion(): string {
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 /** Runs one command line; returns the exit code. Errors of bad input become one line on stderr. */
@@ -45,13 +54,18 @@ export async function runCli(argv: readonly string[], ctx: Omit<CommandContext, 
     ctx.stdout.write(usage());
     return EXIT.ok;
   }
+  if (name === '--version' || name === '-v') {
+    ctx.stdout.write(`${cliVersion()}\n`);
+    return EXIT.ok;
+  }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {
     ctx.stderr.write(`handout: unknown command '${name}'\n\n${usage()}`);
     return EXIT.badInput;
   }
   try {
-    return await command.run({ ...ctx, argv: rest });
+    const implementation = await command.load();
+    return await implementation.run({ ...ctx, argv: rest });
   } catch (error) {
     if (error instanceof CliInputError) {
       ctx.stderr.write(`handout: ${error.message}\n${error.details.map((d) => `  ${d}\n`).join('')}`);

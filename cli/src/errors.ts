@@ -2,7 +2,8 @@
  * Exit codes and the one error the CLI throws for bad input. Every message names its culprit (the file, the
  * flag, the function id, the field or the line) because it is the only line a user sees before the prompt.
  */
-import { HandoutError } from '@handout/peer-runtime';
+// The errors subpath alone: `handout --version` and help load nothing of the DAG model.
+import { HandoutError } from '@handout/peer-runtime/errors';
 
 /** The process exit codes of `handout`, documented in docs/cli.md. */
 export const EXIT = {

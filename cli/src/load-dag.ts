@@ -3,8 +3,7 @@
  * - an ES module (`.js`, `.mjs`, `.cjs`, `.ts`, `.mts`, `.cts`) whose default export is a `Dag`, a builder, Handout
  *   JSON, or a plain array of function specs whose `code` may be a real JS function (so a DAG file needs no imports:
  *   the specs go through the builder, which turns functions into source and checks that they can travel).
- *   `.ts` files load because the CLI runs under tsx in the workspace (`pnpm handout`); the built CLI
- *   (`dist/cli/main.js`) loads `.ts` only when node itself can (`node --import tsx`).
+ *   `.ts` files load through tsx (load-module.ts), in the workspace and in the built CLI alike.
  * - Handout JSON: `{ "format": "handout-dag", "version": 1, "functions": [...] }`;
  * - WfCommons WfFormat JSON, recognised by `workflow.specification` or `schemaVersion`;
  * - STG (Standard Task Graph) text, recognised by the `.stg` extension or by content (first line a task count).
@@ -13,8 +12,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type DagJSON, DagValidationError } from '@handout/peer-runtime';
+import { type DagJSON, DagValidationError } from '@handout/peer-runtime/dag';
 import {
   Dag,
   type DagBuilder,
@@ -23,11 +21,12 @@ import {
   type FnOptions,
   parseStg,
   parseWfFormat,
-} from '@handout/sdk';
+} from '@handout/sdk/dag';
 import { describeFsError } from './config.js';
 import { CliInputError } from './errors.js';
 import { InvalidDagFileError } from './issues.js';
 import { parseJsonText } from './json-text.js';
+import { describeSyntaxError, importDagModule } from './load-module.js';
 
 export type DagFileKind = 'module' | 'handout-json' | 'wfformat' | 'stg';
 
@@ -96,9 +95,10 @@ function withScale<K extends string>(key: K, scale: number | undefined): { [P in
 async function loadModule(path: string, file: string): Promise<DagJSON> {
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    mod = await importDagModule(path);
   } catch (error) {
-    throw new CliInputError(`${file}: cannot load the module: ${describeLoadError(error, path)}`, {
+    const syntax = await describeSyntaxError(error, path);
+    throw new CliInputError(`${file}: cannot load the module: ${syntax ?? describeLoadError(error, path)}`, {
       cause: error,
     });
   }

@@ -25,6 +25,8 @@ export interface CliOptions {
   readonly env?: Record<string, string>;
   /** Called with the live child once it is spawned (e.g. to send SIGINT). */
   readonly onSpawn?: (child: import('node:child_process').ChildProcess, output: { stderr(): string }) => void;
+  /** Node flags added before the CLI's own (e.g. `--import` of a module-recording hook). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export function handout(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
@@ -32,7 +34,8 @@ export function handout(args: readonly string[], options: CliOptions = {}): Prom
   for (const [k, v] of Object.entries(process.env))
     if (v !== undefined && !k.startsWith('HANDOUT_')) env[k] = v;
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsxLoader, mainTs, ...args], {
+  const nodeArgs = ['--conditions=source', '--import', tsxLoader, ...(options.nodeArgs ?? [])];
+  const child = spawn(process.execPath, [...nodeArgs, mainTs, ...args], {
     cwd: options.cwd ?? repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

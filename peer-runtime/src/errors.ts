@@ -1,6 +1,8 @@
 /**
  * Typed errors. Callers branch on the class or on `name`, never on message text. Every error names its culprit
  * (function id, peer id, field) in a property as well as in the message.
+ *
+ * @module @handout/peer-runtime/errors
  */
 
 export class HandoutError extends Error {

@@ -3,27 +3,17 @@
  * what differs (worker pool, RTCPeerConnection) comes through `#platform`. Node-only parts have their own
  * subpaths: `@handout/peer-runtime/peer` (a mesh member: createMeshPeer) and
  * `@handout/peer-runtime/store/disk`; the browser's IndexedDB store is `@handout/peer-runtime/store/idb`.
+ *
+ * @module @handout/peer-runtime
  */
 
 export { createWorkerPool, platformName, platformRtc } from '#platform';
 // The mesh roles (transport-independent): coordinator, peer agent, submitter, and what they share.
 export * from './agent/index.js';
 export * from './coordinator/index.js';
-// The DAG as data: types, validation, hashing.
+// The DAG as data (types, validation, hashing) and the typed errors.
 export * from './dag/index.js';
 export { type RunLocalOptions, runLocal } from './engine/run-local.js';
-// Typed errors.
-export {
-  CancelledError,
-  type DagIssue,
-  DagValidationError,
-  HandoutError,
-  PeerError,
-  ProtocolError,
-  SandboxError,
-  SkippedError,
-  TaskError,
-} from './errors.js';
 // A link between two peers as measured (round trip, bandwidth, when): what the network model is fed.
 export type { MeasuredLink } from './measured-link.js';
 export * from './mesh/index.js';

@@ -24,7 +24,7 @@ import {
   normalizeFunctionSource,
   topologicalOrder,
   validateDag,
-} from '@handout/peer-runtime';
+} from '@handout/peer-runtime/dag';
 
 /** Any function whose text can travel; its parameters receive the input values, then the extraArgs. */
 // biome-ignore lint/complexity/noBannedTypes: any callable is accepted here, its source is what matters

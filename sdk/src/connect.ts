@@ -7,17 +7,10 @@
  * the token to grant `coordinate`. The choice is made per submission, so a coordinator that joins later is used
  * by the next run.
  */
-import type { DagInput, DagJSON, FunctionSpec, Run } from '@handout/peer-runtime';
-import { dagData, HandoutError } from '@handout/peer-runtime';
-import {
-  type Coordinator,
-  type CoordinatorOptions,
-  createMeshPeer,
-  type MeshPeer,
-  readTokenClaims,
-  submitRemote,
-} from '@handout/peer-runtime/peer';
-import type { PeerInfo, Role } from '@handout/peer-runtime/signaling';
+import type { Run } from '@handout/peer-runtime';
+import { type DagInput, HandoutError } from '@handout/peer-runtime/dag';
+import type { CoordinatorOptions } from '@handout/peer-runtime/peer';
+import type { PeerInfo } from '@handout/peer-runtime/signaling';
 
 export interface ConnectOptions {
   /** The signaling server URL, e.g. `http://127.0.0.1:8080`. */
@@ -72,72 +65,12 @@ export class MeshConnectError extends HandoutError {
   override name = 'MeshConnectError';
 }
 
+/**
+ * Joins the mesh. The mesh half of the SDK (signaling client, WebRTC, worker pool, disk cache: mesh-connection.ts)
+ * is loaded here, on the first call, rather than with the SDK, so a program that only builds DAGs or runs them on
+ * this machine never loads it.
+ */
 export async function connect(options: ConnectOptions): Promise<Mesh> {
-  const tokenText = typeof options.token === 'function' ? options.token() : options.token;
-  const granted = readTokenClaims(tokenText).roles;
-  const mode = options.coordinator ?? 'auto';
-  if (!granted.includes('submit')) {
-    throw new MeshConnectError(
-      `the token does not grant the 'submit' role (it grants ${granted.join(', ')})`,
-    );
-  }
-  if (mode === 'embedded' && !granted.includes('coordinate')) {
-    throw new MeshConnectError("coordinator 'embedded' needs a token granting the 'coordinate' role");
-  }
-  // Take `coordinate` whenever granted (unless told to use the mesh's): the peers then announce their caches to
-  // this process too, so an embedded coordinator finds results of earlier runs.
-  const roles: Role[] = ['submit'];
-  if (mode !== 'mesh' && granted.includes('coordinate')) roles.push('coordinate');
-  if (options.contribute) {
-    if (!granted.includes('contribute'))
-      throw new MeshConnectError("contribute: true needs a token granting the 'contribute' role");
-    roles.push('contribute');
-  }
-  const peer: MeshPeer = await createMeshPeer({
-    signal: options.signal,
-    token: options.token,
-    roles,
-    ...(options.peerId !== undefined && { peerId: options.peerId }),
-    // Only an embedded coordinator is created here, and only when it may be needed.
-    coordinator: roles.includes('coordinate') ? (options.coordinatorOptions ?? true) : false,
-    cacheDir: options.cacheDir ?? false,
-    ...(options.iceServers !== undefined && { iceServers: options.iceServers }),
-    ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
-  });
-
-  const remoteCoordinator = (): string | undefined => {
-    if (mode === 'embedded') return undefined;
-    const members = peer.peers().filter((p) => p.roles.includes('coordinate'));
-    // Prefer a dedicated coordinator (one that does not also submit, i.e. not another client like us).
-    const dedicated = members.filter((p) => !p.roles.includes('submit'));
-    return (dedicated[0] ?? members[0])?.peerId;
-  };
-  const embedded = (): Coordinator | undefined => peer.coordinator;
-
-  return {
-    peerId: peer.peerId,
-    mesh: peer.mesh,
-    submit(dag, submitOptions = {}) {
-      const json = dagData(dag);
-      const remote = remoteCoordinator();
-      if (remote !== undefined) {
-        const dagJson: DagJSON = Array.isArray(json)
-          ? { format: 'handout-dag', version: 1, functions: json as readonly FunctionSpec[] }
-          : (json as DagJSON);
-        return submitRemote(peer.transport, remote, dagJson, submitOptions);
-      }
-      const local = embedded();
-      if (local === undefined) {
-        throw new MeshConnectError(
-          mode === 'mesh'
-            ? `no member of mesh '${peer.mesh}' has the 'coordinate' role`
-            : `no member of mesh '${peer.mesh}' coordinates, and this token does not grant 'coordinate' to embed one`,
-        );
-      }
-      return local.submit(json, submitOptions);
-    },
-    peers: () => peer.peers(),
-    coordinatorId: () => remoteCoordinator() ?? embedded()?.peerId,
-    close: () => peer.close({ graceMs: 0 }),
-  };
+  const { openMeshConnection } = await import('./mesh-connection.js');
+  return openMeshConnection(options);
 }

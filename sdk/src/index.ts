@@ -2,36 +2,23 @@
  * @handout/sdk: what users touch. Build DAGs (`dag()`), import real workflow formats, run them locally
  * (`runLocal`) or on a mesh (`connect`). The model types and errors are re-exported from the runtime so one
  * import serves a user program.
+ *
+ * @module @handout/sdk
  */
-export {
-  type ArgRef,
-  type AttemptRecord,
-  CancelledError,
-  type CodeRef,
-  type Cost,
-  type DagInput,
-  type DagIssue,
-  type DagJSON,
-  DagValidationError,
-  type FunctionRecord,
-  type FunctionSpec,
-  type FunctionStatus,
-  HandoutError,
-  type NodeSelector,
-  PeerError,
-  type Run,
-  type RunEventName,
-  type RunEvents,
-  type RunLocalOptions,
-  type RunStatus,
-  type RunSummary,
-  runLocal,
-  SandboxError,
-  SkippedError,
-  TaskError,
-  validateDag,
+// Values come from the runtime's light subpaths (`/dag`, `/local`), not its root, so that importing the SDK loads
+// no signaling client, mesh roles or disk store: `connect()` loads those when it is called.
+export type {
+  AttemptRecord,
+  FunctionRecord,
+  FunctionStatus,
+  Run,
+  RunEventName,
+  RunEvents,
+  RunStatus,
+  RunSummary,
 } from '@handout/peer-runtime';
-export { Dag, type DagBuilder, dag, type FnOptions, type FunctionCode } from './builder.js';
+export { CancelledError, PeerError, SandboxError, SkippedError, TaskError } from '@handout/peer-runtime/dag';
+export { type RunLocalOptions, runLocal } from '@handout/peer-runtime/local';
 export {
   type ConnectOptions,
   connect,
@@ -39,14 +26,5 @@ export {
   MeshConnectError,
   type MeshSubmitOptions,
 } from './connect.js';
-export {
-  type DagTextFormat,
-  type DetectDagFormatOptions,
-  type DetectedDagText,
-  detectDagFormat,
-  type ParseDagTextOptions,
-  parseDagText,
-  UnknownDagFormatError,
-} from './importers/detect.js';
-export { parseStg, type StgOptions, StgParseError } from './importers/stg.js';
-export { parseWfFormat, WfFormatError, type WfFormatOptions } from './importers/wfformat.js';
+// The builder and the importers (also alone at `@handout/sdk/dag`).
+export * from './dag.js';

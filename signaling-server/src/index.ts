@@ -1,3 +1,9 @@
+/**
+ * `@handout/signaling-server`: `createSignalingServer()`, its options (each with its default) and the server
+ * it returns.
+ *
+ * @module @handout/signaling-server
+ */
 export { ADDRESS_LIMIT_DEFAULTS, type AddressLimitOptions } from './address-limits.js';
 export { deriveMeshKey } from './mesh-key.js';
 export type { SignalingMetrics } from './metrics.js';

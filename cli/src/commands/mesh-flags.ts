@@ -5,6 +5,7 @@
  * (secrets and tokens do not belong in a checked-in file).
  */
 import { CliInputError } from '../errors.js';
+import type { CommandContext, CommandDef } from './types.js';
 
 export interface FlagDef {
   readonly flag: `--${string}`;
@@ -81,6 +82,27 @@ export function parseMeshFlags(
       return fromEnv.has(flag) && def?.env ? `environment variable ${def.env}` : flag;
     },
   };
+}
+
+/**
+ * The flags of a mesh command, or undefined once `--help` has printed the command's help. These commands take
+ * no positional argument: one is bad input.
+ */
+export function parseFlagsOrHelp(
+  command: CommandDef,
+  defs: readonly FlagDef[],
+  ctx: CommandContext,
+): ParsedFlags | undefined {
+  const flags = parseMeshFlags(command.name, ctx.argv, defs, ctx.env);
+  if (flags.help) {
+    ctx.stdout.write(flagsHelp(command.synopsis, command.description, defs));
+    return undefined;
+  }
+  if (flags.positionals.length > 0)
+    throw new CliInputError(
+      `unexpected argument '${flags.positionals[0]}' (handout ${command.name} takes only flags)`,
+    );
+  return flags;
 }
 
 export function flagsHelp(synopsis: string, description: string, defs: readonly FlagDef[]): string {

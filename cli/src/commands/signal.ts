@@ -3,30 +3,12 @@
  * prints two ready tokens for the mesh `default` (one for members, one for a coordinator, which must be bound to
  * its peer id), so a first try needs no set-up.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type HmacKey, KID_PATTERN, parseTtl, ROLES } from '@handout/peer-runtime/signaling';
-import {
-  ADDRESS_LIMIT_DEFAULTS,
-  createSignalingServer,
-  type SignalingServer,
-  type SignalingServerOptions,
-} from '@handout/signaling-server';
-import { CliInputError, EXIT, type ExitCode } from '../errors.js';
-import {
-  booleanFlag,
-  type FlagDef,
-  flagsHelp,
-  listFlag,
-  numberFlag,
-  type ParsedFlags,
-  parseMeshFlags,
-} from './mesh-flags.js';
-import type { CommandContext, CommandDef } from './types.js';
+// The defaults alone: the package's root would load socket.io.
+import { ADDRESS_LIMIT_DEFAULTS } from '@handout/signaling-server/address-limits';
+import type { FlagDef } from './mesh-flags.js';
+import type { CommandDef } from './types.js';
 
-const FLAGS: readonly FlagDef[] = [
+export const SIGNAL_FLAGS: readonly FlagDef[] = [
   {
     flag: '--port',
     kind: 'value',
@@ -77,7 +59,7 @@ const FLAGS: readonly FlagDef[] = [
   {
     flag: '--demo',
     kind: 'boolean',
-    meaning: "Serve the demo pages (demo/dist, built by 'pnpm --filter @handout/demo build').",
+    meaning: "Serve the demo pages (shipped in the handout package; in the workspace, the demo's build).",
   },
   {
     flag: '--json',
@@ -103,179 +85,9 @@ export const signalCommand: CommandDef = {
     "and one for a coordinator (bound to the peer id 'coordinator'), with the command lines to use them. " +
     'A peer id that left stays bound to its token subject for `--id-reserve`; each client address may hold ' +
     '`--max-connections-per-address` sockets and open them at `--connection-rate` (burst/per second). ' +
-    "`--demo` serves the demo pages (the checkout's demo/dist) and prints the URLs of the contribute page and " +
+    '`--demo` serves the demo pages (shipped in the `handout` package; in the workspace, the build of the demo) ' +
+    'and prints the URLs of the contribute page and ' +
     'the dashboard, tokens included, so opening one joins the mesh; `--static <dir>` serves any directory. ' +
     '`GET /health` and `GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
-  run,
+  load: () => import('./signal-action.js'),
 };
-
-async function run(ctx: CommandContext): Promise<ExitCode> {
-  const flags = parseMeshFlags('signal', ctx.argv, FLAGS, ctx.env);
-  if (flags.help) {
-    ctx.stdout.write(flagsHelp(signalCommand.synopsis, signalCommand.description, FLAGS));
-    return EXIT.ok;
-  }
-  if (flags.positionals.length > 0)
-    throw new CliInputError(
-      `unexpected argument '${flags.positionals[0]}' (handout signal takes only flags)`,
-    );
-  const port = numberFlag(flags, '--port', { integer: true, min: 0, max: 65535 }) ?? 8080;
-  const host = flags.values.get('--host') ?? '127.0.0.1';
-  const given = flags.values.get('--secret');
-  const json = booleanFlag(flags, '--json');
-  const demo = booleanFlag(flags, '--demo');
-  if (demo && flags.values.has('--static'))
-    throw new CliInputError('--demo and --static both choose what to serve: give one of them');
-  const staticDir = demo ? demoDist() : flags.values.get('--static');
-
-  let server: SignalingServer;
-  try {
-    server = await createSignalingServer({
-      port,
-      host,
-      ...(given !== undefined && { secret: given }),
-      ...(staticDir !== undefined && { staticDir }),
-      ...serverOptions(flags),
-    });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'EADDRINUSE') throw new CliInputError(`--port ${port}: the port is in use on ${host}`);
-    if (code === 'EADDRNOTAVAIL')
-      throw new CliInputError(`--host ${host}: no such interface on this machine`);
-    if (code === 'EACCES')
-      throw new CliInputError(`--port ${port}: permission denied (ports below 1024 need root)`);
-    throw error;
-  }
-
-  const ttlSeconds = 86_400;
-  const token =
-    given === undefined
-      ? server.issueToken({ mesh: 'default', roles: ['contribute', 'submit'], ttlSeconds })
-      : undefined;
-  const coordinatorToken =
-    given === undefined
-      ? server.issueToken({ mesh: 'default', roles: ROLES, sub: 'coordinator', ttlSeconds })
-      : undefined;
-  if (json) {
-    const tokens = token && { secret: server.secret, mesh: 'default', token, coordinatorToken };
-    ctx.stdout.write(
-      `${JSON.stringify({ event: 'listening', url: server.url, kid: server.kid, ...tokens, ...(demo && { demo: staticDir }) })}\n`,
-    );
-  } else {
-    ctx.stdout.write(`${startLines(server, token, coordinatorToken, demo).join('\n')}\n`);
-  }
-
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGTERM', stop);
-      offInterrupt();
-      resolve();
-    };
-    const offInterrupt = ctx.onInterrupt(stop);
-    process.on('SIGTERM', stop);
-  });
-  await server.close();
-  return EXIT.ok;
-}
-
-function startLines(
-  server: SignalingServer,
-  token: string | undefined,
-  coordinatorToken: string | undefined,
-  demo: boolean,
-): string[] {
-  const lines = [`handout signal: listening on ${server.url} (key id ${server.kid})`];
-  if (token && coordinatorToken) {
-    lines.push(
-      `secret (random, this run only): ${server.secret}`,
-      'tokens for mesh "default", valid 24 h:',
-      `  members (contribute, submit): ${token}`,
-      `  coordinator (peer id 'coordinator', every role): ${coordinatorToken}`,
-      '',
-      `start a coordinator: HANDOUT_TOKEN=<coordinator token> handout peer --coordinator --signal ${server.url}`,
-      `start a peer:        HANDOUT_TOKEN=<members token> handout peer --signal ${server.url}`,
-      `run a DAG:           handout run <file> --signal ${server.url} --token <members token>`,
-    );
-  }
-  if (demo) {
-    const query = (t: string | undefined) =>
-      t
-        ? `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(t)}`
-        : `?signal=${encodeURIComponent(server.url)}`;
-    lines.push(
-      '',
-      `contribute this browser: ${server.url}/contribute.html${query(token)}`,
-      `dashboard (coordinates): ${server.url}/dashboard.html${query(coordinatorToken)}`,
-    );
-  }
-  return lines;
-}
-
-/** The server options set by flags (keys, identity provider, id reservation, per-address limits). */
-function serverOptions(flags: ParsedFlags): Partial<SignalingServerOptions> {
-  const out: { -readonly [K in keyof SignalingServerOptions]?: SignalingServerOptions[K] } = {};
-  const keys = listFlag(flags, '--keys');
-  if (keys) out.keys = keys.map((k) => parseKey(k, flags.origin('--keys')));
-  for (const [flag, key] of [
-    ['--jwks-url', 'jwksUrl'],
-    ['--issuer', 'issuer'],
-    ['--audience', 'audience'],
-  ] as const) {
-    const v = flags.values.get(flag);
-    if (v !== undefined) out[key] = v;
-  }
-  const jwks = out.jwksUrl;
-  if (jwks !== undefined && !URL.canParse(jwks))
-    throw new CliInputError(`--jwks-url: '${jwks}' is not a URL`);
-  const reserve = flags.values.get('--id-reserve');
-  if (reserve !== undefined) {
-    try {
-      out.idReserveMs = parseTtl(reserve) * 1000;
-    } catch (error) {
-      throw new CliInputError(`--id-reserve: ${(error as Error).message}`);
-    }
-  }
-  const max = numberFlag(flags, '--max-connections-per-address', { integer: true, min: 0 });
-  if (max !== undefined) out.maxConnectionsPerAddress = max;
-  const rate = flags.values.get('--connection-rate');
-  if (rate !== undefined) {
-    const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(rate.trim());
-    if (!m || Number(m[1]) < 1 || Number(m[2]) <= 0)
-      throw new CliInputError(`--connection-rate must be burst/per-second, e.g. 32/4, got '${rate}'`);
-    out.connectionRate = { burst: Number(m[1]), perSecond: Number(m[2]) };
-  }
-  if (booleanFlag(flags, '--trust-proxy')) out.trustProxy = true;
-  return out;
-}
-
-function parseKey(item: string, origin: string): HmacKey {
-  const eq = item.indexOf('=');
-  const kid = item.slice(0, eq);
-  if (eq <= 0 || eq === item.length - 1 || !KID_PATTERN.test(kid))
-    throw new CliInputError(
-      `${origin}: '${item.split('=')[0]}=…' must be kid=secret with a kid matching ${KID_PATTERN}`,
-    );
-  return { kid, secret: item.slice(eq + 1) };
-}
-
-/**
- * The demo's built pages. A published `handout` package carries them in its own `demo/` folder (its build copies
- * them there); in this workspace they are the build of the private @handout/demo package, found by resolving that
- * package (a devDependency of this one) rather than by a path into the repository.
- */
-function demoDist(): string {
-  const packaged = fileURLToPath(new URL('../../demo', import.meta.url));
-  if (existsSync(`${packaged}/contribute.html`)) return packaged;
-  let workspace: string | undefined;
-  try {
-    workspace = join(dirname(createRequire(import.meta.url).resolve('@handout/demo/package.json')), 'dist');
-  } catch {
-    // not in the workspace: only the packaged pages could serve, and they are missing (said below)
-  }
-  if (workspace && existsSync(`${workspace}/contribute.html`)) return workspace;
-  throw new CliInputError(
-    workspace
-      ? `--demo: no demo build at ${workspace}; build it first with 'pnpm --filter @handout/demo build'`
-      : `--demo: this handout package has no demo pages (expected at ${packaged})`,
-  );
-}

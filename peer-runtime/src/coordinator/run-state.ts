@@ -33,7 +33,8 @@ export class RunState {
   readonly lineageWaiters = new Map<number, Set<number>>();
   /** Consumers waiting for recomputed inputs → how many they still wait for. */
   readonly waitingInputs = new Map<number, number>();
-  readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  // Typed explicitly: an inferred type would be emitted as NodeJS.Timeout, which needs @types/node in consumers.
+  readonly timers: Set<ReturnType<typeof setTimeout>> = new Set();
   /** `result(id)` calls (local or remote) waiting for a lost final result to be recomputed, by function index. */
   readonly lostWaiters = new Map<
     number,

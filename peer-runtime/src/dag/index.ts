@@ -1,5 +1,22 @@
-/** The DAG as data: types, validation, topological order, source checks and content hashing. */
+/**
+ * The DAG as data: types, validation, topological order, source checks and content hashing.
+ *
+ * @module @handout/peer-runtime/dag
+ */
 
+// The typed errors travel with the model, so `@handout/peer-runtime/dag` (the builder's and the CLI's import)
+// is enough to validate and to branch on every error without loading the mesh, transports or stores.
+export {
+  CancelledError,
+  type DagIssue,
+  DagValidationError,
+  HandoutError,
+  PeerError,
+  ProtocolError,
+  SandboxError,
+  SkippedError,
+  TaskError,
+} from '../errors.js';
 export { canonicalStringify, UnhashableValueError } from './canonical.js';
 export { findCycles } from './cycles.js';
 export { hashFunctions, hashFunctionsByPosition, hashValue, sha256Hex } from './hash.js';

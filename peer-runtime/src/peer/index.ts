@@ -3,6 +3,8 @@
  * optional coordinator) and what `connect()` in the SDK builds on. Platform-neutral: what differs comes through
  * `#platform` (worker_threads / Web Workers, node-datachannel / the page's RTCPeerConnection, node:os / navigator,
  * LMDB / IndexedDB), so a browser bundle of this subpath holds no Node-only code.
+ *
+ * @module @handout/peer-runtime/peer
  */
 export {
   detectPlatform,

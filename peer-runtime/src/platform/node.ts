@@ -11,7 +11,18 @@
 export { nodeRtc as platformRtc } from '../transport/rtc.node.js';
 export { createWorkerPool } from '../worker/pool.node.js';
 export { detectPlatform } from './capabilities.node.js';
-export { openPersistentStore } from './persistent-store.node.js';
+
+import type { PersistentStore, PersistentStoreOptions } from './types.js';
+
 export type { PersistentStore, PersistentStoreOptions } from './types.js';
+
+/**
+ * LMDB is a native addon that takes tens of milliseconds to load, and this module is loaded by every `runLocal`
+ * (for the worker pool) and so by the CLI's `validate`: the disk store is loaded only when a peer opens its cache.
+ */
+export async function openPersistentStore(options: PersistentStoreOptions): Promise<PersistentStore> {
+  const { openPersistentStore: open } = await import('./persistent-store.node.js');
+  return open(options);
+}
 
 export const platformName = 'node' as const;

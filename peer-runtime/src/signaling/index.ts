@@ -1,6 +1,8 @@
 /**
  * `@handout/peer-runtime/signaling`: the signaling contract (events, payloads, validators), tokens and the
  * client. The signaling server imports this subpath and nothing else of peer-runtime.
+ *
+ * @module @handout/peer-runtime/signaling
  */
 
 export {

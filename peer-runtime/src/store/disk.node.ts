@@ -31,6 +31,8 @@
  * One process at a time per `dir`: the in-memory index is the authority on what the store holds, so two processes
  * writing one directory at once would each evict by a stale picture. Sequential use (a peer restarts, another
  * process reads the cache later) is what this store is for.
+ *
+ * @module @handout/peer-runtime/store/disk
  */
 import { type Database, open as openLmdb, type RootDatabase } from 'lmdb';
 import { PendingWrites, StoreBookkeeping } from './bookkeeping.js';

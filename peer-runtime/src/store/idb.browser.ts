@@ -14,6 +14,8 @@
  *
  * One tab at a time per `name`: the in-memory index is the authority, as in disk.node.ts. Give each tab its own
  * name (or hold a Web Lock on it) if several tabs of one origin contribute at once.
+ *
+ * @module @handout/peer-runtime/store/idb
  */
 import { createStore, entries, keys as idbKeys, promisifyRequest, type UseStore } from 'idb-keyval';
 import { PendingWrites, StoreBookkeeping } from './bookkeeping.js';

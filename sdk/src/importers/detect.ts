@@ -5,7 +5,7 @@
  * meaningful line that is a lone task count). One recognition for every entry point: the CLI (`handout run`,
  * `handout validate`) and the dashboard's upload. Browser-safe: no Node imports.
  */
-import { type DagJSON, HandoutError } from '@handout/peer-runtime';
+import { type DagJSON, HandoutError } from '@handout/peer-runtime/dag';
 import { Dag } from '../builder.js';
 import { parseStg, type StgOptions } from './stg.js';
 import { parseWfFormat, type WfFormatOptions } from './wfformat.js';

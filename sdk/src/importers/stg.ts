@@ -12,7 +12,7 @@
  * the graph is exactly the file's; a file without task 0 gets none.
  */
 
-import { HandoutError } from '@handout/peer-runtime';
+import { HandoutError } from '@handout/peer-runtime/dag';
 import { Dag } from '../builder.js';
 import { roundMs, syntheticFunction } from './synthetic-work.js';
 

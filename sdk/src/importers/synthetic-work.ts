@@ -8,7 +8,7 @@
  * returns `{ task, ms }` — small and deterministic, so identical runs produce identical results — plus, when
  * `bytes` > 0, a zero-filled `data` payload of that size to stand for the files the task wrote.
  */
-import type { Cost, FunctionSpec } from '@handout/peer-runtime';
+import type { Cost, FunctionSpec } from '@handout/peer-runtime/dag';
 
 export const SYNTHETIC_WORK_SOURCE = `function syntheticWork(...args) {
   const spec = args[args.length - 1];

@@ -12,7 +12,7 @@
  * `cost.estimateMs`; `memoryInBytes` becomes `cost.memoryMB`. With `dataScale` > 0 a task also returns a payload
  * of `dataScale` × the size of its output files, so results weigh what the trace's files weighed.
  */
-import { HandoutError } from '@handout/peer-runtime';
+import { HandoutError } from '@handout/peer-runtime/dag';
 import { Dag } from '../builder.js';
 import { roundMs, syntheticFunction } from './synthetic-work.js';
 

@@ -1,0 +1,163 @@
+/**
+ * `handout peer`: joins a mesh and contributes this machine's cores until SIGINT/SIGTERM, then leaves cleanly:
+ * it stops taking work, lets running functions finish for a grace period, and hands back the rest so the
+ * coordinator re-runs it elsewhere. With `--coordinator` it also coordinates runs submitted to the mesh.
+ */
+import {
+  createMeshPeer,
+  type MeshPeer,
+  readTokenClaims,
+  TRUST_CODE_WARNING,
+} from '@handout/peer-runtime/peer';
+import { SignalingError } from '@handout/peer-runtime/signaling';
+import { CliInputError, EXIT, type ExitCode } from '../errors.js';
+import { booleanFlag, listFlag, numberFlag, parseFlagsOrHelp, requireValue } from './mesh-flags.js';
+import { PEER_FLAGS, peerCommand } from './peer.js';
+import { readPeerToken } from './peer-token.js';
+import type { CommandContext } from './types.js';
+
+export async function run(ctx: CommandContext): Promise<ExitCode> {
+  const flags = parseFlagsOrHelp(peerCommand, PEER_FLAGS, ctx);
+  if (flags === undefined) return EXIT.ok;
+  const signal = requireValue(flags, '--signal', 'peer');
+  const { token, origin: tokenOrigin } = readPeerToken(flags, ctx.cwd, ctx.stderr);
+  const trustCode = booleanFlag(flags, '--trust-code');
+  const allowModules = listFlag(flags, '--allow-module');
+  const json = booleanFlag(flags, '--json');
+  const coordinator = booleanFlag(flags, '--coordinator');
+  let claims: ReturnType<typeof readTokenClaims>;
+  try {
+    claims = readTokenClaims(token);
+  } catch (error) {
+    throw new CliInputError(`${tokenOrigin}: ${(error as Error).message}`);
+  }
+  if (!claims.roles.includes('contribute') && !(coordinator && claims.roles.includes('coordinate'))) {
+    throw new CliInputError(
+      `${tokenOrigin} grants ${claims.roles.join(', ')}: a peer needs 'contribute'` +
+        (coordinator ? " or 'coordinate'" : ' (or --coordinator with a token granting coordinate)'),
+    );
+  }
+  if (coordinator && !claims.roles.includes('coordinate'))
+    throw new CliInputError(
+      `--coordinator needs a token granting 'coordinate' (${tokenOrigin} grants ${claims.roles.join(', ')})`,
+    );
+  const concurrency = numberFlag(flags, '--concurrency', { integer: true, min: 1, max: 4096 });
+  const costRate = numberFlag(flags, '--cost', { min: 0 });
+  const memoryMB = numberFlag(flags, '--memory', { min: 0 });
+  const speed = numberFlag(flags, '--speed', { min: 0.01 });
+  const cacheMaxMb = numberFlag(flags, '--cache-max-mb', { min: 1 });
+  const graceSeconds = numberFlag(flags, '--grace', { min: 0 }) ?? 5;
+  const waitTimeout = numberFlag(flags, '--wait-timeout', { min: 0.01 });
+  if (waitTimeout !== undefined && !coordinator)
+    throw new CliInputError('--wait-timeout needs --coordinator');
+  const tags = listFlag(flags, '--tags');
+  const cacheDir = flags.values.get('--cache-dir');
+
+  const log = (event: string, fields: Record<string, unknown>, text: string): void => {
+    ctx.stdout.write(
+      json ? `${JSON.stringify({ event, at: Date.now(), ...fields })}\n` : `handout peer: ${text}\n`,
+    );
+  };
+
+  // Listen for SIGINT/SIGTERM before joining: work may be assigned the moment the server lists this peer, and a
+  // stop request during start-up must still leave cleanly (after the join completes) rather than kill the process.
+  let offStop: () => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => {
+    const onSignal = (name: string) => () => {
+      offStop();
+      resolve(name);
+    };
+    const onTerm = onSignal('SIGTERM');
+    const offInterrupt = ctx.onInterrupt(onSignal('SIGINT'));
+    process.on('SIGTERM', onTerm);
+    offStop = () => {
+      process.off('SIGTERM', onTerm);
+      offInterrupt();
+    };
+  });
+
+  if (trustCode) ctx.stderr.write(`\nhandout peer: WARNING: ${TRUST_CODE_WARNING}\n\n`);
+  let peer: MeshPeer;
+  try {
+    peer = await createMeshPeer({
+      signal,
+      token,
+      coordinator:
+        coordinator && waitTimeout !== undefined
+          ? { unsatisfiableTimeoutMs: waitTimeout * 1000 }
+          : coordinator,
+      ...(concurrency !== undefined && { concurrency }),
+      ...(costRate !== undefined && { costRate }),
+      ...(memoryMB !== undefined && { memoryMB }),
+      ...(speed !== undefined && { speed }),
+      ...(tags !== undefined && { tags }),
+      ...(trustCode && { trustCode }),
+      ...(allowModules !== undefined && { allowModules }),
+      ...(cacheDir !== undefined && { cacheDir }),
+      ...(cacheMaxMb !== undefined && { cacheMaxBytes: cacheMaxMb * 1024 * 1024 }),
+      drainGraceMs: graceSeconds * 1000,
+    });
+  } catch (error) {
+    offStop();
+    if (error instanceof SignalingError)
+      throw new CliInputError(`cannot join the mesh at ${signal}: ${error.message}`);
+    if (error instanceof TypeError && 'field' in error)
+      throw new CliInputError(`--${String((error as { field: string }).field)}: ${error.message}`);
+    throw error;
+  }
+
+  const caps = peer.capabilities;
+  log(
+    'joined',
+    {
+      peerId: peer.peerId,
+      mesh: peer.mesh,
+      roles: peer.roles,
+      capabilities: caps,
+      cacheDir: peer.cacheDir ?? null,
+      peers: peer.peers().map((p) => p.peerId),
+    },
+    `joined mesh '${peer.mesh}' as '${peer.peerId}' (${peer.roles.join(', ')}; ${caps.cores} slots, speed ${caps.speed}, ` +
+      `cost ${caps.costRate}${caps.tags.length > 0 ? `, tags ${caps.tags.join(',')}` : ''}) with ${peer.peers().length} other peer(s)`,
+  );
+  peer.signaling.on('peer:joined', (p) =>
+    log(
+      'peer:joined',
+      { peerId: p.peerId, roles: p.roles },
+      `peer '${p.peerId}' joined (${p.roles.join(', ')})`,
+    ),
+  );
+  peer.signaling.on('peer:left', (m) =>
+    log('peer:left', { peerId: m.peerId, reason: m.reason }, `peer '${m.peerId}' left (${m.reason})`),
+  );
+  peer.coordinator?.on('peer:lost', ({ peerId, reason }) =>
+    log('peer:lost', { peerId, reason }, `coordinator: peer '${peerId}' lost: ${reason}`),
+  );
+  peer.coordinator?.on('task:waiting', ({ functionId, unmet }) =>
+    log(
+      'task:waiting',
+      { functionId, unmet },
+      `coordinator: function '${functionId}' waits for a peer with ${unmet}`,
+    ),
+  );
+
+  const lost = new Promise<string>((resolve) => {
+    peer.signaling.on('close', (error) => resolve(error ? error.message : 'the signaling connection closed'));
+  });
+  const stop = await Promise.race([stopRequested, lost.then((why) => `lost:${why}`)]);
+  offStop();
+  if (stop.startsWith('lost:')) {
+    log('left', { reason: stop.slice(5) }, `lost the mesh: ${stop.slice(5)}`);
+    await peer.close({ graceMs: 0 });
+    return EXIT.functionFailed;
+  }
+  const assigned = peer.agent?.assigned ?? 0;
+  log(
+    'leaving',
+    { signal: stop, assigned },
+    `${stop}: leaving (${assigned} function(s) to finish or hand back)`,
+  );
+  await peer.close();
+  log('left', { reason: stop }, 'left the mesh');
+  return EXIT.ok;
+}

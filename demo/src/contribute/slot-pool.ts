@@ -74,6 +74,7 @@ export function createSlotPool(inner: WorkerPool, initialSlots: number): SlotPoo
     get size() {
       return slots;
     },
+    ready: () => inner.ready(),
     async run(task: PoolTask, options: RunTaskOptions = {}): Promise<TaskOutcome> {
       if (!(await acquire(options.signal))) {
         return {

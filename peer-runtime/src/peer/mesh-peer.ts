@@ -358,6 +358,8 @@ async function openPool(options: MeshPeerOptions, cores: number): Promise<Opened
   const close = async (): Promise<void> => {
     if (owns) await pool.close();
   };
+  // Every worker started (and locked down) before the peer joins: see WorkerPool.ready.
+  await pool.ready();
   if (options.speed !== undefined) return { pool, speed: undefined, close };
   try {
     return { pool, speed: (await calibrateSpeed(pool)).speed, close };

@@ -81,6 +81,8 @@ export function withMemoryCaps(
         for (const off of l.offs) off();
       };
     },
+    // Capped pools start when a task first needs them; the peer's advertised slots are the main pool's.
+    ready: () => main.ready(),
     async close(): Promise<void> {
       closed = true;
       await Promise.all([main.close(), ...[...capped.values()].map((c) => c.pool.close())]);

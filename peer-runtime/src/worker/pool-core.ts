@@ -84,6 +84,10 @@ export class PoolCore implements WorkerPool {
   private readonly onAbort: (this: CancelSignal) => void;
   private flushScheduled = false;
   private closed = false;
+  /** Workers that answered once, and who waits for all of them (`ready`). */
+  private readonly startedWorkers = new Set<number>();
+  private startWaiters: (() => void)[] = [];
+  private gaveUpStarting = false;
 
   constructor(options: PoolCoreOptions) {
     this.size = options.size;
@@ -95,9 +99,28 @@ export class PoolCore implements WorkerPool {
     this.supervisor = new WorkerSupervisor<Pending>(options.size, options.spawn, {
       ready: () => this.flush(),
       died: (slot, batch, loss, message) => this.onDeath(slot, batch, loss, message),
-      cannotStart: (message) => this.failQueued(message),
+      cannotStart: (message) => {
+        this.gaveUpStarting = true;
+        this.wakeStartWaiters();
+        this.failQueued(message);
+      },
       waiting: () => this.queue.size,
     });
+    this.supervisor.on('worker:ready', ({ worker }) => {
+      this.startedWorkers.add(worker);
+      if (this.startedWorkers.size >= this.size) this.wakeStartWaiters();
+    });
+  }
+
+  ready(): Promise<void> {
+    if (this.closed || this.gaveUpStarting || this.startedWorkers.size >= this.size) return Promise.resolve();
+    return new Promise<void>((resolve) => this.startWaiters.push(resolve));
+  }
+
+  private wakeStartWaiters(): void {
+    const waiters = this.startWaiters;
+    this.startWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   run(task: PoolTask, runOptions?: RunTaskOptions): Promise<TaskOutcome> {
@@ -146,6 +169,7 @@ export class PoolCore implements WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.wakeStartWaiters();
     const endedAt = Date.now();
     for (const slot of this.supervisor.slots) {
       for (const p of slot.batch ?? [])

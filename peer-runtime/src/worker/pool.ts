@@ -100,6 +100,13 @@ export interface WorkerPool {
     event: E,
     listener: (payload: WorkerPoolEvents[E]) => void,
   ): () => void;
+  /**
+   * Resolves once every worker has started (for a sandboxed worker: loaded and locked itself down), or once the
+   * pool gave up starting them. Workers start when the pool is made; a peer awaits this before it advertises its
+   * slots, so that its first functions do not pay the start-up (in browsers SES alone can take hundreds of ms)
+   * and look like a straggler's. Never rejects.
+   */
+  ready(): Promise<void>;
   /** Terminate every worker; tasks still queued or running end with reason 'cancelled'. Idempotent. */
   close(): Promise<void>;
 }

@@ -133,6 +133,10 @@ export function createSandbox(): Sandbox {
       consoleTaming: 'unsafe',
       overrideTaming: 'moderate',
       stackFiltering: 'verbose',
+      // SES removes intrinsics it does not know (newer engines' additions, e.g. Chromium's Iterator helpers
+      // `join`/`includes`) and says so on the console at every worker start. Removing them is the safe
+      // behaviour we want; the lines are noise on every contributor's console, so they are not written.
+      reporting: 'none',
     });
     hardenHostSamples();
     lockedDown = true;

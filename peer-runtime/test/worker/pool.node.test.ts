@@ -31,6 +31,20 @@ describe('the Node worker pool (real worker_threads)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('says when every worker has started: ready() resolves after each worker announced itself, and at once after', async () => {
+    const fresh = createWorkerPool({ size: 2 });
+    extraPools.push(fresh);
+    const started = new Set<number>();
+    fresh.on('worker:ready', ({ worker }) => started.add(worker));
+    await fresh.ready();
+    expect([...started].sort()).toEqual([0, 1]);
+    let again = false;
+    await fresh.ready().then(() => {
+      again = true;
+    });
+    expect(again).toBe(true);
+  });
+
   it('runs a function from its source text with its arguments and returns the value', async () => {
     const outcome = await pool.run(src('add', '(a, b) => a + b', [2, 40]));
     expect(outcome).toMatchObject({ ok: true, value: 42 });

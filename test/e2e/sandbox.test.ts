@@ -63,7 +63,12 @@ describe('the sandbox in a Chromium contribute tab', () => {
     tabId = await contribute.waitForJoin();
     mesh = await connect({
       signal: server.url,
-      token: server.issueToken({ mesh: MESH, roles: ['submit', 'coordinate'], sub: 'submitter', ttlSeconds: 600 }),
+      token: server.issueToken({
+        mesh: MESH,
+        roles: ['submit', 'coordinate'],
+        sub: 'submitter',
+        ttlSeconds: 600,
+      }),
     });
   });
 

@@ -11,6 +11,7 @@ export {
   SignalingError,
   type SignalingErrorCode,
   SignalingRefusedError,
+  signalingUrls,
 } from './client.js';
 export * from './contract.js';
 export {

@@ -302,9 +302,14 @@ export function validateMeshSnapshot(value: unknown): Validation<MeshSnapshot> {
 }
 
 export function validateMembersChanged(value: unknown): Validation<MembersChangedMessage> {
-  return validation(() => ({
-    updated: array(record(value, '').updated, 'updated', 100_000).map((p, i) => peerInfo(p, `updated[${i}]`)),
-  }));
+  return validation(() => {
+    const o = record(value, '');
+    const joined = o.joined === undefined ? [] : array(o.joined, 'joined', 100_000);
+    return {
+      ...(o.joined !== undefined && { joined: joined.map((p, i) => peerInfo(p, `joined[${i}]`)) }),
+      updated: array(o.updated, 'updated', 100_000).map((p, i) => peerInfo(p, `updated[${i}]`)),
+    };
+  });
 }
 
 export function validateTokenExpiring(value: unknown): Validation<TokenExpiringMessage> {

@@ -11,7 +11,7 @@
  * - `peers:<mesh>` HASH: peerId → the record's JSON without its socket and keys (what members read).
  * - `control:<mesh>` HASH: peerId → `socketId|joinedAt|resumeKeyHash|subjectKey` (socketId empty in grace;
  *   subjectKey empty for an unbound token, else `s:` and the subject).
- * - `reserved:<mesh>` ZSET: peerId scored by the end of its reservation; `subjects:<mesh>` HASH: its subject key.
+ * - `reserved:<mesh>` ZSET: peerId scored by the end of its reservation (µs); `subjects:<mesh>` HASH: its subject key.
  * Every per-mesh key gets an expiry (`keyTtlMs`) on each write and refresh, so a mesh whose processes all died
  * leaves nothing behind for long.
  */
@@ -21,6 +21,15 @@ local prefix = ARGV[1]
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Reservations are scored in microseconds (Redis TIME's own resolution, exact in a double until 2255) plus a
+-- counter within the script, so that the oldest goes first when a mesh is over its cap, even within one ms.
+local reservedSeq = 0
+local function reserve_score(reserveMs)
+  local t = redis.call('TIME')
+  reservedSeq = reservedSeq + 1
+  -- As an integer string: Lua would print a number this large with 14 significant digits only.
+  return string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]) + reserveMs * 1000 + reservedSeq)
 end
 local function split(v)
   return string.match(v, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
@@ -42,9 +51,9 @@ local function drop(mesh, peerId, now, reserveMs, maxReserved, keyTtl)
   if reserveMs > 0 then
     local reserved = prefix .. 'reserved:' .. mesh
     local subjects = prefix .. 'subjects:' .. mesh
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', reserved, '-inf', now)) do redis.call('HDEL', subjects, id) end
-    redis.call('ZREMRANGEBYSCORE', reserved, '-inf', now)
-    redis.call('ZADD', reserved, now + reserveMs, peerId)
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', reserved, '-inf', string.format('%.0f', now * 1000))) do redis.call('HDEL', subjects, id) end
+    redis.call('ZREMRANGEBYSCORE', reserved, '-inf', string.format('%.0f', now * 1000))
+    redis.call('ZADD', reserved, reserve_score(reserveMs), peerId)
     redis.call('HSET', subjects, peerId, subject)
     local n = redis.call('ZCARD', reserved)
     if n > maxReserved then
@@ -73,10 +82,10 @@ local control = prefix .. 'control:' .. mesh
 local c = redis.call('HGET', control, peerId)
 if not c then
   local reserved = prefix .. 'reserved:' .. mesh
-  local untilMs = redis.call('ZSCORE', reserved, peerId)
-  if untilMs and tonumber(untilMs) > now then
+  local untilUs = redis.call('ZSCORE', reserved, peerId)
+  if untilUs and tonumber(untilUs) > now * 1000 then
     local held = redis.call('HGET', prefix .. 'subjects:' .. mesh, peerId) or ''
-    if held ~= subject then return { 'reserved', held, tostring(tonumber(untilMs) - now) } end
+    if held ~= subject then return { 'reserved', held, tostring(math.floor(tonumber(untilUs) / 1000) - now) } end
   end
   redis.call('ZREM', reserved, peerId)
   redis.call('HDEL', prefix .. 'subjects:' .. mesh, peerId)
@@ -145,8 +154,8 @@ end
 local reservedIds = 0
 for _, mesh in ipairs(redis.call('SMEMBERS', prefix .. 'reserved-meshes')) do
   local reserved = prefix .. 'reserved:' .. mesh
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', reserved, '-inf', now)) do redis.call('HDEL', prefix .. 'subjects:' .. mesh, id) end
-  redis.call('ZREMRANGEBYSCORE', reserved, '-inf', now)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', reserved, '-inf', string.format('%.0f', now * 1000))) do redis.call('HDEL', prefix .. 'subjects:' .. mesh, id) end
+  redis.call('ZREMRANGEBYSCORE', reserved, '-inf', string.format('%.0f', now * 1000))
   local n = redis.call('ZCARD', reserved)
   if n == 0 then redis.call('SREM', prefix .. 'reserved-meshes', mesh) end
   reservedIds = reservedIds + n

@@ -22,8 +22,6 @@ import {
 } from './registry-types.js';
 
 export interface RedisRegistryOptions extends IdReservationOptions {
-  /** A `redis://` or `rediss://` URL. */
-  readonly url: string;
   /** Prefix of every key, so several deployments can share one Redis. Default `handout:signaling:`. */
   readonly prefix?: string;
   /** How long a connected record lives without a refresh from its process (a dead process's peers then expire). */
@@ -59,15 +57,42 @@ const SCRIPTS: Record<ScriptName, string> = {
   handoutRefresh: REFRESH,
 };
 
-/** Opens the connection (and fails fast when Redis cannot be reached) before returning. */
-export async function createRedisRegistry(options: RedisRegistryOptions): Promise<RedisRegistry> {
-  const redis = new Redis(options.url, {
+/**
+ * Opens a connection, failing (with the URL, its password hidden) when Redis cannot be reached. Later outages
+ * are retried by ioredis; `onError` hears each failure (ioredis would otherwise print them as unhandled).
+ */
+export async function connectRedis(url: string, onError: (error: Error) => void): Promise<Redis> {
+  const redis = new Redis(url, {
     lazyConnect: true,
     // Commands fail (and admissions are refused with a reason) instead of queueing for ever while Redis is down.
     maxRetriesPerRequest: 2,
   });
+  redis.on('error', onError);
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`cannot reach Redis at ${redactedUrl(url)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return redis;
+}
+
+/** The URL without its password, for messages. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(an unparseable URL)';
+  }
+}
+
+/** The registry over an open connection (from `connectRedis`). */
+export function createRedisRegistry(redis: Redis, options: RedisRegistryOptions): RedisRegistry {
   for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 0, lua });
-  await redis.connect();
   return new RedisRegistry(redis as ScriptClient, options);
 }
 

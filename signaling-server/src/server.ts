@@ -84,7 +84,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     ...(options.audience !== undefined && { audience: options.audience }),
   });
   const graceMs = options.reconnectGraceMs ?? d.reconnectGraceMs;
-  const shared: SharedState = await openRegistry(options, graceMs);
+  const shared: SharedState = await openRegistry(options, graceMs, log);
   const { registry } = shared;
   const sessions = new LocalSessions();
   const recorder = new MetricsRecorder();

@@ -11,10 +11,10 @@
  * and delivers at once.
  */
 import { createAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
-import { SERVER_DEFAULTS, type SignalingServerOptions } from './options.js';
-import { createRedisRegistry } from './redis-registry.js';
+import { SERVER_DEFAULTS, type SignalingLogger, type SignalingServerOptions } from './options.js';
+import { connectRedis, createRedisRegistry } from './redis-registry.js';
 import { MemoryRegistry } from './registry.js';
 import type { PeerRegistry } from './registry-types.js';
 
@@ -28,7 +28,11 @@ export interface SharedState {
   close(): Promise<void>;
 }
 
-export async function openRegistry(options: SignalingServerOptions, graceMs: number): Promise<SharedState> {
+export async function openRegistry(
+  options: SignalingServerOptions,
+  graceMs: number,
+  log: SignalingLogger,
+): Promise<SharedState> {
   const d = SERVER_DEFAULTS;
   const reservations = {
     reserveMs: options.idReserveMs ?? d.idReserveMs,
@@ -44,19 +48,21 @@ export async function openRegistry(options: SignalingServerOptions, graceMs: num
   // A dead process's peers keep their ids for as long as a dropped peer would: its last refresh, plus the
   // grace window, plus one refresh period of slack.
   const liveTtlMs = graceMs + 2 * d.refreshMs;
-  const registry = await createRedisRegistry({ ...reservations, url, prefix, liveTtlMs });
-  const pub = new Redis(url, { lazyConnect: true });
-  const sub = pub.duplicate();
-  try {
-    await Promise.all([pub.connect(), sub.connect()]);
-  } catch (error) {
-    pub.disconnect();
-    sub.disconnect();
-    await registry.close();
-    throw new Error(`cannot reach Redis at ${redactedUrl(url)}: ${(error as Error).message}`, {
-      cause: error,
-    });
+  const onError = (error: Error) => log.warn('redis connection error', { error: error.message });
+  // Three connections: the registry's commands, and the adapter's publisher and subscriber (a subscribed
+  // connection can do nothing else).
+  const opened = await Promise.allSettled([0, 1, 2].map(() => connectRedis(url, onError)));
+  const failed = opened.find((o) => o.status === 'rejected');
+  if (failed) {
+    for (const o of opened) if (o.status === 'fulfilled') o.value.disconnect();
+    throw failed.reason;
   }
+  const [commands, pub, sub] = opened.map((o) => (o as PromiseFulfilledResult<Redis>).value) as [
+    Redis,
+    Redis,
+    Redis,
+  ];
+  const registry = createRedisRegistry(commands, { ...reservations, prefix, liveTtlMs });
   return {
     registry,
     liveTtlMs,
@@ -70,15 +76,4 @@ export async function openRegistry(options: SignalingServerOptions, graceMs: num
       await Promise.allSettled([pub.quit(), sub.quit()]);
     },
   };
-}
-
-/** The URL without its password, for messages. */
-function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(an unparseable URL)';
-  }
 }

@@ -5,7 +5,7 @@
  * holding the record, and an expired record is handed out by one sweep only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisRegistry } from '../src/redis-registry.js';
+import { connectRedis, createRedisRegistry } from '../src/redis-registry.js';
 import { MemoryRegistry } from '../src/registry.js';
 import type { Claim, PeerRegistry } from '../src/registry-types.js';
 import { hashResumeKey } from '../src/resume-key.js';
@@ -28,7 +28,11 @@ const implementations: [string, () => Promise<PeerRegistry>][] = [
   [
     'redis',
     async () =>
-      createRedisRegistry({ ...reservations, url: redis.url, prefix: `t${prefixes++}:`, liveTtlMs: 60_000 }),
+      createRedisRegistry(await connectRedis(redis.url, (e) => console.warn(e)), {
+        ...reservations,
+        prefix: `t${prefixes++}:`,
+        liveTtlMs: 60_000,
+      }),
   ],
 ];
 

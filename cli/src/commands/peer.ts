@@ -13,12 +13,18 @@ import {
   listFlag,
   numberFlag,
   parseMeshFlags,
+  parseSignalUrls,
   requireValue,
 } from './mesh-flags.js';
 import type { CommandContext, CommandDef } from './types.js';
 
 const FLAGS: readonly FlagDef[] = [
-  { flag: '--signal', kind: 'value', env: 'HANDOUT_SIGNAL', meaning: 'URL of the signaling server.' },
+  {
+    flag: '--signal',
+    kind: 'value',
+    env: 'HANDOUT_SIGNAL',
+    meaning: 'URL of the signaling server, or several (a,b: processes sharing Redis, tried in turn).',
+  },
   {
     flag: '--token',
     kind: 'value',
@@ -81,7 +87,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   }
   if (flags.positionals.length > 0)
     throw new CliInputError(`unexpected argument '${flags.positionals[0]}' (handout peer takes only flags)`);
-  const signal = requireValue(flags, '--signal', 'peer');
+  const signalText = requireValue(flags, '--signal', 'peer');
+  const signal = parseSignalUrls(signalText, flags.origin('--signal'));
   const token = requireValue(flags, '--token', 'peer');
   const json = booleanFlag(flags, '--json');
   const coordinator = booleanFlag(flags, '--coordinator');
@@ -157,7 +164,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   } catch (error) {
     offStop();
     if (error instanceof SignalingError)
-      throw new CliInputError(`cannot join the mesh at ${signal}: ${error.message}`);
+      throw new CliInputError(`cannot join the mesh at ${signal.join(' or ')}: ${error.message}`);
     if (error instanceof TypeError && 'field' in error)
       throw new CliInputError(`--${String((error as { field: string }).field)}: ${error.message}`);
     throw error;

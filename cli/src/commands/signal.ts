@@ -73,6 +73,19 @@ const FLAGS: readonly FlagDef[] = [
     kind: 'boolean',
     meaning: 'Take the client address from X-Forwarded-For (behind a reverse proxy).',
   },
+  {
+    flag: '--redis',
+    kind: 'value',
+    env: 'HANDOUT_REDIS',
+    meaning:
+      'Redis URL (redis://host:6379): several signaling processes with the same --secret serve the same meshes (default: none, one process).',
+  },
+  {
+    flag: '--redis-prefix',
+    kind: 'value',
+    meaning:
+      'Prefix of the Redis keys and channels, so deployments can share a Redis (default handout:signaling:).',
+  },
   { flag: '--static', kind: 'value', meaning: 'Directory served as static files (the demo pages).' },
   {
     flag: '--demo',
@@ -92,7 +105,7 @@ export const signalCommand: CommandDef = {
   synopsis:
     'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--keys kid=s,...] [--jwks-url u] ' +
     '[--id-reserve 15m] [--max-connections-per-address 64] [--connection-rate 32/4] [--trust-proxy] ' +
-    '[--demo | --static dir] [--json]',
+    '[--redis redis://host:6379 [--redis-prefix p]] [--demo | --static dir] [--json]',
   description:
     'Starts a signaling server: peers join meshes with tokens signed by its secret, see each other (capabilities, ' +
     'state, presence) and exchange WebRTC signals through it; task data never passes through it. Binds ' +
@@ -105,6 +118,9 @@ export const signalCommand: CommandDef = {
     '`--max-connections-per-address` sockets and open them at `--connection-rate` (burst/per second). ' +
     "`--demo` serves the demo pages (the checkout's demo/dist) and prints the URLs of the contribute page and " +
     'the dashboard, tokens included, so opening one joins the mesh; `--static <dir>` serves any directory. ' +
+    '`--redis <url>` shares the registry (ids, resume keys, members) through Redis and relays broadcasts and ' +
+    'signals between processes (socket.io Redis adapter): run several with the same `--secret` behind one ' +
+    'name or give peers the list (`--signal a,b`); per-address limits stay per process. ' +
     '`GET /health` and `GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
   run,
 };
@@ -127,6 +143,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   if (demo && flags.values.has('--static'))
     throw new CliInputError('--demo and --static both choose what to serve: give one of them');
   const staticDir = demo ? demoDist() : flags.values.get('--static');
+  if (flags.values.has('--redis') && given === undefined)
+    throw new CliInputError(
+      '--redis needs --secret (or HANDOUT_SECRET): every process of the deployment must accept the same tokens',
+    );
 
   let server: SignalingServer;
   try {
@@ -144,6 +164,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
       throw new CliInputError(`--host ${host}: no such interface on this machine`);
     if (code === 'EACCES')
       throw new CliInputError(`--port ${port}: permission denied (ports below 1024 need root)`);
+    if (flags.values.has('--redis') && /cannot reach Redis/.test((error as Error).message))
+      throw new CliInputError(`${flags.origin('--redis')}: ${(error as Error).message}`);
     throw error;
   }
 
@@ -245,6 +267,14 @@ function serverOptions(flags: ParsedFlags): Partial<SignalingServerOptions> {
     out.connectionRate = { burst: Number(m[1]), perSecond: Number(m[2]) };
   }
   if (booleanFlag(flags, '--trust-proxy')) out.trustProxy = true;
+  const redis = flags.values.get('--redis');
+  if (redis !== undefined) {
+    if (!URL.canParse(redis) || !/^rediss?:$/.test(new URL(redis).protocol))
+      throw new CliInputError(`${flags.origin('--redis')}: '${redis}' is not a redis:// or rediss:// URL`);
+    out.redis = redis;
+  }
+  const prefix = flags.values.get('--redis-prefix');
+  if (prefix !== undefined) out.redisPrefix = prefix;
   return out;
 }
 

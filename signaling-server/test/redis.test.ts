@@ -8,16 +8,10 @@
 import type { SignalingClient } from '@handout/peer-runtime/signaling';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SignalingServer, SignalingServerOptions } from '../src/index.js';
-import { type RedisServer, startRedisServer } from './fixtures/redis-server.js';
+import { useRedisServer } from './fixtures/redis-server.js';
 import { cleanup, delay, join, knows, once, record, startServer } from './helpers.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-}, 20_000);
-afterAll(async () => {
-  await redis?.stop();
-});
+const redisServer = useRedisServer({ beforeAll, afterAll });
 afterEach(cleanup);
 
 let prefixes = 0;
@@ -26,7 +20,7 @@ let prefixes = 0;
 async function deployment(n: number, options: SignalingServerOptions = {}): Promise<SignalingServer[]> {
   const shared = {
     secret: 'redis-test-secret',
-    redis: redis.url,
+    redis: redisServer().url,
     redisPrefix: `d${prefixes++}:`,
     ...options,
   };

@@ -9,16 +9,10 @@ import { connectRedis, createRedisRegistry } from '../src/redis-registry.js';
 import { MemoryRegistry } from '../src/registry.js';
 import type { Claim, PeerRegistry } from '../src/registry-types.js';
 import { hashResumeKey } from '../src/resume-key.js';
-import { type RedisServer, startRedisServer } from './fixtures/redis-server.js';
+import { useRedisServer } from './fixtures/redis-server.js';
 import { caps } from './helpers.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-}, 20_000);
-afterAll(async () => {
-  await redis?.stop();
-});
+const redisServer = useRedisServer({ beforeAll, afterAll });
 
 const reservations = { reserveMs: 60_000, maxPerMesh: 3 };
 let prefixes = 0;
@@ -28,7 +22,7 @@ const implementations: [string, () => Promise<PeerRegistry>][] = [
   [
     'redis',
     async () =>
-      createRedisRegistry(await connectRedis(redis.url, (e) => console.warn(e)), {
+      createRedisRegistry(await connectRedis(redisServer().url, (e) => console.warn(e)), {
         ...reservations,
         prefix: `t${prefixes++}:`,
         liveTtlMs: 60_000,
@@ -129,10 +123,10 @@ describe.each(implementations)('the %s registry', (_name, open) => {
     const r = await open();
     await r.claim(claim());
     await r.claim(claim({ peerId: 'q', subject: 'q', socketId: 'sq' }));
-    expect(await r.suspend('m', 'p', 's1', 50)).toBe(true);
+    expect(await r.suspend('m', 'p', 's1', 500)).toBe(true);
     expect((await r.get('m', 'p'))?.socketId).toBeNull();
     expect(await r.expire()).toEqual([]);
-    await new Promise((res) => setTimeout(res, 80));
+    await new Promise((res) => setTimeout(res, 600));
     const [first, second] = await Promise.all([r.expire(), r.expire()]);
     expect([...first, ...second].map((g) => g.peerId)).toEqual(['p']);
     expect(r.gauges()).toMatchObject({ peers: 1, meshes: 1, reservedIds: 1 });

@@ -10,14 +10,13 @@
  * rerun is served from the peers' caches (the coordinator kept what they announced).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DagJSON, FunctionSpec } from '@handout/peer-runtime';
 import { type Role, signToken } from '@handout/peer-runtime/signaling';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Mesh } from '../../sdk/src/connect.js';
-import { startRedisServer } from '../../signaling-server/test/fixtures/redis-server.js';
+import { freePort, startRedisServer } from '../../signaling-server/test/fixtures/redis-server.js';
 import { type PeerProcess, spawnCli } from '../harness/mesh-harness.js';
 
 const SECRET = 'signaling-restart-test';
@@ -26,17 +25,6 @@ const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const token = (roles: readonly Role[], sub: string) =>
   signToken({ mesh: MESH, roles, sub, exp: Math.floor(Date.now() / 1000) + 3600 }, SECRET);

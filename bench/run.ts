@@ -24,6 +24,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   makespan: async () => (await import('./makespan.bench.js')).benchMakespan(),
   transport: async () => (await import('./transport.bench.js')).benchTransport(),
   mesh: async () => (await import('./mesh.bench.js')).benchMesh(),
+  'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
 };
 
 async function main(): Promise<void> {

@@ -162,7 +162,8 @@ export const SETTINGS = {
     kind: 'value',
     defaultValue: () => undefined,
     defaultText: 'unset (run locally)',
-    meaning: 'URL of a signaling server: run the DAG on that mesh instead of on this machine.',
+    meaning:
+      'URL of a signaling server (or several, a,b: processes sharing Redis, tried in turn): run the DAG on that mesh instead of on this machine.',
     commands: ['run', 'config'],
     parse: nonEmptyString,
   }),

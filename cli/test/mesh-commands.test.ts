@@ -193,3 +193,35 @@ describe('handout peer flags', () => {
     expect(tag.stderr).toMatch(/tag 'trusted-code' is advertised by peers that trust code/);
   });
 });
+
+describe('signal URL lists and --redis', () => {
+  it('--signal takes a comma-separated list and names a bad entry', async () => {
+    const ok = (await cli(['token', '--secret', 's'])).stdout.trim();
+    const bad = await cli(['peer', '--signal', 'http://127.0.0.1:1,ftp://x', '--token', ok]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      "handout: --signal: 'ftp://x' is not an http(s) or ws(s) URL of a signaling server\n",
+    );
+    // Both unreachable: the error names both (each was tried once).
+    const unreachable = await cli([
+      'peer',
+      '--signal',
+      'http://127.0.0.1:1, http://127.0.0.1:2',
+      '--token',
+      ok,
+    ]);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1 or http:\/\/127\.0\.0\.1:2/);
+  });
+
+  it('handout signal --redis needs --secret and a redis:// URL, and says when Redis cannot be reached', async () => {
+    const noSecret = await cli(['signal', '--port', '0', '--redis', 'redis://127.0.0.1:1']);
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toMatch(/--redis needs --secret/);
+    const badUrl = await cli(['signal', '--port', '0', '--secret', 's', '--redis', 'http://x']);
+    expect(badUrl.stderr).toBe("handout: --redis: 'http://x' is not a redis:// or rediss:// URL\n");
+    const down = await cli(['signal', '--port', '0', '--secret', 's', '--redis', 'redis://127.0.0.1:1']);
+    expect(down.code).toBe(2);
+    expect(down.stderr).toMatch(/^handout: --redis: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+  }, 30_000);
+});

@@ -13,8 +13,8 @@ import type { CoordinatorOptions } from '@handout/peer-runtime/peer';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
 
 export interface ConnectOptions {
-  /** The signaling server URL, e.g. `http://127.0.0.1:8080`. */
-  readonly signal: string;
+  /** The signaling server URL, e.g. `http://127.0.0.1:8080`, or several (see MeshPeerOptions.signal). */
+  readonly signal: string | readonly string[];
   /** A token with the `submit` role (and `coordinate` when the mesh may have no coordinator). */
   readonly token: string | (() => string);
   /** Default: the token's `sub`, or an id the server makes up. */

@@ -2,6 +2,11 @@
  * One admitted socket: its welcome (`mesh:peers`, with the mesh key for coordinators), its events (rate-limited,
  * size- and shape-checked, validated, answered), its token's expiry and renewal, and its departure. Every check
  * on what a connected peer sends is in `screen` and the handlers below it, in one place.
+ *
+ * The registry may be shared with other processes (Redis): every change goes through it, conditioned on this
+ * socket still holding the record, so a peer that resumed on another process is never overwritten from here.
+ * Events of one socket are handled one after the other (`serial`), so a peer's offer and its ICE candidates are
+ * relayed in the order it sent them even though each waits on the registry.
  */
 import {
   type Ack,
@@ -18,22 +23,23 @@ import {
 } from '@handout/peer-runtime/signaling';
 import type { Server, Socket } from 'socket.io';
 import type { AddressLimits } from './address-limits.js';
-import { type AuthOptions, checkToken } from './auth.js';
+import type { AuthOptions } from './auth.js';
 import type { MemberUpdates } from './member-updates.js';
 import { deriveMeshKey } from './mesh-key.js';
 import type { MetricsRecorder } from './metrics.js';
 import type { SignalingLogger } from './options.js';
 import { MALFORMED, type PacketProblem } from './parser.js';
 import type { TokenBucket } from './rate-limit.js';
-import { type ClaimResult, type PeerEntry, type PeerRegistry, peerInfo } from './registry.js';
+import { type ClaimResult, type PeerRecord, type PeerRegistry, peerInfo } from './registry-types.js';
 import { routeSignal } from './relay.js';
+import { renewSession } from './renew.js';
 import { SessionExpiry } from './session-expiry.js';
+import type { LocalSessions, Session } from './sessions.js';
 
 export interface SocketData {
-  entry: PeerEntry;
   claim: Extract<ClaimResult, { ok: true }>;
-  /** The peer as the others knew it before this resume, to tell whether to announce a change. */
-  before?: string;
+  /** The resume key sent in the welcome: a new one for a join, the one presented for a resume. */
+  resumeKey: string;
   bucket: TokenBucket;
   /** The client address its per-address limits are counted under. */
   address: string;
@@ -50,8 +56,9 @@ export type PeerSocket = Socket<
 export interface ConnectionContext {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   readonly registry: PeerRegistry;
+  readonly sessions: LocalSessions;
   readonly recorder: MetricsRecorder;
-  readonly updates: MemberUpdates<PeerEntry>;
+  readonly updates: MemberUpdates<Session>;
   readonly addresses: AddressLimits;
   readonly authOptions: AuthOptions;
   readonly log: SignalingLogger;
@@ -61,7 +68,7 @@ export interface ConnectionContext {
   readonly closing: () => boolean;
 }
 
-const room = (mesh: string) => `mesh:${mesh}`;
+export const room = (mesh: string) => `mesh:${mesh}`;
 
 function reply(socket: PeerSocket, ack: unknown, result: Ack): void {
   if (typeof ack === 'function') (ack as (result: Ack) => void)(result);
@@ -69,42 +76,60 @@ function reply(socket: PeerSocket, ack: unknown, result: Ack): void {
 }
 
 export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): void {
-  const { entry, claim, before, address } = socket.data;
+  const { claim, resumeKey, address } = socket.data;
   const { io, registry, recorder, log } = ctx;
-  socket.join(room(entry.mesh));
+  const session = ctx.sessions.add({ ...claim.record, socketId: socket.id });
+  const { mesh, peerId } = session;
+  socket.join(room(mesh));
   recorder.connections++;
   if (claim.kind === 'resumed') {
     recorder.resumes++;
-    // The server had not seen the old socket drop yet; the resume key proved this one is the same peer.
-    if (claim.replacedSocketId) io.sockets.sockets.get(claim.replacedSocketId)?.disconnect(true);
+    // The old socket, on this process or another, may not have dropped yet; the resume key proved this one is
+    // the same peer. Through the adapter this reaches whichever process holds it.
+    if (claim.replacedSocketId) io.in(claim.replacedSocketId).disconnectSockets(true);
   }
-  welcome(ctx, socket, entry);
-  const info = peerInfo(entry);
-  if (claim.kind === 'joined') socket.to(room(entry.mesh)).emit('peer:joined', info);
-  else if (before !== JSON.stringify(info)) ctx.updates.mark(entry);
-  log.info(claim.kind === 'joined' ? 'peer joined' : 'peer resumed', {
-    mesh: entry.mesh,
-    peerId: entry.peerId,
-  });
+  void welcome(ctx, socket, session, resumeKey);
+  const info = peerInfo(session.record);
+  if (claim.kind === 'joined') ctx.updates.markJoined(session);
+  else if (JSON.stringify(peerInfo(claim.before)) !== JSON.stringify(info)) ctx.updates.mark(session);
+  log.info(claim.kind === 'joined' ? 'peer joined' : 'peer resumed', { mesh, peerId });
+
+  // One event at a time per socket, in arrival order (see the header).
+  let serial: Promise<void> = Promise.resolve();
+  const inOrder = (work: () => Promise<void>) => {
+    serial = serial.then(work).catch((e: unknown) => {
+      log.warn('event handling failed', { mesh, peerId, error: String(e) });
+    });
+  };
 
   const expiry = new SessionExpiry(ctx.renewBeforeMs, {
     warn: (exp) => socket.emit('token:expiring', { exp }),
     expire: (exp) => {
       recorder.sessionsExpired++;
       const message = `the session's token expired at ${new Date(exp * 1000).toISOString()} and was not renewed`;
-      log.info('session expired', { mesh: entry.mesh, peerId: entry.peerId });
+      log.info('session expired', { mesh, peerId });
       // The reason goes first; a namespace disconnect follows it on the same connection, in order.
       socket.emit('session:closing', { reason: 'token-expired', message });
-      depart(ctx, entry, 'expired');
-      socket.disconnect();
+      inOrder(async () => {
+        await depart(ctx, session, 'expired');
+        socket.disconnect();
+      });
     },
   });
-  expiry.schedule(entry.tokenExp);
+  expiry.schedule(session.record.tokenExp);
 
   const reject = (ack: unknown, error: EventError) => {
     recorder.rejected(error.code);
     reply(socket, ack, { ok: false, error });
   };
+  /** The record moved to another socket (a resume elsewhere) while this one still sent events. */
+  const stale = (ack: unknown, event: string) =>
+    reject(ack, {
+      code: 'peer-unavailable',
+      event,
+      message: 'this session was resumed on another connection',
+      peerId,
+    });
 
   // Runs before any handler: floods, oversized or undecodable packets and unknown events never reach one.
   socket.use(([event, ...args], next) => {
@@ -127,79 +152,103 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
   socket.on('peer:update', (raw: unknown, ack: unknown) => {
     const checked = validatePeerUpdate(raw);
     if (!checked.ok) return reject(ack, invalid('peer:update', checked.error));
-    const merged = mergeUpdate(entry, checked.value);
-    entry.capabilities = merged.capabilities;
-    entry.state = merged.state;
-    recorder.peerUpdates++;
-    ctx.updates.mark(entry);
-    reply(socket, ack, { ok: true });
+    inOrder(async () => {
+      const merged = mergeUpdate(session.record, checked.value);
+      const next = await registry.update(mesh, peerId, socket.id, merged);
+      if (!next) return stale(ack, 'peer:update');
+      session.record = next;
+      recorder.peerUpdates++;
+      ctx.updates.mark(session);
+      reply(socket, ack, { ok: true });
+    });
   });
 
   socket.on('signal', (raw: unknown, ack: unknown) => {
     const checked = validateSignalTo(raw);
     if (!checked.ok) return reject(ack, invalid('signal', checked.error));
-    const route = routeSignal(registry, entry, checked.value);
-    if (!route.ok) return reject(ack, route.error);
-    io.to(route.socketId).emit('signal', { from: entry.peerId, data: checked.value.data });
-    recorder.signalsRelayed++;
-    reply(socket, ack, { ok: true });
+    inOrder(async () => {
+      const route = routeSignal(session.record, checked.value, await registry.get(mesh, checked.value.to));
+      if (!route.ok) return reject(ack, route.error);
+      // A join not yet broadcast goes out first, so the target knows the sender before its signal arrives.
+      ctx.updates.flushJoin(session);
+      io.to(route.socketId).emit('signal', { from: peerId, data: checked.value.data });
+      recorder.signalsRelayed++;
+      reply(socket, ack, { ok: true });
+    });
   });
 
   socket.on('token:renew', (raw: unknown, ack: unknown) => {
     const checked = validateTokenRenew(raw);
     if (!checked.ok) return reject(ack, invalid('token:renew', checked.error));
-    renew(ctx, entry, checked.value.token).then(
-      (error) => {
-        if (socket.disconnected) return;
-        if (error) return reject(ack, error);
-        expiry.schedule(entry.tokenExp);
-        reply(socket, ack, { ok: true });
-      },
-      (e: unknown) => {
-        log.warn('token renewal failed', { peerId: entry.peerId, error: String(e) });
-        reject(ack, {
-          code: 'token-rejected',
-          event: 'token:renew',
-          message: 'the token could not be checked',
-        });
-      },
-    );
+    inOrder(async () => {
+      const renewed = await renewSession(ctx.authOptions, session.record, checked.value.token);
+      if (socket.disconnected) return;
+      if (!renewed.ok) return reject(ack, renewed.error);
+      const next = await registry.update(mesh, peerId, socket.id, renewed.patch);
+      if (!next) return stale(ack, 'token:renew');
+      const trustChanged = next.trusted !== session.record.trusted;
+      session.record = next;
+      if (trustChanged) ctx.updates.mark(session);
+      recorder.tokenRenewals++;
+      expiry.schedule(next.tokenExp);
+      reply(socket, ack, { ok: true });
+    });
   });
 
   socket.on('disconnect', (reason) => {
     expiry.clear();
     ctx.addresses.release(address);
-    // A resumed peer's old socket, or the whole server going down: nothing to announce.
-    if (ctx.closing() || entry.socketId !== socket.id) return;
-    if (reason === 'client namespace disconnect') return depart(ctx, entry, 'left');
-    if (reason === 'server namespace disconnect') return depart(ctx, entry, 'expelled');
-    entry.socketId = null;
-    if (ctx.graceMs <= 0) return depart(ctx, entry, 'lost');
-    log.info('peer dropped; waiting for it to reconnect', { mesh: entry.mesh, peerId: entry.peerId, reason });
-    entry.graceTimer = setTimeout(() => depart(ctx, entry, 'lost'), ctx.graceMs);
+    ctx.sessions.delete(session);
+    // The whole server going down: its records stay for a resume (here after a restart, or on another process).
+    if (ctx.closing()) return;
+    if (reason === 'client namespace disconnect') return inOrder(() => depart(ctx, session, 'left'));
+    // Also a resumed peer's old socket, disconnected by the resume: the registry no longer names this socket,
+    // so nothing is removed.
+    if (reason === 'server namespace disconnect') return inOrder(() => depart(ctx, session, 'expelled'));
+    if (ctx.graceMs <= 0) return inOrder(() => depart(ctx, session, 'lost'));
+    inOrder(async () => {
+      if (await registry.suspend(mesh, peerId, socket.id, ctx.graceMs)) {
+        log.info('peer dropped; waiting for it to reconnect', { mesh, peerId, reason });
+      }
+    });
   });
 }
 
 /** `mesh:peers`: the snapshot, the resume key, and the mesh key for members holding `coordinate` only. */
-function welcome(ctx: ConnectionContext, socket: PeerSocket, entry: PeerEntry): void {
+async function welcome(ctx: ConnectionContext, socket: PeerSocket, session: Session, resumeKey: string) {
+  const { record } = session;
+  let others: PeerRecord[];
+  try {
+    others = await ctx.registry.members(record.mesh, record.peerId);
+  } catch (e) {
+    ctx.log.warn('welcome failed: the registry did not answer', { peerId: record.peerId, error: String(e) });
+    socket.disconnect(true);
+    return;
+  }
   socket.emit('mesh:peers', {
     version: SIGNALING_PROTOCOL_VERSION,
-    mesh: entry.mesh,
-    self: peerInfo(entry),
-    peers: ctx.registry.members(entry.mesh, entry.peerId).map(peerInfo),
-    resumeKey: entry.resumeKey,
+    mesh: record.mesh,
+    self: peerInfo(session.record),
+    peers: others.map(peerInfo),
+    resumeKey,
     reconnectGraceMs: ctx.graceMs,
-    tokenExp: entry.tokenExp,
-    ...(entry.roles.includes('coordinate') && { meshKey: deriveMeshKey(ctx.secret, entry.mesh) }),
+    tokenExp: session.record.tokenExp,
+    ...(record.roles.includes('coordinate') && { meshKey: deriveMeshKey(ctx.secret, record.mesh) }),
   });
 }
 
-function depart(ctx: ConnectionContext, entry: PeerEntry, reason: LeaveReason): void {
-  if (!ctx.registry.remove(entry, Date.now())) return;
-  ctx.updates.drop(entry);
+/** Removes the session's record if this socket still holds it, and tells the mesh. */
+async function depart(ctx: ConnectionContext, session: Session, reason: LeaveReason): Promise<void> {
+  const removed = await ctx.registry.remove(session.mesh, session.peerId, session.socketId);
+  if (removed) announceDeparture(ctx, removed, reason);
+}
+
+/** `peer:left` to the mesh (on every process, through the adapter) for a record removed here. */
+export function announceDeparture(ctx: ConnectionContext, record: PeerRecord, reason: LeaveReason): void {
+  ctx.updates.dropPeer(record.mesh, record.peerId);
   ctx.recorder.departed(reason);
-  ctx.log.info('peer left', { mesh: entry.mesh, peerId: entry.peerId, reason });
-  ctx.io.to(room(entry.mesh)).emit('peer:left', { peerId: entry.peerId, reason });
+  ctx.log.info('peer left', { mesh: record.mesh, peerId: record.peerId, reason });
+  ctx.io.to(room(record.mesh)).emit('peer:left', { peerId: record.peerId, reason });
 }
 
 function invalid(event: string, error: { message: string; field?: string }): EventError {
@@ -209,46 +258,4 @@ function invalid(event: string, error: { message: string; field?: string }): Eve
     message: error.message,
     ...(error.field && { field: error.field }),
   };
-}
-
-/**
- * `token:renew`: a new token for the same session. It must verify, be for the same mesh and subject, grant every
- * role the session holds, and expire later than the current one. `trusted` may change (announced to the mesh).
- */
-async function renew(
-  ctx: ConnectionContext,
-  entry: PeerEntry,
-  token: string,
-): Promise<EventError | undefined> {
-  const fail = (message: string, field = 'token'): EventError => ({
-    code: 'token-rejected',
-    event: 'token:renew',
-    message,
-    field,
-    peerId: entry.peerId,
-  });
-  const verified = await checkToken(token, ctx.authOptions);
-  if (!verified.ok)
-    return fail(`${verified.refusal.reason}: ${verified.refusal.message}`, verified.refusal.field);
-  const t = verified.token;
-  if (t.mesh !== entry.mesh)
-    return fail(`the token is for mesh '${t.mesh}', not '${entry.mesh}'`, 'token.payload.mesh');
-  if ((t.sub ?? null) !== entry.subject) {
-    return fail(
-      `the token's subject differs from the session's ('${entry.subject ?? 'none'}')`,
-      'token.payload.sub',
-    );
-  }
-  const missing = entry.roles.filter((r) => !t.roles.includes(r));
-  if (missing.length > 0)
-    return fail(`the token does not grant ${missing.join(', ')}`, 'token.payload.roles');
-  if (t.exp <= entry.tokenExp)
-    return fail('the token expires no later than the current one', 'token.payload.exp');
-  entry.tokenExp = t.exp;
-  if ((t.trusted === true) !== entry.trusted) {
-    entry.trusted = t.trusted === true;
-    ctx.updates.mark(entry);
-  }
-  ctx.recorder.tokenRenewals++;
-  return undefined;
 }

@@ -5,9 +5,7 @@
  * the cache announcements meant for it.
  */
 import type { Refusal } from '@handout/peer-runtime/signaling';
-
-/** A token's `sub`, or null for a token bound to no peer. */
-export type Subject = string | null;
+import { idReserved, type Subject } from './registry-types.js';
 
 interface Reservation {
   readonly subject: Subject;
@@ -49,14 +47,7 @@ export class IdReservations {
     this.sweep(mesh, ids, now);
     const held = ids.get(peerId);
     if (!held || held.subject === subject) return undefined;
-    const seconds = Math.ceil((held.until - now) / 1000);
-    return {
-      reason: 'peer-id-reserved',
-      message:
-        `peer id '${peerId}' was used in mesh '${mesh}' ${held.subject === null ? 'with a token bound to no peer' : 'by another token subject'}; ` +
-        `it is reserved for that subject for ${seconds} s more`,
-      field: 'auth.peerId',
-    };
+    return idReserved(mesh, peerId, held.subject, held.until - now);
   }
 
   /** The id is live again under its subject: the reservation is renewed when it next leaves. */

@@ -61,6 +61,21 @@ export interface SignalingServerOptions extends AddressLimitOptions {
   maxMessageBytes?: number;
   /** Member changes (`peer:update`) are broadcast as one `members:changed` per mesh this often. Default 100 ms. */
   broadcastIntervalMs?: number;
+  /**
+   * Joins ride the coalesced `members:changed` (true) or go out at once, one `peer:joined` broadcast each
+   * (false: N joins cost N²/2 socket writes; see bench/signaling-load.bench.ts). Default true.
+   */
+  coalesceJoins?: boolean;
+  /**
+   * A Redis URL (`redis://host:6379`, `rediss://` for TLS): several signaling processes then serve the same
+   * meshes. The registry (ids in use and their subjects, resume keys, members and roles, reserved ids) lives in
+   * Redis with expiry, and socket.io's Redis adapter (pub/sub) carries broadcasts and signals between processes.
+   * All processes must share `secret` (and `keys`). Per-address limits and rate limits stay per process.
+   * Default: none (one process, everything in memory).
+   */
+  redis?: string;
+  /** Prefix of every Redis key and channel, so deployments can share one Redis. Default `handout:signaling:`. */
+  redisPrefix?: string;
   /** The per-mesh broadcast budget: peers per `members:changed`; the rest wait for the next one. Default 256. */
   maxBroadcastPeers?: number;
   /** `token:expiring` goes out this long before a session's token expires. Default 60 000 ms. */
@@ -85,6 +100,10 @@ export const SERVER_DEFAULTS = {
   tokenRenewBeforeMs: 60_000,
   /** Reservations kept per mesh (the oldest are forgotten beyond it). */
   maxReservedIdsPerMesh: 10_000,
+  /** How often expired records are swept (peers past their grace window announced as `lost`). */
+  sweepMs: 250,
+  /** With Redis: how often a process pushes back the deadlines of the peers connected to it. */
+  refreshMs: 1000,
   /** A connection that has not joined within this time is closed (socket.io's `connectTimeout`). */
   joinTimeoutMs: 10_000,
 } as const;

@@ -1,84 +1,57 @@
 /**
- * Who is in which mesh. A peer id is claimed by one socket at a time; after that socket drops, the id stays
- * reserved for `reconnectGraceMs` and only a reconnect presenting the session's resume key (and a token of the
- * same subject) may take it back: a peer id alone proves nothing, or any holder of a mesh token could hijack a
- * blipping peer. After the peer has left, `IdReservations` keeps the id for its token subject a while longer.
+ * The registry of one signaling process (the default): who is in which mesh, in memory. A peer id is claimed by
+ * one socket at a time; after that socket drops, the id waits `reconnectGraceMs` and only a reconnect presenting
+ * the session's resume key (and a token of the same subject) may take it back: a peer id alone proves nothing, or
+ * any holder of a mesh token could hijack a blipping peer. After the peer has left, `IdReservations` keeps the id
+ * for its token subject a while longer. Several processes share a `RedisRegistry` instead (redis-registry.ts);
+ * both keep the contract of registry-types.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { base64urlEncode } from '@handout/peer-runtime/signaling';
+import { type IdReservationOptions, IdReservations } from './id-reservations.js';
 import {
-  base64urlEncode,
-  constantTimeEqual,
-  type PeerCapabilities,
-  type PeerInfo,
-  type PeerState,
-  type Refusal,
-  type Role,
-} from '@handout/peer-runtime/signaling';
-import { type IdReservationOptions, IdReservations, type Subject } from './id-reservations.js';
-
-export interface PeerEntry {
-  readonly mesh: string;
-  readonly peerId: string;
-  roles: readonly Role[];
-  capabilities: PeerCapabilities;
-  state: PeerState;
-  readonly joinedAt: number;
-  /** The token's `sub` (null: unbound): who may take this id back (see IdReservations). */
-  readonly subject: Subject;
-  /** The token's `trusted` claim; a renewed token may change it. */
-  trusted: boolean;
-  /** Expiry of the session's token, epoch seconds (moved by `token:renew`). */
-  tokenExp: number;
-  /** The live socket, or null while within the reconnect grace window. */
-  socketId: string | null;
-  readonly resumeKey: string;
-  graceTimer?: ReturnType<typeof setTimeout>;
-}
-
-export interface Claim {
-  readonly mesh: string;
-  readonly peerId: string | undefined;
-  readonly resumeKey: string | undefined;
-  readonly socketId: string;
-  readonly roles: readonly Role[];
-  readonly subject: Subject;
-  readonly trusted: boolean;
-  readonly tokenExp: number;
-  readonly capabilities: PeerCapabilities;
-  readonly state: PeerState;
-}
-
-export type ClaimResult =
-  | { ok: true; kind: 'joined'; entry: PeerEntry }
-  /** `replacedSocketId`: the old socket the server had not yet seen drop; the caller disconnects it. */
-  | { ok: true; kind: 'resumed'; entry: PeerEntry; replacedSocketId: string | null }
-  | { ok: false; refusal: Refusal };
+  type Claim,
+  type ClaimResult,
+  idTaken,
+  type PeerRecord,
+  type PeerRegistry,
+  type RecordPatch,
+  type RegistryGauges,
+} from './registry-types.js';
+import { sameSecretHash } from './resume-key.js';
 
 export function randomId(bytes: number): string {
   return base64urlEncode(randomBytes(bytes));
 }
 
-const encoder = new TextEncoder();
+interface Held {
+  record: PeerRecord;
+  /** Epoch ms past which the record expires; Infinity while its socket is connected. */
+  deadline: number;
+}
 
-export class PeerRegistry {
+export class MemoryRegistry implements PeerRegistry {
   // Map<mesh, Map<id, …>>: structured keys, never a joined string, so no two (mesh, id) pairs share a key.
-  private readonly meshes = new Map<string, Map<string, PeerEntry>>();
+  private readonly meshes = new Map<string, Map<string, Held>>();
   private readonly reservations: IdReservations;
 
-  constructor(reservations: IdReservationOptions) {
+  constructor(
+    reservations: IdReservationOptions,
+    private readonly now: () => number = Date.now,
+  ) {
     this.reservations = new IdReservations(reservations);
   }
 
-  claim(claim: Claim, now: number): ClaimResult {
-    const peerId = claim.peerId ?? randomId(12);
-    const existing = this.meshes.get(claim.mesh)?.get(peerId);
-    if (!existing) {
-      const reserved = this.reservations.check(claim.mesh, peerId, claim.subject, now);
+  async claim(claim: Claim): Promise<ClaimResult> {
+    const now = this.now();
+    const held = this.meshes.get(claim.mesh)?.get(claim.peerId);
+    if (!held) {
+      const reserved = this.reservations.check(claim.mesh, claim.peerId, claim.subject, now);
       if (reserved) return { ok: false, refusal: reserved };
-      this.reservations.release(claim.mesh, peerId);
-      const entry: PeerEntry = {
+      this.reservations.release(claim.mesh, claim.peerId);
+      const record: PeerRecord = {
         mesh: claim.mesh,
-        peerId,
+        peerId: claim.peerId,
         roles: claim.roles,
         subject: claim.subject,
         trusted: claim.trusted,
@@ -87,98 +60,114 @@ export class PeerRegistry {
         state: claim.state,
         joinedAt: now,
         socketId: claim.socketId,
-        resumeKey: randomId(24),
+        resumeKeyHash: claim.newResumeKeyHash,
       };
       let members = this.meshes.get(claim.mesh);
       if (!members) {
         members = new Map();
         this.meshes.set(claim.mesh, members);
       }
-      members.set(peerId, entry);
-      return { ok: true, kind: 'joined', entry };
+      members.set(claim.peerId, { record, deadline: Number.POSITIVE_INFINITY });
+      return { ok: true, kind: 'joined', record };
     }
+    const before = held.record;
     const proven =
-      claim.resumeKey !== undefined &&
-      claim.subject === existing.subject &&
-      constantTimeEqual(encoder.encode(claim.resumeKey), encoder.encode(existing.resumeKey));
-    if (!proven) {
-      return {
-        ok: false,
-        refusal: {
-          reason: 'peer-id-taken',
-          message: `peer id '${peerId}' is in use in mesh '${claim.mesh}'`,
-          field: 'auth.peerId',
-        },
-      };
-    }
-    clearTimeout(existing.graceTimer);
-    existing.graceTimer = undefined;
-    const replacedSocketId = existing.socketId;
-    existing.socketId = claim.socketId;
-    existing.roles = claim.roles;
-    existing.trusted = claim.trusted;
-    existing.tokenExp = claim.tokenExp;
-    existing.capabilities = claim.capabilities;
-    existing.state = claim.state;
-    return { ok: true, kind: 'resumed', entry: existing, replacedSocketId };
+      claim.resumeKeyHash !== undefined &&
+      claim.subject === before.subject &&
+      sameSecretHash(claim.resumeKeyHash, before.resumeKeyHash);
+    if (!proven) return { ok: false, refusal: idTaken(claim.mesh, claim.peerId) };
+    held.record = {
+      ...before,
+      socketId: claim.socketId,
+      roles: claim.roles,
+      trusted: claim.trusted,
+      tokenExp: claim.tokenExp,
+      capabilities: claim.capabilities,
+      state: claim.state,
+    };
+    held.deadline = Number.POSITIVE_INFINITY;
+    return { ok: true, kind: 'resumed', record: held.record, replacedSocketId: before.socketId, before };
   }
 
-  get(mesh: string, peerId: string): PeerEntry | undefined {
-    return this.meshes.get(mesh)?.get(peerId);
+  async get(mesh: string, peerId: string): Promise<PeerRecord | undefined> {
+    return this.meshes.get(mesh)?.get(peerId)?.record;
   }
 
-  /** Removes a peer and reserves its id for its subject; true if it was there. */
-  remove(entry: PeerEntry, now: number): boolean {
-    const members = this.meshes.get(entry.mesh);
-    if (members?.get(entry.peerId) !== entry) return false;
-    clearTimeout(entry.graceTimer);
-    members.delete(entry.peerId);
-    if (members.size === 0) this.meshes.delete(entry.mesh);
-    this.reservations.reserve(entry.mesh, entry.peerId, entry.subject, now);
-    return true;
+  async members(mesh: string, except?: string): Promise<PeerRecord[]> {
+    const out: PeerRecord[] = [];
+    for (const h of this.meshes.get(mesh)?.values() ?? []) if (h.record.peerId !== except) out.push(h.record);
+    return out;
   }
 
-  /** Ids reserved after their peers left (a gauge in /metrics). */
-  reservedIds(): number {
-    return this.reservations.size();
-  }
-
-  /** The members of a mesh (all of them, or all but one). */
-  members(mesh: string, except?: string): PeerEntry[] {
-    return [...(this.meshes.get(mesh)?.values() ?? [])].filter((e) => e.peerId !== except);
-  }
-
-  meshNames(): string[] {
+  async meshNames(): Promise<string[]> {
     return [...this.meshes.keys()];
   }
 
-  counts(): { peers: number; connectedPeers: number; meshes: number } {
+  async update(mesh: string, peerId: string, socketId: string, patch: RecordPatch) {
+    const held = this.heldBy(mesh, peerId, socketId);
+    if (!held) return undefined;
+    held.record = { ...held.record, ...patch };
+    return held.record;
+  }
+
+  async suspend(mesh: string, peerId: string, socketId: string, graceMs: number): Promise<boolean> {
+    const held = this.heldBy(mesh, peerId, socketId);
+    if (!held) return false;
+    held.record = { ...held.record, socketId: null };
+    held.deadline = this.now() + graceMs;
+    return true;
+  }
+
+  async remove(mesh: string, peerId: string, socketId: string): Promise<PeerRecord | undefined> {
+    const held = this.heldBy(mesh, peerId, socketId);
+    if (!held) return undefined;
+    this.delete(held.record);
+    return held.record;
+  }
+
+  async expire(): Promise<PeerRecord[]> {
+    const now = this.now();
+    const gone: PeerRecord[] = [];
+    for (const members of [...this.meshes.values()]) {
+      for (const h of [...members.values()]) {
+        if (h.deadline > now) continue;
+        this.delete(h.record);
+        gone.push(h.record);
+      }
+    }
+    return gone;
+  }
+
+  /** One process: connected records never expire, so there is nothing to refresh. */
+  async refresh(): Promise<void> {}
+
+  gauges(): RegistryGauges {
     let peers = 0;
     let connectedPeers = 0;
     for (const members of this.meshes.values()) {
-      for (const e of members.values()) {
+      for (const h of members.values()) {
         peers++;
-        if (e.socketId !== null) connectedPeers++;
+        if (h.record.socketId !== null) connectedPeers++;
       }
     }
-    return { peers, connectedPeers, meshes: this.meshes.size };
+    return { peers, connectedPeers, meshes: this.meshes.size, reservedIds: this.reservations.size() };
   }
 
-  /** Stops every grace timer (server shutdown). */
-  clear(): void {
-    for (const members of this.meshes.values()) for (const e of members.values()) clearTimeout(e.graceTimer);
+  async close(): Promise<void> {
     this.meshes.clear();
     this.reservations.clear();
   }
-}
 
-export function peerInfo(entry: PeerEntry): PeerInfo {
-  return {
-    peerId: entry.peerId,
-    roles: entry.roles,
-    capabilities: entry.capabilities,
-    state: entry.state,
-    joinedAt: entry.joinedAt,
-    trusted: entry.trusted,
-  };
+  private heldBy(mesh: string, peerId: string, socketId: string): Held | undefined {
+    const held = this.meshes.get(mesh)?.get(peerId);
+    return held?.record.socketId === socketId ? held : undefined;
+  }
+
+  private delete(record: PeerRecord): void {
+    const members = this.meshes.get(record.mesh);
+    if (!members) return;
+    members.delete(record.peerId);
+    if (members.size === 0) this.meshes.delete(record.mesh);
+    this.reservations.reserve(record.mesh, record.peerId, record.subject, this.now());
+  }
 }

@@ -20,14 +20,26 @@ import {
 import { Server } from 'socket.io';
 import { AddressLimits } from './address-limits.js';
 import { admit, refusal } from './auth.js';
-import { type ConnectionContext, type PeerSocket, type SocketData, serveConnection } from './connection.js';
+import {
+  announceDeparture,
+  type ConnectionContext,
+  type PeerSocket,
+  room,
+  type SocketData,
+  serveConnection,
+} from './connection.js';
 import { createHttpHandler } from './http.js';
 import { MemberUpdates } from './member-updates.js';
 import { MetricsRecorder, type SignalingMetrics } from './metrics.js';
 import { SERVER_DEFAULTS, type SignalingLogger, type SignalingServerOptions } from './options.js';
 import { handshakeProblem, hardenedParser } from './parser.js';
+import { startPresence } from './presence.js';
 import { TokenBucket } from './rate-limit.js';
-import { type PeerEntry, PeerRegistry, peerInfo, randomId } from './registry.js';
+import { randomId } from './registry.js';
+import { peerInfo } from './registry-types.js';
+import { hashResumeKey } from './resume-key.js';
+import { LocalSessions, type Session } from './sessions.js';
+import { openRegistry, type SharedState } from './shared-state.js';
 
 export interface IssueTokenOptions {
   mesh: string;
@@ -51,8 +63,8 @@ export interface SignalingServer {
   /** Signs a token with `secret`; throws TokenError (e.g. `unbound-coordinator`) for claims it would refuse. */
   issueToken(options: IssueTokenOptions): string;
   metrics(): SignalingMetrics;
-  /** The members of a mesh, or of every mesh. */
-  peers(mesh?: string): PeerInfo[];
+  /** The members of a mesh, or of every mesh (of every process sharing the registry). */
+  peers(mesh?: string): Promise<PeerInfo[]>;
   close(): Promise<void>;
 }
 
@@ -71,14 +83,14 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     ...(options.issuer !== undefined && { issuer: options.issuer }),
     ...(options.audience !== undefined && { audience: options.audience }),
   });
-  const registry = new PeerRegistry({
-    reserveMs: options.idReserveMs ?? d.idReserveMs,
-    maxPerMesh: d.maxReservedIdsPerMesh,
-  });
+  const graceMs = options.reconnectGraceMs ?? d.reconnectGraceMs;
+  const shared: SharedState = await openRegistry(options, graceMs, log);
+  const { registry } = shared;
+  const sessions = new LocalSessions();
   const recorder = new MetricsRecorder();
   const addresses = new AddressLimits(options);
   const trustProxy = options.trustProxy === true;
-  const metrics = () => recorder.snapshot({ ...registry.counts(), reservedIds: registry.reservedIds() });
+  const metrics = () => recorder.snapshot(registry.gauges());
   let closing = false;
 
   const handler = createHttpHandler({ metrics, startedAt: Date.now(), staticDir: options.staticDir });
@@ -106,18 +118,34 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     ...(options.corsOrigin ? { cors: { origin: options.corsOrigin as string | string[] } } : {}),
   });
 
-  const updates = new MemberUpdates<PeerEntry>(
+  shared.attach(io, () => sessions.size);
+  const coalesceJoins = options.coalesceJoins ?? true;
+  const updates = new MemberUpdates<Session>(
     {
       intervalMs: options.broadcastIntervalMs ?? d.broadcastIntervalMs,
       maxPerFlush: options.maxBroadcastPeers ?? d.maxBroadcastPeers,
+      coalesceJoins,
     },
-    (mesh, entries) => {
-      // A peer that left (or was replaced by a new join under its id) since its change was queued is skipped.
-      const live = entries.filter((e) => registry.get(mesh, e.peerId) === e);
-      if (live.length === 0) return;
-      io.to(`mesh:${mesh}`).emit('members:changed', { updated: live.map(peerInfo) });
+    (mesh, batch) => {
+      // Joins go out even if the socket dropped meanwhile (its record waits in the grace window); a change of a
+      // peer that left (or was replaced by a new session under its id) since it was marked is skipped.
+      const updated = batch.updated.filter((s) => sessions.live(s)).map((s) => peerInfo(s.record));
+      const joined = batch.joined.map((s) => peerInfo(s.record));
+      if (!coalesceJoins) {
+        for (const [i, s] of batch.joined.entries()) {
+          io.to(room(mesh))
+            .except(s.socketId)
+            .emit('peer:joined', joined[i] as PeerInfo);
+        }
+        recorder.memberBroadcasts += batch.joined.length;
+        if (updated.length === 0) return;
+        io.to(room(mesh)).emit('members:changed', { updated });
+      } else {
+        if (updated.length + joined.length === 0) return;
+        io.to(room(mesh)).emit('members:changed', { ...(joined.length > 0 && { joined }), updated });
+      }
       recorder.memberBroadcasts++;
-      recorder.memberBroadcastPeers += live.length;
+      recorder.memberBroadcastPeers += updated.length + joined.length;
     },
   );
 
@@ -125,13 +153,14 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const ctx: ConnectionContext = {
     io,
     registry,
+    sessions,
     recorder,
     updates,
     addresses,
     authOptions,
     log,
     secret,
-    graceMs: options.reconnectGraceMs ?? d.reconnectGraceMs,
+    graceMs,
     renewBeforeMs: options.tokenRenewBeforeMs ?? d.tokenRenewBeforeMs,
     closing: () => closing,
   };
@@ -152,7 +181,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     const limited = addresses.acquire(address);
     if (limited) return refuse(next, limited);
     admit(socket.handshake.auth, authOptions)
-      .then((admitted) => {
+      .then(async (admitted) => {
         // The client may have gone while the token was checked: claim nothing for a dead connection.
         if (closing || socket.conn.readyState !== 'open') {
           addresses.release(address);
@@ -164,32 +193,35 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         }
         const { admission } = admitted;
         const h = admission.handshake;
-        const previous = admission.peerId ? registry.get(admission.mesh, admission.peerId) : undefined;
-        const before = previous ? JSON.stringify(peerInfo(previous)) : undefined;
-        const claim = registry.claim(
-          {
-            mesh: admission.mesh,
-            peerId: admission.peerId,
-            resumeKey: h.resumeKey,
-            socketId: socket.id,
-            roles: admission.roles,
-            subject: admission.token.sub ?? null,
-            trusted: admission.token.trusted === true,
-            tokenExp: admission.token.exp,
-            capabilities: h.capabilities,
-            state: h.state ?? { running: 0, slots: h.capabilities.cores, paused: false },
-          },
-          Date.now(),
-        );
+        const resumeKey = randomId(24);
+        const claim = await registry.claim({
+          mesh: admission.mesh,
+          peerId: admission.peerId ?? randomId(12),
+          resumeKeyHash: h.resumeKey === undefined ? undefined : hashResumeKey(h.resumeKey),
+          newResumeKeyHash: hashResumeKey(resumeKey),
+          socketId: socket.id,
+          roles: admission.roles,
+          subject: admission.token.sub ?? null,
+          trusted: admission.token.trusted === true,
+          tokenExp: admission.token.exp,
+          capabilities: h.capabilities,
+          state: h.state ?? { running: 0, slots: h.capabilities.cores, paused: false },
+        });
         if (!claim.ok) {
           addresses.release(address);
           return refuse(next, claim.refusal);
         }
+        if (closing || socket.conn.readyState !== 'open') {
+          // Gone while the registry answered: give the id back at once (a resume gets the grace window).
+          addresses.release(address);
+          if (claim.kind === 'joined') await registry.remove(admission.mesh, claim.record.peerId, socket.id);
+          else await registry.suspend(admission.mesh, claim.record.peerId, socket.id, graceMs);
+          return next(new Error('the connection closed during admission'));
+        }
         socket.data = {
-          entry: claim.entry,
           claim,
+          resumeKey: claim.kind === 'joined' ? resumeKey : (h.resumeKey as string),
           bucket: new TokenBucket(options.rateLimit),
-          before,
           address,
         };
         next();
@@ -214,6 +246,14 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     },
   );
   io.on('connection', (socket: PeerSocket) => serveConnection(ctx, socket));
+  const presence = startPresence({
+    registry,
+    sessions,
+    liveTtlMs: shared.liveTtlMs,
+    sweepMs: shared.sweepMs,
+    onExpired: (record) => announceDeparture(ctx, record, 'lost'),
+    onError: (e) => log.warn('presence sweep failed', { error: String(e) }),
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -244,17 +284,19 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       return signToken(payload, { kid, secret });
     },
     metrics,
-    peers(mesh) {
-      const meshes = mesh === undefined ? registry.meshNames() : [mesh];
-      return meshes.flatMap((m) => registry.members(m).map(peerInfo));
+    async peers(mesh) {
+      const meshes = mesh === undefined ? await registry.meshNames() : [mesh];
+      const lists = await Promise.all(meshes.map((m) => registry.members(m)));
+      return lists.flat().map(peerInfo);
     },
     async close() {
       if (closing) return;
       closing = true;
+      presence.stop();
       updates.stop();
-      registry.clear();
       await io.close();
       http.closeAllConnections();
+      await shared.close();
     },
   };
 }

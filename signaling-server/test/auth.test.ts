@@ -98,7 +98,7 @@ describe('admission', () => {
     const error = await refusal(join(server, { peerId: 'a' }));
     expect(error.reason).toBe('peer-id-taken');
     expect(a.connected).toBe(true);
-    expect(server.peers().length).toBe(1);
+    expect((await server.peers()).length).toBe(1);
   });
 
   it('claiming the id of a peer within its grace window without its resume key is refused', async () => {

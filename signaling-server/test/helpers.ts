@@ -80,6 +80,15 @@ export function once<E extends keyof SignalingClientEvents>(
   });
 }
 
+/** Resolves once `client` knows every one of `peerIds` (joins are coalesced, so they arrive ~100 ms later). */
+export async function knows(client: SignalingClient, ...peerIds: string[]): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!peerIds.every((id) => client.peer(id) !== undefined)) {
+    if (Date.now() > deadline) throw new Error(`'${client.peerId}' did not learn of ${peerIds.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Collects every emission of an event, for asserting that something did NOT happen. */
 export function record<E extends keyof SignalingClientEvents>(
   client: SignalingClient,

@@ -5,6 +5,7 @@ import {
   cleanup,
   delay,
   join,
+  knows,
   once,
   rawConnect,
   rawJoined,
@@ -44,12 +45,7 @@ describe('membership', () => {
       resources: { licence: 2 },
     });
     expect(seen.state).toEqual({ running: 0, slots: 2, paused: false });
-    expect(
-      server
-        .peers('m1')
-        .map((p) => p.peerId)
-        .sort(),
-    ).toEqual(['a', 'b']);
+    expect((await server.peers('m1')).map((p) => p.peerId).sort()).toEqual(['a', 'b']);
   });
 
   it('peers of another mesh are invisible', async () => {
@@ -64,7 +60,7 @@ describe('membership', () => {
     const server = await startServer();
     const a = await join(server);
     expect(a.peerId).toMatch(/^[A-Za-z0-9_-]{16}$/);
-    expect(server.peers()[0]?.peerId).toBe(a.peerId);
+    expect((await server.peers())[0]?.peerId).toBe(a.peerId);
   });
 
   it('a token bound to a peer id makes that id the peer id', async () => {
@@ -91,10 +87,24 @@ describe('membership', () => {
     expect(c.peer('a')?.state).toEqual({ running: 2, slots: 2, paused: true });
   });
 
+  it('a peer that joins and leaves before its join was broadcast is never heard of', async () => {
+    const server = await startServer({ broadcastIntervalMs: 200 });
+    const a = await join(server, { peerId: 'a' });
+    const joins = record(a, 'peer:joined');
+    const lefts = record(a, 'peer:left');
+    const b = await join(server, { peerId: 'b' });
+    await b.close();
+    await delay(400);
+    expect(joins).toEqual([]);
+    expect(lefts).toEqual([]);
+    expect(a.peers()).toEqual([]);
+  });
+
   it('a peer that closes is announced as left at once', async () => {
     const server = await startServer({ reconnectGraceMs: 60_000 });
     const a = await join(server, { peerId: 'a' });
     const b = await join(server, { peerId: 'b' });
+    await knows(a, 'b');
     const left = once(a, 'peer:left');
     await b.close();
     expect((await left)[0]).toEqual({ peerId: 'b', reason: 'left' });
@@ -107,6 +117,7 @@ describe('membership', () => {
     const proxy = await startProxy(server);
     const a = await join(server, { peerId: 'a' });
     const b = await join(server, { url: proxy.url, peerId: 'b' });
+    await knows(a, 'b');
     const lefts = record(a, 'peer:left');
     const joins = record(a, 'peer:joined');
     const dropped = once(b, 'disconnect');

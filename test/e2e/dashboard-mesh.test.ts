@@ -50,7 +50,11 @@ describe('the dashboard on a mesh of two Node peers', () => {
     }
     browser = await launchChromium();
     const deadline = Date.now() + 60_000;
-    while (!PEERS.every((id) => server.peers(MESH).some((p) => p.peerId === id))) {
+    const joined = async (): Promise<boolean> => {
+      const members = await server.peers(MESH);
+      return PEERS.every((id) => members.some((p) => p.peerId === id));
+    };
+    while (!(await joined())) {
       if (Date.now() > deadline)
         throw new Error(`peers did not join: ${peers.map((p) => p.stderr.join('')).join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));

@@ -102,15 +102,13 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
     server.issueToken({ mesh: MESH, roles, ttlSeconds: 3600, ...(sub ? { sub } : {}) });
   const query = (roles: Array<'contribute' | 'submit' | 'coordinate'>): string =>
     `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token(roles))}`;
-  const members = (): string[] => server.peers(MESH).map((p) => p.peerId);
+  const members = async (): Promise<string[]> => (await server.peers(MESH)).map((p) => p.peerId);
 
   async function waitForMembers(wanted: readonly string[], timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!wanted.every((id) => members().includes(id))) {
+    for (let have = await members(); !wanted.every((id) => have.includes(id)); have = await members()) {
       if (Date.now() > deadline)
-        throw new Error(
-          `members ${wanted.join(', ')} not all joined; have ${members().join(', ')}\n${logs()}`,
-        );
+        throw new Error(`members ${wanted.join(', ')} not all joined; have ${have.join(', ')}\n${logs()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -224,23 +222,23 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
 
   it('a paused page gets no work until it resumes, and its cores slider changes the slots it advertises', async () => {
     const b = pages[1]!;
-    const state = (id: string) => server.peers(MESH).find((p) => p.peerId === id)?.state;
-    const until = async (what: string, ok: () => boolean): Promise<void> => {
+    const state = async (id: string) => (await server.peers(MESH)).find((p) => p.peerId === id)?.state;
+    const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
       const deadline = Date.now() + 10_000;
-      while (!ok()) {
+      while (!(await ok())) {
         if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     };
     await b.page.click('#pause');
-    await until('page B is paused on the mesh', () => state(ids[1]!)?.paused === true);
+    await until('page B is paused on the mesh', async () => (await state(ids[1]!))?.paused === true);
     expect(await b.page.locator('#state').textContent()).toBe('paused');
     const dag = flatDag('paused', SMALL, 12, 40);
     const { summary, results } = await finish(submitter.submit(dag), dag);
     expect(summary.functions.filter((r) => r.peer === ids[1])).toEqual([]);
     expectResults(results, SMALL);
     await b.page.click('#pause');
-    await until('page B is back', () => state(ids[1]!)?.paused === false);
+    await until('page B is back', async () => (await state(ids[1]!))?.paused === false);
 
     const a = pages[0]!;
     const cores = Number(await a.page.getAttribute('#cores', 'max'));
@@ -251,14 +249,17 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
         input.dispatchEvent(new Event('input'));
         input.dispatchEvent(new Event('change'));
       }, n);
-    const before = state(ids[0]!)!.slots;
+    const before = (await state(ids[0]!))!.slots;
     const other = before === cores ? 1 : cores;
     if (other !== before) {
       await setSlider(other);
-      await until(`page A advertises ${other} slots`, () => state(ids[0]!)?.slots === other);
+      await until(`page A advertises ${other} slots`, async () => (await state(ids[0]!))?.slots === other);
       expect(await a.page.locator('#cores-label').textContent()).toBe(`${other} of ${cores} cores`);
       await setSlider(before);
-      await until(`page A advertises ${before} slots again`, () => state(ids[0]!)?.slots === before);
+      await until(
+        `page A advertises ${before} slots again`,
+        async () => (await state(ids[0]!))?.slots === before,
+      );
     }
   });
 
@@ -371,6 +372,6 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
     expect((counts.get(NODE_PEER) ?? 0) + (counts.get(ids[0]!) ?? 0)).toBeGreaterThan(0);
     const attemptsOnB = summary.functions.flatMap((r) => r.history.filter((a) => a.peer === closing));
     expect(attemptsOnB.length).toBeGreaterThan(0);
-    expect(members()).not.toContain(closing);
+    expect(await members()).not.toContain(closing);
   });
 });

@@ -150,7 +150,7 @@ export async function startMeshHarness(options: { mesh?: string } = {}): Promise
     async waitForMembers(ids, predicate, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const members = new Map(server.peers(mesh).map((p) => [p.peerId, p]));
+        const members = new Map((await server.peers(mesh)).map((p) => [p.peerId, p]));
         const ok = ids.every((id) => {
           const m = members.get(id);
           return m !== undefined && (predicate === undefined || predicate(m));

@@ -28,7 +28,7 @@ describe('handout peer processes on one mesh', () => {
     h.spawnPeer({ id: 'pb', flags: ['--concurrency', '1', '--speed', '1'] });
     h.spawnPeer({ id: 'pc', flags: ['--concurrency', '1', '--speed', '1'] });
     await h.waitForMembers(['pa', 'pb', 'pc']);
-    const a = h.server.peers('peers-test').find((p) => p.peerId === 'pa')!;
+    const a = (await h.server.peers('peers-test')).find((p) => p.peerId === 'pa')!;
     expect(a.capabilities).toMatchObject({
       platform: 'node',
       cores: 1,
@@ -65,12 +65,7 @@ describe('handout peer processes on one mesh', () => {
         .waitFor((l) => l.event === 'peer:left' && l.peerId === 'pc', 15_000);
       expect(['lost', 'left']).toContain(line.reason);
     }
-    expect(
-      h.server
-        .peers('peers-test')
-        .map((p) => p.peerId)
-        .sort(),
-    ).toEqual(['pa', 'pb']);
+    expect((await h.server.peers('peers-test')).map((p) => p.peerId).sort()).toEqual(['pa', 'pb']);
   }, 30_000);
 
   it('SIGTERM makes a peer leave cleanly and exit 0, and the others see it leave', async () => {

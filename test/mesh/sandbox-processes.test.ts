@@ -126,9 +126,9 @@ describe('the sandbox on handout peer processes', () => {
   it("a --trust-code peer warns, advertises 'trusted-code', and runs node:fs work pinned to it, with an empty environment", async () => {
     const trusted = h.peers.get('trusted')!;
     expect(trusted.stderr.join('')).toContain('WARNING: this peer runs function code with FULL POWERS');
-    const info = h.server.peers('sandbox-test').find((p) => p.peerId === 'trusted')!;
+    const info = (await h.server.peers('sandbox-test')).find((p) => p.peerId === 'trusted')!;
     expect(info.capabilities.tags).toContain('trusted-code');
-    const boxed = h.server.peers('sandbox-test').find((p) => p.peerId === 'boxed')!;
+    const boxed = (await h.server.peers('sandbox-test')).find((p) => p.peerId === 'boxed')!;
     expect(boxed.capabilities.tags).not.toContain('trusted-code');
     const file = join(dir, 'trusted-wrote');
     const run = mesh.submit(
@@ -156,7 +156,9 @@ describe('the sandbox on handout peer processes', () => {
     trusted.kill('SIGKILL');
     await trusted.exited;
     await expect
-      .poll(() => h.server.peers('sandbox-test').some((p) => p.peerId === 'trusted'), { timeout: 15_000 })
+      .poll(async () => (await h.server.peers('sandbox-test')).some((p) => p.peerId === 'trusted'), {
+        timeout: 15_000,
+      })
       .toBe(false);
     const file = join(dir, 'never-written');
     const run = mesh.submit(

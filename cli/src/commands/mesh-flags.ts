@@ -4,6 +4,7 @@
  * like the rest of the CLI. Flags beat environment variables; there is no config-file layer for these commands
  * (secrets and tokens do not belong in a checked-in file).
  */
+import { SignalingError, signalingUrls } from '@handout/peer-runtime/signaling';
 import { CliInputError } from '../errors.js';
 import type { CommandContext, CommandDef } from './types.js';
 
@@ -157,4 +158,21 @@ export function listFlag(flags: ParsedFlags, flag: string): string[] | undefined
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/**
+ * `--signal a,b`: one signaling URL, or several processes of one deployment (sharing Redis), tried in turn
+ * (a peer whose process dies reconnects to the next). `origin` names where the value came from, for errors.
+ */
+export function parseSignalUrls(value: string, origin: string): string[] {
+  const urls = value
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  try {
+    return [...signalingUrls(urls)];
+  } catch (error) {
+    if (error instanceof SignalingError) throw new CliInputError(`${origin}: ${error.message}`);
+    throw error;
+  }
 }

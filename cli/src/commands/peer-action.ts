@@ -11,7 +11,14 @@ import {
 } from '@handout/peer-runtime/peer';
 import { SignalingError } from '@handout/peer-runtime/signaling';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
-import { booleanFlag, listFlag, numberFlag, parseFlagsOrHelp, requireValue } from './mesh-flags.js';
+import {
+  booleanFlag,
+  listFlag,
+  numberFlag,
+  parseFlagsOrHelp,
+  parseSignalUrls,
+  requireValue,
+} from './mesh-flags.js';
 import { PEER_FLAGS, peerCommand } from './peer.js';
 import { readPeerToken } from './peer-token.js';
 import type { CommandContext } from './types.js';
@@ -19,7 +26,7 @@ import type { CommandContext } from './types.js';
 export async function run(ctx: CommandContext): Promise<ExitCode> {
   const flags = parseFlagsOrHelp(peerCommand, PEER_FLAGS, ctx);
   if (flags === undefined) return EXIT.ok;
-  const signal = requireValue(flags, '--signal', 'peer');
+  const signal = parseSignalUrls(requireValue(flags, '--signal', 'peer'), flags.origin('--signal'));
   const { token, origin: tokenOrigin } = readPeerToken(flags, ctx.cwd, ctx.stderr);
   const trustCode = booleanFlag(flags, '--trust-code');
   const allowModules = listFlag(flags, '--allow-module');
@@ -100,7 +107,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   } catch (error) {
     offStop();
     if (error instanceof SignalingError)
-      throw new CliInputError(`cannot join the mesh at ${signal}: ${error.message}`);
+      throw new CliInputError(`cannot join the mesh at ${signal.join(' or ')}: ${error.message}`);
     if (error instanceof TypeError && 'field' in error)
       throw new CliInputError(`--${String((error as { field: string }).field)}: ${error.message}`);
     throw error;

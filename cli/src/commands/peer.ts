@@ -7,7 +7,12 @@ import type { FlagDef } from './mesh-flags.js';
 import type { CommandDef } from './types.js';
 
 export const PEER_FLAGS: readonly FlagDef[] = [
-  { flag: '--signal', kind: 'value', env: 'HANDOUT_SIGNAL', meaning: 'URL of the signaling server.' },
+  {
+    flag: '--signal',
+    kind: 'value',
+    env: 'HANDOUT_SIGNAL',
+    meaning: 'URL of the signaling server, or several (a,b: processes sharing Redis, tried in turn).',
+  },
   {
     flag: '--token',
     kind: 'value',

@@ -8,6 +8,7 @@ import { SignalingError } from '@handout/peer-runtime/signaling';
 import { connect, type Mesh, MeshConnectError } from '@handout/sdk';
 import { type ResolvedSettings, settingOrigin } from '../config.js';
 import { CliInputError } from '../errors.js';
+import { parseSignalUrls } from './mesh-flags.js';
 
 /** Joins the mesh named by `--signal` with `--token`; bad input or a refused token exits 2 naming the setting. */
 export async function openMesh(settings: ResolvedSettings): Promise<Mesh> {
@@ -18,7 +19,7 @@ export async function openMesh(settings: ResolvedSettings): Promise<Mesh> {
       `${settingOrigin('signal', settings)} needs a token too: --token <t> (or HANDOUT_TOKEN)`,
     );
   try {
-    return await connect({ signal, token });
+    return await connect({ signal: parseSignalUrls(signal, settingOrigin('signal', settings)), token });
   } catch (error) {
     if (error instanceof TokenFormatError || error instanceof MeshConnectError)
       throw new CliInputError(`${settingOrigin('token', settings)}: ${error.message}`);

@@ -29,6 +29,10 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   if (demo && flags.values.has('--static'))
     throw new CliInputError('--demo and --static both choose what to serve: give one of them');
   const staticDir = demo ? demoDist() : flags.values.get('--static');
+  if (flags.values.has('--redis') && given === undefined)
+    throw new CliInputError(
+      '--redis needs --secret (or HANDOUT_SECRET): every process of the deployment must accept the same tokens',
+    );
 
   let server: SignalingServer;
   try {
@@ -46,6 +50,8 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       throw new CliInputError(`--host ${host}: no such interface on this machine`);
     if (code === 'EACCES')
       throw new CliInputError(`--port ${port}: permission denied (ports below 1024 need root)`);
+    if (flags.values.has('--redis') && /cannot reach Redis/.test((error as Error).message))
+      throw new CliInputError(`${flags.origin('--redis')}: ${(error as Error).message}`);
     throw error;
   }
 
@@ -147,6 +153,14 @@ function serverOptions(flags: ParsedFlags): Partial<SignalingServerOptions> {
     out.connectionRate = { burst: Number(m[1]), perSecond: Number(m[2]) };
   }
   if (booleanFlag(flags, '--trust-proxy')) out.trustProxy = true;
+  const redis = flags.values.get('--redis');
+  if (redis !== undefined) {
+    if (!URL.canParse(redis) || !/^rediss?:$/.test(new URL(redis).protocol))
+      throw new CliInputError(`${flags.origin('--redis')}: '${redis}' is not a redis:// or rediss:// URL`);
+    out.redis = redis;
+  }
+  const prefix = flags.values.get('--redis-prefix');
+  if (prefix !== undefined) out.redisPrefix = prefix;
   return out;
 }
 

@@ -55,6 +55,19 @@ export const SIGNAL_FLAGS: readonly FlagDef[] = [
     kind: 'boolean',
     meaning: 'Take the client address from X-Forwarded-For (behind a reverse proxy).',
   },
+  {
+    flag: '--redis',
+    kind: 'value',
+    env: 'HANDOUT_REDIS',
+    meaning:
+      'Redis URL (redis://host:6379): several signaling processes with the same --secret serve the same meshes (default: none, one process).',
+  },
+  {
+    flag: '--redis-prefix',
+    kind: 'value',
+    meaning:
+      'Prefix of the Redis keys and channels, so deployments can share a Redis (default handout:signaling:).',
+  },
   { flag: '--static', kind: 'value', meaning: 'Directory served as static files (the demo pages).' },
   {
     flag: '--demo',
@@ -74,7 +87,7 @@ export const signalCommand: CommandDef = {
   synopsis:
     'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--keys kid=s,...] [--jwks-url u] ' +
     '[--id-reserve 15m] [--max-connections-per-address 64] [--connection-rate 32/4] [--trust-proxy] ' +
-    '[--demo | --static dir] [--json]',
+    '[--redis redis://host:6379 [--redis-prefix p]] [--demo | --static dir] [--json]',
   description:
     'Starts a signaling server: peers join meshes with tokens signed by its secret, see each other (capabilities, ' +
     'state, presence) and exchange WebRTC signals through it; task data never passes through it. Binds ' +
@@ -88,6 +101,9 @@ export const signalCommand: CommandDef = {
     '`--demo` serves the demo pages (shipped in the `handout` package; in the workspace, the build of the demo) ' +
     'and prints the URLs of the contribute page and ' +
     'the dashboard, tokens included, so opening one joins the mesh; `--static <dir>` serves any directory. ' +
+    '`--redis <url>` shares the registry (ids, resume keys, members) through Redis and relays broadcasts and ' +
+    'signals between processes (socket.io Redis adapter): run several with the same `--secret` behind one ' +
+    'name or give peers the list (`--signal a,b`); per-address limits stay per process. ' +
     '`GET /health` and `GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
   load: () => import('./signal-action.js'),
 };

@@ -32,8 +32,11 @@ import { TRUST_CODE_WARNING, tagsForCodeTrust } from './code-trust.js';
 import { createSignalingMembership, type SignalingMembership } from './signaling-membership.js';
 
 export interface MeshPeerOptions extends CapabilityChoices {
-  /** The signaling server URL, e.g. `http://127.0.0.1:8080`. */
-  readonly signal: string;
+  /**
+   * The signaling server URL, e.g. `http://127.0.0.1:8080`, or several processes of one deployment (sharing
+   * Redis), tried in turn: when the one in use dies, the peer reconnects to the next and keeps its data channels.
+   */
+  readonly signal: string | readonly string[];
   /** The token (or a function returning a fresh one on every reconnect and before the token expires). */
   readonly token: string | (() => string);
   /**

@@ -12,8 +12,12 @@ import type {
 } from './contract.js';
 
 export interface SignalingClientOptions {
-  /** The signaling server, e.g. `http://127.0.0.1:8080`. */
-  url: string;
+  /**
+   * The signaling server, e.g. `http://127.0.0.1:8080`, or several processes of one deployment (sharing Redis):
+   * the first is tried first, and every retry moves to the next, so a peer whose process died reconnects to
+   * another and resumes its session there (`connectSignaling` fails as unreachable only once each URL failed).
+   */
+  url: string | readonly string[];
   /**
    * The token, or a function asked on every (re)connect: a long-lived peer hands out a fresh one there, since
    * a reconnect with an expired token is refused. A token renewed with `renewToken` is used on reconnects
@@ -72,6 +76,8 @@ export interface SignalingClient extends SignalRelay {
   /** This peer as the others see it. */
   readonly self: PeerInfo;
   readonly connected: boolean;
+  /** The signaling URL in use (or being tried), one of `options.url`. */
+  readonly url: string;
   /** The mesh key (32 bytes) the server gives members holding `coordinate`, for cache receipts; else undefined. */
   readonly meshKey: Uint8Array | undefined;
   /** When the session's token expires, epoch seconds (moved by a renewal). */

@@ -34,6 +34,21 @@ import {
 export { SignalingError, type SignalingErrorCode, SignalingRefusedError } from './client-errors.js';
 export type { SignalingClient, SignalingClientEvents, SignalingClientOptions } from './client-types.js';
 
+/** socket.io's longest wait between reconnect attempts. */
+const RECONNECT_DELAY_MAX_MS = 2000;
+
+/** The URL list of `options.url`, checked: at least one, each an http(s) or ws(s) URL. */
+export function signalingUrls(url: string | readonly string[]): readonly string[] {
+  const list = typeof url === 'string' ? [url] : url;
+  if (list.length === 0) throw new SignalingError('unreachable', 'no signaling URL given');
+  for (const u of list) {
+    if (!URL.canParse(u) || !/^(https?|wss?):$/.test(new URL(u).protocol)) {
+      throw new SignalingError('unreachable', `'${u}' is not an http(s) or ws(s) URL of a signaling server`);
+    }
+  }
+  return list;
+}
+
 type Listeners = { [E in keyof SignalingClientEvents]: Set<SignalingClientEvents[E]> };
 
 /**
@@ -96,17 +111,34 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
     return h;
   };
 
-  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(options.url, {
+  let urls: readonly string[];
+  try {
+    urls = signalingUrls(options.url);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  let urlIndex = 0;
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(urls[0] as string, {
     auth: (cb) => cb({ ...handshake() }),
     transports: options.transports ?? ['websocket'],
     reconnectionDelay: options.reconnectDelayMs ?? 250,
-    reconnectionDelayMax: 2000,
+    reconnectionDelayMax: RECONNECT_DELAY_MAX_MS,
     forceNew: true,
+  });
+  // Every retry (the first connection's or a reconnect's) goes to the next URL of the list: a signaling process
+  // that died is skipped after one failed attempt, and with Redis any process can resume this session. socket.io
+  // reads its Manager's `uri` anew for each attempt (engine.io parses host, port and scheme from it).
+  socket.io.on('reconnect_attempt', () => {
+    if (urls.length < 2) return;
+    urlIndex = (urlIndex + 1) % urls.length;
+    (socket.io as unknown as { uri: string }).uri = urls[urlIndex] as string;
   });
 
   const shutdown = (error?: SignalingError) => {
     if (closed) return;
     closed = true;
+    members.clear();
+    socket.io.removeAllListeners();
     socket.removeAllListeners();
     socket.disconnect();
     if (error) emit('error', error);
@@ -152,6 +184,9 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
     },
     get self() {
       return self!;
+    },
+    get url() {
+      return urls[urlIndex] as string;
     },
     get connected() {
       return !closed && socket.connected;
@@ -238,7 +273,7 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
       snapshot = next;
       self = next.self;
       tokenExp = next.tokenExp;
-      members.snapshot(next.peers, !joined);
+      members.snapshot(next.peers, !joined, next.reconnectGraceMs);
       if (!joined) {
         joined = true;
         clearTimeout(timer);
@@ -255,9 +290,11 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
     socket.on('members:changed', (raw) => {
       const checked = validateMembersChanged(raw);
       if (!checked.ok) return invalid('members:changed', checked.error.message);
-      const own = checked.value.updated.find((p) => p.peerId === self?.peerId);
+      const { joined: joins = [], updated } = checked.value;
+      for (const p of joins) if (p.peerId !== self?.peerId) members.joined(p);
+      const own = updated.find((p) => p.peerId === self?.peerId);
       if (own) self = own;
-      members.changed(checked.value.updated);
+      members.changed(updated);
     });
     socket.on('peer:left', (raw) => {
       const checked = validatePeerLeft(raw);
@@ -283,15 +320,16 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
       );
     });
     socket.on('error', (error) => emit('error', eventError(error)));
+    let unreachable = 0;
     socket.on('connect_error', (err) => {
       const refused = refusalOf(err);
       if (refused) return fail(refused);
-      // Before the first join, an unreachable server is an answer; afterwards socket.io keeps retrying.
-      if (!joined)
+      // Before the first join, every URL unreachable once is an answer; afterwards socket.io keeps retrying.
+      if (!joined && ++unreachable >= urls.length)
         fail(
           new SignalingError(
             'unreachable',
-            `cannot reach ${options.url}: ${err.message}`,
+            `cannot reach ${urls.join(' or ')}: ${err.message}`,
             {},
             { cause: err },
           ),

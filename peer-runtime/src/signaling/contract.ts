@@ -10,8 +10,9 @@
 /**
  * Bumped on any incompatible change of the events below; a client of another version is refused.
  * 2: JWT tokens, `members:changed` (coalesced updates) instead of `peer:updated`, token renewal, the mesh key.
+ * 3: joins ride `members:changed` (`joined`), coalesced like updates, unless the server sends `peer:joined`.
  */
-export const SIGNALING_PROTOCOL_VERSION = 2;
+export const SIGNALING_PROTOCOL_VERSION = 3;
 
 export const ROLES = ['contribute', 'submit', 'coordinate'] as const;
 /** What a token lets a peer do: run functions, submit DAGs, coordinate runs. */
@@ -223,10 +224,14 @@ export interface PeerLeftMessage {
 }
 
 /**
- * Changes of members' roles, capabilities and state, coalesced: one per mesh every `broadcastIntervalMs` at most,
- * each peer at most once with its latest info. Joins and departures stay separate, immediate events.
+ * Joins and changes of members' roles, capabilities and state, coalesced: one per mesh every
+ * `broadcastIntervalMs` at most, each peer at most once with its latest info. A join is in `joined` (the server
+ * sends `peer:joined` instead when it does not coalesce joins); a peer's join always reaches the others before a
+ * signal from it does. Departures stay separate, immediate events (`peer:left`).
  */
 export interface MembersChangedMessage {
+  /** Peers that joined since the last broadcast. Absent: none. */
+  readonly joined?: readonly PeerInfo[];
   readonly updated: readonly PeerInfo[];
 }
 

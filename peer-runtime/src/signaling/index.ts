@@ -13,6 +13,7 @@ export {
   SignalingError,
   type SignalingErrorCode,
   SignalingRefusedError,
+  signalingUrls,
 } from './client.js';
 export * from './contract.js';
 export {

@@ -181,7 +181,10 @@ export const validateMeshSnapshot: (value: unknown) => Validation<MeshSnapshot> 
   '',
 );
 export const validateMembersChanged: (value: unknown) => Validation<MembersChangedMessage> = validator(
-  object<MembersChangedMessage>({ updated: list(peerInfo, { max: 100_000 }) }),
+  object<MembersChangedMessage>({
+    joined: optional(list(peerInfo, { max: 100_000 })),
+    updated: list(peerInfo, { max: 100_000 }),
+  }),
   '',
 );
 export const validateTokenExpiring: (value: unknown) => Validation<TokenExpiringMessage> = validator(

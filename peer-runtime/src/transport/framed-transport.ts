@@ -8,8 +8,11 @@
  *   offers), the memory one relies on this rule.
  * - At `maxConnections`, opening one more closes the least recently used idle connection (nothing queued);
  *   when every connection is busy, the new one is refused with a PeerError.
- * - A peer whose connection dropped is remembered as gone: sends to it fail fast until it connects to us again
- *   or `connect(peerId)` is called explicitly.
+ * - A peer whose connection dropped is remembered as gone: sends to it fail fast until it connects to us again,
+ *   `connect(peerId)` is called explicitly, or the signaling layer says it is back (`markBack`). A peer the
+ *   signaling layer says left keeps an open connection that still answers a ping: the signaling server may
+ *   have restarted or lost it while its data channel works, and dropping that channel would cost every
+ *   transfer in flight and a new connection that needs signaling.
  * - Every frame is a stranger's input: a malformed frame or message, or a hello that does not check out, is a
  *   ProtocolError; the remote is told (an `error` message naming the field) and the connection is dropped as
  *   `protocol-error`, reported with the error. Frames of a link no longer in use are ignored.
@@ -121,11 +124,27 @@ export class FramedTransport implements Transport {
     this.dialer.close();
   }
 
-  /** For dialers told by the signaling layer that a peer left: drop its connection and fail sends to it fast. */
+  /**
+   * For dialers told by the signaling layer that a peer left: fail sends to it fast, and drop its connection
+   * unless it is open and answers a ping (see the header).
+   */
   markGone(peerId: string): void {
     const c = this.byPeer.get(peerId);
-    if (c) this.drop(c, 'remote-closed', new Error('the peer left the mesh'));
-    this.gone.set(peerId, 'remote-closed');
+    const left = new Error('the peer left the mesh');
+    if (c?.state !== 'open') {
+      if (c) this.drop(c, 'remote-closed', left);
+      this.gone.set(peerId, 'remote-closed');
+      return;
+    }
+    this.ping(peerId).then(
+      () => {}, // it answers: keep the channel, and sends to it go on
+      () => this.drop(c, 'remote-closed', left),
+    );
+  }
+
+  /** For dialers told by the signaling layer that a peer is a member again: it may be dialled again. */
+  markBack(peerId: string): void {
+    this.gone.delete(peerId);
   }
 
   /** Whether a connection to `peerId` exists and is open. */

@@ -22,11 +22,17 @@ import { createFramedTransport, type FramedTransport } from './framed-transport.
 import type { RtcImplementation } from './rtc-types.js';
 import type { Transport, TransportOptions } from './types.js';
 
-/** Who is on the mesh; the signaling client satisfies it. Lets sends to absent peers fail fast. */
+/**
+ * Who is on the mesh; the signaling client satisfies it. Lets sends to absent peers fail fast, and tells the
+ * transport when a peer it had given up on is back (`peer:joined`).
+ */
 export interface PeerDirectory {
   /** The member with this id, or undefined. */
   peer(peerId: string): object | undefined;
-  on(event: 'peer:left', listener: (message: { readonly peerId: string }) => void): () => void;
+  on(
+    event: 'peer:left' | 'peer:joined',
+    listener: (message: { readonly peerId: string }) => void,
+  ): () => void;
 }
 
 export interface WebRtcTransportOptions extends TransportOptions {
@@ -113,8 +119,14 @@ class WebRtcDialer implements Dialer {
     this.unsubscribe.push(
       this.options.signals.onSignal((from, data) => this.onSignal(transport, from, data)),
     );
-    const offLeft = this.options.directory?.on('peer:left', ({ peerId }) => transport.markGone(peerId));
-    if (offLeft) this.unsubscribe.push(offLeft);
+    const { directory } = this.options;
+    if (directory) {
+      this.unsubscribe.push(
+        directory.on('peer:left', ({ peerId }) => transport.markGone(peerId)),
+        // A peer that re-registers (after a signaling restart, say) may be dialled again.
+        directory.on('peer:joined', ({ peerId }) => transport.markBack(peerId)),
+      );
+    }
   }
 
   dial(remote: string, signal: AbortSignal): Promise<FrameLink> {

@@ -247,16 +247,49 @@ describe('framed transport', () => {
     expect(t.isOpen('b')).toBe(true);
   });
 
-  it('a peer marked gone is dropped and not dialed for sends', async () => {
+  it('a peer marked gone whose open channel does not answer a ping is dropped and not dialed for sends', async () => {
     const dialer = scriptedDialer();
     const t = transport('a', dialer);
     const seen = disconnects(t);
-    await openTo(t, dialer);
+    const remote = await openTo(t, dialer);
     t.markGone('b');
+    await new Promise((r) => setTimeout(r, 10));
+    // The ping went out; the channel is kept while it may still answer (5 s).
+    expect(remote.received.at(-1)).toMatchObject({ type: 'ping' });
+    expect(seen).toEqual([]);
+    await new Promise((r) => setTimeout(r, 5_200));
     expect(seen).toEqual([expect.objectContaining({ peerId: 'b', reason: 'remote-closed' })]);
     expect(dialer.remotes[0]!.closed).toBe(true);
     await expect(t.ping('b')).rejects.toBeInstanceOf(PeerError);
     expect(dialer.remotes).toHaveLength(1);
+  });
+
+  it('a peer marked gone whose open channel answers a ping keeps it (a signaling restart)', async () => {
+    const dialer = scriptedDialer();
+    const t = transport('a', dialer);
+    const seen = disconnects(t);
+    const remote = await openTo(t, dialer);
+    t.markGone('b');
+    await new Promise((r) => setTimeout(r, 10));
+    const ping = remote.received.at(-1);
+    if (ping?.type !== 'ping') throw new Error('no ping went out');
+    remote.say({ type: 'pong', nonce: ping.nonce, sentAt: ping.sentAt });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual([]);
+    expect(t.isOpen('b')).toBe(true);
+    await t.send('b', { type: 'run:cancel', runId: 'r', reason: 'test' });
+    expect(remote.received.at(-1)).toMatchObject({ type: 'run:cancel', runId: 'r' });
+  });
+
+  it('a peer marked gone without a connection fails sends fast until it is marked back', async () => {
+    const dialer = scriptedDialer();
+    const t = transport('a', dialer);
+    t.markGone('b');
+    await expect(t.send('b', { type: 'ping', nonce: 1, sentAt: 0 })).rejects.toThrow(/gone/);
+    expect(dialer.remotes).toHaveLength(0);
+    t.markBack('b');
+    const remote = await openTo(t, dialer);
+    expect(remote.received[0]).toMatchObject({ type: 'hello', peerId: 'a' });
   });
 
   it('a remote that opens a new link while connected replaces the old connection', async () => {

@@ -50,6 +50,23 @@ describe('signal relay', () => {
     expect(atX).toEqual([]);
   });
 
+  it('signals that arrive before the peer listens (its transport is not assembled yet) reach its first listener, in order', async () => {
+    const server = await startServer();
+    const a = await join(server, { peerId: 'a' });
+    const b = await join(server, { peerId: 'b' });
+    const answer: SignalData = { type: 'answer', sdp: 'v=0' };
+    await a.sendSignalAndWait('b', offer);
+    await a.sendSignalAndWait('b', answer);
+    await delay(50);
+    const heard: [string, SignalData][] = [];
+    b.onSignal((from, data) => heard.push([from, data]));
+    await delay(10);
+    expect(heard).toEqual([
+      ['a', offer],
+      ['a', answer],
+    ]);
+  });
+
   it('the WebRTC transport sees a SignalRelay: sendSignal out, onSignal in, unsubscribe stops delivery', async () => {
     const server = await startServer();
     const a = await join(server, { peerId: 'a' });

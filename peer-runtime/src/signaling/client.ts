@@ -17,6 +17,7 @@ import {
   type PeerState,
   type ServerToClientEvents,
   SIGNALING_PROTOCOL_VERSION,
+  type SignalData,
 } from './contract.js';
 import { base64urlDecode } from './token.js';
 import { readTokenClaims } from './token-claims.js';
@@ -76,6 +77,15 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
   ) => {
     for (const l of listeners[event]) (l as (...a: Parameters<SignalingClientEvents[E]>) => void)(...args);
   };
+
+  /**
+   * Signals that arrive before anyone listens for them. A peer is visible to the mesh as soon as it joined, but
+   * its transport subscribes only once the rest of the peer is assembled (its cache opened: LMDB takes a while
+   * to load); an offer relayed in between would otherwise be lost and the dialing peer would take this one for
+   * unreachable. Bounded: a peer that never listens keeps at most this many.
+   */
+  let earlySignals: [from: string, data: SignalData][] | undefined = [];
+  const EARLY_SIGNALS_MAX = 256;
 
   let snapshot: MeshSnapshot | undefined;
   let self: PeerInfo | undefined;
@@ -211,7 +221,16 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
       return request('signal', { to, data }, timeout);
     },
     onSignal(listener) {
-      return client.on('signal', listener);
+      const off = client.on('signal', listener);
+      // The first listener gets what arrived before it (see earlySignals), on a later turn so it is set up.
+      const early = earlySignals ?? [];
+      earlySignals = undefined;
+      if (early.length > 0) {
+        queueMicrotask(() => {
+          for (const [from, data] of early) emit('signal', from, data);
+        });
+      }
+      return off;
     },
     async update(update) {
       await request('peer:update', update, new SignalingError('timeout', 'no reply to peer:update'));
@@ -304,6 +323,11 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
     socket.on('signal', (raw) => {
       const checked = validateSignalFrom(raw);
       if (!checked.ok) return invalid('signal', checked.error.message);
+      if (earlySignals && listeners.signal.size === 0) {
+        if (earlySignals.length < EARLY_SIGNALS_MAX)
+          earlySignals.push([checked.value.from, checked.value.data]);
+        return;
+      }
       emit('signal', checked.value.from, checked.value.data);
     });
     socket.on('token:expiring', (raw) => {

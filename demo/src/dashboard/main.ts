@@ -147,6 +147,9 @@ const draw = (): void => {
   if (model) {
     shown!.views.update();
     groups?.view.update((ids) => model.counts(ids));
+    // Published here, after the views drew, so that whoever reads the body's status (scripts, the browser
+    // tests) sees views that already show the end: run:done can arrive up to a redraw interval before them.
+    document.body.dataset.runStatus = model.summary?.status ?? 'running';
   }
   failedList.update(model);
   detail.refresh();
@@ -174,7 +177,8 @@ function open(entry: RunEntry): void {
   shown = { entry, views, offChange: model.onChange(schedule) };
   document.body.dataset.preview = 'false';
   document.body.dataset.shownRun = String(entry.key);
-  document.body.dataset.runStatus = model.summary?.status ?? 'running';
+  // The status is published by draw (below) once the views show this run; until then it is not known.
+  delete document.body.dataset.runStatus;
   cancelButton.disabled = model.summary !== undefined;
   cancelButton.onclick = () => model.run.cancel('cancelled from the dashboard');
   schedule();
@@ -201,7 +205,6 @@ function start(from: RunSource): void {
   void model.run.done.then((summary) => {
     if (shown?.entry === entry) {
       cancelButton.disabled = true;
-      document.body.dataset.runStatus = summary.status;
       const failed = summary.functions.filter((f) => f.status === 'failed');
       say(
         summary.status === 'succeeded'

@@ -5,7 +5,9 @@
  * (slots, pause, cache holdings). Outcome handling (completions, failures, lost peers, stragglers) lives in
  * outcomes.ts; this file wires the parts together and owns the lifecycle.
  */
-import { hashFunctions } from '../dag/hash.js';
+import { dagGraph } from '../dag/graph.js';
+import { hashFunctionsByPosition } from '../dag/hash.js';
+import { inputsFirstIndices } from '../dag/order.js';
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { validateDag } from '../dag/validate.js';
 import { DagValidationError, HandoutError } from '../errors.js';
@@ -257,11 +259,13 @@ class MeshCoordinator implements Coordinator {
       functions,
       () => state,
     );
-    const hashes = hashFunctions(functions);
+    // One pass over ids for both hashing and the run's graph.
+    const indexed = inputsFirstIndices(functions);
+    const hashes = hashFunctionsByPosition(functions, indexed);
     const key = `r${this.nextRun++}`;
     const run = new MeshRun(
       runId,
-      functions.map((f) => ({ id: f.id, hash: hashes.get(f.id)! })),
+      functions.map((f, i) => ({ id: f.id, hash: hashes[i]! })),
       this.port,
       { fetchTimeoutMs: this.options.fetchTimeoutMs, beforeDone: async () => this.finish(state) },
     );
@@ -269,6 +273,7 @@ class MeshCoordinator implements Coordinator {
     state = new RunState(
       key,
       functions,
+      dagGraph(functions, indexed),
       hashes,
       run,
       allocator,

@@ -2,19 +2,20 @@
  * The coordinator's bookkeeping of one run: the DAG as index arrays (producers, dependents, inputs still awaited)
  * and, per function, the attempt counters the failure rules need. Functions are addressed by their index.
  */
-import { type FunctionSpec, parseArgRef } from '../dag/types.js';
+import { type ArgInput, awaitedCounts, type DagGraph } from '../dag/graph.js';
+import type { FunctionSpec } from '../dag/types.js';
 import type { MeshRun, ResultLocation } from '../mesh/mesh-run.js';
 import type { Allocator } from '../scheduling/types.js';
 
 export class RunState {
   readonly n: number;
-  readonly index = new Map<string, number>();
-  readonly hashes: string[];
+  readonly index: ReadonlyMap<string, number>;
+  readonly hashes: readonly string[];
   /** Per function, per arg: producer index and output index (-1 = whole result). */
-  readonly inputs: { producer: number; output: number }[][];
+  readonly inputs: readonly (readonly ArgInput[])[];
   /** Distinct producers per function. */
-  readonly producers: number[][];
-  readonly dependents: number[][];
+  readonly producers: readonly (readonly number[])[];
+  readonly dependents: readonly (readonly number[])[];
   /** Producers whose result has not arrived yet. */
   readonly remaining: Int32Array;
   /** The attempt number last dispatched (1-based; 0 = never). */
@@ -58,7 +59,9 @@ export class RunState {
     /** Unique on this coordinator; the `runId` agents see. */
     readonly key: string,
     readonly specs: readonly FunctionSpec[],
-    hashById: ReadonlyMap<string, string>,
+    graph: DagGraph,
+    /** Content hash by position. */
+    hashes: readonly string[],
     readonly run: MeshRun,
     readonly allocator: Allocator,
     /** The remote submitter, or undefined for an in-process submission. */
@@ -66,27 +69,16 @@ export class RunState {
     defaultEstimateMs: number,
   ) {
     this.n = specs.length;
-    for (let i = 0; i < this.n; i++) this.index.set(specs[i]!.id, i);
-    this.hashes = specs.map((s) => hashById.get(s.id)!);
-    this.dependents = specs.map(() => []);
-    this.remaining = new Int32Array(this.n);
+    this.index = graph.indexById;
+    this.hashes = hashes;
+    this.inputs = graph.inputs;
+    this.producers = graph.producers;
+    this.dependents = graph.dependents;
+    this.remaining = awaitedCounts(graph);
     this.attempt = new Int32Array(this.n);
     this.failures = new Int32Array(this.n);
     this.losses = new Int32Array(this.n);
     this.restarted = new Uint8Array(this.n);
-    this.producers = specs.map(() => []);
-    this.inputs = specs.map((spec, i) =>
-      spec.args.map((ref) => {
-        const { producer, output } = parseArgRef(ref);
-        const p = this.index.get(producer)!;
-        if (!this.producers[i]!.includes(p)) {
-          this.producers[i]!.push(p);
-          this.dependents[p]!.push(i);
-          this.remaining[i]!++;
-        }
-        return { producer: p, output: output ?? -1 };
-      }),
-    );
     this.rank = upwardRanks(specs, this.dependents, defaultEstimateMs);
   }
 
@@ -98,7 +90,7 @@ export class RunState {
 /** rank(f) = estimate(f) + max rank of its dependents; computed sinks first by an explicit post-order. */
 function upwardRanks(
   specs: readonly FunctionSpec[],
-  dependents: number[][],
+  dependents: readonly (readonly number[])[],
   defaultEstimateMs: number,
 ): Float64Array {
   const n = specs.length;

@@ -17,7 +17,7 @@
  */
 
 import { createWorkerPool } from '#platform';
-import type { DependencyEdges } from '../dag/cycles.js';
+import { type ArgInput, awaitedCounts, type DagGraph, dagGraph } from '../dag/graph.js';
 import { hashFunctionsByPosition } from '../dag/hash.js';
 import { inputsFirstIndices } from '../dag/order.js';
 import { type DagInput, type DagJSON, dagData, type FunctionSpec } from '../dag/types.js';
@@ -71,8 +71,13 @@ export function runLocal(input: DagInput, options: RunLocalOptions = {}): Run {
   assertValidDag(dag);
   const functions = isDagJSON(dag) ? dag.functions : dag;
   // One pass over ids for both hashing and scheduling: the scheduler reads producers by position from `deps`.
-  const graph = inputsFirstIndices(functions);
-  return new LocalScheduler(functions, hashFunctionsByPosition(functions, graph), graph.deps, options).run;
+  const indexed = inputsFirstIndices(functions);
+  return new LocalScheduler(
+    functions,
+    hashFunctionsByPosition(functions, indexed),
+    dagGraph(functions, indexed),
+    options,
+  ).run;
 }
 
 function ignore(): void {}
@@ -86,8 +91,9 @@ class LocalScheduler {
   private readonly n: number;
   private readonly hashes: string[];
   /** Per function, per arg: producer index and output index (-1 = the whole result). */
-  private readonly inputs: { producer: number; output: number }[][];
-  private readonly dependents: number[][];
+  private readonly inputs: readonly (readonly ArgInput[])[];
+  /** Distinct consumers per function; `remaining` counts distinct producers (dag/graph.ts). */
+  private readonly dependents: readonly (readonly number[])[];
   private readonly remaining: Int32Array;
   /** 1 once a function has had its extra attempt after a worker death (see the header). */
   private readonly restarted: Uint8Array;
@@ -105,22 +111,15 @@ class LocalScheduler {
   constructor(
     private readonly specs: readonly FunctionSpec[],
     hashes: string[],
-    deps: DependencyEdges,
+    graph: DagGraph,
     private readonly options: RunLocalOptions,
   ) {
     this.n = specs.length;
     this.hashes = hashes;
-    this.dependents = specs.map(() => []);
-    this.remaining = new Int32Array(this.n);
+    this.dependents = graph.dependents;
+    this.remaining = awaitedCounts(graph);
     this.restarted = new Uint8Array(this.n);
-    this.inputs = specs.map((spec, i) =>
-      spec.args.map((ref, k) => {
-        const p = deps.targets[deps.start[i]! + k]!;
-        this.dependents[p]!.push(i);
-        this.remaining[i]!++;
-        return { producer: p, output: typeof ref === 'string' ? -1 : ref[1] };
-      }),
-    );
+    this.inputs = graph.inputs;
     this.values = new Array(this.n);
     this.store = options.store ?? createMemoryStore();
     this.backoffBase = options.retryBackoffMs ?? 100;

@@ -9,8 +9,9 @@
  * A peer with `cores` c counts as c processors of its speed with free transfers among them. Pins and needs are
  * honoured through the shared `capabilityUnmet` filter; a function no peer may run is listed in `unplaced`.
  */
-import { type FunctionSpec, parseArgRef } from '../dag/types.js';
-import { capabilityUnmet, resourceRequestOf, SchedulingError } from './needs.js';
+import { awaitedCounts, dagGraph } from '../dag/graph.js';
+import type { FunctionSpec } from '../dag/types.js';
+import { capabilityUnmet, resourceRequestOf } from './needs.js';
 import type { NetworkModel, PeerResources } from './types.js';
 
 export type TaskGraphInput = readonly FunctionSpec[] | { readonly functions: readonly FunctionSpec[] };
@@ -46,53 +47,31 @@ export function functionsOf(dag: TaskGraphInput): readonly FunctionSpec[] {
   return 'functions' in dag ? dag.functions : (dag as readonly FunctionSpec[]);
 }
 
-/** Distinct producers of each function, and consumers of each producer, with a topological order (Kahn). */
+/**
+ * Distinct producers of each function and consumers of each producer (from dag/graph.ts, by id), with a
+ * breadth-first topological order (Kahn): HEFT breaks rank ties by this order, so its plans stay as they were.
+ * Throws `DagValidationError` for duplicate ids, unknown dependencies and cycles.
+ */
 export function graphOf(functions: readonly FunctionSpec[]): {
   preds: Map<string, string[]>;
   succs: Map<string, string[]>;
   topo: string[];
 } {
+  const graph = dagGraph(functions);
+  const idsOf = (positions: readonly number[]): string[] => positions.map((p) => functions[p]!.id);
   const preds = new Map<string, string[]>();
   const succs = new Map<string, string[]>();
-  for (const f of functions) succs.set(f.id, []);
-  for (const f of functions) {
-    const ps = [...new Set(f.args.map((a) => parseArgRef(a).producer))];
-    for (const p of ps) {
-      const list = succs.get(p);
-      if (list === undefined) {
-        throw new SchedulingError(
-          `function '${f.id}' depends on unknown function '${p}'`,
-          'args',
-          undefined,
-          f.id,
-        );
-      }
-      list.push(f.id);
-    }
-    preds.set(f.id, ps);
+  for (let i = 0; i < graph.n; i++) {
+    preds.set(functions[i]!.id, idsOf(graph.producers[i]!));
+    succs.set(functions[i]!.id, idsOf(graph.dependents[i]!));
   }
-  const indegree = new Map(functions.map((f) => [f.id, preds.get(f.id)!.length]));
-  const queue = functions.filter((f) => indegree.get(f.id) === 0).map((f) => f.id);
-  const topo: string[] = [];
-  for (let i = 0; i < queue.length; i++) {
-    const id = queue[i]!;
-    topo.push(id);
-    for (const s of succs.get(id)!) {
-      const d = indegree.get(s)! - 1;
-      indegree.set(s, d);
-      if (d === 0) queue.push(s);
-    }
+  const indegree = awaitedCounts(graph);
+  const queue: number[] = [];
+  for (let i = 0; i < graph.n; i++) if (indegree[i] === 0) queue.push(i);
+  for (let k = 0; k < queue.length; k++) {
+    for (const d of graph.dependents[queue[k]!]!) if (--indegree[d]! === 0) queue.push(d);
   }
-  if (topo.length !== functions.length) {
-    const stuck = functions.find((f) => (indegree.get(f.id) ?? 0) > 0)!;
-    throw new SchedulingError(
-      `the DAG has a cycle through function '${stuck.id}'`,
-      'args',
-      undefined,
-      stuck.id,
-    );
-  }
-  return { preds, succs, topo };
+  return { preds, succs, topo: idsOf(queue) };
 }
 
 /** Mean transfer time between distinct peers: mean latency + bytes × mean (1 / bandwidth). */

@@ -3,8 +3,7 @@
  * - which failures count against a function's `retries` (its own: threw, timeout, worker-died) and which do not
  *   (not its fault: a peer lost, an input lost, work handed back by a pausing or draining peer — those are capped
  *   separately by `maxLostAttempts` so a function that kills every peer it touches still ends);
- * - how many attempts a function gets (`retries`, plus one after a worker death, as runLocal);
- * - the backoff between attempts;
+ * - (how many attempts a function gets and the backoff between them are run/retry-policy.ts's, shared with runLocal);
  * - the final error, which lists every attempt's peer and error (what Ray and Dask users most miss);
  * - which in-flight functions are stragglers worth duplicating.
  */
@@ -26,30 +25,6 @@ const OWN_FAILURES: ReadonlySet<TaskError['reason']> = new Set([
   'out-of-memory',
   'worker-died',
 ]);
-
-/**
- * Whether a function that failed for its own fault (`failures` so far, counting this one) gets another attempt:
- * up to `retries`, plus one extra attempt after a worker death, once per function (restart intensity 1, as
- * runLocal: see engine/run-local.ts and docs/local-engine.md). `restarted` says the extra attempt was used;
- * returns whether to retry and whether this retry uses it.
- */
-export function mayRetry(
-  failures: number,
-  retries: number,
-  restarted: boolean,
-  reason: TaskError['reason'],
-): { retry: boolean; restart: boolean } {
-  // A sandbox refusal is deterministic: another sandboxed peer would refuse it the same way.
-  if (reason === 'sandbox') return { retry: false, restart: false };
-  if (failures <= retries + (restarted ? 1 : 0)) return { retry: true, restart: false };
-  if (reason === 'worker-died' && !restarted) return { retry: true, restart: true };
-  return { retry: false, restart: false };
-}
-
-/** Delay before the retry following `failures` failures: base · 2^(failures-1), at most max. */
-export function backoffDelay(failures: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
-}
 
 /** The error that fails a function for good, naming each attempt's peer and error when there were several. */
 export function finalError(record: FunctionRecord, last: TaskError): TaskError {

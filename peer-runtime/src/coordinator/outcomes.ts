@@ -4,19 +4,15 @@
  * or reschedule for free when it was not its fault, or fail for good and skip what depends on it), loses its
  * peer, is cancelled with its run, or straggles (a duplicate on an idle peer; the first result wins).
  */
+import { releaseDependents } from '../dag/graph.js';
 import { TaskError, taskErrorFor } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { BatchableMessage } from '../protocol/messages.js';
+import { backoffDelay, mayRetry } from '../run/retry-policy.js';
+import { skipDownstream } from '../run/skip-downstream.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import { Dispatcher } from './dispatcher.js';
-import {
-  backoffDelay,
-  closeEntry,
-  failureKind,
-  finalError,
-  mayRetry,
-  type StragglerOptions,
-} from './failures.js';
+import { closeEntry, failureKind, finalError, type StragglerOptions } from './failures.js';
 import { HashGroups } from './hash-groups.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
 import type { ResultDirectory } from './result-directory.js';
@@ -75,9 +71,7 @@ export class Outcomes {
   }
 
   private release(run: RunState, i: number): void {
-    for (const d of run.dependents[i]!) {
-      if (--run.remaining[d]! === 0) this.ready(run, d);
-    }
+    releaseDependents(run.graph, run.remaining, i, (d) => this.ready(run, d));
   }
 
   // ---- completions ----
@@ -279,15 +273,7 @@ export class Outcomes {
   }
 
   private skipDownstream(run: RunState, root: number): void {
-    const because = run.id(root);
-    const stack = [...run.dependents[root]!];
-    while (stack.length > 0) {
-      const d = stack.pop()!;
-      const id = run.id(d);
-      if (run.run.isEnded(id)) continue;
-      run.run.markSkipped(id, because);
-      stack.push(...run.dependents[d]!);
-    }
+    skipDownstream(run.graph, root, (d) => run.id(d), run.run);
   }
 
   // ---- peers ----

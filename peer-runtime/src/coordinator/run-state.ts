@@ -59,7 +59,7 @@ export class RunState {
     /** Unique on this coordinator; the `runId` agents see. */
     readonly key: string,
     readonly specs: readonly FunctionSpec[],
-    graph: DagGraph,
+    readonly graph: DagGraph,
     /** Content hash by position. */
     hashes: readonly string[],
     readonly run: MeshRun,

@@ -79,3 +79,29 @@ export function awaitedCounts(graph: DagGraph): Int32Array {
   for (let i = 0; i < graph.n; i++) remaining[i] = graph.producers[i]!.length;
   return remaining;
 }
+
+/**
+ * Counts one producer done for each consumer of `i`; calls `ready` for each that has all its inputs now.
+ * `remaining` is the run's {@link awaitedCounts}, decremented in place.
+ */
+export function releaseDependents(
+  graph: DagGraph,
+  remaining: Int32Array,
+  i: number,
+  ready: (consumer: number) => void,
+): void {
+  for (const d of graph.dependents[i]!) if (--remaining[d]! === 0) ready(d);
+}
+
+/**
+ * Walks everything downstream of `root` (depth first), calling `skip` for each: it marks the function skipped
+ * and returns true, or returns false when the function had already ended (its own downstream is then not
+ * walked through it: it was dealt with when it ended).
+ */
+export function forEachDownstream(graph: DagGraph, root: number, skip: (f: number) => boolean): void {
+  const stack = [...graph.dependents[root]!];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    if (skip(d)) for (const next of graph.dependents[d]!) stack.push(next);
+  }
+}

@@ -17,19 +17,21 @@
  */
 
 import { createWorkerPool } from '#platform';
-import { type ArgInput, awaitedCounts, type DagGraph, dagGraph } from '../dag/graph.js';
+import { type ArgInput, awaitedCounts, type DagGraph, dagGraph, releaseDependents } from '../dag/graph.js';
 import { hashFunctionsByPosition } from '../dag/hash.js';
 import { inputsFirstIndices } from '../dag/order.js';
 import { type DagInput, type DagJSON, dagData, type FunctionSpec } from '../dag/types.js';
 import { assertValidDag } from '../dag/validate.js';
 import { type TaskError, taskErrorFor } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/value-codec.js';
+import { backoffDelay, mayRetry } from '../run/retry-policy.js';
 import { RunController } from '../run/run-controller.js';
+import { skipDownstream } from '../run/skip-downstream.js';
 import type { Run } from '../run/types.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
 import { argumentValue, poolTaskOf, specRunOptions } from '../worker/call.js';
-import type { TaskFailureReason, TaskOutcome, WorkerPool } from '../worker/pool.js';
+import type { TaskOutcome, WorkerPool } from '../worker/pool.js';
 
 export interface RunLocalOptions {
   /** Number of workers when the run creates its own pool. Default: the available cores. Ignored with `pool`. */
@@ -93,8 +95,8 @@ class LocalScheduler {
   private readonly hashes: string[];
   /** Per function, per arg: producer index and output index (-1 = the whole result). */
   private readonly inputs: readonly (readonly ArgInput[])[];
-  /** Distinct consumers per function; `remaining` counts distinct producers (dag/graph.ts). */
-  private readonly dependents: readonly (readonly number[])[];
+  /** `remaining` counts each function's distinct producers not done yet (dag/graph.ts). */
+  private readonly graph: DagGraph;
   private readonly remaining: Int32Array;
   /** 1 once a function has had its extra attempt after a worker death (see the header). */
   private readonly restarted: Uint8Array;
@@ -117,7 +119,7 @@ class LocalScheduler {
   ) {
     this.n = specs.length;
     this.hashes = hashes;
-    this.dependents = graph.dependents;
+    this.graph = graph;
     this.remaining = awaitedCounts(graph);
     this.restarted = new Uint8Array(this.n);
     this.inputs = graph.inputs;
@@ -230,9 +232,12 @@ class LocalScheduler {
     }
     const peer = outcome.worker === undefined ? undefined : `local:${outcome.worker}`;
     const error = taskErrorFor(spec.id, attempt, outcome.reason, outcome.message, outcome.stack, peer);
-    if (this.mayRetry(i, attempt, outcome.reason) && !this.run.isCancelled) {
+    // Every local failure is the function's own (no peers to lose), so its attempt number counts its failures.
+    const decision = mayRetry(attempt, spec.retries ?? 0, this.restarted[i] === 1, outcome.reason);
+    if (decision.retry && !this.run.isCancelled) {
+      if (decision.restart) this.restarted[i] = 1;
       this.run.markFailed(spec.id, error, false, outcome.endedAt);
-      const delayMs = Math.min(this.backoffMax, this.backoffBase * 2 ** (attempt - 1));
+      const delayMs = backoffDelay(attempt, this.backoffBase, this.backoffMax);
       this.run.markRetried(spec.id, attempt + 1, delayMs);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
@@ -248,16 +253,6 @@ class LocalScheduler {
     this.skipDownstream(i);
     for (const f of group.followers) this.follow(f, group);
     group.followers = [];
-  }
-
-  /** `retries` attempts after the first, plus one after a worker death (once per function; see the header). */
-  private mayRetry(i: number, attempt: number, reason: TaskFailureReason): boolean {
-    // A sandbox refusal is deterministic: another attempt would be refused the same way.
-    if (reason === 'sandbox') return false;
-    if (attempt <= (this.specs[i]!.retries ?? 0) + this.restarted[i]!) return true;
-    if (reason !== 'worker-died' || this.restarted[i] === 1) return false;
-    this.restarted[i] = 1;
-    return true;
   }
 
   private succeed(i: number, value: unknown, peer: string | undefined, cached: boolean, at?: number): void {
@@ -293,21 +288,11 @@ class LocalScheduler {
   }
 
   private release(i: number): void {
-    for (const d of this.dependents[i]!) {
-      if (--this.remaining[d]! === 0) this.ready(d);
-    }
+    releaseDependents(this.graph, this.remaining, i, (d) => this.ready(d));
   }
 
   private skipDownstream(root: number): void {
-    const because = this.specs[root]!.id;
-    const stack = [...this.dependents[root]!];
-    while (stack.length > 0) {
-      const d = stack.pop()!;
-      const id = this.specs[d]!.id;
-      if (this.run.isEnded(id)) continue;
-      this.run.markSkipped(id, because);
-      stack.push(...this.dependents[d]!);
-    }
+    skipDownstream(this.graph, root, (d) => this.specs[d]!.id, this.run);
   }
 
   private remember(hash: string, value: unknown): void {

@@ -67,6 +67,12 @@ export interface TestMesh {
   addAgent(spec: AgentSpec): TestAgent;
   /** A transport for a submitter peer. */
   submitter(id: string): Transport;
+  /**
+   * Resolves when every peer's workers have started, as a mesh peer waits before it joins (peer/mesh-peer.ts).
+   * Tests of placement and rebalancing await it: on a loaded machine a peer still starting its worker looks
+   * stuck, and rebalancing rightly moves its queue to an idle peer.
+   */
+  ready(): Promise<void>;
   /** Takes a peer off the mesh the hard way: its transport closes, then membership says it left. */
   kill(id: string): Promise<void>;
   close(): Promise<void>;
@@ -107,6 +113,9 @@ export function createTestMesh(
     coordinatorTransport,
     agents: map,
     addAgent,
+    async ready() {
+      await Promise.all([...map.values()].map((a) => a.pool.ready()));
+    },
     submitter(id) {
       const t = createMemoryTransport(network, id);
       extra.push(t);

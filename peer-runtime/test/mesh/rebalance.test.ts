@@ -60,6 +60,7 @@ describe('moving queued work to idle peers', () => {
 
   it('never moves tiny functions: a run of quick ones ends with no copies', async () => {
     mesh = createTestMesh([{ id: 'a' }, { id: 'b' }]);
+    await mesh.ready();
     // Declared tiny (an estimate is what moves rely on): deep queues, but each wait is far below 20 ms.
     const tiny = Array.from({ length: 400 }, (_, k) =>
       fn(`t${k}`, [], '(k) => k', { extraArgs: [k], cost: { estimateMs: 0.05 } }),

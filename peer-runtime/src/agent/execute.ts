@@ -7,6 +7,7 @@
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
 import { encodeValue } from '../protocol/value-codec.js';
+import { argumentValue, poolTaskOf, specRunOptions } from '../worker/call.js';
 import type { WorkerPool } from '../worker/pool.js';
 import type { AgentHoldings, InputValue } from './holdings.js';
 import type { AgentReplies } from './replies.js';
@@ -25,7 +26,7 @@ export interface ExecuteDeps {
   readonly workerFreeAt: Map<number, number>;
 }
 
-/** The call arguments of `task`, or undefined when an input could not be had (the task was answered then). */
+/** The input values of `task` in `args` order (extraArgs follow in poolTaskOf), or undefined when an input could not be had (the task was answered then). */
 async function callArgs(task: AgentTask, deps: ExecuteDeps): Promise<unknown[] | undefined> {
   const a = task.assignment;
   const spec: FunctionSpec = a.spec;
@@ -58,10 +59,8 @@ async function callArgs(task: AgentTask, deps: ExecuteDeps): Promise<unknown[] |
       }
       values.set(producer, got.value);
     }
-    const value = values.get(producer);
-    args.push(output === undefined ? value : (value as readonly unknown[])[output]);
+    args.push(argumentValue(values.get(producer), output));
   }
-  for (const extra of spec.extraArgs ?? []) args.push(extra);
   return args;
 }
 
@@ -69,18 +68,13 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
   const spec = task.assignment.spec;
   const args = await callArgs(task, deps);
   if (args === undefined || task.cancel.aborted) return;
-  const outcome = await deps.pool.run(
-    { functionId: spec.id, code: spec.code, args, outputs: spec.outputs ?? 1 },
-    {
-      signal: task.cancel,
-      ...(spec.cost?.estimateMs !== undefined && { estimateMs: spec.cost.estimateMs }),
-      ...(spec.timeoutMs !== undefined && { timeoutMs: spec.timeoutMs }),
-      ...(spec.cost?.memoryMB !== undefined && { memoryMB: spec.cost.memoryMB }),
-      onStart: () => {
-        task.started = true;
-      },
+  const outcome = await deps.pool.run(poolTaskOf(spec, args), {
+    signal: task.cancel,
+    ...specRunOptions(spec),
+    onStart: () => {
+      task.started = true;
     },
-  );
+  });
   if (!outcome.ok) {
     deps.replies.reply(task, {
       ok: false,

@@ -28,6 +28,7 @@ import { RunController } from '../run/run-controller.js';
 import type { Run } from '../run/types.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
+import { argumentValue, poolTaskOf, specRunOptions } from '../worker/call.js';
 import type { TaskFailureReason, TaskOutcome, WorkerPool } from '../worker/pool.js';
 
 export interface RunLocalOptions {
@@ -201,26 +202,18 @@ class LocalScheduler {
     if (this.run.isCancelled) return;
     const spec = this.specs[i]!;
     const inputs = this.inputs[i]!;
-    const extra = spec.extraArgs ?? [];
-    const args: unknown[] = new Array(inputs.length + extra.length);
+    const args: unknown[] = new Array(inputs.length);
     for (let k = 0; k < inputs.length; k++) {
       const { producer, output } = inputs[k]!;
-      const value = this.values[producer];
-      args[k] = output < 0 ? value : (value as readonly unknown[])[output];
+      args[k] = argumentValue(this.values[producer], output);
     }
-    for (let k = 0; k < extra.length; k++) args[inputs.length + k] = extra[k];
     const id = spec.id;
     this.pool
-      .run(
-        { functionId: id, code: spec.code, args, outputs: spec.outputs ?? 1 },
-        {
-          signal: this.run.signal,
-          timeoutMs: spec.timeoutMs,
-          estimateMs: spec.cost?.estimateMs,
-          memoryMB: spec.cost?.memoryMB,
-          onStart: (worker, at) => this.run.markStarted(id, attempt, `local:${worker}`, at),
-        },
-      )
+      .run(poolTaskOf(spec, args), {
+        signal: this.run.signal,
+        ...specRunOptions(spec),
+        onStart: (worker, at) => this.run.markStarted(id, attempt, `local:${worker}`, at),
+      })
       .then((outcome) => this.onOutcome(i, attempt, outcome));
   }
 

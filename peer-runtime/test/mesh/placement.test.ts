@@ -67,6 +67,9 @@ describe('mesh placement and pipelining', () => {
       { id: 'slow', capabilities: { speed: 1 } },
       { id: 'fast', capabilities: { speed: 8 } },
     ]);
+    // As a mesh peer does before it joins (peer/mesh-peer.ts): on a loaded machine a worker still starting made
+    // 'fast' look stuck, and rebalancing rightly moved its queued functions to the idle 'slow' peer.
+    await Promise.all([...mesh.agents.values()].map((a) => a.pool.ready()));
     // On 'fast' each takes 25 ms of plan time; the third finishes there (75) before it would on 'slow' (200).
     const work = Array.from({ length: 3 }, (_, k) =>
       fn(`w${k}`, [], sleep(20), { extraArgs: [k], cost: { estimateMs: 200 } }),

@@ -1,6 +1,6 @@
 /**
  * The coordinator: takes DAGs (over the mesh with `dag:submit`, or in-process with `submit`), validates and hashes
- * them, and runs them on the peers of the mesh through the Dispatcher (scheduler.ts), streaming each run's events
+ * them, and runs them on the peers of the mesh through the Dispatcher (dispatcher.ts), streaming each run's events
  * to its submitter. Peers come from a MembershipSource (capabilities, joins, leaves) and from their `peer:status`
  * (slots, pause, cache holdings). Outcome handling (completions, failures, lost peers, stragglers) lives in
  * outcomes.ts; this file wires the parts together and owns the lifecycle.

@@ -1,7 +1,7 @@
 /**
  * What one peer measures of its links to the other peers, from traffic it has anyway: the round trip
  * (`transport.ping`, and small fetches) and the bandwidth of the results it fetches (port.ts times every
- * `result:fetch`). Peer agents report the figures to their coordinators on `peer:status` (agent-status.ts), whose
+ * `result:fetch`). Peer agents report the figures to their coordinators on `peer:status` (agent/status.ts), whose
  * network model (network-probe.ts) then knows the peer-to-peer links it cannot see itself.
  *
  * How a figure is made:

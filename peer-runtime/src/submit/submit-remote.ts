@@ -2,7 +2,7 @@
  * The submitter's side: send a DAG to a coordinator peer and follow it as a `Run` — the same object `runLocal`
  * returns. Events arrive as `run:event` messages and are replayed into a MeshRun, so records name the peer that
  * ran each function; `result(id)` fetches the bytes from a holder (asking the coordinator to recompute a result
- * whose holders all left, remote-recover.ts); `cancel()` sends `run:cancel`. A coordinator
+ * whose holders all left, recover.ts); `cancel()` sends `run:cancel`. A coordinator
  * that disconnects or stops answering fails the run with a PeerError naming it.
  */
 import { hashFunctions } from '../dag/hash.js';

@@ -3,19 +3,11 @@
  * capabilities.browser.ts) and what the operator chose (tags, price, slots). The speed score comes from
  * calibration.ts. Platform-neutral: both paired files feed `buildCapabilities`.
  */
-import type { PeerCapabilities, Platform } from '../signaling/contract.js';
+import type { PlatformFacts } from '../platform/types.js';
+import type { PeerCapabilities } from '../signaling/contract.js';
 import { LIMITS } from '../signaling/contract.js';
 
-/** What the platform says about the machine. */
-export interface PlatformFacts {
-  readonly platform: Platform;
-  /** Logical cores available to this process / page. */
-  readonly cores: number;
-  /** Memory the peer may offer, in MiB. */
-  readonly memoryMB: number;
-  /** WebGPU available (always false in Node). */
-  readonly gpu: boolean;
-}
+export type { PlatformFacts } from '../platform/types.js';
 
 export interface CapabilityChoices {
   /** Worker slots to offer. Default: every core. */

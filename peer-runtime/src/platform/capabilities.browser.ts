@@ -2,7 +2,7 @@
  * Platform facts of a browser peer: `navigator.hardwareConcurrency`, `navigator.deviceMemory` (Chromium only,
  * rounded and capped at 8 GiB by the spec; assume 2 GiB elsewhere), and WebGPU when an adapter is granted.
  */
-import type { PlatformFacts } from '../peer/capabilities.js';
+import type { PlatformFacts } from './types.js';
 
 interface NavigatorFacts {
   readonly hardwareConcurrency?: number;

@@ -1,6 +1,6 @@
 /** Platform facts of a Node peer: cores from `os.availableParallelism()`, free memory, no WebGPU. */
 import { availableParallelism, freemem, totalmem } from 'node:os';
-import type { PlatformFacts } from '../peer/capabilities.js';
+import type { PlatformFacts } from './types.js';
 
 /** Async like the browser twin (which must ask for a WebGPU adapter), so callers treat both alike. */
 export async function detectPlatform(): Promise<PlatformFacts> {

@@ -2,6 +2,7 @@
  * What both halves of the platform pair (node.ts, browser.ts) provide beyond the worker pool and RTCPeerConnection:
  * a persistent result store. Declared once here so the two implementations cannot drift apart.
  */
+import type { Platform } from '../signaling/contract.js';
 import type { ResultStore } from '../store/types.js';
 
 export interface PersistentStoreOptions {
@@ -26,4 +27,15 @@ export interface PersistentStore {
   readonly store: ResultStore;
   /** The directory or database name actually used. */
   readonly location: string;
+}
+
+/** What the platform says about the machine (peer/capabilities.ts turns it into what a peer advertises). */
+export interface PlatformFacts {
+  readonly platform: Platform;
+  /** Logical cores available to this process / page. */
+  readonly cores: number;
+  /** Memory the peer may offer, in MiB. */
+  readonly memoryMB: number;
+  /** WebGPU available (always false in Node). */
+  readonly gpu: boolean;
 }

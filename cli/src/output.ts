@@ -43,7 +43,8 @@ export function peerLinks(summary: RunSummary): { [peer: string]: JsonPeerLinks 
   for (const r of summary.functions) {
     for (const a of r.history) {
       if (a.link === undefined && a.fetchedFrom === undefined) continue;
-      const p = (out[a.peer] ??= { links: {} });
+      out[a.peer] ??= { links: {} };
+      const p = out[a.peer]!;
       if (a.link !== undefined) p.link = a.link;
       for (const f of a.fetchedFrom ?? []) p.links[f.peer] = f.link;
     }

@@ -40,3 +40,47 @@ describe('two peers behind separate NATs', () => {
       expect(log).toMatch(new RegExp(`user <\\d+:${id}>: incoming packet ALLOCATE processed, success`));
   }, 60_000);
 });
+
+describe('two peers behind separate NATs without a TURN server', () => {
+  test('cannot link: the run fails naming the link and why, then work that can run where its input is runs there', async () => {
+    // Short link attempts (3 × 3 s), so ICE gives up well within the test's time.
+    mesh = await startNatMesh({ turn: false, homeFlags: ['--connect-timeout', '3'] });
+    const pinned = await mesh.run(ACROSS_HOMES_DAG);
+    expect(pinned.output.status).toBe('failed');
+    expect(pinned.code).toBe(1);
+    const byId = Object.fromEntries(pinned.output.functions.map((f) => [f.id, f]));
+    expect(byId.big?.status).toBe('succeeded');
+    expect(byId.twice?.status).toBe('failed');
+    expect(byId.back?.status).toBe('skipped');
+    // Not "on none of its holders": which link failed, why, and what to do.
+    const error = byId.twice?.error ?? '';
+    expect(error).toMatch(
+      /peer 'home-b' cannot reach the holders of input 'big' \('home-a': (timeout|ice-failed)\)/,
+    );
+    expect(error).toMatch(/TURN server/);
+    expect(pinned.stderr).toMatch(
+      /holder 'home-a' is unreachable: .*link to 'home-a': ICE (timed out|failed)/,
+    );
+    expect(pinned.stderr).toMatch(/no relay \(no TURN server\?\)/);
+
+    // The coordinator now knows home-b cannot reach home-a: a function free to run anywhere that needs an input
+    // held on home-a is placed on home-a, and the run succeeds.
+    const free = await mesh.run({
+      format: 'handout-dag',
+      version: 1,
+      functions: [
+        {
+          id: 'big2',
+          args: [],
+          node: 'home-a',
+          code: { kind: 'source', source: '(n) => Array.from({ length: n }, (_, i) => i)' },
+          extraArgs: [40_000],
+        },
+        { id: 'count', args: ['big2'], code: { kind: 'source', source: '(xs) => xs.length' } },
+      ],
+    });
+    if (free.output.status !== 'succeeded') throw new Error(`${free.stderr}\n${mesh.logs()}`);
+    expect(free.output.results).toMatchObject({ count: 40_000 });
+    expect(free.output.functions.find((f) => f.id === 'count')?.peer).toBe('home-a');
+  }, 60_000);
+});

@@ -302,6 +302,9 @@ export class Dispatcher {
       if (!item || w.reason !== 'unsatisfiable') continue;
       failed.add(w.functionId);
       const why = [...blocked].map(([peer, b]) => describeBlocked(peer, b)).join('; ');
+      // The attempt that found out says what the link did (ICE failed or timed out, the candidates gathered).
+      const tried = run.run.record(w.functionId).history.findLast((h) => h.error !== undefined);
+      const seen = tried ? ` (attempt ${tried.attempt} on '${tried.peer}': ${tried.error})` : '';
       const attempt = Math.max(1, run.attempt[item.index]!);
       this.deps.onUnsatisfiable(
         run,
@@ -310,7 +313,7 @@ export class Dispatcher {
           w.functionId,
           attempt,
           'unsatisfiable',
-          `no peer that may run '${w.functionId}' can fetch its inputs: ${why}. Peers behind separate NATs need a TURN server (handout signal --turn-url ... --turn-secret ...; docs/deploy.md)`,
+          `no peer that may run '${w.functionId}' can fetch its inputs: ${why}. Peers behind separate NATs need a TURN server (handout signal --turn-url ... --turn-secret ...; docs/deploy.md)${seen}`,
         ),
       );
     }

@@ -217,11 +217,17 @@ class WebRtcDialer implements Dialer {
     return new Promise<FrameLink>((resolve, reject) => {
       const onAbort = () => {
         if (this.awaitingOffer.get(remote) === entry) this.awaitingOffer.delete(remote);
+        // Out of time: while answering its offer, say what ICE did; with no offer yet, say that.
         const reason: unknown = signal.reason;
+        const answering = this.sessions.get(remote);
         reject(
-          reason instanceof LinkSetupError
-            ? reason
-            : new LinkSetupError(remote, 'signaling', `peer '${remote}' did not offer a connection`),
+          reason instanceof LinkSetupError && answering
+            ? this.setupError(remote, answering, reason.failure, reason.message)
+            : new LinkSetupError(
+                remote,
+                reason instanceof LinkSetupError ? reason.failure : 'signaling',
+                `link to '${remote}': no offer from it arrived${reason instanceof LinkSetupError ? ` (${reason.message})` : ''}`,
+              ),
         );
       };
       const entry = {

@@ -65,7 +65,10 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
         `unknown flag ${flag} for 'handout ${command}' (${hint}see handout ${command} --help)`,
       );
     }
-    flags.set(name, SETTINGS[name].kind === 'boolean' ? (inline ?? 'true') : takeValue());
+    const def: { kind: string; repeatable?: boolean } = SETTINGS[name];
+    const value = def.kind === 'boolean' ? (inline ?? 'true') : takeValue();
+    const before = flags.get(name);
+    flags.set(name, def.repeatable && before !== undefined ? `${before},${value}` : value);
   }
   return { positionals, flags, help, ...(configPath === undefined ? {} : { configPath }) };
 }

@@ -24,9 +24,36 @@ export interface JsonRunOutput {
   /** Every function that succeeded, by id: its value (the array of outputs for `outputs: n`). */
   readonly results: { readonly [id: string]: JsonValue };
   readonly functions: readonly JsonFunctionRecord[];
+  /**
+   * Mesh runs only: for each peer that ran something, how the coordinator's link to it connected (`link`) and how
+   * its links to the peers it fetched inputs from connected (`links`, by peer), as the attempts reported them:
+   * `host/udp`, `prflx/udp`, `srflx/udp`, `relay/udp`, `relay/udp via tcp`, `unknown`.
+   */
+  readonly peers?: { readonly [peer: string]: JsonPeerLinks };
+}
+
+export interface JsonPeerLinks {
+  readonly link?: string;
+  readonly links: { readonly [peer: string]: string };
+}
+
+/** The links of every attempt, by peer (see `JsonRunOutput.peers`); undefined when no attempt reported one. */
+export function peerLinks(summary: RunSummary): { [peer: string]: JsonPeerLinks } | undefined {
+  const out: { [peer: string]: { link?: string; links: { [peer: string]: string } } } = {};
+  for (const r of summary.functions) {
+    for (const a of r.history) {
+      if (a.link === undefined && a.fetchedFrom === undefined) continue;
+      out[a.peer] ??= { links: {} };
+      const p = out[a.peer]!;
+      if (a.link !== undefined) p.link = a.link;
+      for (const f of a.fetchedFrom ?? []) p.links[f.peer] = f.link;
+    }
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 export function buildJsonOutput(summary: RunSummary, results: ReadonlyMap<string, unknown>): JsonRunOutput {
+  const links = peerLinks(summary);
   const out: { [id: string]: JsonValue } = {};
   for (const [id, value] of results) out[id] = toJsonValue(value);
   return {
@@ -41,6 +68,7 @@ export function buildJsonOutput(summary: RunSummary, results: ReadonlyMap<string
       endedAt: r.endedAt ?? null,
       error: recordError(r),
     })),
+    ...(links && { peers: links }),
   };
 }
 

@@ -4,6 +4,7 @@
  * config.ts. docs.ts renders this same table into docs/cli.md, so the docs cannot drift from the code.
  */
 import { availableParallelism } from 'node:os';
+import { IceServerSyntaxError, parseIceServers } from '@handout/peer-runtime/peer';
 import {
   choice,
   boolean as kitBoolean,
@@ -36,6 +37,8 @@ export interface SettingDef<T> {
   readonly commands: readonly CommandName[];
   /** Set when the setting is reserved for a feature that is not there yet: the docs say so and using it exits 2. */
   readonly planned?: string;
+  /** Given several times, the flag's values add up (joined by commas). */
+  readonly repeatable?: boolean;
   /** Turns a raw value into the setting's value; `origin` names where it came from, for the error message. */
   readonly parse: (raw: RawValue, origin: string) => T;
 }
@@ -71,6 +74,21 @@ function positiveInteger(raw: RawValue, origin: string): number {
 
 function nonNegativeNumber(raw: RawValue, origin: string): number {
   return checked(NON_NEGATIVE, numeric(raw, /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i), raw, origin);
+}
+
+function iceServerList(raw: RawValue, origin: string): RTCIceServer[] {
+  const strings = Array.isArray(raw) && raw.every((x) => typeof x === 'string');
+  if (typeof raw !== 'string' && !strings)
+    throw new CliInputError(
+      `${origin} must be ICE server URLs (a string or a list of strings), got ${JSON.stringify(raw)}`,
+    );
+  try {
+    return parseIceServers(raw as string | string[]);
+  } catch (error) {
+    if (error instanceof IceServerSyntaxError || error instanceof TypeError)
+      throw new CliInputError(`${origin}: ${(error as Error).message}`);
+    throw error;
+  }
 }
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
@@ -188,6 +206,21 @@ export const SETTINGS = {
     meaning: `How a mesh run places functions on peers: ${STRATEGIES.map((s) => `\`${s}\``).join(', ')}.`,
     commands: ['run', 'config'],
     parse: oneOf(STRATEGIES),
+  }),
+  iceServers: setting<RTCIceServer[]>({
+    flag: '--ice-server',
+    env: 'HANDOUT_ICE_SERVERS',
+    configKey: 'iceServers',
+    kind: 'value',
+    repeatable: true,
+    defaultValue: () => [],
+    defaultText: 'none (plus what the signaling server hands out)',
+    meaning:
+      'STUN/TURN servers of this client for a mesh run: `stun:host:3478`, `turn:user:password@host:3478` ' +
+      '(`?transport=tcp` for TURN over TCP), `turns:...`; the flag repeated or comma-separated, the config key a ' +
+      'list of such strings. Those the signaling server offers (`handout signal --turn-url`) are used as well.',
+    commands: ['run', 'config'],
+    parse: iceServerList,
   }),
 } as const;
 

@@ -38,6 +38,19 @@ export * from './scheduling/index.js';
 export * from './signaling/index.js';
 export * from './store/index.js';
 export * from './submit/index.js';
+export { type LinkFailure, LinkSetupError, linkSetupErrorIn } from './transport/frame-link.js';
+export {
+  type IceServerEntry,
+  IceServerSyntaxError,
+  parseIceServer,
+  parseIceServers,
+} from './transport/ice-servers.js';
+export {
+  type CandidateType,
+  describeLinkPath,
+  type LinkPath,
+  linkPathFromStats,
+} from './transport/link-path.js';
 export { createMemoryTransport, MemoryNetwork, type MemoryNetworkOptions } from './transport/memory.js';
 export type {
   ConnectionInfo,

@@ -30,8 +30,11 @@ export interface ConnectOptions {
   readonly contribute?: boolean;
   /** Result cache of a contributing connection (see MeshPeerOptions.cacheDir). Default: in memory. */
   readonly cacheDir?: string | false;
-  /** STUN/TURN servers. Default [] (host candidates only). */
-  readonly iceServers?: RTCIceServer[];
+  /**
+   * STUN/TURN servers of this client's own; those the signaling server hands out in its welcome (TURN
+   * credentials made for this peer) are used as well. Default [] (with a server offering none: direct links only).
+   */
+  readonly iceServers?: readonly RTCIceServer[];
   /** Signaling connect timeout. Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
 }

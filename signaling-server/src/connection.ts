@@ -13,6 +13,7 @@ import {
   CLIENT_EVENTS,
   type ClientToServerEvents,
   type EventError,
+  type IceServerConfig,
   type LeaveReason,
   mergeUpdate,
   type ServerToClientEvents,
@@ -65,6 +66,8 @@ export interface ConnectionContext {
   readonly secret: string;
   readonly graceMs: number;
   readonly renewBeforeMs: number;
+  /** The STUN/TURN servers of one peer's welcome, TURN credentials made for it (turn-credentials.ts). */
+  readonly iceServers: (peerId: string) => IceServerConfig[];
   readonly closing: () => boolean;
 }
 
@@ -225,6 +228,7 @@ async function welcome(ctx: ConnectionContext, socket: PeerSocket, session: Sess
     socket.disconnect(true);
     return;
   }
+  const iceServers = ctx.iceServers(record.peerId);
   socket.emit('mesh:peers', {
     version: SIGNALING_PROTOCOL_VERSION,
     mesh: record.mesh,
@@ -234,6 +238,7 @@ async function welcome(ctx: ConnectionContext, socket: PeerSocket, session: Sess
     reconnectGraceMs: ctx.graceMs,
     tokenExp: session.record.tokenExp,
     ...(record.roles.includes('coordinate') && { meshKey: deriveMeshKey(ctx.secret, record.mesh) }),
+    ...(iceServers.length > 0 && { iceServers }),
   });
 }
 

@@ -10,3 +10,10 @@ export type { SignalingMetrics } from './metrics.js';
 export { SERVER_DEFAULTS, type SignalingLogger, type SignalingServerOptions } from './options.js';
 export type { RateLimitOptions } from './rate-limit.js';
 export { createSignalingServer, type IssueTokenOptions, type SignalingServer } from './server.js';
+export {
+  checkIceUrls,
+  DEFAULT_TURN_TTL_SECONDS,
+  iceServersFor,
+  type TurnOptions,
+  turnCredential,
+} from './turn-credentials.js';

@@ -2,6 +2,7 @@
 import type { HmacKey } from '@handout/peer-runtime/signaling';
 import type { AddressLimitOptions } from './address-limits.js';
 import type { RateLimitOptions } from './rate-limit.js';
+import type { TurnOptions } from './turn-credentials.js';
 
 export interface SignalingLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -74,6 +75,17 @@ export interface SignalingServerOptions extends AddressLimitOptions {
    * Default: none (one process, everything in memory).
    */
   redis?: string;
+  /**
+   * STUN servers (`stun:host:3478`) every peer is told of in its welcome. Default none: peers use only what they
+   * were configured with (by default no ICE server at all).
+   */
+  stunUrls?: readonly string[];
+  /**
+   * TURN servers sharing a secret with this server (coturn `use-auth-secret`): each admitted peer gets its own
+   * short-lived credential in its welcome (turn-credentials.ts), so peers behind NATs relay with nothing else
+   * configured. Default none.
+   */
+  turn?: TurnOptions;
   /** Prefix of every Redis key and channel, so deployments can share one Redis. Default `handout:signaling:`. */
   redisPrefix?: string;
   /** The per-mesh broadcast budget: peers per `members:changed`; the rest wait for the next one. Default 256. */

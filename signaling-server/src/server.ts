@@ -4,6 +4,7 @@
  * the id claim), so a refused client gets `connect_error` with the reason. Accepted sockets are served by
  * ./connection.ts.
  */
+
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -40,6 +41,7 @@ import { peerInfo } from './registry-types.js';
 import { hashResumeKey } from './resume-key.js';
 import { LocalSessions, type Session } from './sessions.js';
 import { openRegistry, type SharedState } from './shared-state.js';
+import { checkIceUrls, iceServersFor } from './turn-credentials.js';
 
 export interface IssueTokenOptions {
   mesh: string;
@@ -84,6 +86,16 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     ...(options.audience !== undefined && { audience: options.audience }),
   });
   const graceMs = options.reconnectGraceMs ?? d.reconnectGraceMs;
+  const stunUrls = options.stunUrls ?? [];
+  checkIceUrls(stunUrls, 'stun', 'stunUrls');
+  const turn = options.turn;
+  if (turn) {
+    checkIceUrls(turn.urls, 'turn', 'turn.urls');
+    if (turn.secret === '') throw new TypeError('turn.secret: the TURN shared secret must not be empty');
+    const ttl = turn.ttlSeconds;
+    if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 60))
+      throw new TypeError(`turn.ttlSeconds: must be an integer >= 60, got ${ttl}`);
+  }
   const shared: SharedState = await openRegistry(options, graceMs, log);
   const { registry } = shared;
   const sessions = new LocalSessions();
@@ -162,6 +174,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     secret,
     graceMs,
     renewBeforeMs: options.tokenRenewBeforeMs ?? d.tokenRenewBeforeMs,
+    iceServers: (peerId) => iceServersFor(peerId, stunUrls, turn),
     closing: () => closing,
   };
 

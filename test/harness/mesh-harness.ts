@@ -207,6 +207,11 @@ function describeProcess(p: PeerProcess): string {
   return `--- peer ${p.id} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}) ---\n${out}\n${p.stderr.join('')}`;
 }
 
+/** Wraps a spawned `handout` process (its stdout JSON lines collected, waitFor, kill) as a PeerProcess. */
+export function wrapProcess(id: string, child: ChildProcess): PeerProcess {
+  return wrap(id, child);
+}
+
 function wrap(id: string, child: ChildProcess): PeerProcess {
   const lines: LogLine[] = [];
   const stderr: string[] = [];

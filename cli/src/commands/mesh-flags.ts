@@ -4,6 +4,7 @@
  * like the rest of the CLI. Flags beat environment variables; there is no config-file layer for these commands
  * (secrets and tokens do not belong in a checked-in file).
  */
+import { IceServerSyntaxError, parseIceServers } from '@handout/peer-runtime/peer';
 import { SignalingError, signalingUrls } from '@handout/peer-runtime/signaling';
 import { CliInputError } from '../errors.js';
 import type { CommandContext, CommandDef } from './types.js';
@@ -15,6 +16,8 @@ export interface FlagDef {
   readonly env?: string;
   /** One line for `--help`. */
   readonly meaning: string;
+  /** Given several times, the values add up (joined by commas, as one comma-separated value would be). */
+  readonly repeatable?: boolean;
 }
 
 export interface ParsedFlags {
@@ -64,7 +67,8 @@ export function parseMeshFlags(
       i++;
     }
     value ??= '';
-    values.set(flag, value);
+    const before = values.get(flag);
+    values.set(flag, def.repeatable && before !== undefined ? `${before},${value}` : value);
   }
   for (const def of defs) {
     if (values.has(def.flag) || def.env === undefined) continue;
@@ -176,3 +180,29 @@ export function parseSignalUrls(value: string, origin: string): string[] {
     throw error;
   }
 }
+
+/**
+ * `--ice-server` (repeated, or comma-separated; HANDOUT_ICE_SERVERS): STUN/TURN servers of this peer's own, in
+ * the one-line form of `parseIceServer` (turn:user:password@host:port). Undefined when not given.
+ */
+export function iceServersFlag(flags: ParsedFlags): RTCIceServer[] | undefined {
+  const v = flags.values.get('--ice-server');
+  if (v === undefined) return undefined;
+  try {
+    return parseIceServers(v);
+  } catch (error) {
+    if (error instanceof IceServerSyntaxError)
+      throw new CliInputError(`${flags.origin('--ice-server')}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The `--ice-server` flag as every mesh command declares it. */
+export const ICE_SERVER_FLAG: FlagDef = {
+  flag: '--ice-server',
+  kind: 'value',
+  env: 'HANDOUT_ICE_SERVERS',
+  repeatable: true,
+  meaning:
+    'STUN/TURN server (stun:host:3478, turn:user:pass@host:3478[?transport=tcp]); repeat or comma-separate (default none).',
+};

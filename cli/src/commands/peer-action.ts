@@ -5,6 +5,7 @@
  */
 import {
   createMeshPeer,
+  describeLinkPath,
   type MeshPeer,
   readTokenClaims,
   TRUST_CODE_WARNING,
@@ -13,6 +14,7 @@ import { SignalingError } from '@handout/peer-runtime/signaling';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import {
   booleanFlag,
+  iceServersFlag,
   listFlag,
   numberFlag,
   parseFlagsOrHelp,
@@ -57,6 +59,8 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   const waitTimeout = numberFlag(flags, '--wait-timeout', { min: 0.01 });
   if (waitTimeout !== undefined && !coordinator)
     throw new CliInputError('--wait-timeout needs --coordinator');
+  const iceServers = iceServersFlag(flags);
+  const connectTimeout = numberFlag(flags, '--connect-timeout', { min: 0.1 });
   const tags = listFlag(flags, '--tags');
   const cacheDir = flags.values.get('--cache-dir');
 
@@ -103,6 +107,8 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       ...(cacheDir !== undefined && { cacheDir }),
       ...(cacheMaxMb !== undefined && { cacheMaxBytes: cacheMaxMb * 1024 * 1024 }),
       drainGraceMs: graceSeconds * 1000,
+      ...(iceServers !== undefined && { iceServers }),
+      ...(connectTimeout !== undefined && { transport: { connectTimeoutMs: connectTimeout * 1000 } }),
     });
   } catch (error) {
     offStop();
@@ -148,6 +154,22 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
     ),
   );
 
+  // How each link connected (host, srflx, relay) and why one dropped: the first things to read when peers behind
+  // NATs do not reach each other (docs/deploy.md).
+  peer.transport.on('peer:connected', ({ peerId, path }) =>
+    log(
+      'link:open',
+      { peerId, path: path ?? null },
+      `link to '${peerId}' open (${path ? describeLinkPath(path) : 'path unknown'})`,
+    ),
+  );
+  peer.transport.on('peer:disconnected', ({ peerId, reason, error }) =>
+    log(
+      'link:closed',
+      { peerId, reason, ...(error && { error: error.message }) },
+      `link to '${peerId}' closed (${reason}${error ? `: ${error.message}` : ''})`,
+    ),
+  );
   const lost = new Promise<string>((resolve) => {
     peer.signaling.on('close', (error) => resolve(error ? error.message : 'the signaling connection closed'));
   });

@@ -3,7 +3,7 @@
  * it stops taking work, lets running functions finish for a grace period, and hands back the rest so the
  * coordinator re-runs it elsewhere. With `--coordinator` it also coordinates runs submitted to the mesh.
  */
-import type { FlagDef } from './mesh-flags.js';
+import { type FlagDef, ICE_SERVER_FLAG } from './mesh-flags.js';
 import type { CommandDef } from './types.js';
 
 export const PEER_FLAGS: readonly FlagDef[] = [
@@ -52,6 +52,12 @@ export const PEER_FLAGS: readonly FlagDef[] = [
     kind: 'value',
     meaning: 'Coordinator: seconds a function may wait for a peer meeting its needs (default 30).',
   },
+  ICE_SERVER_FLAG,
+  {
+    flag: '--connect-timeout',
+    kind: 'value',
+    meaning: 'Seconds one attempt to open a peer-to-peer link may take (default 15; 3 attempts).',
+  },
   { flag: '--cache-dir', kind: 'value', env: 'HANDOUT_CACHE_DIR', meaning: 'Result cache directory.' },
   { flag: '--cache-max-mb', kind: 'value', meaning: 'Result cache bound in MiB (default 1024).' },
   { flag: '--grace', kind: 'value', meaning: 'Seconds running functions may finish on exit (default 5).' },
@@ -69,7 +75,9 @@ export const peerCommand: CommandDef = {
     'the machine) and runs the functions coordinators assign to it on a pool of worker threads, until SIGINT ' +
     'or SIGTERM. It advertises its cores (`--concurrency`, default all), memory (`--memory` MiB), tags (`--tags`), ' +
     'price (`--cost`, per core-second) and a speed score measured by a short calibration run at start ' +
-    '(`--speed` to set it). Results are kept in a disk cache (`--cache-dir`, default ' +
+    '(`--speed` to set it). It connects to other peers over WebRTC with the STUN/TURN servers the signaling ' +
+    'server hands out (`handout signal --turn-url`) and those of `--ice-server` (HANDOUT_ICE_SERVERS; default none: ' +
+    'direct links only). Results are kept in a disk cache (`--cache-dir`, default ' +
     '~/.cache/handout/peers/<peer id>; bounded by `--cache-max-mb`, default 1024) and served to other peers, so a ' +
     'rerun finds them. `--coordinator` also coordinates runs (the token must grant `coordinate`); a function no ' +
     'peer can satisfy then fails after `--wait-timeout` seconds (default 30) naming the unmet need. Functions ' +

@@ -19,7 +19,12 @@ export async function openMesh(settings: ResolvedSettings): Promise<Mesh> {
       `${settingOrigin('signal', settings)} needs a token too: --token <t> (or HANDOUT_TOKEN)`,
     );
   try {
-    return await connect({ signal: parseSignalUrls(signal, settingOrigin('signal', settings)), token });
+    const { iceServers } = settings.values;
+    return await connect({
+      signal: parseSignalUrls(signal, settingOrigin('signal', settings)),
+      token,
+      ...(iceServers.length > 0 && { iceServers }),
+    });
   } catch (error) {
     if (error instanceof TokenFormatError || error instanceof MeshConnectError)
       throw new CliInputError(`${settingOrigin('token', settings)}: ${error.message}`);

@@ -9,9 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type HmacKey, KID_PATTERN, parseTtl, ROLES } from '@handout/peer-runtime/signaling';
 import {
+  checkIceUrls,
   createSignalingServer,
+  DEFAULT_TURN_TTL_SECONDS,
   type SignalingServer,
   type SignalingServerOptions,
+  type TurnOptions,
 } from '@handout/signaling-server';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import { booleanFlag, listFlag, numberFlag, type ParsedFlags, parseFlagsOrHelp } from './mesh-flags.js';
@@ -161,7 +164,50 @@ function serverOptions(flags: ParsedFlags): Partial<SignalingServerOptions> {
   }
   const prefix = flags.values.get('--redis-prefix');
   if (prefix !== undefined) out.redisPrefix = prefix;
+  Object.assign(out, iceOptions(flags));
   return out;
+}
+
+/** `--stun-url`, `--turn-url`, `--turn-secret`, `--turn-ttl`: the ICE servers every welcome carries. */
+function iceOptions(flags: ParsedFlags): Pick<SignalingServerOptions, 'stunUrls' | 'turn'> {
+  const out: { stunUrls?: string[]; turn?: TurnOptions } = {};
+  const stun = listFlag(flags, '--stun-url');
+  if (stun) out.stunUrls = checkedUrls(stun, 'stun', '--stun-url');
+  const turnUrls = listFlag(flags, '--turn-url');
+  const secret = flags.values.get('--turn-secret');
+  const ttl = flags.values.get('--turn-ttl');
+  if (turnUrls && secret === undefined)
+    throw new CliInputError(
+      "--turn-url needs --turn-secret (or HANDOUT_TURN_SECRET): coturn's static-auth-secret, to make each peer's credentials",
+    );
+  if (secret !== undefined && !turnUrls)
+    throw new CliInputError(
+      `${flags.origin('--turn-secret')} needs --turn-url turn:host:3478 (which TURN servers)`,
+    );
+  if (ttl !== undefined && !turnUrls)
+    throw new CliInputError('--turn-ttl needs --turn-url and --turn-secret');
+  if (!turnUrls || secret === undefined) return out;
+  if (secret.trim() === '') throw new CliInputError(`${flags.origin('--turn-secret')} must not be empty`);
+  let ttlSeconds = DEFAULT_TURN_TTL_SECONDS;
+  if (ttl !== undefined) {
+    try {
+      ttlSeconds = parseTtl(ttl);
+    } catch (error) {
+      throw new CliInputError(`--turn-ttl: ${(error as Error).message}`);
+    }
+    if (ttlSeconds < 60) throw new CliInputError(`--turn-ttl must be at least 60 s, got '${ttl}'`);
+  }
+  out.turn = { urls: checkedUrls(turnUrls, 'turn', '--turn-url'), secret, ttlSeconds };
+  return out;
+}
+
+function checkedUrls(urls: string[], kind: 'stun' | 'turn', flag: string): string[] {
+  try {
+    checkIceUrls(urls, kind, flag);
+  } catch (error) {
+    throw new CliInputError((error as Error).message);
+  }
+  return urls;
 }
 
 function parseKey(item: string, origin: string): HmacKey {

@@ -68,6 +68,31 @@ export const SIGNAL_FLAGS: readonly FlagDef[] = [
     meaning:
       'Prefix of the Redis keys and channels, so deployments can share a Redis (default handout:signaling:).',
   },
+  {
+    flag: '--stun-url',
+    kind: 'value',
+    repeatable: true,
+    meaning: 'STUN server every peer is told of (stun:host:3478); repeat or comma-separate (default none).',
+  },
+  {
+    flag: '--turn-url',
+    kind: 'value',
+    repeatable: true,
+    meaning:
+      'TURN server sharing --turn-secret (turn:host:3478, turn:host:3478?transport=tcp, turns:host:5349); repeatable.',
+  },
+  {
+    flag: '--turn-secret',
+    kind: 'value',
+    env: 'HANDOUT_TURN_SECRET',
+    meaning:
+      "coturn's static-auth-secret: each peer gets its own short-lived TURN credentials in its welcome.",
+  },
+  {
+    flag: '--turn-ttl',
+    kind: 'value',
+    meaning: 'How long each TURN credential is valid (e.g. 30m, 12h; default 24h).',
+  },
   { flag: '--static', kind: 'value', meaning: 'Directory served as static files (the demo pages).' },
   {
     flag: '--demo',
@@ -87,7 +112,8 @@ export const signalCommand: CommandDef = {
   synopsis:
     'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--keys kid=s,...] [--jwks-url u] ' +
     '[--id-reserve 15m] [--max-connections-per-address 64] [--connection-rate 32/4] [--trust-proxy] ' +
-    '[--redis redis://host:6379 [--redis-prefix p]] [--demo | --static dir] [--json]',
+    '[--redis redis://host:6379 [--redis-prefix p]] [--stun-url stun:h:3478] ' +
+    '[--turn-url turn:h:3478 ... --turn-secret s [--turn-ttl 24h]] [--demo | --static dir] [--json]',
   description:
     'Starts a signaling server: peers join meshes with tokens signed by its secret, see each other (capabilities, ' +
     'state, presence) and exchange WebRTC signals through it; task data never passes through it. Binds ' +
@@ -104,6 +130,11 @@ export const signalCommand: CommandDef = {
     '`--redis <url>` shares the registry (ids, resume keys, members) through Redis and relays broadcasts and ' +
     'signals between processes (socket.io Redis adapter): run several with the same `--secret` behind one ' +
     'name or give peers the list (`--signal a,b`); per-address limits stay per process. ' +
+    'With `--turn-url` (repeatable) and `--turn-secret` (coturn running with `use-auth-secret` and that ' +
+    '`static-auth-secret`), every admitted peer gets TURN credentials of its own in its welcome (username ' +
+    '`<expiry>:<peer id>`, password base64 HMAC-SHA1, valid `--turn-ttl`, default 24h), renewed at each ' +
+    'reconnect: peers behind NATs, browsers included, relay through TURN with nothing else configured. ' +
+    '`--stun-url` tells peers of STUN servers. See docs/deploy.md. ' +
     '`GET /health` and `GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
   load: () => import('./signal-action.js'),
 };

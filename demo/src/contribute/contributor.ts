@@ -20,6 +20,8 @@ export interface JoinParams {
   readonly store: ResultStore;
   /** Memory offered, MiB. Default: what the browser reports. */
   readonly memoryMB?: number;
+  /** STUN/TURN servers of the page's own (`?ice=`), added to those of the signaling server's welcome. Default []. */
+  readonly iceServers?: readonly RTCIceServer[];
 }
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -62,6 +64,7 @@ export async function joinMesh(params: JoinParams): Promise<ContributorConnectio
     store: params.store,
     speed: params.speed,
     ...(params.memoryMB !== undefined && { memoryMB: params.memoryMB }),
+    ...(params.iceServers !== undefined && { iceServers: params.iceServers }),
     // Paints of a tab in the background are throttled, not its workers; state every second is plenty.
     stateIntervalMs: 1000,
   });

@@ -4,12 +4,14 @@
  * survive a reload and are served to other peers. It shows what it detected, lets the person choose how many
  * cores to give and pause, and shows what it runs, how much it finished and how big its cache is.
  *
- * URL: `?signal=<url>&token=<t>` fills the form and joins at once. `globalThis.handout` exposes the store, the
+ * URL: `?signal=<url>&token=<t>` fills the form and joins at once; `&ice=<entry>` (repeatable, or comma-separated:
+ * `stun:host:3478`, `turn:user:pass@host:3478`) adds STUN/TURN servers of the page's own to those the signaling
+ * server hands out (none by default: the page then connects directly only). `globalThis.handout` exposes the store, the
  * pool and the connection for the curious (and for the end-to-end tests).
  */
 import '../styles.css';
 import { createWorkerPool, type ResultStore, type Run, runLocal } from '@handout/peer-runtime';
-import { calibrateSpeed } from '@handout/peer-runtime/peer';
+import { calibrateSpeed, parseIceServers } from '@handout/peer-runtime/peer';
 import { createIndexedDbStore } from '@handout/peer-runtime/store/idb';
 import { type BrowserCapabilities, detectCapabilities } from '../common/capabilities.js';
 import { byId, formatBytes, h } from '../common/dom.js';
@@ -156,12 +158,20 @@ async function join(speed: number): Promise<void> {
     el.joinMessage.dataset.kind = 'error';
     return;
   }
+  let iceServers: RTCIceServer[];
+  try {
+    iceServers = parseIceServers(params.getAll('ice'));
+  } catch (error) {
+    el.joinMessage.textContent = `the page's ice parameter: ${(error as Error).message}`;
+    el.joinMessage.dataset.kind = 'error';
+    return;
+  }
   el.joinButton.disabled = true;
   el.joinMessage.textContent = 'joining…';
   el.joinMessage.dataset.kind = 'info';
   setStateLabel('connecting', `connecting to ${signal}`);
   try {
-    connection = await joinMesh({ signal, token, speed, pool, store });
+    connection = await joinMesh({ signal, token, speed, pool, store, iceServers });
   } catch (error) {
     el.joinButton.disabled = false;
     el.joinMessage.textContent = error instanceof Error ? error.message : String(error);

@@ -1,12 +1,16 @@
 /**
  * Runs one assigned function on a peer: its inputs come inline, from this peer's holdings, or fetched from the
- * listed holders (none has it: `task:failed` with reason `input-lost` naming the hash) → the function runs on the
+ * listed holders (none gives it: `task:failed` with reason `input-lost` naming the hash and, per holder, why:
+ * it no longer has it, it did not answer, or no link to it opened and why — ICE failed, timed out) → the function runs on the
  * WorkerPool with its `timeoutMs` → the encoded result is kept under the function's hash → `task:result` (bytes
  * inline up to the inline limit) or `task:failed` with reason, message and stack.
  */
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
+import type { FetchFailure } from '../mesh/port.js';
+import type { FetchedInput, UnreachableHolder } from '../protocol/messages.js';
 import { encodeValue } from '../protocol/value-codec.js';
+import { linkSetupErrorIn } from '../transport/frame-link.js';
 import { argumentValue, poolTaskOf, specRunOptions } from '../worker/call.js';
 import type { WorkerPool } from '../worker/pool.js';
 import type { AgentHoldings, InputValue } from './holdings.js';
@@ -24,10 +28,38 @@ export interface ExecuteDeps {
    * so a function's own cost is measured from when its worker became free: the time it really took the worker.
    */
   readonly workerFreeAt: Map<number, number>;
+  /** How the link to `peer` connected (`describeLinkPath`), or `unknown`. */
+  readonly linkTo: (peer: string) => string;
 }
 
-/** The input values of `task` in `args` order (extraArgs follow in poolTaskOf), or undefined when an input could not be had (the task was answered then). */
-async function callArgs(task: AgentTask, deps: ExecuteDeps): Promise<unknown[] | undefined> {
+/** Why no holder gave an input, one clause per holder: the link error of those that could not be reached. */
+export function describeFetchFailures(failures: readonly FetchFailure[]): string {
+  if (failures.length === 0) return 'it has no live holder';
+  return failures
+    .map((f) =>
+      f.kind === 'missing'
+        ? `holder '${f.peer}' no longer has it`
+        : f.kind === 'timeout'
+          ? `holder '${f.peer}' did not answer in time`
+          : `holder '${f.peer}' is unreachable: ${f.error?.message ?? 'no link could be opened'}`,
+    )
+    .join('; ');
+}
+
+/** The holders no link could be opened to, as `task:failed` reports them to the coordinator. */
+export function unreachableHolders(failures: readonly FetchFailure[]): UnreachableHolder[] {
+  return failures
+    .filter((f) => f.kind === 'unreachable')
+    .map((f) => ({ peer: f.peer, failure: linkSetupErrorIn(f.error)?.failure ?? 'unreachable' }));
+}
+
+/** The input values of `task` in `args` order (extraArgs follow in poolTaskOf), or undefined when an input could not
+ * be had (the task was answered then). */
+async function callArgs(
+  task: AgentTask,
+  deps: ExecuteDeps,
+  fetchedFrom: FetchedInput[],
+): Promise<unknown[] | undefined> {
   const a = task.assignment;
   const spec: FunctionSpec = a.spec;
   const args: unknown[] = [];
@@ -49,14 +81,19 @@ async function callArgs(task: AgentTask, deps: ExecuteDeps): Promise<unknown[] |
         return undefined;
       }
       if (!got.ok) {
+        const failures = got.failures ?? [];
+        const unreachable = unreachableHolders(failures);
         deps.replies.reply(task, {
           ok: false,
           reason: 'input-lost',
-          message: `input '${producer}' (hash ${got.hash}) is on none of its holders`,
+          message: `input '${producer}' (hash ${got.hash.slice(0, 12)}…) could not be fetched: ${describeFetchFailures(failures)}`,
           missingInput: got.hash,
+          ...(fetchedFrom.length > 0 && { fetchedFrom }),
+          ...(unreachable.length > 0 && { unreachable }),
         });
         return undefined;
       }
+      if (got.from !== undefined) fetchedFrom.push({ peer: got.from, link: deps.linkTo(got.from) });
       values.set(producer, got.value);
     }
     args.push(argumentValue(values.get(producer), output));
@@ -66,7 +103,8 @@ async function callArgs(task: AgentTask, deps: ExecuteDeps): Promise<unknown[] |
 
 export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<void> {
   const spec = task.assignment.spec;
-  const args = await callArgs(task, deps);
+  const fetchedFrom: FetchedInput[] = [];
+  const args = await callArgs(task, deps, fetchedFrom);
   if (args === undefined || task.cancel.aborted) return;
   const outcome = await deps.pool.run(poolTaskOf(spec, args), {
     signal: task.cancel,
@@ -81,6 +119,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
       reason: outcome.reason,
       message: outcome.message,
       ...(outcome.stack !== undefined && { stack: outcome.stack }),
+      ...(fetchedFrom.length > 0 && { fetchedFrom }),
     });
     return;
   }
@@ -106,5 +145,6 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
     size: bytes.byteLength,
     durationMs: Math.max(0, outcome.endedAt - Math.max(outcome.startedAt, freeAt)),
     ...(bytes.byteLength <= deps.inlineLimit && { inline: bytes }),
+    ...(fetchedFrom.length > 0 && { fetchedFrom }),
   });
 }

@@ -4,7 +4,7 @@
  * assignment's inputs (inline, local, or fetched from the listed holders) and serves other peers' fetches.
  */
 
-import type { MeshPort } from '../mesh/port.js';
+import type { FetchFailure, MeshPort } from '../mesh/port.js';
 import type { TaskAssignment } from '../protocol/messages.js';
 import { decodeValue } from '../protocol/value-codec.js';
 import type { ResultStore } from '../store/types.js';
@@ -23,7 +23,13 @@ export interface AgentHoldingsOptions {
   readonly onAnnounce: (hash: string) => void;
 }
 
-export type InputValue = { ok: true; value: unknown } | { ok: false; hash: string };
+/**
+ * One input's value (and, when it was fetched, the peer it came from), or the hash nobody could provide with
+ * why each holder tried did not (`failures`: missing, timeout, unreachable with the link error).
+ */
+export type InputValue =
+  | { ok: true; value: unknown; from?: string }
+  | { ok: false; hash: string; failures?: readonly FetchFailure[] };
 
 export class AgentHoldings {
   /** Hashes the coordinators were told of (or learned from completions) and that were stored. */
@@ -81,17 +87,20 @@ export class AgentHoldings {
     if (now !== undefined) return now;
     const loc = a.inputs[producer]!;
     let bytes = await this.localBytes(loc.hash);
+    let from: string | undefined;
     if (bytes === undefined) {
       const { port } = this.options;
       const holders = loc.holders.filter((h) => h !== port.peerId);
-      const fetched = await port.fetch(loc.hash, holders, this.options.fetchTimeoutMs);
-      if (fetched === undefined) return { ok: false, hash: loc.hash };
+      const failures: FetchFailure[] = [];
+      const fetched = await port.fetch(loc.hash, holders, this.options.fetchTimeoutMs, failures);
+      if (fetched === undefined) return { ok: false, hash: loc.hash, failures };
       bytes = fetched.bytes;
+      from = fetched.from;
       if (this.options.keepFetched) this.keep(loc.hash, bytes, true);
     }
     const value = decodeValue(bytes);
     this.remember(loc.hash, value);
-    return { ok: true, value };
+    return from === undefined ? { ok: true, value } : { ok: true, value, from };
   }
 
   /** Stores a result; `announce` for results the coordinators cannot know of (they learn the others from completions). */

@@ -25,6 +25,7 @@ import type { BatchableMessage, TaskAssignment } from '../protocol/messages.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
+import { describeLinkPath } from '../transport/link-path.js';
 import type { Transport } from '../transport/types.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { executeTask } from './execute.js';
@@ -247,6 +248,7 @@ class MeshPeerAgent implements PeerAgent {
       replies: this.replies,
       inlineLimit: this.options.inlineLimitBytes ?? INLINE_RESULT_LIMIT,
       workerFreeAt: this.workerFreeAt,
+      linkTo: (peer: string) => linkText(this.options.transport, peer),
     };
     executeTask(task, deps).then(end, (error: unknown) => {
       this.replies.reply(task, {
@@ -274,4 +276,10 @@ class MeshPeerAgent implements PeerAgent {
       this.log.debug('holdings not announced', { peer: coordinatorId, reason: String(error) });
     });
   }
+}
+
+/** How the transport's link to `peer` connected, as `describeLinkPath` writes it, or `unknown`. */
+function linkText(transport: Transport, peer: string): string {
+  const path = transport.connections().find((c) => c.peerId === peer)?.path;
+  return path ? describeLinkPath(path) : 'unknown';
 }

@@ -4,12 +4,31 @@
  * and last results reached their coordinators before the caller closes the transport.
  */
 import type { MeshPort } from '../mesh/port.js';
-import type { BatchableMessage, TaskFailureReason } from '../protocol/messages.js';
+import type {
+  BatchableMessage,
+  FetchedInput,
+  TaskFailureReason,
+  UnreachableHolder,
+} from '../protocol/messages.js';
 import type { AgentTask } from './task.js';
 
 export type ReplyBody =
-  | { ok: true; size: number; durationMs: number; inline?: Uint8Array }
-  | { ok: false; reason: TaskFailureReason; message: string; stack?: string; missingInput?: string };
+  | {
+      ok: true;
+      size: number;
+      durationMs: number;
+      inline?: Uint8Array;
+      fetchedFrom?: readonly FetchedInput[];
+    }
+  | {
+      ok: false;
+      reason: TaskFailureReason;
+      message: string;
+      stack?: string;
+      missingInput?: string;
+      fetchedFrom?: readonly FetchedInput[];
+      unreachable?: readonly UnreachableHolder[];
+    };
 
 export class AgentReplies {
   private draining = false;
@@ -36,6 +55,7 @@ export class AgentReplies {
         size: body.size,
         durationMs: body.durationMs,
         ...(body.inline && { inline: body.inline }),
+        ...(body.fetchedFrom && { fetchedFrom: body.fetchedFrom }),
       });
       return;
     }
@@ -46,6 +66,8 @@ export class AgentReplies {
       message: body.message,
       ...(body.stack !== undefined && { stack: body.stack }),
       ...(body.missingInput !== undefined && { missingInput: body.missingInput }),
+      ...(body.fetchedFrom && { fetchedFrom: body.fetchedFrom }),
+      ...(body.unreachable && { unreachable: body.unreachable }),
     });
   }
 

@@ -26,6 +26,7 @@ import { LostResults } from './lost-results.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
 import { Outcomes } from './outcomes.js';
 import { PeerLoads } from './peer-loads.js';
+import { Reachability } from './reachability.js';
 import { rebalanceQueued } from './rebalance.js';
 import { RemoteLineage } from './remote-lineage.js';
 import { ResultDirectory } from './result-directory.js';
@@ -59,6 +60,8 @@ class MeshCoordinator implements Coordinator {
   private readonly runs = new Map<string, RunState>();
   private readonly remoteRuns = new Map<string, RunState>();
   private readonly listeners = new Map<keyof CoordinatorEvents, Set<(payload: never) => void>>();
+  /** Peer pairs that could not open a link (from `task:failed`), steering placement (reachability.ts). */
+  private readonly reachability = new Reachability();
   private readonly cleanups: (() => void)[] = [];
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private nextRun = 1;
@@ -72,6 +75,7 @@ class MeshCoordinator implements Coordinator {
     this.probe = createNetworkProbe(options.transport, {}, this.port.links);
     const unsatisfiableTimeoutMs = options.unsatisfiableTimeoutMs ?? 30_000;
     this.dispatcher = new Dispatcher({
+      reachability: this.reachability,
       port: this.port,
       tracker: this.tracker,
       directory: this.directory,
@@ -96,6 +100,7 @@ class MeshCoordinator implements Coordinator {
       }),
     });
     this.outcomes = new Outcomes({
+      reachability: this.reachability,
       port: this.port,
       tracker: this.tracker,
       directory: this.directory,
@@ -154,11 +159,18 @@ class MeshCoordinator implements Coordinator {
     const membership = options.membership;
     if (membership) {
       for (const m of membership.peers()) this.register(m);
-      this.cleanups.push(membership.on('peer:joined', (m) => this.register(m)));
+      this.cleanups.push(
+        membership.on('peer:joined', (m) => {
+          // Joined again, perhaps from another network: what it could not reach before may work now.
+          this.reachability.forgetPeer(m.peerId);
+          this.register(m);
+        }),
+      );
       this.cleanups.push(membership.on('peer:updated', (m) => this.register(m)));
       this.cleanups.push(
         membership.on('peer:left', ({ peerId }) => {
           this.probe.forget(peerId);
+          this.reachability.forgetPeer(peerId);
           this.outcomes.peerLost(peerId, 'it left the mesh');
           this.remoteLineage.forget(peerId);
           for (const run of this.runs.values()) {

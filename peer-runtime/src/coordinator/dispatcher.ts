@@ -20,6 +20,7 @@ import type {
 import { createUnsatisfiableWatch, type UnsatisfiableWatch } from '../scheduling/unsatisfiable-watch.js';
 import type { ReadyQueue } from './fair-queue.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
+import { type BlockedInput, describeBlocked, type Reachability } from './reachability.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 
@@ -69,6 +70,8 @@ export interface ReadyItem {
 
 export interface SchedulerDeps {
   readonly port: MeshPort;
+  /** Peer pairs that could not open a link: a function is not placed where it cannot fetch an input. */
+  readonly reachability: Reachability;
   readonly tracker: ResourceTracker;
   readonly directory: ResultDirectory;
   readonly queue: ReadyQueue<ReadyItem>;
@@ -195,14 +198,18 @@ export class Dispatcher {
     let placed = 0;
     const messages: Outbox = new Map();
     for (const [run, list] of byRun) {
-      const normal = list.filter((i) => !run.avoid.has(i.index));
-      const avoiding = list.filter((i) => run.avoid.has(i.index));
-      const groups: { items: ReadyItem[]; views: PeerView[] }[] = [];
+      const blocked = this.blockedPeers(run, list, located);
+      const normal = list.filter((i) => !run.avoid.has(i.index) && !blocked.has(i));
+      const avoiding = list.filter((i) => run.avoid.has(i.index) || blocked.has(i));
+      const groups: { items: ReadyItem[]; views: PeerView[]; blocked?: Map<string, BlockedInput> }[] = [];
       if (normal.length > 0) groups.push({ items: normal, views: this.deps.loads.views() });
       for (const item of avoiding) {
-        const avoid = run.avoid.get(item.index)!;
-        const others = this.deps.loads.views((v) => !avoid.has(v.peerId));
-        groups.push({ items: [item], views: others.length > 0 ? others : this.deps.loads.views() });
+        const avoid = run.avoid.get(item.index);
+        const cannot = blocked.get(item);
+        const others = this.deps.loads.views((v) => !avoid?.has(v.peerId) && !cannot?.has(v.peerId));
+        // Peers it failed on are only a preference; peers that cannot fetch its inputs are never chosen.
+        const views = others.length > 0 || cannot ? others : this.deps.loads.views();
+        groups.push({ items: [item], views, ...(cannot && { blocked: cannot }) });
       }
       for (const group of groups) {
         const byId = new Map(group.items.map((i) => [run.id(i.index), i]));
@@ -214,7 +221,8 @@ export class Dispatcher {
             this.deps.loads.queueAllowance(peer, durationMs ?? run.meanMs),
           ...(this.deps.network && { network: this.deps.network }),
         });
-        this.observeWaits(run, allocation, byId, back);
+        const failed = group.blocked && this.failUnreachable(run, allocation, byId, group.blocked);
+        this.observeWaits(run, allocation, byId, back, failed);
         for (const a of allocation.assignments) {
           const item = byId.get(a.functionId);
           if (!item) continue;
@@ -240,11 +248,84 @@ export class Dispatcher {
     return placed;
   }
 
+  /**
+   * For each item, the live peers that cannot have one of its inputs (every holder unreachable from them, as
+   * peers reported: reachability.ts), with the input. Empty (and cheap) while no pair was ever reported.
+   */
+  private blockedPeers(
+    run: RunState,
+    items: readonly ReadyItem[],
+    located: ReadonlyMap<ReadyItem, InputLoc[]>,
+  ): Map<ReadyItem, Map<string, BlockedInput>> {
+    const out = new Map<ReadyItem, Map<string, BlockedInput>>();
+    const reach = this.deps.reachability;
+    if (reach.size === 0) return out;
+    const peers = this.deps.loads.views().map((v) => v.peerId);
+    for (const item of items) {
+      const locs = located.get(item) ?? [];
+      if (locs.length === 0) continue;
+      const producers = run.producers[item.index]!;
+      const inputs = locs.map((loc, k) => ({
+        producer: run.id(producers[k]!),
+        holders: loc.holders,
+        inline: loc.inline !== undefined,
+      }));
+      for (const peer of peers) {
+        const b = reach.blockedBy(peer, inputs);
+        if (!b) continue;
+        let m = out.get(item);
+        if (!m) {
+          m = new Map();
+          out.set(item, m);
+        }
+        m.set(peer, b);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A function every peer allowed to run it cannot fetch an input on fails now, naming the links, rather than
+   * waiting `unsatisfiableTimeoutMs` for a peer that can: with two NATs and no TURN server, none will come.
+   * Returns the ids failed, which `observeWaits` then leaves alone.
+   */
+  private failUnreachable(
+    run: RunState,
+    allocation: Allocation,
+    byId: ReadonlyMap<string, ReadyItem>,
+    blocked: ReadonlyMap<string, BlockedInput>,
+  ): Set<string> {
+    const failed = new Set<string>();
+    for (const w of allocation.waiting) {
+      const item = byId.get(w.functionId);
+      // Busy peers (deferred) are no reason to fail: only a function no remaining peer may run.
+      if (!item || w.reason !== 'unsatisfiable') continue;
+      failed.add(w.functionId);
+      const why = [...blocked].map(([peer, b]) => describeBlocked(peer, b)).join('; ');
+      // The attempt that found out says what the link did (ICE failed or timed out, the candidates gathered).
+      const tried = run.run.record(w.functionId).history.findLast((h) => h.error !== undefined);
+      const seen = tried ? ` (attempt ${tried.attempt} on '${tried.peer}': ${tried.error})` : '';
+      const attempt = Math.max(1, run.attempt[item.index]!);
+      this.deps.onUnsatisfiable(
+        run,
+        item.index,
+        new TaskError(
+          w.functionId,
+          attempt,
+          'unsatisfiable',
+          `no peer that may run '${w.functionId}' can fetch its inputs: ${why}. Peers behind separate NATs need a TURN server (handout signal --turn-url ... --turn-secret ...; docs/deploy.md)${seen}`,
+        ),
+      );
+    }
+    return failed;
+  }
+
   private observeWaits(
     run: RunState,
     allocation: Allocation,
     byId: ReadonlyMap<string, ReadyItem>,
     back: ReadyItem[],
+    failed?: ReadonlySet<string>,
   ): void {
     let watch = this.watches.get(run.key);
     if (!watch) {
@@ -256,7 +337,7 @@ export class Dispatcher {
       for (const a of allocation.assignments) this.waitingReported.delete(`${run.key}\0${a.functionId}`);
     for (const w of allocation.waiting) {
       const item = byId.get(w.functionId);
-      if (!item) continue;
+      if (!item || failed?.has(w.functionId)) continue;
       const reportKey = `${run.key}\0${w.functionId}`;
       const expiry = expired.get(w.functionId);
       if (expiry) {

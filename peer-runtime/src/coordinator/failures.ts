@@ -7,7 +7,9 @@
  * - the final error, which lists every attempt's peer and error (what Ray and Dask users most miss);
  * - which in-flight functions are stragglers worth duplicating.
  */
+
 import { TaskError } from '../errors.js';
+import type { FetchedInput } from '../protocol/messages.js';
 import type { FunctionRecord } from '../run/types.js';
 import type { Dispatch } from './peer-loads.js';
 
@@ -46,12 +48,34 @@ export function finalError(record: FunctionRecord, last: TaskError): TaskError {
  * a failed or cancelled copy, the winner when another copy ran) are told to the run as `task:attempt`, so remote
  * submitters see them too; `raced` says another copy of the function was in flight.
  */
-export function closeEntry(d: Dispatch, at: number, error?: string, raced = false): void {
+/** How an attempt's links connected: the coordinator's to the peer, and the peer's to the holders it fetched from. */
+export interface AttemptLinks {
+  readonly link?: string;
+  readonly fetchedFrom?: readonly FetchedInput[];
+}
+
+export function closeEntry(
+  d: Dispatch,
+  at: number,
+  error?: string,
+  raced = false,
+  links: AttemptLinks = {},
+): void {
   const e = d.entry;
-  if (!e || e.endedAt !== undefined) return;
+  if (!e) return;
+  // Links first: a success has closed its entry already (markSucceeded stamps endedAt).
+  if (links.link !== undefined) e.link = links.link;
+  if (links.fetchedFrom !== undefined) e.fetchedFrom = links.fetchedFrom;
+  // An attempt that fetched inputs is sent on as well, so remote submitters see how its links connected.
+  if (e.endedAt !== undefined) {
+    if (links.fetchedFrom !== undefined) d.run.run.noteAttempt(d.run.id(d.index), e);
+    return;
+  }
   e.endedAt = at;
   if (error !== undefined) e.error = error;
-  if (d.recompute || d.duplicate || error !== undefined || raced) d.run.run.noteAttempt(d.run.id(d.index), e);
+  const noteworthy =
+    d.recompute || d.duplicate || error !== undefined || raced || links.fetchedFrom !== undefined;
+  if (noteworthy) d.run.run.noteAttempt(d.run.id(d.index), e);
 }
 
 export interface StragglerOptions {

@@ -11,16 +11,20 @@ import type { BatchableMessage } from '../protocol/messages.js';
 import { backoffDelay, mayRetry } from '../run/retry-policy.js';
 import { skipDownstream } from '../run/skip-downstream.js';
 import type { ResourceTracker } from '../scheduling/types.js';
+import { describeLinkPath } from '../transport/link-path.js';
 import { Dispatcher } from './dispatcher.js';
-import { closeEntry, failureKind, finalError, type StragglerOptions } from './failures.js';
+import { type AttemptLinks, closeEntry, failureKind, finalError, type StragglerOptions } from './failures.js';
 import { HashGroups } from './hash-groups.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
+import type { Reachability } from './reachability.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 import { duplicateStragglers } from './stragglers.js';
 
 export interface OutcomesDeps {
   readonly port: MeshPort;
+  /** Where peer pairs that could not open a link are recorded (from `task:failed`'s `unreachable`). */
+  readonly reachability: Reachability;
   readonly tracker: ResourceTracker;
   readonly directory: ResultDirectory;
   readonly loads: PeerLoads;
@@ -105,12 +109,13 @@ export class Outcomes {
       holders: [from],
       ...(msg.inline && { inline: msg.inline }),
     });
+    const links = this.linksOf(from, msg.fetchedFrom);
     if (!run.run.isEnded(id)) {
       run.run.markSucceeded(id, undefined, { cached: false, peer: from, at: now });
-      closeEntry(winner, now, undefined, raced);
+      closeEntry(winner, now, undefined, raced, links);
       this.release(run, i);
     } else {
-      closeEntry(winner, now, undefined, raced);
+      closeEntry(winner, now, undefined, raced, links);
     }
     this.settleGroup(run, i, true);
     if (winner.recompute) this.deps.onRecomputed?.(run, i);
@@ -163,13 +168,37 @@ export class Outcomes {
     this.deps.loads.get(from)?.remove(d);
     list.splice(list.indexOf(d), 1);
     const now = Date.now();
-    closeEntry(d, now, `${msg.reason}: ${msg.message}`);
+    closeEntry(d, now, `${msg.reason}: ${msg.message}`, false, this.linksOf(from, msg.fetchedFrom));
+    for (const u of msg.unreachable ?? []) this.deps.reachability.noteUnreachable(from, u.peer, u.failure);
     if (list.length > 0) return; // its duplicate still runs and may yet succeed
     this.deps.dispatcher.inflight.delete(k);
-    if (msg.reason === 'input-lost' && msg.missingInput !== undefined)
+    if (msg.reason === 'input-lost' && msg.missingInput !== undefined && !this.onlyUnreachable(msg))
       this.forgetInput(run, i, msg.missingInput);
     const error = taskErrorFor(msg.functionId, msg.attempt, msg.reason, msg.message, msg.stack, from);
     this.afterFailure(run, i, d, error);
+  }
+
+  /**
+   * The fetch failed only because no link opened to any holder it tried: the input is not lost (its holders have
+   * it), so it is not recomputed; the retry goes to a peer that can reach a holder (dispatcher.ts, reachability).
+   */
+  private onlyUnreachable(msg: FailedMessage): boolean {
+    const unreachable = new Set((msg.unreachable ?? []).map((u) => u.peer));
+    if (unreachable.size === 0 || msg.missingInput === undefined) return false;
+    const holders = this.deps.directory.get(msg.missingInput)?.holders;
+    return [...(holders ?? unreachable)].every((h) => unreachable.has(h));
+  }
+
+  /** How the coordinator's link to `peer` connected, and the links the peer reported for its fetches. */
+  private linksOf(peer: string, fetchedFrom: FailedMessage['fetchedFrom']): AttemptLinks {
+    const path =
+      peer === this.deps.port.peerId
+        ? undefined
+        : this.deps.port.transport.connections().find((c) => c.peerId === peer)?.path;
+    return {
+      ...(path && { link: describeLinkPath(path) }),
+      ...(fetchedFrom && fetchedFrom.length > 0 && { fetchedFrom }),
+    };
   }
 
   /** Every holder of an input failed the fetch: forget them, so the next dispatch recomputes it from lineage. */

@@ -14,6 +14,7 @@
  * allowance, as this once did, made a peer whose past functions were quick look idle, and a batch of slow
  * functions all went to it.)
  */
+import type { FetchedInput } from '../protocol/messages.js';
 import type { PeerView, ResourceRequest, ResourceTracker } from '../scheduling/types.js';
 import type { RunState } from './run-state.js';
 
@@ -30,7 +31,17 @@ export interface Dispatch {
   /** A speculative copy of a straggler. */
   readonly duplicate: boolean;
   /** Its entry in the record's history, closed by the coordinator. */
-  entry: { attempt: number; peer: string; startedAt: number; endedAt?: number; error?: string } | undefined;
+  entry:
+    | {
+        attempt: number;
+        peer: string;
+        startedAt: number;
+        endedAt?: number;
+        error?: string;
+        link?: string;
+        fetchedFrom?: readonly FetchedInput[];
+      }
+    | undefined;
 }
 
 export interface PipelineOptions {

@@ -106,6 +106,8 @@ export class MeshRun extends RunController {
     if (known) {
       if (attempt.endedAt !== undefined && known.endedAt === undefined) known.endedAt = attempt.endedAt;
       if (attempt.error !== undefined && known.error === undefined) known.error = attempt.error;
+      if (attempt.link !== undefined) known.link = attempt.link;
+      if (attempt.fetchedFrom !== undefined) known.fetchedFrom = attempt.fetchedFrom;
     } else {
       const entry: MutableAttempt = { ...attempt };
       let at = record.history.length;

@@ -27,6 +27,17 @@ export interface FetchedResult {
   readonly from: string;
 }
 
+/**
+ * Why one holder did not give a fetch its bytes: it answered it has none (`missing`), said nothing in time
+ * (`timeout`), or could not be reached at all (`unreachable`: no link opened; `error` says why, e.g. a
+ * LinkSetupError naming ICE failure or timeout).
+ */
+export interface FetchFailure {
+  readonly peer: string;
+  readonly kind: 'missing' | 'timeout' | 'unreachable';
+  readonly error?: Error;
+}
+
 export interface MeshPort {
   readonly peerId: string;
   readonly transport: Transport;
@@ -47,7 +58,13 @@ export interface MeshPort {
    * Asks each holder in turn for the bytes stored under `hash`; undefined when none has them (missing, gone or
    * silent for `timeoutMs`).
    */
-  fetch(hash: string, holders: readonly string[], timeoutMs: number): Promise<FetchedResult | undefined>;
+  fetch(
+    hash: string,
+    holders: readonly string[],
+    timeoutMs: number,
+    /** When given, receives why each holder tried failed, in order. */
+    failures?: FetchFailure[],
+  ): Promise<FetchedResult | undefined>;
   /** Round trips and bandwidth to the peers this port fetched from (each fetch is timed). */
   readonly links: LinkMeter;
 }
@@ -190,28 +207,36 @@ function createPort(transport: Transport): MeshPort {
     queue(peerId, message);
   };
 
-  const fetchFrom = (hash: string, peer: string, timeoutMs: number): Promise<Uint8Array | undefined> =>
+  const fetchFrom = (hash: string, peer: string, timeoutMs: number): Promise<Uint8Array | FetchFailure> =>
     new Promise((resolve) => {
       const requestId = nextRequest++;
       links.fetchStarted(peer);
-      const timer = setTimeout(() => {
-        if (!fetches.delete(requestId)) return;
-        links.fetchEnded(peer, 0, false);
-        resolve(undefined);
-      }, timeoutMs);
+      // The clock starts once the request is on the channel: opening the link has bounds of its own (the
+      // transport's connect timeout and retries), and when it fails the fetch says why rather than "timeout".
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const startClock = () => {
+        if (!fetches.has(requestId)) return;
+        timer = setTimeout(() => {
+          if (!fetches.delete(requestId)) return;
+          links.fetchEnded(peer, 0, false);
+          resolve({ peer, kind: 'timeout' });
+        }, timeoutMs);
+      };
       fetches.set(requestId, {
         peer,
         resolve: (bytes, answered) => {
           clearTimeout(timer);
           links.fetchEnded(peer, bytes?.byteLength ?? 0, answered);
-          resolve(bytes);
+          resolve(bytes ?? { peer, kind: answered ? 'missing' : 'timeout' });
         },
       });
-      send(peer, { type: 'result:fetch', requestId, hash }).catch(() => {
+      send(peer, { type: 'result:fetch', requestId, hash }).then(startClock, (error: unknown) => {
         const pending = fetches.get(requestId);
         if (pending) {
           fetches.delete(requestId);
-          pending.resolve(undefined, false);
+          clearTimeout(timer);
+          links.fetchEnded(peer, 0, false);
+          resolve({ peer, kind: 'unreachable', ...(error instanceof Error && { error }) });
         }
       });
     });
@@ -230,10 +255,11 @@ function createPort(transport: Transport): MeshPort {
       disconnectListeners.add(listener);
       return () => disconnectListeners.delete(listener);
     },
-    async fetch(hash, holders, timeoutMs) {
+    async fetch(hash, holders, timeoutMs, failures) {
       for (const holder of holders) {
-        const bytes = await fetchFrom(hash, holder, timeoutMs);
-        if (bytes !== undefined) return { bytes, from: holder };
+        const got = await fetchFrom(hash, holder, timeoutMs);
+        if (got instanceof Uint8Array) return { bytes: got, from: holder };
+        failures?.push(got);
       }
       return undefined;
     },

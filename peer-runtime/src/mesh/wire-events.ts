@@ -57,6 +57,8 @@ export function forwardRunEvents(
         startedAt: a.startedAt,
         ...(a.endedAt !== undefined && { endedAt: a.endedAt }),
         ...(a.error !== undefined && { error: a.error }),
+        ...(a.link !== undefined && { link: a.link }),
+        ...(a.fetchedFrom !== undefined && { fetchedFrom: a.fetchedFrom }),
       }),
     ),
     run.onMeshEvent('task:waiting', ({ id, unmet, message }) =>
@@ -133,6 +135,8 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
         startedAt: event.startedAt,
         ...(event.endedAt !== undefined && { endedAt: event.endedAt }),
         ...(event.error !== undefined && { error: event.error }),
+        ...(event.link !== undefined && { link: event.link }),
+        ...(event.fetchedFrom !== undefined && { fetchedFrom: event.fetchedFrom }),
       });
       return;
     case 'task:waiting':

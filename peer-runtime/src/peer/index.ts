@@ -17,6 +17,13 @@ export type { Coordinator, CoordinatorOptions, SubmitRunOptions } from '../coord
 export { readTokenClaims, type TokenClaims, TokenFormatError } from '../signaling/token-claims.js';
 export { type SubmitRemoteOptions, submitRemote } from '../submit/submit-remote.js';
 export {
+  type IceServerEntry,
+  IceServerSyntaxError,
+  parseIceServer,
+  parseIceServers,
+} from '../transport/ice-servers.js';
+export { type CandidateType, describeLinkPath, type LinkPath } from '../transport/link-path.js';
+export {
   CALIBRATION_SOURCE,
   type Calibration,
   type CalibrationOptions,

@@ -18,7 +18,7 @@ import { createPeerAgent, type PeerAgent } from '../agent/peer-agent.js';
 import type { Coordinator, CoordinatorOptions } from '../coordinator/coordinator.js';
 import { createCoordinator } from '../coordinator/coordinator.js';
 import { connectSignaling, type SignalingClient } from '../signaling/client.js';
-import type { PeerCapabilities, PeerInfo, PeerState, Role } from '../signaling/contract.js';
+import type { IceServerConfig, PeerCapabilities, PeerInfo, PeerState, Role } from '../signaling/contract.js';
 import { readTokenClaims } from '../signaling/token-claims.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
@@ -83,8 +83,12 @@ export interface MeshPeerOptions extends CapabilityChoices {
    * `data:` never. Ignored with `pool` or `trustCode`. Default [] (no module code).
    */
   readonly allowModules?: readonly string[];
-  /** STUN/TURN servers. Default [] (host candidates only). */
-  readonly iceServers?: RTCIceServer[];
+  /**
+   * STUN/TURN servers of this peer's own. Those the signaling server offers in its welcome (with TURN credentials
+   * made for this peer: `handout signal --turn-url ... --turn-secret ...`) are used too, after these. Default []
+   * (with a server offering none: host candidates only, nothing sent to any STUN server).
+   */
+  readonly iceServers?: readonly RTCIceServer[];
   readonly transport?: TransportOptions;
   /** How often runtime state (running functions, paused) is published when it changed. Default 1000 ms. */
   readonly stateIntervalMs?: number;
@@ -177,7 +181,8 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     signals: signaling,
     directory: signaling,
     rtc: platformRtc(),
-    ...(options.iceServers !== undefined && { iceServers: options.iceServers }),
+    // Asked per connection: the welcome's TURN credentials are replaced by fresh ones at every reconnect.
+    iceServers: () => [...(options.iceServers ?? []), ...signaling.iceServers.map(toRtcIceServer)],
   });
   const membership = createSignalingMembership(signaling);
   const coordinatorIds = [
@@ -396,6 +401,15 @@ async function openCache(options: MeshPeerOptions, peerId: string): Promise<Open
     maxBytes,
   });
   return { store: opened.store, owned: true, location: opened.location };
+}
+
+/** The welcome's ICE server entry as RTCPeerConnection takes it. */
+function toRtcIceServer(server: IceServerConfig): RTCIceServer {
+  return {
+    urls: [...server.urls],
+    ...(server.username !== undefined && { username: server.username }),
+    ...(server.credential !== undefined && { credential: server.credential }),
+  };
 }
 
 /** The roles a peer takes by default: contribute (if granted), coordinate only when asked to coordinate. */

@@ -32,10 +32,11 @@ import {
   type RecoveredLocation,
   TASK_FAILURE_REASONS,
   type TaskAssignment,
+  type UnreachableHolder,
   type WireMessage,
   type WireMessageType,
 } from './messages.js';
-import { runEvent, wireAttempt } from './run-event-validate.js';
+import { fetchedInput, runEvent, wireAttempt } from './run-event-validate.js';
 import { finite, flag, id, idList, MAX_ARRAY, protocolError, text, uint } from './validate.js';
 
 /** The schema of one message type: its `type` field and the fields below. */
@@ -92,6 +93,7 @@ const batchable: Cases<BatchableMessage['type']> = {
     size: uint,
     durationMs: finite,
     inline: optional(bytes()),
+    fetchedFrom: optional(list(fetchedInput, { max: 64 })),
   }),
   'task:failed': message('task:failed', {
     runId: id,
@@ -102,6 +104,16 @@ const batchable: Cases<BatchableMessage['type']> = {
     message: text,
     stack: optional(text),
     missingInput: optional(id),
+    fetchedFrom: optional(list(fetchedInput, { max: 64 })),
+    unreachable: optional(
+      list(
+        object<UnreachableHolder>({
+          peer: id,
+          failure: choice(['ice-failed', 'timeout', 'signaling', 'channel', 'unreachable']),
+        }),
+        { max: 64 },
+      ),
+    ),
   }),
   'task:cancel': message('task:cancel', { runId: id, functionIds: idList(), reason: text }),
   'result:fetch': message('result:fetch', { requestId: uint, hash: id }),

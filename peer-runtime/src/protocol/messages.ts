@@ -81,6 +81,25 @@ export interface TaskAssignMessage {
   readonly assignments: readonly TaskAssignment[];
 }
 
+/**
+ * An input an attempt fetched from another peer, and how the link to it connected, as `describeLinkPath` writes
+ * it (`host/udp`, `prflx/udp`, `relay/udp`, `relay/udp via tcp`; `unknown` when the stack did not say).
+ */
+export interface FetchedInput {
+  readonly peer: string;
+  readonly link: string;
+}
+
+/**
+ * A holder of an input this peer could not reach at all (no link opened), as opposed to one that answered it
+ * did not have the bytes: `failure` is LinkSetupError's (`ice-failed`, `timeout`, `signaling`, `channel`) or
+ * `unreachable` (not a member, gone). The coordinator records the pair and stops placing work that needs it.
+ */
+export interface UnreachableHolder {
+  readonly peer: string;
+  readonly failure: 'ice-failed' | 'timeout' | 'signaling' | 'channel' | 'unreachable';
+}
+
 /** Peer → coordinator: a function finished; its result stays in the peer's store under `hash`. */
 export interface TaskResultMessage {
   readonly type: 'task:result';
@@ -92,7 +111,8 @@ export interface TaskResultMessage {
   readonly size: number;
   readonly durationMs: number;
   /** The encoded result, when small (the coordinator then need not fetch it). */
-  readonly inline?: Uint8Array;
+  readonly inline?: Uint8Array /** Inputs fetched from other peers for this attempt, with how each link connected. */;
+  readonly fetchedFrom?: readonly FetchedInput[];
 }
 
 export const TASK_FAILURE_REASONS = [
@@ -116,7 +136,13 @@ export interface TaskFailedMessage {
   readonly message: string;
   readonly stack?: string;
   /** For `input-lost`: the hash that could not be fetched from any holder. */
-  readonly missingInput?: string;
+  readonly missingInput?: string /** Inputs fetched from other peers for this attempt before it failed. */;
+  readonly fetchedFrom?: readonly FetchedInput[];
+  /**
+   * For `input-lost`: the holders no link could be opened to, and why. When every holder of the missing input is
+   * here, the input is not lost (its holders have it): the coordinator places the function where it can be had.
+   */
+  readonly unreachable?: readonly UnreachableHolder[];
 }
 
 /** Coordinator → peer: stop these functions (straggler duplicate lost, run cancelled). */
@@ -214,6 +240,8 @@ export type WireRunEvent =
       readonly startedAt: number;
       readonly endedAt?: number;
       readonly error?: string;
+      readonly link?: string;
+      readonly fetchedFrom?: readonly FetchedInput[];
     }
   /** A function waits for a peer meeting `unmet` (e.g. `gpu`, `licence 1 > 0`); it fails if none comes in time. */
   | { readonly kind: 'task:waiting'; readonly id: string; readonly unmet: string; readonly message: string }
@@ -257,6 +285,9 @@ export interface WireAttempt {
   readonly startedAt: number;
   readonly endedAt?: number;
   readonly error?: string;
+  /** How the coordinator's link to `peer` connected (`FetchedInput.link`'s form). */
+  readonly link?: string;
+  readonly fetchedFrom?: readonly FetchedInput[];
 }
 
 /** Where a recovered result can be had: `holders`, or the bytes themselves (`inline`). */

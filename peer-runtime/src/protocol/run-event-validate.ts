@@ -5,8 +5,17 @@
  */
 import type { DagIssue } from '../errors.js';
 import type { FunctionStatus } from '../run/types.js';
-import { choice, type Fields, list, object, optional, type Schema, variant } from '../schema/index.js';
-import { TASK_FAILURE_REASONS, type WireAttempt, type WireRunEvent } from './messages.js';
+import {
+  choice,
+  type Fields,
+  list,
+  object,
+  optional,
+  type Schema,
+  string,
+  variant,
+} from '../schema/index.js';
+import { type FetchedInput, TASK_FAILURE_REASONS, type WireAttempt, type WireRunEvent } from './messages.js';
 import { finite, flag, id, idList, MAX_ARRAY, text, uint } from './validate.js';
 
 const FUNCTION_STATUSES: readonly FunctionStatus[] = [
@@ -41,6 +50,14 @@ function event<K extends Kind>(kind: K, fields: Omit<Fields<EventOf<K>>, 'kind'>
   return object<EventOf<K>>({ kind: choice([kind]), ...fields } as unknown as Fields<EventOf<K>>);
 }
 
+/** `describeLinkPath`'s text (`relay/udp via tcp`), or `unknown`. */
+export const linkText = string({
+  max: 40,
+  pattern: /^((host|srflx|prflx|relay)\/(udp|tcp)( via (udp|tcp|tls))?|unknown)$/,
+  name: 'a link type (host/udp, relay/udp, ...)',
+});
+export const fetchedInput = object<FetchedInput>({ peer: id, link: linkText });
+
 /** The fields every per-attempt event starts with, in checking order. */
 const attemptAt = { id, attempt: uint, peer: id, at: finite };
 
@@ -52,6 +69,8 @@ const attemptFields = {
   startedAt: finite,
   endedAt: optional(finite),
   error: optional(text),
+  link: optional(linkText),
+  fetchedFrom: optional(list(fetchedInput, { max: 64 })),
 };
 export const wireAttempt = object<WireAttempt>(attemptFields);
 

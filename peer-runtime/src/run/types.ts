@@ -3,6 +3,7 @@
  * dashboard follows a local run and a mesh run the same way.
  */
 import type { TaskError } from '../errors.js';
+import type { FetchedInput } from '../protocol/messages.js';
 
 export type FunctionStatus =
   | 'pending'
@@ -22,6 +23,13 @@ export interface AttemptRecord {
   readonly startedAt: number;
   readonly endedAt?: number;
   readonly error?: string;
+  /**
+   * On a mesh, how the coordinator's link to `peer` connected (`host/udp`, `prflx/udp`, `relay/udp`, ...: see
+   * `describeLinkPath`), when the transport knows. Remote submitters see it on attempts that fetched inputs.
+   */
+  link?: string;
+  /** On a mesh: the inputs this attempt fetched from other peers, with how each link connected. */
+  fetchedFrom?: readonly FetchedInput[];
 }
 
 /** The record of one function after (or during) a run. Times are epoch milliseconds. */

@@ -1,6 +1,7 @@
 /** The signaling client's public shape: its options (each with its default), its events, its methods. */
 import type { SignalingError } from './client-errors.js';
 import type {
+  IceServerConfig,
   PeerCapabilities,
   PeerInfo,
   PeerLeftMessage,
@@ -82,6 +83,11 @@ export interface SignalingClient extends SignalRelay {
   readonly meshKey: Uint8Array | undefined;
   /** When the session's token expires, epoch seconds (moved by a renewal). */
   readonly tokenExp: number;
+  /**
+   * The STUN/TURN servers of the latest welcome (TURN credentials made for this peer, renewed at each reconnect);
+   * [] when the server offers none.
+   */
+  readonly iceServers: readonly IceServerConfig[];
   /** The other members of the mesh, as last heard. */
   peers(): PeerInfo[];
   peer(peerId: string): PeerInfo | undefined;

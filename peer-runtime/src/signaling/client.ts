@@ -207,6 +207,9 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
     get tokenExp() {
       return tokenExp;
     },
+    get iceServers() {
+      return snapshot?.iceServers ?? [];
+    },
     peers: () => members.all(),
     peer: (peerId) => members.get(peerId),
     on(event, listener) {

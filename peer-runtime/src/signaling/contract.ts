@@ -94,6 +94,17 @@ export interface Handshake {
   readonly state?: PeerState;
 }
 
+/**
+ * A STUN or TURN server as the welcome hands it to peers: the shape of the W3C `RTCIceServer`, so a peer passes
+ * it to its RTCPeerConnection as is. TURN entries carry short-lived TURN REST credentials (see `MeshSnapshot`).
+ */
+export interface IceServerConfig {
+  /** `stun:`, `stuns:`, `turn:` or `turns:` URLs (`?transport=tcp` picks TURN over TCP). */
+  readonly urls: readonly string[];
+  readonly username?: string;
+  readonly credential?: string;
+}
+
 /** Sent to a peer when it joins or rejoins. */
 export interface MeshSnapshot {
   readonly version: number;
@@ -112,6 +123,13 @@ export interface MeshSnapshot {
   readonly meshKey?: string;
   /** The session's token expiry, epoch seconds: `token:expiring` comes shortly before, then the session closes. */
   readonly tokenExp: number;
+  /**
+   * STUN/TURN servers the deployment offers (`handout signal --turn-url ... --turn-secret ...`), with TURN
+   * credentials made for this peer: username `<expiry>:<peerId>`, password base64(HMAC-SHA1(secret, username)),
+   * the TURN REST API scheme coturn checks with `use-auth-secret`. Fresh ones come with every welcome (each
+   * reconnect). Omitted: the server offers none.
+   */
+  readonly iceServers?: readonly IceServerConfig[];
 }
 
 /**

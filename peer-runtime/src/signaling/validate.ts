@@ -26,6 +26,7 @@ import {
 } from '../schema/index.js';
 import {
   type Handshake,
+  type IceServerConfig,
   ID_PATTERN,
   type LeaveReason,
   LIMITS,
@@ -167,6 +168,17 @@ export const validateTokenRenew: (value: unknown) => Validation<TokenRenewMessag
 
 // ---- server → client ------------------------------------------------------------------------------------
 
+/** An ICE server URL: stun/stuns/turn/turns, a host, an optional port and `?transport=udp|tcp`. */
+const ICE_URL_PATTERN = /^(stuns?|turns?):[A-Za-z0-9.:[\]_-]{1,253}(\?transport=(udp|tcp))?$/;
+const iceServer = object<IceServerConfig>({
+  urls: list(string({ min: 1, max: 300, pattern: ICE_URL_PATTERN, name: 'a stun:/turn: URL' }), {
+    min: 1,
+    max: 8,
+  }),
+  username: optional(string({ min: 1, max: 512 })),
+  credential: optional(string({ min: 1, max: 512 })),
+});
+
 export const validateMeshSnapshot: (value: unknown) => Validation<MeshSnapshot> = validator(
   object<MeshSnapshot>({
     version: count(1e6),
@@ -177,6 +189,7 @@ export const validateMeshSnapshot: (value: unknown) => Validation<MeshSnapshot> 
     reconnectGraceMs: amount(1e9),
     meshKey: optional(string({ min: 1, max: 64, pattern: RESUME_KEY_PATTERN, name: 'a mesh key' })),
     tokenExp: epochSeconds,
+    iceServers: optional(list(iceServer, { max: 16 })),
   }),
   '',
 );

@@ -164,6 +164,7 @@ export class Connection {
       state: this.state,
       lastActivity: this.lastActivity,
       queuedBytes: this.sender?.queuedBytes ?? 0,
+      ...(this.link?.path && { path: this.link.path }),
     };
   }
 }

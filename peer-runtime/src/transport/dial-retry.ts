@@ -4,7 +4,7 @@
  */
 import { PeerError } from '../errors.js';
 import { peerError } from './connection.js';
-import { type Dialer, type FrameLink, PeerUnreachableError } from './frame-link.js';
+import { type Dialer, type FrameLink, LinkSetupError, PeerUnreachableError } from './frame-link.js';
 
 /** TransportOptions' dial settings, defaults already applied (15_000 ms, 2 retries, 250 ms: see types.ts). */
 export interface DialRetryOptions {
@@ -37,7 +37,14 @@ export async function dialWithRetry(
     const attemptAbort = new AbortController();
     const onAbort = () => attemptAbort.abort();
     signal.addEventListener('abort', onAbort);
-    const timer = setTimeout(() => attemptAbort.abort(), options.connectTimeoutMs);
+    // The abort's reason says it was the clock, so the dialer reports a timeout rather than an abort.
+    const timer = setTimeout(
+      () =>
+        attemptAbort.abort(
+          new LinkSetupError(peerId, 'timeout', `no link within ${options.connectTimeoutMs} ms`),
+        ),
+      options.connectTimeoutMs,
+    );
     try {
       return await dialer.dial(peerId, attemptAbort.signal);
     } catch (err) {
@@ -48,5 +55,10 @@ export async function dialWithRetry(
       signal.removeEventListener('abort', onAbort);
     }
   }
+  const attempts = options.connectRetries + 1;
+  if (lastError instanceof LinkSetupError)
+    throw new LinkSetupError(peerId, lastError.failure, `${lastError.message}, ${attempts} attempt(s)`, {
+      cause: lastError,
+    });
   throw lastError instanceof PeerError ? lastError : peerError(peerId, 'could not connect', lastError);
 }

@@ -7,6 +7,7 @@
  */
 import { PeerError } from '../errors.js';
 import type { DataChannelLike } from '../protocol/framed-sender.js';
+import type { LinkPath } from './link-path.js';
 
 export type LinkCloseReason = 'remote-closed' | 'failed';
 
@@ -14,6 +15,8 @@ export interface FrameLink {
   readonly channel: DataChannelLike;
   /** From `frameSizeFor(sctp.maxMessageSize)`. */
   readonly frameSize: number;
+  /** How the link connected (WebRTC: the selected ICE candidate pair); undefined when unknown or in memory. */
+  readonly path?: LinkPath;
   /** The implementation calls `listener` for every frame received, in order. Set once. */
   onFrame(listener: (frame: Uint8Array) => void): void;
   /** The implementation calls `listener` once when the link goes away without `close()` being called. */
@@ -37,4 +40,33 @@ export interface Dialer {
 /** The peer is not known to the network (not registered, left): retrying will not help. */
 export class PeerUnreachableError extends PeerError {
   override name = 'PeerUnreachableError';
+}
+
+/**
+ * Why opening a link failed, for the people reading the error: `ice-failed` (ICE ran and found no candidate pair
+ * that works: the peers cannot reach each other, typically two NATs and no TURN server), `timeout` (no data
+ * channel in time, ICE still checking), `signaling` (the offer or answer could not be relayed), `channel`
+ * (the connection came up but its data channel failed or closed during set-up).
+ */
+export type LinkFailure = 'ice-failed' | 'timeout' | 'signaling' | 'channel';
+
+/** One attempt to open a link failed for `failure`; retrying may help (a NAT mapping that was not ready). */
+export class LinkSetupError extends PeerError {
+  override name = 'LinkSetupError';
+  constructor(
+    peerId: string,
+    readonly failure: LinkFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(peerId, message, options);
+  }
+}
+
+/** The LinkSetupError somewhere in `error`'s cause chain (a transport wraps what its dialer threw). */
+export function linkSetupErrorIn(error: unknown): LinkSetupError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof LinkSetupError) return e;
+  }
+  return undefined;
 }

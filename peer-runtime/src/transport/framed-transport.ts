@@ -322,7 +322,8 @@ export class FramedTransport implements Transport {
     }
     c.opened(++this.activity);
     this.gone.delete(c.peerId);
-    this.events.emit('peer:connected', { peerId: c.peerId });
+    const path = c.link?.path;
+    this.events.emit('peer:connected', { peerId: c.peerId, ...(path && { path }) });
   }
 }
 

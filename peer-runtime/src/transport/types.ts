@@ -12,6 +12,7 @@
  * - A connection that closes or fails is reported once as `peer:disconnected` with its reason.
  */
 import type { WireMessage } from '../protocol/messages.js';
+import type { LinkPath } from './link-path.js';
 
 export type DisconnectReason =
   /** We closed it (`disconnect(peerId)` or `close()`). */
@@ -28,7 +29,7 @@ export type DisconnectReason =
   | 'failed';
 
 export interface TransportEvents {
-  'peer:connected': { readonly peerId: string };
+  'peer:connected': { readonly peerId: string; readonly path?: LinkPath };
   'peer:disconnected': { readonly peerId: string; readonly reason: DisconnectReason; readonly error?: Error };
 }
 
@@ -43,6 +44,8 @@ export interface ConnectionInfo {
   readonly lastActivity: number;
   /** Bytes accepted by `send` and not yet handed to the channel. */
   readonly queuedBytes: number;
+  /** How the link connected (WebRTC: the selected ICE candidate pair); absent while connecting or in memory. */
+  readonly path?: LinkPath;
 }
 
 export interface Transport {

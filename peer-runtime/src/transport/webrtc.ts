@@ -11,14 +11,33 @@
  * buffer. Frames come back through simple-peer's 'data' event, which keeps message boundaries and order.
  *
  * ICE servers default to none: host candidates only, nothing is sent to a public STUN server. Pass STUN/TURN
- * servers of your own for peers behind NAT.
+ * servers of your own for peers behind NAT, or a function returning them: it is asked at every new connection, so
+ * short-lived TURN credentials (the signaling server's welcome hands out fresh ones) are always current.
+ *
+ * Every link says how it connected (`FrameLink.path`: the selected candidate pair, link-path.ts), and a failed
+ * set-up says why (`LinkSetupError`: ICE failed, timed out, ...), with what this side gathered: "no relay
+ * candidate" is the usual answer to "why do two peers behind NATs not connect".
  */
 import SimplePeer from 'simple-peer';
 import type { DataChannelLike } from '../protocol/framed-sender.js';
 import { frameSizeFor } from '../protocol/framing.js';
 import type { SignalData, SignalRelay } from '../signaling/contract.js';
-import { type Dialer, type FrameLink, type LinkCloseReason, PeerUnreachableError } from './frame-link.js';
+import {
+  type Dialer,
+  type FrameLink,
+  type LinkCloseReason,
+  type LinkFailure,
+  LinkSetupError,
+  PeerUnreachableError,
+} from './frame-link.js';
 import { createFramedTransport, type FramedTransport } from './framed-transport.js';
+import {
+  type CandidateType,
+  type LinkPath,
+  linkPathFromStats,
+  parseCandidateLine,
+  type StatsReportLike,
+} from './link-path.js';
 import type { RtcImplementation } from './rtc-types.js';
 import type { Transport, TransportOptions } from './types.js';
 
@@ -40,8 +59,11 @@ export interface WebRtcTransportOptions extends TransportOptions {
   readonly signals: SignalRelay;
   /** RTCPeerConnection and friends: `nodeRtc()` (rtc.node.ts) or `browserRtc()` (rtc.browser.ts). */
   readonly rtc: RtcImplementation;
-  /** STUN/TURN servers. Default [] (host candidates only): never a public STUN server unless you ask. */
-  readonly iceServers?: RTCIceServer[];
+  /**
+   * STUN/TURN servers, or a function returning them, asked at every new connection (credentials that expire).
+   * Default [] (host candidates only): never a public STUN server unless you ask.
+   */
+  readonly iceServers?: readonly RTCIceServer[] | (() => readonly RTCIceServer[]);
   /** Membership (the signaling client): connecting to a peer that is not a member fails at once. Default none. */
   readonly directory?: PeerDirectory;
   /** Trickle ICE candidates as they are found (faster) instead of waiting for all of them. Default true. */
@@ -52,11 +74,48 @@ const REQUEST_OFFER: SignalData = { type: 'renegotiate', renegotiate: true };
 
 interface SimplePeerInternals {
   _channel: DataChannelLike;
-  _pc: { sctp?: { maxMessageSize?: number } | null };
+  _pc: {
+    sctp?: { maxMessageSize?: number } | null;
+    getStats?: () => Promise<StatsReportLike>;
+    iceConnectionState?: string;
+  };
+}
+
+/** How long a new link may take to report its selected candidate pair before it is used without one. */
+const PATH_STATS_TIMEOUT_MS = 1000;
+
+/** The selected candidate pair of a connected simple-peer, or undefined when its stack does not say. */
+async function readPath(
+  peer: SimplePeer.Instance,
+  signaled: ReadonlyMap<string, CandidateType> | undefined,
+): Promise<LinkPath | undefined> {
+  const pc = (peer as unknown as SimplePeerInternals)._pc;
+  if (typeof pc?.getStats !== 'function') return undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), PATH_STATS_TIMEOUT_MS);
+  });
+  try {
+    const report = await Promise.race([pc.getStats(), late]);
+    return report
+      ? linkPathFromStats(report, (address, port) => signaled?.get(`${address} ${port}`))
+      : undefined;
+  } catch {
+    return undefined; // a stack without stats: the link works, its path is unknown
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The candidate types in a trickled candidate signal (`... typ relay ...`). */
+function candidateTypeOf(data: SignalData): CandidateType | undefined {
+  if (data.type !== 'candidate') return undefined;
+  const typ = / typ (host|srflx|prflx|relay)\b/.exec(data.candidate.candidate)?.[1];
+  return typ as CandidateType | undefined;
 }
 
 /** Wraps a connected simple-peer as a FrameLink. */
-function linkOf(peer: SimplePeer.Instance): FrameLink {
+function linkOf(peer: SimplePeer.Instance, path: LinkPath | undefined): FrameLink {
   const internals = peer as unknown as SimplePeerInternals;
   let onClosed: ((reason: LinkCloseReason, error?: Error) => void) | undefined;
   let done = false;
@@ -70,6 +129,7 @@ function linkOf(peer: SimplePeer.Instance): FrameLink {
   return {
     channel: internals._channel,
     frameSize: frameSizeFor(internals._pc.sctp?.maxMessageSize),
+    ...(path && { path }),
     onFrame(listener) {
       peer.on('data', (chunk: Uint8Array | string) => {
         listener(typeof chunk === 'string' ? new Uint8Array(0) : chunk);
@@ -91,11 +151,15 @@ function linkOf(peer: SimplePeer.Instance): FrameLink {
  * the links remote peers open to us.
  */
 class WebRtcDialer implements Dialer {
-  private readonly iceServers: RTCIceServer[];
+  private readonly iceServers: () => readonly RTCIceServer[];
   private readonly trickle: boolean;
   private readonly setupTimeoutMs: number;
   /** Connections being set up, by remote id (at most one each). */
   private readonly sessions = new Map<string, SimplePeer.Instance>();
+  /** Candidate types this side gathered per session being set up, for the error when it fails. */
+  private readonly gathered = new WeakMap<SimplePeer.Instance, Set<CandidateType>>();
+  /** Candidates the remote signalled per session (`address port` → type), to name a pair's remote end right. */
+  private readonly signaled = new WeakMap<SimplePeer.Instance, Map<string, CandidateType>>();
   /** Dials of ours (we are the higher id) waiting for the remote's offer. */
   private readonly awaitingOffer = new Map<
     string,
@@ -105,7 +169,8 @@ class WebRtcDialer implements Dialer {
   private closed = false;
 
   constructor(private readonly options: WebRtcTransportOptions) {
-    this.iceServers = options.iceServers ?? [];
+    const ice = options.iceServers ?? [];
+    this.iceServers = typeof ice === 'function' ? ice : () => ice;
     this.trickle = options.trickle ?? true;
     this.setupTimeoutMs = options.connectTimeoutMs ?? 15_000;
   }
@@ -152,7 +217,18 @@ class WebRtcDialer implements Dialer {
     return new Promise<FrameLink>((resolve, reject) => {
       const onAbort = () => {
         if (this.awaitingOffer.get(remote) === entry) this.awaitingOffer.delete(remote);
-        reject(new Error(`peer '${remote}' did not offer a connection`));
+        // Out of time: while answering its offer, say what ICE did; with no offer yet, say that.
+        const reason: unknown = signal.reason;
+        const answering = this.sessions.get(remote);
+        reject(
+          reason instanceof LinkSetupError && answering
+            ? this.setupError(remote, answering, reason.failure, reason.message)
+            : new LinkSetupError(
+                remote,
+                reason instanceof LinkSetupError ? reason.failure : 'signaling',
+                `link to '${remote}': no offer from it arrived${reason instanceof LinkSetupError ? ` (${reason.message})` : ''}`,
+              ),
+        );
       };
       const entry = {
         resolve: (link: FrameLink) => {
@@ -176,11 +252,17 @@ class WebRtcDialer implements Dialer {
     const peer = new SimplePeer({
       initiator,
       trickle: this.trickle,
-      config: { iceServers: this.iceServers },
+      // A copy: stacks may normalise the objects they are given, and the list is shared by every connection.
+      config: { iceServers: this.iceServers().map((s) => ({ ...s })) },
       channelName: 'handout',
       wrtc: this.options.rtc as unknown as SimplePeer.Options['wrtc'],
     });
+    const gathered = new Set<CandidateType>();
+    this.gathered.set(peer, gathered);
+    this.signaled.set(peer, new Map());
     peer.on('signal', (data) => {
+      const typ = candidateTypeOf(data as SignalData);
+      if (typ) gathered.add(typ);
       if (!this.closed) this.options.signals.sendSignal(remote, data as SignalData);
     });
     this.sessions.set(remote, peer);
@@ -190,34 +272,84 @@ class WebRtcDialer implements Dialer {
   /** Resolves with a link once the channel is open; destroys the peer on failure, timeout or abort. */
   private setUp(remote: string, peer: SimplePeer.Instance, signal?: AbortSignal): Promise<FrameLink> {
     return new Promise<FrameLink>((resolve, reject) => {
+      let settled = false;
       const cleanup = () => {
+        settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         peer.off('connect', onConnect);
-        peer.off('error', onFail);
-        peer.off('close', onFail);
+        peer.off('error', onError);
+        peer.off('close', onClose);
         if (this.sessions.get(remote) === peer) this.sessions.delete(remote);
       };
       const onConnect = () => {
-        cleanup();
-        resolve(linkOf(peer));
+        // Read the selected pair before handing the link over (a few ms), so its path is known from the start.
+        void readPath(peer, this.signaled.get(peer)).then((path) => {
+          if (settled) return;
+          cleanup();
+          resolve(linkOf(peer, path));
+        });
       };
-      const onFail = (err?: Error) => {
+      const fail = (error: LinkSetupError) => {
+        if (settled) return;
         cleanup();
         peer.destroy();
-        reject(err ?? new Error(`connection to '${remote}' closed during set-up`));
+        reject(error);
       };
-      const onAbort = () => onFail(new Error(`connection to '${remote}' aborted`));
+      const onError = (err: Error) => {
+        const code = (err as { code?: string }).code;
+        const ice = code === 'ERR_ICE_CONNECTION_FAILURE' || code === 'ERR_CONNECTION_FAILURE';
+        fail(this.setupError(remote, peer, ice ? 'ice-failed' : 'channel', err.message, err));
+      };
+      const onClose = () => fail(this.setupError(remote, peer, 'channel', 'closed during set-up'));
+      const onAbort = () => {
+        // dialWithRetry aborts an attempt that ran out of time with a timeout reason; say so, not "aborted".
+        const reason: unknown = signal?.reason;
+        const timedOut = reason instanceof LinkSetupError && reason.failure === 'timeout';
+        fail(
+          timedOut
+            ? this.setupError(remote, peer, 'timeout', reason.message)
+            : this.setupError(remote, peer, 'channel', 'set-up aborted'),
+        );
+      };
       const timer = setTimeout(
-        () => onFail(new Error(`no data channel to '${remote}' within ${this.setupTimeoutMs} ms`)),
+        () =>
+          fail(this.setupError(remote, peer, 'timeout', `no data channel within ${this.setupTimeoutMs} ms`)),
         this.setupTimeoutMs,
       );
       peer.on('connect', onConnect);
-      peer.on('error', onFail);
-      peer.on('close', onFail);
+      peer.on('error', onError);
+      peer.on('close', onClose);
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort);
     });
+  }
+
+  /**
+   * The error of a failed set-up: what failed, the ICE state, and which candidate types this side gathered, the
+   * usual clue (two peers behind NATs with no relay candidate cannot connect: configure a TURN server).
+   */
+  private setupError(
+    remote: string,
+    peer: SimplePeer.Instance,
+    failure: LinkFailure,
+    detail: string,
+    cause?: Error,
+  ): LinkSetupError {
+    const types = [...(this.gathered.get(peer) ?? [])];
+    const state = (peer as unknown as SimplePeerInternals)._pc?.iceConnectionState;
+    const what =
+      failure === 'ice-failed' ? 'ICE failed' : failure === 'timeout' ? 'ICE timed out' : 'set-up failed';
+    const gathered =
+      types.length === 0
+        ? 'no local candidates sent'
+        : `local candidates ${types.join(', ')}${types.includes('relay') ? '' : ', no relay (no TURN server?)'}`;
+    return new LinkSetupError(
+      remote,
+      failure,
+      `link to '${remote}': ${what} (${detail}; ICE state ${state ?? 'unknown'}; ${gathered})`,
+      cause && { cause },
+    );
   }
 
   private onSignal(transport: FramedTransport, from: string, data: SignalData): void {
@@ -235,7 +367,26 @@ class WebRtcDialer implements Dialer {
       if (this.localPeerId > from) this.onOffer(transport, from, data);
       return;
     }
-    this.sessions.get(from)?.signal(data as unknown as SimplePeer.SignalData);
+    const session = this.sessions.get(from);
+    if (!session) return;
+    this.noteSignaled(session, data);
+    session.signal(data as unknown as SimplePeer.SignalData);
+  }
+
+  /** Remembers the candidates a remote signalled (trickled, or in its SDP) for `readPath`. */
+  private noteSignaled(peer: SimplePeer.Instance, data: SignalData): void {
+    const known = this.signaled.get(peer);
+    if (!known) return;
+    const lines =
+      data.type === 'candidate'
+        ? [data.candidate.candidate]
+        : data.type === 'offer' || data.type === 'answer'
+          ? data.sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'))
+          : [];
+    for (const line of lines) {
+      const c = parseCandidateLine(line);
+      if (c && known.size < 64) known.set(c.key, c.type);
+    }
   }
 
   /** The lower peer offers: answer, and hand the link to our dial waiting for it or to the transport. */
@@ -248,10 +399,15 @@ class WebRtcDialer implements Dialer {
         if (waiting) waiting.resolve(link);
         else transport.accept(from, link);
       },
-      // setUp has destroyed the half-made peer; the offering side sees its own set-up fail and retries. Nothing
-      // here waits on it (a dial of ours waiting for an offer times out on its own). To be logged with a logger.
-      () => {},
+      // setUp has destroyed the half-made peer; the offering side sees its own set-up fail and retries. A dial of
+      // ours waiting for this offer learns why at once, rather than timing out as "did not offer".
+      (error: Error) => {
+        const waiting = this.awaitingOffer.get(from);
+        this.awaitingOffer.delete(from);
+        waiting?.reject(error);
+      },
     );
+    this.noteSignaled(peer, data);
     peer.signal(data as unknown as SimplePeer.SignalData);
   }
 }

@@ -87,3 +87,23 @@ describe('the records of a remote submitter', () => {
     expect(run.records()[0]!.peer).toBe('g1');
   });
 });
+
+describe('the links of a remote run', () => {
+  let mesh: TestMesh | undefined;
+  afterEach(async () => {
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  it('name, on the attempt that fetched an input, the peer it came from (memory links have no ICE path)', async () => {
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }]);
+    const run = submitRemote(mesh.submitter('alice'), 'coord', [
+      fn('big', [], '(n) => Array.from({ length: n }, (_, i) => i)', { node: 'p1', extraArgs: [20_000] }),
+      fn('sum', ['big'], '(xs) => xs.reduce((a, b) => a + b, 0)', { node: 'p2' }),
+    ]);
+    expect(await run.result('sum')).toBe((20_000 * 19_999) / 2);
+    await run.done;
+    const sum = run.records().find((r) => r.id === 'sum')!;
+    expect(sum.history.at(-1)?.fetchedFrom).toEqual([{ peer: 'p1', link: 'unknown' }]);
+  });
+});

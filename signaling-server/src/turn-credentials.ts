@@ -1,0 +1,66 @@
+/**
+ * TURN credentials for admitted peers, in the TURN REST API scheme (draft-uberti-behave-turn-rest) that coturn
+ * checks with `use-auth-secret` / `static-auth-secret=<secret>`: the username is `<expiry>:<peerId>` (expiry in
+ * unix seconds) and the password is base64(HMAC-SHA1(secret, username)). coturn recomputes the password from the
+ * username it is shown and refuses an expired one, so the signaling server and coturn share only the secret and
+ * never talk to each other.
+ *
+ * Why short-lived: the welcome reaches every member, browsers included, and a credential copied out of a page
+ * would otherwise relay anyone's traffic for ever. Peers get fresh ones at every welcome (each reconnect), and
+ * new connections always use the latest (transport/webrtc.ts asks for the list per connection).
+ */
+import { createHmac } from 'node:crypto';
+import type { IceServerConfig } from '@handout/peer-runtime/signaling';
+
+export interface TurnOptions {
+  /** `turn:host:3478`, `turn:host:3478?transport=tcp`, `turns:host:5349`. At least one. */
+  readonly urls: readonly string[];
+  /** coturn's `static-auth-secret`. */
+  readonly secret: string;
+  /** How long each credential is valid, seconds. Default 86 400 (24 h, coturn's own example). */
+  readonly ttlSeconds?: number;
+}
+
+export const DEFAULT_TURN_TTL_SECONDS = 86_400;
+
+/** `stun:`/`stuns:` for STUN entries, `turn:`/`turns:` for TURN ones; the validator of the welcome checks the rest. */
+const ICE_URL = /^(stuns?|turns?):[A-Za-z0-9.:[\]_-]{1,253}(\?transport=(udp|tcp))?$/;
+
+/** Throws a TypeError naming the bad URL, so `handout signal` refuses it at start rather than peers at join. */
+export function checkIceUrls(urls: readonly string[], kind: 'stun' | 'turn', option: string): void {
+  for (const url of urls) {
+    if (!ICE_URL.test(url) || !url.startsWith(kind))
+      throw new TypeError(
+        `${option}: '${url}' is not a ${kind}: URL (${kind}:host:port${kind === 'turn' ? '[?transport=tcp], or turns:host:5349' : ''})`,
+      );
+  }
+}
+
+/** One peer's TURN REST credential, valid until `nowMs + ttlSeconds`. */
+export function turnCredential(
+  secret: string,
+  peerId: string,
+  ttlSeconds: number,
+  nowMs: number = Date.now(),
+): { username: string; credential: string } {
+  const username = `${Math.floor(nowMs / 1000) + ttlSeconds}:${peerId}`;
+  const credential = createHmac('sha1', secret).update(username).digest('base64');
+  return { username, credential };
+}
+
+/** What the welcome of `peerId` carries: the STUN servers, and the TURN servers with a credential of its own. */
+export function iceServersFor(
+  peerId: string,
+  stunUrls: readonly string[],
+  turn: TurnOptions | undefined,
+  nowMs: number = Date.now(),
+): IceServerConfig[] {
+  const servers: IceServerConfig[] = [];
+  if (stunUrls.length > 0) servers.push({ urls: [...stunUrls] });
+  if (turn && turn.urls.length > 0)
+    servers.push({
+      urls: [...turn.urls],
+      ...turnCredential(turn.secret, peerId, turn.ttlSeconds ?? DEFAULT_TURN_TTL_SECONDS, nowMs),
+    });
+  return servers;
+}

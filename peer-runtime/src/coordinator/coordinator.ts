@@ -59,6 +59,14 @@ class MeshCoordinator implements Coordinator {
   private readonly listeners = new Map<keyof CoordinatorEvents, Set<(payload: never) => void>>();
   private readonly cleanups: (() => void)[] = [];
   private readonly timers: ReturnType<typeof setInterval>[] = [];
+  /**
+   * Peers given up on (silent, unreachable, connection closed) and not yet reconnected. The transport remembers
+   * them as gone, so sending to them fails until someone dials explicitly: such a peer is registered again only
+   * once `transport.connect` succeeded (reconnect below), never merely because the membership still lists it
+   * (a SIGSTOPped process keeps its signaling socket, then publishes its state on SIGCONT). Value: a reconnect
+   * in progress.
+   */
+  private readonly lostPeers = new Map<string, Promise<void> | undefined>();
   private nextRun = 1;
   private closed = false;
 
@@ -103,6 +111,7 @@ class MeshCoordinator implements Coordinator {
       retryBackoffMaxMs: options.retryBackoffMaxMs ?? 5000,
       maxLostAttempts: options.maxLostAttempts ?? 5,
       onPeerLost: (peerId, reason) => {
+        if (!this.lostPeers.has(peerId)) this.lostPeers.set(peerId, undefined);
         options.log?.('warn', `peer '${peerId}' lost: ${reason}`);
         this.emit('peer:lost', { peerId, reason });
       },
@@ -140,13 +149,7 @@ class MeshCoordinator implements Coordinator {
         if (!this.loads.get(peerId)) return;
         this.outcomes.peerLost(peerId, `its connection ${reason === 'failed' ? 'failed' : 'closed'}`);
         // Gone for good, or a blip? If it answers again and is still a member, it comes back (without its cache).
-        this.options.transport.connect(peerId).then(
-          () => {
-            const member = this.options.membership?.peers().find((m) => m.peerId === peerId);
-            if (member) this.register(member);
-          },
-          () => {},
-        );
+        this.reconnect(peerId);
       }),
     );
     const membership = options.membership;
@@ -336,6 +339,10 @@ class MeshCoordinator implements Coordinator {
 
   private register(member: MeshMember): void {
     if (member.roles && !member.roles.includes('contribute')) return;
+    if (this.lostPeers.has(member.peerId)) {
+      this.reconnect(member.peerId);
+      return;
+    }
     const caps = member.capabilities;
     const known = this.tracker.peer(member.peerId);
     this.tracker.register(member.peerId, {
@@ -349,7 +356,34 @@ class MeshCoordinator implements Coordinator {
     this.dispatcher.kick();
   }
 
+  /**
+   * Dials a lost peer explicitly (which clears the transport's gone mark); once connected, it is registered again
+   * if it is still a member. One attempt at a time; retried by the heartbeat and by the member's next update.
+   */
+  private reconnect(peerId: string): void {
+    if (this.closed || this.lostPeers.get(peerId) !== undefined) return;
+    // connect() resolves at once over a connection still open but dead (a hung process): a pong proves life.
+    const { transport } = this.options;
+    const attempt = transport
+      .connect(peerId)
+      .then(() => transport.ping(peerId))
+      .then(
+        () => {
+          if (this.closed) return;
+          this.lostPeers.delete(peerId);
+          const member = this.options.membership?.peers().find((m) => m.peerId === peerId);
+          if (member) this.register(member);
+        },
+        () => {
+          if (this.lostPeers.get(peerId) === attempt) this.lostPeers.set(peerId, undefined);
+        },
+      );
+    this.lostPeers.set(peerId, attempt);
+  }
+
   private onStatus(from: string, message: Extract<BatchableMessage, { type: 'peer:status' }>): void {
+    // A status arrived, so the connection works again: whatever we gave up on is back.
+    this.lostPeers.delete(from);
     const membership = this.options.membership;
     if (!this.tracker.peer(from)) {
       const member = membership?.peers().find((m) => m.peerId === from);
@@ -401,6 +435,12 @@ class MeshCoordinator implements Coordinator {
 
   private heartbeat(intervalMs: number): void {
     const now = Date.now();
+    // Lost peers the membership still lists may answer again (a process resumed after SIGSTOP).
+    const membership = this.options.membership;
+    if (membership && this.lostPeers.size > 0) {
+      const members = new Set(membership.peers().map((m) => m.peerId));
+      for (const peerId of this.lostPeers.keys()) if (members.has(peerId)) this.reconnect(peerId);
+    }
     for (const [peerId, load] of this.loads.entries()) {
       if (load.count === 0 || now - load.lastHeard < intervalMs || peerId === this.peerId) continue;
       this.options.transport.ping(peerId).then(

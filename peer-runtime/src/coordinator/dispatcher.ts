@@ -9,7 +9,7 @@
 import { TaskError } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment, InputLocation as WireInput } from '../protocol/messages.js';
-import { resourceRequestOf } from '../scheduling/needs.js';
+import { capabilityUnmet, resourceRequestOf } from '../scheduling/needs.js';
 import type {
   Allocation,
   NetworkModel,
@@ -163,7 +163,13 @@ export class Dispatcher {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (queue.size === 0) return;
       const room = loads.room();
-      if (room <= 0) return;
+      if (room <= 0) {
+        // No room because no peer could take anything (none connected, or every one paused): allocate anyway, so
+        // the functions are reported waiting and fail after `unsatisfiableTimeoutMs` naming the missing peers,
+        // instead of sitting in the queue with nothing to wake them.
+        if (!loads.anyTakers()) this.placeBatch(queue.take(Math.min(queue.size, MAX_BATCH)));
+        return;
+      }
       const items = queue.take(Math.min(room, MAX_BATCH));
       const placed = this.placeBatch(items);
       if (placed === 0) return;
@@ -201,7 +207,11 @@ export class Dispatcher {
       if (normal.length > 0) groups.push({ items: normal, views: this.deps.loads.views() });
       for (const item of avoiding) {
         const avoid = run.avoid.get(item.index)!;
-        const others = this.deps.loads.views((v) => !avoid.has(v.peerId));
+        // Other peers that could run it at all: a function pinned to the peer it failed on retries there.
+        const req = resourceRequestOf(run.specs[item.index]!);
+        const others = this.deps.loads.views(
+          (v) => !avoid.has(v.peerId) && capabilityUnmet(v, req) === undefined,
+        );
         groups.push({ items: [item], views: others.length > 0 ? others : this.deps.loads.views() });
       }
       for (const group of groups) {

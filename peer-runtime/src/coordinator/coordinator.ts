@@ -67,6 +67,10 @@ class MeshCoordinator implements Coordinator {
    * in progress.
    */
   private readonly lostPeers = new Map<string, Promise<void> | undefined>();
+  /** Contributing peers whose `peer:status` (holdings) arrived since they were (re)registered. */
+  private readonly heard = new Set<string>();
+  /** Runs waiting to start until the peers' holdings are known (startWhenHoldingsKnown). */
+  private readonly holdingWaiters = new Set<() => void>();
   private nextRun = 1;
   private closed = false;
 
@@ -112,6 +116,8 @@ class MeshCoordinator implements Coordinator {
       maxLostAttempts: options.maxLostAttempts ?? 5,
       onPeerLost: (peerId, reason) => {
         if (!this.lostPeers.has(peerId)) this.lostPeers.set(peerId, undefined);
+        this.heard.delete(peerId);
+        queueMicrotask(() => this.checkHoldingWaiters());
         options.log?.('warn', `peer '${peerId}' lost: ${reason}`);
         this.emit('peer:lost', { peerId, reason });
       },
@@ -214,6 +220,7 @@ class MeshCoordinator implements Coordinator {
     this.closed = true;
     for (const run of this.runs.values()) run.run.cancel('the coordinator closed');
     for (const t of this.timers) clearInterval(t);
+    this.checkHoldingWaiters();
     for (const off of this.cleanups) off();
     this.remoteLineage.clear();
     await Promise.all([...this.runs.values()].map((r) => r.run.done));
@@ -288,10 +295,47 @@ class MeshCoordinator implements Coordinator {
       run.done.then(off, off);
     }
     // Start on a later tick, after the caller subscribed to events.
-    queueMicrotask(() => {
+    this.startWhenHoldingsKnown(() => {
       for (let i = 0; i < state.n; i++) if (state.remaining[i] === 0) this.outcomes.ready(state, i);
     });
     return state;
+  }
+
+  /**
+   * Runs `begin` once every contributing peer has told its holdings (its first `peer:status` since it was
+   * registered), or after `holdingsWaitMs`, whichever comes first. A coordinator that just started, or took a run
+   * over from a lost one, would otherwise find nothing in its cache directory and recompute what the peers hold;
+   * peers that have not spoken are dialled, which makes them announce (the agent does on connecting to a
+   * coordinator it knows).
+   */
+  private startWhenHoldingsKnown(begin: () => void): void {
+    const waitMs = this.options.holdingsWaitMs ?? 0;
+    const unheard = (): string[] =>
+      this.tracker
+        .peers()
+        .map((p) => p.peerId)
+        .filter((id) => id !== this.peerId && !this.heard.has(id));
+    const waiting = waitMs > 0 ? unheard() : [];
+    if (waiting.length === 0) {
+      queueMicrotask(begin);
+      return;
+    }
+    for (const id of waiting) this.options.transport.connect(id).catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = (): void => {
+      if (!this.holdingWaiters.delete(check)) return;
+      clearTimeout(timer);
+      begin();
+    };
+    const check = (): void => {
+      if (unheard().length === 0 || this.closed) done();
+    };
+    this.holdingWaiters.add(check);
+    timer = setTimeout(done, waitMs);
+  }
+
+  private checkHoldingWaiters(): void {
+    for (const check of [...this.holdingWaiters]) check();
   }
 
   private async finish(state: RunState): Promise<void> {
@@ -401,6 +445,10 @@ class MeshCoordinator implements Coordinator {
     for (const hash of message.added ?? []) this.directory.add(hash, from, 0);
     for (const hash of message.removed ?? []) this.directory.remove(hash, from);
     if (message.links) this.probe.learn(from, message.links);
+    if (!this.heard.has(from)) {
+      this.heard.add(from);
+      this.checkHoldingWaiters();
+    }
     this.dispatcher.unpark();
     this.dispatcher.kick();
   }

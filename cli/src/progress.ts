@@ -85,6 +85,16 @@ export function attachProgress(
       line(`skipped   ${e.id} (input ${e.because} failed)`);
       changed();
     }),
+    // Rare and worth seeing: one line in both modes (above the bar, which is redrawn under it).
+    run.on('run:coordinator-changed', (e) => {
+      running.clear();
+      const text = coordinatorChangedLine(e);
+      if (mode === 'lines') line(text);
+      else {
+        stream.write(`\r\x1b[2K${text}\n`);
+        changed();
+      }
+    }),
   );
   if (mode === 'bar') draw();
 
@@ -99,6 +109,16 @@ export function attachProgress(
       }
     },
   };
+}
+
+/** `coordinator 'co' lost (stopped answering); the run moved to 'co2' after 2.1 s`. */
+export function coordinatorChangedLine(e: {
+  from: string;
+  to: string;
+  reason: string;
+  gapMs: number;
+}): string {
+  return `coordinator '${e.from}' lost (${e.reason}); the run moved to '${e.to}' after ${formatDuration(e.gapMs)} without one`;
 }
 
 export function renderBar(

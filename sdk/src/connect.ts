@@ -37,6 +37,11 @@ export interface ConnectOptions {
   readonly iceServers?: readonly RTCIceServer[];
   /** Signaling connect timeout. Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
+  /**
+   * When a run's coordinator (another member) is lost, how long to look for another coordinate member to take
+   * the run over before it fails naming the lost coordinator and the unfinished functions. Default 30 000 ms.
+   */
+  readonly failoverWindowMs?: number;
 }
 
 export interface MeshSubmitOptions {

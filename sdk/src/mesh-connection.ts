@@ -49,13 +49,14 @@ export async function openMeshConnection(options: ConnectOptions): Promise<Mesh>
     ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
   });
 
-  const remoteCoordinator = (): string | undefined => {
-    if (mode === 'embedded') return undefined;
+  /** Coordinate members, best first: dedicated ones (not also submitting, i.e. not another client like us) first. */
+  const remoteCandidates = (): string[] => {
+    if (mode === 'embedded') return [];
     const members = peer.peers().filter((p) => p.roles.includes('coordinate'));
-    // Prefer a dedicated coordinator (one that does not also submit, i.e. not another client like us).
     const dedicated = members.filter((p) => !p.roles.includes('submit'));
-    return (dedicated[0] ?? members[0])?.peerId;
+    return [...dedicated, ...members.filter((p) => p.roles.includes('submit'))].map((p) => p.peerId);
   };
+  const remoteCoordinator = (): string | undefined => remoteCandidates()[0];
   const embedded = (): Coordinator | undefined => peer.coordinator;
 
   return {
@@ -68,7 +69,15 @@ export async function openMeshConnection(options: ConnectOptions): Promise<Mesh>
         const dagJson: DagJSON = Array.isArray(json)
           ? { format: 'handout-dag', version: 1, functions: json as readonly FunctionSpec[] }
           : (json as DagJSON);
-        return submitRemote(peer.transport, remote, dagJson, submitOptions);
+        return submitRemote(peer.transport, remote, dagJson, {
+          ...submitOptions,
+          // Another coordinate member takes the run over when this one is lost (submit-remote.ts).
+          failover: {
+            candidates: () => remoteCandidates(),
+            onMemberLeft: (listener) => peer.signaling.on('peer:left', ({ peerId }) => listener(peerId)),
+            ...(options.failoverWindowMs !== undefined && { windowMs: options.failoverWindowMs }),
+          },
+        });
       }
       const local = embedded();
       if (local === undefined) {

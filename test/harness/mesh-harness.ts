@@ -72,14 +72,19 @@ export interface CliResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startMeshHarness(options: { mesh?: string } = {}): Promise<MeshHarness> {
+export async function startMeshHarness(
+  options: {
+    mesh?: string;
+    /** Keep the server's default presence and grace windows (benchmarks of liveness). Default false. */
+    defaultWindows?: boolean;
+  } = {},
+): Promise<MeshHarness> {
   const mesh = options.mesh ?? 'test-mesh';
   // Short presence and grace windows, so a SIGKILLed peer is announced gone quickly.
   const server = await createSignalingServer({
     port: 0,
     host: '127.0.0.1',
-    presenceTimeoutMs: 2000,
-    reconnectGraceMs: 1000,
+    ...(options.defaultWindows !== true && { presenceTimeoutMs: 2000, reconnectGraceMs: 1000 }),
   });
   const peers = new Map<string, PeerProcess>();
   const temp: string[] = [];

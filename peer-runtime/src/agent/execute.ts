@@ -137,7 +137,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
   const hash = task.assignment.hash;
   deps.holdings.remember(hash, outcome.value);
   if (spec.cache === false) deps.holdings.keepTransient(hash, bytes);
-  else deps.holdings.keep(hash, bytes, false);
+  else deps.holdings.keep(hash, bytes, false, task.coordinator);
   const freeAt = deps.workerFreeAt.get(outcome.worker) ?? 0;
   deps.workerFreeAt.set(outcome.worker, outcome.endedAt);
   deps.replies.reply(task, {

@@ -21,6 +21,8 @@ export interface AgentHoldingsOptions {
   readonly keepFetched: boolean;
   /** A hash was stored that the coordinators cannot know of (a fetched input): announce it. */
   readonly onAnnounce: (hash: string) => void;
+  /** A result of our own was stored; `coordinator` learns of it from the completion, the others do not. */
+  readonly onStoredFor?: (hash: string, coordinator: string) => void;
 }
 
 /**
@@ -103,8 +105,11 @@ export class AgentHoldings {
     return from === undefined ? { ok: true, value } : { ok: true, value, from };
   }
 
-  /** Stores a result; `announce` for results the coordinators cannot know of (they learn the others from completions). */
-  keep(hash: string, bytes: Uint8Array, announce: boolean): void {
+  /**
+   * Stores a result; `announce` for results the coordinators cannot know of (they learn the others from
+   * completions). `reportedTo`: the coordinator the completion goes to (the others hear of it in `peer:status`).
+   */
+  keep(hash: string, bytes: Uint8Array, announce: boolean, reportedTo?: string): void {
     this.writing.set(hash, bytes);
     const written = (): void => {
       if (this.writing.get(hash) === bytes) this.writing.delete(hash);
@@ -114,6 +119,7 @@ export class AgentHoldings {
       written();
       this.announced.add(hash);
       if (announce) this.options.onAnnounce(hash);
+      else if (reportedTo !== undefined) this.options.onStoredFor?.(hash, reportedTo);
     }, written);
   }
 

@@ -114,6 +114,7 @@ class MeshPeerAgent implements PeerAgent {
       transientTtlMs: options.transientTtlMs ?? 600_000,
       keepFetched: options.keepFetchedInputs !== false,
       onAnnounce: (hash) => this.status.noteAdded(hash),
+      onStoredFor: (hash, coordinator) => this.status.noteStoredFor(hash, coordinator),
     });
     this.status = new AgentStatus({
       port: this.port,

@@ -35,6 +35,8 @@ export interface AgentStatusOptions {
 export class AgentStatus {
   readonly coordinators = new Set<string>();
   private added: string[] = [];
+  /** Own results since the last status, with the coordinator that already knows each (noteStoredFor). */
+  private storedFor: { hash: string; coordinator: string }[] = [];
   private removed: string[] = [];
   private dirty = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -60,6 +62,17 @@ export class AgentStatus {
     if (this.coordinators.has(id)) return false;
     this.coordinators.add(id);
     return true;
+  }
+
+  /**
+   * A result of ours that `coordinator` learns of from its completion: the other coordinators hear of it in the
+   * next status, so a standby that takes a run over knows what this peer holds (coordinator failover). Nothing
+   * to do while this peer knows a single coordinator.
+   */
+  noteStoredFor(hash: string, coordinator: string): void {
+    if (this.coordinators.size < 2 && this.coordinators.has(coordinator)) return;
+    this.storedFor.push({ hash, coordinator });
+    this.schedule();
   }
 
   /** A stored hash the coordinators cannot know of. */
@@ -122,9 +135,17 @@ export class AgentStatus {
       ...(this.removed.length > 0 && { removed: this.removed }),
       ...(links.length > 0 && { links }),
     };
+    const storedFor = this.storedFor;
     this.added = [];
     this.removed = [];
-    for (const c of this.coordinators) port.post(c, message);
+    this.storedFor = [];
+    for (const c of this.coordinators) {
+      const others = storedFor.filter((s) => s.coordinator !== c).map((s) => s.hash);
+      port.post(
+        c,
+        others.length === 0 ? message : { ...message, added: [...(message.added ?? []), ...others] },
+      );
+    }
     if (port.links.hasDue) this.schedule(); // more than one message holds
   }
 

@@ -64,6 +64,18 @@ class MeshCoordinator implements Coordinator {
   private readonly reachability = new Reachability();
   private readonly cleanups: (() => void)[] = [];
   private readonly timers: ReturnType<typeof setInterval>[] = [];
+  /**
+   * Peers given up on (silent, unreachable, connection closed) and not yet reconnected. The transport remembers
+   * them as gone, so sending to them fails until someone dials explicitly: such a peer is registered again only
+   * once `transport.connect` succeeded (reconnect below), never merely because the membership still lists it
+   * (a SIGSTOPped process keeps its signaling socket, then publishes its state on SIGCONT). Value: a reconnect
+   * in progress.
+   */
+  private readonly lostPeers = new Map<string, Promise<void> | undefined>();
+  /** Contributing peers whose `peer:status` (holdings) arrived since they were (re)registered. */
+  private readonly heard = new Set<string>();
+  /** Runs waiting to start until the peers' holdings are known (startWhenHoldingsKnown). */
+  private readonly holdingWaiters = new Set<() => void>();
   private nextRun = 1;
   private closed = false;
 
@@ -110,6 +122,9 @@ class MeshCoordinator implements Coordinator {
       retryBackoffMaxMs: options.retryBackoffMaxMs ?? 5000,
       maxLostAttempts: options.maxLostAttempts ?? 5,
       onPeerLost: (peerId, reason) => {
+        if (!this.lostPeers.has(peerId)) this.lostPeers.set(peerId, undefined);
+        this.heard.delete(peerId);
+        queueMicrotask(() => this.checkHoldingWaiters());
         options.log?.('warn', `peer '${peerId}' lost: ${reason}`);
         this.emit('peer:lost', { peerId, reason });
       },
@@ -147,13 +162,7 @@ class MeshCoordinator implements Coordinator {
         if (!this.loads.get(peerId)) return;
         this.outcomes.peerLost(peerId, `its connection ${reason === 'failed' ? 'failed' : 'closed'}`);
         // Gone for good, or a blip? If it answers again and is still a member, it comes back (without its cache).
-        this.options.transport.connect(peerId).then(
-          () => {
-            const member = this.options.membership?.peers().find((m) => m.peerId === peerId);
-            if (member) this.register(member);
-          },
-          () => {},
-        );
+        this.reconnect(peerId);
       }),
     );
     const membership = options.membership;
@@ -225,6 +234,7 @@ class MeshCoordinator implements Coordinator {
     this.closed = true;
     for (const run of this.runs.values()) run.run.cancel('the coordinator closed');
     for (const t of this.timers) clearInterval(t);
+    this.checkHoldingWaiters();
     for (const off of this.cleanups) off();
     this.remoteLineage.clear();
     await Promise.all([...this.runs.values()].map((r) => r.run.done));
@@ -302,10 +312,47 @@ class MeshCoordinator implements Coordinator {
       run.done.then(off, off);
     }
     // Start on a later tick, after the caller subscribed to events.
-    queueMicrotask(() => {
+    this.startWhenHoldingsKnown(() => {
       for (let i = 0; i < state.n; i++) if (state.remaining[i] === 0) this.outcomes.ready(state, i);
     });
     return state;
+  }
+
+  /**
+   * Runs `begin` once every contributing peer has told its holdings (its first `peer:status` since it was
+   * registered), or after `holdingsWaitMs`, whichever comes first. A coordinator that just started, or took a run
+   * over from a lost one, would otherwise find nothing in its cache directory and recompute what the peers hold;
+   * peers that have not spoken are dialled, which makes them announce (the agent does on connecting to a
+   * coordinator it knows).
+   */
+  private startWhenHoldingsKnown(begin: () => void): void {
+    const waitMs = this.options.holdingsWaitMs ?? 0;
+    const unheard = (): string[] =>
+      this.tracker
+        .peers()
+        .map((p) => p.peerId)
+        .filter((id) => id !== this.peerId && !this.heard.has(id));
+    const waiting = waitMs > 0 ? unheard() : [];
+    if (waiting.length === 0) {
+      queueMicrotask(begin);
+      return;
+    }
+    for (const id of waiting) this.options.transport.connect(id).catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = (): void => {
+      if (!this.holdingWaiters.delete(check)) return;
+      clearTimeout(timer);
+      begin();
+    };
+    const check = (): void => {
+      if (unheard().length === 0 || this.closed) done();
+    };
+    this.holdingWaiters.add(check);
+    timer = setTimeout(done, waitMs);
+  }
+
+  private checkHoldingWaiters(): void {
+    for (const check of [...this.holdingWaiters]) check();
   }
 
   private async finish(state: RunState): Promise<void> {
@@ -353,6 +400,10 @@ class MeshCoordinator implements Coordinator {
 
   private register(member: MeshMember): void {
     if (member.roles && !member.roles.includes('contribute')) return;
+    if (this.lostPeers.has(member.peerId)) {
+      this.reconnect(member.peerId);
+      return;
+    }
     const caps = member.capabilities;
     const known = this.tracker.peer(member.peerId);
     this.tracker.register(member.peerId, {
@@ -366,7 +417,34 @@ class MeshCoordinator implements Coordinator {
     this.dispatcher.kick();
   }
 
+  /**
+   * Dials a lost peer explicitly (which clears the transport's gone mark); once connected, it is registered again
+   * if it is still a member. One attempt at a time; retried by the heartbeat and by the member's next update.
+   */
+  private reconnect(peerId: string): void {
+    if (this.closed || this.lostPeers.get(peerId) !== undefined) return;
+    // connect() resolves at once over a connection still open but dead (a hung process): a pong proves life.
+    const { transport } = this.options;
+    const attempt = transport
+      .connect(peerId)
+      .then(() => transport.ping(peerId))
+      .then(
+        () => {
+          if (this.closed) return;
+          this.lostPeers.delete(peerId);
+          const member = this.options.membership?.peers().find((m) => m.peerId === peerId);
+          if (member) this.register(member);
+        },
+        () => {
+          if (this.lostPeers.get(peerId) === attempt) this.lostPeers.set(peerId, undefined);
+        },
+      );
+    this.lostPeers.set(peerId, attempt);
+  }
+
   private onStatus(from: string, message: Extract<BatchableMessage, { type: 'peer:status' }>): void {
+    // A status arrived, so the connection works again: whatever we gave up on is back.
+    this.lostPeers.delete(from);
     const membership = this.options.membership;
     if (!this.tracker.peer(from)) {
       const member = membership?.peers().find((m) => m.peerId === from);
@@ -384,6 +462,10 @@ class MeshCoordinator implements Coordinator {
     for (const hash of message.added ?? []) this.directory.add(hash, from, 0);
     for (const hash of message.removed ?? []) this.directory.remove(hash, from);
     if (message.links) this.probe.learn(from, message.links);
+    if (!this.heard.has(from)) {
+      this.heard.add(from);
+      this.checkHoldingWaiters();
+    }
     this.dispatcher.unpark();
     this.dispatcher.kick();
   }
@@ -418,6 +500,12 @@ class MeshCoordinator implements Coordinator {
 
   private heartbeat(intervalMs: number): void {
     const now = Date.now();
+    // Lost peers the membership still lists may answer again (a process resumed after SIGSTOP).
+    const membership = this.options.membership;
+    if (membership && this.lostPeers.size > 0) {
+      const members = new Set(membership.peers().map((m) => m.peerId));
+      for (const peerId of this.lostPeers.keys()) if (members.has(peerId)) this.reconnect(peerId);
+    }
     for (const [peerId, load] of this.loads.entries()) {
       if (load.count === 0 || now - load.lastHeard < intervalMs || peerId === this.peerId) continue;
       this.options.transport.ping(peerId).then(

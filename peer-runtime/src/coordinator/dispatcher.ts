@@ -9,7 +9,7 @@
 import { TaskError } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment, InputLocation as WireInput } from '../protocol/messages.js';
-import { resourceRequestOf } from '../scheduling/needs.js';
+import { capabilityUnmet, resourceRequestOf } from '../scheduling/needs.js';
 import type {
   Allocation,
   NetworkModel,
@@ -166,7 +166,13 @@ export class Dispatcher {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (queue.size === 0) return;
       const room = loads.room();
-      if (room <= 0) return;
+      if (room <= 0) {
+        // No room because no peer could take anything (none connected, or every one paused): allocate anyway, so
+        // the functions are reported waiting and fail after `unsatisfiableTimeoutMs` naming the missing peers,
+        // instead of sitting in the queue with nothing to wake them.
+        if (!loads.anyTakers()) this.placeBatch(queue.take(Math.min(queue.size, MAX_BATCH)));
+        return;
+      }
       const items = queue.take(Math.min(room, MAX_BATCH));
       const placed = this.placeBatch(items);
       if (placed === 0) return;
@@ -206,8 +212,12 @@ export class Dispatcher {
       for (const item of avoiding) {
         const avoid = run.avoid.get(item.index);
         const cannot = blocked.get(item);
-        const others = this.deps.loads.views((v) => !avoid?.has(v.peerId) && !cannot?.has(v.peerId));
-        // Peers it failed on are only a preference; peers that cannot fetch its inputs are never chosen.
+        // Other peers that could run it at all (a function pinned to the peer it failed on retries there), never
+        // peers that cannot fetch its inputs; the peers it failed on are only a preference.
+        const req = resourceRequestOf(run.specs[item.index]!);
+        const others = this.deps.loads.views(
+          (v) => !avoid?.has(v.peerId) && !cannot?.has(v.peerId) && capabilityUnmet(v, req) === undefined,
+        );
         const views = others.length > 0 || cannot ? others : this.deps.loads.views();
         groups.push({ items: [item], views, ...(cannot && { blocked: cannot }) });
       }

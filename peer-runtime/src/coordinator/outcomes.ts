@@ -176,6 +176,9 @@ export class Outcomes {
       this.forgetInput(run, i, msg.missingInput);
     const error = taskErrorFor(msg.functionId, msg.attempt, msg.reason, msg.message, msg.stack, from);
     this.afterFailure(run, i, d, error);
+    // The failed attempt freed a slot on `from`: functions put back for want of room there (a pin to a one-slot
+    // peer) are placed only by a pass, and a failure for good enqueues nothing that would start one.
+    this.deps.dispatcher.kick();
   }
 
   /**

@@ -170,6 +170,12 @@ export class PeerLoads {
     return out;
   }
 
+  /** Whether some registered, unpaused peer exists (room may still be 0 because all of them are busy). */
+  anyTakers(): boolean {
+    for (const p of this.tracker.peers()) if (this.loads.has(p.peerId) && !p.paused) return true;
+    return false;
+  }
+
   /**
    * Roughly how many more single-cpu functions the mesh takes now (sizes the next batch; the allocator's
    * per-function room check is what limits placement). Uses each peer's measured mean, the best guess without

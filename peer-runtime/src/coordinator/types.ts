@@ -69,6 +69,13 @@ export interface CoordinatorOptions {
    * keeps the lineage" answer. Default 200 000.
    */
   readonly keepLineageMaxFunctions?: number;
+  /**
+   * How long a new run may wait for contributing peers that have not yet told this coordinator what they hold
+   * (their first `peer:status`), so that a coordinator that just started or takes a run over from a lost one
+   * (failover) finds their cached results instead of recomputing them. 0 = start at once. Default 0; mesh peers
+   * (createMeshPeer) use 2000.
+   */
+  readonly holdingsWaitMs?: number;
   /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */
   readonly log?: (level: 'info' | 'warn', message: string) => void;
 }

@@ -8,7 +8,7 @@
 import { HandoutError, PeerError, TaskError } from '../errors.js';
 import { decodeValue } from '../protocol/value-codec.js';
 import { RunController, type RunControllerOptions } from '../run/run-controller.js';
-import type { AttemptRecord } from '../run/types.js';
+import type { AttemptRecord, RunEvents } from '../run/types.js';
 import type { MeshPort } from './port.js';
 
 /**
@@ -145,6 +145,26 @@ export class MeshRun extends RunController {
       holders: merged,
       ...(known?.inline && { inline: known.inline }),
     });
+  }
+
+  /**
+   * The run's coordinator was lost and `to` takes over: attempts still open end with `why` (they go on, if at all,
+   * on peers nobody listens to for this run), their functions wait again, and `run:coordinator-changed` follows
+   * once the new coordinator spoke (`noteCoordinatorChanged`).
+   */
+  releaseRunning(from: string, why: string): void {
+    for (const r of this.records()) {
+      if (r.status !== 'running') continue;
+      this.markFailed(
+        r.id,
+        new TaskError(r.id, r.attempts, 'peer-lost', why, undefined, r.peer ?? from),
+        false,
+      );
+    }
+  }
+
+  noteCoordinatorChanged(change: RunEvents['run:coordinator-changed']): void {
+    this.emit('run:coordinator-changed', change);
   }
 
   /**

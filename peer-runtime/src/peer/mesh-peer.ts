@@ -207,6 +207,8 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
   const coordinator = coordinates
     ? createCoordinator({
         log: (level, message) => logger[level](message),
+        // A coordinator that starts (or restarts, or takes runs over) learns the peers' caches before it schedules.
+        holdingsWaitMs: 2000,
         ...coordinatorOptions,
         transport,
         membership,

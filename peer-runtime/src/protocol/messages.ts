@@ -13,7 +13,7 @@
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { DagIssue } from '../errors.js';
 import type { MeasuredLink } from '../measured-link.js';
-import type { FunctionStatus, RunStatus } from '../run/types.js';
+import type { FetchedInput, FunctionStatus, RunStatus } from '../run/types.js';
 
 /**
  * Bumped on any incompatible change. Peers exchange it in `hello`; a peer speaking another version is
@@ -81,14 +81,7 @@ export interface TaskAssignMessage {
   readonly assignments: readonly TaskAssignment[];
 }
 
-/**
- * An input an attempt fetched from another peer, and how the link to it connected, as `describeLinkPath` writes
- * it (`host/udp`, `prflx/udp`, `relay/udp`, `relay/udp via tcp`; `unknown` when the stack did not say).
- */
-export interface FetchedInput {
-  readonly peer: string;
-  readonly link: string;
-}
+export type { FetchedInput } from '../run/types.js';
 
 /**
  * A holder of an input this peer could not reach at all (no link opened), as opposed to one that answered it
@@ -111,7 +104,8 @@ export interface TaskResultMessage {
   readonly size: number;
   readonly durationMs: number;
   /** The encoded result, when small (the coordinator then need not fetch it). */
-  readonly inline?: Uint8Array /** Inputs fetched from other peers for this attempt, with how each link connected. */;
+  readonly inline?: Uint8Array;
+  /** Inputs fetched from other peers for this attempt, with how each link connected. */
   readonly fetchedFrom?: readonly FetchedInput[];
 }
 
@@ -136,7 +130,8 @@ export interface TaskFailedMessage {
   readonly message: string;
   readonly stack?: string;
   /** For `input-lost`: the hash that could not be fetched from any holder. */
-  readonly missingInput?: string /** Inputs fetched from other peers for this attempt before it failed. */;
+  readonly missingInput?: string;
+  /** Inputs fetched from other peers for this attempt before it failed. */
   readonly fetchedFrom?: readonly FetchedInput[];
   /**
    * For `input-lost`: the holders no link could be opened to, and why. When every holder of the missing input is

@@ -265,7 +265,7 @@ export class RunController implements Run {
   }
 
   /** A throwing listener (a UI bug) must not derail the run it observes: the emitter catches it. */
-  private emit<E extends RunEventName>(event: E, payload: RunEvents[E]): void {
+  protected emit<E extends RunEventName>(event: E, payload: RunEvents[E]): void {
     this.listeners.emit(event, payload);
   }
 }

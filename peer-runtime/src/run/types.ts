@@ -3,7 +3,15 @@
  * dashboard follows a local run and a mesh run the same way.
  */
 import type { TaskError } from '../errors.js';
-import type { FetchedInput } from '../protocol/messages.js';
+
+/**
+ * An input an attempt fetched from another peer, and how the link to it connected, as `describeLinkPath` writes
+ * it (`host/udp`, `prflx/udp`, `relay/udp`, `relay/udp via tcp`; `unknown` when the stack did not say).
+ */
+export interface FetchedInput {
+  readonly peer: string;
+  readonly link: string;
+}
 
 export type FunctionStatus =
   | 'pending'
@@ -68,6 +76,13 @@ export interface RunEvents {
   'task:failed': { id: string; attempt: number; peer: string; at: number; error: TaskError; final: boolean };
   'task:retried': { id: string; attempt: number; delayMs: number };
   'task:skipped': { id: string; because: string };
+  /**
+   * A mesh run moved to another coordinator because its own was lost (submit/submit-remote.ts): `from` and `to`
+   * are coordinator peer ids, `reason` says how the loss showed (disconnected, stopped answering, left the mesh),
+   * `gapMs` how long the run had no coordinator (from the last word of the old one to the first of the new one).
+   * Local runs never emit it.
+   */
+  'run:coordinator-changed': { from: string; to: string; reason: string; gapMs: number };
   'run:done': RunSummary;
 }
 

@@ -131,7 +131,7 @@ export function peerUnmet(peer: PeerView, req: ResourceRequest, queueCpu = 0): s
  * Undefined when some unpaused peer could run the request when idle.
  */
 export function unmetAcross(peers: readonly PeerResources[], req: ResourceRequest): string | undefined {
-  if (peers.length === 0) return 'a peer (none connected)';
+  if (peers.length === 0) return 'a contributing peer (none connected)';
   const capable = peers.filter((p) => capabilityUnmet(p, req) === undefined);
   if (capable.length > 0) {
     return capable.some((p) => !p.paused) ? undefined : 'an unpaused peer (every matching peer is paused)';

@@ -28,6 +28,11 @@ export interface UnsatisfiableWatch {
   pending(): ReadonlyMap<string, { readonly unmet: string; readonly sinceMs: number }>;
 }
 
+/** `gpu` → `a peer offering gpu`; a need that already names the peer (`a contributing peer (none connected)`) as is. */
+function waitedFor(unmet: string): string {
+  return /^an? /.test(unmet) ? unmet : `a peer offering ${unmet}`;
+}
+
 export function createUnsatisfiableWatch(options: UnsatisfiableWatchOptions = {}): UnsatisfiableWatch {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const since = new Map<string, { unmet: string; sinceMs: number }>();
@@ -51,7 +56,7 @@ export function createUnsatisfiableWatch(options: UnsatisfiableWatchOptions = {}
             functionId: w.functionId,
             unmet,
             waitedMs,
-            message: `function '${w.functionId}' waited ${waitedMs} ms for a peer offering ${unmet}`,
+            message: `function '${w.functionId}' waited ${waitedMs} ms for ${waitedFor(unmet)}`,
           });
         }
       }

@@ -1,2 +1,2 @@
 /** The submitter's role: sends a DAG to a coordinator and follows its run from another peer. */
-export { type SubmitRemoteOptions, submitRemote } from './submit-remote.js';
+export { type FailoverOptions, type SubmitRemoteOptions, submitRemote } from './submit-remote.js';

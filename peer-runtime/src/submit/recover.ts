@@ -21,7 +21,8 @@ let nextRequest = 1;
 
 export interface RemoteRecoverOptions {
   readonly port: MeshPort;
-  readonly coordinatorId: string;
+  /** The run's coordinator now (it changes when the run fails over to another one). */
+  readonly coordinatorId: () => string;
   /** Longest wait for one `result:recovered` answer (a recompute may run the function and its lost inputs). */
   readonly timeoutMs: number;
   /** How long one holder may take to answer the fetch that follows. */
@@ -33,8 +34,9 @@ export function recoverThroughCoordinator(
   run: MeshRun,
   options: RemoteRecoverOptions,
 ): (id: string, location: ResultLocation) => Promise<Uint8Array> {
-  const { port, coordinatorId } = options;
+  const { port } = options;
   return async (id, location) => {
+    const coordinatorId = options.coordinatorId();
     let lost = location;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       let reply: ResultRecoveredMessage;
@@ -77,7 +79,8 @@ function ask(
   functionId: string,
   options: RemoteRecoverOptions,
 ): Promise<ResultRecoveredMessage> {
-  const { port, coordinatorId, timeoutMs } = options;
+  const { port, timeoutMs } = options;
+  const coordinatorId = options.coordinatorId();
   const requestId = nextRequest++;
   return new Promise((resolve, reject) => {
     let settled = false;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CoordinatorEvents } from '../../src/coordinator/coordinator.js';
+import { nodeCapabilities } from '../../src/mesh/membership.js';
 import type { FrameLink } from '../../src/transport/frame-link.js';
 import type { FramedTransport } from '../../src/transport/framed-transport.js';
 import { createTestMesh, fn, layeredDag, type TestMesh } from './helpers.js';
@@ -21,7 +22,7 @@ const slowFirstTime = `(marker) => {
  * Lets a memory peer freeze on demand, like a hung process: its connections stay up, but frames neither reach it
  * nor leave it, so it answers nothing (not even pings).
  */
-function freezable(transport: unknown): { freeze(): void } {
+function freezable(transport: unknown): { freeze(): void; thaw(): void } {
   const framed = transport as FramedTransport;
   const accept = framed.accept.bind(framed);
   let frozen = false;
@@ -50,6 +51,9 @@ function freezable(transport: unknown): { freeze(): void } {
   return {
     freeze() {
       frozen = true;
+    },
+    thaw() {
+      frozen = false;
     },
   };
 }
@@ -109,4 +113,45 @@ describe('peer liveness', () => {
     expect(record.history.map((h) => h.peer)).toEqual(['p1', 'p2']);
     expect(record.history[0]!.error).toContain('peer-lost');
   }, 15_000);
+
+  it('a peer given up on while hung, whose connection then failed, is used again once it is back', async () => {
+    mesh = createTestMesh(
+      [
+        { id: 'p1', trustCode: true },
+        { id: 'p2', trustCode: true },
+      ],
+      {
+        heartbeatIntervalMs: 100,
+        unsatisfiableTimeoutMs: 3000,
+      },
+    );
+    const p1 = freezable(mesh.agents.get('p1')!.transport);
+    const lost: CoordinatorEvents['peer:lost'][] = [];
+    mesh.coordinator.on('peer:lost', (e) => lost.push(e));
+    const run = mesh.coordinator.submit([
+      fn('f', [], slowFirstTime, { extraArgs: [join(dir, 'hung')], node: 'p1' }),
+    ]);
+    await expect.poll(() => mesh!.agents.get('p1')!.agent.assigned).toBe(1);
+    p1.freeze();
+    await expect.poll(() => lost.length, { timeout: 10_000 }).toBe(1);
+    expect(lost[0]!.reason).toContain('stopped answering');
+    // While it was hung its data channel died (the coordinator's side sees it close), and the membership never
+    // said it left: a SIGSTOPped process keeps its signaling socket. Then it comes back and publishes its state.
+    const framed = mesh.coordinatorTransport as unknown as {
+      byPeer: Map<string, unknown>;
+      drop(connection: unknown, reason: string): void;
+    };
+    framed.drop(framed.byPeer.get('p1'), 'failed');
+    p1.thaw();
+    mesh.membership.update({
+      peerId: 'p1',
+      capabilities: nodeCapabilities(1),
+      state: { running: 0, slots: 1, paused: false },
+    });
+    expect(await run.result('f')).toBe('fast');
+    const record = run.records()[0]!;
+    expect(record.peer).toBe('p1');
+    const again = mesh.coordinator.submit([fn('g', [], '(x) => x * 2', { extraArgs: [21], node: 'p1' })]);
+    expect(await again.result('g')).toBe(42);
+  }, 20_000);
 });

@@ -66,7 +66,10 @@ describe('ResourceTracker', () => {
 
   it('says which need no peer can ever meet, quoting the best offer', () => {
     const tracker = createResourceTracker();
-    expect(tracker.canEverSatisfy(req())).toEqual({ ok: false, unmet: 'a peer (none connected)' });
+    expect(tracker.canEverSatisfy(req())).toEqual({
+      ok: false,
+      unmet: 'a contributing peer (none connected)',
+    });
     tracker.register('small', { memoryMB: 1024 });
     tracker.register('big', { memoryMB: 2048, gpu: false });
     expect(tracker.canEverSatisfy(req({ memoryMB: 4096 }))).toEqual({

@@ -9,14 +9,19 @@ import { hashFunctions } from '../dag/hash.js';
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { validateDag } from '../dag/validate.js';
 import { DagValidationError, HandoutError } from '../errors.js';
+import type { AdmissionGate } from '../mesh/admission-gate.js';
+import { type MemberDirectory, openMembers } from '../mesh/members.js';
 import type { MeshMember } from '../mesh/membership.js';
 import { MeshRun } from '../mesh/mesh-run.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
+import { Refusals } from '../mesh/refusals.js';
 import { forwardRunEvents } from '../mesh/wire-events.js';
 import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
 import { createResourceTracker } from '../scheduling/resource-tracker.js';
 import type { Allocator, PeerView } from '../scheduling/types.js';
+import { silentLogger } from '../telemetry/logger.js';
+import { createCoordinatorAdmission } from './admission.js';
 import { Dispatcher, type ReadyItem } from './dispatcher.js';
 import { createFairQueue } from './fair-queue.js';
 import { createPlanFollower } from './heft-plans.js';
@@ -58,6 +63,9 @@ class MeshCoordinator implements Coordinator {
   private readonly remoteRuns = new Map<string, RunState>();
   private readonly listeners = new Map<keyof CoordinatorEvents, Set<(payload: never) => void>>();
   private readonly cleanups: (() => void)[] = [];
+  private readonly members: MemberDirectory;
+  private readonly refused: Refusals;
+  private readonly admission: AdmissionGate;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private nextRun = 1;
   private closed = false;
@@ -65,6 +73,14 @@ class MeshCoordinator implements Coordinator {
   constructor(private readonly options: CoordinatorOptions) {
     this.port = portOf(options.transport);
     this.peerId = this.port.peerId;
+    this.members = options.members ?? openMembers;
+    this.refused = new Refusals(this.port, options.logger ?? silentLogger, 'coordinator');
+    this.admission = createCoordinatorAdmission({
+      port: this.port,
+      members: this.members,
+      refusals: this.refused,
+      deliver: (from, message) => this.onMessage(from, message),
+    });
     this.directory = new ResultDirectory({ maxInlineBytes: options.maxInlineBytes });
     this.loads = new PeerLoads(this.tracker, options);
     this.probe = createNetworkProbe(options.transport, {}, this.port.links);
@@ -99,6 +115,7 @@ class MeshCoordinator implements Coordinator {
       directory: this.directory,
       loads: this.loads,
       dispatcher: this.dispatcher,
+      refusals: this.refused,
       retryBackoffMs: options.retryBackoffMs ?? 100,
       retryBackoffMaxMs: options.retryBackoffMaxMs ?? 5000,
       maxLostAttempts: options.maxLostAttempts ?? 5,
@@ -126,7 +143,15 @@ class MeshCoordinator implements Coordinator {
       ...(options.keepLineageMaxFunctions !== undefined && { maxFunctions: options.keepLineageMaxFunctions }),
     });
 
-    this.cleanups.push(this.port.onMessage((from, message) => this.onMessage(from, message)));
+    this.cleanups.push(
+      this.port.onMessage((from, message) => {
+        if (this.closed) return;
+        const load = this.loads.get(from);
+        if (load) load.lastHeard = Date.now();
+        this.admission.receive(from, message);
+      }),
+    );
+    this.cleanups.push(() => this.admission.close());
     this.cleanups.push(() => this.probe.close());
     // Latency to each peer, measured as its connection opens (network-probe.ts).
     this.cleanups.push(
@@ -371,10 +396,13 @@ class MeshCoordinator implements Coordinator {
     this.dispatcher.kick();
   }
 
+  refusals(): ReadonlyMap<string, number> {
+    return this.refused.counts();
+  }
+
+  /** The message entry point, after the admission checks of admission.ts. */
   private onMessage(from: string, message: BatchableMessage): void {
     if (this.closed) return;
-    const load = this.loads.get(from);
-    if (load) load.lastHeard = Date.now();
     switch (message.type) {
       case 'task:result':
         this.outcomes.onResult(from, message);

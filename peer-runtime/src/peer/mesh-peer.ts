@@ -17,6 +17,7 @@ import { createWorkerPool, detectPlatform, openPersistentStore, platformRtc } fr
 import { createPeerAgent, type PeerAgent } from '../agent/peer-agent.js';
 import type { Coordinator, CoordinatorOptions } from '../coordinator/coordinator.js';
 import { createCoordinator } from '../coordinator/coordinator.js';
+import { membersFrom } from '../mesh/members.js';
 import { connectSignaling, type SignalingClient } from '../signaling/client.js';
 import type { PeerCapabilities, PeerInfo, PeerState, Role } from '../signaling/contract.js';
 import { readTokenClaims } from '../signaling/token-claims.js';
@@ -53,7 +54,7 @@ export interface MeshPeerOptions extends CapabilityChoices {
    */
   readonly roles?: readonly Role[];
   /** Coordinate runs (needs the `coordinate` role). `true` or coordinator options. Default false. */
-  readonly coordinator?: boolean | Omit<CoordinatorOptions, 'transport' | 'membership'>;
+  readonly coordinator?: boolean | Omit<CoordinatorOptions, 'transport' | 'membership' | 'members'>;
   /** Speed score to advertise; default: measured by a short calibration run in a worker (calibration.ts). */
   readonly speed?: number;
   /**
@@ -180,6 +181,9 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     ...(options.iceServers !== undefined && { iceServers: options.iceServers }),
   });
   const membership = createSignalingMembership(signaling);
+  // The roles and `trusted` claim the signaling server admitted each member with: what the agent's and the
+  // coordinator's admission checks believe of a sender (docs/security.md).
+  const members = membersFrom((id) => (id === peerId ? signaling.self : signaling.peer(id)));
   const coordinatorIds = [
     ...(coordinates ? [peerId] : []),
     ...signaling
@@ -194,6 +198,7 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
           pool: worker.pool,
           store: cache.store,
           coordinators: coordinatorIds,
+          members,
           logger,
           ...(options.drainGraceMs !== undefined && { drainGraceMs: options.drainGraceMs }),
         })
@@ -202,9 +207,11 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
   const coordinator = coordinates
     ? createCoordinator({
         log: (level, message) => logger[level](message),
+        logger,
         ...coordinatorOptions,
         transport,
         membership,
+        members,
       })
     : undefined;
   return new AssembledPeer(options, {

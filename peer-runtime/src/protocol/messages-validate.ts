@@ -82,6 +82,8 @@ const batchable: Cases<BatchableMessage['type']> = {
     code: choice(['protocol', 'unsupported', 'refused', 'internal']),
     message: text,
     field: optional(text),
+    kind: optional(id),
+    missing: optional(id),
   }),
   'task:assign': message('task:assign', { runId: id, assignments: list(assignment, { max: MAX_ARRAY }) }),
   'task:result': message('task:result', {

@@ -50,6 +50,10 @@ export interface ErrorMessage {
   readonly code: 'protocol' | 'unsupported' | 'refused' | 'internal';
   readonly message: string;
   readonly field?: string;
+  /** For `refused`: the `type` of the message that was refused. */
+  readonly kind?: string;
+  /** For `refused`: the role or check the sender lacked (`coordinate`, `submit`, `assignment`, `ticket`). */
+  readonly missing?: string;
 }
 
 // ---- coordinator ⇄ peers ----------------------------------------------------------------------------------

@@ -15,10 +15,11 @@
  * have their own doors).
  */
 import { AdmissionGate, type RoleRules } from '../mesh/admission-gate.js';
+import type { GrantChecker } from '../mesh/fetch-grants.js';
 import type { MemberDirectory } from '../mesh/members.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { Refusals } from '../mesh/refusals.js';
-import type { BatchableMessage } from '../protocol/messages.js';
+import type { BatchableMessage, ResultFetchMessage } from '../protocol/messages.js';
 
 export const AGENT_RULES: RoleRules = {
   'task:assign': 'coordinate',
@@ -31,6 +32,8 @@ export interface AgentAdmissionOptions {
   readonly members: MemberDirectory;
   readonly refusals: Refusals;
   readonly deliver: (from: string, message: BatchableMessage) => void;
+  /** Checks fetch tickets with this member's fetch key; undefined (no key): fetches are served to any member. */
+  readonly grants?: GrantChecker;
 }
 
 export class AgentAdmission {
@@ -48,6 +51,32 @@ export class AgentAdmission {
 
   receive(from: string, message: BatchableMessage): void {
     this.gate.receive(from, message);
+  }
+
+  /**
+   * Whether a `result:fetch` may be served: from this peer itself, from a coordinator (it holds the mesh key
+   * and could mint itself a ticket anyway), or with a valid ticket for that hash and that fetcher. A refusal is
+   * reported here; the caller answers `result:missing`.
+   */
+  mayServe(from: string, message: ResultFetchMessage): boolean {
+    const { grants, members, port } = this.options;
+    if (!grants || from === port.peerId) return true;
+    if (members.roles(from)?.includes('coordinate')) return true;
+    const verdict = grants.check(message.hash, from, message.ticket);
+    if (verdict === 'ok') return true;
+    this.options.refusals.refuse(
+      'result:fetch',
+      from,
+      'ticket',
+      `hash ${message.hash}: ${
+        verdict === 'missing'
+          ? 'no ticket (a coordinator grants fetches with assignments and run events)'
+          : verdict === 'expired'
+            ? 'its ticket expired'
+            : `its ticket was not issued for this hash and peer '${from}'`
+      }`,
+    );
+    return false;
   }
 
   /** Holdings are told only to coordinators: anyone else could use them to pick hashes to ask for. */

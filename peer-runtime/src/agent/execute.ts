@@ -6,9 +6,10 @@
  */
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
+import { digestOf } from '../mesh/fetch-grants.js';
 import { encodeValue } from '../protocol/value-codec.js';
 import type { WorkerPool } from '../worker/pool.js';
-import type { AgentHoldings, InputValue } from './holdings.js';
+import { type AgentHoldings, type InputValue, inputOf } from './holdings.js';
 import type { AgentReplies } from './replies.js';
 import type { AgentTask } from './task.js';
 
@@ -43,7 +44,7 @@ async function callArgs(task: AgentTask, deps: ExecuteDeps): Promise<unknown[] |
           ok: false,
           reason: 'input-lost',
           message: `input '${producer}' could not be decoded: ${(error as Error).message}`,
-          missingInput: a.inputs[producer]?.hash ?? producer,
+          missingInput: inputOf(a, producer)?.hash ?? producer,
         });
         return undefined;
       }
@@ -111,6 +112,6 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
     ok: true,
     size: bytes.byteLength,
     durationMs: Math.max(0, outcome.endedAt - Math.max(outcome.startedAt, freeAt)),
-    ...(bytes.byteLength <= deps.inlineLimit && { inline: bytes }),
+    ...(bytes.byteLength <= deps.inlineLimit ? { inline: bytes } : { digest: digestOf(bytes) }),
   });
 }

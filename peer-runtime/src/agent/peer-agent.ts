@@ -20,6 +20,7 @@
  * reporting in status.ts; running one function in execute.ts; replies in replies.ts. This file is the agent's
  * message entry point (`onMessage`: every message a coordinator or peer sends it arrives there) and its life.
  */
+import { GrantChecker } from '../mesh/fetch-grants.js';
 import { type MemberDirectory, openMembers } from '../mesh/members.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
 import { Refusals } from '../mesh/refusals.js';
@@ -51,6 +52,12 @@ export interface PeerAgentOptions {
    * passes the signaling client's view.
    */
   readonly members?: MemberDirectory;
+  /**
+   * This member's fetch key (`MeshSnapshot.fetchKey`): with it, `result:fetch` is served only with a ticket a
+   * coordinator issued for that hash and fetcher (mesh/fetch-grants.ts). Default: none, fetches are served to
+   * any member (in-process meshes and tests).
+   */
+  readonly fetchKey?: Uint8Array;
   /** Where results are kept (and looked up when serving fetches). Default: an unbounded in-memory store. */
   readonly store?: ResultStore;
   /** Coordinators to announce this peer's holdings to at start. More are learned from their first assignment. Default []. */
@@ -146,7 +153,18 @@ class MeshPeerAgent implements PeerAgent {
       members: options.members ?? openMembers,
       refusals: this.refused,
       deliver: (from, message) => this.onMessage(from, message),
+      ...(options.fetchKey && { grants: new GrantChecker(options.fetchKey) }),
     });
+    this.offs.push(
+      this.port.onForged((holder, hash) =>
+        this.refused.refuse(
+          'result:data',
+          holder,
+          'digest',
+          `hash ${hash}: its bytes do not match their digest`,
+        ),
+      ),
+    );
     this.offs.push(this.port.onMessage((from, message) => this.admission.receive(from, message)));
     // A coordinator that reconnects (after a blip it took for a loss) has forgotten what this peer holds: tell it
     // at once, so its cache lookups and input locations count on this peer again before it assigns anything.
@@ -239,7 +257,9 @@ class MeshPeerAgent implements PeerAgent {
         }
         return;
       case 'result:fetch':
-        void this.holdings.serveFetch(from, message.requestId, message.hash);
+        if (this.admission.mayServe(from, message)) {
+          void this.holdings.serveFetch(from, message.requestId, message.hash);
+        } else this.holdings.refuseFetch(from, message.requestId, message.hash);
         return;
       default:
         return;

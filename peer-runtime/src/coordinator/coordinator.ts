@@ -10,6 +10,7 @@ import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { validateDag } from '../dag/validate.js';
 import { DagValidationError, HandoutError } from '../errors.js';
 import type { AdmissionGate } from '../mesh/admission-gate.js';
+import { GrantIssuer } from '../mesh/fetch-grants.js';
 import { type MemberDirectory, openMembers } from '../mesh/members.js';
 import type { MeshMember } from '../mesh/membership.js';
 import { MeshRun } from '../mesh/mesh-run.js';
@@ -66,6 +67,7 @@ class MeshCoordinator implements Coordinator {
   private readonly members: MemberDirectory;
   private readonly refused: Refusals;
   private readonly admission: AdmissionGate;
+  private readonly grants: GrantIssuer | undefined;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private nextRun = 1;
   private closed = false;
@@ -74,6 +76,7 @@ class MeshCoordinator implements Coordinator {
     this.port = portOf(options.transport);
     this.peerId = this.port.peerId;
     this.members = options.members ?? openMembers;
+    this.grants = options.meshKey ? new GrantIssuer(options.meshKey) : undefined;
     this.refused = new Refusals(this.port, options.logger ?? silentLogger, 'coordinator');
     this.admission = createCoordinatorAdmission({
       port: this.port,
@@ -93,6 +96,7 @@ class MeshCoordinator implements Coordinator {
       loads: this.loads,
       network: options.network ?? this.probe.model,
       unsatisfiableTimeoutMs,
+      ...(this.grants && { grants: this.grants }),
       onWaiting: (run, i, unmet, message) => {
         options.log?.('warn', message);
         run.run.markWaiting(run.id(i), unmet, message);
@@ -140,6 +144,7 @@ class MeshCoordinator implements Coordinator {
       lineage: this.lineage,
       running: (key) => this.remoteRuns.get(key),
       closed: () => this.closed,
+      ...(this.grants && { grants: this.grants }),
       ...(options.keepLineageMaxFunctions !== undefined && { maxFunctions: options.keepLineageMaxFunctions }),
     });
 
@@ -304,9 +309,14 @@ class MeshCoordinator implements Coordinator {
     run.signal.addEventListener('abort', () => this.outcomes.cancelRun(state), { once: true });
     if (submitter !== undefined) {
       this.remoteRuns.set(`${submitter}\0${runId}`, state);
-      const off = forwardRunEvents(run, this.peerId, (event) => {
-        this.port.post(submitter, { type: 'run:event', runId, event });
-      });
+      const off = forwardRunEvents(
+        run,
+        this.peerId,
+        (event) => {
+          this.port.post(submitter, { type: 'run:event', runId, event });
+        },
+        { issuer: this.grants, submitter },
+      );
       run.done.then(off, off);
     }
     // Start on a later tick, after the caller subscribed to events.
@@ -389,7 +399,15 @@ class MeshCoordinator implements Coordinator {
     if (view && (view.cores !== message.slots || view.paused !== message.paused)) {
       this.tracker.update(from, { cores: message.slots, paused: message.paused });
     }
-    for (const hash of message.added ?? []) this.directory.add(hash, from, 0);
+    // An announcement is a claim: it counts where it can be checked. A hash whose digest this coordinator
+    // recorded from an accepted result can be checked by every fetcher, so the claimant is added as a holder (a
+    // liar is caught at the first fetch, and the fetch moves on); an unknown hash is believed only from a member
+    // whose token the mesh owner marked `trusted`. Others' unknown hashes are recomputed (receipts that survive a
+    // coordinator restart are not built yet: docs/security.md).
+    const trusted = this.members.trusted(from);
+    for (const hash of message.added ?? []) {
+      if (trusted || this.directory.checkable(hash)) this.directory.add(hash, from, 0);
+    }
     for (const hash of message.removed ?? []) this.directory.remove(hash, from);
     if (message.links) this.probe.learn(from, message.links);
     this.dispatcher.unpark();

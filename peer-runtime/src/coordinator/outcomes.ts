@@ -90,7 +90,7 @@ export class Outcomes {
     if (match === undefined) return;
     const { run, i, list, winner } = match;
     const spec = run.specs[i]!;
-    if (spec.cache !== false) this.deps.directory.add(msg.hash, from, msg.size, msg.inline);
+    if (spec.cache !== false) this.deps.directory.add(msg.hash, from, msg.size, msg.inline, msg.digest);
     this.deps.loads.get(from)?.observe(msg.durationMs);
     if (!list || !winner) return; // stale: a cancelled attempt or a lost race; the directory still learned of it
     run.observe(msg.durationMs);
@@ -110,6 +110,7 @@ export class Outcomes {
       size: msg.size,
       holders: [from],
       ...(msg.inline && { inline: msg.inline }),
+      ...(msg.digest && { digest: msg.digest }),
     });
     if (!run.run.isEnded(id)) {
       run.run.markSucceeded(id, undefined, { cached: false, peer: from, at: now });

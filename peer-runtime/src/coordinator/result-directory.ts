@@ -6,11 +6,18 @@
  * consumers and survive the loss of the peer that produced them.
  */
 
+import { digestOf } from '../mesh/fetch-grants.js';
+
 export interface DirectoryEntry {
   readonly holders: ReadonlySet<string>;
   /** Encoded size in bytes (0 when only announced, size unknown). */
   readonly size: number;
   readonly inline: Uint8Array | undefined;
+  /**
+   * SHA-256 of the bytes, from the first accepted result for this hash (fetchers check what holders serve
+   * against it). Undefined when only announced by a trusted peer.
+   */
+  readonly digest: Uint8Array | undefined;
 }
 
 export interface ResultDirectoryOptions {
@@ -22,6 +29,7 @@ interface Entry {
   holders: Set<string>;
   size: number;
   inline: Uint8Array | undefined;
+  digest: Uint8Array | undefined;
 }
 
 export class ResultDirectory {
@@ -45,15 +53,24 @@ export class ResultDirectory {
     return this.entries.get(hash);
   }
 
+  /** Whether fetched bytes of this hash can be checked: its digest is recorded, or derivable from bytes here. */
+  checkable(hash: string): boolean {
+    const e = this.entries.get(hash);
+    return e !== undefined && (e.digest !== undefined || e.inline !== undefined);
+  }
+
   /** Whether the result can be had: some holder, or its bytes here. */
   has(hash: string): boolean {
     const e = this.entries.get(hash);
     return e !== undefined && (e.holders.size > 0 || e.inline !== undefined);
   }
 
-  add(hash: string, peerId: string, size: number, inline?: Uint8Array): void {
+  add(hash: string, peerId: string, size: number, inline?: Uint8Array, digest?: Uint8Array): void {
     const e = this.entry(hash);
     if (size > 0) e.size = size;
+    // The first accepted result's digest stays: a later one differing is a non-deterministic function (or a
+    // liar), and what fetchers were told must not move under them.
+    if (digest !== undefined && e.digest === undefined) e.digest = digest;
     e.holders.add(peerId);
     let held = this.byPeer.get(peerId);
     if (!held) {
@@ -80,6 +97,8 @@ export class ResultDirectory {
       this.inlineBytes -= size;
       const v = this.entries.get(victim);
       if (v) {
+        // The bytes go; what they were stays, so fetches from their holders can still be checked.
+        v.digest ??= digestOf(v.inline!);
         v.inline = undefined;
         this.dropIfEmpty(victim, v);
       }
@@ -131,7 +150,7 @@ export class ResultDirectory {
   private entry(hash: string): Entry {
     let e = this.entries.get(hash);
     if (!e) {
-      e = { holders: new Set(), size: 0, inline: undefined };
+      e = { holders: new Set(), size: 0, inline: undefined, digest: undefined };
       this.entries.set(hash, e);
     }
     return e;

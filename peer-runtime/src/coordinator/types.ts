@@ -26,6 +26,12 @@ export interface CoordinatorOptions {
    * passes the signaling client's view.
    */
   readonly members?: MemberDirectory;
+  /**
+   * The mesh key (`SignalingClient.meshKey`, given to `coordinate` members): with it the coordinator issues the
+   * fetch tickets holders require (mesh/fetch-grants.ts) with assignments and with its remote submitters' run
+   * events. Default: none, no tickets (for meshes whose holders check none: in-process meshes and tests).
+   */
+  readonly meshKey?: Uint8Array;
   /** Where refusals are logged (with the sender's peer id). Default: silent. */
   readonly logger?: Logger;
   /** Strategy of runs that name none. Default 'load-balanced'. */

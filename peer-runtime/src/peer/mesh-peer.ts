@@ -54,7 +54,9 @@ export interface MeshPeerOptions extends CapabilityChoices {
    */
   readonly roles?: readonly Role[];
   /** Coordinate runs (needs the `coordinate` role). `true` or coordinator options. Default false. */
-  readonly coordinator?: boolean | Omit<CoordinatorOptions, 'transport' | 'membership' | 'members'>;
+  readonly coordinator?:
+    | boolean
+    | Omit<CoordinatorOptions, 'transport' | 'membership' | 'members' | 'meshKey'>;
   /** Speed score to advertise; default: measured by a short calibration run in a worker (calibration.ts). */
   readonly speed?: number;
   /**
@@ -199,6 +201,7 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
           store: cache.store,
           coordinators: coordinatorIds,
           members,
+          ...(signaling.fetchKey && { fetchKey: signaling.fetchKey }),
           logger,
           ...(options.drainGraceMs !== undefined && { drainGraceMs: options.drainGraceMs }),
         })
@@ -212,6 +215,7 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
         transport,
         membership,
         members,
+        ...(signaling.meshKey && { meshKey: signaling.meshKey }),
       })
     : undefined;
   return new AssembledPeer(options, {

@@ -53,7 +53,7 @@ describe('admission: roles and assignments on every data-channel message', () =>
           hash: 'h-x',
           attempt: 1,
           spec: { id: 'x', args: [], code: { kind: 'source', source: '() => 42' } },
-          inputs: {},
+          inputs: [],
         },
       ],
     });

@@ -26,12 +26,17 @@ interface Got {
 }
 
 const src = (source: string) => ({ kind: 'source' as const, source });
-/** 30 kB: too large to ride inline, so it is only ever had by fetching it from the honest peer. */
+/**
+ * 30 kB: too large to ride inline, so it is only ever had by fetching it from a holder. Pinned to the honest
+ * peers' tag, so a recompute never lands on the attacker (who takes work and never answers).
+ */
 const secretSpec: FunctionSpec = {
   id: 'secret',
   args: [],
   code: src("() => 'confidential:' + 'x'.repeat(30000)"),
+  node: { tags: ['honest'] },
 };
+const SECRET = `confidential:${'x'.repeat(30000)}`;
 /**
  * Pinned to the honest peer: the attacker is a contributor too, and one that takes work and never answers is a
  * liveness problem of its own (the verification issue), not what this test is about.
@@ -65,7 +70,7 @@ describe('a malicious peer with a contribute-only token', () => {
     h = await startMeshHarness({ mesh: 'trust-test' });
     // The honest peer inherits this; a function that ran there with full powers could read it.
     process.env.HANDOUT_TEST_SECRET = 'do-not-leak';
-    h.spawnPeer({ id: 'honest', flags: ['--concurrency', '1', '--trust-code'] });
+    h.spawnPeer({ id: 'honest', flags: ['--concurrency', '1', '--trust-code', '--tags', 'honest'] });
     await h.waitForMembers(['honest']);
     coordinator = await createMeshPeer({
       signal: h.server.url,
@@ -157,7 +162,7 @@ describe('a malicious peer with a contribute-only token', () => {
     expect(coordinator.coordinator!.refusals().get('dag:submit submit')).toBe(1);
     // The directory still has only the honest holder, and the honest run's result is the honest value.
     expect(coordinator.coordinator!.holders(secretHash)).toEqual(['honest']);
-    expect(await run.result('secret')).toBe(`confidential:${'x'.repeat(30000)}`);
+    expect(await run.result('secret')).toBe(SECRET);
     // The forged announcement did not make 'later' a cache hit on mallory: it is computed, on the honest peer.
     const later = coordinator.coordinator!.submit([laterSpec]);
     const summary = await later.done;
@@ -191,5 +196,38 @@ describe('a malicious peer with a contribute-only token', () => {
     const after = coordinator.coordinator!.submit([{ ...laterSpec, id: 'after', extraArgs: [2] }]);
     expect((await after.done).status).toBe('succeeded');
     expect(existsSync(marker)).toBe(false);
+
+    // Forged bytes for a fetched input: the attacker claims the secret (a hash the coordinator has a digest for,
+    // so the claim is checkable and it becomes a holder) and serves a forged value. The only honest holder dies;
+    // a consumer on another honest peer fetches from the attacker, refuses the bytes (digest), reports the input
+    // lost, and the coordinator recomputes it: the consumer sees the real value, never the forged one.
+    h.spawnPeer({ id: 'honest2', flags: ['--concurrency', '1', '--tags', 'honest'] });
+    await h.waitForMembers(['honest2']);
+    await waitFor('announced');
+    await expect
+      .poll(() => coordinator.coordinator!.holders(secretHash).sort())
+      .toEqual(['honest', 'mallory']);
+    honest.kill('SIGKILL');
+    await expect
+      .poll(() => coordinator.coordinator!.holders(secretHash), { timeout: 30_000 })
+      .toEqual(['mallory']);
+    const consumer = coordinator.coordinator!.submit([
+      secretSpec,
+      {
+        id: 'check',
+        args: ['secret'],
+        code: src('(s) => s.slice(0, 13) + s.length'),
+        node: { peer: 'honest2' },
+      },
+    ]);
+    expect((await consumer.done).status).toBe('succeeded');
+    expect(await consumer.result('check')).toBe(`confidential:${SECRET.length}`);
+    expect(await consumer.result('secret')).toBe(SECRET);
+    const honest2 = h.peers.get('honest2')!;
+    expect(
+      honest2.lines.find(
+        (l) => l.event === 'log' && String(l.message).includes("'result:data' from peer 'mallory'"),
+      ),
+    ).toMatchObject({ peer: 'mallory', reason: 'digest' });
   }, 240_000);
 });

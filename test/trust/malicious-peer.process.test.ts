@@ -205,7 +205,7 @@ describe('a malicious peer with a contribute-only token', () => {
     await h.waitForMembers(['honest2']);
     await waitFor('announced');
     await expect
-      .poll(() => coordinator.coordinator!.holders(secretHash).sort())
+      .poll(() => [...coordinator.coordinator!.holders(secretHash)].sort())
       .toEqual(['honest', 'mallory']);
     honest.kill('SIGKILL');
     await expect

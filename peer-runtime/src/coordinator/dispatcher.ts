@@ -165,7 +165,7 @@ export class Dispatcher {
     if (entry) for (const h of entry.holders) if (this.live(h) && !holders.includes(h)) holders.push(h);
     const inline = loc?.inline ?? entry?.inline;
     if (holders.length === 0 && inline === undefined) return undefined;
-    const digest = loc?.digest ?? entry?.digest;
+    const digest = loc?.digest ?? entry?.digest ?? this.deps.directory.digestOf(hash);
     return {
       hash,
       size: loc?.size || entry?.size || 0,

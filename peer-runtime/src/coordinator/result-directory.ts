@@ -23,6 +23,8 @@ export interface DirectoryEntry {
 export interface ResultDirectoryOptions {
   /** Most bytes of inline results kept in memory. Default 64 MiB. */
   readonly maxInlineBytes?: number;
+  /** Most digests kept for hashes nobody holds any more (oldest dropped first). Default 200 000 (~30 MB). */
+  readonly maxDigests?: number;
 }
 
 interface Entry {
@@ -39,9 +41,22 @@ export class ResultDirectory {
   private readonly inlineOrder = new Map<string, number>();
   private inlineBytes = 0;
   private readonly maxInlineBytes: number;
+  /**
+   * Digests of accepted results, kept when their last holder leaves: a peer that comes back under a new id (a
+   * reloaded page) and announces its cache can then still be checked, so its holdings count (coordinator.ts
+   * `onStatus`). Insertion order; the oldest go first past `maxDigests`.
+   */
+  private readonly recorded = new Map<string, Uint8Array>();
+  private readonly maxDigests: number;
 
   constructor(options: ResultDirectoryOptions = {}) {
     this.maxInlineBytes = options.maxInlineBytes ?? 64 * 1024 * 1024;
+    this.maxDigests = options.maxDigests ?? 200_000;
+  }
+
+  /** The recorded digest of a hash (while it is held, or remembered after), if any. */
+  digestOf(hash: string): Uint8Array | undefined {
+    return this.entries.get(hash)?.digest ?? this.recorded.get(hash);
   }
 
   /**
@@ -56,7 +71,7 @@ export class ResultDirectory {
   /** Whether fetched bytes of this hash can be checked: its digest is recorded, or derivable from bytes here. */
   checkable(hash: string): boolean {
     const e = this.entries.get(hash);
-    return e !== undefined && (e.digest !== undefined || e.inline !== undefined);
+    return this.recorded.has(hash) || (e !== undefined && (e.digest !== undefined || e.inline !== undefined));
   }
 
   /** Whether the result can be had: some holder, or its bytes here. */
@@ -70,7 +85,10 @@ export class ResultDirectory {
     if (size > 0) e.size = size;
     // The first accepted result's digest stays: a later one differing is a non-deterministic function (or a
     // liar), and what fetchers were told must not move under them.
-    if (digest !== undefined && e.digest === undefined) e.digest = digest;
+    if (e.digest === undefined) {
+      e.digest = digest ?? this.recorded.get(hash);
+      if (digest !== undefined) this.record(hash, digest);
+    }
     e.holders.add(peerId);
     let held = this.byPeer.get(peerId);
     if (!held) {
@@ -98,7 +116,10 @@ export class ResultDirectory {
       const v = this.entries.get(victim);
       if (v) {
         // The bytes go; what they were stays, so fetches from their holders can still be checked.
-        v.digest ??= digestOf(v.inline!);
+        if (v.digest === undefined) {
+          v.digest = digestOf(v.inline!);
+          this.record(victim, v.digest);
+        }
         v.inline = undefined;
         this.dropIfEmpty(victim, v);
       }
@@ -154,6 +175,15 @@ export class ResultDirectory {
       this.entries.set(hash, e);
     }
     return e;
+  }
+
+  private record(hash: string, digest: Uint8Array): void {
+    if (this.recorded.has(hash)) return;
+    this.recorded.set(hash, digest);
+    if (this.recorded.size > this.maxDigests) {
+      const oldest = this.recorded.keys().next().value;
+      if (oldest !== undefined) this.recorded.delete(oldest);
+    }
   }
 
   private dropIfEmpty(hash: string, e: Entry): void {

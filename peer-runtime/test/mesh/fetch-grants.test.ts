@@ -19,6 +19,7 @@ const roles = new Map<string, readonly Role[]>([
   ['coord', ['coordinate', 'submit']],
   ['p1', ['contribute']],
   ['p2', ['contribute']],
+  ['p3', ['contribute']],
   ['mallory', ['contribute']],
 ]);
 const members = staticMembers(roles);
@@ -118,5 +119,31 @@ describe('fetch grants and digests', () => {
     expect(m.agents.get('p2')!.agent.refusals().get('result:data digest')).toBe(1);
     // Without a holder serving the right bytes, nothing is returned (never the forged ones).
     expect(await port.fetch(hash, ['mallory'], 5000, { digest: digest! })).toBeUndefined();
+  });
+
+  it('a peer back under a new id with its cache is counted as a holder: the digest outlived the old id', async () => {
+    const { mesh: m } = setUp();
+    const run = m.coordinator.submit([{ ...fn('big', [], BIG), node: { peer: 'p1' } }]);
+    await run.done;
+    const hash = run.record('big').hash;
+    const store = m.agents.get('p1')!.store;
+    await m.kill('p1');
+    await expect.poll(() => m.coordinator.holders(hash)).toEqual([]);
+    // Like a reloaded page: the same cache, a new id, an untrusted token. Its announcement is checkable.
+    m.addAgent({ id: 'p3', options: { ...agentOptions('p3'), store, coordinators: ['coord'] } });
+    await expect.poll(() => m.coordinator.holders(hash)).toEqual(['p3']);
+    const again = m.coordinator.submit([fn('big', [], BIG)]);
+    expect((await again.done).functions[0]).toMatchObject({ cached: true });
+    expect(await again.result('big')).toHaveLength(100_000);
+    // A hash nobody ever reported a result for is not believed from an untrusted announcer.
+    await portOf(m.agents.get('p3')!.transport).send('coord', {
+      type: 'peer:status',
+      running: 0,
+      slots: 1,
+      paused: false,
+      added: ['f'.repeat(64)],
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(m.coordinator.holders('f'.repeat(64))).toEqual([]);
   });
 });

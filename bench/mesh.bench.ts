@@ -83,10 +83,13 @@ async function timed(mesh: Mesh, dag: DagJSON, strategy?: string): Promise<numbe
   return ms;
 }
 
+let coordinators = 0;
+
 async function withCoordinator<T>(h: MeshHarness, fn: (mesh: Mesh) => Promise<T>): Promise<T> {
   const mesh = await connect({
     signal: h.server.url,
-    token: h.token(['submit', 'coordinate']),
+    // A coordinate token must be bound to its peer id (issue 10).
+    token: h.token(['submit', 'coordinate'], `bench-coordinator-${++coordinators}`),
     coordinator: 'embedded',
   });
   try {

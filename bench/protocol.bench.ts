@@ -40,10 +40,10 @@ function assignmentOf(i: number, width: number): TaskAssignment {
     hash: hexHash(1_000_000 + i),
     attempt: 1,
     spec: { id: `l1-${i}`, args: [a, b], code: { kind: 'source', source: '(a, b, k) => k' }, extraArgs: [i] },
-    inputs: {
-      [a]: { hash: hexHash(i), holders: ['peer-a'], inline: inlineInput(i) },
-      [b]: { hash: hexHash((i + 1) % width), holders: ['peer-a'], inline: inlineInput(i + 1) },
-    },
+    inputs: [
+      { producer: a, hash: hexHash(i), holders: ['peer-a'], inline: inlineInput(i) },
+      { producer: b, hash: hexHash((i + 1) % width), holders: ['peer-a'], inline: inlineInput(i + 1) },
+    ],
   };
 }
 

@@ -148,3 +148,24 @@ export class ProtocolError extends HandoutError {
     super(message);
   }
 }
+
+/**
+ * A data-channel message refused by the trust checks (agent/admission.ts, coordinator/admission.ts): its sender
+ * lacks the role the message needs, it matches no assignment or grant, or its bytes do not match their digest.
+ * Names the message kind, the sender and what was missing, so a log line or the sender's `error` reply says
+ * exactly which door was shut. Never thrown into a caller's run: it is reported, counted and answered.
+ */
+export class RefusedError extends HandoutError {
+  override name = 'RefusedError';
+  constructor(
+    /** The refused message's `type` (e.g. `task:assign`). */
+    readonly kind: string,
+    /** The peer id the connection was authenticated as. */
+    readonly peerId: string,
+    /** What the sender lacked: a role (`coordinate`), or a check (`assignment`, `ticket`, `digest`). */
+    readonly missing: string,
+    detail: string,
+  ) {
+    super(`'${kind}' from peer '${peerId}' refused (missing ${missing}): ${detail}`);
+  }
+}

@@ -26,7 +26,7 @@ import type { Server, Socket } from 'socket.io';
 import type { AddressLimits } from './address-limits.js';
 import type { AuthOptions } from './auth.js';
 import type { MemberUpdates } from './member-updates.js';
-import { deriveMeshKey } from './mesh-key.js';
+import { deriveFetchKey, deriveMeshKey } from './mesh-key.js';
 import type { MetricsRecorder } from './metrics.js';
 import type { SignalingLogger } from './options.js';
 import { MALFORMED, type PacketProblem } from './parser.js';
@@ -239,6 +239,7 @@ async function welcome(ctx: ConnectionContext, socket: PeerSocket, session: Sess
     tokenExp: session.record.tokenExp,
     ...(record.roles.includes('coordinate') && { meshKey: deriveMeshKey(ctx.secret, record.mesh) }),
     ...(iceServers.length > 0 && { iceServers }),
+    fetchKey: deriveFetchKey(ctx.secret, record.mesh, record.peerId),
   });
 }
 

@@ -5,7 +5,7 @@
  * @module @handout/signaling-server
  */
 export { ADDRESS_LIMIT_DEFAULTS, type AddressLimitOptions } from './address-limits.js';
-export { deriveMeshKey } from './mesh-key.js';
+export { deriveFetchKey, deriveMeshKey } from './mesh-key.js';
 export type { SignalingMetrics } from './metrics.js';
 export { SERVER_DEFAULTS, type SignalingLogger, type SignalingServerOptions } from './options.js';
 export type { RateLimitOptions } from './rate-limit.js';

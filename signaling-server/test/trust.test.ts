@@ -1,7 +1,7 @@
 import { connectSignaling, SIGNALING_PROTOCOL_VERSION } from '@handout/peer-runtime/signaling';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deriveMeshKey } from '../src/index.js';
+import { deriveFetchKey, deriveMeshKey } from '../src/index.js';
 import { caps, cleanup, delay, join, once, rawConnect, rawJoined, refusal, startServer } from './helpers.js';
 
 afterEach(cleanup);
@@ -124,6 +124,12 @@ describe('coordinators', () => {
     expect(Buffer.from(c1.meshKey!).toString('base64url')).toBe(deriveMeshKey(secret, 'm1'));
     expect(c3.meshKey).not.toEqual(c1.meshKey);
     expect(c4.meshKey).not.toEqual(c1.meshKey);
+    // Every member gets a fetch key of its own (to check fetch tickets with), derived from the mesh key and its id.
+    expect(worker.fetchKey).toHaveLength(32);
+    expect(Buffer.from(worker.fetchKey!).toString('base64url')).toBe(deriveFetchKey(secret, 'm1', 'w'));
+    expect(c1.fetchKey).not.toEqual(worker.fetchKey);
+    expect(c2.fetchKey).toEqual(c1.fetchKey);
+    expect(worker.fetchKey).not.toEqual(c1.meshKey);
     // After a restart the key is the same again.
     await c1.close();
     expect((await join(one, { token: token(one, ['coordinate'], 'c') })).meshKey).toEqual(c2.meshKey);

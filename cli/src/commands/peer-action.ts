@@ -88,6 +88,10 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   });
 
   if (trustCode) ctx.stderr.write(`\nhandout peer: WARNING: ${TRUST_CODE_WARNING}\n\n`);
+  // Warnings of the peer's parts (refused data-channel messages, with the sender's peer id) as output lines.
+  const logger = warningLogger((level, message, fields) =>
+    log('log', { level, message, ...fields }, `${level}: ${message}`),
+  );
   let peer: MeshPeer;
   try {
     peer = await createMeshPeer({
@@ -109,6 +113,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       drainGraceMs: graceSeconds * 1000,
       ...(iceServers !== undefined && { iceServers }),
       ...(connectTimeout !== undefined && { transport: { connectTimeoutMs: connectTimeout * 1000 } }),
+      logger,
     });
   } catch (error) {
     offStop();
@@ -189,4 +194,25 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   await peer.close();
   log('left', { reason: stop }, 'left the mesh');
   return EXIT.ok;
+}
+
+type PeerLogger = NonNullable<Parameters<typeof createMeshPeer>[0]['logger']>;
+type LogFields = Parameters<PeerLogger['warn']>[1];
+
+/** A Logger that hands warnings and errors (with their fields, bound ones included) to `write`. */
+function warningLogger(
+  write: (level: 'warn' | 'error', message: string, fields: Record<string, unknown>) => void,
+  bound: LogFields = {},
+): PeerLogger {
+  const at =
+    (level: 'warn' | 'error') =>
+    (message: string, fields?: LogFields): void =>
+      write(level, message, { ...bound, ...fields });
+  return {
+    debug: () => {},
+    info: () => {},
+    warn: at('warn'),
+    error: at('error'),
+    child: (fields) => warningLogger(write, { ...bound, ...fields }),
+  };
 }

@@ -7,13 +7,14 @@
  */
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
+import { digestOf } from '../mesh/fetch-grants.js';
 import type { FetchFailure } from '../mesh/port.js';
 import type { FetchedInput, UnreachableHolder } from '../protocol/messages.js';
 import { encodeValue } from '../protocol/value-codec.js';
 import { linkSetupErrorIn } from '../transport/frame-link.js';
 import { argumentValue, poolTaskOf, specRunOptions } from '../worker/call.js';
 import type { WorkerPool } from '../worker/pool.js';
-import type { AgentHoldings, InputValue } from './holdings.js';
+import { type AgentHoldings, type InputValue, inputOf } from './holdings.js';
 import type { AgentReplies } from './replies.js';
 import type { AgentTask } from './task.js';
 
@@ -41,7 +42,9 @@ export function describeFetchFailures(failures: readonly FetchFailure[]): string
         ? `holder '${f.peer}' no longer has it`
         : f.kind === 'timeout'
           ? `holder '${f.peer}' did not answer in time`
-          : `holder '${f.peer}' is unreachable: ${f.error?.message ?? 'no link could be opened'}`,
+          : f.kind === 'forged'
+            ? `holder '${f.peer}' served bytes that do not match the result's digest`
+            : `holder '${f.peer}' is unreachable: ${f.error?.message ?? 'no link could be opened'}`,
     )
     .join('; ');
 }
@@ -76,7 +79,7 @@ async function callArgs(
           ok: false,
           reason: 'input-lost',
           message: `input '${producer}' could not be decoded: ${(error as Error).message}`,
-          missingInput: a.inputs[producer]?.hash ?? producer,
+          missingInput: inputOf(a, producer)?.hash ?? producer,
         });
         return undefined;
       }
@@ -144,7 +147,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
     ok: true,
     size: bytes.byteLength,
     durationMs: Math.max(0, outcome.endedAt - Math.max(outcome.startedAt, freeAt)),
-    ...(bytes.byteLength <= deps.inlineLimit && { inline: bytes }),
+    ...(bytes.byteLength <= deps.inlineLimit ? { inline: bytes } : { digest: digestOf(bytes) }),
     ...(fetchedFrom.length > 0 && { fetchedFrom }),
   });
 }

@@ -5,7 +5,7 @@
  */
 
 import type { FetchFailure, MeshPort } from '../mesh/port.js';
-import type { TaskAssignment } from '../protocol/messages.js';
+import type { FetchTicket, InputLocation, TaskAssignment } from '../protocol/messages.js';
 import { decodeValue } from '../protocol/value-codec.js';
 import type { ResultStore } from '../store/types.js';
 
@@ -32,6 +32,12 @@ export interface AgentHoldingsOptions {
 export type InputValue =
   | { ok: true; value: unknown; from?: string }
   | { ok: false; hash: string; failures?: readonly FetchFailure[] };
+
+/** The location of one producer's result in an assignment (a short list: a linear search is the fast way). */
+export function inputOf(a: TaskAssignment, producer: string): InputLocation | undefined {
+  for (const loc of a.inputs) if (loc.producer === producer) return loc;
+  return undefined;
+}
 
 export class AgentHoldings {
   /** Hashes the coordinators were told of (or learned from completions) and that were stored. */
@@ -71,7 +77,7 @@ export class AgentHoldings {
    * in the assignment); undefined when it must be read or fetched (`inputValue`).
    */
   inputValueNow(producer: string, a: TaskAssignment): InputValue | undefined {
-    const loc = a.inputs[producer];
+    const loc = inputOf(a, producer);
     if (!loc) return { ok: false, hash: `(no location for input '${producer}')` };
     if (this.recent.has(loc.hash)) return { ok: true, value: this.recent.get(loc.hash) };
     if (this.older.has(loc.hash)) return { ok: true, value: this.older.get(loc.hash) };
@@ -87,18 +93,33 @@ export class AgentHoldings {
   async inputValue(producer: string, a: TaskAssignment): Promise<InputValue> {
     const now = this.inputValueNow(producer, a);
     if (now !== undefined) return now;
-    const loc = a.inputs[producer]!;
+    const loc = inputOf(a, producer)!;
     let bytes = await this.localBytes(loc.hash);
     let from: string | undefined;
     if (bytes === undefined) {
       const { port } = this.options;
-      const holders = loc.holders.filter((h) => h !== port.peerId);
+      const holders: string[] = [];
+      const tickets: (FetchTicket | undefined)[] = [];
+      loc.holders.forEach((h, k) => {
+        if (h === port.peerId) return;
+        holders.push(h);
+        tickets.push(loc.tickets?.[k]);
+      });
       const failures: FetchFailure[] = [];
-      const fetched = await port.fetch(loc.hash, holders, this.options.fetchTimeoutMs, failures);
+      // The port refuses bytes that do not match the digest and asks the next holder (fetch-grants.ts).
+      const fetched = await port.fetch(
+        loc.hash,
+        holders,
+        this.options.fetchTimeoutMs,
+        { ...(loc.digest && { digest: loc.digest }), ...(loc.tickets && { tickets }) },
+        failures,
+      );
       if (fetched === undefined) return { ok: false, hash: loc.hash, failures };
       bytes = fetched.bytes;
       from = fetched.from;
-      if (this.options.keepFetched) this.keep(loc.hash, bytes, true);
+      // Kept (and announced) only when checked against the digest the coordinator recorded: unchecked bytes
+      // must not land under a hash other runs will be served from.
+      if (this.options.keepFetched && loc.digest !== undefined) this.keep(loc.hash, bytes, true);
     }
     const value = decodeValue(bytes);
     this.remember(loc.hash, value);
@@ -132,7 +153,7 @@ export class AgentHoldings {
     this.transient.set(hash, { bytes, timer });
   }
 
-  /** Answers a `result:fetch`. */
+  /** Answers a `result:fetch` (admission.ts checked the sender's ticket first). */
   async serveFetch(from: string, requestId: number, hash: string): Promise<void> {
     const bytes = await this.localBytes(hash);
     const message =
@@ -145,6 +166,11 @@ export class AgentHoldings {
   close(): void {
     for (const t of this.transient.values()) clearTimeout(t.timer);
     this.transient.clear();
+  }
+
+  /** Answers a refused `result:fetch` as missing, so the fetcher moves on at once instead of timing out. */
+  refuseFetch(from: string, requestId: number, hash: string): void {
+    this.options.port.post(from, { type: 'result:missing', requestId, hash });
   }
 
   private async localBytes(hash: string): Promise<Uint8Array | undefined> {

@@ -20,7 +20,10 @@
  * reporting in status.ts; running one function in execute.ts; replies in replies.ts. This file is the agent's
  * message entry point (`onMessage`: every message a coordinator or peer sends it arrives there) and its life.
  */
+import { GrantChecker } from '../mesh/fetch-grants.js';
+import { type MemberDirectory, openMembers } from '../mesh/members.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
+import { Refusals } from '../mesh/refusals.js';
 import type { BatchableMessage, TaskAssignment } from '../protocol/messages.js';
 import { createMemoryStore } from '../store/memory.js';
 import type { ResultStore } from '../store/types.js';
@@ -28,6 +31,7 @@ import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { describeLinkPath } from '../transport/link-path.js';
 import type { Transport } from '../transport/types.js';
 import type { WorkerPool } from '../worker/pool.js';
+import { AgentAdmission } from './admission.js';
 import { executeTask } from './execute.js';
 import { AgentHoldings } from './holdings.js';
 import { AgentReplies } from './replies.js';
@@ -42,6 +46,19 @@ export interface PeerAgentOptions {
   readonly pool: WorkerPool;
   /** Where the agent says what went wrong that nobody else hears of. Default: silent. */
   readonly logger?: Logger;
+  /**
+   * What the signaling server said about each member (roles, `trusted`): the agent acts on `task:assign` and
+   * `task:cancel` only from members holding `coordinate`, and announces holdings only to them (admission.ts).
+   * Default: `openMembers` (every sender admitted), for in-process meshes and tests; `createMeshPeer` always
+   * passes the signaling client's view.
+   */
+  readonly members?: MemberDirectory;
+  /**
+   * This member's fetch key (`MeshSnapshot.fetchKey`): with it, `result:fetch` is served only with a ticket a
+   * coordinator issued for that hash and fetcher (mesh/fetch-grants.ts). Default: none, fetches are served to
+   * any member (in-process meshes and tests).
+   */
+  readonly fetchKey?: Uint8Array;
   /** Where results are kept (and looked up when serving fetches). Default: an unbounded in-memory store. */
   readonly store?: ResultStore;
   /** Coordinators to announce this peer's holdings to at start. More are learned from their first assignment. Default []. */
@@ -81,6 +98,8 @@ export interface PeerAgent {
   drain(options?: { graceMs?: number }): Promise<void>;
   /** Drains (grace 0) and detaches from the transport. Leaves the pool and store open (the caller owns them). */
   close(): Promise<void>;
+  /** Messages refused so far, by `"<kind> <missing>"` (e.g. `"task:assign coordinate"`). */
+  refusals(): ReadonlyMap<string, number>;
 }
 
 export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
@@ -95,6 +114,8 @@ class MeshPeerAgent implements PeerAgent {
   private readonly holdings: AgentHoldings;
   private readonly status: AgentStatus;
   private readonly replies: AgentReplies;
+  private readonly refused: Refusals;
+  private readonly admission: AgentAdmission;
   private readonly workerFreeAt = new Map<number, number>();
   private readonly offs: (() => void)[] = [];
   private isPaused = false;
@@ -128,7 +149,25 @@ class MeshPeerAgent implements PeerAgent {
       }),
       linkPingIntervalMs: options.linkPingIntervalMs ?? 30_000,
     });
-    this.offs.push(this.port.onMessage((from, message) => this.onMessage(from, message)));
+    this.refused = new Refusals(this.port, this.log, 'agent');
+    this.admission = new AgentAdmission({
+      port: this.port,
+      members: options.members ?? openMembers,
+      refusals: this.refused,
+      deliver: (from, message) => this.onMessage(from, message),
+      ...(options.fetchKey && { grants: new GrantChecker(options.fetchKey) }),
+    });
+    this.offs.push(
+      this.port.onForged((holder, hash) =>
+        this.refused.refuse(
+          'result:data',
+          holder,
+          'digest',
+          `hash ${hash}: its bytes do not match their digest`,
+        ),
+      ),
+    );
+    this.offs.push(this.port.onMessage((from, message) => this.admission.receive(from, message)));
     // A coordinator that reconnects (after a blip it took for a loss) has forgotten what this peer holds: tell it
     // at once, so its cache lookups and input locations count on this peer again before it assigns anything.
     this.offs.push(
@@ -161,7 +200,12 @@ class MeshPeerAgent implements PeerAgent {
   }
 
   announce(coordinatorId: string): Promise<void> {
+    if (!this.admission.mayAnnounceTo(coordinatorId)) return Promise.resolve();
     return this.status.announce(coordinatorId);
+  }
+
+  refusals(): ReadonlyMap<string, number> {
+    return this.refused.counts();
   }
 
   async drain(drainOptions: { graceMs?: number } = {}): Promise<void> {
@@ -193,11 +237,12 @@ class MeshPeerAgent implements PeerAgent {
     await this.drain({ graceMs: 0 });
     this.closed = true;
     for (const off of this.offs) off();
+    this.admission.close();
     this.status.stop();
     this.holdings.close();
   }
 
-  // ---- the message entry point ----
+  // ---- the message entry point (after the admission checks of admission.ts) ----
 
   private onMessage(from: string, message: BatchableMessage): void {
     switch (message.type) {
@@ -214,7 +259,9 @@ class MeshPeerAgent implements PeerAgent {
         }
         return;
       case 'result:fetch':
-        void this.holdings.serveFetch(from, message.requestId, message.hash);
+        if (this.admission.mayServe(from, message)) {
+          void this.holdings.serveFetch(from, message.requestId, message.hash);
+        } else this.holdings.refuseFetch(from, message.requestId, message.hash);
         return;
       default:
         return;
@@ -273,6 +320,7 @@ class MeshPeerAgent implements PeerAgent {
 
   /** Announces holdings to a coordinator; one that cannot be reached learns them when it connects again. */
   private announceQuietly(coordinatorId: string): void {
+    if (!this.admission.mayAnnounceTo(coordinatorId)) return;
     this.status.announce(coordinatorId).catch((error: unknown) => {
       this.log.debug('holdings not announced', { peer: coordinatorId, reason: String(error) });
     });

@@ -18,6 +18,7 @@ export type ReplyBody =
       size: number;
       durationMs: number;
       inline?: Uint8Array;
+      digest?: Uint8Array;
       fetchedFrom?: readonly FetchedInput[];
     }
   | {
@@ -56,6 +57,7 @@ export class AgentReplies {
         durationMs: body.durationMs,
         ...(body.inline && { inline: body.inline }),
         ...(body.fetchedFrom && { fetchedFrom: body.fetchedFrom }),
+        ...(body.digest && { digest: body.digest }),
       });
       return;
     }

@@ -11,14 +11,20 @@ import { inputsFirstIndices } from '../dag/order.js';
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { validateDag } from '../dag/validate.js';
 import { DagValidationError, HandoutError } from '../errors.js';
+import type { AdmissionGate } from '../mesh/admission-gate.js';
+import { GrantIssuer } from '../mesh/fetch-grants.js';
+import { type MemberDirectory, openMembers } from '../mesh/members.js';
 import type { MeshMember } from '../mesh/membership.js';
 import { MeshRun } from '../mesh/mesh-run.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
+import { Refusals } from '../mesh/refusals.js';
 import { forwardRunEvents } from '../mesh/wire-events.js';
 import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
 import { createResourceTracker } from '../scheduling/resource-tracker.js';
 import type { Allocator, PeerView } from '../scheduling/types.js';
+import { silentLogger } from '../telemetry/logger.js';
+import { createCoordinatorAdmission } from './admission.js';
 import { Dispatcher, type ReadyItem } from './dispatcher.js';
 import { createFairQueue } from './fair-queue.js';
 import { createPlanFollower } from './heft-plans.js';
@@ -63,6 +69,10 @@ class MeshCoordinator implements Coordinator {
   /** Peer pairs that could not open a link (from `task:failed`), steering placement (reachability.ts). */
   private readonly reachability = new Reachability();
   private readonly cleanups: (() => void)[] = [];
+  private readonly members: MemberDirectory;
+  private readonly refused: Refusals;
+  private readonly admission: AdmissionGate;
+  private readonly grants: GrantIssuer | undefined;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /**
    * Peers given up on (silent, unreachable, connection closed) and not yet reconnected. The transport remembers
@@ -82,6 +92,15 @@ class MeshCoordinator implements Coordinator {
   constructor(private readonly options: CoordinatorOptions) {
     this.port = portOf(options.transport);
     this.peerId = this.port.peerId;
+    this.members = options.members ?? openMembers;
+    this.grants = options.meshKey ? new GrantIssuer(options.meshKey) : undefined;
+    this.refused = new Refusals(this.port, options.logger ?? silentLogger, 'coordinator');
+    this.admission = createCoordinatorAdmission({
+      port: this.port,
+      members: this.members,
+      refusals: this.refused,
+      deliver: (from, message) => this.onMessage(from, message),
+    });
     this.directory = new ResultDirectory({ maxInlineBytes: options.maxInlineBytes });
     this.loads = new PeerLoads(this.tracker, options);
     this.probe = createNetworkProbe(options.transport, {}, this.port.links);
@@ -95,6 +114,7 @@ class MeshCoordinator implements Coordinator {
       loads: this.loads,
       network: options.network ?? this.probe.model,
       unsatisfiableTimeoutMs,
+      ...(this.grants && { grants: this.grants }),
       onWaiting: (run, i, unmet, message) => {
         options.log?.('warn', message);
         run.run.markWaiting(run.id(i), unmet, message);
@@ -118,6 +138,7 @@ class MeshCoordinator implements Coordinator {
       directory: this.directory,
       loads: this.loads,
       dispatcher: this.dispatcher,
+      refusals: this.refused,
       retryBackoffMs: options.retryBackoffMs ?? 100,
       retryBackoffMaxMs: options.retryBackoffMaxMs ?? 5000,
       maxLostAttempts: options.maxLostAttempts ?? 5,
@@ -145,10 +166,19 @@ class MeshCoordinator implements Coordinator {
       lineage: this.lineage,
       running: (key) => this.remoteRuns.get(key),
       closed: () => this.closed,
+      ...(this.grants && { grants: this.grants }),
       ...(options.keepLineageMaxFunctions !== undefined && { maxFunctions: options.keepLineageMaxFunctions }),
     });
 
-    this.cleanups.push(this.port.onMessage((from, message) => this.onMessage(from, message)));
+    this.cleanups.push(
+      this.port.onMessage((from, message) => {
+        if (this.closed) return;
+        const load = this.loads.get(from);
+        if (load) load.lastHeard = Date.now();
+        this.admission.receive(from, message);
+      }),
+    );
+    this.cleanups.push(() => this.admission.close());
     this.cleanups.push(() => this.probe.close());
     // Latency to each peer, measured as its connection opens (network-probe.ts).
     this.cleanups.push(
@@ -306,9 +336,14 @@ class MeshCoordinator implements Coordinator {
     run.signal.addEventListener('abort', () => this.outcomes.cancelRun(state), { once: true });
     if (submitter !== undefined) {
       this.remoteRuns.set(`${submitter}\0${runId}`, state);
-      const off = forwardRunEvents(run, this.peerId, (event) => {
-        this.port.post(submitter, { type: 'run:event', runId, event });
-      });
+      const off = forwardRunEvents(
+        run,
+        this.peerId,
+        (event) => {
+          this.port.post(submitter, { type: 'run:event', runId, event });
+        },
+        { issuer: this.grants, submitter },
+      );
       run.done.then(off, off);
     }
     // Start on a later tick, after the caller subscribed to events.
@@ -459,7 +494,15 @@ class MeshCoordinator implements Coordinator {
     if (view && (view.cores !== message.slots || view.paused !== message.paused)) {
       this.tracker.update(from, { cores: message.slots, paused: message.paused });
     }
-    for (const hash of message.added ?? []) this.directory.add(hash, from, 0);
+    // An announcement is a claim: it counts where it can be checked. A hash whose digest this coordinator
+    // recorded from an accepted result can be checked by every fetcher, so the claimant is added as a holder (a
+    // liar is caught at the first fetch, and the fetch moves on); an unknown hash is believed only from a member
+    // whose token the mesh owner marked `trusted`. Others' unknown hashes are recomputed (receipts that survive a
+    // coordinator restart are not built yet: docs/security.md).
+    const trusted = this.members.trusted(from);
+    for (const hash of message.added ?? []) {
+      if (trusted || this.directory.checkable(hash)) this.directory.add(hash, from, 0);
+    }
     for (const hash of message.removed ?? []) this.directory.remove(hash, from);
     if (message.links) this.probe.learn(from, message.links);
     if (!this.heard.has(from)) {
@@ -470,10 +513,13 @@ class MeshCoordinator implements Coordinator {
     this.dispatcher.kick();
   }
 
+  refusals(): ReadonlyMap<string, number> {
+    return this.refused.counts();
+  }
+
+  /** The message entry point, after the admission checks of admission.ts. */
   private onMessage(from: string, message: BatchableMessage): void {
     if (this.closed) return;
-    const load = this.loads.get(from);
-    if (load) load.lastHeard = Date.now();
     switch (message.type) {
       case 'task:result':
         this.outcomes.onResult(from, message);

@@ -7,6 +7,7 @@
  * recomputed from lineage first, and it waits for them (`lineage` below).
  */
 import { TaskError } from '../errors.js';
+import type { GrantIssuer } from '../mesh/fetch-grants.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment, InputLocation as WireInput } from '../protocol/messages.js';
 import { capabilityUnmet, resourceRequestOf } from '../scheduling/needs.js';
@@ -24,24 +25,40 @@ import { type BlockedInput, describeBlocked, type Reachability } from './reachab
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 
-/** Where one input can be had: its hash, size, live holders and (small results) its bytes. */
+/** Where one input can be had: its hash, size, live holders, digest and (small results) its bytes. */
 export interface InputLoc {
   readonly hash: string;
   readonly size: number;
   readonly holders: string[];
   readonly inline?: Uint8Array;
+  readonly digest?: Uint8Array;
 }
+
+/** How long the fetch tickets of an assignment stay valid: it may wait in the peer's queue for a while. */
+export const ASSIGNMENT_TICKET_MS = 10 * 60_000;
 
 /**
  * An input as the assignment carries it, as small as it can be (thousands of assignments a second are encoded
  * here and decoded on peers): no bytes when the peer holds the result itself (it has it in memory or in its
- * store; the other holders stay listed in case it evicted it), the bytes without holders when they ride inline,
- * else the holders to fetch from.
+ * store), the bytes without holders when they ride inline, else the holders to fetch from with the digest to
+ * check their bytes against and, when this coordinator issues grants, a ticket per holder (fetch-grants.ts).
+ *
+ * With grants, a peer holding the input itself is listed alone: tickets for the other holders would cost an
+ * HMAC each on the hottest path (chains of functions on one peer) for the rare case of an eviction in between,
+ * which the peer reports as `input-lost` and the coordinator re-places.
  */
-function wireInput(loc: InputLoc, peer: string): WireInput {
-  if (loc.holders.includes(peer)) return { hash: loc.hash, holders: loc.holders };
-  if (loc.inline) return { hash: loc.hash, holders: [], inline: loc.inline };
-  return { hash: loc.hash, holders: loc.holders };
+function wireInput(producer: string, loc: InputLoc, peer: string, grants?: GrantIssuer): WireInput {
+  if (loc.holders.includes(peer)) {
+    return { producer, hash: loc.hash, holders: grants ? [peer] : loc.holders };
+  }
+  if (loc.inline) return { producer, hash: loc.hash, holders: [], inline: loc.inline };
+  return {
+    producer,
+    hash: loc.hash,
+    holders: loc.holders,
+    ...(loc.digest && { digest: loc.digest }),
+    ...(grants && { tickets: grants.tickets(loc.holders, loc.hash, peer, ASSIGNMENT_TICKET_MS) }),
+  };
 }
 
 /** Assignments to send, by peer, then by run (one `task:assign` per pair). */
@@ -86,6 +103,8 @@ export interface SchedulerDeps {
   readonly onUnsatisfiable: (run: RunState, index: number, error: TaskError) => void;
   /** A scheduling pass left nothing ready: free slots may take queued work from busy peers (rebalance.ts). */
   readonly onQueueEmpty?: () => void;
+  /** Mints the fetch tickets assignments carry; undefined (no mesh key): holders check none. */
+  readonly grants?: GrantIssuer;
 }
 
 /** Largest number of functions taken from the queue in one allocation round. */
@@ -149,7 +168,14 @@ export class Dispatcher {
     if (entry) for (const h of entry.holders) if (this.live(h) && !holders.includes(h)) holders.push(h);
     const inline = loc?.inline ?? entry?.inline;
     if (holders.length === 0 && inline === undefined) return undefined;
-    return { hash, size: loc?.size || entry?.size || 0, holders, ...(inline && { inline }) };
+    const digest = loc?.digest ?? entry?.digest ?? this.deps.directory.digestOf(hash);
+    return {
+      hash,
+      size: loc?.size || entry?.size || 0,
+      holders,
+      ...(inline && { inline }),
+      ...(digest && { digest }),
+    };
   }
 
   live(peerId: string): boolean {
@@ -419,13 +445,13 @@ export class Dispatcher {
     duplicate: boolean,
     located?: readonly InputLoc[],
   ): TaskAssignment | undefined {
-    const inputs: Record<string, WireInput> = {};
     const producers = run.producers[i]!;
+    const inputs: WireInput[] = new Array(producers.length);
     for (let k = 0; k < producers.length; k++) {
       const p = producers[k]!;
       const loc = located?.[k] ?? this.locate(run, p);
       if (!loc) return undefined;
-      inputs[run.id(p)] = wireInput(loc, peer);
+      inputs[k] = wireInput(run.id(p), loc, peer, this.deps.grants);
     }
     const spec = run.specs[i]!;
     const now = Date.now();

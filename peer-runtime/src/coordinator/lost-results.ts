@@ -8,7 +8,7 @@
  * recomputed result is, and they fetch it themselves.
  */
 import type { TaskError } from '../errors.js';
-import { lostResultError, type ResultLocation } from '../mesh/mesh-run.js';
+import { grantOf, lostResultError, type ResultLocation } from '../mesh/mesh-run.js';
 import type { MeshPort } from '../mesh/port.js';
 import { Dispatcher } from './dispatcher.js';
 import type { Outcomes } from './outcomes.js';
@@ -48,7 +48,12 @@ export class LostResults {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const found = await this.relocate(state, id, lost, closed);
       if (found.inline) return found.inline;
-      const fetched = await this.deps.port.fetch(found.hash, found.holders, this.deps.fetchTimeoutMs);
+      const fetched = await this.deps.port.fetch(
+        found.hash,
+        found.holders,
+        this.deps.fetchTimeoutMs,
+        grantOf(found),
+      );
       if (fetched) return fetched.bytes;
       lost = found;
     }

@@ -7,6 +7,7 @@
 import { releaseDependents } from '../dag/graph.js';
 import { TaskError, taskErrorFor } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
+import type { Refusals } from '../mesh/refusals.js';
 import type { BatchableMessage } from '../protocol/messages.js';
 import { backoffDelay, mayRetry } from '../run/retry-policy.js';
 import { skipDownstream } from '../run/skip-downstream.js';
@@ -29,6 +30,8 @@ export interface OutcomesDeps {
   readonly directory: ResultDirectory;
   readonly loads: PeerLoads;
   readonly dispatcher: Dispatcher;
+  /** Where completions that match no assignment are reported. */
+  readonly refusals: Refusals;
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
   readonly maxLostAttempts: number;
@@ -81,18 +84,15 @@ export class Outcomes {
   // ---- completions ----
 
   onResult(from: string, msg: ResultMessage): void {
-    const run = this.runsByKey.get(msg.runId);
-    const i = run?.index.get(msg.functionId);
-    const spec = run && i !== undefined ? run.specs[i] : undefined;
-    if (spec?.cache !== false) this.deps.directory.add(msg.hash, from, msg.size, msg.inline);
+    const match = this.match(from, msg);
+    if (match === undefined) return;
+    const { run, i, list, winner } = match;
+    const spec = run.specs[i]!;
+    if (spec.cache !== false) this.deps.directory.add(msg.hash, from, msg.size, msg.inline, msg.digest);
     this.deps.loads.get(from)?.observe(msg.durationMs);
-    if (!run || i === undefined || run.finished) return;
-    const k = Dispatcher.key(run, i);
-    const list = this.deps.dispatcher.inflight.get(k);
-    const winner = list?.find((d) => d.peer === from && d.attempt === msg.attempt);
     if (!list || !winner) return; // stale: a cancelled attempt or a lost race; the directory still learned of it
     run.observe(msg.durationMs);
-    this.deps.dispatcher.inflight.delete(k);
+    this.deps.dispatcher.inflight.delete(Dispatcher.key(run, i));
     const now = Date.now();
     const raced = list.length > 1;
     for (const d of list) {
@@ -102,12 +102,13 @@ export class Outcomes {
         this.cancelOnPeer(d, `peer '${from}' finished it first`);
       }
     }
-    const id = spec!.id;
+    const id = spec.id;
     run.run.setLocation(id, {
       hash: msg.hash,
       size: msg.size,
       holders: [from],
       ...(msg.inline && { inline: msg.inline }),
+      ...(msg.digest && { digest: msg.digest }),
     });
     const links = this.linksOf(from, msg.fetchedFrom);
     if (!run.run.isEnded(id)) {
@@ -158,13 +159,10 @@ export class Outcomes {
   // ---- failures ----
 
   onFailed(from: string, msg: FailedMessage): void {
-    const run = this.runsByKey.get(msg.runId);
-    const i = run?.index.get(msg.functionId);
-    if (!run || i === undefined || run.finished) return;
+    const match = this.match(from, msg);
+    if (match === undefined || !match.list || !match.winner) return;
+    const { run, i, list, winner: d } = match;
     const k = Dispatcher.key(run, i);
-    const list = this.deps.dispatcher.inflight.get(k);
-    const d = list?.find((x) => x.peer === from && x.attempt === msg.attempt);
-    if (!list || !d) return;
     this.deps.loads.get(from)?.remove(d);
     list.splice(list.indexOf(d), 1);
     const now = Date.now();
@@ -202,6 +200,48 @@ export class Outcomes {
       ...(path && { link: describeLinkPath(path) }),
       ...(fetchedFrom && fetchedFrom.length > 0 && { fetchedFrom }),
     };
+  }
+
+  /**
+   * The assignment a completion or failure answers: the run (by the key agents see), the function, and the
+   * in-flight attempt of that very peer (`winner`). A message naming no run of ours, no function of that run,
+   * another hash, or an attempt never assigned to its sender is refused (counted, logged, answered) and goes no
+   * further: without this, any member could write a forged result into the directory and have other runs of the
+   * same function served from it. An attempt that was assigned to the sender but is no longer in flight (a lost
+   * race, a cancelled copy) is stale, not forged: it returns without `winner`.
+   */
+  private match(
+    from: string,
+    msg: ResultMessage | FailedMessage,
+  ): { run: RunState; i: number; list: Dispatch[] | undefined; winner: Dispatch | undefined } | undefined {
+    const refuse = (detail: string): undefined => {
+      this.deps.refusals.refuse(msg.type, from, 'assignment', detail);
+      return undefined;
+    };
+    const run = this.runsByKey.get(msg.runId);
+    if (!run) {
+      return refuse(
+        `function '${msg.functionId}': run '${msg.runId}' is not a running run of this coordinator`,
+      );
+    }
+    const i = run.index.get(msg.functionId);
+    if (i === undefined) return refuse(`function '${msg.functionId}' is not in run '${msg.runId}'`);
+    if (run.hashes[i] !== msg.hash) {
+      return refuse(`function '${msg.functionId}' has hash ${run.hashes[i]}, not ${msg.hash}`);
+    }
+    if (run.finished) return undefined;
+    const list = this.deps.dispatcher.inflight.get(Dispatcher.key(run, i));
+    const winner = list?.find((d) => d.peer === from && d.attempt === msg.attempt);
+    if (winner) return { run, i, list, winner };
+    const assigned = run.run
+      .record(msg.functionId)
+      .history.some((e) => e.peer === from && e.attempt === msg.attempt);
+    if (!assigned) {
+      return refuse(
+        `function '${msg.functionId}' attempt ${msg.attempt} of run '${msg.runId}' was not assigned to peer '${from}'`,
+      );
+    }
+    return { run, i, list: undefined, winner: undefined };
   }
 
   /** Every holder of an input failed the fetch: forget them, so the next dispatch recomputes it from lineage. */

@@ -10,6 +10,7 @@
  * run gets the "no longer keeps the lineage" answer, as after the window).
  */
 
+import { type GrantIssuer, grantFor } from '../mesh/fetch-grants.js';
 import type { ResultLocation } from '../mesh/mesh-run.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { ResultRecoverMessage, WireAttempt } from '../protocol/messages.js';
@@ -25,6 +26,8 @@ export interface RemoteLineageDeps {
   readonly closed: () => boolean;
   /** Most functions the kept runs may hold together; the oldest runs are dropped past it. Default 200 000. */
   readonly maxFunctions?: number;
+  /** Mints the submitter's tickets for the recovered location; undefined: none (holders check none). */
+  readonly grants?: GrantIssuer;
 }
 
 export class RemoteLineage {
@@ -114,6 +117,7 @@ export class RemoteLineage {
               size: outcome.location.size,
               holders: [...outcome.location.holders],
               ...(outcome.location.inline && { inline: outcome.location.inline }),
+              ...grantFor(this.deps.grants, outcome.location, from),
             }
           : undefined;
       this.deps.port.post(from, {

@@ -6,22 +6,32 @@
  * consumers and survive the loss of the peer that produced them.
  */
 
+import { digestOf } from '../mesh/fetch-grants.js';
+
 export interface DirectoryEntry {
   readonly holders: ReadonlySet<string>;
   /** Encoded size in bytes (0 when only announced, size unknown). */
   readonly size: number;
   readonly inline: Uint8Array | undefined;
+  /**
+   * SHA-256 of the bytes, from the first accepted result for this hash (fetchers check what holders serve
+   * against it). Undefined when only announced by a trusted peer.
+   */
+  readonly digest: Uint8Array | undefined;
 }
 
 export interface ResultDirectoryOptions {
   /** Most bytes of inline results kept in memory. Default 64 MiB. */
   readonly maxInlineBytes?: number;
+  /** Most digests kept for hashes nobody holds any more (oldest dropped first). Default 200 000 (~30 MB). */
+  readonly maxDigests?: number;
 }
 
 interface Entry {
   holders: Set<string>;
   size: number;
   inline: Uint8Array | undefined;
+  digest: Uint8Array | undefined;
 }
 
 export class ResultDirectory {
@@ -31,9 +41,22 @@ export class ResultDirectory {
   private readonly inlineOrder = new Map<string, number>();
   private inlineBytes = 0;
   private readonly maxInlineBytes: number;
+  /**
+   * Digests of accepted results, kept when their last holder leaves: a peer that comes back under a new id (a
+   * reloaded page) and announces its cache can then still be checked, so its holdings count (coordinator.ts
+   * `onStatus`). Insertion order; the oldest go first past `maxDigests`.
+   */
+  private readonly recorded = new Map<string, Uint8Array>();
+  private readonly maxDigests: number;
 
   constructor(options: ResultDirectoryOptions = {}) {
     this.maxInlineBytes = options.maxInlineBytes ?? 64 * 1024 * 1024;
+    this.maxDigests = options.maxDigests ?? 200_000;
+  }
+
+  /** The recorded digest of a hash (while it is held, or remembered after), if any. */
+  digestOf(hash: string): Uint8Array | undefined {
+    return this.entries.get(hash)?.digest ?? this.recorded.get(hash);
   }
 
   /**
@@ -45,15 +68,27 @@ export class ResultDirectory {
     return this.entries.get(hash);
   }
 
+  /** Whether fetched bytes of this hash can be checked: its digest is recorded, or derivable from bytes here. */
+  checkable(hash: string): boolean {
+    const e = this.entries.get(hash);
+    return this.recorded.has(hash) || (e !== undefined && (e.digest !== undefined || e.inline !== undefined));
+  }
+
   /** Whether the result can be had: some holder, or its bytes here. */
   has(hash: string): boolean {
     const e = this.entries.get(hash);
     return e !== undefined && (e.holders.size > 0 || e.inline !== undefined);
   }
 
-  add(hash: string, peerId: string, size: number, inline?: Uint8Array): void {
+  add(hash: string, peerId: string, size: number, inline?: Uint8Array, digest?: Uint8Array): void {
     const e = this.entry(hash);
     if (size > 0) e.size = size;
+    // The first accepted result's digest stays: a later one differing is a non-deterministic function (or a
+    // liar), and what fetchers were told must not move under them.
+    if (e.digest === undefined) {
+      e.digest = digest ?? this.recorded.get(hash);
+      if (digest !== undefined) this.record(hash, digest);
+    }
     e.holders.add(peerId);
     let held = this.byPeer.get(peerId);
     if (!held) {
@@ -80,6 +115,11 @@ export class ResultDirectory {
       this.inlineBytes -= size;
       const v = this.entries.get(victim);
       if (v) {
+        // The bytes go; what they were stays, so fetches from their holders can still be checked.
+        if (v.digest === undefined) {
+          v.digest = digestOf(v.inline!);
+          this.record(victim, v.digest);
+        }
         v.inline = undefined;
         this.dropIfEmpty(victim, v);
       }
@@ -131,10 +171,19 @@ export class ResultDirectory {
   private entry(hash: string): Entry {
     let e = this.entries.get(hash);
     if (!e) {
-      e = { holders: new Set(), size: 0, inline: undefined };
+      e = { holders: new Set(), size: 0, inline: undefined, digest: undefined };
       this.entries.set(hash, e);
     }
     return e;
+  }
+
+  private record(hash: string, digest: Uint8Array): void {
+    if (this.recorded.has(hash)) return;
+    this.recorded.set(hash, digest);
+    if (this.recorded.size > this.maxDigests) {
+      const oldest = this.recorded.keys().next().value;
+      if (oldest !== undefined) this.recorded.delete(oldest);
+    }
   }
 
   private dropIfEmpty(hash: string, e: Entry): void {

@@ -3,10 +3,12 @@
  * The implementation is in coordinator.ts.
  */
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
+import type { MemberDirectory } from '../mesh/members.js';
 import type { MembershipSource } from '../mesh/membership.js';
 import type { MeshRun } from '../mesh/mesh-run.js';
 import type { AllocatorOptions } from '../scheduling/allocator.js';
 import type { Allocator, NetworkModel, PeerView, Strategy } from '../scheduling/types.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Transport } from '../transport/types.js';
 import type { ReadyItem } from './dispatcher.js';
 import type { StragglerOptions } from './failures.js';
@@ -17,6 +19,21 @@ export interface CoordinatorOptions {
   readonly transport: Transport;
   /** Who is in the mesh. Default: none — peers are learned from their `peer:status` (cores = slots). */
   readonly membership?: MembershipSource;
+  /**
+   * What the signaling server said about each member (roles, `trusted`), for the checks of admission.ts:
+   * `dag:submit` only from `submit` holders, completions and announcements only from `contribute` holders.
+   * Default: `openMembers` (every sender admitted), for in-process meshes and tests; `createMeshPeer` always
+   * passes the signaling client's view.
+   */
+  readonly members?: MemberDirectory;
+  /**
+   * The mesh key (`SignalingClient.meshKey`, given to `coordinate` members): with it the coordinator issues the
+   * fetch tickets holders require (mesh/fetch-grants.ts) with assignments and with its remote submitters' run
+   * events. Default: none, no tickets (for meshes whose holders check none: in-process meshes and tests).
+   */
+  readonly meshKey?: Uint8Array;
+  /** Where refusals are logged (with the sender's peer id). Default: silent. */
+  readonly logger?: Logger;
   /** Strategy of runs that name none. Default 'load-balanced'. */
   readonly strategy?: string;
   /** Custom strategies (or whole allocators) submitters may name. Default {}. */
@@ -106,6 +123,8 @@ export interface Coordinator {
     event: E,
     listener: (payload: CoordinatorEvents[E]) => void,
   ): () => void;
+  /** Messages refused so far, by `"<kind> <missing>"` (e.g. `"dag:submit submit"`, `"task:result assignment"`). */
+  refusals(): ReadonlyMap<string, number>;
   /** Cancels every run, stops timers and detaches from the transport. */
   close(): Promise<void>;
 }

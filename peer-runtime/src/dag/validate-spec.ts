@@ -39,21 +39,29 @@ export const MAX_NAME = 64 * 1024;
 /** Most functions in a DAG, arguments of a function, or items of a list. */
 export const MAX_ITEMS = 100_000;
 
-/** A non-empty id of at most MAX_ID characters. */
-export const idSchema: Schema<string> = string({
-  min: 1,
-  max: MAX_ID,
-  name: 'a non-empty id',
-});
+/** C0 and C1 control characters (NUL included): never part of an id. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
- * A function's id (and a producer named in args): an id, but not `__proto__`. Assignments address inputs by
- * producer id as map keys, and CBOR decoders (cbor-x) rename a `__proto__` key against prototype pollution, so
- * such a function's result could never reach its consumers on a mesh: refused everywhere, locally too.
+ * A non-empty id of at most MAX_ID characters without control characters. Any other character is fine (long
+ * unicode ids, `__proto__`, `constructor`: ids travel as values in lists and Maps, never as object keys), but a
+ * NUL or another control character is refused: internal keys join ids with NUL (`${peer}\0${runId}`), where a
+ * NUL inside an id could make two different pairs collide, and control characters in ids garble every log line
+ * and error message that names them.
  */
-const functionId: Schema<string> = refine(idSchema, (id) =>
-  id === '__proto__' ? { complaint: "must not be '__proto__' (it cannot be a key on the wire)" } : undefined,
+export const idSchema: Schema<string> = refine(
+  string({ min: 1, max: MAX_ID, name: 'a non-empty id' }),
+  (id) => {
+    const at = id.search(CONTROL);
+    if (at < 0) return undefined;
+    const code = id.charCodeAt(at).toString(16).padStart(4, '0').toUpperCase();
+    return { complaint: `must not contain control characters (U+${code} at index ${at})` };
+  },
 );
+
+/** A function's id (and a producer named in args). */
+const functionId: Schema<string> = idSchema;
 
 const outputIndex = number({ integer: true, min: 0, name: 'an output index (an integer >= 0)' });
 

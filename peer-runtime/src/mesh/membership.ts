@@ -12,6 +12,8 @@ export interface MeshMember {
   readonly roles?: readonly Role[];
   readonly capabilities: PeerCapabilities;
   readonly state?: Partial<PeerState>;
+  /** The token's `trusted` claim (the mesh owner's own machine). Omitted: false. */
+  readonly trusted?: boolean;
 }
 
 export interface MembershipEvents {

@@ -6,9 +6,11 @@
  */
 
 import { HandoutError, PeerError, TaskError } from '../errors.js';
+import type { FetchTicket } from '../protocol/messages.js';
 import { decodeValue } from '../protocol/value-codec.js';
 import { RunController, type RunControllerOptions } from '../run/run-controller.js';
 import type { AttemptRecord, RunEvents } from '../run/types.js';
+import type { FetchGrant } from './fetch-grants.js';
 import type { MeshPort } from './port.js';
 
 /**
@@ -30,6 +32,10 @@ export interface ResultLocation {
   readonly size: number;
   readonly holders: readonly string[];
   readonly inline?: Uint8Array;
+  /** SHA-256 of the bytes, as the coordinator recorded it: fetched bytes are believed only if they match. */
+  readonly digest?: Uint8Array;
+  /** Grants to fetch from holders (a remote submitter's, from its run events), by holder id. */
+  readonly tickets?: ReadonlyMap<string, FetchTicket>;
 }
 
 export interface MeshRunOptions extends RunControllerOptions {
@@ -136,14 +142,23 @@ export class MeshRun extends RunController {
   }
 
   /** Adds holders to a known location (from `run:done`). */
-  addHolders(id: string, hash: string, holders: readonly string[]): void {
+  addHolders(
+    id: string,
+    hash: string,
+    holders: readonly string[],
+    grant: { digest?: Uint8Array; tickets?: readonly FetchTicket[] } = {},
+  ): void {
     const known = this.locations.get(id);
     const merged = [...new Set([...(known?.holders ?? []), ...holders])];
+    const tickets = mergeTickets(known?.tickets, holders, grant.tickets);
+    const digest = grant.digest ?? known?.digest;
     this.locations.set(id, {
       hash,
       size: known?.size ?? 0,
       holders: merged,
       ...(known?.inline && { inline: known.inline }),
+      ...(digest && { digest }),
+      ...(tickets && { tickets }),
     });
   }
 
@@ -194,7 +209,7 @@ export class MeshRun extends RunController {
     if (bytes === undefined) {
       const fetched =
         location.holders.length > 0
-          ? await this.port.fetch(location.hash, location.holders, this.fetchTimeoutMs)
+          ? await this.port.fetch(location.hash, location.holders, this.fetchTimeoutMs, grantOf(location))
           : undefined;
       if (fetched !== undefined) bytes = fetched.bytes;
       else if (this.lostResult) bytes = await this.lostResult(id, location);
@@ -216,6 +231,30 @@ export class MeshRun extends RunController {
       }
     }
   }
+}
+
+/** Tickets by holder: `known`, plus `tickets` aligned with `holders` (newer grants replace older ones). */
+export function mergeTickets(
+  known: ReadonlyMap<string, FetchTicket> | undefined,
+  holders: readonly string[],
+  tickets: readonly FetchTicket[] | undefined,
+): ReadonlyMap<string, FetchTicket> | undefined {
+  if (!tickets) return known;
+  const merged = new Map(known ?? []);
+  holders.forEach((h, k) => {
+    const t = tickets[k];
+    if (t) merged.set(h, t);
+  });
+  return merged;
+}
+
+/** The fetch grant of a location: its digest, and its tickets aligned with its holders. */
+export function grantOf(location: ResultLocation): FetchGrant {
+  const { tickets } = location;
+  return {
+    ...(location.digest && { digest: location.digest }),
+    ...(tickets && { tickets: location.holders.map((h) => tickets.get(h)) }),
+  };
 }
 
 /**

@@ -16,8 +16,9 @@
  * One port per transport (`portOf` memoises it), so every component on a peer sees the same loopback and ids.
  */
 import { PeerError } from '../errors.js';
-import type { BatchableMessage } from '../protocol/messages.js';
+import type { BatchableMessage, FetchTicket } from '../protocol/messages.js';
 import type { DisconnectReason, Transport } from '../transport/types.js';
+import { digestOf, type FetchGrant, sameBytes } from './fetch-grants.js';
 import { LinkMeter } from './link-meter.js';
 
 export type PortListener = (from: string, message: BatchableMessage) => void;
@@ -34,7 +35,8 @@ export interface FetchedResult {
  */
 export interface FetchFailure {
   readonly peer: string;
-  readonly kind: 'missing' | 'timeout' | 'unreachable';
+  /** `forged`: it served bytes that did not match the digest the coordinator recorded (fetch-grants.ts). */
+  readonly kind: 'missing' | 'timeout' | 'unreachable' | 'forged';
   readonly error?: Error;
 }
 
@@ -56,15 +58,22 @@ export interface MeshPort {
   onDisconnect(listener: (peerId: string, reason: DisconnectReason) => void): () => void;
   /**
    * Asks each holder in turn for the bytes stored under `hash`; undefined when none has them (missing, gone or
-   * silent for `timeoutMs`).
+   * silent for `timeoutMs`). With a grant, each request carries that holder's ticket, and bytes that do not match
+   * the grant's digest are refused (counted in `forgedBytes`, reported to `onForged` listeners) and the next
+   * holder is asked: forged bytes never reach the caller.
    */
   fetch(
     hash: string,
     holders: readonly string[],
     timeoutMs: number,
+    grant?: FetchGrant,
     /** When given, receives why each holder tried failed, in order. */
     failures?: FetchFailure[],
   ): Promise<FetchedResult | undefined>;
+  /** Fetched bytes that did not match their digest, so far. */
+  readonly forgedBytes: number;
+  /** Told of each holder that served bytes not matching the digest. */
+  onForged(listener: (holder: string, hash: string) => void): () => void;
   /** Round trips and bandwidth to the peers this port fetched from (each fetch is timed). */
   readonly links: LinkMeter;
 }
@@ -114,6 +123,8 @@ function createPort(transport: Transport): MeshPort {
   const disconnectListeners = new Set<(peerId: string, reason: DisconnectReason) => void>();
   const outboxes = new Map<string, Outbox>();
   const fetches = new Map<number, PendingFetch>();
+  const forgedListeners = new Set<(holder: string, hash: string) => void>();
+  let forgedBytes = 0;
   let nextRequest = 1;
   let flushScheduled = false;
   const links = new LinkMeter(self, (peer) => transport.ping(peer));
@@ -207,7 +218,12 @@ function createPort(transport: Transport): MeshPort {
     queue(peerId, message);
   };
 
-  const fetchFrom = (hash: string, peer: string, timeoutMs: number): Promise<Uint8Array | FetchFailure> =>
+  const fetchFrom = (
+    hash: string,
+    peer: string,
+    timeoutMs: number,
+    ticket: FetchTicket | undefined,
+  ): Promise<Uint8Array | FetchFailure> =>
     new Promise((resolve) => {
       const requestId = nextRequest++;
       links.fetchStarted(peer);
@@ -230,15 +246,18 @@ function createPort(transport: Transport): MeshPort {
           resolve(bytes ?? { peer, kind: answered ? 'missing' : 'timeout' });
         },
       });
-      send(peer, { type: 'result:fetch', requestId, hash }).then(startClock, (error: unknown) => {
-        const pending = fetches.get(requestId);
-        if (pending) {
-          fetches.delete(requestId);
-          clearTimeout(timer);
-          links.fetchEnded(peer, 0, false);
-          resolve({ peer, kind: 'unreachable', ...(error instanceof Error && { error }) });
-        }
-      });
+      send(peer, { type: 'result:fetch', requestId, hash, ...(ticket && { ticket }) }).then(
+        startClock,
+        (error: unknown) => {
+          const pending = fetches.get(requestId);
+          if (pending) {
+            fetches.delete(requestId);
+            clearTimeout(timer);
+            links.fetchEnded(peer, 0, false);
+            resolve({ peer, kind: 'unreachable', ...(error instanceof Error && { error }) });
+          }
+        },
+      );
     });
 
   return {
@@ -255,11 +274,28 @@ function createPort(transport: Transport): MeshPort {
       disconnectListeners.add(listener);
       return () => disconnectListeners.delete(listener);
     },
-    async fetch(hash, holders, timeoutMs, failures) {
-      for (const holder of holders) {
-        const got = await fetchFrom(hash, holder, timeoutMs);
-        if (got instanceof Uint8Array) return { bytes: got, from: holder };
-        failures?.push(got);
+    get forgedBytes() {
+      return forgedBytes;
+    },
+    onForged(listener) {
+      forgedListeners.add(listener);
+      return () => forgedListeners.delete(listener);
+    },
+    async fetch(hash, holders, timeoutMs, grant, failures) {
+      for (let k = 0; k < holders.length; k++) {
+        const holder = holders[k]!;
+        const got = await fetchFrom(hash, holder, timeoutMs, grant?.tickets?.[k]);
+        if (!(got instanceof Uint8Array)) {
+          failures?.push(got);
+          continue;
+        }
+        if (grant?.digest && !sameBytes(digestOf(got), grant.digest)) {
+          forgedBytes++;
+          for (const l of [...forgedListeners]) l(holder, hash);
+          failures?.push({ peer: holder, kind: 'forged' });
+          continue;
+        }
+        return { bytes: got, from: holder };
       }
       return undefined;
     },

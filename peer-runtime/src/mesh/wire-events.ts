@@ -4,14 +4,20 @@
  * TaskErrors from their plain-data form. Both sides then hold the same records.
  */
 import { DagValidationError, HandoutError, taskErrorFor } from '../errors.js';
-import type { WireRunEvent } from '../protocol/messages.js';
-import type { MeshRun } from './mesh-run.js';
+import type { WireRunEvent, FetchTicket as WireTicket } from '../protocol/messages.js';
+import { type GrantIssuer, grantFor } from './fetch-grants.js';
+import { type MeshRun, mergeTickets } from './mesh-run.js';
 
-/** Subscribes to a run's events and hands each out in wire form. Returns the unsubscribe function. */
+/**
+ * Subscribes to a run's events and hands each out in wire form. Returns the unsubscribe function. With `grants`,
+ * every location the submitter learns (`task:succeeded`, `run:done`) carries the result's digest and the
+ * submitter's tickets to fetch it from its holders (fetch-grants.ts).
+ */
 export function forwardRunEvents(
   run: MeshRun,
   fallbackPeer: string,
   send: (event: WireRunEvent) => void,
+  grants?: { readonly issuer: GrantIssuer | undefined; readonly submitter: string },
 ): () => void {
   const offs = [
     run.on('task:queued', ({ id }) => send({ kind: 'task:queued', id })),
@@ -20,15 +26,23 @@ export function forwardRunEvents(
     ),
     run.on('task:succeeded', ({ id, attempt, peer, at, cached }) => {
       const location = run.location(id);
+      const holder = peer || location?.holders[0] || fallbackPeer;
+      const hash = run.record(id).hash;
+      let grant: { digest?: Uint8Array; ticket?: WireTicket } = {};
+      if (grants && location) {
+        const g = grantFor(grants.issuer, { ...location, holders: [holder] }, grants.submitter);
+        grant = { ...(g.digest && { digest: g.digest }), ...(g.tickets?.[0] && { ticket: g.tickets[0] }) };
+      }
       send({
         kind: 'task:succeeded',
         id,
         attempt,
-        peer: peer || location?.holders[0] || fallbackPeer,
+        peer: holder,
         at,
         cached,
-        hash: run.record(id).hash,
+        hash,
         size: location?.size ?? 0,
+        ...grant,
       });
     }),
     run.on('task:failed', ({ id, attempt, peer, at, error, final }) =>
@@ -70,12 +84,17 @@ export function forwardRunEvents(
         status: summary.status,
         startedAt: summary.startedAt,
         endedAt: summary.endedAt,
-        functions: summary.functions.map((r) => ({
-          id: r.id,
-          hash: r.hash,
-          status: r.status,
-          holders: run.location(r.id)?.holders ?? [],
-        })),
+        functions: summary.functions.map((r) => {
+          const location = run.location(r.id);
+          const holders = location?.holders ?? [];
+          return {
+            id: r.id,
+            hash: r.hash,
+            status: r.status,
+            holders,
+            ...(grants && location && grantFor(grants.issuer, location, grants.submitter)),
+          };
+        }),
       }),
     ),
   ];
@@ -102,10 +121,14 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     case 'task:succeeded': {
       const known = run.location(event.id);
+      const tickets = mergeTickets(known?.tickets, [event.peer], event.ticket && [event.ticket]);
+      const digest = event.digest ?? known?.digest;
       run.setLocation(event.id, {
         hash: event.hash,
         size: event.size,
         holders: [...new Set([event.peer, ...(known?.holders ?? [])])],
+        ...(digest && { digest }),
+        ...(tickets && { tickets }),
       });
       run.markSucceeded(event.id, undefined, { cached: event.cached, peer: event.peer, at: event.at });
       return;
@@ -147,7 +170,12 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     case 'run:done':
       for (const f of event.functions) {
-        if (f.holders.length > 0) run.addHolders(f.id, f.hash, f.holders);
+        if (f.holders.length > 0) {
+          run.addHolders(f.id, f.hash, f.holders, {
+            ...(f.digest && { digest: f.digest }),
+            ...(f.tickets && { tickets: f.tickets }),
+          });
+        }
         if (run.isEnded(f.id)) continue;
         // Reconcile what the events did not say (e.g. functions cancelled with the run).
         if (f.status === 'cancelled') run.markCancelled(f.id);

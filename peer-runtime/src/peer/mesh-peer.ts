@@ -17,6 +17,7 @@ import { createWorkerPool, detectPlatform, openPersistentStore, platformRtc } fr
 import { createPeerAgent, type PeerAgent } from '../agent/peer-agent.js';
 import type { Coordinator, CoordinatorOptions } from '../coordinator/coordinator.js';
 import { createCoordinator } from '../coordinator/coordinator.js';
+import { membersFrom } from '../mesh/members.js';
 import { connectSignaling, type SignalingClient } from '../signaling/client.js';
 import type { IceServerConfig, PeerCapabilities, PeerInfo, PeerState, Role } from '../signaling/contract.js';
 import { readTokenClaims } from '../signaling/token-claims.js';
@@ -53,7 +54,9 @@ export interface MeshPeerOptions extends CapabilityChoices {
    */
   readonly roles?: readonly Role[];
   /** Coordinate runs (needs the `coordinate` role). `true` or coordinator options. Default false. */
-  readonly coordinator?: boolean | Omit<CoordinatorOptions, 'transport' | 'membership'>;
+  readonly coordinator?:
+    | boolean
+    | Omit<CoordinatorOptions, 'transport' | 'membership' | 'members' | 'meshKey'>;
   /** Speed score to advertise; default: measured by a short calibration run in a worker (calibration.ts). */
   readonly speed?: number;
   /**
@@ -185,6 +188,9 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     iceServers: () => [...(options.iceServers ?? []), ...signaling.iceServers.map(toRtcIceServer)],
   });
   const membership = createSignalingMembership(signaling);
+  // The roles and `trusted` claim the signaling server admitted each member with: what the agent's and the
+  // coordinator's admission checks believe of a sender (docs/security.md).
+  const members = membersFrom((id) => (id === peerId ? signaling.self : signaling.peer(id)));
   const coordinatorIds = [
     ...(coordinates ? [peerId] : []),
     ...signaling
@@ -199,6 +205,8 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
           pool: worker.pool,
           store: cache.store,
           coordinators: coordinatorIds,
+          members,
+          ...(signaling.fetchKey && { fetchKey: signaling.fetchKey }),
           logger,
           ...(options.drainGraceMs !== undefined && { drainGraceMs: options.drainGraceMs }),
         })
@@ -209,9 +217,12 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
         log: (level, message) => logger[level](message),
         // A coordinator that starts (or restarts, or takes runs over) learns the peers' caches before it schedules.
         holdingsWaitMs: 2000,
+        logger,
         ...coordinatorOptions,
         transport,
         membership,
+        members,
+        ...(signaling.meshKey && { meshKey: signaling.meshKey }),
       })
     : undefined;
   return new AssembledPeer(options, {

@@ -19,7 +19,13 @@ export interface SignalingMembership extends MembershipSource {
 }
 
 export function memberOf(info: PeerInfo): MeshMember {
-  return { peerId: info.peerId, roles: info.roles, capabilities: info.capabilities, state: info.state };
+  return {
+    peerId: info.peerId,
+    roles: info.roles,
+    capabilities: info.capabilities,
+    state: info.state,
+    ...(info.trusted === true && { trusted: true }),
+  };
 }
 
 export function createSignalingMembership(client: SignalingClient): SignalingMembership {

@@ -11,7 +11,6 @@ import { dagJsonSchema, functionSpecSchema } from '../dag/validate-spec.js';
 import {
   bytes,
   choice,
-  dict,
   type Fields,
   list,
   number,
@@ -37,7 +36,26 @@ import {
   type WireMessageType,
 } from './messages.js';
 import { fetchedInput, runEvent, wireAttempt } from './run-event-validate.js';
-import { finite, flag, id, idList, MAX_ARRAY, protocolError, text, uint } from './validate.js';
+import {
+  digest,
+  finite,
+  flag,
+  id,
+  idList,
+  MAX_ARRAY,
+  protocolError,
+  text,
+  ticket,
+  uint,
+} from './validate.js';
+
+/** Tickets, when given, go one per holder: a list of another length would pair grants with the wrong peers. */
+const ticketsMatchHolders = <T extends { holders: readonly string[]; tickets?: readonly unknown[] }>(
+  loc: T,
+) =>
+  loc.tickets !== undefined && loc.tickets.length !== loc.holders.length
+    ? { key: 'tickets', complaint: `must have one ticket per holder (${loc.holders.length})` }
+    : undefined;
 
 /** The schema of one message type: its `type` field and the fields below. */
 function message<T extends WireMessageType>(
@@ -47,26 +65,37 @@ function message<T extends WireMessageType>(
   return object<MessageOf<T>>({ type: choice([type]), ...fields } as unknown as Fields<MessageOf<T>>);
 }
 
-const inputLocation = object<InputLocation>({
-  hash: id,
-  holders: idList(1024),
-  inline: optional(bytes()),
-});
+const inputLocation = refine(
+  object<InputLocation>({
+    producer: id,
+    hash: id,
+    holders: idList(1024),
+    inline: optional(bytes()),
+    digest: optional(digest),
+    tickets: optional(list(ticket, { max: 1024 })),
+  }),
+  ticketsMatchHolders,
+);
 
 const assignment = object<TaskAssignment>({
   functionId: id,
   hash: id,
   attempt: uint,
   spec: functionSpecSchema,
-  inputs: dict(inputLocation, { max: MAX_ARRAY }),
+  inputs: list(inputLocation, { max: MAX_ARRAY }),
 });
 
-const recoveredLocation = object<RecoveredLocation>({
-  hash: id,
-  size: uint,
-  holders: idList(1024),
-  inline: optional(bytes()),
-});
+const recoveredLocation = refine(
+  object<RecoveredLocation>({
+    hash: id,
+    size: uint,
+    holders: idList(1024),
+    inline: optional(bytes()),
+    digest: optional(digest),
+    tickets: optional(list(ticket, { max: 1024 })),
+  }),
+  ticketsMatchHolders,
+);
 
 /** A measured link of `peer:status.links`: figures must be finite, the round trip >= 0, the bandwidth > 0. */
 const linkReport = object<LinkReport>({
@@ -83,18 +112,27 @@ const batchable: Cases<BatchableMessage['type']> = {
     code: choice(['protocol', 'unsupported', 'refused', 'internal']),
     message: text,
     field: optional(text),
+    kind: optional(id),
+    missing: optional(id),
   }),
   'task:assign': message('task:assign', { runId: id, assignments: list(assignment, { max: MAX_ARRAY }) }),
-  'task:result': message('task:result', {
-    runId: id,
-    functionId: id,
-    hash: id,
-    attempt: uint,
-    size: uint,
-    durationMs: finite,
-    inline: optional(bytes()),
-    fetchedFrom: optional(list(fetchedInput, { max: 64 })),
-  }),
+  'task:result': refine(
+    message('task:result', {
+      runId: id,
+      functionId: id,
+      hash: id,
+      attempt: uint,
+      size: uint,
+      digest: optional(digest),
+      durationMs: finite,
+      inline: optional(bytes()),
+      fetchedFrom: optional(list(fetchedInput, { max: 64 })),
+    }),
+    (m) =>
+      m.digest === undefined && m.inline === undefined
+        ? { key: 'digest', complaint: 'is required when the result is not inline' }
+        : undefined,
+  ),
   'task:failed': message('task:failed', {
     runId: id,
     functionId: id,
@@ -116,7 +154,7 @@ const batchable: Cases<BatchableMessage['type']> = {
     ),
   }),
   'task:cancel': message('task:cancel', { runId: id, functionIds: idList(), reason: text }),
-  'result:fetch': message('result:fetch', { requestId: uint, hash: id }),
+  'result:fetch': message('result:fetch', { requestId: uint, hash: id, ticket: optional(ticket) }),
   'result:data': message('result:data', { requestId: uint, hash: id, bytes: bytes() }),
   'result:missing': message('result:missing', { requestId: uint, hash: id }),
   'dag:submit': message('dag:submit', {

@@ -19,7 +19,7 @@ import type { FetchedInput, FunctionStatus, RunStatus } from '../run/types.js';
  * Bumped on any incompatible change. Peers exchange it in `hello`; a peer speaking another version is
  * disconnected with reason `protocol-error` instead of being fed messages it would misread.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // ---- transport level -------------------------------------------------------------------------------------
 
@@ -50,18 +50,40 @@ export interface ErrorMessage {
   readonly code: 'protocol' | 'unsupported' | 'refused' | 'internal';
   readonly message: string;
   readonly field?: string;
+  /** For `refused`: the `type` of the message that was refused. */
+  readonly kind?: string;
+  /** For `refused`: the role or check the sender lacked (`coordinate`, `submit`, `assignment`, `ticket`). */
+  readonly missing?: string;
 }
 
 // ---- coordinator ⇄ peers ----------------------------------------------------------------------------------
 
+/**
+ * A coordinator's grant to fetch one hash from one holder (mesh/fetch-grants.ts): `exp` in epoch seconds, `mac`
+ * the HMAC the holder checks with its own fetch key against the authenticated fetcher's id.
+ */
+export interface FetchTicket {
+  readonly exp: number;
+  readonly mac: Uint8Array;
+}
+
 /** Where one input of an assigned function can be found. */
 export interface InputLocation {
+  /**
+   * The producing function's id, as it appears in `spec.args`. Inputs travel as a list, not an object keyed by
+   * producer id, so that any id (`__proto__`, `constructor`) is a plain value on the wire and in memory.
+   */
+  readonly producer: string;
   /** Content hash of the producing function (the result store key). */
   readonly hash: string;
   /** Peers that hold it, best first. Empty when `inline` is given. */
   readonly holders: readonly string[];
   /** The encoded result itself, when small enough to ride with the assignment. */
   readonly inline?: Uint8Array;
+  /** SHA-256 of the result's bytes as its producer reported them: fetched bytes are used only if they match. */
+  readonly digest?: Uint8Array;
+  /** One ticket per holder (same order as `holders`), without which holders refuse the fetch. */
+  readonly tickets?: readonly FetchTicket[];
 }
 
 export interface TaskAssignment {
@@ -70,8 +92,8 @@ export interface TaskAssignment {
   readonly attempt: number;
   /** The function as data; its `args` refer to other functions by id, resolved through `inputs` by producer id. */
   readonly spec: FunctionSpec;
-  /** One entry per producer id appearing in `spec.args`. */
-  readonly inputs: Readonly<Record<string, InputLocation>>;
+  /** One entry per distinct producer id appearing in `spec.args`. */
+  readonly inputs: readonly InputLocation[];
 }
 
 /** Coordinator → peer: a batch of functions to run (batched so thousands of small functions flow fast). */
@@ -102,6 +124,12 @@ export interface TaskResultMessage {
   readonly attempt: number;
   /** Encoded size in bytes. */
   readonly size: number;
+  /**
+   * SHA-256 of the encoded bytes: what fetchers of this result will check the holder's bytes against. Required
+   * unless `inline` is given: the coordinator then has the bytes and derives the digest itself when it needs one
+   * (a small result's digest would cost its producer a few µs per function for nothing most of the time).
+   */
+  readonly digest?: Uint8Array;
   readonly durationMs: number;
   /** The encoded result, when small (the coordinator then need not fetch it). */
   readonly inline?: Uint8Array;
@@ -148,11 +176,15 @@ export interface TaskCancelMessage {
   readonly reason: string;
 }
 
-/** Any peer → holder: send me the bytes stored under `hash`. `requestId` pairs the reply. */
+/**
+ * Any peer → holder: send me the bytes stored under `hash`. `requestId` pairs the reply. Holders serve it only
+ * with a `ticket` a coordinator issued for this hash and this fetcher (coordinators themselves need none).
+ */
 export interface ResultFetchMessage {
   readonly type: 'result:fetch';
   readonly requestId: number;
   readonly hash: string;
+  readonly ticket?: FetchTicket;
 }
 
 /** Holder → requester: the bytes (possibly many MB; framing chunks them). */
@@ -208,6 +240,10 @@ export type WireRunEvent =
       readonly cached: boolean;
       readonly hash: string;
       readonly size: number;
+      /** SHA-256 of the result's bytes, when the coordinator knows it. */
+      readonly digest?: Uint8Array;
+      /** The submitter's grant to fetch the result from `peer`. */
+      readonly ticket?: FetchTicket;
     }
   | {
       readonly kind: 'task:failed';
@@ -257,6 +293,9 @@ export type WireRunEvent =
         readonly hash: string;
         readonly status: FunctionStatus;
         readonly holders: readonly string[];
+        readonly digest?: Uint8Array;
+        /** The submitter's grants, one per holder (same order). */
+        readonly tickets?: readonly FetchTicket[];
       }[];
     };
 
@@ -292,6 +331,9 @@ export interface RecoveredLocation {
   readonly size: number;
   readonly holders: readonly string[];
   readonly inline?: Uint8Array;
+  readonly digest?: Uint8Array;
+  /** The submitter's grants, one per holder (same order). */
+  readonly tickets?: readonly FetchTicket[];
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   variant,
 } from '../schema/index.js';
 import { type FetchedInput, TASK_FAILURE_REASONS, type WireAttempt, type WireRunEvent } from './messages.js';
-import { finite, flag, id, idList, MAX_ARRAY, text, uint } from './validate.js';
+import { digest, finite, flag, id, idList, MAX_ARRAY, text, ticket, uint } from './validate.js';
 
 const FUNCTION_STATUSES: readonly FunctionStatus[] = [
   'pending',
@@ -85,7 +85,14 @@ const dagIssue = object<DagIssue>({
 const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
   'task:queued': event('task:queued', { id }),
   'task:started': event('task:started', attemptAt),
-  'task:succeeded': event('task:succeeded', { ...attemptAt, cached: flag, hash: id, size: uint }),
+  'task:succeeded': event('task:succeeded', {
+    ...attemptAt,
+    cached: flag,
+    hash: id,
+    size: uint,
+    digest: optional(digest),
+    ticket: optional(ticket),
+  }),
   'task:failed': event('task:failed', {
     ...attemptAt,
     final: flag,
@@ -111,6 +118,8 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
         hash: id,
         status: choice(FUNCTION_STATUSES),
         holders: idList(1024),
+        digest: optional(digest),
+        tickets: optional(list(ticket, { max: 1024 })),
       }),
       { max: MAX_ARRAY },
     ),

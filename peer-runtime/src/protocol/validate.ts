@@ -5,7 +5,19 @@
  */
 import { idSchema } from '../dag/validate-spec.js';
 import { ProtocolError } from '../errors.js';
-import { boolean, type Failure, list, number, pathOf, type Schema, string } from '../schema/index.js';
+import {
+  boolean,
+  bytes,
+  type Failure,
+  list,
+  number,
+  object,
+  pathOf,
+  refine,
+  type Schema,
+  string,
+} from '../schema/index.js';
+import type { FetchTicket } from './messages.js';
 
 /** Longest free-text field we accept (messages, reasons, stacks). Code travels in specs, with its own bound. */
 export const MAX_STRING = 64 * 1024;
@@ -20,6 +32,22 @@ export const uint: Schema<number> = number({ integer: true, min: 0 });
 /** Any finite number (timestamps, durations). */
 export const finite: Schema<number> = number();
 export const flag: Schema<boolean> = boolean();
+
+/** Bytes of exactly `length`. */
+function bytesOf(length: number): Schema<Uint8Array> {
+  return refine(bytes(), (b) =>
+    b.byteLength === length ? undefined : { complaint: `must be ${length} bytes, not ${b.byteLength}` },
+  );
+}
+
+/** A SHA-256 digest of a result's bytes. */
+export const digest: Schema<Uint8Array> = bytesOf(32);
+
+/** A fetch grant (mesh/fetch-grants.ts): expiry in epoch seconds and a 16-byte MAC. */
+export const ticket: Schema<FetchTicket> = object<FetchTicket>({
+  exp: number({ integer: true, min: 0 }),
+  mac: bytesOf(16),
+});
 
 /** A list of ids (holders, hashes) of at most `max`. */
 export function idList(max = MAX_ARRAY): Schema<string[]> {

@@ -81,6 +81,8 @@ export interface SignalingClient extends SignalRelay {
   readonly url: string;
   /** The mesh key (32 bytes) the server gives members holding `coordinate`, for cache receipts; else undefined. */
   readonly meshKey: Uint8Array | undefined;
+  /** This member's fetch key (32 bytes), which it checks fetch tickets with; undefined from older servers. */
+  readonly fetchKey: Uint8Array | undefined;
   /** When the session's token expires, epoch seconds (moved by a renewal). */
   readonly tokenExp: number;
   /**

@@ -201,6 +201,9 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
     get connected() {
       return !closed && socket.connected;
     },
+    get fetchKey() {
+      return snapshot?.fetchKey === undefined ? undefined : base64urlDecode(snapshot.fetchKey);
+    },
     get meshKey() {
       return snapshot?.meshKey === undefined ? undefined : base64urlDecode(snapshot.meshKey);
     },

@@ -121,6 +121,12 @@ export interface MeshSnapshot {
    * cache receipts with it (see docs/protocol.md). Never sent to anyone else.
    */
   readonly meshKey?: string;
+  /**
+   * For every member: 32 bytes (base64url), HKDF-SHA256 of the mesh key with this member's id (salt
+   * `handout/fetch-key/v1`): the key it checks fetch tickets with (peer-runtime mesh/fetch-grants.ts). A member
+   * learns only its own; coordinators derive every member's from the mesh key.
+   */
+  readonly fetchKey?: string;
   /** The session's token expiry, epoch seconds: `token:expiring` comes shortly before, then the session closes. */
   readonly tokenExp: number;
   /**

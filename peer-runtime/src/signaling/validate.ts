@@ -188,6 +188,7 @@ export const validateMeshSnapshot: (value: unknown) => Validation<MeshSnapshot> 
     resumeKey,
     reconnectGraceMs: amount(1e9),
     meshKey: optional(string({ min: 1, max: 64, pattern: RESUME_KEY_PATTERN, name: 'a mesh key' })),
+    fetchKey: optional(string({ min: 1, max: 64, pattern: RESUME_KEY_PATTERN, name: 'a fetch key' })),
     tokenExp: epochSeconds,
     iceServers: optional(list(iceServer, { max: 16 })),
   }),

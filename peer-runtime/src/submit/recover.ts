@@ -9,7 +9,13 @@
  * fails with the PeerError naming the function and the lost holders, plus why it was not recomputed.
  */
 import { PeerError } from '../errors.js';
-import { lostResultError, type MeshRun, type ResultLocation } from '../mesh/mesh-run.js';
+import {
+  grantOf,
+  lostResultError,
+  type MeshRun,
+  mergeTickets,
+  type ResultLocation,
+} from '../mesh/mesh-run.js';
 import { type MeshPort, sendError } from '../mesh/port.js';
 import type { ResultRecoveredMessage } from '../protocol/messages.js';
 
@@ -63,11 +69,20 @@ export function recoverThroughCoordinator(
           `coordinator '${coordinatorId}' could not recompute it: ${reply.error}`,
         );
       }
-      run.setLocation(id, found);
+      const tickets = mergeTickets(undefined, found.holders, found.tickets);
+      const recovered: ResultLocation = {
+        hash: found.hash,
+        size: found.size,
+        holders: found.holders,
+        ...(found.inline && { inline: found.inline }),
+        ...(found.digest && { digest: found.digest }),
+        ...(tickets && { tickets }),
+      };
+      run.setLocation(id, recovered);
       if (found.inline) return found.inline;
-      const fetched = await port.fetch(found.hash, found.holders, options.fetchTimeoutMs);
+      const fetched = await port.fetch(found.hash, found.holders, options.fetchTimeoutMs, grantOf(recovered));
       if (fetched) return fetched.bytes;
-      lost = found;
+      lost = recovered;
     }
     throw lostResultError(run.id, id, lost, 'its recomputed copy could not be fetched either');
   };

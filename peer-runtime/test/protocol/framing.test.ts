@@ -131,10 +131,10 @@ describe('codec', () => {
             code: { kind: 'source', source: '(a, b) => a + b' },
             extraArgs: [1, { x: 'y' }],
           },
-          inputs: {
-            a: { hash: 'ha', holders: ['p1'] },
-            b: { hash: 'hb', holders: [], inline: new Uint8Array(5000).fill(1) },
-          },
+          inputs: [
+            { producer: 'a', hash: 'ha', holders: ['p1'] },
+            { producer: 'b', hash: 'hb', holders: [], inline: new Uint8Array(5000).fill(1) },
+          ],
         },
       ],
     };

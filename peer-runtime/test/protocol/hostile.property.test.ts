@@ -122,11 +122,20 @@ function validBatch(): Record<string, unknown> {
               code: { kind: 'source', source: '(a) => a' },
               extraArgs: [1, { k: [2] }],
             },
-            inputs: { a: { hash: 'ha', holders: ['p1'], inline: Uint8Array.of(1) } },
+            inputs: [{ producer: 'a', hash: 'ha', holders: ['p1'], inline: Uint8Array.of(1) }],
           },
         ],
       },
-      { type: 'task:result', runId: 'r', functionId: 'f', hash: 'h', attempt: 1, size: 1, durationMs: 1 },
+      {
+        type: 'task:result',
+        runId: 'r',
+        functionId: 'f',
+        hash: 'h',
+        attempt: 1,
+        size: 1,
+        durationMs: 1,
+        digest: new Uint8Array(32),
+      },
     ],
   };
 }
@@ -198,26 +207,30 @@ describe('the decoder and validators on hostile input', () => {
         }),
       ),
     ).toBe('ProtocolError');
-    const inputs = JSON.parse(
-      '{"__proto__":{"hash":"h","holders":[]},"constructor":{"hash":"c","holders":[]}}',
-    );
+    // Inputs travel as a list of locations naming their producer, so producers called `__proto__` or
+    // `constructor` are plain values: they arrive as sent, and no object gains a prototype from them.
     const message = validBatch() as {
-      messages: { assignments: { inputs: unknown; spec: { args: string[] } }[] }[];
+      messages: { assignments: { inputs: unknown; spec: { id: string; args: string[] } }[] }[];
     };
-    message.messages[0]!.assignments[0]!.inputs = inputs;
-    message.messages[0]!.assignments[0]!.spec.args = ['constructor'];
+    message.messages[0]!.assignments[0]!.inputs = [
+      { producer: '__proto__', hash: 'h', holders: [] },
+      { producer: 'constructor', hash: 'c', holders: [] },
+    ];
+    message.messages[0]!.assignments[0]!.spec.args = ['__proto__', 'constructor'];
+    message.messages[0]!.assignments[0]!.spec.id = 'hasOwnProperty';
     const decoded = decodeMessage(wire(message)) as unknown as typeof message;
-    const got = decoded.messages[0]!.assignments[0]!.inputs as Record<string, unknown>;
-    expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
-    // cbor-x renames a `__proto__` map key to `__proto_` when decoding (its own guard against prototype
-    // pollution), so a producer with that id cannot be named in `inputs` over the wire: see the report.
-    expect(Object.keys(got).sort()).toEqual(['__proto_', 'constructor']);
-    expect(Object.hasOwn(got, 'constructor')).toBe(true);
-    // So a function may not be called `__proto__`: refused on the wire as in any DAG, naming the field.
-    const named = validBatch() as { messages: { assignments: { spec: { id: string } }[] }[] };
-    named.messages[0]!.assignments[0]!.spec.id = '__proto__';
-    expect(() => decodeMessage(wire(named))).toThrow(
-      expect.objectContaining({ field: 'messages[0].assignments[0].spec.id' }),
+    const got = decoded.messages[0]!.assignments[0]!.inputs as { producer: string }[];
+    expect(got.map((l) => l.producer)).toEqual(['__proto__', 'constructor']);
+    for (const l of got) expect(Object.getPrototypeOf(l)).toBe(Object.prototype);
+    expect(decoded.messages[0]!.assignments[0]!.spec.id).toBe('hasOwnProperty');
+    // A NUL (or any control character) in an id is refused, naming the field and the character.
+    const nul = validBatch() as { messages: { assignments: { spec: { id: string } }[] }[] };
+    nul.messages[0]!.assignments[0]!.spec.id = 'a\u0000b';
+    expect(() => decodeMessage(wire(nul))).toThrow(
+      expect.objectContaining({
+        field: 'messages[0].assignments[0].spec.id',
+        message: expect.stringContaining('control characters (U+0000 at index 1)'),
+      }),
     );
   });
 

@@ -37,10 +37,10 @@ function hotBatch(): Json {
             hash: 'ab'.repeat(32),
             attempt: 1,
             spec: fullSpec('f'),
-            inputs: {
-              a: { hash: 'h-a', holders: ['p1', 'p2'] },
-              b: { hash: 'h-b', holders: [], inline: Uint8Array.of(1, 2, 3) },
-            },
+            inputs: [
+              { producer: 'a', hash: 'h-a', holders: ['p1', 'p2'] },
+              { producer: 'b', hash: 'h-b', holders: [], inline: Uint8Array.of(1, 2, 3) },
+            ],
           },
         ],
       },
@@ -130,10 +130,13 @@ describe('message validation', () => {
   it('returns a valid hot batch unchanged, as fresh objects without fields beyond the protocol', () => {
     const message = hotBatch();
     const withExtras = structuredClone(message) as {
-      messages: { assignments?: { inputs: Record<string, Json>; zz?: number }[]; zz?: number }[];
+      messages: {
+        assignments?: { inputs: { holders?: string[]; zz?: number }[]; zz?: number }[];
+        zz?: number;
+      }[];
     };
     withExtras.messages[0]!.assignments![0]!.zz = 1;
-    withExtras.messages[0]!.assignments![0]!.inputs.a!.zz = 2;
+    withExtras.messages[0]!.assignments![0]!.inputs[0]!.zz = 2;
     withExtras.messages[1]!.zz = 3;
     const before = structuredClone(withExtras);
 
@@ -143,8 +146,8 @@ describe('message validation', () => {
     expect(JSON.stringify(validated)).not.toContain('zz');
     expect(withExtras).toEqual(before);
     if (validated.type !== 'batch' || validated.messages[0]?.type !== 'task:assign') throw new Error('type');
-    expect(validated.messages[0].assignments[0]!.inputs.a!.holders).not.toBe(
-      withExtras.messages[0]!.assignments![0]!.inputs.a!.holders,
+    expect(validated.messages[0].assignments[0]!.inputs[0]!.holders).not.toBe(
+      withExtras.messages[0]!.assignments![0]!.inputs[0]!.holders,
     );
   });
 
@@ -154,16 +157,16 @@ describe('message validation', () => {
       type: 'task:assign',
       runId: 'r',
       assignments: [
-        { functionId: 'f', hash: 'h', attempt: 0, spec, inputs: { a: { hash: 'h', holders: [] } } },
+        { functionId: 'f', hash: 'h', attempt: 0, spec, inputs: [{ producer: 'a', hash: 'h', holders: [] }] },
       ],
     });
     if (validated.type !== 'task:assign') throw new Error('type');
     expect(Object.keys(validated.assignments[0]!.spec)).toEqual(['id', 'args', 'code']);
-    expect(Object.keys(validated.assignments[0]!.inputs.a!)).toEqual(['hash', 'holders']);
+    expect(Object.keys(validated.assignments[0]!.inputs[0]!)).toEqual(['producer', 'hash', 'holders']);
   });
 
   it.each([
-    ['a batch of assignments, results and failures', hotBatch, 'messages[0].assignments[0].inputs.b.inline'],
+    ['a batch of assignments, results and failures', hotBatch, 'messages[0].assignments[0].inputs[1].inline'],
     ['a DAG submission', dagSubmit, 'dag.functions[0].cost.resources.licence'],
     ['a run:done event', runDone, 'event.functions[0].holders[0]'],
   ])('names every field of %s by its path when it is null', (_, make, deepest) => {
@@ -183,30 +186,34 @@ describe('message validation', () => {
     const assignment = (bad: Json) => ((bad.messages as Json[])[0]!.assignments as Json[])[0]!;
 
     const badHash = structuredClone(message);
-    // A producer id with a dot stays one step of the path: the path names it as it is.
-    assignment(badHash).inputs = { 'x.y': { hash: '', holders: [] } };
+    assignment(badHash).inputs = [{ producer: 'x.y', hash: '', holders: [] }];
     expect(errorOf(badHash)).toMatchObject({
-      field: 'messages[0].assignments[0].inputs.x.y.hash',
-      message: 'field \'messages[0].assignments[0].inputs.x.y.hash\' must be a non-empty id, got ""',
+      field: 'messages[0].assignments[0].inputs[0].hash',
+      message: 'field \'messages[0].assignments[0].inputs[0].hash\' must be a non-empty id, got ""',
     });
 
     const badHolder = structuredClone(message);
-    (assignment(badHolder).inputs as Record<string, { holders: string[] }>).a!.holders[1] = '';
+    (assignment(badHolder).inputs as { holders: string[] }[])[0]!.holders[1] = '';
     expect(errorOf(badHolder)).toMatchObject({
-      field: 'messages[0].assignments[0].inputs.a.holders[1]',
-      message: 'field \'messages[0].assignments[0].inputs.a.holders[1]\' must be a non-empty id, got ""',
+      field: 'messages[0].assignments[0].inputs[0].holders[1]',
+      message: 'field \'messages[0].assignments[0].inputs[0].holders[1]\' must be a non-empty id, got ""',
     });
 
-    const badInline = withNullAt(message, 'messages[0].assignments[0].inputs.b.inline');
+    const badInline = withNullAt(message, 'messages[0].assignments[0].inputs[1].inline');
     expect(errorOf(badInline).message).toBe(
-      "field 'messages[0].assignments[0].inputs.b.inline' must be a byte string (Uint8Array), got null",
+      "field 'messages[0].assignments[0].inputs[1].inline' must be a byte string (Uint8Array), got null",
     );
 
     const badInputs = structuredClone(message);
-    assignment(badInputs).inputs = [];
+    assignment(badInputs).inputs = { a: { producer: 'a', hash: 'h', holders: [] } };
     expect(errorOf(badInputs).message).toBe(
-      "field 'messages[0].assignments[0].inputs' must be an object, got an array of 0",
+      "field 'messages[0].assignments[0].inputs' must be an array, got an object",
     );
+
+    // Tickets go one per holder: a list of another length would pair grants with the wrong peers.
+    const badTickets = structuredClone(message);
+    (assignment(badTickets).inputs as Json[])[0]!.tickets = [{ exp: 1, mac: new Uint8Array(16) }];
+    expect(errorOf(badTickets).message).toContain('must have one ticket per holder (2)');
   });
 
   it('names the culprit deep inside extra args, and refuses data nested too deep', () => {
@@ -235,13 +242,13 @@ describe('message validation', () => {
     const assignment = ((message.messages as Json[])[0]!.assignments as Json[])[0]!;
     assignment.functionId = '';
     (assignment.spec as Json).id = '';
-    (assignment.inputs as Record<string, Json>).b!.hash = '';
+    (assignment.inputs as Json[])[1]!.hash = '';
     // Fields are checked in the schema's order: the assignment's own, then its spec, then its inputs.
     expect(errorOf(message).field).toBe('messages[0].assignments[0].functionId');
     assignment.functionId = 'f';
     expect(errorOf(message).field).toBe('messages[0].assignments[0].spec.id');
     (assignment.spec as Json).id = 'f';
-    expect(errorOf(message).field).toBe('messages[0].assignments[0].inputs.b.hash');
+    expect(errorOf(message).field).toBe('messages[0].assignments[0].inputs[1].hash');
   });
 
   it('refuses a message type a batch may not carry, naming the inner type field', () => {

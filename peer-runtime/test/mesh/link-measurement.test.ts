@@ -125,10 +125,11 @@ describe('peer-to-peer link measurement', () => {
       `link p1→p2: measured ${(bandwidth / 1e6).toFixed(1)} MB/s, observed ${(observed / 1e6).toFixed(1)} MB/s, ` +
         `throttle ${(throttled / 1e6).toFixed(1)} MB/s (${received!.turns - asked!.turns} turns in ${(elapsedS * 1000).toFixed(1)} ms)`,
     );
-    // The agent's period also holds the request's trip and the holder's store read (on a loaded machine, a third
-    // of the period or more): below what the test saw, never far above the throttle.
+    // The agent's period also holds the request's trip, the holder's store read and the ticket check: a fixed cost
+    // that dominates when the transfer itself is quick (9 ms on a quiet machine), so the lower bound allows it
+    // (up to 250 ms) rather than a share of the transfer. Never far above the throttle.
     expect(bandwidth).toBeLessThanOrEqual(throttled * 1.5);
-    expect(bandwidth).toBeGreaterThanOrEqual(observed * 0.25);
+    expect(bandwidth).toBeGreaterThanOrEqual(bytes / (elapsedS + 0.25));
     expect(bandwidth).toBeLessThanOrEqual(observed * 1.5);
 
     // p2 reports the link on its next peer:status; the coordinator's model then uses it for p1 → p2 (and, measured
@@ -149,8 +150,11 @@ describe('peer-to-peer link measurement', () => {
     expect(await run.result('y')).toBe(2);
     const model = m.model();
     // Unreported, a peer-to-peer link is the path through the coordinator (both halves pinged as their
-    // connections opened) at the default 100 Mbit/s.
-    await expect.poll(() => model.latencyMs('p2', 'p1')).toBeLessThan(20);
+    // connections opened) at the default 100 Mbit/s. Measured, so not the model's default of 20 ms (a loaded
+    // machine's in-memory pings can take longer than that, so no bound below it).
+    await expect
+      .poll(() => [model.latencyMs('p2', 'coord'), model.latencyMs('coord', 'p1')].includes(20))
+      .toBe(false);
     expect(model.latencyMs('p2', 'p1')).toBeCloseTo(
       model.latencyMs('p2', 'coord') + model.latencyMs('coord', 'p1'),
       9,
@@ -171,7 +175,7 @@ describe('peer-to-peer link measurement', () => {
     expect(model.transferMs('p2', 'p1', 2e6)).toBe(20 + 2000);
     expect(estimated).toBeLessThan(200);
     // Links to the coordinator itself stay its own ping measurements.
-    expect(model.latencyMs('p1', 'coord')).toBeLessThan(20);
+    expect(model.latencyMs('p1', 'coord')).not.toBe(20);
   });
 
   it("the probe's version moves on a new or changed figure only, so HEFT plans are rebuilt when it matters", async () => {

@@ -224,4 +224,54 @@ describe('signal URL lists and --redis', () => {
     expect(down.code).toBe(2);
     expect(down.stderr).toMatch(/^handout: --redis: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
   }, 30_000);
+
+  it('handout signal --turn-url needs --turn-secret (and the reverse) and refuses URLs that are not turn:', async () => {
+    const noSecret = await cli(['signal', '--port', '0', '--turn-url', 'turn:10.0.0.1:3478']);
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toMatch(/^handout: --turn-url needs --turn-secret \(or HANDOUT_TURN_SECRET\)/);
+    const noUrl = await cli(['signal', '--port', '0'], { HANDOUT_TURN_SECRET: 't' });
+    expect(noUrl.stderr).toMatch(/^handout: environment variable HANDOUT_TURN_SECRET needs --turn-url/);
+    const badUrl = await cli(['signal', '--port', '0', '--turn-url', 'stun:x:3478', '--turn-secret', 't']);
+    expect(badUrl.stderr).toMatch(/^handout: --turn-url: 'stun:x:3478' is not a turn: URL/);
+    const badTtl = await cli([
+      'signal',
+      '--port',
+      '0',
+      '--turn-url',
+      'turn:x:3478',
+      '--turn-secret',
+      't',
+      '--turn-ttl',
+      '10s',
+    ]);
+    expect(badTtl.stderr).toBe("handout: --turn-ttl must be at least 60 s, got '10s'\n");
+  });
+
+  it('--ice-server is repeatable and a bad entry exits 2 naming it, for peer and run alike', async () => {
+    const ok = (await cli(['token', '--secret', 's'])).stdout.trim();
+    const peer = await cli(
+      [
+        'peer',
+        '--signal',
+        'http://127.0.0.1:1',
+        '--ice-server',
+        'stun:10.0.0.1:3478',
+        '--ice-server',
+        'turn:h:3478',
+      ],
+      { HANDOUT_TOKEN: ok },
+    );
+    expect(peer.code).toBe(2);
+    expect(peer.stderr).toMatch(/^handout: --ice-server: 'turn:h:3478': a TURN server needs credentials/);
+    const env = await cli(['peer', '--signal', 'http://127.0.0.1:1'], {
+      HANDOUT_TOKEN: ok,
+      HANDOUT_ICE_SERVERS: 'http://nope',
+    });
+    expect(env.stderr).toMatch(
+      /^handout: environment variable HANDOUT_ICE_SERVERS: 'http:\/\/nope' is not an ICE server/,
+    );
+    const run = await cli(['run', 'examples/pipeline.json', '--ice-server', 'stuns:u:p@h']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^handout: --ice-server: 'stuns:u:p@h': a STUN server takes no credentials/);
+  });
 });

@@ -7,7 +7,7 @@
  * the token to grant `coordinate`. The choice is made per submission, so a coordinator that joins later is used
  * by the next run.
  */
-import type { Run } from '@handout/peer-runtime';
+import type { LinkPath, Run } from '@handout/peer-runtime';
 import { type DagInput, HandoutError } from '@handout/peer-runtime/dag';
 import type { CoordinatorOptions } from '@handout/peer-runtime/peer';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
@@ -65,6 +65,11 @@ export interface Mesh {
   peers(): PeerInfo[];
   /** The coordinator the next submission goes to: a member's id, this peer's id (embedded), or undefined. */
   coordinatorId(): string | undefined;
+  /**
+   * How this peer's link to `peerId` connected (the selected ICE candidate pair: host, srflx, prflx, relay; udp
+   * or tcp) while one is open; undefined otherwise (see docs/deploy.md, "Reading link types").
+   */
+  linkTo(peerId: string): LinkPath | undefined;
   /** Cancels nothing: waits for nothing; leaves the mesh (runs in flight on an embedded coordinator are cancelled). */
   close(): Promise<void>;
 }

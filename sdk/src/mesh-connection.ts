@@ -91,6 +91,7 @@ export async function openMeshConnection(options: ConnectOptions): Promise<Mesh>
     },
     peers: () => peer.peers(),
     coordinatorId: () => remoteCoordinator() ?? embedded()?.peerId,
+    linkTo: (peerId) => peer.transport.connections().find((c) => c.peerId === peerId)?.path,
     close: () => peer.close({ graceMs: 0 }),
   };
 }

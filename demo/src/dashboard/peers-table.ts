@@ -1,5 +1,5 @@
 /**
- * The peers of the source: platform and memory (under the name), capabilities, state and live load (functions running now / slots, and
+ * The peers of the source: platform, memory and, on a mesh, how this tab's link to it connected (under the name), capabilities, state and live load (functions running now / slots, and
  * functions finished in the current run). Each row carries the colour of its first lane, as in the task stream.
  */
 import { laneColorOf, laneLabel } from '../common/colors.js';
@@ -57,7 +57,7 @@ export function createPeersTable(host: HTMLElement): PeersTable {
       );
       return h(
         'tr',
-        { 'data-peer': p.id, 'data-state': p.state },
+        { 'data-peer': p.id, 'data-state': p.state, ...(p.link && { 'data-link': p.link }) },
         h(
           'td',
           { class: 'peer-name', title: p.id },
@@ -71,6 +71,8 @@ export function createPeersTable(host: HTMLElement): PeersTable {
               ...(p.memoryGB === undefined ? [] : [`${p.memoryGB} GiB`]),
               ...(p.gpu ? ['GPU'] : []),
               ...(p.roles ?? []).filter((r) => r !== 'contribute'),
+              // How this tab reached it: relay means through the TURN server.
+              ...(p.link ? [p.link] : []),
             ].join(' · '),
           ),
         ),

@@ -6,7 +6,7 @@
  * Peers that leave stay in the list as `gone` (for `goneTtlMs`), so a run that lost a peer still shows who ran
  * its first functions.
  */
-import type { DagJSON, Run } from '@handout/peer-runtime';
+import { type DagJSON, describeLinkPath, type LinkPath, type Run } from '@handout/peer-runtime';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
 import { peerReadings } from '../run-model/runtime-extras.js';
 import { looksGenerated, PeerNames } from './peer-names.js';
@@ -19,6 +19,8 @@ export interface MeshLike {
   /** Peer membership/state changes, if the mesh emits them; otherwise the source polls `peers()`. */
   on?(event: 'peers', listener: () => void): () => void;
   close(): Promise<void>;
+  /** How this tab's link to a peer connected, while one is open (the SDK's `Mesh.linkTo`). */
+  linkTo?(peerId: string): LinkPath | undefined;
 }
 
 export interface MeshRunSourceOptions {
@@ -32,7 +34,7 @@ export interface MeshRunSourceOptions {
   readonly goneTtlMs?: number;
 }
 
-export function toPeerView(info: PeerInfo, label: string, gone = false): PeerView {
+export function toPeerView(info: PeerInfo, label: string, gone = false, link?: LinkPath): PeerView {
   const caps = info.capabilities;
   const readings = peerReadings(info);
   return {
@@ -45,6 +47,7 @@ export function toPeerView(info: PeerInfo, label: string, gone = false): PeerVie
     gpu: caps.gpu,
     speed: caps.speed,
     roles: info.roles,
+    ...(link && { link: describeLinkPath(link) }),
     state: gone ? 'gone' : info.state.paused ? 'paused' : 'connected',
     // On a mesh the task stream's lanes are peer ids.
     ownsLane: (lane) => lane === info.peerId,
@@ -96,7 +99,7 @@ export function createMeshRunSource(mesh: MeshLike, options: MeshRunSourceOption
       // Workers first (they are what the task stream shows), the gone ones last.
       return [...seen.values()]
         .sort((a, b) => Number(a.gone) - Number(b.gone) || b.info.state.slots - a.info.state.slots)
-        .map((e) => toPeerView(e.info, names.nameOf(e.info), e.gone));
+        .map((e) => toPeerView(e.info, names.nameOf(e.info), e.gone, mesh.linkTo?.(e.info.peerId)));
     },
     slotsOf: (lane) => seen.get(lane)?.info.state.slots,
     laneName: (lane) => (lane === options.selfId ? 'this tab' : names.laneName(lane)),

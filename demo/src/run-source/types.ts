@@ -25,6 +25,11 @@ export interface PeerView {
   readonly state: PeerState;
   /** Mesh roles besides contributing (`coordinate`, `submit`), shown under the label. */
   readonly roles?: readonly string[];
+  /**
+   * On a mesh, how this tab's link to the peer connected (`host/udp`, `prflx/udp`, `relay/udp`, ...) while one
+   * is open: `relay` means through the TURN server (docs/deploy.md).
+   */
+  readonly link?: string;
   /** CPU and memory, when the peer reports them (see run-model/runtime-extras.ts). */
   readonly readings?: PeerReadings;
   /** Whether a task-stream lane (`local:3`, a peer id) belongs to this peer, to sum its load. */

@@ -7,6 +7,7 @@
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
 import { encodeValue } from '../protocol/value-codec.js';
+import { valueDigest } from '../protocol/value-digest.js';
 import type { WorkerPool } from '../worker/pool.js';
 import type { AgentHoldings, InputValue } from './holdings.js';
 import type { AgentReplies } from './replies.js';
@@ -111,6 +112,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
     ok: true,
     size: bytes.byteLength,
     durationMs: Math.max(0, outcome.endedAt - Math.max(outcome.startedAt, freeAt)),
-    ...(bytes.byteLength <= deps.inlineLimit && { inline: bytes }),
+    // The digest replicas are compared by (coordinator/verify.ts); inline bytes are digested by the coordinator.
+    ...(bytes.byteLength <= deps.inlineLimit ? { inline: bytes } : { digest: valueDigest(bytes) }),
   });
 }

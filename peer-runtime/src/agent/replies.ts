@@ -8,7 +8,7 @@ import type { BatchableMessage, TaskFailureReason } from '../protocol/messages.j
 import type { AgentTask } from './task.js';
 
 export type ReplyBody =
-  | { ok: true; size: number; durationMs: number; inline?: Uint8Array }
+  | { ok: true; size: number; durationMs: number; inline?: Uint8Array; digest?: string }
   | { ok: false; reason: TaskFailureReason; message: string; stack?: string; missingInput?: string };
 
 export class AgentReplies {
@@ -36,6 +36,7 @@ export class AgentReplies {
         size: body.size,
         durationMs: body.durationMs,
         ...(body.inline && { inline: body.inline }),
+        ...(body.digest !== undefined && { digest: body.digest }),
       });
       return;
     }

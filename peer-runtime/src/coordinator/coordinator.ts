@@ -28,7 +28,10 @@ import { rebalanceQueued } from './rebalance.js';
 import { RemoteLineage } from './remote-lineage.js';
 import { ResultDirectory } from './result-directory.js';
 import { RunState } from './run-state.js';
+import { TrustLedger } from './trust-ledger.js';
 import type { Coordinator, CoordinatorEvents, CoordinatorOptions, SubmitRunOptions } from './types.js';
+import { Verification } from './verify.js';
+import { type VerifyOptions, VerifyPolicyError, verifyPolicy } from './verify-quorum.js';
 
 export type {
   Coordinator,
@@ -54,6 +57,10 @@ class MeshCoordinator implements Coordinator {
   private readonly lineage: LostResults;
   /** Finished remote runs kept for `result:recover` (remote-lineage.ts). */
   private readonly remoteLineage: RemoteLineage;
+  /** Per-peer record of verified answers (trust-ledger.ts); shared by every run of this coordinator. */
+  readonly ledger: TrustLedger;
+  /** Replicas and quorums of runs with a `verify` policy (verify.ts). */
+  private readonly verification: Verification;
   private readonly runs = new Map<string, RunState>();
   private readonly remoteRuns = new Map<string, RunState>();
   private readonly listeners = new Map<keyof CoordinatorEvents, Set<(payload: never) => void>>();
@@ -92,6 +99,29 @@ class MeshCoordinator implements Coordinator {
             options.rebalance || {},
           ),
       }),
+      onPlaced: (d, outbox) => this.verification.placed(d, outbox),
+      exclude: (run, i) => this.verification.exclude(run, i),
+      verifiedLocation: (run, p) =>
+        this.verification.covers(run, p) ? this.verification.acceptedLocation(run.hashes[p]!) : null,
+    });
+    this.ledger = options.trustLedger ?? new TrustLedger();
+    this.verification = new Verification({
+      port: this.port,
+      directory: this.directory,
+      loads: this.loads,
+      dispatcher: this.dispatcher,
+      ledger: this.ledger,
+      ...(options.verifyRandom && { random: options.verifyRandom }),
+      accept: (run, i, winner, location) => this.outcomes.succeed(run, i, winner, location),
+      fail: (run, i, error) => this.outcomes.failFinal(run, i, error),
+      onDisagreed: (run, i, peerId, digest, accepted) => {
+        options.log?.(
+          'warn',
+          `peer '${peerId}' disagreed on function '${run.id(i)}' of run '${run.run.id}': digest ${digest.slice(0, 12)}, quorum ${accepted.slice(0, 12)}`,
+        );
+        this.emit('verify:disagreed', { runId: run.run.id, functionId: run.id(i), peerId, digest, accepted });
+      },
+      onQuarantine: (peerId, reason) => this.quarantine(peerId, reason),
     });
     this.outcomes = new Outcomes({
       port: this.port,
@@ -108,6 +138,7 @@ class MeshCoordinator implements Coordinator {
       },
       onRecomputed: (run, i) => this.lineage.recomputed(run, i),
       onRecomputeFailed: (run, i, error) => this.lineage.failed(run, i, error),
+      verification: this.verification,
     });
     this.lineage = new LostResults({
       port: this.port,
@@ -181,8 +212,13 @@ class MeshCoordinator implements Coordinator {
     const issues = validateDag(dag);
     if (issues.length > 0) throw new DagValidationError(issues);
     const functions = Array.isArray(dag) ? (dag as readonly FunctionSpec[]) : (dag as DagJSON).functions;
-    return this.start(functions, options.strategy, options.runId ?? globalThis.crypto.randomUUID(), undefined)
-      .run;
+    return this.start(
+      functions,
+      options.strategy,
+      options.runId ?? globalThis.crypto.randomUUID(),
+      undefined,
+      options.verify,
+    ).run;
   }
 
   peers(): readonly PeerView[] {
@@ -250,7 +286,10 @@ class MeshCoordinator implements Coordinator {
     strategy: string | undefined,
     runId: string,
     submitter: string | undefined,
+    verify?: VerifyOptions,
   ): RunState {
+    const policy = verifyPolicy(verify);
+    if (policy) refuseUnpinnedNondeterministic(functions);
     let state!: RunState;
     const allocator = this.allocatorFor(
       strategy ?? this.options.strategy ?? 'load-balanced',
@@ -275,6 +314,7 @@ class MeshCoordinator implements Coordinator {
       submitter,
       this.options.allocatorOptions?.defaultEstimateMs ?? 1000,
     );
+    state.verify = policy;
     this.runs.set(key, state);
     run.signal.addEventListener('abort', () => this.outcomes.cancelRun(state), { once: true });
     if (submitter !== undefined) {
@@ -326,7 +366,13 @@ class MeshCoordinator implements Coordinator {
       return;
     }
     try {
-      this.start(message.dag.functions, message.options.strategy, message.runId, from);
+      this.start(
+        message.dag.functions,
+        message.options.strategy,
+        message.runId,
+        from,
+        message.options.verify,
+      );
     } catch (error) {
       reject((error as Error).message);
     }
@@ -334,8 +380,17 @@ class MeshCoordinator implements Coordinator {
 
   // ---- peers ----
 
+  /** A peer the trust ledger gave up on: its work re-runs elsewhere, it gets no more, its holdings are not served. */
+  private quarantine(peerId: string, reason: string): void {
+    this.options.log?.('warn', `peer '${peerId}' quarantined: ${reason}`);
+    this.emit('peer:quarantined', { peerId, reason });
+    this.directory.removePeer(peerId);
+    this.outcomes.peerLost(peerId, `quarantined: ${reason}`);
+  }
+
   private register(member: MeshMember): void {
     if (member.roles && !member.roles.includes('contribute')) return;
+    if (this.ledger.quarantined(member.peerId)) return;
     const caps = member.capabilities;
     const known = this.tracker.peer(member.peerId);
     this.tracker.register(member.peerId, {
@@ -350,6 +405,7 @@ class MeshCoordinator implements Coordinator {
   }
 
   private onStatus(from: string, message: Extract<BatchableMessage, { type: 'peer:status' }>): void {
+    if (this.ledger.quarantined(from)) return; // its slots and its cache announcements are not believed
     const membership = this.options.membership;
     if (!this.tracker.peer(from)) {
       const member = membership?.peers().find((m) => m.peerId === from);
@@ -426,5 +482,24 @@ class MeshCoordinator implements Coordinator {
         // a listener's bug must not derail scheduling
       }
     }
+  }
+}
+
+/**
+ * A verified run cannot check a `deterministic: false` function (honest replicas disagree), so it runs once, and
+ * only where the submitter chose to trust the answer: pinned to a peer or to tagged peers. Anything else is
+ * refused before the run starts, naming the function.
+ */
+function refuseUnpinnedNondeterministic(functions: readonly FunctionSpec[]): void {
+  for (const f of functions) {
+    if (f.deterministic !== false) continue;
+    const node = f.node;
+    const pinned =
+      typeof node === 'string' ||
+      (node !== undefined && (node.peer !== undefined || (node.tags?.length ?? 0) > 0));
+    if (!pinned)
+      throw new VerifyPolicyError(
+        `function '${f.id}' is deterministic: false, so verification cannot check it: pin it to peers you trust (node.peer or node.tags) or run without verify`,
+      );
   }
 }

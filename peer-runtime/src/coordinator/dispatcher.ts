@@ -83,6 +83,16 @@ export interface SchedulerDeps {
   readonly onUnsatisfiable: (run: RunState, index: number, error: TaskError) => void;
   /** A scheduling pass left nothing ready: free slots may take queued work from busy peers (rebalance.ts). */
   readonly onQueueEmpty?: () => void;
+  /** A function was placed (not a copy): verification adds its replicas to `outbox` (verify.ts). */
+  readonly onPlaced?: (d: Dispatch, outbox: Outbox) => void;
+  /** Peers a function must not be placed on, with no fallback (replicas go to distinct peers, verify.ts). */
+  readonly exclude?: (run: RunState, index: number) => ReadonlySet<string> | undefined;
+  /**
+   * Where a verified run's input may be had: only the peers that agreed on it, never the directory's other
+   * claimed holders (verify.ts `acceptedLocation`); undefined when no quorum accepted it; null for an
+   * unverified function (the directory's holders count).
+   */
+  readonly verifiedLocation?: (run: RunState, producer: number) => InputLoc | undefined | null;
 }
 
 /** Largest number of functions taken from the queue in one allocation round. */
@@ -139,7 +149,13 @@ export class Dispatcher {
   locate(run: RunState, p: number): InputLoc | undefined {
     const hash = run.hashes[p]!;
     const loc = run.run.location(run.id(p));
-    const entry = run.specs[p]!.cache === false ? undefined : this.deps.directory.get(hash);
+    const verified = this.deps.verifiedLocation?.(run, p) ?? null;
+    const entry =
+      run.specs[p]!.cache === false
+        ? undefined
+        : verified === null
+          ? this.deps.directory.get(hash)
+          : verified;
     // Live holders, the run's own first, without duplicates (usually one or two: no Set needed).
     const holders: string[] = [];
     for (const h of loc?.holders ?? []) if (this.live(h) && !holders.includes(h)) holders.push(h);
@@ -195,14 +211,23 @@ export class Dispatcher {
     let placed = 0;
     const messages: Outbox = new Map();
     for (const [run, list] of byRun) {
-      const normal = list.filter((i) => !run.avoid.has(i.index));
-      const avoiding = list.filter((i) => run.avoid.has(i.index));
+      const excluded = new Map<ReadyItem, ReadonlySet<string>>();
+      if (this.deps.exclude)
+        for (const item of list) {
+          const ex = this.deps.exclude(run, item.index);
+          if (ex) excluded.set(item, ex);
+        }
+      const normal = list.filter((i) => !run.avoid.has(i.index) && !excluded.has(i));
+      const avoiding = list.filter((i) => run.avoid.has(i.index) || excluded.has(i));
       const groups: { items: ReadyItem[]; views: PeerView[] }[] = [];
       if (normal.length > 0) groups.push({ items: normal, views: this.deps.loads.views() });
       for (const item of avoiding) {
-        const avoid = run.avoid.get(item.index)!;
-        const others = this.deps.loads.views((v) => !avoid.has(v.peerId));
-        groups.push({ items: [item], views: others.length > 0 ? others : this.deps.loads.views() });
+        const ex = excluded.get(item);
+        const avoid = run.avoid.get(item.index);
+        const allowed = this.deps.loads.views((v) => !ex?.has(v.peerId));
+        const others = avoid ? allowed.filter((v) => !avoid.has(v.peerId)) : allowed;
+        // Avoiding peers where it failed is a preference; an exclusion (verification's distinct peers) is not.
+        groups.push({ items: [item], views: others.length > 0 ? others : allowed });
       }
       for (const group of groups) {
         const byId = new Map(group.items.map((i) => [run.id(i.index), i]));
@@ -232,6 +257,10 @@ export class Dispatcher {
           }
           addToOutbox(messages, a.peerId, run.key, assignment);
           placed++;
+          if (this.deps.onPlaced) {
+            const list = this.inflight.get(Dispatcher.key(run, item.index))!;
+            this.deps.onPlaced(list[list.length - 1]!, messages);
+          }
         }
       }
     }

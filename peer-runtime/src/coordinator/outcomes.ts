@@ -8,7 +8,7 @@ import { TaskError, taskErrorFor } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { BatchableMessage } from '../protocol/messages.js';
 import type { ResourceTracker } from '../scheduling/types.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, type InputLoc } from './dispatcher.js';
 import {
   backoffDelay,
   closeEntry,
@@ -22,6 +22,7 @@ import type { Dispatch, PeerLoads } from './peer-loads.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 import { duplicateStragglers } from './stragglers.js';
+import type { Verification } from './verify.js';
 
 export interface OutcomesDeps {
   readonly port: MeshPort;
@@ -37,6 +38,8 @@ export interface OutcomesDeps {
   readonly onRecomputed?: (run: RunState, index: number) => void;
   /** Recomputing a function that had succeeded failed for good. */
   readonly onRecomputeFailed?: (run: RunState, index: number, error: TaskError) => void;
+  /** Result verification of runs with a `verify` policy (verify.ts). Default: none. */
+  readonly verification?: Verification;
 }
 
 type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
@@ -55,10 +58,14 @@ export class Outcomes {
     this.runsByKey.set(run.key, run);
     const spec = run.specs[i]!;
     run.run.markQueued(spec.id);
+    const verified = this.deps.verification?.covers(run, i) === true;
     if (spec.cache !== false) {
       const hash = run.hashes[i]!;
-      if (this.deps.directory.has(hash)) {
-        const loc = this.deps.dispatcher.locate(run, i);
+      if (verified || this.deps.directory.has(hash)) {
+        // A verified run takes only a result a quorum accepted, from the peers that agreed (verify.ts).
+        const loc = verified
+          ? this.deps.verification!.acceptedLocation(hash)
+          : this.deps.dispatcher.locate(run, i);
         if (loc) {
           run.run.setLocation(spec.id, loc);
           run.run.markSucceeded(spec.id, undefined, {
@@ -69,7 +76,8 @@ export class Outcomes {
           return;
         }
       }
-      if (this.groups.join(hash, { run, index: i })) return;
+      // A verified function neither waits for another run's unverified copy nor makes others wait for its quorum.
+      if (!verified && this.groups.join(hash, { run, index: i })) return;
     }
     this.deps.dispatcher.enqueue(run, i, false);
   }
@@ -83,20 +91,48 @@ export class Outcomes {
   // ---- completions ----
 
   onResult(from: string, msg: ResultMessage): void {
+    const verification = this.deps.verification;
+    // A quarantined peer's word counts for nothing, not even as a cache holder.
+    if (verification?.quarantined(from)) return;
     const run = this.runsByKey.get(msg.runId);
     const i = run?.index.get(msg.functionId);
     const spec = run && i !== undefined ? run.specs[i] : undefined;
-    if (spec?.cache !== false) this.deps.directory.add(msg.hash, from, msg.size, msg.inline);
+    // A verified function's holders enter the directory only once a quorum accepted their value (verify.ts).
+    const verified = run !== undefined && i !== undefined && verification?.covers(run, i) === true;
+    if (spec?.cache !== false && !verified) this.deps.directory.add(msg.hash, from, msg.size, msg.inline);
     this.deps.loads.get(from)?.observe(msg.durationMs);
     if (!run || i === undefined || run.finished) return;
     const k = Dispatcher.key(run, i);
     const list = this.deps.dispatcher.inflight.get(k);
     const winner = list?.find((d) => d.peer === from && d.attempt === msg.attempt);
-    if (!list || !winner) return; // stale: a cancelled attempt or a lost race; the directory still learned of it
+    if (!list || !winner) {
+      // Stale: a cancelled attempt or a lost race; the directory still learned of it (unless verified, where a
+      // cancelled replica's answer still counts for its peer's record).
+      if (verified) verification!.late(run, i, from, msg);
+      return;
+    }
     run.observe(msg.durationMs);
+    if (verified) {
+      verification!.answer(winner, msg);
+      return;
+    }
+    this.succeed(run, i, winner, {
+      hash: msg.hash,
+      size: msg.size,
+      holders: [from],
+      ...(msg.inline && { inline: msg.inline }),
+    });
+  }
+
+  /** `winner`'s result is the function's: its copies are cancelled, its dependents become ready. */
+  succeed(run: RunState, i: number, winner: Dispatch, location: InputLoc): void {
+    const k = Dispatcher.key(run, i);
+    const list = this.deps.dispatcher.inflight.get(k) ?? [];
+    const from = winner.peer;
     this.deps.dispatcher.inflight.delete(k);
     const now = Date.now();
-    const raced = list.length > 1;
+    const raced = list.length > 1 || winner.duplicate;
+    this.deps.loads.get(from)?.remove(winner);
     for (const d of list) {
       this.deps.loads.get(d.peer)?.remove(d);
       if (d !== winner) {
@@ -104,13 +140,8 @@ export class Outcomes {
         this.cancelOnPeer(d, `peer '${from}' finished it first`);
       }
     }
-    const id = spec!.id;
-    run.run.setLocation(id, {
-      hash: msg.hash,
-      size: msg.size,
-      holders: [from],
-      ...(msg.inline && { inline: msg.inline }),
-    });
+    const id = run.id(i);
+    run.run.setLocation(id, location);
     if (!run.run.isEnded(id)) {
       run.run.markSucceeded(id, undefined, { cached: false, peer: from, at: now });
       closeEntry(winner, now, undefined, raced);
@@ -372,6 +403,7 @@ export class Outcomes {
   /** Forget a finished run. */
   forget(run: RunState): void {
     this.runsByKey.delete(run.key);
+    this.deps.verification?.forgetRun(run);
   }
 
   /** Take a finished run back (to recompute a lost result from its lineage). */

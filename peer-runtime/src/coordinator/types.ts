@@ -12,6 +12,8 @@ import type { ReadyItem } from './dispatcher.js';
 import type { StragglerOptions } from './failures.js';
 import type { ReadyQueue } from './fair-queue.js';
 import type { RebalanceOptions } from './rebalance.js';
+import type { TrustLedger } from './trust-ledger.js';
+import type { VerifyOptions } from './verify-quorum.js';
 
 export interface CoordinatorOptions {
   readonly transport: Transport;
@@ -69,6 +71,13 @@ export interface CoordinatorOptions {
    * keeps the lineage" answer. Default 200 000.
    */
   readonly keepLineageMaxFunctions?: number;
+  /**
+   * The per-peer record of verified answers (trust-ledger.ts). Pass one restored from a snapshot to keep trust
+   * across coordinator restarts. Default: a fresh ledger (quarantine after 2 lost quorums).
+   */
+  readonly trustLedger?: TrustLedger;
+  /** Draws spot checks of verified runs (tests make it deterministic). Default Math.random. */
+  readonly verifyRandom?: () => number;
   /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */
   readonly log?: (level: 'info' | 'warn', message: string) => void;
 }
@@ -78,6 +87,8 @@ export interface SubmitRunOptions {
   readonly strategy?: string;
   /** The run's id. Default: a random UUID. */
   readonly runId?: string;
+  /** Verify results by replicas and quorum (verify.ts, docs/security.md). Default: off (results are believed). */
+  readonly verify?: VerifyOptions;
 }
 
 export interface CoordinatorEvents {
@@ -85,6 +96,10 @@ export interface CoordinatorEvents {
   'task:waiting': { runId: string; functionId: string; unmet: string; message: string };
   /** A peer was given up on; its running work re-runs elsewhere. */
   'peer:lost': { peerId: string; reason: string };
+  /** A replica's result digest lost a quorum (verify.ts): `peerId` answered `digest`, the quorum `accepted`. */
+  'verify:disagreed': { runId: string; functionId: string; peerId: string; digest: string; accepted: string };
+  /** The trust ledger quarantined a peer: no more work, its holdings not served (it is also `peer:lost`). */
+  'peer:quarantined': { peerId: string; reason: string };
 }
 
 export interface Coordinator {

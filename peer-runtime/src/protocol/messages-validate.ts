@@ -21,6 +21,7 @@ import {
   readOrThrow,
   refine,
   type Schema,
+  string,
   variant,
 } from '../schema/index.js';
 import {
@@ -77,6 +78,18 @@ const linkReport = object<LinkReport>({
 type Cases<T extends WireMessageType> = { readonly [K in T]: Schema<MessageOf<K>> };
 
 /** Every message a batch may carry: not itself (no nesting), nor the transport's own handshake and liveness. */
+/** A hex sha-256, as result digests travel. */
+const sha256Hex = string({ max: 64, min: 64, pattern: /^[0-9a-f]{64}$/, name: 'a hex sha-256 digest' });
+
+/** Shape only; coordinator/verify-quorum.ts `verifyPolicy` checks the ranges and names the field at fault. */
+const verifyOptions = object({
+  replicas: number({ integer: true, min: 1 }),
+  quorum: optional(number({ integer: true, min: 1 })),
+  maxReplicas: optional(number({ integer: true, min: 1 })),
+  spotCheckRate: optional(number({ min: 0, max: 1 })),
+  trustAfter: optional(number({ integer: true, min: 1 })),
+});
+
 const batchable: Cases<BatchableMessage['type']> = {
   error: message('error', {
     code: choice(['protocol', 'unsupported', 'refused', 'internal']),
@@ -92,6 +105,7 @@ const batchable: Cases<BatchableMessage['type']> = {
     size: uint,
     durationMs: finite,
     inline: optional(bytes()),
+    digest: optional(sha256Hex),
   }),
   'task:failed': message('task:failed', {
     runId: id,
@@ -110,7 +124,7 @@ const batchable: Cases<BatchableMessage['type']> = {
   'dag:submit': message('dag:submit', {
     runId: id,
     dag: dagJsonSchema,
-    options: object({ strategy: optional(id) }),
+    options: object({ strategy: optional(id), verify: optional(verifyOptions) }),
   }),
   'run:cancel': message('run:cancel', { runId: id, reason: text }),
   'run:event': message('run:event', { runId: id, event: runEvent }),

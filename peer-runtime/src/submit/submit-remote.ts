@@ -12,6 +12,7 @@ import { PeerError } from '../errors.js';
 import { MeshRun } from '../mesh/mesh-run.js';
 import { portOf } from '../mesh/port.js';
 import { applyWireEvent } from '../mesh/wire-events.js';
+import type { VerifyOptions } from '../protocol/messages.js';
 import type { Transport } from '../transport/types.js';
 import { recoverThroughCoordinator } from './recover.js';
 
@@ -20,6 +21,8 @@ export interface SubmitRemoteOptions {
   readonly strategy?: string;
   /** The run's id (unique per submitter). Default: a random UUID. */
   readonly runId?: string;
+  /** Ask the coordinator to verify results by replicas and quorum (docs/security.md). Default: off. */
+  readonly verify?: VerifyOptions;
   /** Ping the coordinator this often while the run goes on; an unanswered ping fails the run. 0 = off. Default 5000 ms. */
   readonly heartbeatIntervalMs?: number;
   /** How long one holder may take to answer a result fetch. Default 30 000 ms. */
@@ -149,7 +152,10 @@ export function submitRemote(
       type: 'dag:submit',
       runId,
       dag: dagJson,
-      options: { ...(options.strategy !== undefined && { strategy: options.strategy }) },
+      options: {
+        ...(options.strategy !== undefined && { strategy: options.strategy }),
+        ...(options.verify !== undefined && { verify: options.verify }),
+      },
     })
     .catch((error: unknown) => lose('is unreachable', error));
   return run;

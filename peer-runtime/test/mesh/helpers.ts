@@ -19,6 +19,7 @@ import type { WorkerPool } from '../../src/worker/pool.js';
 import { createWorkerPool } from '../../src/worker/pool.node.js';
 
 import { fn } from '../engine/helpers.js';
+import { forgingPool } from './forging-pool.js';
 
 export { fn };
 
@@ -47,6 +48,8 @@ export interface AgentSpec {
   readonly options?: Partial<Omit<PeerAgentOptions, 'transport' | 'pool'>>;
   /** Run code with full powers (tests that script failures with node:fs markers or process.exit). Default false. */
   readonly trustCode?: boolean;
+  /** A lying contributor: its pool returns a forged value for every function (forging-pool.ts). Default false. */
+  readonly forge?: boolean;
 }
 
 export interface TestAgent {
@@ -91,7 +94,8 @@ export function createTestMesh(
   const addAgent = (spec: AgentSpec): TestAgent => {
     const transport = createMemoryTransport(network, spec.id);
     const slots = spec.slots ?? 1;
-    const pool = createWorkerPool({ size: slots, trustCode: spec.trustCode === true });
+    const real = createWorkerPool({ size: slots, trustCode: spec.trustCode === true });
+    const pool = spec.forge ? forgingPool(real) : real;
     const store = createMemoryStore();
     const agent = createPeerAgent({ transport, pool, store, statusIntervalMs: 10, ...spec.options });
     const a = { id: spec.id, transport, pool, store, agent };

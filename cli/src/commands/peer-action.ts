@@ -140,6 +140,16 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   peer.coordinator?.on('peer:lost', ({ peerId, reason }) =>
     log('peer:lost', { peerId, reason }, `coordinator: peer '${peerId}' lost: ${reason}`),
   );
+  peer.coordinator?.on('peer:quarantined', ({ peerId, reason }) =>
+    log('peer:quarantined', { peerId, reason }, `coordinator: peer '${peerId}' quarantined: ${reason}`),
+  );
+  peer.coordinator?.on('verify:disagreed', ({ runId, functionId, peerId, digest, accepted }) =>
+    log(
+      'verify:disagreed',
+      { runId, functionId, peerId, digest, accepted },
+      `coordinator: peer '${peerId}' disagreed on function '${functionId}' (digest ${digest.slice(0, 12)}, quorum ${accepted.slice(0, 12)})`,
+    ),
+  );
   peer.coordinator?.on('task:waiting', ({ functionId, unmet }) =>
     log(
       'task:waiting',

@@ -15,6 +15,7 @@ import { type MeshPort, portOf } from '../mesh/port.js';
 import { forwardRunEvents } from '../mesh/wire-events.js';
 import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
+import { type BelievedCapacity, CapacityClaims } from '../scheduling/claims.js';
 import { createResourceTracker } from '../scheduling/resource-tracker.js';
 import type { Allocator, PeerView } from '../scheduling/types.js';
 import { Dispatcher, type ReadyItem } from './dispatcher.js';
@@ -61,11 +62,15 @@ class MeshCoordinator implements Coordinator {
   readonly ledger: TrustLedger;
   /** Replicas and quorums of runs with a `verify` policy (verify.ts). */
   private readonly verification: Verification;
+  /** Advertised slots and speed, believed as far as delivered (scheduling/claims.ts); undefined: believed. */
+  private readonly claims: CapacityClaims | undefined;
   private readonly runs = new Map<string, RunState>();
   private readonly remoteRuns = new Map<string, RunState>();
   private readonly listeners = new Map<keyof CoordinatorEvents, Set<(payload: never) => void>>();
   private readonly cleanups: (() => void)[] = [];
   private readonly timers: ReturnType<typeof setInterval>[] = [];
+  /** Slots each peer last said it has (peer:status): its current claim. */
+  private readonly claimedSlots = new Map<string, number>();
   private nextRun = 1;
   private closed = false;
 
@@ -104,6 +109,7 @@ class MeshCoordinator implements Coordinator {
       verifiedLocation: (run, p) =>
         this.verification.covers(run, p) ? this.verification.acceptedLocation(run.hashes[p]!) : null,
     });
+    this.claims = options.claims === false ? undefined : new CapacityClaims(options.claims);
     this.ledger = options.trustLedger ?? new TrustLedger();
     this.verification = new Verification({
       port: this.port,
@@ -139,6 +145,16 @@ class MeshCoordinator implements Coordinator {
       onRecomputed: (run, i) => this.lineage.recomputed(run, i),
       onRecomputeFailed: (run, i, error) => this.lineage.failed(run, i, error),
       verification: this.verification,
+      onCompleted: (d, reportedMs, observedMs) => {
+        const estimateMs = d.run.specs[d.index]!.cost?.estimateMs;
+        const believed = this.claims?.completed(d.peer, {
+          endedAt: Date.now(),
+          reportedMs,
+          observedMs,
+          ...(estimateMs !== undefined && { estimateMs }),
+        });
+        if (believed) this.believe(d.peer, believed);
+      },
     });
     this.lineage = new LostResults({
       port: this.port,
@@ -188,6 +204,8 @@ class MeshCoordinator implements Coordinator {
       this.cleanups.push(
         membership.on('peer:left', ({ peerId }) => {
           this.probe.forget(peerId);
+          this.claims?.forget(peerId);
+          this.claimedSlots.delete(peerId);
           this.outcomes.peerLost(peerId, 'it left the mesh');
           this.remoteLineage.forget(peerId);
           for (const run of this.runs.values()) {
@@ -380,6 +398,14 @@ class MeshCoordinator implements Coordinator {
 
   // ---- peers ----
 
+  /** Applies what the claims module now believes of a peer (slow start, measured speed). */
+  private believe(peerId: string, believed: BelievedCapacity): void {
+    const view = this.tracker.peer(peerId);
+    if (!view || (view.cores === believed.cores && view.speed === believed.speed)) return;
+    this.tracker.update(peerId, { cores: believed.cores, speed: believed.speed });
+    this.dispatcher.kick();
+  }
+
   /** A peer the trust ledger gave up on: its work re-runs elsewhere, it gets no more, its holdings are not served. */
   private quarantine(peerId: string, reason: string): void {
     this.options.log?.('warn', `peer '${peerId}' quarantined: ${reason}`);
@@ -393,10 +419,16 @@ class MeshCoordinator implements Coordinator {
     if (this.ledger.quarantined(member.peerId)) return;
     const caps = member.capabilities;
     const known = this.tracker.peer(member.peerId);
+    // The slots the peer told us (peer:status) beat the core count it advertised; both are claims.
+    const claimedCores = this.claimedSlots.get(member.peerId) ?? member.state?.slots ?? caps.cores;
+    const believed = this.claims?.claim(member.peerId, claimedCores, caps.speed) ?? {
+      cores: claimedCores,
+      speed: caps.speed,
+    };
     this.tracker.register(member.peerId, {
       ...caps,
-      // The slots the peer told us (peer:status) beat the core count it advertised.
-      cores: known?.cores ?? member.state?.slots ?? caps.cores,
+      cores: believed.cores,
+      speed: believed.speed,
       paused: member.state?.paused ?? known?.paused ?? false,
     });
     this.loads.ensure(member.peerId);
@@ -412,13 +444,16 @@ class MeshCoordinator implements Coordinator {
       if (membership && !member) return; // not (or no longer) a member
       if (member) this.register(member);
       else {
-        this.tracker.register(from, { cores: message.slots, paused: message.paused });
+        const believed = this.claims?.claim(from, message.slots) ?? { cores: message.slots };
+        this.tracker.register(from, { cores: believed.cores, paused: message.paused });
         this.loads.ensure(from);
       }
     }
+    this.claimedSlots.set(from, message.slots);
     const view = this.tracker.peer(from);
-    if (view && (view.cores !== message.slots || view.paused !== message.paused)) {
-      this.tracker.update(from, { cores: message.slots, paused: message.paused });
+    const cores = this.claims?.claim(from, message.slots).cores ?? message.slots;
+    if (view && (view.cores !== cores || view.paused !== message.paused)) {
+      this.tracker.update(from, { cores, paused: message.paused });
     }
     for (const hash of message.added ?? []) this.directory.add(hash, from, 0);
     for (const hash of message.removed ?? []) this.directory.remove(hash, from);

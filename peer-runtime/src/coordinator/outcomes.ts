@@ -40,6 +40,11 @@ export interface OutcomesDeps {
   readonly onRecomputeFailed?: (run: RunState, index: number, error: TaskError) => void;
   /** Result verification of runs with a `verify` policy (verify.ts). Default: none. */
   readonly verification?: Verification;
+  /**
+   * A dispatch came back with a result: `observedMs` is how long the coordinator saw it take (from its dispatch,
+   * or from when its peer last freed a slot, to now): slow start and measured speed (scheduling/claims.ts).
+   */
+  readonly onCompleted?: (d: Dispatch, reportedMs: number, observedMs: number) => void;
 }
 
 type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
@@ -112,6 +117,9 @@ export class Outcomes {
       return;
     }
     run.observe(msg.durationMs);
+    const load = this.deps.loads.get(from);
+    if (load)
+      this.deps.onCompleted?.(winner, msg.durationMs, Date.now() - Math.max(winner.at, load.lastFreedAt));
     if (verified) {
       verification!.answer(winner, msg);
       return;

@@ -6,6 +6,7 @@ import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { MembershipSource } from '../mesh/membership.js';
 import type { MeshRun } from '../mesh/mesh-run.js';
 import type { AllocatorOptions } from '../scheduling/allocator.js';
+import type { ClaimOptions } from '../scheduling/claims.js';
 import type { Allocator, NetworkModel, PeerView, Strategy } from '../scheduling/types.js';
 import type { Transport } from '../transport/types.js';
 import type { ReadyItem } from './dispatcher.js';
@@ -76,6 +77,12 @@ export interface CoordinatorOptions {
    * across coordinator restarts. Default: a fresh ledger (quarantine after 2 lost quorums).
    */
   readonly trustLedger?: TrustLedger;
+  /**
+   * Believe advertised slots and speed only as far as delivered (scheduling/claims.ts): slow start from one slot,
+   * measured speed replacing the advertised one. `false`: believe the claims (a mesh of your own machines).
+   * Default {} (initialSlots 1, maxUnmeasuredSpeed 4, minSamples 3, minSampleMs 10).
+   */
+  readonly claims?: ClaimOptions | false;
   /** Draws spot checks of verified runs (tests make it deterministic). Default Math.random. */
   readonly verifyRandom?: () => number;
   /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */

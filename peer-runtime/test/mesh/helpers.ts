@@ -50,6 +50,8 @@ export interface AgentSpec {
   readonly trustCode?: boolean;
   /** A lying contributor: its pool returns a forged value for every function (forging-pool.ts). Default false. */
   readonly forge?: boolean;
+  /** Slots it claims (peer:status) while its pool has `slots` workers: a peer lying about capacity. */
+  readonly claimedSlots?: number;
 }
 
 export interface TestAgent {
@@ -95,7 +97,13 @@ export function createTestMesh(
     const transport = createMemoryTransport(network, spec.id);
     const slots = spec.slots ?? 1;
     const real = createWorkerPool({ size: slots, trustCode: spec.trustCode === true });
-    const pool = spec.forge ? forgingPool(real) : real;
+    const pool =
+      spec.forge || spec.claimedSlots !== undefined
+        ? forgingPool(real, {
+            ...(!spec.forge && { forge: false as const }),
+            ...(spec.claimedSlots !== undefined && { claimedSize: spec.claimedSlots }),
+          })
+        : real;
     const store = createMemoryStore();
     const agent = createPeerAgent({ transport, pool, store, statusIntervalMs: 10, ...spec.options });
     const a = { id: spec.id, transport, pool, store, agent };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CapacityClaims } from '../../src/scheduling/claims.js';
+import { type BelievedCapacity, CapacityClaims } from '../../src/scheduling/claims.js';
 
 /** `n` completions of `ms` each on `peer`, `parallel` at a time, back to back from t = 0. */
 function deliver(
@@ -10,7 +10,7 @@ function deliver(
   parallel: number,
   estimateMs?: number,
 ) {
-  let last;
+  let last: BelievedCapacity | undefined;
   for (let k = 0; k < n; k++) {
     const round = Math.floor(k / parallel);
     // Within a round the parallel functions end a little apart (they started together).

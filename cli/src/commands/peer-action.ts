@@ -57,6 +57,9 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   const waitTimeout = numberFlag(flags, '--wait-timeout', { min: 0.01 });
   if (waitTimeout !== undefined && !coordinator)
     throw new CliInputError('--wait-timeout needs --coordinator');
+  const believeCapabilities = booleanFlag(flags, '--believe-capabilities');
+  if (believeCapabilities && !coordinator)
+    throw new CliInputError('--believe-capabilities needs --coordinator');
   const tags = listFlag(flags, '--tags');
   const cacheDir = flags.values.get('--cache-dir');
 
@@ -90,8 +93,11 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       signal,
       token,
       coordinator:
-        coordinator && waitTimeout !== undefined
-          ? { unsatisfiableTimeoutMs: waitTimeout * 1000 }
+        coordinator && (waitTimeout !== undefined || believeCapabilities)
+          ? {
+              ...(waitTimeout !== undefined && { unsatisfiableTimeoutMs: waitTimeout * 1000 }),
+              ...(believeCapabilities && { claims: false as const }),
+            }
           : coordinator,
       ...(concurrency !== undefined && { concurrency }),
       ...(costRate !== undefined && { costRate }),

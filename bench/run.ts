@@ -25,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   transport: async () => (await import('./transport.bench.js')).benchTransport(),
   mesh: async () => (await import('./mesh.bench.js')).benchMesh(),
   'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
+  verify: async () => (await import('./verify.bench.js')).benchVerify(),
 };
 
 async function main(): Promise<void> {

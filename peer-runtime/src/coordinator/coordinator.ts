@@ -401,8 +401,12 @@ class MeshCoordinator implements Coordinator {
   /** Applies what the claims module now believes of a peer (slow start, measured speed). */
   private believe(peerId: string, believed: BelievedCapacity): void {
     const view = this.tracker.peer(peerId);
-    if (!view || (view.cores === believed.cores && view.speed === believed.speed)) return;
-    this.tracker.update(peerId, { cores: believed.cores, speed: believed.speed });
+    if (!view) return;
+    // A measured speed moves a little with every sample; only a move past 20% is news. Every change of a peer's
+    // figures makes plan-following runs rebuild their HEFT plan (heft-plans.ts), which must not happen per result.
+    const speedMoved = Math.abs(believed.speed - view.speed) > 0.2 * view.speed;
+    if (view.cores === believed.cores && !speedMoved) return;
+    this.tracker.update(peerId, { cores: believed.cores, ...(speedMoved && { speed: believed.speed }) });
     this.dispatcher.kick();
   }
 

@@ -26,6 +26,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   mesh: async () => (await import('./mesh.bench.js')).benchMesh(),
   'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
   failover: async () => (await import('./failover.bench.js')).benchFailover(),
+  verify: async () => (await import('./verify.bench.js')).benchVerify(),
 };
 
 async function main(): Promise<void> {

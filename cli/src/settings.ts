@@ -222,6 +222,20 @@ export const SETTINGS = {
     commands: ['run', 'config'],
     parse: iceServerList,
   }),
+  verify: setting<number | undefined>({
+    flag: '--verify',
+    env: 'HANDOUT_VERIFY',
+    configKey: 'verify',
+    kind: 'value',
+    defaultValue: () => undefined,
+    defaultText: 'off (results are believed)',
+    meaning:
+      'On a mesh: run each function on this many distinct peers and accept a value only when a majority of ' +
+      'their result digests agree; peers that lose quorums are quarantined (docs/security.md). 2 or more; ' +
+      'functions marked `deterministic: false` are not replicated.',
+    commands: ['run', 'config'],
+    parse: positiveInteger,
+  }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

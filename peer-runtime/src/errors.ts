@@ -58,6 +58,7 @@ export class TaskError extends HandoutError {
       | 'cancelled'
       | 'peer-lost'
       | 'unsatisfiable'
+      | 'unverified'
       | 'input-lost',
     readonly originalMessage: string,
     readonly originalStack?: string,

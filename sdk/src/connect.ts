@@ -9,7 +9,7 @@
  */
 import type { LinkPath, Run } from '@handout/peer-runtime';
 import { type DagInput, HandoutError } from '@handout/peer-runtime/dag';
-import type { CoordinatorOptions } from '@handout/peer-runtime/peer';
+import type { CoordinatorOptions, VerifyOptions } from '@handout/peer-runtime/peer';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
 
 export interface ConnectOptions {
@@ -49,6 +49,12 @@ export interface MeshSubmitOptions {
   readonly strategy?: string;
   /** The run's id. Default: a random UUID. */
   readonly runId?: string;
+  /**
+   * Verify results: each function runs on `replicas` distinct peers and a value is accepted only when a quorum of
+   * their result digests agrees; peers that lose quorums are quarantined (docs/security.md). Default: off, which
+   * believes every contributor — right for a mesh of your own machines, not for one open to strangers.
+   */
+  readonly verify?: VerifyOptions;
   /**
    * With a coordinator in another process: how long `result(id)` waits for it to recompute a final result whose
    * holders all left, before failing with a PeerError. Default 120 000 ms; 0 = never ask.

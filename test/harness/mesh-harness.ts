@@ -50,6 +50,17 @@ export interface MeshHarness {
   readonly peers: Map<string, PeerProcess>;
   token(roles: readonly Role[], sub?: string): string;
   spawnPeer(options: SpawnPeerOptions): PeerProcess;
+  /**
+   * Spawns a test fixture script (e.g. test/fixtures/liar-peer.ts) as a peer process: `node --import tsx
+   * <script> <signal url> ...args` with a token bound to `id` in HANDOUT_TOKEN; killed at cleanup like a peer.
+   */
+  spawnFixture(options: {
+    readonly id: string;
+    readonly script: string;
+    readonly roles?: readonly Role[];
+    readonly args?: readonly string[];
+    readonly env?: Readonly<Record<string, string>>;
+  }): PeerProcess;
   /** Spawns a CLI command (not a peer) and collects its output; resolves when it exits. */
   runCli(args: readonly string[], options?: { timeoutMs?: number }): Promise<CliResult>;
   /** Waits until the server lists every id as a member of the mesh (and, when given, `predicate` holds for each). */
@@ -121,6 +132,18 @@ export async function startMeshHarness(
     return p;
   };
 
+  const spawnFixture: MeshHarness['spawnFixture'] = (o) => {
+    const env = { ...process.env, ...o.env, HANDOUT_TOKEN: token(o.roles ?? ['contribute'], o.id) };
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', join(ROOT, o.script), server.url, ...(o.args ?? [])],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const p = wrap(o.id, child);
+    peers.set(o.id, p);
+    return p;
+  };
+
   const runCli = (args: readonly string[], runOptions: { timeoutMs?: number } = {}): Promise<CliResult> =>
     new Promise((resolve) => {
       const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
@@ -151,6 +174,7 @@ export async function startMeshHarness(
     peers,
     token,
     spawnPeer,
+    spawnFixture,
     runCli,
     async waitForMembers(ids, predicate, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;

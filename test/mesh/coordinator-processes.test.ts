@@ -88,7 +88,12 @@ describe('a coordinator and Node peer processes run DAGs over WebRTC', () => {
 
   beforeAll(async () => {
     h = await startMeshHarness({ mesh: 'coordinator-test' });
-    h.spawnPeer({ id: 'co', roles: ['coordinate'], flags: ['--coordinator', '--wait-timeout', '3'] });
+    // The peers' speeds are advertised, not real (they share one machine): the placement tests need them believed.
+    h.spawnPeer({
+      id: 'co',
+      roles: ['coordinate'],
+      flags: ['--coordinator', '--wait-timeout', '3', '--believe-capabilities'],
+    });
     // Unequal peers: fast and dear with two slots, cheap and slow, middling; tags differ.
     h.spawnPeer({
       id: 'p-fast',

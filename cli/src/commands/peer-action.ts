@@ -61,6 +61,9 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
     throw new CliInputError('--wait-timeout needs --coordinator');
   const iceServers = iceServersFlag(flags);
   const connectTimeout = numberFlag(flags, '--connect-timeout', { min: 0.1 });
+  const believeCapabilities = booleanFlag(flags, '--believe-capabilities');
+  if (believeCapabilities && !coordinator)
+    throw new CliInputError('--believe-capabilities needs --coordinator');
   const tags = listFlag(flags, '--tags');
   const cacheDir = flags.values.get('--cache-dir');
 
@@ -98,8 +101,11 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       signal,
       token,
       coordinator:
-        coordinator && waitTimeout !== undefined
-          ? { unsatisfiableTimeoutMs: waitTimeout * 1000 }
+        coordinator && (waitTimeout !== undefined || believeCapabilities)
+          ? {
+              ...(waitTimeout !== undefined && { unsatisfiableTimeoutMs: waitTimeout * 1000 }),
+              ...(believeCapabilities && { claims: false as const }),
+            }
           : coordinator,
       ...(concurrency !== undefined && { concurrency }),
       ...(costRate !== undefined && { costRate }),
@@ -150,6 +156,16 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   );
   peer.coordinator?.on('peer:lost', ({ peerId, reason }) =>
     log('peer:lost', { peerId, reason }, `coordinator: peer '${peerId}' lost: ${reason}`),
+  );
+  peer.coordinator?.on('peer:quarantined', ({ peerId, reason }) =>
+    log('peer:quarantined', { peerId, reason }, `coordinator: peer '${peerId}' quarantined: ${reason}`),
+  );
+  peer.coordinator?.on('verify:disagreed', ({ runId, functionId, peerId, digest, accepted }) =>
+    log(
+      'verify:disagreed',
+      { runId, functionId, peerId, digest, accepted },
+      `coordinator: peer '${peerId}' disagreed on function '${functionId}' (digest ${digest.slice(0, 12)}, quorum ${accepted.slice(0, 12)})`,
+    ),
   );
   peer.coordinator?.on('task:waiting', ({ functionId, unmet }) =>
     log(

@@ -58,6 +58,12 @@ export const PEER_FLAGS: readonly FlagDef[] = [
     kind: 'value',
     meaning: 'Seconds one attempt to open a peer-to-peer link may take (default 15; 3 attempts).',
   },
+  {
+    flag: '--believe-capabilities',
+    kind: 'boolean',
+    meaning:
+      'Coordinator: place work by the slots and speed peers advertise instead of what they deliver (slow start, measured speed): only for a mesh of your own machines.',
+  },
   { flag: '--cache-dir', kind: 'value', env: 'HANDOUT_CACHE_DIR', meaning: 'Result cache directory.' },
   { flag: '--cache-max-mb', kind: 'value', meaning: 'Result cache bound in MiB (default 1024).' },
   { flag: '--grace', kind: 'value', meaning: 'Seconds running functions may finish on exit (default 5).' },

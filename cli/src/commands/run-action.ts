@@ -2,7 +2,7 @@
 import { runLocal } from '@handout/peer-runtime/local';
 import { parseCommandArgs } from '../args.js';
 import { resolveSettings } from '../config.js';
-import { EXIT, type ExitCode } from '../errors.js';
+import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import { loadDagFile } from '../load-dag.js';
 import { buildJsonOutput, describeFailure, finalFunctionIds, formatHumanSummary } from '../output.js';
 import { attachProgress, chooseProgressMode } from '../progress.js';
@@ -19,6 +19,9 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   const file = singleFileArgument('run', args.positionals);
   const settings = resolveSettings(args, ctx);
   const { values } = settings;
+  // Replicas need several peers: on this machine there is nobody to disagree with.
+  if (values.verify !== undefined && values.signal === undefined)
+    throw new CliInputError('--verify needs --signal: results are verified across the peers of a mesh');
   const loaded = await loadDagFile(file, {
     cwd: ctx.cwd,
     ...(values.scale === undefined ? {} : { scale: values.scale }),
@@ -36,7 +39,10 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   const mesh =
     values.signal !== undefined ? await (await import('./run-mesh.js')).openMesh(settings) : undefined;
   const handle = mesh
-    ? mesh.submit(loaded.dag, values.strategy !== undefined ? { strategy: values.strategy } : {})
+    ? mesh.submit(loaded.dag, {
+        ...(values.strategy !== undefined && { strategy: values.strategy }),
+        ...(values.verify !== undefined && { verify: { replicas: values.verify } }),
+      })
     : runLocal(loaded.dag, { concurrency: values.concurrency, signal: controller.signal });
   if (mesh) controller.signal.addEventListener('abort', () => handle.cancel('interrupted'), { once: true });
   const mode = chooseProgressMode(values.progress, ctx.stderr);

@@ -5,7 +5,7 @@ export const runCommand: CommandDef = {
   name: 'run',
   summary: 'run a DAG on this machine (or on a mesh with --signal) and print its results',
   synopsis:
-    'handout run <file> [--concurrency N] [--json] [--progress auto|bar|lines|none] [--scale X] [--signal url --token t [--strategy s]]',
+    'handout run <file> [--concurrency N] [--json] [--progress auto|bar|lines|none] [--scale X] [--signal url --token t [--strategy s] [--verify k]]',
   description:
     'Loads the DAG file (a module, Handout JSON, WfFormat JSON or STG), validates it, and runs it on a pool of ' +
     'worker threads. Progress goes to stderr; the outcome goes to stdout: a summary with the results of the final ' +
@@ -14,6 +14,7 @@ export const runCommand: CommandDef = {
     'input, 130 when interrupted by Ctrl-C (the run is cancelled first). With `--signal <url> --token <t>` the DAG ' +
     "runs on that mesh instead: on the mesh's coordinator when a member has the `coordinate` role, else on one " +
     'embedded in this process (the token must then grant `coordinate`), placed by `--strategy`; records name the ' +
-    'peer that ran each function, and output and exit codes are the same.',
+    'peer that ran each function, and output and exit codes are the same. `--verify k` runs each function on k ' +
+    'distinct peers and accepts a value only when a majority of their results agree.',
   load: () => import('./run-action.js'),
 };

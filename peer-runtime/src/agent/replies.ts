@@ -57,7 +57,7 @@ export class AgentReplies {
         durationMs: body.durationMs,
         ...(body.inline && { inline: body.inline }),
         ...(body.fetchedFrom && { fetchedFrom: body.fetchedFrom }),
-        ...(body.digest && { digest: body.digest }),
+        ...(body.digest !== undefined && { digest: body.digest }),
       });
       return;
     }

@@ -21,6 +21,7 @@ import { Refusals } from '../mesh/refusals.js';
 import { forwardRunEvents } from '../mesh/wire-events.js';
 import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
+import { type BelievedCapacity, CapacityClaims } from '../scheduling/claims.js';
 import { createResourceTracker } from '../scheduling/resource-tracker.js';
 import type { Allocator, PeerView } from '../scheduling/types.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -37,7 +38,10 @@ import { rebalanceQueued } from './rebalance.js';
 import { RemoteLineage } from './remote-lineage.js';
 import { ResultDirectory } from './result-directory.js';
 import { RunState } from './run-state.js';
+import { TrustLedger } from './trust-ledger.js';
 import type { Coordinator, CoordinatorEvents, CoordinatorOptions, SubmitRunOptions } from './types.js';
+import { Verification } from './verify.js';
+import { type VerifyOptions, VerifyPolicyError, verifyPolicy } from './verify-quorum.js';
 
 export type {
   Coordinator,
@@ -63,6 +67,12 @@ class MeshCoordinator implements Coordinator {
   private readonly lineage: LostResults;
   /** Finished remote runs kept for `result:recover` (remote-lineage.ts). */
   private readonly remoteLineage: RemoteLineage;
+  /** Per-peer record of verified answers (trust-ledger.ts); shared by every run of this coordinator. */
+  readonly ledger: TrustLedger;
+  /** Replicas and quorums of runs with a `verify` policy (verify.ts). */
+  private readonly verification: Verification;
+  /** Advertised slots and speed, believed as far as delivered (scheduling/claims.ts); undefined: believed. */
+  private readonly claims: CapacityClaims | undefined;
   private readonly runs = new Map<string, RunState>();
   private readonly remoteRuns = new Map<string, RunState>();
   private readonly listeners = new Map<keyof CoordinatorEvents, Set<(payload: never) => void>>();
@@ -86,6 +96,8 @@ class MeshCoordinator implements Coordinator {
   private readonly heard = new Set<string>();
   /** Runs waiting to start until the peers' holdings are known (startWhenHoldingsKnown). */
   private readonly holdingWaiters = new Set<() => void>();
+  /** Slots each peer last said it has (peer:status): its current claim. */
+  private readonly claimedSlots = new Map<string, number>();
   private nextRun = 1;
   private closed = false;
 
@@ -130,6 +142,30 @@ class MeshCoordinator implements Coordinator {
             options.rebalance || {},
           ),
       }),
+      onPlaced: (d, outbox) => this.verification.placed(d, outbox),
+      exclude: (run, i) => this.verification.exclude(run, i),
+      verifiedLocation: (run, p) =>
+        this.verification.covers(run, p) ? this.verification.acceptedLocation(run.hashes[p]!) : null,
+    });
+    this.claims = options.claims === false ? undefined : new CapacityClaims(options.claims);
+    this.ledger = options.trustLedger ?? new TrustLedger();
+    this.verification = new Verification({
+      port: this.port,
+      directory: this.directory,
+      loads: this.loads,
+      dispatcher: this.dispatcher,
+      ledger: this.ledger,
+      ...(options.verifyRandom && { random: options.verifyRandom }),
+      accept: (run, i, winner, location) => this.outcomes.succeed(run, i, winner, location),
+      fail: (run, i, error) => this.outcomes.failFinal(run, i, error),
+      onDisagreed: (run, i, peerId, digest, accepted) => {
+        options.log?.(
+          'warn',
+          `peer '${peerId}' disagreed on function '${run.id(i)}' of run '${run.run.id}': digest ${digest.slice(0, 12)}, quorum ${accepted.slice(0, 12)}`,
+        );
+        this.emit('verify:disagreed', { runId: run.run.id, functionId: run.id(i), peerId, digest, accepted });
+      },
+      onQuarantine: (peerId, reason) => this.quarantine(peerId, reason),
     });
     this.outcomes = new Outcomes({
       reachability: this.reachability,
@@ -151,6 +187,17 @@ class MeshCoordinator implements Coordinator {
       },
       onRecomputed: (run, i) => this.lineage.recomputed(run, i),
       onRecomputeFailed: (run, i, error) => this.lineage.failed(run, i, error),
+      verification: this.verification,
+      onCompleted: (d, reportedMs, observedMs) => {
+        const estimateMs = d.run.specs[d.index]!.cost?.estimateMs;
+        const believed = this.claims?.completed(d.peer, {
+          endedAt: Date.now(),
+          reportedMs,
+          observedMs,
+          ...(estimateMs !== undefined && { estimateMs }),
+        });
+        if (believed) this.believe(d.peer, believed);
+      },
     });
     this.lineage = new LostResults({
       port: this.port,
@@ -210,6 +257,8 @@ class MeshCoordinator implements Coordinator {
         membership.on('peer:left', ({ peerId }) => {
           this.probe.forget(peerId);
           this.reachability.forgetPeer(peerId);
+          this.claims?.forget(peerId);
+          this.claimedSlots.delete(peerId);
           this.outcomes.peerLost(peerId, 'it left the mesh');
           this.remoteLineage.forget(peerId);
           for (const run of this.runs.values()) {
@@ -234,8 +283,13 @@ class MeshCoordinator implements Coordinator {
     const issues = validateDag(dag);
     if (issues.length > 0) throw new DagValidationError(issues);
     const functions = Array.isArray(dag) ? (dag as readonly FunctionSpec[]) : (dag as DagJSON).functions;
-    return this.start(functions, options.strategy, options.runId ?? globalThis.crypto.randomUUID(), undefined)
-      .run;
+    return this.start(
+      functions,
+      options.strategy,
+      options.runId ?? globalThis.crypto.randomUUID(),
+      undefined,
+      options.verify,
+    ).run;
   }
 
   peers(): readonly PeerView[] {
@@ -304,7 +358,10 @@ class MeshCoordinator implements Coordinator {
     strategy: string | undefined,
     runId: string,
     submitter: string | undefined,
+    verify?: VerifyOptions,
   ): RunState {
+    const policy = verifyPolicy(verify);
+    if (policy) refuseUnpinnedNondeterministic(functions);
     let state!: RunState;
     const allocator = this.allocatorFor(
       strategy ?? this.options.strategy ?? 'load-balanced',
@@ -332,6 +389,7 @@ class MeshCoordinator implements Coordinator {
       submitter,
       this.options.allocatorOptions?.defaultEstimateMs ?? 1000,
     );
+    state.verify = policy;
     this.runs.set(key, state);
     run.signal.addEventListener('abort', () => this.outcomes.cancelRun(state), { once: true });
     if (submitter !== undefined) {
@@ -425,7 +483,13 @@ class MeshCoordinator implements Coordinator {
       return;
     }
     try {
-      this.start(message.dag.functions, message.options.strategy, message.runId, from);
+      this.start(
+        message.dag.functions,
+        message.options.strategy,
+        message.runId,
+        from,
+        message.options.verify,
+      );
     } catch (error) {
       reject((error as Error).message);
     }
@@ -433,18 +497,45 @@ class MeshCoordinator implements Coordinator {
 
   // ---- peers ----
 
+  /** Applies what the claims module now believes of a peer (slow start, measured speed). */
+  private believe(peerId: string, believed: BelievedCapacity): void {
+    const view = this.tracker.peer(peerId);
+    if (!view) return;
+    // A measured speed moves a little with every sample; only a move past 20% is news. Every change of a peer's
+    // figures makes plan-following runs rebuild their HEFT plan (heft-plans.ts), which must not happen per result.
+    const speedMoved = Math.abs(believed.speed - view.speed) > 0.2 * view.speed;
+    if (view.cores === believed.cores && !speedMoved) return;
+    this.tracker.update(peerId, { cores: believed.cores, ...(speedMoved && { speed: believed.speed }) });
+    this.dispatcher.kick();
+  }
+
+  /** A peer the trust ledger gave up on: its work re-runs elsewhere, it gets no more, its holdings are not served. */
+  private quarantine(peerId: string, reason: string): void {
+    this.options.log?.('warn', `peer '${peerId}' quarantined: ${reason}`);
+    this.emit('peer:quarantined', { peerId, reason });
+    this.directory.removePeer(peerId);
+    this.outcomes.peerLost(peerId, `quarantined: ${reason}`);
+  }
+
   private register(member: MeshMember): void {
     if (member.roles && !member.roles.includes('contribute')) return;
+    if (this.ledger.quarantined(member.peerId)) return;
     if (this.lostPeers.has(member.peerId)) {
       this.reconnect(member.peerId);
       return;
     }
     const caps = member.capabilities;
     const known = this.tracker.peer(member.peerId);
+    // The slots the peer told us (peer:status) beat the core count it advertised; both are claims.
+    const claimedCores = this.claimedSlots.get(member.peerId) ?? member.state?.slots ?? caps.cores;
+    const believed = this.claims?.claim(member.peerId, claimedCores, caps.speed) ?? {
+      cores: claimedCores,
+      speed: caps.speed,
+    };
     this.tracker.register(member.peerId, {
       ...caps,
-      // The slots the peer told us (peer:status) beat the core count it advertised.
-      cores: known?.cores ?? member.state?.slots ?? caps.cores,
+      cores: believed.cores,
+      speed: believed.speed,
       paused: member.state?.paused ?? known?.paused ?? false,
     });
     this.loads.ensure(member.peerId);
@@ -478,6 +569,7 @@ class MeshCoordinator implements Coordinator {
   }
 
   private onStatus(from: string, message: Extract<BatchableMessage, { type: 'peer:status' }>): void {
+    if (this.ledger.quarantined(from)) return; // its slots and its cache announcements are not believed
     // A status arrived, so the connection works again: whatever we gave up on is back.
     this.lostPeers.delete(from);
     const membership = this.options.membership;
@@ -486,13 +578,16 @@ class MeshCoordinator implements Coordinator {
       if (membership && !member) return; // not (or no longer) a member
       if (member) this.register(member);
       else {
-        this.tracker.register(from, { cores: message.slots, paused: message.paused });
+        const believed = this.claims?.claim(from, message.slots) ?? { cores: message.slots };
+        this.tracker.register(from, { cores: believed.cores, paused: message.paused });
         this.loads.ensure(from);
       }
     }
+    this.claimedSlots.set(from, message.slots);
     const view = this.tracker.peer(from);
-    if (view && (view.cores !== message.slots || view.paused !== message.paused)) {
-      this.tracker.update(from, { cores: message.slots, paused: message.paused });
+    const cores = this.claims?.claim(from, message.slots).cores ?? message.slots;
+    if (view && (view.cores !== cores || view.paused !== message.paused)) {
+      this.tracker.update(from, { cores, paused: message.paused });
     }
     // An announcement is a claim: it counts where it can be checked. A hash whose digest this coordinator
     // recorded from an accepted result can be checked by every fetcher, so the claimant is added as a holder (a
@@ -577,5 +672,24 @@ class MeshCoordinator implements Coordinator {
         // a listener's bug must not derail scheduling
       }
     }
+  }
+}
+
+/**
+ * A verified run cannot check a `deterministic: false` function (honest replicas disagree), so it runs once, and
+ * only where the submitter chose to trust the answer: pinned to a peer or to tagged peers. Anything else is
+ * refused before the run starts, naming the function.
+ */
+function refuseUnpinnedNondeterministic(functions: readonly FunctionSpec[]): void {
+  for (const f of functions) {
+    if (f.deterministic !== false) continue;
+    const node = f.node;
+    const pinned =
+      typeof node === 'string' ||
+      (node !== undefined && (node.peer !== undefined || (node.tags?.length ?? 0) > 0));
+    if (!pinned)
+      throw new VerifyPolicyError(
+        `function '${f.id}' is deterministic: false, so verification cannot check it: pin it to peers you trust (node.peer or node.tags) or run without verify`,
+      );
   }
 }

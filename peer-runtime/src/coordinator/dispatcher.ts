@@ -105,6 +105,16 @@ export interface SchedulerDeps {
   readonly onQueueEmpty?: () => void;
   /** Mints the fetch tickets assignments carry; undefined (no mesh key): holders check none. */
   readonly grants?: GrantIssuer;
+  /** A function was placed (not a copy): verification adds its replicas to `outbox` (verify.ts). */
+  readonly onPlaced?: (d: Dispatch, outbox: Outbox) => void;
+  /** Peers a function must not be placed on, with no fallback (replicas go to distinct peers, verify.ts). */
+  readonly exclude?: (run: RunState, index: number) => ReadonlySet<string> | undefined;
+  /**
+   * Where a verified run's input may be had: only the peers that agreed on it, never the directory's other
+   * claimed holders (verify.ts `acceptedLocation`); undefined when no quorum accepted it; null for an
+   * unverified function (the directory's holders count).
+   */
+  readonly verifiedLocation?: (run: RunState, producer: number) => InputLoc | undefined | null;
 }
 
 /** Largest number of functions taken from the queue in one allocation round. */
@@ -161,7 +171,13 @@ export class Dispatcher {
   locate(run: RunState, p: number): InputLoc | undefined {
     const hash = run.hashes[p]!;
     const loc = run.run.location(run.id(p));
-    const entry = run.specs[p]!.cache === false ? undefined : this.deps.directory.get(hash);
+    const verified = this.deps.verifiedLocation?.(run, p) ?? null;
+    const entry =
+      run.specs[p]!.cache === false
+        ? undefined
+        : verified === null
+          ? this.deps.directory.get(hash)
+          : verified;
     // Live holders, the run's own first, without duplicates (usually one or two: no Set needed).
     const holders: string[] = [];
     for (const h of loc?.holders ?? []) if (this.live(h) && !holders.includes(h)) holders.push(h);
@@ -231,20 +247,32 @@ export class Dispatcher {
     const messages: Outbox = new Map();
     for (const [run, list] of byRun) {
       const blocked = this.blockedPeers(run, list, located);
-      const normal = list.filter((i) => !run.avoid.has(i.index) && !blocked.has(i));
-      const avoiding = list.filter((i) => run.avoid.has(i.index) || blocked.has(i));
+      const excluded = new Map<ReadyItem, ReadonlySet<string>>();
+      if (this.deps.exclude)
+        for (const item of list) {
+          const ex = this.deps.exclude(run, item.index);
+          if (ex) excluded.set(item, ex);
+        }
+      const special = (i: ReadyItem) => run.avoid.has(i.index) || blocked.has(i) || excluded.has(i);
+      const normal = list.filter((i) => !special(i));
+      const avoiding = list.filter(special);
       const groups: { items: ReadyItem[]; views: PeerView[]; blocked?: Map<string, BlockedInput> }[] = [];
       if (normal.length > 0) groups.push({ items: normal, views: this.deps.loads.views() });
       for (const item of avoiding) {
         const avoid = run.avoid.get(item.index);
         const cannot = blocked.get(item);
-        // Other peers that could run it at all (a function pinned to the peer it failed on retries there), never
-        // peers that cannot fetch its inputs; the peers it failed on are only a preference.
+        const ex = excluded.get(item);
+        // Never peers that cannot fetch its inputs, nor those verification excludes (replicas go to distinct
+        // peers), nor peers that could not run it at all (a function pinned to the peer it failed on retries
+        // there); the peers it failed on are only a preference.
         const req = resourceRequestOf(run.specs[item.index]!);
-        const others = this.deps.loads.views(
-          (v) => !avoid?.has(v.peerId) && !cannot?.has(v.peerId) && capabilityUnmet(v, req) === undefined,
+        const allowed = this.deps.loads.views(
+          (v) => !cannot?.has(v.peerId) && !ex?.has(v.peerId) && capabilityUnmet(v, req) === undefined,
         );
-        const views = others.length > 0 || cannot ? others : this.deps.loads.views();
+        const others = avoid ? allowed.filter((v) => !avoid.has(v.peerId)) : allowed;
+        // No capable peer at all: every peer, so the allocator's needs filter names what is unmet.
+        const views =
+          others.length > 0 ? others : allowed.length > 0 || cannot || ex ? allowed : this.deps.loads.views();
         groups.push({ items: [item], views, ...(cannot && { blocked: cannot }) });
       }
       for (const group of groups) {
@@ -276,6 +304,10 @@ export class Dispatcher {
           }
           addToOutbox(messages, a.peerId, run.key, assignment);
           placed++;
+          if (this.deps.onPlaced) {
+            const list = this.inflight.get(Dispatcher.key(run, item.index))!;
+            this.deps.onPlaced(list[list.length - 1]!, messages);
+          }
         }
       }
     }

@@ -10,3 +10,13 @@ export type { ReadyItem } from './dispatcher.js';
 export type { StragglerOptions } from './failures.js';
 export { createFairQueue, type QueueItem, type ReadyQueue } from './fair-queue.js';
 export { type DirectoryEntry, ResultDirectory, type ResultDirectoryOptions } from './result-directory.js';
+export { TrustLedger, type TrustLedgerOptions, type TrustRecord } from './trust-ledger.js';
+export {
+  MAX_REPLICAS,
+  type QuorumDecision,
+  Tally,
+  type VerifyOptions,
+  type VerifyPolicy,
+  VerifyPolicyError,
+  verifyPolicy,
+} from './verify-quorum.js';

@@ -11,9 +11,10 @@ import type { Refusals } from '../mesh/refusals.js';
 import type { BatchableMessage } from '../protocol/messages.js';
 import { backoffDelay, mayRetry } from '../run/retry-policy.js';
 import { skipDownstream } from '../run/skip-downstream.js';
+import type { FetchedInput } from '../run/types.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import { describeLinkPath } from '../transport/link-path.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, type InputLoc } from './dispatcher.js';
 import { type AttemptLinks, closeEntry, failureKind, finalError, type StragglerOptions } from './failures.js';
 import { HashGroups } from './hash-groups.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
@@ -21,6 +22,7 @@ import type { Reachability } from './reachability.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 import { duplicateStragglers } from './stragglers.js';
+import type { Verification } from './verify.js';
 
 export interface OutcomesDeps {
   readonly port: MeshPort;
@@ -40,6 +42,13 @@ export interface OutcomesDeps {
   readonly onRecomputed?: (run: RunState, index: number) => void;
   /** Recomputing a function that had succeeded failed for good. */
   readonly onRecomputeFailed?: (run: RunState, index: number, error: TaskError) => void;
+  /** Result verification of runs with a `verify` policy (verify.ts). Default: none. */
+  readonly verification?: Verification;
+  /**
+   * A dispatch came back with a result: `observedMs` is how long the coordinator saw it take (from its dispatch,
+   * or from when its peer last freed a slot, to now): slow start and measured speed (scheduling/claims.ts).
+   */
+  readonly onCompleted?: (d: Dispatch, reportedMs: number, observedMs: number) => void;
 }
 
 type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
@@ -58,10 +67,14 @@ export class Outcomes {
     this.runsByKey.set(run.key, run);
     const spec = run.specs[i]!;
     run.run.markQueued(spec.id);
+    const verified = this.deps.verification?.covers(run, i) === true;
     if (spec.cache !== false) {
       const hash = run.hashes[i]!;
-      if (this.deps.directory.has(hash)) {
-        const loc = this.deps.dispatcher.locate(run, i);
+      if (verified || this.deps.directory.has(hash)) {
+        // A verified run takes only a result a quorum accepted, from the peers that agreed (verify.ts).
+        const loc = verified
+          ? this.deps.verification!.acceptedLocation(hash)
+          : this.deps.dispatcher.locate(run, i);
         if (loc) {
           run.run.setLocation(spec.id, loc);
           run.run.markSucceeded(spec.id, undefined, {
@@ -72,7 +85,8 @@ export class Outcomes {
           return;
         }
       }
-      if (this.groups.join(hash, { run, index: i })) return;
+      // A verified function neither waits for another run's unverified copy nor makes others wait for its quorum.
+      if (!verified && this.groups.join(hash, { run, index: i })) return;
     }
     this.deps.dispatcher.enqueue(run, i, false);
   }
@@ -84,17 +98,66 @@ export class Outcomes {
   // ---- completions ----
 
   onResult(from: string, msg: ResultMessage): void {
+    const verification = this.deps.verification;
+    // A quarantined peer's word counts for nothing, not even as a cache holder.
+    if (verification?.quarantined(from)) return;
     const match = this.match(from, msg);
     if (match === undefined) return;
     const { run, i, list, winner } = match;
     const spec = run.specs[i]!;
-    if (spec.cache !== false) this.deps.directory.add(msg.hash, from, msg.size, msg.inline, msg.digest);
+    // A verified function's holders enter the directory only once a quorum accepted their value (verify.ts).
+    const verified = verification?.covers(run, i) === true;
+    if (spec.cache !== false && !verified) {
+      this.deps.directory.add(msg.hash, from, msg.size, msg.inline, msg.digest);
+    }
     this.deps.loads.get(from)?.observe(msg.durationMs);
-    if (!list || !winner) return; // stale: a cancelled attempt or a lost race; the directory still learned of it
+    if (!list || !winner) {
+      // Stale: a cancelled attempt or a lost race; the directory still learned of it (unless verified, where a
+      // cancelled replica's answer still counts for its peer's record).
+      if (verified) verification!.late(run, i, from, msg);
+      return;
+    }
     run.observe(msg.durationMs);
-    this.deps.dispatcher.inflight.delete(Dispatcher.key(run, i));
+    const load = this.deps.loads.get(from);
+    if (load)
+      this.deps.onCompleted?.(winner, msg.durationMs, Date.now() - Math.max(winner.at, load.lastFreedAt));
+    if (verified) {
+      verification!.answer(winner, msg);
+      return;
+    }
+    this.succeed(
+      run,
+      i,
+      winner,
+      {
+        hash: msg.hash,
+        size: msg.size,
+        holders: [from],
+        ...(msg.inline && { inline: msg.inline }),
+        ...(msg.digest && { digest: msg.digest }),
+      },
+      msg.fetchedFrom,
+    );
+  }
+
+  /**
+   * `winner`'s result is the function's: its copies are cancelled, its dependents become ready. `fetchedFrom`:
+   * the inputs its attempt fetched, for the attempt's link record.
+   */
+  succeed(
+    run: RunState,
+    i: number,
+    winner: Dispatch,
+    location: InputLoc,
+    fetchedFrom?: readonly FetchedInput[],
+  ): void {
+    const k = Dispatcher.key(run, i);
+    const list = this.deps.dispatcher.inflight.get(k) ?? [];
+    const from = winner.peer;
+    this.deps.dispatcher.inflight.delete(k);
     const now = Date.now();
-    const raced = list.length > 1;
+    const raced = list.length > 1 || winner.duplicate;
+    this.deps.loads.get(from)?.remove(winner);
     for (const d of list) {
       this.deps.loads.get(d.peer)?.remove(d);
       if (d !== winner) {
@@ -102,15 +165,9 @@ export class Outcomes {
         this.cancelOnPeer(d, `peer '${from}' finished it first`);
       }
     }
-    const id = spec.id;
-    run.run.setLocation(id, {
-      hash: msg.hash,
-      size: msg.size,
-      holders: [from],
-      ...(msg.inline && { inline: msg.inline }),
-      ...(msg.digest && { digest: msg.digest }),
-    });
-    const links = this.linksOf(from, msg.fetchedFrom);
+    const id = run.id(i);
+    run.run.setLocation(id, location);
+    const links = this.linksOf(from, fetchedFrom);
     if (!run.run.isEnded(id)) {
       run.run.markSucceeded(id, undefined, { cached: false, peer: from, at: now });
       closeEntry(winner, now, undefined, raced, links);
@@ -430,6 +487,7 @@ export class Outcomes {
   /** Forget a finished run. */
   forget(run: RunState): void {
     this.runsByKey.delete(run.key);
+    this.deps.verification?.forgetRun(run);
   }
 
   /** Take a finished run back (to recompute a lost result from its lineage). */

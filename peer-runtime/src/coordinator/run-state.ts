@@ -6,6 +6,7 @@ import { type ArgInput, awaitedCounts, type DagGraph } from '../dag/graph.js';
 import type { FunctionSpec } from '../dag/types.js';
 import type { MeshRun, ResultLocation } from '../mesh/mesh-run.js';
 import type { Allocator } from '../scheduling/types.js';
+import type { VerifyPolicy } from './verify-quorum.js';
 
 export class RunState {
   readonly n: number;
@@ -44,6 +45,8 @@ export class RunState {
   /** After the run finished: until when its lineage may be used to recompute lost results (epoch ms). */
   lineageUntil = Number.POSITIVE_INFINITY;
   finished = false;
+  /** The run's result verification policy (verify.ts); undefined: results are believed. */
+  verify: VerifyPolicy | undefined;
   /**
    * Exponentially weighted mean run time of this run's completed functions (ms on the peers that ran them): sizes
    * the pipelining allowance of its functions without an estimate. Per run, not per peer, so a peer that just ran

@@ -7,6 +7,7 @@ import type { MemberDirectory } from '../mesh/members.js';
 import type { MembershipSource } from '../mesh/membership.js';
 import type { MeshRun } from '../mesh/mesh-run.js';
 import type { AllocatorOptions } from '../scheduling/allocator.js';
+import type { ClaimOptions } from '../scheduling/claims.js';
 import type { Allocator, NetworkModel, PeerView, Strategy } from '../scheduling/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Transport } from '../transport/types.js';
@@ -14,6 +15,8 @@ import type { ReadyItem } from './dispatcher.js';
 import type { StragglerOptions } from './failures.js';
 import type { ReadyQueue } from './fair-queue.js';
 import type { RebalanceOptions } from './rebalance.js';
+import type { TrustLedger } from './trust-ledger.js';
+import type { VerifyOptions } from './verify-quorum.js';
 
 export interface CoordinatorOptions {
   readonly transport: Transport;
@@ -93,6 +96,19 @@ export interface CoordinatorOptions {
    * (createMeshPeer) use 2000.
    */
   readonly holdingsWaitMs?: number;
+  /**
+   * The per-peer record of verified answers (trust-ledger.ts). Pass one restored from a snapshot to keep trust
+   * across coordinator restarts. Default: a fresh ledger (quarantine after 2 lost quorums).
+   */
+  readonly trustLedger?: TrustLedger;
+  /**
+   * Believe advertised slots and speed only as far as delivered (scheduling/claims.ts): slow start from one slot,
+   * measured speed replacing the advertised one. `false`: believe the claims (a mesh of your own machines).
+   * Default {} (initialSlots 1, maxUnmeasuredSpeed 4, minSamples 3, minSampleMs 10).
+   */
+  readonly claims?: ClaimOptions | false;
+  /** Draws spot checks of verified runs (tests make it deterministic). Default Math.random. */
+  readonly verifyRandom?: () => number;
   /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */
   readonly log?: (level: 'info' | 'warn', message: string) => void;
 }
@@ -102,6 +118,8 @@ export interface SubmitRunOptions {
   readonly strategy?: string;
   /** The run's id. Default: a random UUID. */
   readonly runId?: string;
+  /** Verify results by replicas and quorum (verify.ts, docs/security.md). Default: off (results are believed). */
+  readonly verify?: VerifyOptions;
 }
 
 export interface CoordinatorEvents {
@@ -109,6 +127,10 @@ export interface CoordinatorEvents {
   'task:waiting': { runId: string; functionId: string; unmet: string; message: string };
   /** A peer was given up on; its running work re-runs elsewhere. */
   'peer:lost': { peerId: string; reason: string };
+  /** A replica's result digest lost a quorum (verify.ts): `peerId` answered `digest`, the quorum `accepted`. */
+  'verify:disagreed': { runId: string; functionId: string; peerId: string; digest: string; accepted: string };
+  /** The trust ledger quarantined a peer: no more work, its holdings not served (it is also `peer:lost`). */
+  'peer:quarantined': { peerId: string; reason: string };
 }
 
 export interface Coordinator {

@@ -68,6 +68,12 @@ export interface FunctionSpec {
   readonly retries?: number;
   /** Whether the result may be served from / stored in a cache by content hash. Default true. */
   readonly cache?: boolean;
+  /**
+   * Whether the same inputs always give the same result. `false` (randomness, clocks) exempts the function from
+   * result verification: honest replicas would disagree, so a run with `verify` never replicates it and refuses
+   * to start unless it is pinned to chosen peers (`node.peer` or `node.tags`), whose word is taken. Default true.
+   */
+  readonly deterministic?: boolean;
 }
 
 /** The wire and file form of a DAG (`handout.json`). */

@@ -134,6 +134,7 @@ export const functionSpecSchema = object<FunctionSpec>(
     timeoutMs: optional(number({ integer: true, above: 0, name: 'a whole number of milliseconds > 0' })),
     retries: optional(number({ integer: true, min: 0, name: 'a whole number >= 0' })),
     cache: optional(boolean()),
+    deterministic: optional(boolean()),
   },
   { unknownKeys: 'refuse', known: 'a function spec field', name: 'a function spec object' },
 );

@@ -14,6 +14,8 @@ export {
 } from '#platform';
 
 export type { Coordinator, CoordinatorOptions, SubmitRunOptions } from '../coordinator/coordinator.js';
+export { TrustLedger, type TrustRecord } from '../coordinator/trust-ledger.js';
+export type { VerifyOptions } from '../coordinator/verify-quorum.js';
 export { readTokenClaims, type TokenClaims, TokenFormatError } from '../signaling/token-claims.js';
 export { type SubmitRemoteOptions, submitRemote } from '../submit/submit-remote.js';
 export {

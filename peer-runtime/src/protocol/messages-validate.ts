@@ -107,6 +107,16 @@ const linkReport = object<LinkReport>({
 type Cases<T extends WireMessageType> = { readonly [K in T]: Schema<MessageOf<K>> };
 
 /** Every message a batch may carry: not itself (no nesting), nor the transport's own handshake and liveness. */
+/** A hex sha-256, as result digests travel. */
+/** Shape only; coordinator/verify-quorum.ts `verifyPolicy` checks the ranges and names the field at fault. */
+const verifyOptions = object({
+  replicas: number({ integer: true, min: 1 }),
+  quorum: optional(number({ integer: true, min: 1 })),
+  maxReplicas: optional(number({ integer: true, min: 1 })),
+  spotCheckRate: optional(number({ min: 0, max: 1 })),
+  trustAfter: optional(number({ integer: true, min: 1 })),
+});
+
 const batchable: Cases<BatchableMessage['type']> = {
   error: message('error', {
     code: choice(['protocol', 'unsupported', 'refused', 'internal']),
@@ -160,7 +170,7 @@ const batchable: Cases<BatchableMessage['type']> = {
   'dag:submit': message('dag:submit', {
     runId: id,
     dag: dagJsonSchema,
-    options: object({ strategy: optional(id) }),
+    options: object({ strategy: optional(id), verify: optional(verifyOptions) }),
   }),
   'run:cancel': message('run:cancel', { runId: id, reason: text }),
   'run:event': message('run:event', { runId: id, event: runEvent }),

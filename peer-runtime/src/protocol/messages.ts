@@ -204,6 +204,30 @@ export interface ResultMissingMessage {
 export interface SubmitOptions {
   /** Allocation strategy name (`first-available`, `load-balanced`, `cost-optimized`, `time-optimized`, `locality`, or a custom one). */
   readonly strategy?: string;
+  /** Verify results by replication and quorum (docs/security.md, coordinator/verify.ts). Default: off. */
+  readonly verify?: VerifyOptions;
+}
+
+/**
+ * Result verification of a run: each function runs on `replicas` distinct peers and a value is accepted when
+ * `quorum` of their result digests agree; disagreement adds replicas up to `maxReplicas`, then the function fails
+ * naming every peer's digest. Peers that lose quorums are quarantined (coordinator/trust-ledger.ts). Functions
+ * marked `deterministic: false` are never replicated.
+ */
+export interface VerifyOptions {
+  /** Distinct peers each function runs on, 1..16. 1 turns verification off. */
+  readonly replicas: number;
+  /** Agreeing digests needed. Default: a majority of `replicas` (2 of 2, 2 of 3). */
+  readonly quorum?: number;
+  /** Most answers gathered for one function before it fails unverified. Default `replicas + 2`. */
+  readonly maxReplicas?: number;
+  /**
+   * A peer with a clean streak of `trustAfter` agreeing answers is replicated only at this rate (a spot check,
+   * BOINC's adaptive replication) when a function is first placed on it; 1 = always replicate. Default 0.1.
+   */
+  readonly spotCheckRate?: number;
+  /** Clean streak that earns spot checks instead of full replication. Default 20. */
+  readonly trustAfter?: number;
 }
 
 /** Submitter → coordinator: run this DAG. The submitter picks `runId` (unique per submitter). */
@@ -252,7 +276,7 @@ export type WireRunEvent =
       readonly peer: string;
       readonly at: number;
       readonly final: boolean;
-      readonly reason: TaskFailureReason | 'peer-lost' | 'unsatisfiable';
+      readonly reason: TaskFailureReason | 'peer-lost' | 'unsatisfiable' | 'unverified';
       readonly message: string;
       readonly stack?: string;
     }

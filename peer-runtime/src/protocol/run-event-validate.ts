@@ -27,7 +27,7 @@ const FUNCTION_STATUSES: readonly FunctionStatus[] = [
   'skipped',
   'cancelled',
 ];
-const EVENT_FAILURE_REASONS = [...TASK_FAILURE_REASONS, 'peer-lost', 'unsatisfiable'] as const;
+const EVENT_FAILURE_REASONS = [...TASK_FAILURE_REASONS, 'peer-lost', 'unsatisfiable', 'unverified'] as const;
 const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 
 const ISSUE_CODES: readonly DagIssue['code'][] = [

@@ -21,6 +21,7 @@ import { PeerError } from '../errors.js';
 import { MeshRun } from '../mesh/mesh-run.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
 import { applyWireEvent } from '../mesh/wire-events.js';
+import type { VerifyOptions } from '../protocol/messages.js';
 import type { Transport } from '../transport/types.js';
 import { CoordinatorSearch, type FailoverOptions } from './failover.js';
 import { recoverThroughCoordinator } from './recover.js';
@@ -32,6 +33,8 @@ export interface SubmitRemoteOptions {
   readonly strategy?: string;
   /** The run's id (unique per submitter). Default: a random UUID. */
   readonly runId?: string;
+  /** Ask the coordinator to verify results by replicas and quorum (docs/security.md). Default: off. */
+  readonly verify?: VerifyOptions;
   /**
    * Ping the coordinator this often while the run goes on. 0 = off (then only a closed channel or the membership
    * loses it). Default 500 ms with `failover`, else 5000 ms.
@@ -240,7 +243,10 @@ class RemoteSubmission {
         type: 'dag:submit',
         runId: this.runId,
         dag: this.dag,
-        options: { ...(this.options.strategy !== undefined && { strategy: this.options.strategy }) },
+        options: {
+          ...(this.options.strategy !== undefined && { strategy: this.options.strategy }),
+          ...(this.options.verify !== undefined && { verify: this.options.verify }),
+        },
       })
       .catch((error: unknown) => {
         if (this.current === coordinatorId) this.lose('is unreachable', error);

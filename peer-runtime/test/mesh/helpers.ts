@@ -19,6 +19,7 @@ import type { WorkerPool } from '../../src/worker/pool.js';
 import { createWorkerPool } from '../../src/worker/pool.node.js';
 
 import { fn } from '../engine/helpers.js';
+import { forgingPool } from './forging-pool.js';
 
 export { fn };
 
@@ -47,6 +48,10 @@ export interface AgentSpec {
   readonly options?: Partial<Omit<PeerAgentOptions, 'transport' | 'pool'>>;
   /** Run code with full powers (tests that script failures with node:fs markers or process.exit). Default false. */
   readonly trustCode?: boolean;
+  /** A lying contributor: its pool returns a forged value for every function (forging-pool.ts). Default false. */
+  readonly forge?: boolean;
+  /** Slots it claims (peer:status) while its pool has `slots` workers: a peer lying about capacity. */
+  readonly claimedSlots?: number;
 }
 
 export interface TestAgent {
@@ -97,7 +102,14 @@ export function createTestMesh(
   const addAgent = (spec: AgentSpec): TestAgent => {
     const transport = createMemoryTransport(network, spec.id);
     const slots = spec.slots ?? 1;
-    const pool = createWorkerPool({ size: slots, trustCode: spec.trustCode === true });
+    const real = createWorkerPool({ size: slots, trustCode: spec.trustCode === true });
+    const pool =
+      spec.forge || spec.claimedSlots !== undefined
+        ? forgingPool(real, {
+            ...(!spec.forge && { forge: false as const }),
+            ...(spec.claimedSlots !== undefined && { claimedSize: spec.claimedSlots }),
+          })
+        : real;
     const store = createMemoryStore();
     const agent = createPeerAgent({ transport, pool, store, statusIntervalMs: 10, ...spec.options });
     const a = { id: spec.id, transport, pool, store, agent };

@@ -8,9 +8,13 @@
 // Values come from the runtime's light subpaths (`/dag`, `/local`), not its root, so that importing the SDK loads
 // no signaling client, mesh roles or disk store: `connect()` loads those when it is called.
 export type {
+  AttemptOutput,
   AttemptRecord,
+  FunctionOutput,
   FunctionRecord,
   FunctionStatus,
+  OutputLevel,
+  OutputLine,
   Run,
   RunEventName,
   RunEvents,

@@ -278,16 +278,17 @@ export class PoolCore implements WorkerPool {
     if (slot.handle !== handle || slot.batch !== batch) return;
     const endedAt = Date.now();
     this.supervisor.release(slot);
-    const [outcomes, busyMs] = result;
+    const [outcomes, busyMs, printed] = result;
     this.codes.observe(batch, busyMs);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const o = outcomes[i]!;
       const startedAt = p.startedAt!;
+      const output = printed?.[i];
       this.settle(
         p,
         o[0] === 1
-          ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt }
+          ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt, ...(output && { output }) }
           : {
               ok: false,
               reason: o[3] === undefined ? 'threw' : 'sandbox',
@@ -297,6 +298,7 @@ export class PoolCore implements WorkerPool {
               worker: slot.index,
               startedAt,
               endedAt,
+              ...(output && { output }),
             },
       );
     }

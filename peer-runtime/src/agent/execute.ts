@@ -2,7 +2,8 @@
  * Runs one assigned function on a peer: its inputs come inline, from this peer's holdings, or fetched from the
  * listed holders (none has it: `task:failed` with reason `input-lost` naming the hash) → the function runs on the
  * WorkerPool with its `timeoutMs` → the encoded result is kept under the function's hash → `task:result` (bytes
- * inline up to the inline limit) or `task:failed` with reason, message and stack.
+ * inline up to the inline limit) or `task:failed` with reason, message and stack; either carries what the function
+ * printed (captured in its worker, never written to this peer's console).
  */
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
@@ -87,6 +88,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
       reason: outcome.reason,
       message: outcome.message,
       ...(outcome.stack !== undefined && { stack: outcome.stack }),
+      ...(outcome.output && { output: outcome.output }),
     });
     return;
   }
@@ -98,6 +100,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
       ok: false,
       reason: 'threw',
       message: `its result cannot be encoded: ${(error as Error).message}`,
+      ...(outcome.output && { output: outcome.output }),
     });
     return;
   }
@@ -112,5 +115,6 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
     size: bytes.byteLength,
     durationMs: Math.max(0, outcome.endedAt - Math.max(outcome.startedAt, freeAt)),
     ...(bytes.byteLength <= deps.inlineLimit && { inline: bytes }),
+    ...(outcome.output && { output: outcome.output }),
   });
 }

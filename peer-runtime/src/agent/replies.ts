@@ -5,11 +5,20 @@
  */
 import type { MeshPort } from '../mesh/port.js';
 import type { BatchableMessage, TaskFailureReason } from '../protocol/messages.js';
+import type { FunctionOutput } from '../run/output.js';
 import type { AgentTask } from './task.js';
 
+/** `output`: what the attempt printed, sent with its outcome (run/output.ts). */
 export type ReplyBody =
-  | { ok: true; size: number; durationMs: number; inline?: Uint8Array }
-  | { ok: false; reason: TaskFailureReason; message: string; stack?: string; missingInput?: string };
+  | { ok: true; size: number; durationMs: number; inline?: Uint8Array; output?: FunctionOutput }
+  | {
+      ok: false;
+      reason: TaskFailureReason;
+      message: string;
+      stack?: string;
+      missingInput?: string;
+      output?: FunctionOutput;
+    };
 
 export class AgentReplies {
   private draining = false;
@@ -36,6 +45,7 @@ export class AgentReplies {
         size: body.size,
         durationMs: body.durationMs,
         ...(body.inline && { inline: body.inline }),
+        ...(body.output && { output: body.output }),
       });
       return;
     }
@@ -46,6 +56,7 @@ export class AgentReplies {
       message: body.message,
       ...(body.stack !== undefined && { stack: body.stack }),
       ...(body.missingInput !== undefined && { missingInput: body.missingInput }),
+      ...(body.output && { output: body.output }),
     });
   }
 

@@ -93,6 +93,7 @@ export class Outcomes {
     const list = this.deps.dispatcher.inflight.get(k);
     const winner = list?.find((d) => d.peer === from && d.attempt === msg.attempt);
     if (!list || !winner) return; // stale: a cancelled attempt or a lost race; the directory still learned of it
+    if (msg.output) run.run.markOutput(run.id(i), { attempt: msg.attempt, peer: from, ...msg.output });
     run.observe(msg.durationMs);
     this.deps.dispatcher.inflight.delete(k);
     const now = Date.now();
@@ -166,6 +167,8 @@ export class Outcomes {
     const list = this.deps.dispatcher.inflight.get(k);
     const d = list?.find((x) => x.peer === from && x.attempt === msg.attempt);
     if (!list || !d) return;
+    // Only for an attempt we assigned to this peer (above): a stranger cannot print into someone else's run.
+    if (msg.output) run.run.markOutput(msg.functionId, { attempt: msg.attempt, peer: from, ...msg.output });
     this.deps.loads.get(from)?.remove(d);
     list.splice(list.indexOf(d), 1);
     const now = Date.now();

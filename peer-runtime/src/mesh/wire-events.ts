@@ -48,6 +48,9 @@ export function forwardRunEvents(
       send({ kind: 'task:retried', id, attempt, delayMs }),
     ),
     run.on('task:skipped', ({ id, because }) => send({ kind: 'task:skipped', id, because })),
+    run.on('function:log', ({ id, attempt, peer, lines, droppedLines }) =>
+      send({ kind: 'function:log', id, attempt, peer, lines, droppedLines }),
+    ),
     run.onMeshEvent('task:attempt', ({ id, attempt: a }) =>
       send({
         kind: 'task:attempt',
@@ -125,6 +128,14 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     case 'task:skipped':
       run.markSkipped(event.id, event.because);
+      return;
+    case 'function:log':
+      run.markOutput(event.id, {
+        attempt: event.attempt,
+        peer: event.peer,
+        lines: event.lines,
+        droppedLines: event.droppedLines,
+      });
       return;
     case 'task:attempt':
       run.upsertAttempt(event.id, {

@@ -36,7 +36,17 @@ import {
   type WireMessageType,
 } from './messages.js';
 import { runEvent, wireAttempt } from './run-event-validate.js';
-import { finite, flag, id, idList, MAX_ARRAY, protocolError, text, uint } from './validate.js';
+import {
+  finite,
+  flag,
+  functionOutput,
+  id,
+  idList,
+  MAX_ARRAY,
+  protocolError,
+  text,
+  uint,
+} from './validate.js';
 
 /** The schema of one message type: its `type` field and the fields below. */
 function message<T extends WireMessageType>(
@@ -92,6 +102,7 @@ const batchable: Cases<BatchableMessage['type']> = {
     size: uint,
     durationMs: finite,
     inline: optional(bytes()),
+    output: optional(functionOutput),
   }),
   'task:failed': message('task:failed', {
     runId: id,
@@ -102,6 +113,7 @@ const batchable: Cases<BatchableMessage['type']> = {
     message: text,
     stack: optional(text),
     missingInput: optional(id),
+    output: optional(functionOutput),
   }),
   'task:cancel': message('task:cancel', { runId: id, functionIds: idList(), reason: text }),
   'result:fetch': message('result:fetch', { requestId: uint, hash: id }),

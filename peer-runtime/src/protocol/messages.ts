@@ -13,6 +13,7 @@
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { DagIssue } from '../errors.js';
 import type { MeasuredLink } from '../measured-link.js';
+import type { FunctionOutput, OutputLine } from '../run/output.js';
 import type { FunctionStatus, RunStatus } from '../run/types.js';
 
 /**
@@ -93,6 +94,8 @@ export interface TaskResultMessage {
   readonly durationMs: number;
   /** The encoded result, when small (the coordinator then need not fetch it). */
   readonly inline?: Uint8Array;
+  /** What the attempt printed (run/output.ts; at most OUTPUT_LIMIT_CHARS), when it printed anything. */
+  readonly output?: FunctionOutput;
 }
 
 export const TASK_FAILURE_REASONS = [
@@ -117,6 +120,8 @@ export interface TaskFailedMessage {
   readonly stack?: string;
   /** For `input-lost`: the hash that could not be fetched from any holder. */
   readonly missingInput?: string;
+  /** What the attempt printed before it failed, when it printed anything. */
+  readonly output?: FunctionOutput;
 }
 
 /** Coordinator → peer: stop these functions (straggler duplicate lost, run cancelled). */
@@ -218,6 +223,15 @@ export type WireRunEvent =
   /** A function waits for a peer meeting `unmet` (e.g. `gpu`, `licence 1 > 0`); it fails if none comes in time. */
   | { readonly kind: 'task:waiting'; readonly id: string; readonly unmet: string; readonly message: string }
   | { readonly kind: 'task:skipped'; readonly id: string; readonly because: string }
+  /** What attempt `attempt` of `id` printed on `peer` (the `function:log` run event). */
+  | {
+      readonly kind: 'function:log';
+      readonly id: string;
+      readonly attempt: number;
+      readonly peer: string;
+      readonly lines: readonly OutputLine[];
+      readonly droppedLines: number;
+    }
   /**
    * The coordinator refused the submission before running anything: an invalid DAG (`issues` lists every
    * problem, as DagValidationError does) or an unknown strategy. No other event of this run follows.

@@ -4,10 +4,20 @@
  * messages-validate.ts, which keeps one schema per message type.
  */
 import type { DagIssue } from '../errors.js';
+import { OUTPUT_LIMIT_CHARS, OUTPUT_LIMIT_LINES, outputSize } from '../run/output.js';
 import type { FunctionStatus } from '../run/types.js';
-import { choice, type Fields, list, object, optional, type Schema, variant } from '../schema/index.js';
+import {
+  choice,
+  type Fields,
+  list,
+  object,
+  optional,
+  refine,
+  type Schema,
+  variant,
+} from '../schema/index.js';
 import { TASK_FAILURE_REASONS, type WireAttempt, type WireRunEvent } from './messages.js';
-import { finite, flag, id, idList, MAX_ARRAY, text, uint } from './validate.js';
+import { finite, flag, id, idList, MAX_ARRAY, outputLine, text, uint } from './validate.js';
 
 const FUNCTION_STATUSES: readonly FunctionStatus[] = [
   'pending',
@@ -76,6 +86,20 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
   }),
   'task:retried': event('task:retried', { id, attempt: uint, delayMs: finite }),
   'task:skipped': event('task:skipped', { id, because: id }),
+  // The budget is checked on the lines alone (functionOutput's refinement), then the attribution around them.
+  'function:log': refine(
+    event('function:log', {
+      id,
+      attempt: uint,
+      peer: id,
+      lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
+      droppedLines: uint,
+    }),
+    (e) =>
+      outputSize(e) > OUTPUT_LIMIT_CHARS
+        ? { key: 'lines', complaint: `must hold at most ${OUTPUT_LIMIT_CHARS} characters in all` }
+        : undefined,
+  ),
   'task:attempt': event('task:attempt', attemptFields),
   'task:waiting': event('task:waiting', { id, unmet: text, message: text }),
   'run:rejected': event('run:rejected', {

@@ -5,7 +5,26 @@
  */
 import { idSchema } from '../dag/validate-spec.js';
 import { ProtocolError } from '../errors.js';
-import { boolean, type Failure, list, number, pathOf, type Schema, string } from '../schema/index.js';
+import {
+  type FunctionOutput,
+  OUTPUT_LEVELS,
+  OUTPUT_LIMIT_CHARS,
+  OUTPUT_LIMIT_LINES,
+  type OutputLine,
+  outputSize,
+} from '../run/output.js';
+import {
+  boolean,
+  choice,
+  type Failure,
+  list,
+  number,
+  object,
+  pathOf,
+  refine,
+  type Schema,
+  string,
+} from '../schema/index.js';
 
 /** Longest free-text field we accept (messages, reasons, stacks). Code travels in specs, with its own bound. */
 export const MAX_STRING = 64 * 1024;
@@ -20,6 +39,28 @@ export const uint: Schema<number> = number({ integer: true, min: 0 });
 /** Any finite number (timestamps, durations). */
 export const finite: Schema<number> = number();
 export const flag: Schema<boolean> = boolean();
+
+/** One printed line of a function (run/output.ts). */
+export const outputLine: Schema<OutputLine> = object<OutputLine>({
+  level: choice(OUTPUT_LEVELS),
+  text,
+  at: finite,
+});
+
+/**
+ * What one attempt printed. A peer that sends more than the budget its own worker keeps is not merely chatty:
+ * it is not running our code, so the message is refused rather than cut.
+ */
+export const functionOutput: Schema<FunctionOutput> = refine(
+  object<FunctionOutput>({
+    lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
+    droppedLines: uint,
+  }),
+  (o) =>
+    outputSize(o) > OUTPUT_LIMIT_CHARS
+      ? { key: 'lines', complaint: `must hold at most ${OUTPUT_LIMIT_CHARS} characters in all` }
+      : undefined,
+);
 
 /** A list of ids (holders, hashes) of at most `max`. */
 export function idList(max = MAX_ARRAY): Schema<string[]> {

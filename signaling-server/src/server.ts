@@ -4,6 +4,7 @@
  * the id claim), so a refused client gets `connect_error` with the reason. Accepted sockets are served by
  * ./connection.ts.
  */
+
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -17,6 +18,7 @@ import {
   type ServerToClientEvents,
   signToken,
 } from '@handout/peer-runtime/signaling';
+import { silentLogger } from '@handout/peer-runtime/telemetry';
 import { Server } from 'socket.io';
 import { AddressLimits } from './address-limits.js';
 import { admit, refusal } from './auth.js';
@@ -31,7 +33,7 @@ import {
 import { createHttpHandler } from './http.js';
 import { MemberUpdates } from './member-updates.js';
 import { MetricsRecorder, type SignalingMetrics } from './metrics.js';
-import { SERVER_DEFAULTS, type SignalingLogger, type SignalingServerOptions } from './options.js';
+import { SERVER_DEFAULTS, type SignalingServerOptions } from './options.js';
 import { handshakeProblem, hardenedParser } from './parser.js';
 import { startPresence } from './presence.js';
 import { TokenBucket } from './rate-limit.js';
@@ -68,15 +70,13 @@ export interface SignalingServer {
   close(): Promise<void>;
 }
 
-const silent: SignalingLogger = { info() {}, warn() {} };
-
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const d = SERVER_DEFAULTS;
   const host = options.host ?? d.host;
   const secret = options.secret ?? randomId(32);
   const kid = options.secretKid ?? keyIdOf(secret);
   const presenceMs = options.presenceTimeoutMs ?? d.presenceTimeoutMs;
-  const log = options.logger ?? silent;
+  const log = options.logger ?? silentLogger;
   const verifier = createTokenVerifier({
     keys: [{ kid, secret }, ...(options.keys ?? [])],
     ...(options.jwksUrl !== undefined && { jwksUrl: options.jwksUrl }),
@@ -96,7 +96,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const handler = createHttpHandler({ metrics, startedAt: Date.now(), staticDir: options.staticDir });
   const http = createServer((req, res) => {
     handler(req, res).catch((e: unknown) => {
-      log.warn('http request failed', { url: req.url, error: String(e) });
+      log.error('http request failed', { url: req.url, error: String(e) });
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
@@ -165,21 +165,21 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     closing: () => closing,
   };
 
-  const refuse = (next: (err?: Error) => void, refused: Refusal) => {
+  const refuse = (next: (err?: Error) => void, refused: Refusal, address: string) => {
     recorder.refused(refused.reason);
-    log.info('connection refused', { ...refused });
+    log.warn('connection refused', { ...refused, address });
     next(Object.assign(new Error(refused.message), { data: refused }));
   };
 
   io.use((socket, next) => {
+    const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
     const problem = handshakeProblem(socket.handshake.auth);
     if (problem) {
       const reason = problem.code === 'payload-too-large' ? 'handshake-too-large' : 'bad-handshake';
-      return refuse(next, refusal(reason, problem.message, 'auth'));
+      return refuse(next, refusal(reason, problem.message, 'auth'), address);
     }
-    const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
     const limited = addresses.acquire(address);
-    if (limited) return refuse(next, limited);
+    if (limited) return refuse(next, limited, address);
     admit(socket.handshake.auth, authOptions)
       .then(async (admitted) => {
         // The client may have gone while the token was checked: claim nothing for a dead connection.
@@ -189,7 +189,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         }
         if (!admitted.ok) {
           addresses.release(address);
-          return refuse(next, admitted.refusal);
+          return refuse(next, admitted.refusal, address);
         }
         const { admission } = admitted;
         const h = admission.handshake;
@@ -209,7 +209,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         });
         if (!claim.ok) {
           addresses.release(address);
-          return refuse(next, claim.refusal);
+          return refuse(next, claim.refusal, address);
         }
         if (closing || socket.conn.readyState !== 'open') {
           // Gone while the registry answered: give the id back at once (a resume gets the grace window).
@@ -228,7 +228,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       })
       .catch((e: unknown) => {
         addresses.release(address);
-        log.warn('admission failed', { error: String(e) });
+        log.error('admission failed', { address, error: String(e) });
         next(new Error('the server could not check this connection'));
       });
   });

@@ -11,6 +11,7 @@ import {
 } from '@handout/peer-runtime/peer';
 import { SignalingError } from '@handout/peer-runtime/signaling';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
+import { createProcessLogger, logOptionsFromFlags } from '../logging.js';
 import {
   booleanFlag,
   listFlag,
@@ -26,11 +27,11 @@ import type { CommandContext } from './types.js';
 export async function run(ctx: CommandContext): Promise<ExitCode> {
   const flags = parseFlagsOrHelp(peerCommand, PEER_FLAGS, ctx);
   if (flags === undefined) return EXIT.ok;
+  const logOptions = logOptionsFromFlags(flags, booleanFlag(flags, '--json'));
   const signal = parseSignalUrls(requireValue(flags, '--signal', 'peer'), flags.origin('--signal'));
   const { token, origin: tokenOrigin } = readPeerToken(flags, ctx.cwd, ctx.stderr);
   const trustCode = booleanFlag(flags, '--trust-code');
   const allowModules = listFlag(flags, '--allow-module');
-  const json = booleanFlag(flags, '--json');
   const coordinator = booleanFlag(flags, '--coordinator');
   let claims: ReturnType<typeof readTokenClaims>;
   try {
@@ -60,10 +61,11 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   const tags = listFlag(flags, '--tags');
   const cacheDir = flags.values.get('--cache-dir');
 
+  const logger = createProcessLogger(ctx.stdout, logOptions);
+  // The peer's own milestones: `event` (and `at`, epoch ms) name them for programs reading the JSON lines; at a
+  // terminal the text says it all.
   const log = (event: string, fields: Record<string, unknown>, text: string): void => {
-    ctx.stdout.write(
-      json ? `${JSON.stringify({ event, at: Date.now(), ...fields })}\n` : `handout peer: ${text}\n`,
-    );
+    logger.info(text, logOptions.format === 'json' ? { event, at: Date.now(), ...fields } : {});
   };
 
   // Listen for SIGINT/SIGTERM before joining: work may be assigned the moment the server lists this peer, and a
@@ -103,6 +105,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       ...(cacheDir !== undefined && { cacheDir }),
       ...(cacheMaxMb !== undefined && { cacheMaxBytes: cacheMaxMb * 1024 * 1024 }),
       drainGraceMs: graceSeconds * 1000,
+      logger,
     });
   } catch (error) {
     offStop();

@@ -5,6 +5,7 @@
  */
 // The defaults alone: the package's root would load socket.io.
 import { ADDRESS_LIMIT_DEFAULTS } from '@handout/signaling-server/address-limits';
+import { LOG_FLAGS } from './log-flags.js';
 import type { FlagDef } from './mesh-flags.js';
 import type { CommandDef } from './types.js';
 
@@ -77,8 +78,10 @@ export const SIGNAL_FLAGS: readonly FlagDef[] = [
   {
     flag: '--json',
     kind: 'boolean',
-    meaning: 'Print the start line as JSON (url, secret when random, token).',
+    meaning:
+      'Print the start line as JSON (url, secret when random, token) and log JSON (--log-format json).',
   },
+  ...LOG_FLAGS,
 ];
 
 export const signalCommand: CommandDef = {
@@ -87,7 +90,7 @@ export const signalCommand: CommandDef = {
   synopsis:
     'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--keys kid=s,...] [--jwks-url u] ' +
     '[--id-reserve 15m] [--max-connections-per-address 64] [--connection-rate 32/4] [--trust-proxy] ' +
-    '[--redis redis://host:6379 [--redis-prefix p]] [--demo | --static dir] [--json]',
+    '[--redis redis://host:6379 [--redis-prefix p]] [--demo | --static dir] [--json] [--log-level l] [--log-format json|pretty]',
   description:
     'Starts a signaling server: peers join meshes with tokens signed by its secret, see each other (capabilities, ' +
     'state, presence) and exchange WebRTC signals through it; task data never passes through it. Binds ' +
@@ -104,6 +107,9 @@ export const signalCommand: CommandDef = {
     '`--redis <url>` shares the registry (ids, resume keys, members) through Redis and relays broadcasts and ' +
     'signals between processes (socket.io Redis adapter): run several with the same `--secret` behind one ' +
     'name or give peers the list (`--signal a,b`); per-address limits stay per process. ' +
-    '`GET /health` and `GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
+    '`GET /health` and `GET /metrics` report on it. It logs on stdout what happens: admissions and departures ' +
+    '(info, with mesh, peer and address), refused connections (warn, with the reason and the address), rejected ' +
+    'events and failures (`--log-level`, default info; `--log-format pretty` or `json`, one object per line; ' +
+    'docs/telemetry.md). Runs until SIGINT or SIGTERM, then closes and exits 0.',
   load: () => import('./signal-action.js'),
 };

@@ -5,6 +5,7 @@
  * (slots, pause, cache holdings). Outcome handling (completions, failures, lost peers, stragglers) lives in
  * outcomes.ts; this file wires the parts together and owns the lifecycle.
  */
+
 import { hashFunctions } from '../dag/hash.js';
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import { validateDag } from '../dag/validate.js';
@@ -17,6 +18,7 @@ import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
 import { createResourceTracker } from '../scheduling/resource-tracker.js';
 import type { Allocator, PeerView } from '../scheduling/types.js';
+import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { Dispatcher, type ReadyItem } from './dispatcher.js';
 import { createFairQueue } from './fair-queue.js';
 import { createPlanFollower } from './heft-plans.js';
@@ -61,8 +63,10 @@ class MeshCoordinator implements Coordinator {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private nextRun = 1;
   private closed = false;
+  private readonly log: Logger;
 
   constructor(private readonly options: CoordinatorOptions) {
+    this.log = options.logger ?? silentLogger;
     this.port = portOf(options.transport);
     this.peerId = this.port.peerId;
     this.directory = new ResultDirectory({ maxInlineBytes: options.maxInlineBytes });
@@ -78,7 +82,7 @@ class MeshCoordinator implements Coordinator {
       network: options.network ?? this.probe.model,
       unsatisfiableTimeoutMs,
       onWaiting: (run, i, unmet, message) => {
-        options.log?.('warn', message);
+        this.log.warn(message, { run: run.run.id, function: run.id(i), unmet });
         run.run.markWaiting(run.id(i), unmet, message);
         this.emit('task:waiting', { runId: run.run.id, functionId: run.id(i), unmet, message });
       },
@@ -103,7 +107,7 @@ class MeshCoordinator implements Coordinator {
       retryBackoffMaxMs: options.retryBackoffMaxMs ?? 5000,
       maxLostAttempts: options.maxLostAttempts ?? 5,
       onPeerLost: (peerId, reason) => {
-        options.log?.('warn', `peer '${peerId}' lost: ${reason}`);
+        this.log.warn(`peer '${peerId}' lost: ${reason}`, { peer: peerId, reason });
         this.emit('peer:lost', { peerId, reason });
       },
       onRecomputed: (run, i) => this.lineage.recomputed(run, i),
@@ -284,6 +288,15 @@ class MeshCoordinator implements Coordinator {
       });
       run.done.then(off, off);
     }
+    const fields = { run: runId, ...(submitter !== undefined && { submitter }) };
+    this.log.info('run accepted', { ...fields, functions: functions.length });
+    run.done.then((summary) =>
+      this.log.info('run done', {
+        ...fields,
+        status: summary.status,
+        ms: summary.endedAt - summary.startedAt,
+      }),
+    );
     // Start on a later tick, after the caller subscribed to events.
     queueMicrotask(() => {
       for (let i = 0; i < state.n; i++) if (state.remaining[i] === 0) this.outcomes.ready(state, i);
@@ -310,6 +323,7 @@ class MeshCoordinator implements Coordinator {
 
   private onSubmit(from: string, message: DagSubmitMessage): void {
     const reject = (text: string, issues?: DagValidationError['issues']): void => {
+      this.log.warn('submission refused', { run: message.runId, submitter: from, reason: text });
       this.port.post(from, {
         type: 'run:event',
         runId: message.runId,

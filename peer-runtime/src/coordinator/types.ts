@@ -2,11 +2,13 @@
  * The coordinator's public contract: its options (with defaults), submission options, events and interface.
  * The implementation is in coordinator.ts.
  */
+
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { MembershipSource } from '../mesh/membership.js';
 import type { MeshRun } from '../mesh/mesh-run.js';
 import type { AllocatorOptions } from '../scheduling/allocator.js';
 import type { Allocator, NetworkModel, PeerView, Strategy } from '../scheduling/types.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Transport } from '../transport/types.js';
 import type { ReadyItem } from './dispatcher.js';
 import type { StragglerOptions } from './failures.js';
@@ -69,8 +71,11 @@ export interface CoordinatorOptions {
    * keeps the lineage" answer. Default 200 000.
    */
   readonly keepLineageMaxFunctions?: number;
-  /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */
-  readonly log?: (level: 'info' | 'warn', message: string) => void;
+  /**
+   * Where the coordinator tells what it does (runs accepted and done, waiting functions, lost peers, refused
+   * messages), with fields `run`, `function`, `peer`. Default: silentLogger.
+   */
+  readonly logger?: Logger;
 }
 
 export interface SubmitRunOptions {

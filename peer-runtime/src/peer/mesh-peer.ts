@@ -201,7 +201,7 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
   const coordinatorOptions = typeof options.coordinator === 'object' ? options.coordinator : {};
   const coordinator = coordinates
     ? createCoordinator({
-        log: (level, message) => logger[level](message),
+        logger: logger.child({ role: 'coordinator' }),
         ...coordinatorOptions,
         transport,
         membership,

@@ -4,6 +4,7 @@
  * assignment's inputs (inline, local, or fetched from the listed holders) and serves other peers' fetches.
  */
 
+import type { Logger } from '../telemetry/logger.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment } from '../protocol/messages.js';
 import { decodeValue } from '../protocol/value-codec.js';
@@ -21,6 +22,8 @@ export interface AgentHoldingsOptions {
   readonly keepFetched: boolean;
   /** A hash was stored that the coordinators cannot know of (a fetched input): announce it. */
   readonly onAnnounce: (hash: string) => void;
+  /** Where failed store reads are told (debug). Default: silentLogger. */
+  readonly logger?: Logger;
 }
 
 export type InputValue = { ok: true; value: unknown } | { ok: false; hash: string };
@@ -135,6 +138,11 @@ export class AgentHoldings {
   private async localBytes(hash: string): Promise<Uint8Array | undefined> {
     const bytes = this.writing.get(hash) ?? this.transient.get(hash)?.bytes;
     if (bytes !== undefined) return bytes;
-    return this.options.store.get(hash).catch(() => undefined);
+    // A store that fails to read (a corrupt record, a disk error) is a miss: the caller fetches the bytes from
+    // another holder or answers result:missing, which is what a requester can act on. Told at debug.
+    return this.options.store.get(hash).catch((error: unknown) => {
+      this.options.logger?.debug('result store read failed; treated as a miss', { hash, reason: String(error) });
+      return undefined;
+    });
   }
 }

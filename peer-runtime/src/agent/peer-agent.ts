@@ -113,6 +113,7 @@ class MeshPeerAgent implements PeerAgent {
       transientTtlMs: options.transientTtlMs ?? 600_000,
       keepFetched: options.keepFetchedInputs !== false,
       onAnnounce: (hash) => this.status.noteAdded(hash),
+      logger: this.log,
     });
     this.status = new AgentStatus({
       port: this.port,

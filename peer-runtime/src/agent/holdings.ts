@@ -4,11 +4,11 @@
  * assignment's inputs (inline, local, or fetched from the listed holders) and serves other peers' fetches.
  */
 
-import type { Logger } from '../telemetry/logger.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment } from '../protocol/messages.js';
 import { decodeValue } from '../protocol/value-codec.js';
 import type { ResultStore } from '../store/types.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /** Decoded values kept per generation (see `remember`). */
 const RECENT_VALUES = 4096;
@@ -141,7 +141,10 @@ export class AgentHoldings {
     // A store that fails to read (a corrupt record, a disk error) is a miss: the caller fetches the bytes from
     // another holder or answers result:missing, which is what a requester can act on. Told at debug.
     return this.options.store.get(hash).catch((error: unknown) => {
-      this.options.logger?.debug('result store read failed; treated as a miss', { hash, reason: String(error) });
+      this.options.logger?.debug('result store read failed; treated as a miss', {
+        hash,
+        reason: String(error),
+      });
       return undefined;
     });
   }

@@ -33,6 +33,7 @@ import type { TokenBucket } from './rate-limit.js';
 import { type ClaimResult, type PeerRecord, type PeerRegistry, peerInfo } from './registry-types.js';
 import { routeSignal } from './relay.js';
 import { renewSession } from './renew.js';
+import type { RuntimeMetrics } from './runtime-metrics.js';
 import { SessionExpiry } from './session-expiry.js';
 import type { LocalSessions, Session } from './sessions.js';
 
@@ -58,6 +59,7 @@ export interface ConnectionContext {
   readonly registry: PeerRegistry;
   readonly sessions: LocalSessions;
   readonly recorder: MetricsRecorder;
+  readonly runtime: RuntimeMetrics;
   readonly updates: MemberUpdates<Session>;
   readonly addresses: AddressLimits;
   readonly authOptions: AuthOptions;
@@ -266,6 +268,7 @@ async function depart(ctx: ConnectionContext, session: Session, reason: LeaveRea
 export function announceDeparture(ctx: ConnectionContext, record: PeerRecord, reason: LeaveReason): void {
   ctx.updates.dropPeer(record.mesh, record.peerId);
   ctx.recorder.departed(reason);
+  ctx.runtime.session.observe({ reason }, Math.max(0, Date.now() - record.joinedAt) / 1000);
   ctx.log.info('peer left', { mesh: record.mesh, peer: record.peerId, reason });
   ctx.io.to(room(record.mesh)).emit('peer:left', { peerId: record.peerId, reason });
 }

@@ -40,6 +40,7 @@ import { TokenBucket } from './rate-limit.js';
 import { randomId } from './registry.js';
 import { peerInfo } from './registry-types.js';
 import { hashResumeKey } from './resume-key.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import { LocalSessions, type Session } from './sessions.js';
 import { openRegistry, type SharedState } from './shared-state.js';
 
@@ -88,12 +89,18 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const { registry } = shared;
   const sessions = new LocalSessions();
   const recorder = new MetricsRecorder();
+  const runtime = new RuntimeMetrics();
   const addresses = new AddressLimits(options);
   const trustProxy = options.trustProxy === true;
   const metrics = () => recorder.snapshot(registry.gauges());
   let closing = false;
 
-  const handler = createHttpHandler({ metrics, startedAt: Date.now(), staticDir: options.staticDir });
+  const handler = createHttpHandler({
+    metrics,
+    runtimeMetrics: () => runtime.text(),
+    startedAt: Date.now(),
+    staticDir: options.staticDir,
+  });
   const http = createServer((req, res) => {
     handler(req, res).catch((e: unknown) => {
       log.error('http request failed', { url: req.url, error: String(e) });
@@ -155,6 +162,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     registry,
     sessions,
     recorder,
+    runtime,
     updates,
     addresses,
     authOptions,
@@ -165,21 +173,28 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     closing: () => closing,
   };
 
-  const refuse = (next: (err?: Error) => void, refused: Refusal, address: string) => {
+  const refuse = (
+    next: (err?: Error) => void,
+    refused: Refusal,
+    address: string,
+    timed?: (outcome: string) => void,
+  ) => {
     recorder.refused(refused.reason);
+    timed?.(refused.reason);
     log.warn('connection refused', { ...refused, address });
     next(Object.assign(new Error(refused.message), { data: refused }));
   };
 
   io.use((socket, next) => {
+    const timed = runtime.startAdmission();
     const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
     const problem = handshakeProblem(socket.handshake.auth);
     if (problem) {
       const reason = problem.code === 'payload-too-large' ? 'handshake-too-large' : 'bad-handshake';
-      return refuse(next, refusal(reason, problem.message, 'auth'), address);
+      return refuse(next, refusal(reason, problem.message, 'auth'), address, timed);
     }
     const limited = addresses.acquire(address);
-    if (limited) return refuse(next, limited, address);
+    if (limited) return refuse(next, limited, address, timed);
     admit(socket.handshake.auth, authOptions)
       .then(async (admitted) => {
         // The client may have gone while the token was checked: claim nothing for a dead connection.
@@ -189,7 +204,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         }
         if (!admitted.ok) {
           addresses.release(address);
-          return refuse(next, admitted.refusal, address);
+          return refuse(next, admitted.refusal, address, timed);
         }
         const { admission } = admitted;
         const h = admission.handshake;
@@ -209,7 +224,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         });
         if (!claim.ok) {
           addresses.release(address);
-          return refuse(next, claim.refusal, address);
+          return refuse(next, claim.refusal, address, timed);
         }
         if (closing || socket.conn.readyState !== 'open') {
           // Gone while the registry answered: give the id back at once (a resume gets the grace window).
@@ -224,6 +239,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
           bucket: new TokenBucket(options.rateLimit),
           address,
         };
+        timed('admitted');
         next();
       })
       .catch((e: unknown) => {

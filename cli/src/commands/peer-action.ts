@@ -58,6 +58,10 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   const waitTimeout = numberFlag(flags, '--wait-timeout', { min: 0.01 });
   if (waitTimeout !== undefined && !coordinator)
     throw new CliInputError('--wait-timeout needs --coordinator');
+  const metricsPort = numberFlag(flags, '--metrics-port', { integer: true, min: 0, max: 65535 });
+  const metricsHost = flags.values.get('--metrics-host') ?? '127.0.0.1';
+  if (flags.values.has('--metrics-host') && metricsPort === undefined)
+    throw new CliInputError('--metrics-host needs --metrics-port');
   const tags = listFlag(flags, '--tags');
   const cacheDir = flags.values.get('--cache-dir');
 
@@ -151,6 +155,23 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
     ),
   );
 
+  // prom-client loads only when metrics are asked for.
+  let metrics: { url: string; close(): Promise<void> } | undefined;
+  if (metricsPort !== undefined) {
+    const { peerRegistry, serveMetrics } = await import('../metrics.js');
+    try {
+      metrics = await serveMetrics(peerRegistry(peer), metricsHost, metricsPort);
+    } catch (error) {
+      await peer.close({ graceMs: 0 });
+      offStop();
+      const code = (error as { code?: string }).code;
+      throw new CliInputError(
+        `--metrics-port ${metricsPort}: cannot listen on ${metricsHost} (${code ?? (error as Error).message})`,
+      );
+    }
+    log('metrics', { url: metrics.url }, `metrics at ${metrics.url}`);
+  }
+
   const lost = new Promise<string>((resolve) => {
     peer.signaling.on('close', (error) => resolve(error ? error.message : 'the signaling connection closed'));
   });
@@ -158,6 +179,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   offStop();
   if (stop.startsWith('lost:')) {
     log('left', { reason: stop.slice(5) }, `lost the mesh: ${stop.slice(5)}`);
+    await metrics?.close();
     await peer.close({ graceMs: 0 });
     return EXIT.functionFailed;
   }
@@ -168,6 +190,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
     `${stop}: leaving (${assigned} function(s) to finish or hand back)`,
   );
   await peer.close();
+  await metrics?.close();
   log('left', { reason: stop }, 'left the mesh');
   return EXIT.ok;
 }

@@ -58,13 +58,24 @@ export const PEER_FLAGS: readonly FlagDef[] = [
   { flag: '--grace', kind: 'value', meaning: 'Seconds running functions may finish on exit (default 5).' },
   { flag: '--json', kind: 'boolean', meaning: 'Log one JSON object per line on stdout (--log-format json).' },
   ...LOG_FLAGS,
+  {
+    flag: '--metrics-port',
+    kind: 'value',
+    env: 'HANDOUT_METRICS_PORT',
+    meaning: 'Serve Prometheus metrics at GET /metrics on this port (default: off; 0 picks a free one).',
+  },
+  {
+    flag: '--metrics-host',
+    kind: 'value',
+    meaning: 'Interface of --metrics-port (default 127.0.0.1: exposing metrics is a deliberate choice).',
+  },
 ];
 
 export const peerCommand: CommandDef = {
   name: 'peer',
   summary: 'join a mesh and contribute this machine until Ctrl-C',
   synopsis:
-    'handout peer --signal <url> [--token-file f] [--trust-code] [--allow-module https://cdn.example/] [--concurrency N] [--tags gpu,eu] [--cost 0.5] [--coordinator] [--cache-dir d] [--json] [--log-level debug|info|warn|error] [--log-format json|pretty]',
+    'handout peer --signal <url> [--token-file f] [--trust-code] [--allow-module https://cdn.example/] [--concurrency N] [--tags gpu,eu] [--cost 0.5] [--coordinator] [--cache-dir d] [--json] [--log-level debug|info|warn|error] [--log-format json|pretty] [--metrics-port 9464]',
   description:
     'Joins the mesh of the token through the signaling server (`--signal` or HANDOUT_SIGNAL; the token from ' +
     'HANDOUT_TOKEN or `--token-file`, or `--token`, which warns: a command line is readable by every process on ' +
@@ -84,6 +95,8 @@ export const peerCommand: CommandDef = {
     'token (naming the reason). It logs on stdout (`--log-level`, default info; `--log-format pretty` or `json`, ' +
     'one object per line with `level`, `time`, `msg`, and `event` for joined, peer:joined, peer:left, peer:lost, ' +
     'task:waiting, leaving, left; `--json` is `--log-format json`); the agent and the coordinator log into the ' +
-    'same stream (docs/telemetry.md).',
+    'same stream (docs/telemetry.md). `--metrics-port` serves Prometheus metrics (functions run and failed, ' +
+    'bytes per link, cache, coordinator queue and runs, process and Node runtime) at `/metrics` on ' +
+    '`--metrics-host` (default 127.0.0.1); the `metrics` log line gives the URL.',
   load: () => import('./peer-action.js'),
 };

@@ -29,7 +29,7 @@ import type { Transport } from '../transport/types.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { executeTask } from './execute.js';
 import { AgentHoldings } from './holdings.js';
-import { AgentReplies } from './replies.js';
+import { AgentReplies, type AgentReplyCounts } from './replies.js';
 import { AgentStatus } from './status.js';
 import { AgentTask, taskKey } from './task.js';
 
@@ -71,6 +71,8 @@ export interface PeerAgent {
   readonly paused: boolean;
   /** Functions assigned and not yet answered. */
   readonly assigned: number;
+  /** Counts for metrics: functions running now, and every answer since the agent started. */
+  stats(): AgentStats;
   /** Stop taking work: functions not yet started are handed back, running ones finish. */
   pause(): void;
   resume(): void;
@@ -80,6 +82,12 @@ export interface PeerAgent {
   drain(options?: { graceMs?: number }): Promise<void>;
   /** Drains (grace 0) and detaches from the transport. Leaves the pool and store open (the caller owns them). */
   close(): Promise<void>;
+}
+
+export interface AgentStats extends AgentReplyCounts {
+  /** Functions assigned and running in a worker now (the others of `assigned` wait for inputs or a slot). */
+  readonly running: number;
+  readonly assigned: number;
 }
 
 export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
@@ -144,6 +152,10 @@ class MeshPeerAgent implements PeerAgent {
 
   get assigned(): number {
     return this.tasks.size;
+  }
+
+  stats(): AgentStats {
+    return { ...this.replies.counts(), running: this.running(), assigned: this.tasks.size };
   }
 
   pause(): void {

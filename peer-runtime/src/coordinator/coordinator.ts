@@ -15,12 +15,13 @@ import { MeshRun } from '../mesh/mesh-run.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
 import { forwardRunEvents } from '../mesh/wire-events.js';
 import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
+import type { RunStatus } from '../run/types.js';
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
 import { createResourceTracker } from '../scheduling/resource-tracker.js';
 import type { Allocator, PeerView } from '../scheduling/types.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { Dispatcher, type ReadyItem } from './dispatcher.js';
-import { createFairQueue } from './fair-queue.js';
+import { createFairQueue, type ReadyQueue } from './fair-queue.js';
 import { createPlanFollower } from './heft-plans.js';
 import { LostResults } from './lost-results.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
@@ -30,12 +31,19 @@ import { rebalanceQueued } from './rebalance.js';
 import { RemoteLineage } from './remote-lineage.js';
 import { ResultDirectory } from './result-directory.js';
 import { RunState } from './run-state.js';
-import type { Coordinator, CoordinatorEvents, CoordinatorOptions, SubmitRunOptions } from './types.js';
+import type {
+  Coordinator,
+  CoordinatorEvents,
+  CoordinatorOptions,
+  CoordinatorStats,
+  SubmitRunOptions,
+} from './types.js';
 
 export type {
   Coordinator,
   CoordinatorEvents,
   CoordinatorOptions,
+  CoordinatorStats,
   SubmitRunOptions,
 } from './types.js';
 
@@ -64,9 +72,13 @@ class MeshCoordinator implements Coordinator {
   private nextRun = 1;
   private closed = false;
   private readonly log: Logger;
+  private readonly queue: ReadyQueue<ReadyItem>;
+  private readonly runsDone: Partial<Record<RunStatus, number>> = {};
+  private runMs = 0;
 
   constructor(private readonly options: CoordinatorOptions) {
     this.log = options.logger ?? silentLogger;
+    this.queue = options.queue ?? createFairQueue<ReadyItem>();
     this.port = portOf(options.transport);
     this.peerId = this.port.peerId;
     this.directory = new ResultDirectory({ maxInlineBytes: options.maxInlineBytes });
@@ -77,7 +89,7 @@ class MeshCoordinator implements Coordinator {
       port: this.port,
       tracker: this.tracker,
       directory: this.directory,
-      queue: options.queue ?? createFairQueue<ReadyItem>(),
+      queue: this.queue,
       loads: this.loads,
       network: options.network ?? this.probe.model,
       unsatisfiableTimeoutMs,
@@ -189,6 +201,16 @@ class MeshCoordinator implements Coordinator {
       .run;
   }
 
+  stats(): CoordinatorStats {
+    return {
+      runs: this.runs.size,
+      queued: this.queue.size,
+      peers: this.tracker.peers().length,
+      runsDone: { ...this.runsDone },
+      runMs: this.runMs,
+    };
+  }
+
   peers(): readonly PeerView[] {
     return this.loads.views();
   }
@@ -290,13 +312,12 @@ class MeshCoordinator implements Coordinator {
     }
     const fields = { run: runId, ...(submitter !== undefined && { submitter }) };
     this.log.info('run accepted', { ...fields, functions: functions.length });
-    run.done.then((summary) =>
-      this.log.info('run done', {
-        ...fields,
-        status: summary.status,
-        ms: summary.endedAt - summary.startedAt,
-      }),
-    );
+    run.done.then((summary) => {
+      const ms = summary.endedAt - summary.startedAt;
+      this.runsDone[summary.status] = (this.runsDone[summary.status] ?? 0) + 1;
+      this.runMs += ms;
+      this.log.info('run done', { ...fields, status: summary.status, ms });
+    });
     // Start on a later tick, after the caller subscribed to events.
     queueMicrotask(() => {
       for (let i = 0; i < state.n; i++) if (state.remaining[i] === 0) this.outcomes.ready(state, i);

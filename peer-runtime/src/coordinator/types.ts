@@ -6,6 +6,7 @@
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { MembershipSource } from '../mesh/membership.js';
 import type { MeshRun } from '../mesh/mesh-run.js';
+import type { RunStatus } from '../run/types.js';
 import type { AllocatorOptions } from '../scheduling/allocator.js';
 import type { Allocator, NetworkModel, PeerView, Strategy } from '../scheduling/types.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -92,8 +93,23 @@ export interface CoordinatorEvents {
   'peer:lost': { peerId: string; reason: string };
 }
 
+/** Counts for metrics (`handout_coordinator_*`, docs/telemetry.md). */
+export interface CoordinatorStats {
+  /** Runs in progress. */
+  readonly runs: number;
+  /** Ready functions waiting for a peer (the ready queue's depth). */
+  readonly queued: number;
+  /** Peers work can go to. */
+  readonly peers: number;
+  /** Runs ended since the coordinator started, by status. */
+  readonly runsDone: Readonly<Partial<Record<RunStatus, number>>>;
+  /** Sum of the durations of the runs ended, ms. */
+  readonly runMs: number;
+}
+
 export interface Coordinator {
   readonly peerId: string;
+  stats(): CoordinatorStats;
   /** Validate, hash and run a DAG from this process. Throws DagValidationError for an invalid DAG. */
   submit(dag: DagJSON | readonly FunctionSpec[], options?: SubmitRunOptions): MeshRun;
   /** The peers work can go to, with what is placed on them. */

@@ -21,7 +21,7 @@ import { connectSignaling, type SignalingClient } from '../signaling/client.js';
 import type { PeerCapabilities, PeerInfo, PeerState, Role } from '../signaling/contract.js';
 import { readTokenClaims } from '../signaling/token-claims.js';
 import { createMemoryStore } from '../store/memory.js';
-import type { ResultStore } from '../store/types.js';
+import type { ResultStore, ResultStoreStats } from '../store/types.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
 import type { Transport, TransportOptions } from '../transport/types.js';
 import { createWebRtcTransport } from '../transport/webrtc.js';
@@ -110,6 +110,8 @@ export interface MeshPeer {
   readonly coordinator: Coordinator | undefined;
   /** Where the result cache lives: a directory or IndexedDB name (undefined: in memory or caller's store). */
   readonly cacheDir: string | undefined;
+  /** The result cache's figures (entries, bytes, hits, misses, evictions), for metrics; undefined without one. */
+  cacheStats(): Promise<ResultStoreStats | undefined>;
   /** The other members, as last heard from the signaling server. */
   peers(): PeerInfo[];
   pause(): Promise<void>;
@@ -236,6 +238,11 @@ interface PeerParts {
 
 /** The assembled member: publishes its runtime state, and takes its parts down in order when it leaves. */
 class AssembledPeer implements MeshPeer {
+  async cacheStats(): Promise<ResultStoreStats | undefined> {
+    // A store that cannot answer (closing, a disk error) has no figures this time: metrics skip them.
+    return this.cacheStore?.stats().catch(() => undefined);
+  }
+
   readonly peerId: string;
   readonly mesh: string;
   readonly roles: readonly Role[];
@@ -246,6 +253,7 @@ class AssembledPeer implements MeshPeer {
   readonly agent: PeerAgent | undefined;
   readonly coordinator: Coordinator | undefined;
   readonly cacheDir: string | undefined;
+  private readonly cacheStore: ResultStore | undefined;
   private published: PeerState;
   private isPaused = false;
   private closing = false;
@@ -267,6 +275,7 @@ class AssembledPeer implements MeshPeer {
     this.agent = parts.agent;
     this.coordinator = parts.coordinator;
     this.cacheDir = parts.cache.location;
+    this.cacheStore = parts.cache.store;
     this.published = { running: 0, slots: parts.slotsNow(), paused: false };
     // A coordinator that joins later learns what this peer's cache holds, so its cache lookups find it.
     this.offJoined = this.signaling.on('peer:joined', (info) => {

@@ -46,7 +46,10 @@ describe('metrics of handout peer processes and the signaling server', () => {
       roles: ['coordinate'],
       flags: ['--coordinator', '--wait-timeout', '5', '--metrics-port', '0'],
     });
-    const w = h.spawnPeer({ id: 'w1', flags: ['--concurrency', '1', '--speed', '1', '--metrics-port', '0'] });
+    const w = h.spawnPeer({
+      id: 'w1',
+      flags: ['--concurrency', '1', '--speed', '1', '--metrics-port', '0', '--label', 'lab box 3'],
+    });
     await h.waitForMembers(['co', 'w1']);
     [coordinatorUrl, workerUrl] = await Promise.all([metricsUrl(co), metricsUrl(w)]);
     mesh = await connect({ signal: h.server.url, token: h.token(['submit'], 'submitter') });
@@ -87,6 +90,21 @@ describe('metrics of handout peer processes and the signaling server', () => {
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     expect((await fetch(workerUrl.replace('/metrics', '/other'))).status).toBe(404);
+  }, 60_000);
+
+  it("a peer's label and its process load (CPU share, memory) reach every member through the server", async () => {
+    await h.waitForMembers(
+      ['w1'],
+      (p) => p.state.memoryMB !== undefined && p.state.cpu !== undefined,
+      30_000,
+    );
+    const w1 = (await h.server.peers('metrics-test')).find((p) => p.peerId === 'w1')!;
+    expect(w1.capabilities.label).toBe('lab box 3');
+    expect(w1.state.cpu).toBeGreaterThanOrEqual(0);
+    expect(w1.state.cpu).toBeLessThanOrEqual(1);
+    // A Node peer with a worker pool resident: tens of MiB at least, far from the validator's bound.
+    expect(w1.state.memoryMB).toBeGreaterThan(20);
+    expect(w1.state.memoryMB).toBeLessThan(64 * 1024);
   }, 60_000);
 
   it('a coordinator counts its runs by status, and the server has runtime metrics and admission histograms', async () => {

@@ -63,6 +63,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   if (flags.values.has('--metrics-host') && metricsPort === undefined)
     throw new CliInputError('--metrics-host needs --metrics-port');
   const tags = listFlag(flags, '--tags');
+  const label = flags.values.get('--label');
   const cacheDir = flags.values.get('--cache-dir');
 
   const logger = createProcessLogger(ctx.stdout, logOptions);
@@ -104,6 +105,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       ...(memoryMB !== undefined && { memoryMB }),
       ...(speed !== undefined && { speed }),
       ...(tags !== undefined && { tags }),
+      ...(label !== undefined && { label }),
       ...(trustCode && { trustCode }),
       ...(allowModules !== undefined && { allowModules }),
       ...(cacheDir !== undefined && { cacheDir }),
@@ -131,7 +133,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       cacheDir: peer.cacheDir ?? null,
       peers: peer.peers().map((p) => p.peerId),
     },
-    `joined mesh '${peer.mesh}' as '${peer.peerId}' (${peer.roles.join(', ')}; ${caps.cores} slots, speed ${caps.speed}, ` +
+    `joined mesh '${peer.mesh}' as '${peer.peerId}'${caps.label ? ` ("${caps.label}")` : ''} (${peer.roles.join(', ')}; ${caps.cores} slots, speed ${caps.speed}, ` +
       `cost ${caps.costRate}${caps.tags.length > 0 ? `, tags ${caps.tags.join(',')}` : ''}) with ${peer.peers().length} other peer(s)`,
   );
   peer.signaling.on('peer:joined', (p) =>

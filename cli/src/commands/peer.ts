@@ -45,6 +45,12 @@ export const PEER_FLAGS: readonly FlagDef[] = [
     meaning: 'Comma-separated tags functions can ask for.',
   },
   { flag: '--cost', kind: 'value', env: 'HANDOUT_COST', meaning: 'Price of one core-second (default 0).' },
+  {
+    flag: '--label',
+    kind: 'value',
+    env: 'HANDOUT_LABEL',
+    meaning: 'A name for people, shown by dashboards (at most 64 characters; not used for placement).',
+  },
   { flag: '--memory', kind: 'value', meaning: 'Memory offered in MiB (default: free memory).' },
   { flag: '--speed', kind: 'value', meaning: 'Speed score to advertise (default: measured at start).' },
   { flag: '--coordinator', kind: 'boolean', meaning: 'Also coordinate runs (token role coordinate).' },
@@ -75,7 +81,7 @@ export const peerCommand: CommandDef = {
   name: 'peer',
   summary: 'join a mesh and contribute this machine until Ctrl-C',
   synopsis:
-    'handout peer --signal <url> [--token-file f] [--trust-code] [--allow-module https://cdn.example/] [--concurrency N] [--tags gpu,eu] [--cost 0.5] [--coordinator] [--cache-dir d] [--json] [--log-level debug|info|warn|error] [--log-format json|pretty] [--metrics-port 9464]',
+    'handout peer --signal <url> [--token-file f] [--trust-code] [--allow-module https://cdn.example/] [--concurrency N] [--tags gpu,eu] [--cost 0.5] [--label "lab box 3"] [--coordinator] [--cache-dir d] [--json] [--log-level debug|info|warn|error] [--log-format json|pretty] [--metrics-port 9464]',
   description:
     'Joins the mesh of the token through the signaling server (`--signal` or HANDOUT_SIGNAL; the token from ' +
     'HANDOUT_TOKEN or `--token-file`, or `--token`, which warns: a command line is readable by every process on ' +

@@ -29,6 +29,7 @@ import type { WorkerPool } from '../worker/pool.js';
 import { calibrateSpeed } from './calibration.js';
 import { buildCapabilities, type CapabilityChoices } from './capabilities.js';
 import { TRUST_CODE_WARNING, tagsForCodeTrust } from './code-trust.js';
+import { LoadSampler } from './load.js';
 import { createSignalingMembership, type SignalingMembership } from './signaling-membership.js';
 
 export interface MeshPeerOptions extends CapabilityChoices {
@@ -255,6 +256,7 @@ class AssembledPeer implements MeshPeer {
   readonly cacheDir: string | undefined;
   private readonly cacheStore: ResultStore | undefined;
   private published: PeerState;
+  private readonly load = new LoadSampler();
   private isPaused = false;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -332,13 +334,21 @@ class AssembledPeer implements MeshPeer {
 
   private async publish(): Promise<void> {
     if (!this.signaling.connected) return;
+    const last = this.published;
+    const load = this.load.due();
     const next: PeerState = {
       running: this.agent?.assigned ?? 0,
       slots: this.parts.slotsNow(),
       paused: this.isPaused || this.closing,
+      ...withLoad(load ?? last),
     };
-    const last = this.published;
-    if (next.running === last.running && next.paused === last.paused && next.slots === last.slots) return;
+    if (
+      load === undefined &&
+      next.running === last.running &&
+      next.paused === last.paused &&
+      next.slots === last.slots
+    )
+      return;
     this.published = next;
     try {
       await this.signaling.update({ state: next });
@@ -348,6 +358,14 @@ class AssembledPeer implements MeshPeer {
       this.published = { ...this.published, running: -1 };
     }
   }
+}
+
+/** The load fields of a PeerState (absent ones stay absent: the validator refuses `undefined` values). */
+function withLoad(load: { readonly cpu?: number; readonly memoryMB?: number }): Partial<PeerState> {
+  return {
+    ...(load.cpu !== undefined && { cpu: load.cpu }),
+    ...(load.memoryMB !== undefined && { memoryMB: load.memoryMB }),
+  };
 }
 
 interface OpenedPool {

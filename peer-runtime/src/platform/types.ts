@@ -27,3 +27,17 @@ export interface PersistentStore {
   /** The directory or database name actually used. */
   readonly location: string;
 }
+
+/**
+ * One reading of this process's load (peer/load.ts turns two readings into PeerState's `cpu`). `cpuMicros`:
+ * CPU time used since the process started, absent where the platform cannot tell (browsers).
+ */
+export interface ProcessLoadSample {
+  readonly cpuMicros?: number;
+  /** performance.now() of the reading. */
+  readonly at: number;
+  /** Cores the CPU time is spread over (a fully busy 4-core process uses 4 s of CPU per second). */
+  readonly cores: number;
+  /** Resident memory (Node) or the JS heap (Chromium), MiB. */
+  readonly memoryMB: number;
+}

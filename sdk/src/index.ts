@@ -23,6 +23,8 @@ export type {
 } from '@handout/peer-runtime';
 export { CancelledError, PeerError, SandboxError, SkippedError, TaskError } from '@handout/peer-runtime/dag';
 export { type RunLocalOptions, runLocal } from '@handout/peer-runtime/local';
+// OpenTelemetry spans for a run (a no-op until the program registers an OpenTelemetry SDK; docs/telemetry.md).
+export { SPAN_FUNCTION, SPAN_RUN, type TraceRunOptions, traceRun } from '@handout/peer-runtime/tracing';
 export {
   type ConnectOptions,
   connect,

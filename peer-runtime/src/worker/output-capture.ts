@@ -26,7 +26,11 @@ import {
 const MAX_VALUE_CHARS = 8 * 1024;
 
 export class OutputCapture {
+  /** The running call's lines, made at its first print. */
   private lines: OutputLine[] | undefined;
+  private inCall = false;
+  /** A counter or timer was touched since the last reset. */
+  private countersUsed = false;
   private used = 0;
   private dropped = 0;
   /** The console functions see: plain functions over this capture, safe to harden. */
@@ -34,30 +38,46 @@ export class OutputCapture {
   private readonly resetCounters: () => void;
 
   constructor() {
-    const made = captureConsole((level, args) => this.write(level, args));
+    const made = captureConsole(
+      (level, args) => this.write(level, args),
+      () => {
+        this.countersUsed = true;
+      },
+    );
     this.console = made.console;
     this.resetCounters = made.reset;
   }
 
-  /** A call starts: what is printed from now on is its output (counters and timers start afresh too). */
+  /**
+   * A call starts: what is printed from now on is its output (counters and timers start afresh too). Costs a
+   * flag when the previous call printed nothing: no-op functions run by the ten thousand per second.
+   */
   begin(): void {
+    this.inCall = true;
+    if (this.lines === undefined && !this.countersUsed) return;
     this.resetCounters();
-    this.lines = [];
+    this.countersUsed = false;
+    this.lines = undefined;
     this.used = 0;
     this.dropped = 0;
   }
 
   /** The call ended: its output, or undefined when it printed nothing. */
   end(): FunctionOutput | undefined {
+    this.inCall = false;
     const lines = this.lines;
+    if (lines === undefined) return undefined;
+    const out = { lines, droppedLines: this.dropped };
     this.lines = undefined;
-    if (!lines || (lines.length === 0 && this.dropped === 0)) return undefined;
-    return { lines, droppedLines: this.dropped };
+    this.used = 0;
+    this.dropped = 0;
+    return out;
   }
 
   private write(level: OutputLevel, args: readonly unknown[]): void {
+    if (!this.inCall) return; // printed outside any call: see the header
+    if (this.lines === undefined) this.lines = [];
     const lines = this.lines;
-    if (!lines) return; // printed outside any call: see the header
     if (this.used >= OUTPUT_LIMIT_CHARS || lines.length >= OUTPUT_LIMIT_LINES) {
       this.dropped++;
       return;
@@ -84,7 +104,7 @@ type Write = (level: OutputLevel, args: readonly unknown[]) => void;
  * A full Console whose printing methods write to `write`. Methods that keep state or draw (time, count, group,
  * table, profile) print what Node would print in one line, or nothing: none of them reaches the host console.
  */
-function captureConsole(write: Write): { console: Console; reset: () => void } {
+function captureConsole(write: Write, touched: () => void): { console: Console; reset: () => void } {
   const counts = new Map<string, number>();
   const timers = new Map<string, number>();
   const at =
@@ -106,6 +126,7 @@ function captureConsole(write: Write): { console: Console; reset: () => void } {
       if (!condition) write('error', ['Assertion failed', ...args]);
     },
     count: (name?: unknown) => {
+      touched();
       const key = label(name);
       const n = (counts.get(key) ?? 0) + 1;
       counts.set(key, n);
@@ -115,6 +136,7 @@ function captureConsole(write: Write): { console: Console; reset: () => void } {
       counts.delete(label(name));
     },
     time: (name?: unknown) => {
+      touched();
       timers.set(label(name), performance.now());
     },
     timeLog: (name?: unknown, ...args: unknown[]) => {

@@ -284,11 +284,12 @@ export class PoolCore implements WorkerPool {
       const p = batch[i]!;
       const o = outcomes[i]!;
       const startedAt = p.startedAt!;
+      // `output` is set only where the call printed (no spread: this loop runs per call of every batch).
       const output = printed?.[i];
       this.settle(
         p,
         o[0] === 1
-          ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt, ...(output && { output }) }
+          ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt, output }
           : {
               ok: false,
               reason: o[3] === undefined ? 'threw' : 'sandbox',
@@ -298,7 +299,7 @@ export class PoolCore implements WorkerPool {
               worker: slot.index,
               startedAt,
               endedAt,
-              ...(output && { output }),
+              output,
             },
       );
     }

@@ -4,7 +4,7 @@
  * TaskErrors from their plain-data form. Both sides then hold the same records.
  */
 import { DagValidationError, HandoutError, taskErrorFor } from '../errors.js';
-import type { WireRunEvent } from '../protocol/messages.js';
+import type { WireAttemptOutput, WireRunEvent } from '../protocol/messages.js';
 import type { MeshRun } from './mesh-run.js';
 
 /** Subscribes to a run's events and hands each out in wire form. Returns the unsubscribe function. */
@@ -13,6 +13,13 @@ export function forwardRunEvents(
   fallbackPeer: string,
   send: (event: WireRunEvent) => void,
 ): () => void {
+  const printed = new Map<string, WireAttemptOutput>();
+  const takeOutput = (id: string): { output?: WireAttemptOutput } => {
+    const output = printed.get(id);
+    if (!output) return {};
+    printed.delete(id);
+    return { output };
+  };
   const offs = [
     run.on('task:queued', ({ id }) => send({ kind: 'task:queued', id })),
     run.on('task:started', ({ id, attempt, peer, at }) =>
@@ -29,6 +36,7 @@ export function forwardRunEvents(
         cached,
         hash: run.record(id).hash,
         size: location?.size ?? 0,
+        ...takeOutput(id),
       });
     }),
     run.on('task:failed', ({ id, attempt, peer, at, error, final }) =>
@@ -42,15 +50,17 @@ export function forwardRunEvents(
         reason: error.reason,
         message: error.originalMessage,
         ...(error.originalStack !== undefined && { stack: error.originalStack }),
+        ...takeOutput(id),
       }),
     ),
     run.on('task:retried', ({ id, attempt, delayMs }) =>
       send({ kind: 'task:retried', id, attempt, delayMs }),
     ),
     run.on('task:skipped', ({ id, because }) => send({ kind: 'task:skipped', id, because })),
-    run.on('function:log', ({ id, attempt, peer, lines, droppedLines }) =>
-      send({ kind: 'function:log', id, attempt, peer, lines, droppedLines }),
-    ),
+    // Held until the attempt's end event, which carries it (WireAttemptOutput says why).
+    run.on('function:log', ({ id, attempt, peer, lines, droppedLines }) => {
+      printed.set(id, { attempt, peer, lines, droppedLines });
+    }),
     run.onMeshEvent('task:attempt', ({ id, attempt: a }) =>
       send({
         kind: 'task:attempt',
@@ -102,6 +112,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       run.markStarted(event.id, event.attempt, event.peer, event.at);
       return;
     case 'task:succeeded': {
+      if (event.output) run.markOutput(event.id, event.output);
       const known = run.location(event.id);
       run.setLocation(event.id, {
         hash: event.hash,
@@ -112,6 +123,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     }
     case 'task:failed': {
+      if (event.output) run.markOutput(event.id, event.output);
       const error = taskErrorFor(
         event.id,
         event.attempt,
@@ -128,14 +140,6 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     case 'task:skipped':
       run.markSkipped(event.id, event.because);
-      return;
-    case 'function:log':
-      run.markOutput(event.id, {
-        attempt: event.attempt,
-        peer: event.peer,
-        lines: event.lines,
-        droppedLines: event.droppedLines,
-      });
       return;
     case 'task:attempt':
       run.upsertAttempt(event.id, {

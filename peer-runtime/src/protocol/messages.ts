@@ -173,6 +173,18 @@ export interface RunCancelMessage {
   readonly reason: string;
 }
 
+/**
+ * What an attempt printed, riding on the `task:succeeded` / `task:failed` event of that attempt rather than as an
+ * event kind of its own: a submitter of an older version strips the unknown field, where it would refuse an
+ * unknown kind (and drop the connection).
+ */
+export interface WireAttemptOutput {
+  readonly attempt: number;
+  readonly peer: string;
+  readonly lines: readonly OutputLine[];
+  readonly droppedLines: number;
+}
+
 /** The wire form of the run events of run/types.ts (errors as plain data: TaskError is rebuilt on arrival). */
 export type WireRunEvent =
   | { readonly kind: 'task:queued'; readonly id: string }
@@ -192,6 +204,8 @@ export type WireRunEvent =
       readonly cached: boolean;
       readonly hash: string;
       readonly size: number;
+      /** What the attempt printed (the `function:log` event on the submitter's side). */
+      readonly output?: WireAttemptOutput;
     }
   | {
       readonly kind: 'task:failed';
@@ -203,6 +217,8 @@ export type WireRunEvent =
       readonly reason: TaskFailureReason | 'peer-lost' | 'unsatisfiable';
       readonly message: string;
       readonly stack?: string;
+      /** What the attempt printed before it failed. */
+      readonly output?: WireAttemptOutput;
     }
   | { readonly kind: 'task:retried'; readonly id: string; readonly attempt: number; readonly delayMs: number }
   /**
@@ -223,15 +239,6 @@ export type WireRunEvent =
   /** A function waits for a peer meeting `unmet` (e.g. `gpu`, `licence 1 > 0`); it fails if none comes in time. */
   | { readonly kind: 'task:waiting'; readonly id: string; readonly unmet: string; readonly message: string }
   | { readonly kind: 'task:skipped'; readonly id: string; readonly because: string }
-  /** What attempt `attempt` of `id` printed on `peer` (the `function:log` run event). */
-  | {
-      readonly kind: 'function:log';
-      readonly id: string;
-      readonly attempt: number;
-      readonly peer: string;
-      readonly lines: readonly OutputLine[];
-      readonly droppedLines: number;
-    }
   /**
    * The coordinator refused the submission before running anything: an invalid DAG (`issues` lists every
    * problem, as DagValidationError does) or an unknown strategy. No other event of this run follows.

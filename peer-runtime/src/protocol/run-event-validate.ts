@@ -16,7 +16,12 @@ import {
   type Schema,
   variant,
 } from '../schema/index.js';
-import { TASK_FAILURE_REASONS, type WireAttempt, type WireRunEvent } from './messages.js';
+import {
+  TASK_FAILURE_REASONS,
+  type WireAttempt,
+  type WireAttemptOutput,
+  type WireRunEvent,
+} from './messages.js';
 import { finite, flag, id, idList, MAX_ARRAY, outputLine, text, uint } from './validate.js';
 
 const FUNCTION_STATUSES: readonly FunctionStatus[] = [
@@ -65,6 +70,20 @@ const attemptFields = {
 };
 export const wireAttempt = object<WireAttempt>(attemptFields);
 
+/** What an attempt printed, on its end event: at most the budget a real worker keeps, else refused. */
+const attemptOutput: Schema<WireAttemptOutput> = refine(
+  object<WireAttemptOutput>({
+    attempt: uint,
+    peer: id,
+    lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
+    droppedLines: uint,
+  }),
+  (o) =>
+    outputSize(o) > OUTPUT_LIMIT_CHARS
+      ? { key: 'lines', complaint: `must hold at most ${OUTPUT_LIMIT_CHARS} characters in all` }
+      : undefined,
+);
+
 const dagIssue = object<DagIssue>({
   code: choice(ISSUE_CODES),
   functionId: optional(text),
@@ -76,30 +95,23 @@ const dagIssue = object<DagIssue>({
 const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
   'task:queued': event('task:queued', { id }),
   'task:started': event('task:started', attemptAt),
-  'task:succeeded': event('task:succeeded', { ...attemptAt, cached: flag, hash: id, size: uint }),
+  'task:succeeded': event('task:succeeded', {
+    ...attemptAt,
+    cached: flag,
+    hash: id,
+    size: uint,
+    output: optional(attemptOutput),
+  }),
   'task:failed': event('task:failed', {
     ...attemptAt,
     final: flag,
     reason: choice(EVENT_FAILURE_REASONS),
     message: text,
     stack: optional(text),
+    output: optional(attemptOutput),
   }),
   'task:retried': event('task:retried', { id, attempt: uint, delayMs: finite }),
   'task:skipped': event('task:skipped', { id, because: id }),
-  // The budget is checked on the lines alone (functionOutput's refinement), then the attribution around them.
-  'function:log': refine(
-    event('function:log', {
-      id,
-      attempt: uint,
-      peer: id,
-      lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
-      droppedLines: uint,
-    }),
-    (e) =>
-      outputSize(e) > OUTPUT_LIMIT_CHARS
-        ? { key: 'lines', complaint: `must hold at most ${OUTPUT_LIMIT_CHARS} characters in all` }
-        : undefined,
-  ),
   'task:attempt': event('task:attempt', attemptFields),
   'task:waiting': event('task:waiting', { id, unmet: text, message: text }),
   'run:rejected': event('run:rejected', {

@@ -1,8 +1,8 @@
 /**
  * What a function prints: `console.log/info/debug/warn/error` inside a function are captured in its worker
  * (worker/output-capture.ts), per attempt, and travel with the attempt's outcome — to the local engine, or on a
- * mesh from the peer to the coordinator (`task:result` / `task:failed`) and on to the submitter (`function:log`
- * run events). They never reach the worker's or the peer's stdout: a peer's console belongs to its operator, and
+ * mesh from the peer to the coordinator (`task:result` / `task:failed`) and on to the submitter (on the
+ * attempt's `task:succeeded` / `task:failed` run event, replayed there as `function:log`). They never reach the worker's or the peer's stdout: a peer's console belongs to its operator, and
  * `handout run --json` must stay valid JSON whatever functions print.
  *
  * Bounded per attempt: a function that prints in a loop must not fill a peer's memory or a data channel. Past

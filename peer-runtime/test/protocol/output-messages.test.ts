@@ -67,11 +67,21 @@ describe('what a function printed, on the wire', () => {
     expect(refusal(result({ lines: [], droppedLines: -1 })).field).toBe('output.droppedLines');
   });
 
-  test('a function:log run event from a coordinator is checked the same way', () => {
+  test("an attempt's output rides on its task:succeeded run event, checked the same way; an old submitter would strip it", () => {
     const event = (lines: unknown) => ({
       type: 'run:event',
       runId: 'r1',
-      event: { kind: 'function:log', id: 'f', attempt: 1, peer: 'p1', lines, droppedLines: 0 },
+      event: {
+        kind: 'task:succeeded',
+        id: 'f',
+        attempt: 1,
+        peer: 'p1',
+        at: 1,
+        cached: false,
+        hash: 'h',
+        size: 1,
+        output: { attempt: 1, peer: 'p1', lines, droppedLines: 0 },
+      },
     });
     expect(validateMessage(event([{ level: 'info', text: 'ok', at: 5 }]))).toEqual(
       event([{ level: 'info', text: 'ok', at: 5 }]),
@@ -84,6 +94,6 @@ describe('what a function printed, on the wire', () => {
           { level: 'log', text: big, at: 1 },
         ]),
       ).field,
-    ).toBe('event.lines');
+    ).toBe('event.output.lines');
   });
 });

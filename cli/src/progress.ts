@@ -12,6 +12,8 @@ export interface ProgressStream {
 }
 
 export interface ProgressReporter {
+  /** Writes whole lines to the stream: above the bar (cleared, then redrawn), or as they are. */
+  above(text: string): void;
   /** Draws the final state, ends the bar's line and unsubscribes. */
   stop(): void;
 }
@@ -33,7 +35,7 @@ export function attachProgress(
   stream: ProgressStream,
   total: number,
 ): ProgressReporter {
-  if (mode === 'none') return { stop() {} };
+  if (mode === 'none') return { above: (text) => stream.write(text), stop() {} };
   const counts = { succeeded: 0, failed: 0, skipped: 0 };
   const running = new Set<string>();
   const startedAt = new Map<string, number>();
@@ -99,6 +101,14 @@ export function attachProgress(
   if (mode === 'bar') draw();
 
   return {
+    above(text) {
+      if (mode !== 'bar') {
+        stream.write(text);
+        return;
+      }
+      stream.write(`\r\x1b[2K${text}`);
+      changed();
+    },
     stop() {
       for (const off of offs) off();
       if (timer !== undefined) clearTimeout(timer);

@@ -160,6 +160,20 @@ export const SETTINGS = {
     commands: ['run', 'validate', 'config'],
     parse: boolean,
   }),
+  quiet: setting<boolean>({
+    flag: '--quiet',
+    env: 'HANDOUT_QUIET',
+    configKey: 'quiet',
+    kind: 'boolean',
+    defaultValue: () => false,
+    defaultText: 'false',
+    meaning:
+      'Do not print what functions print. By default every line a function prints (`console.log` and friends, ' +
+      'captured in its worker, locally or on a mesh peer) goes to stderr as `[<function id>] <text>`, never to ' +
+      'stdout; the lines are kept on the records either way.',
+    commands: ['run', 'config'],
+    parse: boolean,
+  }),
   progress: setting<ProgressMode>({
     flag: '--progress',
     env: 'HANDOUT_PROGRESS',

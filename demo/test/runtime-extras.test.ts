@@ -33,6 +33,10 @@ describe('runtime additions the dashboard reads when present', () => {
   it('cleans a given label and ignores one that is not a string', () => {
     expect(peerGivenLabel(peer('p', { label: '  alice\u0007 laptop ' }))).toBe('alice laptop');
     expect(peerGivenLabel(peer('p', { label: 42 }))).toBeUndefined();
+    // Where the runtime puts it: the capabilities (`handout peer --label`).
+    expect(
+      peerGivenLabel({ ...peer('p'), capabilities: { ...peer('p').capabilities, label: 'lab box 3' } }),
+    ).toBe('lab box 3');
   });
 
   it('reads captured output and verification defensively', () => {
@@ -44,6 +48,17 @@ describe('runtime additions the dashboard reads when present', () => {
       { level: 'warn', text: 'careful', at: 5 },
     ]);
     expect(capturedOutput({} as FunctionRecord)).toBeUndefined();
+    // The runtime's shape: one entry per attempt that printed.
+    const attempts = {
+      logs: [
+        { attempt: 1, peer: 'p1', droppedLines: 0, lines: [{ level: 'info', text: 'first', at: 1 }] },
+        { attempt: 2, peer: 'p2', droppedLines: 0, lines: [{ level: 'error', text: 'second', at: 2 }] },
+      ],
+    } as unknown as FunctionRecord;
+    expect(capturedOutput(attempts)).toEqual([
+      { level: 'info', text: 'first', at: 1 },
+      { level: 'error', text: 'second', at: 2 },
+    ]);
     expect(
       verificationOf({ verification: { status: 'verified', peers: ['a', 1] } } as unknown as FunctionRecord),
     ).toEqual({

@@ -21,6 +21,13 @@ export type { WireMessage, WireMessageType, WireRunEvent } from './protocol/mess
 export { PROTOCOL_VERSION } from './protocol/messages.js';
 export { decodeValue, encodeValue } from './protocol/value-codec.js';
 // Local engine and the run object shared with the mesh.
+export {
+  type AttemptOutput,
+  type FunctionOutput,
+  OUTPUT_LIMIT_CHARS,
+  type OutputLevel,
+  type OutputLine,
+} from './run/output.js';
 export { RunController, type RunControllerOptions } from './run/run-controller.js';
 export type {
   AttemptRecord,

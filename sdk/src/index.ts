@@ -8,9 +8,13 @@
 // Values come from the runtime's light subpaths (`/dag`, `/local`), not its root, so that importing the SDK loads
 // no signaling client, mesh roles or disk store: `connect()` loads those when it is called.
 export type {
+  AttemptOutput,
   AttemptRecord,
+  FunctionOutput,
   FunctionRecord,
   FunctionStatus,
+  OutputLevel,
+  OutputLine,
   Run,
   RunEventName,
   RunEvents,
@@ -19,6 +23,8 @@ export type {
 } from '@handout/peer-runtime';
 export { CancelledError, PeerError, SandboxError, SkippedError, TaskError } from '@handout/peer-runtime/dag';
 export { type RunLocalOptions, runLocal } from '@handout/peer-runtime/local';
+// OpenTelemetry spans for a run (a no-op until the program registers an OpenTelemetry SDK; docs/telemetry.md).
+export { SPAN_FUNCTION, SPAN_RUN, type TraceRunOptions, traceRun } from '@handout/peer-runtime/tracing';
 export {
   type ConnectOptions,
   connect,

@@ -22,18 +22,19 @@ import {
   validateSignalTo,
   validateTokenRenew,
 } from '@handout/peer-runtime/signaling';
+import type { Logger } from '@handout/peer-runtime/telemetry';
 import type { Server, Socket } from 'socket.io';
 import type { AddressLimits } from './address-limits.js';
 import type { AuthOptions } from './auth.js';
 import type { MemberUpdates } from './member-updates.js';
 import { deriveFetchKey, deriveMeshKey } from './mesh-key.js';
 import type { MetricsRecorder } from './metrics.js';
-import type { SignalingLogger } from './options.js';
 import { MALFORMED, type PacketProblem } from './parser.js';
 import type { TokenBucket } from './rate-limit.js';
 import { type ClaimResult, type PeerRecord, type PeerRegistry, peerInfo } from './registry-types.js';
 import { routeSignal } from './relay.js';
 import { renewSession } from './renew.js';
+import type { RuntimeMetrics } from './runtime-metrics.js';
 import { SessionExpiry } from './session-expiry.js';
 import type { LocalSessions, Session } from './sessions.js';
 
@@ -59,10 +60,11 @@ export interface ConnectionContext {
   readonly registry: PeerRegistry;
   readonly sessions: LocalSessions;
   readonly recorder: MetricsRecorder;
+  readonly runtime: RuntimeMetrics;
   readonly updates: MemberUpdates<Session>;
   readonly addresses: AddressLimits;
   readonly authOptions: AuthOptions;
-  readonly log: SignalingLogger;
+  readonly log: Logger;
   readonly secret: string;
   readonly graceMs: number;
   readonly renewBeforeMs: number;
@@ -95,13 +97,18 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
   const info = peerInfo(session.record);
   if (claim.kind === 'joined') ctx.updates.markJoined(session);
   else if (JSON.stringify(peerInfo(claim.before)) !== JSON.stringify(info)) ctx.updates.mark(session);
-  log.info(claim.kind === 'joined' ? 'peer joined' : 'peer resumed', { mesh, peerId });
+  log.info(claim.kind === 'joined' ? 'peer joined' : 'peer resumed', {
+    mesh,
+    peer: peerId,
+    roles: session.record.roles,
+    address,
+  });
 
   // One event at a time per socket, in arrival order (see the header).
   let serial: Promise<void> = Promise.resolve();
   const inOrder = (work: () => Promise<void>) => {
     serial = serial.then(work).catch((e: unknown) => {
-      log.warn('event handling failed', { mesh, peerId, error: String(e) });
+      log.warn('event handling failed', { mesh, peer: peerId, error: String(e) });
     });
   };
 
@@ -110,7 +117,7 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
     expire: (exp) => {
       recorder.sessionsExpired++;
       const message = `the session's token expired at ${new Date(exp * 1000).toISOString()} and was not renewed`;
-      log.info('session expired', { mesh, peerId });
+      log.info('session expired', { mesh, peer: peerId });
       // The reason goes first; a namespace disconnect follows it on the same connection, in order.
       socket.emit('session:closing', { reason: 'token-expired', message });
       inOrder(async () => {
@@ -123,6 +130,16 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
 
   const reject = (ack: unknown, error: EventError) => {
     recorder.rejected(error.code);
+    // A signal to a peer that just left (or is not there yet) is a race every mesh has, not a misbehaving client.
+    const level = error.code === 'peer-unavailable' || error.code === 'unknown-peer' ? 'debug' : 'warn';
+    log[level]('event rejected', {
+      mesh,
+      peer: peerId,
+      address,
+      event: error.event,
+      reason: error.code,
+      detail: error.message,
+    });
     reply(socket, ack, { ok: false, error });
   };
   /** The record moved to another socket (a resume elsewhere) while this one still sent events. */
@@ -211,7 +228,7 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
     if (ctx.graceMs <= 0) return inOrder(() => depart(ctx, session, 'lost'));
     inOrder(async () => {
       if (await registry.suspend(mesh, peerId, socket.id, ctx.graceMs)) {
-        log.info('peer dropped; waiting for it to reconnect', { mesh, peerId, reason });
+        log.info('peer dropped; waiting for it to reconnect', { mesh, peer: peerId, reason });
       }
     });
   });
@@ -224,7 +241,11 @@ async function welcome(ctx: ConnectionContext, socket: PeerSocket, session: Sess
   try {
     others = await ctx.registry.members(record.mesh, record.peerId);
   } catch (e) {
-    ctx.log.warn('welcome failed: the registry did not answer', { peerId: record.peerId, error: String(e) });
+    ctx.log.error('welcome failed: the registry did not answer', {
+      mesh: record.mesh,
+      peer: record.peerId,
+      error: String(e),
+    });
     socket.disconnect(true);
     return;
   }
@@ -253,7 +274,8 @@ async function depart(ctx: ConnectionContext, session: Session, reason: LeaveRea
 export function announceDeparture(ctx: ConnectionContext, record: PeerRecord, reason: LeaveReason): void {
   ctx.updates.dropPeer(record.mesh, record.peerId);
   ctx.recorder.departed(reason);
-  ctx.log.info('peer left', { mesh: record.mesh, peerId: record.peerId, reason });
+  ctx.runtime.session.observe({ reason }, Math.max(0, Date.now() - record.joinedAt) / 1000);
+  ctx.log.info('peer left', { mesh: record.mesh, peer: record.peerId, reason });
   ctx.io.to(room(record.mesh)).emit('peer:left', { peerId: record.peerId, reason });
 }
 

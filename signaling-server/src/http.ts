@@ -9,6 +9,8 @@ import { type SignalingMetrics, toPrometheus } from './metrics.js';
 
 export interface HttpHandlerOptions {
   readonly metrics: () => SignalingMetrics;
+  /** Process, runtime and histogram metrics (prom-client's text), appended to `/metrics`. Default: none. */
+  readonly runtimeMetrics?: () => Promise<string>;
   readonly startedAt: number;
   readonly staticDir?: string;
 }
@@ -50,8 +52,10 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       };
       return send(res, 200, 'application/json', `${JSON.stringify(body)}\n`);
     }
-    if (path === '/metrics')
-      return send(res, 200, 'text/plain; version=0.0.4', toPrometheus(options.metrics()));
+    if (path === '/metrics') {
+      const runtime = options.runtimeMetrics ? await options.runtimeMetrics() : '';
+      return send(res, 200, 'text/plain; version=0.0.4', toPrometheus(options.metrics()) + runtime);
+    }
     if (root) {
       const file = await staticFile(root, path);
       if (file)

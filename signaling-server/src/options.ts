@@ -1,13 +1,15 @@
 /** The options of `createSignalingServer`, each with its default. */
 import type { HmacKey } from '@handout/peer-runtime/signaling';
+import type { Logger } from '@handout/peer-runtime/telemetry';
 import type { AddressLimitOptions } from './address-limits.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { TurnOptions } from './turn-credentials.js';
 
-export interface SignalingLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
+/**
+ * @deprecated Use `Logger` from `@handout/peer-runtime/telemetry`, the one logger shape of every part (this alias
+ * goes in the next minor release, docs/versioning.md). An object with only `info` and `warn` no longer fits.
+ */
+export type SignalingLogger = Logger;
 
 export interface SignalingServerOptions extends AddressLimitOptions {
   /** TCP port. Default 8080; 0 picks a free one (read it from the result). */
@@ -96,8 +98,12 @@ export interface SignalingServerOptions extends AddressLimitOptions {
   corsOrigin?: string | readonly string[];
   /** Directory served as static files (the demo page). Default: none. */
   staticDir?: string;
-  /** Default: silent. */
-  logger?: SignalingLogger;
+  /**
+   * Where the server tells what happens: admissions and departures (info, with `mesh`, `peer`, `address`),
+   * refusals (warn, with `reason` and `address`), rejected events and failures (warn, error). Default:
+   * silentLogger. `handout signal` passes one built from `--log-level` and `--log-format`.
+   */
+  logger?: Logger;
 }
 
 export const SERVER_DEFAULTS = {

@@ -18,6 +18,7 @@ import {
   type ServerToClientEvents,
   signToken,
 } from '@handout/peer-runtime/signaling';
+import { silentLogger } from '@handout/peer-runtime/telemetry';
 import { Server } from 'socket.io';
 import { AddressLimits } from './address-limits.js';
 import { admit, refusal } from './auth.js';
@@ -32,13 +33,14 @@ import {
 import { createHttpHandler } from './http.js';
 import { MemberUpdates } from './member-updates.js';
 import { MetricsRecorder, type SignalingMetrics } from './metrics.js';
-import { SERVER_DEFAULTS, type SignalingLogger, type SignalingServerOptions } from './options.js';
+import { SERVER_DEFAULTS, type SignalingServerOptions } from './options.js';
 import { handshakeProblem, hardenedParser } from './parser.js';
 import { startPresence } from './presence.js';
 import { TokenBucket } from './rate-limit.js';
 import { randomId } from './registry.js';
 import { peerInfo } from './registry-types.js';
 import { hashResumeKey } from './resume-key.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import { LocalSessions, type Session } from './sessions.js';
 import { openRegistry, type SharedState } from './shared-state.js';
 import { checkIceUrls, iceServersFor } from './turn-credentials.js';
@@ -70,15 +72,13 @@ export interface SignalingServer {
   close(): Promise<void>;
 }
 
-const silent: SignalingLogger = { info() {}, warn() {} };
-
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const d = SERVER_DEFAULTS;
   const host = options.host ?? d.host;
   const secret = options.secret ?? randomId(32);
   const kid = options.secretKid ?? keyIdOf(secret);
   const presenceMs = options.presenceTimeoutMs ?? d.presenceTimeoutMs;
-  const log = options.logger ?? silent;
+  const log = options.logger ?? silentLogger;
   const verifier = createTokenVerifier({
     keys: [{ kid, secret }, ...(options.keys ?? [])],
     ...(options.jwksUrl !== undefined && { jwksUrl: options.jwksUrl }),
@@ -100,15 +100,21 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const { registry } = shared;
   const sessions = new LocalSessions();
   const recorder = new MetricsRecorder();
+  const runtime = new RuntimeMetrics();
   const addresses = new AddressLimits(options);
   const trustProxy = options.trustProxy === true;
   const metrics = () => recorder.snapshot(registry.gauges());
   let closing = false;
 
-  const handler = createHttpHandler({ metrics, startedAt: Date.now(), staticDir: options.staticDir });
+  const handler = createHttpHandler({
+    metrics,
+    runtimeMetrics: () => runtime.text(),
+    startedAt: Date.now(),
+    staticDir: options.staticDir,
+  });
   const http = createServer((req, res) => {
     handler(req, res).catch((e: unknown) => {
-      log.warn('http request failed', { url: req.url, error: String(e) });
+      log.error('http request failed', { url: req.url, error: String(e) });
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
@@ -167,6 +173,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     registry,
     sessions,
     recorder,
+    runtime,
     updates,
     addresses,
     authOptions,
@@ -178,21 +185,28 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     closing: () => closing,
   };
 
-  const refuse = (next: (err?: Error) => void, refused: Refusal) => {
+  const refuse = (
+    next: (err?: Error) => void,
+    refused: Refusal,
+    address: string,
+    timed?: (outcome: string) => void,
+  ) => {
     recorder.refused(refused.reason);
-    log.info('connection refused', { ...refused });
+    timed?.(refused.reason);
+    log.warn('connection refused', { ...refused, address });
     next(Object.assign(new Error(refused.message), { data: refused }));
   };
 
   io.use((socket, next) => {
+    const timed = runtime.startAdmission();
+    const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
     const problem = handshakeProblem(socket.handshake.auth);
     if (problem) {
       const reason = problem.code === 'payload-too-large' ? 'handshake-too-large' : 'bad-handshake';
-      return refuse(next, refusal(reason, problem.message, 'auth'));
+      return refuse(next, refusal(reason, problem.message, 'auth'), address, timed);
     }
-    const address = clientAddress(socket.handshake.address, socket.handshake.headers, trustProxy);
     const limited = addresses.acquire(address);
-    if (limited) return refuse(next, limited);
+    if (limited) return refuse(next, limited, address, timed);
     admit(socket.handshake.auth, authOptions)
       .then(async (admitted) => {
         // The client may have gone while the token was checked: claim nothing for a dead connection.
@@ -202,7 +216,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         }
         if (!admitted.ok) {
           addresses.release(address);
-          return refuse(next, admitted.refusal);
+          return refuse(next, admitted.refusal, address, timed);
         }
         const { admission } = admitted;
         const h = admission.handshake;
@@ -222,7 +236,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         });
         if (!claim.ok) {
           addresses.release(address);
-          return refuse(next, claim.refusal);
+          return refuse(next, claim.refusal, address, timed);
         }
         if (closing || socket.conn.readyState !== 'open') {
           // Gone while the registry answered: give the id back at once (a resume gets the grace window).
@@ -237,11 +251,12 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
           bucket: new TokenBucket(options.rateLimit),
           address,
         };
+        timed('admitted');
         next();
       })
       .catch((e: unknown) => {
         addresses.release(address);
-        log.warn('admission failed', { error: String(e) });
+        log.error('admission failed', { address, error: String(e) });
         next(new Error('the server could not check this connection'));
       });
   });

@@ -10,10 +10,12 @@
  * connection attempts that its dialer retries anyway. Pub/sub adds no stream to trim and no per-packet storage,
  * and delivers at once.
  */
+
+import type { Logger } from '@handout/peer-runtime/telemetry';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
-import { SERVER_DEFAULTS, type SignalingLogger, type SignalingServerOptions } from './options.js';
+import { SERVER_DEFAULTS, type SignalingServerOptions } from './options.js';
 import { connectRedis, createRedisRegistry } from './redis-registry.js';
 import { MemoryRegistry } from './registry.js';
 import type { PeerRegistry } from './registry-types.js';
@@ -31,7 +33,7 @@ export interface SharedState {
 export async function openRegistry(
   options: SignalingServerOptions,
   graceMs: number,
-  log: SignalingLogger,
+  log: Logger,
 ): Promise<SharedState> {
   const d = SERVER_DEFAULTS;
   const reservations = {

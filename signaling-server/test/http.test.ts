@@ -32,13 +32,23 @@ describe('http endpoints', () => {
     expect(text).toContain('handout_signaling_meshes 1');
     expect(text).toContain('handout_signaling_signals_relayed_total 1');
     expect(text).toContain('handout_signaling_refusals_total{reason="peer-id-taken"} 1');
-    // Every sample line is `name{labels} value`.
+    // Every sample line is `name{labels} value` (values may be floats: process and runtime metrics, histograms).
     for (const line of text
       .trim()
       .split('\n')
-      .filter((l) => !l.startsWith('#'))) {
-      expect(line).toMatch(/^[a-z_]+(\{[a-z]+="[^"]*"\})? \d+$/);
+      .filter((l) => l !== '' && !l.startsWith('#'))) {
+      expect(line).toMatch(
+        /^[a-z_:][a-z0-9_:]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[\d.]+(e[-+]?\d+)?|[-+]Inf|NaN)$/i,
+      );
     }
+    // One TYPE per metric name: the server's own counters and prom-client's never collide.
+    const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
+    expect(new Set(types.map((l) => l.split(' ')[2])).size).toBe(types.length);
+    // Process and runtime metrics, and the admission histogram (two joins were admitted, one refused).
+    expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+    expect(text).toContain('handout_signaling_admission_seconds_count{outcome="admitted"} 2');
+    expect(text).toContain('handout_signaling_admission_seconds_count{outcome="peer-id-taken"} 1');
   });
 
   it('serves files of the static directory and nothing outside it', async () => {

@@ -12,6 +12,7 @@ import {
 } from '@handout/peer-runtime/peer';
 import { SignalingError } from '@handout/peer-runtime/signaling';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
+import { createProcessLogger, logOptionsFromFlags } from '../logging.js';
 import {
   booleanFlag,
   iceServersFlag,
@@ -28,11 +29,11 @@ import type { CommandContext } from './types.js';
 export async function run(ctx: CommandContext): Promise<ExitCode> {
   const flags = parseFlagsOrHelp(peerCommand, PEER_FLAGS, ctx);
   if (flags === undefined) return EXIT.ok;
+  const logOptions = logOptionsFromFlags(flags, booleanFlag(flags, '--json'));
   const signal = parseSignalUrls(requireValue(flags, '--signal', 'peer'), flags.origin('--signal'));
   const { token, origin: tokenOrigin } = readPeerToken(flags, ctx.cwd, ctx.stderr);
   const trustCode = booleanFlag(flags, '--trust-code');
   const allowModules = listFlag(flags, '--allow-module');
-  const json = booleanFlag(flags, '--json');
   const coordinator = booleanFlag(flags, '--coordinator');
   let claims: ReturnType<typeof readTokenClaims>;
   try {
@@ -64,13 +65,19 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   const believeCapabilities = booleanFlag(flags, '--believe-capabilities');
   if (believeCapabilities && !coordinator)
     throw new CliInputError('--believe-capabilities needs --coordinator');
+  const metricsPort = numberFlag(flags, '--metrics-port', { integer: true, min: 0, max: 65535 });
+  const metricsHost = flags.values.get('--metrics-host') ?? '127.0.0.1';
+  if (flags.values.has('--metrics-host') && metricsPort === undefined)
+    throw new CliInputError('--metrics-host needs --metrics-port');
   const tags = listFlag(flags, '--tags');
+  const label = flags.values.get('--label');
   const cacheDir = flags.values.get('--cache-dir');
 
+  const logger = createProcessLogger(ctx.stdout, logOptions);
+  // The peer's own milestones: `event` (and `at`, epoch ms) name them for programs reading the JSON lines; at a
+  // terminal the text says it all.
   const log = (event: string, fields: Record<string, unknown>, text: string): void => {
-    ctx.stdout.write(
-      json ? `${JSON.stringify({ event, at: Date.now(), ...fields })}\n` : `handout peer: ${text}\n`,
-    );
+    logger.info(text, logOptions.format === 'json' ? { event, at: Date.now(), ...fields } : {});
   };
 
   // Listen for SIGINT/SIGTERM before joining: work may be assigned the moment the server lists this peer, and a
@@ -91,10 +98,6 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   });
 
   if (trustCode) ctx.stderr.write(`\nhandout peer: WARNING: ${TRUST_CODE_WARNING}\n\n`);
-  // Warnings of the peer's parts (refused data-channel messages, with the sender's peer id) as output lines.
-  const logger = warningLogger((level, message, fields) =>
-    log('log', { level, message, ...fields }, `${level}: ${message}`),
-  );
   let peer: MeshPeer;
   try {
     peer = await createMeshPeer({
@@ -112,6 +115,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       ...(memoryMB !== undefined && { memoryMB }),
       ...(speed !== undefined && { speed }),
       ...(tags !== undefined && { tags }),
+      ...(label !== undefined && { label }),
       ...(trustCode && { trustCode }),
       ...(allowModules !== undefined && { allowModules }),
       ...(cacheDir !== undefined && { cacheDir }),
@@ -141,7 +145,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       cacheDir: peer.cacheDir ?? null,
       peers: peer.peers().map((p) => p.peerId),
     },
-    `joined mesh '${peer.mesh}' as '${peer.peerId}' (${peer.roles.join(', ')}; ${caps.cores} slots, speed ${caps.speed}, ` +
+    `joined mesh '${peer.mesh}' as '${peer.peerId}'${caps.label ? ` ("${caps.label}")` : ''} (${peer.roles.join(', ')}; ${caps.cores} slots, speed ${caps.speed}, ` +
       `cost ${caps.costRate}${caps.tags.length > 0 ? `, tags ${caps.tags.join(',')}` : ''}) with ${peer.peers().length} other peer(s)`,
   );
   peer.signaling.on('peer:joined', (p) =>
@@ -191,6 +195,23 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       `link to '${peerId}' closed (${reason}${error ? `: ${error.message}` : ''})`,
     ),
   );
+  // prom-client loads only when metrics are asked for.
+  let metrics: { url: string; close(): Promise<void> } | undefined;
+  if (metricsPort !== undefined) {
+    const { peerRegistry, serveMetrics } = await import('../metrics.js');
+    try {
+      metrics = await serveMetrics(peerRegistry(peer), metricsHost, metricsPort);
+    } catch (error) {
+      await peer.close({ graceMs: 0 });
+      offStop();
+      const code = (error as { code?: string }).code;
+      throw new CliInputError(
+        `--metrics-port ${metricsPort}: cannot listen on ${metricsHost} (${code ?? (error as Error).message})`,
+      );
+    }
+    log('metrics', { url: metrics.url }, `metrics at ${metrics.url}`);
+  }
+
   const lost = new Promise<string>((resolve) => {
     peer.signaling.on('close', (error) => resolve(error ? error.message : 'the signaling connection closed'));
   });
@@ -198,6 +219,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   offStop();
   if (stop.startsWith('lost:')) {
     log('left', { reason: stop.slice(5) }, `lost the mesh: ${stop.slice(5)}`);
+    await metrics?.close();
     await peer.close({ graceMs: 0 });
     return EXIT.functionFailed;
   }
@@ -208,27 +230,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
     `${stop}: leaving (${assigned} function(s) to finish or hand back)`,
   );
   await peer.close();
+  await metrics?.close();
   log('left', { reason: stop }, 'left the mesh');
   return EXIT.ok;
-}
-
-type PeerLogger = NonNullable<Parameters<typeof createMeshPeer>[0]['logger']>;
-type LogFields = Parameters<PeerLogger['warn']>[1];
-
-/** A Logger that hands warnings and errors (with their fields, bound ones included) to `write`. */
-function warningLogger(
-  write: (level: 'warn' | 'error', message: string, fields: Record<string, unknown>) => void,
-  bound: LogFields = {},
-): PeerLogger {
-  const at =
-    (level: 'warn' | 'error') =>
-    (message: string, fields?: LogFields): void =>
-      write(level, message, { ...bound, ...fields });
-  return {
-    debug: () => {},
-    info: () => {},
-    warn: at('warn'),
-    error: at('error'),
-    child: (fields) => warningLogger(write, { ...bound, ...fields }),
-  };
 }

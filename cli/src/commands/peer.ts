@@ -3,6 +3,7 @@
  * it stops taking work, lets running functions finish for a grace period, and hands back the rest so the
  * coordinator re-runs it elsewhere. With `--coordinator` it also coordinates runs submitted to the mesh.
  */
+import { LOG_FLAGS } from './log-flags.js';
 import { type FlagDef, ICE_SERVER_FLAG } from './mesh-flags.js';
 import type { CommandDef } from './types.js';
 
@@ -44,6 +45,12 @@ export const PEER_FLAGS: readonly FlagDef[] = [
     meaning: 'Comma-separated tags functions can ask for.',
   },
   { flag: '--cost', kind: 'value', env: 'HANDOUT_COST', meaning: 'Price of one core-second (default 0).' },
+  {
+    flag: '--label',
+    kind: 'value',
+    env: 'HANDOUT_LABEL',
+    meaning: 'A name for people, shown by dashboards (at most 64 characters; not used for placement).',
+  },
   { flag: '--memory', kind: 'value', meaning: 'Memory offered in MiB (default: free memory).' },
   { flag: '--speed', kind: 'value', meaning: 'Speed score to advertise (default: measured at start).' },
   { flag: '--coordinator', kind: 'boolean', meaning: 'Also coordinate runs (token role coordinate).' },
@@ -67,14 +74,26 @@ export const PEER_FLAGS: readonly FlagDef[] = [
   { flag: '--cache-dir', kind: 'value', env: 'HANDOUT_CACHE_DIR', meaning: 'Result cache directory.' },
   { flag: '--cache-max-mb', kind: 'value', meaning: 'Result cache bound in MiB (default 1024).' },
   { flag: '--grace', kind: 'value', meaning: 'Seconds running functions may finish on exit (default 5).' },
-  { flag: '--json', kind: 'boolean', meaning: 'Log one JSON object per line on stdout.' },
+  { flag: '--json', kind: 'boolean', meaning: 'Log one JSON object per line on stdout (--log-format json).' },
+  ...LOG_FLAGS,
+  {
+    flag: '--metrics-port',
+    kind: 'value',
+    env: 'HANDOUT_METRICS_PORT',
+    meaning: 'Serve Prometheus metrics at GET /metrics on this port (default: off; 0 picks a free one).',
+  },
+  {
+    flag: '--metrics-host',
+    kind: 'value',
+    meaning: 'Interface of --metrics-port (default 127.0.0.1: exposing metrics is a deliberate choice).',
+  },
 ];
 
 export const peerCommand: CommandDef = {
   name: 'peer',
   summary: 'join a mesh and contribute this machine until Ctrl-C',
   synopsis:
-    'handout peer --signal <url> [--token-file f] [--trust-code] [--allow-module https://cdn.example/] [--concurrency N] [--tags gpu,eu] [--cost 0.5] [--coordinator] [--cache-dir d] [--json]',
+    'handout peer --signal <url> [--token-file f] [--trust-code] [--allow-module https://cdn.example/] [--concurrency N] [--tags gpu,eu] [--cost 0.5] [--label "lab box 3"] [--coordinator] [--cache-dir d] [--json] [--log-level debug|info|warn|error] [--log-format json|pretty] [--metrics-port 9464]',
   description:
     'Joins the mesh of the token through the signaling server (`--signal` or HANDOUT_SIGNAL; the token from ' +
     'HANDOUT_TOKEN or `--token-file`, or `--token`, which warns: a command line is readable by every process on ' +
@@ -93,7 +112,11 @@ export const peerCommand: CommandDef = {
     'file: or data:). On SIGINT or ' +
     'SIGTERM it stops taking work, lets running functions finish for `--grace` seconds (default 5), hands back ' +
     'the rest, leaves and exits 0; a second signal exits at once (130). Exits 2 for bad input or a refused ' +
-    'token (naming the reason). `--json` logs one JSON object per line (joined, peer:joined, peer:updated, ' +
-    'peer:left, leaving, left).',
+    'token (naming the reason). It logs on stdout (`--log-level`, default info; `--log-format pretty` or `json`, ' +
+    'one object per line with `level`, `time`, `msg`, and `event` for joined, peer:joined, peer:left, peer:lost, ' +
+    'task:waiting, leaving, left; `--json` is `--log-format json`); the agent and the coordinator log into the ' +
+    'same stream (docs/telemetry.md). `--metrics-port` serves Prometheus metrics (functions run and failed, ' +
+    'bytes per link, cache, coordinator queue and runs, process and Node runtime) at `/metrics` on ' +
+    '`--metrics-host` (default 127.0.0.1); the `metrics` log line gives the URL.',
   load: () => import('./peer-action.js'),
 };

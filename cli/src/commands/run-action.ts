@@ -3,6 +3,7 @@ import { runLocal } from '@handout/peer-runtime/local';
 import { parseCommandArgs } from '../args.js';
 import { resolveSettings } from '../config.js';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
+import { printFunctionOutput } from '../function-output.js';
 import { loadDagFile } from '../load-dag.js';
 import { buildJsonOutput, describeFailure, finalFunctionIds, formatHumanSummary } from '../output.js';
 import { attachProgress, chooseProgressMode } from '../progress.js';
@@ -47,7 +48,9 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   if (mesh) controller.signal.addEventListener('abort', () => handle.cancel('interrupted'), { once: true });
   const mode = chooseProgressMode(values.progress, ctx.stderr);
   const progress = attachProgress(handle, mode, ctx.stderr, loaded.dag.functions.length);
+  const offOutput = values.quiet ? undefined : printFunctionOutput(handle, (text) => progress.above(text));
   const summary = await handle.done;
+  offOutput?.();
   progress.stop();
   offInterrupt();
 

@@ -5,10 +5,10 @@ export const runCommand: CommandDef = {
   name: 'run',
   summary: 'run a DAG on this machine (or on a mesh with --signal) and print its results',
   synopsis:
-    'handout run <file> [--concurrency N] [--json] [--progress auto|bar|lines|none] [--scale X] [--signal url --token t [--strategy s] [--verify k]]',
+    'handout run <file> [--concurrency N] [--json] [--quiet] [--progress auto|bar|lines|none] [--scale X] [--signal url --token t [--strategy s] [--verify k]]',
   description:
     'Loads the DAG file (a module, Handout JSON, WfFormat JSON or STG), validates it, and runs it on a pool of ' +
-    'worker threads. Progress goes to stderr; the outcome goes to stdout: a summary with the results of the final ' +
+    'worker threads. Progress and what functions print (`[id] text`; `--quiet` hides it) go to stderr; the outcome goes to stdout: a summary with the results of the final ' +
     'functions (those nothing else depends on), or with `--json` one JSON document. Exits 0 when every function ' +
     'succeeded, 1 when one failed (naming it, its error and its attempts on stderr), 2 for an invalid DAG or bad ' +
     'input, 130 when interrupted by Ctrl-C (the run is cancelled first). With `--signal <url> --token <t>` the DAG ' +

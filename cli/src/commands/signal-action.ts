@@ -17,6 +17,7 @@ import {
   type TurnOptions,
 } from '@handout/signaling-server';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
+import { createProcessLogger, logOptionsFromFlags } from '../logging.js';
 import { booleanFlag, listFlag, numberFlag, type ParsedFlags, parseFlagsOrHelp } from './mesh-flags.js';
 import { SIGNAL_FLAGS, signalCommand } from './signal.js';
 import type { CommandContext } from './types.js';
@@ -28,6 +29,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   const host = flags.values.get('--host') ?? '127.0.0.1';
   const given = flags.values.get('--secret');
   const json = booleanFlag(flags, '--json');
+  const logger = createProcessLogger(ctx.stdout, logOptionsFromFlags(flags, json));
   const demo = booleanFlag(flags, '--demo');
   if (demo && flags.values.has('--static'))
     throw new CliInputError('--demo and --static both choose what to serve: give one of them');
@@ -45,6 +47,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
       ...(given !== undefined && { secret: given }),
       ...(staticDir !== undefined && { staticDir }),
       ...serverOptions(flags),
+      logger,
     });
   } catch (error) {
     const code = (error as { code?: string }).code;

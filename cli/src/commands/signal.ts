@@ -5,6 +5,7 @@
  */
 // The defaults alone: the package's root would load socket.io.
 import { ADDRESS_LIMIT_DEFAULTS } from '@handout/signaling-server/address-limits';
+import { LOG_FLAGS } from './log-flags.js';
 import type { FlagDef } from './mesh-flags.js';
 import type { CommandDef } from './types.js';
 
@@ -102,8 +103,10 @@ export const SIGNAL_FLAGS: readonly FlagDef[] = [
   {
     flag: '--json',
     kind: 'boolean',
-    meaning: 'Print the start line as JSON (url, secret when random, token).',
+    meaning:
+      'Print the start line as JSON (url, secret when random, token) and log JSON (--log-format json).',
   },
+  ...LOG_FLAGS,
 ];
 
 export const signalCommand: CommandDef = {
@@ -113,7 +116,8 @@ export const signalCommand: CommandDef = {
     'handout signal [--port 8080] [--host 127.0.0.1] [--secret s] [--keys kid=s,...] [--jwks-url u] ' +
     '[--id-reserve 15m] [--max-connections-per-address 64] [--connection-rate 32/4] [--trust-proxy] ' +
     '[--redis redis://host:6379 [--redis-prefix p]] [--stun-url stun:h:3478] ' +
-    '[--turn-url turn:h:3478 ... --turn-secret s [--turn-ttl 24h]] [--demo | --static dir] [--json]',
+    '[--turn-url turn:h:3478 ... --turn-secret s [--turn-ttl 24h]] [--demo | --static dir] [--json] ' +
+    '[--log-level l] [--log-format json|pretty]',
   description:
     'Starts a signaling server: peers join meshes with tokens signed by its secret, see each other (capabilities, ' +
     'state, presence) and exchange WebRTC signals through it; task data never passes through it. Binds ' +
@@ -135,6 +139,9 @@ export const signalCommand: CommandDef = {
     '`<expiry>:<peer id>`, password base64 HMAC-SHA1, valid `--turn-ttl`, default 24h), renewed at each ' +
     'reconnect: peers behind NATs, browsers included, relay through TURN with nothing else configured. ' +
     '`--stun-url` tells peers of STUN servers. See docs/deploy.md. ' +
-    '`GET /health` and `GET /metrics` report on it. Runs until SIGINT or SIGTERM, then closes and exits 0.',
+    '`GET /health` and `GET /metrics` report on it. It logs on stdout what happens: admissions and departures ' +
+    '(info, with mesh, peer and address), refused connections (warn, with the reason and the address), rejected ' +
+    'events and failures (`--log-level`, default info; `--log-format pretty` or `json`, one object per line; ' +
+    'docs/telemetry.md). Runs until SIGINT or SIGTERM, then closes and exits 0.',
   load: () => import('./signal-action.js'),
 };

@@ -10,9 +10,10 @@
  * - `PeerState.cpu` (0..1, the share of the peer's cores busy over the last status interval) and
  *   `PeerState.memoryMB` (memory the peer process uses): in `peer:status` and in the signaling `PeerState`, so
  *   a submitting dashboard reads them from `mesh.peers()`.
- * - `PeerInfo.label` (a person's name for the peer: `handout peer --name`, the contribute page's chosen name),
- *   carried by the signaling handshake and registry.
- * - `FunctionRecord.logs` (captured console output of the function) and, per attempt, `AttemptRecord.link`
+ * - `PeerCapabilities.label` (a person's name for the peer: `handout peer --label`, the contribute page's
+ *   chosen name), carried with the capabilities by the signaling handshake and registry.
+ * - `FunctionRecord.logs` (captured console output, one entry per attempt: docs/telemetry.md) and, per attempt,
+ *   `AttemptRecord.link`
  *   (the ICE candidate type of the connection the inputs came over) and `FunctionRecord.verification`.
  */
 import type { AttemptRecord, FunctionRecord } from '@handout/peer-runtime';
@@ -64,7 +65,9 @@ export function peerReadings(info: PeerInfo): PeerReadings {
 
 /** The label a person gave the peer, when it has one (at most 40 characters, printable). */
 export function peerGivenLabel(info: PeerInfo): string | undefined {
-  const label = (info as unknown as Record<string, unknown>).label;
+  // The runtime carries it as `capabilities.label` (`handout peer --label`); a top-level `label` is read too.
+  const caps: unknown = info.capabilities;
+  const label = (isRecord(caps) && caps.label) || (info as unknown as Record<string, unknown>).label;
   if (typeof label !== 'string') return undefined;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
   const clean = label.replace(/[\u0000-\u001f\u007f]/g, '').trim();
@@ -76,7 +79,12 @@ export function capturedOutput(record: FunctionRecord, max = 500): readonly Capt
   const logs = (record as unknown as Record<string, unknown>).logs;
   if (!Array.isArray(logs)) return undefined;
   const lines: CapturedLine[] = [];
-  for (const entry of logs.slice(-max)) {
+  // The runtime keeps one entry per attempt that printed (`AttemptOutput`: attempt, peer, lines); flat lines
+  // (strings or { level, text }) are read too.
+  const flat = logs.flatMap((entry: unknown) =>
+    isRecord(entry) && Array.isArray(entry.lines) ? (entry.lines as unknown[]) : [entry],
+  );
+  for (const entry of flat.slice(-max)) {
     if (typeof entry === 'string') lines.push({ level: 'log', text: entry });
     else if (isRecord(entry) && typeof entry.text === 'string') {
       const level = typeof entry.level === 'string' && LEVELS.has(entry.level) ? entry.level : 'log';

@@ -3,7 +3,8 @@
  * listed holders (none gives it: `task:failed` with reason `input-lost` naming the hash and, per holder, why:
  * it no longer has it, it did not answer, or no link to it opened and why — ICE failed, timed out) → the function runs on the
  * WorkerPool with its `timeoutMs` → the encoded result is kept under the function's hash → `task:result` (bytes
- * inline up to the inline limit) or `task:failed` with reason, message and stack.
+ * inline up to the inline limit) or `task:failed` with reason, message and stack; either carries what the function
+ * printed (captured in its worker, never written to this peer's console).
  */
 import type { FunctionSpec } from '../dag/types.js';
 import { parseArgRef } from '../dag/types.js';
@@ -123,6 +124,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
       message: outcome.message,
       ...(outcome.stack !== undefined && { stack: outcome.stack }),
       ...(fetchedFrom.length > 0 && { fetchedFrom }),
+      ...(outcome.output && { output: outcome.output }),
     });
     return;
   }
@@ -134,6 +136,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
       ok: false,
       reason: 'threw',
       message: `its result cannot be encoded: ${(error as Error).message}`,
+      ...(outcome.output && { output: outcome.output }),
     });
     return;
   }
@@ -149,5 +152,6 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
     durationMs: Math.max(0, outcome.endedAt - Math.max(outcome.startedAt, freeAt)),
     ...(bytes.byteLength <= deps.inlineLimit ? { inline: bytes } : { digest: digestOf(bytes) }),
     ...(fetchedFrom.length > 0 && { fetchedFrom }),
+    ...(outcome.output && { output: outcome.output }),
   });
 }

@@ -8,6 +8,7 @@ import type { FetchFailure, MeshPort } from '../mesh/port.js';
 import type { FetchTicket, InputLocation, TaskAssignment } from '../protocol/messages.js';
 import { decodeValue } from '../protocol/value-codec.js';
 import type { ResultStore } from '../store/types.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /** Decoded values kept per generation (see `remember`). */
 const RECENT_VALUES = 4096;
@@ -23,6 +24,8 @@ export interface AgentHoldingsOptions {
   readonly onAnnounce: (hash: string) => void;
   /** A result of our own was stored; `coordinator` learns of it from the completion, the others do not. */
   readonly onStoredFor?: (hash: string, coordinator: string) => void;
+  /** Where failed store reads are told (debug). Default: silentLogger. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -176,6 +179,14 @@ export class AgentHoldings {
   private async localBytes(hash: string): Promise<Uint8Array | undefined> {
     const bytes = this.writing.get(hash) ?? this.transient.get(hash)?.bytes;
     if (bytes !== undefined) return bytes;
-    return this.options.store.get(hash).catch(() => undefined);
+    // A store that fails to read (a corrupt record, a disk error) is a miss: the caller fetches the bytes from
+    // another holder or answers result:missing, which is what a requester can act on. Told at debug.
+    return this.options.store.get(hash).catch((error: unknown) => {
+      this.options.logger?.debug('result store read failed; treated as a miss', {
+        hash,
+        reason: String(error),
+      });
+      return undefined;
+    });
   }
 }

@@ -34,7 +34,7 @@ import type { WorkerPool } from '../worker/pool.js';
 import { AgentAdmission } from './admission.js';
 import { executeTask } from './execute.js';
 import { AgentHoldings } from './holdings.js';
-import { AgentReplies } from './replies.js';
+import { AgentReplies, type AgentReplyCounts } from './replies.js';
 import { AgentStatus } from './status.js';
 import { AgentTask, taskKey } from './task.js';
 
@@ -89,6 +89,8 @@ export interface PeerAgent {
   readonly paused: boolean;
   /** Functions assigned and not yet answered. */
   readonly assigned: number;
+  /** Counts for metrics: functions running now, and every answer since the agent started. */
+  stats(): AgentStats;
   /** Stop taking work: functions not yet started are handed back, running ones finish. */
   pause(): void;
   resume(): void;
@@ -100,6 +102,12 @@ export interface PeerAgent {
   close(): Promise<void>;
   /** Messages refused so far, by `"<kind> <missing>"` (e.g. `"task:assign coordinate"`). */
   refusals(): ReadonlyMap<string, number>;
+}
+
+export interface AgentStats extends AgentReplyCounts {
+  /** Functions assigned and running in a worker now (the others of `assigned` wait for inputs or a slot). */
+  readonly running: number;
+  readonly assigned: number;
 }
 
 export function createPeerAgent(options: PeerAgentOptions): PeerAgent {
@@ -136,6 +144,7 @@ class MeshPeerAgent implements PeerAgent {
       keepFetched: options.keepFetchedInputs !== false,
       onAnnounce: (hash) => this.status.noteAdded(hash),
       onStoredFor: (hash, coordinator) => this.status.noteStoredFor(hash, coordinator),
+      logger: this.log,
     });
     this.status = new AgentStatus({
       port: this.port,
@@ -184,6 +193,10 @@ class MeshPeerAgent implements PeerAgent {
 
   get assigned(): number {
     return this.tasks.size;
+  }
+
+  stats(): AgentStats {
+    return { ...this.replies.counts(), running: this.running(), assigned: this.tasks.size };
   }
 
   pause(): void {

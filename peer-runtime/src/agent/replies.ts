@@ -10,8 +10,10 @@ import type {
   TaskFailureReason,
   UnreachableHolder,
 } from '../protocol/messages.js';
+import type { FunctionOutput } from '../run/output.js';
 import type { AgentTask } from './task.js';
 
+/** `output`: what the attempt printed, sent with its outcome (run/output.ts). */
 export type ReplyBody =
   | {
       ok: true;
@@ -20,6 +22,7 @@ export type ReplyBody =
       inline?: Uint8Array;
       digest?: Uint8Array;
       fetchedFrom?: readonly FetchedInput[];
+      output?: FunctionOutput;
     }
   | {
       ok: false;
@@ -29,14 +32,31 @@ export type ReplyBody =
       missingInput?: string;
       fetchedFrom?: readonly FetchedInput[];
       unreachable?: readonly UnreachableHolder[];
+      output?: FunctionOutput;
     };
 
+/** What a peer has answered since it started (read by metrics: `handout_peer_functions_total`, docs/telemetry.md). */
+export interface AgentReplyCounts {
+  readonly succeeded: number;
+  /** Failures by reason (`cancelled` includes work handed back). */
+  readonly failed: Readonly<Partial<Record<TaskFailureReason, number>>>;
+  /** Sum of the durations of the functions that succeeded, ms (as measured for `task:result.durationMs`). */
+  readonly busyMs: number;
+}
+
 export class AgentReplies {
+  private succeeded = 0;
+  private busyMs = 0;
+  private readonly failed: Partial<Record<TaskFailureReason, number>> = {};
   private draining = false;
   private readonly sending = new Set<Promise<void>>();
   private readonly drainedTo = new Set<string>();
 
   constructor(private readonly port: MeshPort) {}
+
+  counts(): AgentReplyCounts {
+    return { succeeded: this.succeeded, failed: { ...this.failed }, busyMs: this.busyMs };
+  }
 
   /** From now on, replies are tracked until delivered (see `delivered`). */
   startDraining(): void {
@@ -47,6 +67,10 @@ export class AgentReplies {
   reply(task: AgentTask, body: ReplyBody): void {
     if (task.settled) return;
     task.settled = true;
+    if (body.ok) {
+      this.succeeded++;
+      this.busyMs += body.durationMs;
+    } else this.failed[body.reason] = (this.failed[body.reason] ?? 0) + 1;
     const a = task.assignment;
     const head = { runId: task.runId, functionId: a.functionId, hash: a.hash, attempt: a.attempt };
     if (body.ok) {
@@ -58,6 +82,7 @@ export class AgentReplies {
         ...(body.inline && { inline: body.inline }),
         ...(body.fetchedFrom && { fetchedFrom: body.fetchedFrom }),
         ...(body.digest !== undefined && { digest: body.digest }),
+        ...(body.output && { output: body.output }),
       });
       return;
     }
@@ -70,6 +95,7 @@ export class AgentReplies {
       ...(body.missingInput !== undefined && { missingInput: body.missingInput }),
       ...(body.fetchedFrom && { fetchedFrom: body.fetchedFrom }),
       ...(body.unreachable && { unreachable: body.unreachable }),
+      ...(body.output && { output: body.output }),
     });
   }
 

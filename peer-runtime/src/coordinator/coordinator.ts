@@ -20,14 +20,15 @@ import { type MeshPort, portOf } from '../mesh/port.js';
 import { Refusals } from '../mesh/refusals.js';
 import { forwardRunEvents } from '../mesh/wire-events.js';
 import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
+import type { RunStatus } from '../run/types.js';
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
 import { type BelievedCapacity, CapacityClaims } from '../scheduling/claims.js';
 import { createResourceTracker } from '../scheduling/resource-tracker.js';
 import type { Allocator, PeerView } from '../scheduling/types.js';
-import { silentLogger } from '../telemetry/logger.js';
+import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { createCoordinatorAdmission } from './admission.js';
 import { Dispatcher, type ReadyItem } from './dispatcher.js';
-import { createFairQueue } from './fair-queue.js';
+import { createFairQueue, type ReadyQueue } from './fair-queue.js';
 import { createPlanFollower } from './heft-plans.js';
 import { LostResults } from './lost-results.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
@@ -39,7 +40,13 @@ import { RemoteLineage } from './remote-lineage.js';
 import { ResultDirectory } from './result-directory.js';
 import { RunState } from './run-state.js';
 import { TrustLedger } from './trust-ledger.js';
-import type { Coordinator, CoordinatorEvents, CoordinatorOptions, SubmitRunOptions } from './types.js';
+import type {
+  Coordinator,
+  CoordinatorEvents,
+  CoordinatorOptions,
+  CoordinatorStats,
+  SubmitRunOptions,
+} from './types.js';
 import { Verification } from './verify.js';
 import { type VerifyOptions, VerifyPolicyError, verifyPolicy } from './verify-quorum.js';
 
@@ -47,6 +54,7 @@ export type {
   Coordinator,
   CoordinatorEvents,
   CoordinatorOptions,
+  CoordinatorStats,
   SubmitRunOptions,
 } from './types.js';
 
@@ -100,8 +108,14 @@ class MeshCoordinator implements Coordinator {
   private readonly claimedSlots = new Map<string, number>();
   private nextRun = 1;
   private closed = false;
+  private readonly log: Logger;
+  private readonly queue: ReadyQueue<ReadyItem>;
+  private readonly runsDone: Partial<Record<RunStatus, number>> = {};
+  private runMs = 0;
 
   constructor(private readonly options: CoordinatorOptions) {
+    this.log = options.logger ?? silentLogger;
+    this.queue = options.queue ?? createFairQueue<ReadyItem>();
     this.port = portOf(options.transport);
     this.peerId = this.port.peerId;
     this.members = options.members ?? openMembers;
@@ -122,13 +136,13 @@ class MeshCoordinator implements Coordinator {
       port: this.port,
       tracker: this.tracker,
       directory: this.directory,
-      queue: options.queue ?? createFairQueue<ReadyItem>(),
+      queue: this.queue,
       loads: this.loads,
       network: options.network ?? this.probe.model,
       unsatisfiableTimeoutMs,
       ...(this.grants && { grants: this.grants }),
       onWaiting: (run, i, unmet, message) => {
-        options.log?.('warn', message);
+        this.log.warn(message, { run: run.run.id, function: run.id(i), unmet });
         run.run.markWaiting(run.id(i), unmet, message);
         this.emit('task:waiting', { runId: run.run.id, functionId: run.id(i), unmet, message });
       },
@@ -159,9 +173,9 @@ class MeshCoordinator implements Coordinator {
       accept: (run, i, winner, location) => this.outcomes.succeed(run, i, winner, location),
       fail: (run, i, error) => this.outcomes.failFinal(run, i, error),
       onDisagreed: (run, i, peerId, digest, accepted) => {
-        options.log?.(
-          'warn',
+        this.log.warn(
           `peer '${peerId}' disagreed on function '${run.id(i)}' of run '${run.run.id}': digest ${digest.slice(0, 12)}, quorum ${accepted.slice(0, 12)}`,
+          { peer: peerId, run: run.run.id, function: run.id(i) },
         );
         this.emit('verify:disagreed', { runId: run.run.id, functionId: run.id(i), peerId, digest, accepted });
       },
@@ -182,7 +196,7 @@ class MeshCoordinator implements Coordinator {
         if (!this.lostPeers.has(peerId)) this.lostPeers.set(peerId, undefined);
         this.heard.delete(peerId);
         queueMicrotask(() => this.checkHoldingWaiters());
-        options.log?.('warn', `peer '${peerId}' lost: ${reason}`);
+        this.log.warn(`peer '${peerId}' lost: ${reason}`, { peer: peerId, reason });
         this.emit('peer:lost', { peerId, reason });
       },
       onRecomputed: (run, i) => this.lineage.recomputed(run, i),
@@ -290,6 +304,16 @@ class MeshCoordinator implements Coordinator {
       undefined,
       options.verify,
     ).run;
+  }
+
+  stats(): CoordinatorStats {
+    return {
+      runs: this.runs.size,
+      queued: this.queue.size,
+      peers: this.tracker.peers().length,
+      runsDone: { ...this.runsDone },
+      runMs: this.runMs,
+    };
   }
 
   peers(): readonly PeerView[] {
@@ -404,6 +428,14 @@ class MeshCoordinator implements Coordinator {
       );
       run.done.then(off, off);
     }
+    const fields = { run: runId, ...(submitter !== undefined && { submitter }) };
+    this.log.info('run accepted', { ...fields, functions: functions.length });
+    run.done.then((summary) => {
+      const ms = summary.endedAt - summary.startedAt;
+      this.runsDone[summary.status] = (this.runsDone[summary.status] ?? 0) + 1;
+      this.runMs += ms;
+      this.log.info('run done', { ...fields, status: summary.status, ms });
+    });
     // Start on a later tick, after the caller subscribed to events.
     this.startWhenHoldingsKnown(() => {
       for (let i = 0; i < state.n; i++) if (state.remaining[i] === 0) this.outcomes.ready(state, i);
@@ -467,6 +499,7 @@ class MeshCoordinator implements Coordinator {
 
   private onSubmit(from: string, message: DagSubmitMessage): void {
     const reject = (text: string, issues?: DagValidationError['issues']): void => {
+      this.log.warn('submission refused', { run: message.runId, submitter: from, reason: text });
       this.port.post(from, {
         type: 'run:event',
         runId: message.runId,
@@ -511,7 +544,7 @@ class MeshCoordinator implements Coordinator {
 
   /** A peer the trust ledger gave up on: its work re-runs elsewhere, it gets no more, its holdings are not served. */
   private quarantine(peerId: string, reason: string): void {
-    this.options.log?.('warn', `peer '${peerId}' quarantined: ${reason}`);
+    this.log.warn(`peer '${peerId}' quarantined: ${reason}`, { peer: peerId, reason });
     this.emit('peer:quarantined', { peerId, reason });
     this.directory.removePeer(peerId);
     this.outcomes.peerLost(peerId, `quarantined: ${reason}`);

@@ -3,6 +3,7 @@ export {
   type Coordinator,
   type CoordinatorEvents,
   type CoordinatorOptions,
+  type CoordinatorStats,
   createCoordinator,
   type SubmitRunOptions,
 } from './coordinator.js';

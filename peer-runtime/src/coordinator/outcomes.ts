@@ -117,6 +117,8 @@ export class Outcomes {
       if (verified) verification!.late(run, i, from, msg);
       return;
     }
+    // Only for an attempt we assigned to this peer (match, above): a stranger cannot print into someone else's run.
+    if (msg.output) run.run.markOutput(run.id(i), { attempt: msg.attempt, peer: from, ...msg.output });
     run.observe(msg.durationMs);
     const load = this.deps.loads.get(from);
     if (load)
@@ -220,6 +222,8 @@ export class Outcomes {
     if (match === undefined || !match.list || !match.winner) return;
     const { run, i, list, winner: d } = match;
     const k = Dispatcher.key(run, i);
+    // Only for an attempt we assigned to this peer (match, above): a stranger cannot print into someone else's run.
+    if (msg.output) run.run.markOutput(msg.functionId, { attempt: msg.attempt, peer: from, ...msg.output });
     this.deps.loads.get(from)?.remove(d);
     list.splice(list.indexOf(d), 1);
     const now = Date.now();

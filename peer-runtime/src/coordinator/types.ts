@@ -2,10 +2,12 @@
  * The coordinator's public contract: its options (with defaults), submission options, events and interface.
  * The implementation is in coordinator.ts.
  */
+
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { MemberDirectory } from '../mesh/members.js';
 import type { MembershipSource } from '../mesh/membership.js';
 import type { MeshRun } from '../mesh/mesh-run.js';
+import type { RunStatus } from '../run/types.js';
 import type { AllocatorOptions } from '../scheduling/allocator.js';
 import type { ClaimOptions } from '../scheduling/claims.js';
 import type { Allocator, NetworkModel, PeerView, Strategy } from '../scheduling/types.js';
@@ -35,8 +37,6 @@ export interface CoordinatorOptions {
    * events. Default: none, no tickets (for meshes whose holders check none: in-process meshes and tests).
    */
   readonly meshKey?: Uint8Array;
-  /** Where refusals are logged (with the sender's peer id). Default: silent. */
-  readonly logger?: Logger;
   /** Strategy of runs that name none. Default 'load-balanced'. */
   readonly strategy?: string;
   /** Custom strategies (or whole allocators) submitters may name. Default {}. */
@@ -109,8 +109,11 @@ export interface CoordinatorOptions {
   readonly claims?: ClaimOptions | false;
   /** Draws spot checks of verified runs (tests make it deterministic). Default Math.random. */
   readonly verifyRandom?: () => number;
-  /** Where notable events are told (waiting functions, lost peers). Default: nowhere. */
-  readonly log?: (level: 'info' | 'warn', message: string) => void;
+  /**
+   * Where the coordinator tells what it does (runs accepted and done, waiting functions, lost peers, refused
+   * messages), with fields `run`, `function`, `peer`. Default: silentLogger.
+   */
+  readonly logger?: Logger;
 }
 
 export interface SubmitRunOptions {
@@ -133,8 +136,23 @@ export interface CoordinatorEvents {
   'peer:quarantined': { peerId: string; reason: string };
 }
 
+/** Counts for metrics (`handout_coordinator_*`, docs/telemetry.md). */
+export interface CoordinatorStats {
+  /** Runs in progress. */
+  readonly runs: number;
+  /** Ready functions waiting for a peer (the ready queue's depth). */
+  readonly queued: number;
+  /** Peers work can go to. */
+  readonly peers: number;
+  /** Runs ended since the coordinator started, by status. */
+  readonly runsDone: Readonly<Partial<Record<RunStatus, number>>>;
+  /** Sum of the durations of the runs ended, ms. */
+  readonly runMs: number;
+}
+
 export interface Coordinator {
   readonly peerId: string;
+  stats(): CoordinatorStats;
   /** Validate, hash and run a DAG from this process. Throws DagValidationError for an invalid DAG. */
   submit(dag: DagJSON | readonly FunctionSpec[], options?: SubmitRunOptions): MeshRun;
   /** The peers work can go to, with what is placed on them. */

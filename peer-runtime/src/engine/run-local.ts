@@ -222,6 +222,9 @@ class LocalScheduler {
   private onOutcome(i: number, attempt: number, outcome: TaskOutcome): void {
     const spec = this.specs[i]!;
     if (this.run.isEnded(spec.id)) return;
+    if (outcome.output && outcome.worker !== undefined) {
+      this.run.markOutput(spec.id, { attempt, peer: `local:${outcome.worker}`, ...outcome.output });
+    }
     if (outcome.ok) {
       this.succeed(i, outcome.value, `local:${outcome.worker}`, false, outcome.endedAt);
       return;

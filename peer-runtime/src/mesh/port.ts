@@ -180,6 +180,8 @@ function createPort(transport: Transport): MeshPort {
         box.messages.length === 1 ? box.messages[0]! : { type: 'batch' as const, messages: box.messages };
       const sent = transport.send(peerId, message);
       if (box.waiters) sent.then(box.waiters.resolve, box.waiters.reject);
+      // Posted, not sent: nobody asked to know. A failed send means the connection dropped, and the drop is
+      // what the roles act on (the coordinator re-places the peer's work, the agent's tasks are re-run).
       else sent.catch(ignore);
     }
   };

@@ -4,7 +4,7 @@
  * TaskErrors from their plain-data form. Both sides then hold the same records.
  */
 import { DagValidationError, HandoutError, taskErrorFor } from '../errors.js';
-import type { WireRunEvent, FetchTicket as WireTicket } from '../protocol/messages.js';
+import type { WireAttemptOutput, WireRunEvent, FetchTicket as WireTicket } from '../protocol/messages.js';
 import { type GrantIssuer, grantFor } from './fetch-grants.js';
 import { type MeshRun, mergeTickets } from './mesh-run.js';
 
@@ -19,6 +19,13 @@ export function forwardRunEvents(
   send: (event: WireRunEvent) => void,
   grants?: { readonly issuer: GrantIssuer | undefined; readonly submitter: string },
 ): () => void {
+  const printed = new Map<string, WireAttemptOutput>();
+  const takeOutput = (id: string): { output?: WireAttemptOutput } => {
+    const output = printed.get(id);
+    if (!output) return {};
+    printed.delete(id);
+    return { output };
+  };
   const offs = [
     run.on('task:queued', ({ id }) => send({ kind: 'task:queued', id })),
     run.on('task:started', ({ id, attempt, peer, at }) =>
@@ -43,6 +50,7 @@ export function forwardRunEvents(
         hash,
         size: location?.size ?? 0,
         ...grant,
+        ...takeOutput(id),
       });
     }),
     run.on('task:failed', ({ id, attempt, peer, at, error, final }) =>
@@ -56,12 +64,17 @@ export function forwardRunEvents(
         reason: error.reason,
         message: error.originalMessage,
         ...(error.originalStack !== undefined && { stack: error.originalStack }),
+        ...takeOutput(id),
       }),
     ),
     run.on('task:retried', ({ id, attempt, delayMs }) =>
       send({ kind: 'task:retried', id, attempt, delayMs }),
     ),
     run.on('task:skipped', ({ id, because }) => send({ kind: 'task:skipped', id, because })),
+    // Held until the attempt's end event, which carries it (WireAttemptOutput says why).
+    run.on('function:log', ({ id, attempt, peer, lines, droppedLines }) => {
+      printed.set(id, { attempt, peer, lines, droppedLines });
+    }),
     run.onMeshEvent('task:attempt', ({ id, attempt: a }) =>
       send({
         kind: 'task:attempt',
@@ -120,6 +133,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       run.markStarted(event.id, event.attempt, event.peer, event.at);
       return;
     case 'task:succeeded': {
+      if (event.output) run.markOutput(event.id, event.output);
       const known = run.location(event.id);
       const tickets = mergeTickets(known?.tickets, [event.peer], event.ticket && [event.ticket]);
       const digest = event.digest ?? known?.digest;
@@ -134,6 +148,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     }
     case 'task:failed': {
+      if (event.output) run.markOutput(event.id, event.output);
       const error = taskErrorFor(
         event.id,
         event.attempt,

@@ -20,6 +20,8 @@ export interface CapabilityChoices {
   readonly costRate?: number;
   /** Named countable resources. Default none. */
   readonly resources?: Readonly<Record<string, number>>;
+  /** A name for people (dashboards), at most LIMITS.labelLength characters. Default none. */
+  readonly label?: string;
 }
 
 export class CapabilityError extends TypeError {
@@ -57,6 +59,9 @@ export function buildCapabilities(
     if (tag.length === 0 || tag.length > LIMITS.tagLength)
       throw new CapabilityError('tags', `tag '${tag}' must have 1 to ${LIMITS.tagLength} characters`);
   }
+  const label = choices.label?.trim();
+  if (label !== undefined && (label.length === 0 || label.length > LIMITS.labelLength))
+    throw new CapabilityError('label', `the label must have 1 to ${LIMITS.labelLength} characters`);
   if (!Number.isFinite(speed) || speed <= 0)
     throw new CapabilityError('speed', `speed must be a number > 0, got ${speed}`);
   return {
@@ -68,5 +73,6 @@ export function buildCapabilities(
     costRate,
     speed,
     ...(choices.resources ? { resources: { ...choices.resources } } : {}),
+    ...(label !== undefined && { label }),
   };
 }

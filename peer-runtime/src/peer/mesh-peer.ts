@@ -22,7 +22,7 @@ import { connectSignaling, type SignalingClient } from '../signaling/client.js';
 import type { IceServerConfig, PeerCapabilities, PeerInfo, PeerState, Role } from '../signaling/contract.js';
 import { readTokenClaims } from '../signaling/token-claims.js';
 import { createMemoryStore } from '../store/memory.js';
-import type { ResultStore } from '../store/types.js';
+import type { ResultStore, ResultStoreStats } from '../store/types.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
 import type { Transport, TransportOptions } from '../transport/types.js';
 import { createWebRtcTransport } from '../transport/webrtc.js';
@@ -30,6 +30,7 @@ import type { WorkerPool } from '../worker/pool.js';
 import { calibrateSpeed } from './calibration.js';
 import { buildCapabilities, type CapabilityChoices } from './capabilities.js';
 import { TRUST_CODE_WARNING, tagsForCodeTrust } from './code-trust.js';
+import { LoadSampler } from './load.js';
 import { createSignalingMembership, type SignalingMembership } from './signaling-membership.js';
 
 export interface MeshPeerOptions extends CapabilityChoices {
@@ -117,6 +118,8 @@ export interface MeshPeer {
   readonly coordinator: Coordinator | undefined;
   /** Where the result cache lives: a directory or IndexedDB name (undefined: in memory or caller's store). */
   readonly cacheDir: string | undefined;
+  /** The result cache's figures (entries, bytes, hits, misses, evictions), for metrics; undefined without one. */
+  cacheStats(): Promise<ResultStoreStats | undefined>;
   /** The other members, as last heard from the signaling server. */
   peers(): PeerInfo[];
   pause(): Promise<void>;
@@ -214,10 +217,9 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
   const coordinatorOptions = typeof options.coordinator === 'object' ? options.coordinator : {};
   const coordinator = coordinates
     ? createCoordinator({
-        log: (level, message) => logger[level](message),
         // A coordinator that starts (or restarts, or takes runs over) learns the peers' caches before it schedules.
         holdingsWaitMs: 2000,
-        logger,
+        logger: logger.child({ role: 'coordinator' }),
         ...coordinatorOptions,
         transport,
         membership,
@@ -254,6 +256,11 @@ interface PeerParts {
 
 /** The assembled member: publishes its runtime state, and takes its parts down in order when it leaves. */
 class AssembledPeer implements MeshPeer {
+  async cacheStats(): Promise<ResultStoreStats | undefined> {
+    // A store that cannot answer (closing, a disk error) has no figures this time: metrics skip them.
+    return this.cacheStore?.stats().catch(() => undefined);
+  }
+
   readonly peerId: string;
   readonly mesh: string;
   readonly roles: readonly Role[];
@@ -264,7 +271,9 @@ class AssembledPeer implements MeshPeer {
   readonly agent: PeerAgent | undefined;
   readonly coordinator: Coordinator | undefined;
   readonly cacheDir: string | undefined;
+  private readonly cacheStore: ResultStore | undefined;
   private published: PeerState;
+  private readonly load = new LoadSampler();
   private isPaused = false;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -285,6 +294,7 @@ class AssembledPeer implements MeshPeer {
     this.agent = parts.agent;
     this.coordinator = parts.coordinator;
     this.cacheDir = parts.cache.location;
+    this.cacheStore = parts.cache.store;
     this.published = { running: 0, slots: parts.slotsNow(), paused: false };
     // A coordinator that joins later learns what this peer's cache holds, so its cache lookups find it.
     this.offJoined = this.signaling.on('peer:joined', (info) => {
@@ -341,13 +351,21 @@ class AssembledPeer implements MeshPeer {
 
   private async publish(): Promise<void> {
     if (!this.signaling.connected) return;
+    const last = this.published;
+    const load = this.load.due();
     const next: PeerState = {
       running: this.agent?.assigned ?? 0,
       slots: this.parts.slotsNow(),
       paused: this.isPaused || this.closing,
+      ...withLoad(load ?? last),
     };
-    const last = this.published;
-    if (next.running === last.running && next.paused === last.paused && next.slots === last.slots) return;
+    if (
+      load === undefined &&
+      next.running === last.running &&
+      next.paused === last.paused &&
+      next.slots === last.slots
+    )
+      return;
     this.published = next;
     try {
       await this.signaling.update({ state: next });
@@ -357,6 +375,14 @@ class AssembledPeer implements MeshPeer {
       this.published = { ...this.published, running: -1 };
     }
   }
+}
+
+/** The load fields of a PeerState (absent ones stay absent: the validator refuses `undefined` values). */
+function withLoad(load: { readonly cpu?: number; readonly memoryMB?: number }): Partial<PeerState> {
+  return {
+    ...(load.cpu !== undefined && { cpu: load.cpu }),
+    ...(load.memoryMB !== undefined && { memoryMB: load.memoryMB }),
+  };
 }
 
 interface OpenedPool {

@@ -9,6 +9,6 @@ export { browserRtc as platformRtc } from '../transport/rtc.browser.js';
 export { createWorkerPool } from '../worker/pool.browser.js';
 export { detectPlatform } from './capabilities.browser.js';
 export { openPersistentStore } from './persistent-store.browser.js';
-export type { PersistentStore, PersistentStoreOptions } from './types.js';
-
+export { sampleProcessLoad } from './process-load.browser.js';
+export type { PersistentStore, PersistentStoreOptions, ProcessLoadSample } from './types.js';
 export const platformName = 'browser' as const;

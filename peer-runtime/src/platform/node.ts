@@ -14,7 +14,7 @@ export { detectPlatform } from './capabilities.node.js';
 
 import type { PersistentStore, PersistentStoreOptions } from './types.js';
 
-export type { PersistentStore, PersistentStoreOptions } from './types.js';
+export type { PersistentStore, PersistentStoreOptions, ProcessLoadSample } from './types.js';
 
 /**
  * LMDB is a native addon that takes tens of milliseconds to load, and this module is loaded by every `runLocal`
@@ -25,4 +25,5 @@ export async function openPersistentStore(options: PersistentStoreOptions): Prom
   return open(options);
 }
 
+export { sampleProcessLoad } from './process-load.node.js';
 export const platformName = 'node' as const;

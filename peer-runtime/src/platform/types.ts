@@ -39,3 +39,17 @@ export interface PlatformFacts {
   /** WebGPU available (always false in Node). */
   readonly gpu: boolean;
 }
+
+/**
+ * One reading of this process's load (peer/load.ts turns two readings into PeerState's `cpu`). `cpuMicros`:
+ * CPU time used since the process started, absent where the platform cannot tell (browsers).
+ */
+export interface ProcessLoadSample {
+  readonly cpuMicros?: number;
+  /** performance.now() of the reading. */
+  readonly at: number;
+  /** Cores the CPU time is spread over (a fully busy 4-core process uses 4 s of CPU per second). */
+  readonly cores: number;
+  /** Resident memory (Node) or the JS heap (Chromium), MiB. */
+  readonly memoryMB: number;
+}

@@ -40,6 +40,7 @@ import {
   digest,
   finite,
   flag,
+  functionOutput,
   id,
   idList,
   MAX_ARRAY,
@@ -137,6 +138,7 @@ const batchable: Cases<BatchableMessage['type']> = {
       durationMs: finite,
       inline: optional(bytes()),
       fetchedFrom: optional(list(fetchedInput, { max: 64 })),
+      output: optional(functionOutput),
     }),
     (m) =>
       m.digest === undefined && m.inline === undefined
@@ -162,6 +164,7 @@ const batchable: Cases<BatchableMessage['type']> = {
         { max: 64 },
       ),
     ),
+    output: optional(functionOutput),
   }),
   'task:cancel': message('task:cancel', { runId: id, functionIds: idList(), reason: text }),
   'result:fetch': message('result:fetch', { requestId: uint, hash: id, ticket: optional(ticket) }),

@@ -13,6 +13,7 @@
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { DagIssue } from '../errors.js';
 import type { MeasuredLink } from '../measured-link.js';
+import type { FunctionOutput, OutputLine } from '../run/output.js';
 import type { FetchedInput, FunctionStatus, RunStatus } from '../run/types.js';
 
 /**
@@ -135,6 +136,8 @@ export interface TaskResultMessage {
   readonly inline?: Uint8Array;
   /** Inputs fetched from other peers for this attempt, with how each link connected. */
   readonly fetchedFrom?: readonly FetchedInput[];
+  /** What the attempt printed (run/output.ts; at most OUTPUT_LIMIT_CHARS), when it printed anything. */
+  readonly output?: FunctionOutput;
 }
 
 export const TASK_FAILURE_REASONS = [
@@ -166,6 +169,8 @@ export interface TaskFailedMessage {
    * here, the input is not lost (its holders have it): the coordinator places the function where it can be had.
    */
   readonly unreachable?: readonly UnreachableHolder[];
+  /** What the attempt printed before it failed, when it printed anything. */
+  readonly output?: FunctionOutput;
 }
 
 /** Coordinator → peer: stop these functions (straggler duplicate lost, run cancelled). */
@@ -245,6 +250,18 @@ export interface RunCancelMessage {
   readonly reason: string;
 }
 
+/**
+ * What an attempt printed, riding on the `task:succeeded` / `task:failed` event of that attempt rather than as an
+ * event kind of its own: a submitter of an older version strips the unknown field, where it would refuse an
+ * unknown kind (and drop the connection).
+ */
+export interface WireAttemptOutput {
+  readonly attempt: number;
+  readonly peer: string;
+  readonly lines: readonly OutputLine[];
+  readonly droppedLines: number;
+}
+
 /** The wire form of the run events of run/types.ts (errors as plain data: TaskError is rebuilt on arrival). */
 export type WireRunEvent =
   | { readonly kind: 'task:queued'; readonly id: string }
@@ -268,6 +285,8 @@ export type WireRunEvent =
       readonly digest?: Uint8Array;
       /** The submitter's grant to fetch the result from `peer`. */
       readonly ticket?: FetchTicket;
+      /** What the attempt printed (the `function:log` event on the submitter's side). */
+      readonly output?: WireAttemptOutput;
     }
   | {
       readonly kind: 'task:failed';
@@ -279,6 +298,8 @@ export type WireRunEvent =
       readonly reason: TaskFailureReason | 'peer-lost' | 'unsatisfiable' | 'unverified';
       readonly message: string;
       readonly stack?: string;
+      /** What the attempt printed before it failed. */
+      readonly output?: WireAttemptOutput;
     }
   | { readonly kind: 'task:retried'; readonly id: string; readonly attempt: number; readonly delayMs: number }
   /**

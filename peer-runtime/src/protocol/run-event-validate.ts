@@ -4,6 +4,7 @@
  * messages-validate.ts, which keeps one schema per message type.
  */
 import type { DagIssue } from '../errors.js';
+import { OUTPUT_LIMIT_CHARS, OUTPUT_LIMIT_LINES, outputSize } from '../run/output.js';
 import type { FunctionStatus } from '../run/types.js';
 import {
   choice,
@@ -11,12 +12,19 @@ import {
   list,
   object,
   optional,
+  refine,
   type Schema,
   string,
   variant,
 } from '../schema/index.js';
-import { type FetchedInput, TASK_FAILURE_REASONS, type WireAttempt, type WireRunEvent } from './messages.js';
-import { digest, finite, flag, id, idList, MAX_ARRAY, text, ticket, uint } from './validate.js';
+import {
+  type FetchedInput,
+  TASK_FAILURE_REASONS,
+  type WireAttempt,
+  type WireAttemptOutput,
+  type WireRunEvent,
+} from './messages.js';
+import { digest, finite, flag, id, idList, MAX_ARRAY, outputLine, text, ticket, uint } from './validate.js';
 
 const FUNCTION_STATUSES: readonly FunctionStatus[] = [
   'pending',
@@ -74,6 +82,20 @@ const attemptFields = {
 };
 export const wireAttempt = object<WireAttempt>(attemptFields);
 
+/** What an attempt printed, on its end event: at most the budget a real worker keeps, else refused. */
+const attemptOutput: Schema<WireAttemptOutput> = refine(
+  object<WireAttemptOutput>({
+    attempt: uint,
+    peer: id,
+    lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
+    droppedLines: uint,
+  }),
+  (o) =>
+    outputSize(o) > OUTPUT_LIMIT_CHARS
+      ? { key: 'lines', complaint: `must hold at most ${OUTPUT_LIMIT_CHARS} characters in all` }
+      : undefined,
+);
+
 const dagIssue = object<DagIssue>({
   code: choice(ISSUE_CODES),
   functionId: optional(text),
@@ -92,6 +114,7 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     size: uint,
     digest: optional(digest),
     ticket: optional(ticket),
+    output: optional(attemptOutput),
   }),
   'task:failed': event('task:failed', {
     ...attemptAt,
@@ -99,6 +122,7 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     reason: choice(EVENT_FAILURE_REASONS),
     message: text,
     stack: optional(text),
+    output: optional(attemptOutput),
   }),
   'task:retried': event('task:retried', { id, attempt: uint, delayMs: finite }),
   'task:skipped': event('task:skipped', { id, because: id }),

@@ -6,8 +6,17 @@
 import { idSchema } from '../dag/validate-spec.js';
 import { ProtocolError } from '../errors.js';
 import {
+  type FunctionOutput,
+  OUTPUT_LEVELS,
+  OUTPUT_LIMIT_CHARS,
+  OUTPUT_LIMIT_LINES,
+  type OutputLine,
+  outputSize,
+} from '../run/output.js';
+import {
   boolean,
   bytes,
+  choice,
   type Failure,
   list,
   number,
@@ -48,6 +57,28 @@ export const ticket: Schema<FetchTicket> = object<FetchTicket>({
   exp: number({ integer: true, min: 0 }),
   mac: bytesOf(16),
 });
+
+/** One printed line of a function (run/output.ts). */
+export const outputLine: Schema<OutputLine> = object<OutputLine>({
+  level: choice(OUTPUT_LEVELS),
+  text,
+  at: finite,
+});
+
+/**
+ * What one attempt printed. A peer that sends more than the budget its own worker keeps is not merely chatty:
+ * it is not running our code, so the message is refused rather than cut.
+ */
+export const functionOutput: Schema<FunctionOutput> = refine(
+  object<FunctionOutput>({
+    lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
+    droppedLines: uint,
+  }),
+  (o) =>
+    outputSize(o) > OUTPUT_LIMIT_CHARS
+      ? { key: 'lines', complaint: `must hold at most ${OUTPUT_LIMIT_CHARS} characters in all` }
+      : undefined,
+);
 
 /** A list of ids (holders, hashes) of at most `max`. */
 export function idList(max = MAX_ARRAY): Schema<string[]> {

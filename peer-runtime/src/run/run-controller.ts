@@ -9,6 +9,7 @@
  */
 import { CancelledError, HandoutError, SkippedError, type TaskError } from '../errors.js';
 import { TypedEmitter } from '../typed-emitter.js';
+import type { AttemptOutput } from './output.js';
 import type {
   AttemptRecord,
   FunctionRecord,
@@ -172,6 +173,19 @@ export class RunController implements Run {
     }
     this.emit('task:failed', { id, attempt: error.attempt, peer: r.peer ?? '', at, error, final });
     if (final) this.end(r);
+  }
+
+  /**
+   * An attempt of `id` printed `output`. Kept on the record and emitted as `function:log`, even after the
+   * function ended (a losing straggler copy's prints are still its prints). Call before the attempt's outcome,
+   * so that listeners see what it printed before they see it end.
+   */
+  markOutput(id: string, output: AttemptOutput): void {
+    const r = this.record(id);
+    if (output.lines.length === 0 && output.droppedLines === 0) return;
+    if (r.logs) r.logs.push(output);
+    else r.logs = [output];
+    if (this.listeners.has('function:log')) this.emit('function:log', { id, ...output });
   }
 
   markRetried(id: string, attempt: number, delayMs: number): void {

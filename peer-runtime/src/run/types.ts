@@ -3,6 +3,7 @@
  * dashboard follows a local run and a mesh run the same way.
  */
 import type { TaskError } from '../errors.js';
+import type { AttemptOutput } from './output.js';
 
 /**
  * An input an attempt fetched from another peer, and how the link to it connected, as `describeLinkPath` writes
@@ -58,6 +59,11 @@ export interface FunctionRecord {
   /** For skipped functions: the failed input that caused the skip. */
   skippedBecause?: string;
   history: AttemptRecord[];
+  /**
+   * What the function printed (console.log and friends in its worker), one entry per attempt that printed,
+   * in the order they arrived; absent when nothing printed. Bounded per attempt (run/output.ts).
+   */
+  logs?: AttemptOutput[];
 }
 
 export interface RunSummary {
@@ -68,7 +74,7 @@ export interface RunSummary {
   readonly functions: readonly FunctionRecord[];
 }
 
-/** Events a run emits, namespaced as `task:*` and `run:*`. */
+/** Events a run emits, namespaced as `task:*`, `function:*` and `run:*`. */
 export interface RunEvents {
   'task:queued': { id: string };
   'task:started': { id: string; attempt: number; peer: string; at: number };
@@ -83,6 +89,8 @@ export interface RunEvents {
    * Local runs never emit it.
    */
   'run:coordinator-changed': { from: string; to: string; reason: string; gapMs: number };
+  /** An attempt of function `id` printed something (sent once per attempt, with its outcome). */
+  'function:log': { id: string } & AttemptOutput;
   'run:done': RunSummary;
 }
 

@@ -37,6 +37,12 @@ export interface PeerCapabilities {
   readonly speed: number;
   /** Named countable resources (e.g. `{ licence: 2 }`), matched against a function's cost. */
   readonly resources?: Readonly<Record<string, number>>;
+  /**
+   * A name for people (`--label "lab box 3"`, dashboards), at most LIMITS.labelLength characters. Not an id and
+   * never used for placement (tags are). It rides with the capabilities because, like them, it is what the peer
+   * says about itself and rarely changes.
+   */
+  readonly label?: string;
 }
 
 /** What a peer is doing right now; changes often. */
@@ -47,6 +53,13 @@ export interface PeerState {
   readonly slots: number;
   /** A paused peer keeps its membership and its cache but takes no new work. */
   readonly paused: boolean;
+  /**
+   * CPU share of the peer's whole process over its last report, 0..1 of all its cores (Node peers; browsers
+   * cannot tell). Reported when it moved by 0.1, at most every 10 s (peer/load.ts).
+   */
+  readonly cpu?: number;
+  /** Memory of the peer's process, MiB: resident (Node) or the JS heap (Chromium). Reported like `cpu`. */
+  readonly memoryMB?: number;
 }
 
 export interface PeerInfo {
@@ -310,6 +323,8 @@ export const LIMITS = {
   candidateLength: 1024,
   tags: 32,
   tagLength: 64,
+  /** Longest `PeerCapabilities.label`. */
+  labelLength: 64,
   resources: 32,
   maxCores: 4096,
   maxMemoryMB: 16 * 1024 * 1024,

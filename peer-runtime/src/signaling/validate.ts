@@ -76,12 +76,15 @@ const capabilities = object<PeerCapabilities>({
   costRate: amount(1e9),
   speed: amount(1e9),
   resources: optional(dict(amount(1e12), { max: LIMITS.resources, key: tag })),
+  label: optional(string({ max: LIMITS.labelLength })),
 });
 
 const state = object<PeerState>({
   running: count(LIMITS.maxSlots),
   slots: count(LIMITS.maxSlots),
   paused: boolean(),
+  cpu: optional(number({ min: 0, max: 1 })),
+  memoryMB: optional(amount(LIMITS.maxMemoryMB)),
 });
 
 const peerInfo = object<PeerInfo>({

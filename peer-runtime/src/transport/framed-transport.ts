@@ -24,6 +24,7 @@ import { TypedEmitter } from '../typed-emitter.js';
 import { Connection, peerError } from './connection.js';
 import { type DialRetryOptions, dialWithRetry } from './dial-retry.js';
 import type { Dialer, FrameLink } from './frame-link.js';
+import { type LinkTraffic, TrafficMeter } from './link-traffic.js';
 import type {
   ConnectionInfo,
   DisconnectReason,
@@ -53,6 +54,7 @@ export class FramedTransport implements Transport {
   private closed = false;
   private nonce = 0;
   private activity = 0;
+  private readonly meter = new TrafficMeter();
 
   constructor(
     readonly localPeerId: string,
@@ -76,7 +78,18 @@ export class FramedTransport implements Transport {
   async send(peerId: string, message: WireMessage): Promise<void> {
     const c = await this.open(peerId);
     this.touch(c);
-    await c.sender!.send(encodeMessage(message));
+    await this.sendEncoded(c, message);
+  }
+
+  /** Bytes moved per remote peer since the transport started (link-traffic.ts). */
+  traffic(): readonly LinkTraffic[] {
+    return this.meter.snapshot();
+  }
+
+  private sendEncoded(c: Connection, message: WireMessage): Promise<void> {
+    const encoded = encodeMessage(message);
+    this.meter.sent(c.peerId, encoded.byteLength);
+    return c.sender!.send(encoded);
   }
 
   onMessage(listener: MessageListener): () => void {
@@ -102,7 +115,7 @@ export class FramedTransport implements Transport {
     const n = this.nonce++;
     const rtt = c.awaitPong(n, PING_TIMEOUT_MS);
     try {
-      await c.sender!.send(encodeMessage({ type: 'ping', nonce: n, sentAt: performance.now() }));
+      await this.sendEncoded(c, { type: 'ping', nonce: n, sentAt: performance.now() });
     } catch (error) {
       // The caller gets the send's error; the pong that will never come is rejected later (timeout or drop),
       // and that rejection must not surface as an unhandled one.
@@ -276,10 +289,12 @@ export class FramedTransport implements Transport {
    * means the connection is closing, and its drop reports that; there is nothing more to tell anyone.
    */
   private sendQuietly(c: Connection, message: WireMessage): void {
-    void c.sender?.send(encodeMessage(message)).catch(() => {});
+    if (!c.sender) return;
+    void this.sendEncoded(c, message).catch(() => {});
   }
 
   private onFrame(c: Connection, frame: Uint8Array): void {
+    this.meter.received(c.peerId, frame.byteLength);
     try {
       const message = c.frame(frame);
       if (message) this.receive(c, message);

@@ -13,6 +13,7 @@
  */
 import type { WireMessage } from '../protocol/messages.js';
 import type { LinkPath } from './link-path.js';
+import type { LinkTraffic } from './link-traffic.js';
 
 export type DisconnectReason =
   /** We closed it (`disconnect(peerId)` or `close()`). */
@@ -62,6 +63,11 @@ export interface Transport {
   /** Round-trip time to a connected peer in ms (a ping/pong on the data channel). */
   ping(peerId: string): Promise<number>;
   connections(): readonly ConnectionInfo[];
+  /**
+   * Bytes and messages moved per remote peer since the transport started, across reconnections (for metrics;
+   * transport/link-traffic.ts). Optional: a transport that does not count says nothing.
+   */
+  traffic?(): readonly LinkTraffic[];
   /** Closes every connection and stops; later sends reject. */
   close(): Promise<void>;
 }

@@ -358,8 +358,9 @@ class WebRtcDialer implements Dialer {
       // The higher peer asks us to offer. If we think we are connected, it has lost the connection: reopen.
       if (this.localPeerId > from || this.sessions.has(from)) return;
       if (transport.isOpen(from)) transport.disconnect(from);
-      // Nobody waits on this connect: if it fails, the remote's own dial (which asked for it) times out and
-      // fails or retries on its side, and a later send from here dials again. To be logged once there is a logger.
+      // Nobody waits on this connect, and ignoring its failure is right: the remote's own dial (which asked for
+      // it) times out and fails or retries on its side, where it is reported, and a later send from here dials
+      // again and reports its own failure to its caller.
       transport.connect(from).catch(() => {});
       return;
     }

@@ -10,8 +10,10 @@
  * batch only turns async at the first function that returns a thenable (or whose module is still loading).
  */
 import type { CodeRef } from '../dag/types.js';
+import type { FunctionOutput } from '../run/output.js';
 import type { WireBatch, WireBatchResult, WireOutcome, WorkerApi } from './messages.js';
 import { type ModulePolicy, moduleRefusal } from './module-policy.js';
+import type { OutputCapture } from './output-capture.js';
 import type { Sandbox, SandboxViolation } from './sandbox.js';
 
 type Callable = (...args: unknown[]) => unknown;
@@ -23,6 +25,11 @@ export interface ExecutorPolicy {
   readonly sandbox?: Sandbox;
   /** Which module URLs may be imported. */
   readonly modules: ModulePolicy;
+  /**
+   * Where the worker's console writes (installed as its global console by worker-policy.ts): each call's
+   * output is then answered with its outcome. Default: none (what functions print goes where the console goes).
+   */
+  readonly output?: OutputCapture;
 }
 
 /** A module the policy refuses: carried as an Error so it is reported per call like any compile failure. */
@@ -38,7 +45,7 @@ export function createExecutor(
   policy: ExecutorPolicy = { modules: 'any' },
 ): WorkerApi {
   const compiled = new Map<number, Compiled>();
-  const { sandbox } = policy;
+  const { sandbox, output } = policy;
   /** The function whose call is running: the sandbox names it when the code touches what it refuses. */
   let current = '';
   const currentId = (): string => current;
@@ -96,12 +103,25 @@ export function createExecutor(
 
   function runBatch(batch: WireBatch): WireBatchResult | Promise<WireBatchResult> {
     const startedAt = performance.now();
-    const timed = (outcomes: WireOutcome[]): WireBatchResult => [outcomes, performance.now() - startedAt];
-    const outcomes = runCalls(batch);
+    const printed: (FunctionOutput | undefined)[] = [];
+    const timed = (outcomes: WireOutcome[]): WireBatchResult =>
+      printed.length > 0
+        ? [outcomes, performance.now() - startedAt, printed]
+        : [outcomes, performance.now() - startedAt];
+    const outcomes = runCalls(batch, printed);
     return Array.isArray(outcomes) ? timed(outcomes) : outcomes.then(timed);
   }
 
-  function runCalls(batch: WireBatch): WireOutcome[] | Promise<WireOutcome[]> {
+  /** Call `i` ended: keep what it printed (sparse: only calls that printed have an entry). */
+  function endOutput(printed: (FunctionOutput | undefined)[], i: number): void {
+    const lines = output?.end();
+    if (lines) printed[i] = lines;
+  }
+
+  function runCalls(
+    batch: WireBatch,
+    printed: (FunctionOutput | undefined)[],
+  ): WireOutcome[] | Promise<WireOutcome[]> {
     for (const [codeId, code] of batch.defs) define(codeId, code);
     const { tasks } = batch;
     const out: WireOutcome[] = new Array(tasks.length);
@@ -128,25 +148,30 @@ export function createExecutor(
         }
         let result: unknown;
         current = functionId;
+        output?.begin();
         try {
           result = fn(...args);
         } catch (error) {
           out[i] = failure(functionId, error);
+          endOutput(printed, i);
           continue;
         }
         if (isThenable(result)) {
           return Promise.resolve(result).then(
             (value) => {
               out[i] = checkOutputs(functionId, value, outputs);
+              endOutput(printed, i);
               return from(i + 1);
             },
             (error: unknown) => {
               out[i] = failure(functionId, error);
+              endOutput(printed, i);
               return from(i + 1);
             },
           );
         }
         out[i] = checkOutputs(functionId, result, outputs);
+        endOutput(printed, i);
       }
       return out;
     };

@@ -3,6 +3,7 @@
  * of thousands of tiny tasks is structured-cloned, and every key name would be cloned with every task.
  */
 import type { CodeRef } from '../dag/types.js';
+import type { FunctionOutput } from '../run/output.js';
 
 /** A code definition, sent once per worker per distinct code (workers cache compiled functions by id). */
 export type WireCodeDef = readonly [codeId: number, code: CodeRef];
@@ -39,10 +40,15 @@ export interface WireWorkerPolicy {
 }
 
 /**
- * What a batch answers: each call's outcome in order, and the ms the worker spent on the batch (the pool sizes
- * batches by time per call; measured in the worker, message latency does not inflate it).
+ * What a batch answers: each call's outcome in order, the ms the worker spent on the batch (the pool sizes
+ * batches by time per call; measured in the worker, message latency does not inflate it), and, when any call
+ * printed, what each call printed (by call index; absent for calls that printed nothing).
  */
-export type WireBatchResult = readonly [outcomes: WireOutcome[], busyMs: number];
+export type WireBatchResult = readonly [
+  outcomes: WireOutcome[],
+  busyMs: number,
+  output?: readonly (FunctionOutput | undefined)[],
+];
 
 /** The API a worker exposes through comlink. */
 export interface WorkerApi {

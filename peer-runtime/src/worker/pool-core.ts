@@ -278,16 +278,18 @@ export class PoolCore implements WorkerPool {
     if (slot.handle !== handle || slot.batch !== batch) return;
     const endedAt = Date.now();
     this.supervisor.release(slot);
-    const [outcomes, busyMs] = result;
+    const [outcomes, busyMs, printed] = result;
     this.codes.observe(batch, busyMs);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const o = outcomes[i]!;
       const startedAt = p.startedAt!;
+      // `output` is set only where the call printed (no spread: this loop runs per call of every batch).
+      const output = printed?.[i];
       this.settle(
         p,
         o[0] === 1
-          ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt }
+          ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt, output }
           : {
               ok: false,
               reason: o[3] === undefined ? 'threw' : 'sandbox',
@@ -297,6 +299,7 @@ export class PoolCore implements WorkerPool {
               worker: slot.index,
               startedAt,
               endedAt,
+              output,
             },
       );
     }

@@ -7,6 +7,7 @@
  * engine and, later, a mesh peer run assigned functions through this very interface.
  */
 import type { CodeRef } from '../dag/types.js';
+import type { FunctionOutput } from '../run/output.js';
 import type { CancelSignal } from './cancellation.js';
 import type { WireWorkerPolicy } from './messages.js';
 import { assertModulePrefixes } from './module-policy.js';
@@ -70,6 +71,8 @@ export type TaskOutcome =
       readonly worker: number;
       readonly startedAt: number;
       readonly endedAt: number;
+      /** What the call printed (run/output.ts), when it printed anything. */
+      readonly output?: FunctionOutput;
     }
   | {
       readonly ok: false;
@@ -82,6 +85,11 @@ export type TaskOutcome =
       readonly worker?: number;
       readonly startedAt?: number;
       readonly endedAt: number;
+      /**
+       * What the call printed before it threw or rejected. Lost with a worker that died or was terminated
+       * (timeout, cancellation, out of memory): a batch answers all at once or not at all.
+       */
+      readonly output?: FunctionOutput;
     };
 
 /** Events of a pool, for supervisors and dashboards. */

@@ -1,9 +1,11 @@
 /**
  * What a worker entry does at start with the policy its pool sent: a worker that trusts code runs it as before
- * (`new Function`, every module); any other locks itself down and compiles code in the sandbox.
+ * (`new Function`, every module); any other locks itself down and compiles code in the sandbox. Either way the
+ * worker's console is replaced by one that captures each call's output (output-capture.ts).
  */
 import { createExecutor } from './execute.js';
 import type { WireWorkerPolicy, WorkerApi } from './messages.js';
+import { installConsole, OutputCapture } from './output-capture.js';
 import { createSandbox } from './sandbox.js';
 
 /** A policy that arrived without one (an old pool): the sandbox, and no modules. */
@@ -14,6 +16,9 @@ export function createPolicedExecutor(
   policy: WireWorkerPolicy | undefined,
 ): WorkerApi {
   const { trustCode, modules } = policy ?? DEFAULT_POLICY;
-  if (trustCode) return createExecutor(progress, { modules: 'any' });
-  return createExecutor(progress, { sandbox: createSandbox(), modules });
+  // Before lockdown and before any code: the sandbox hands compartments the global console, now the capture.
+  const output = new OutputCapture();
+  installConsole(globalThis, output.console);
+  if (trustCode) return createExecutor(progress, { modules: 'any', output });
+  return createExecutor(progress, { sandbox: createSandbox(), modules, output });
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Run } from '@handout/peer-runtime';
 import fc from 'fast-check';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { parseCommandArgs } from '../src/args.js';
@@ -6,7 +7,6 @@ import { resolveSettings } from '../src/config.js';
 import { CLI_DOCS_PATH, formattedCliDocs, renderCliDocs } from '../src/docs.js';
 import { jsonErrorOffset } from '../src/json-text.js';
 import { toJsonValue } from '../src/json-value.js';
-import type { Run } from '@handout/peer-runtime';
 import { attachProgress, renderBar } from '../src/progress.js';
 import { SETTING_NAMES, SETTINGS } from '../src/settings.js';
 import { tempDir } from './cli-process.js';
@@ -166,7 +166,7 @@ describe('progress bar', () => {
         .join('')
         .split(/\r|\n/)
         .filter((l) => l.includes('coordinator'));
-      expect(lines.map((l) => l.replace(/\x1b\[2K/g, ''))).toEqual([
+      expect(lines.map((l) => l.replaceAll('\u001b[2K', ''))).toEqual([
         "coordinator 'co-a' lost (left the mesh); the run moved to 'co-b' after 1.31 s without one",
       ]);
     }

@@ -276,8 +276,6 @@ class RemoteSubmission {
       );
       return;
     }
-    // It may be alive after all (a false alarm under load): it must not go on running this run beside the next.
-    this.port.post(lost, { type: 'run:cancel', runId: this.runId, reason: 'the submitter moved the run' });
     const since = this.moving?.since ?? this.lastHeard;
     this.moving = { from: this.moving?.from ?? lost, reason: why, since };
     this.run.releaseRunning(
@@ -287,7 +285,16 @@ class RemoteSubmission {
     search.lost(lost);
     search.look(
       (next) => {
-        if (!this.ended) this.submitTo(next);
+        if (this.ended) return;
+        // It may be alive after all (a false alarm under load): it must not go on running this run beside the
+        // next one. Chosen again itself, it keeps the run and tells us where it stands (coordinator.ts).
+        if (next !== lost)
+          this.port.post(lost, {
+            type: 'run:cancel',
+            runId: this.runId,
+            reason: 'the submitter moved the run',
+          });
+        this.submitTo(next);
       },
       (waitedMs) => {
         if (this.ended) return;

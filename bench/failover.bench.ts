@@ -3,7 +3,7 @@
  * contributing peers (2 slots each) and a signaling server with its default presence and grace windows, over
  * WebRTC. Each round runs a layered DAG (8 × 40 functions of ~40 ms) once without faults, then again (other
  * hashes) with the active coordinator SIGKILLed once 80 functions are done. Reported, with the default liveness
- * settings (submitter pings every 500 ms, loss after 2500 ms of silence; server grace 3 s):
+ * settings (submitter pings every 500 ms, loss after 2000 ms of silence; server grace 3 s):
  * - recoveryMs: from the kill to the first word of the new coordinator (`run:coordinator-changed`), and
  *   progressMs: to the first function that succeeds after it;
  * - gapMs as the run reports it (from the old coordinator's last word);
@@ -148,7 +148,7 @@ export async function benchFailover(): Promise<BenchResult> {
       `${ROUNDS} SIGKILLs of the active coordinator: run on the standby ${metrics.recoveryMsMedian} ms after the kill ` +
       `(median; max ${metrics.recoveryMsMax}), first new result ${metrics.progressMsMedian} ms, gap ${metrics.gapMsMedian} ms; ` +
       `re-executed ${rerunDoneTotal} of ${doneBeforeTotal} done functions and ${rerunRunningTotal} of ${runningTotal} running ones; ` +
-      `run time ${metrics.overheadMedian.toFixed(2)}× the fault-free run (defaults: ping 500 ms, loss after 2500 ms)`,
+      `run time ${metrics.overheadMedian.toFixed(2)}× the fault-free run (defaults: ping 500 ms, loss after 2000 ms)`,
   };
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Run } from '@handout/peer-runtime';
 import fc from 'fast-check';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { parseCommandArgs } from '../src/args.js';
@@ -6,7 +7,7 @@ import { resolveSettings } from '../src/config.js';
 import { CLI_DOCS_PATH, formattedCliDocs, renderCliDocs } from '../src/docs.js';
 import { jsonErrorOffset } from '../src/json-text.js';
 import { toJsonValue } from '../src/json-value.js';
-import { renderBar } from '../src/progress.js';
+import { attachProgress, renderBar } from '../src/progress.js';
 import { SETTING_NAMES, SETTINGS } from '../src/settings.js';
 import { tempDir } from './cli-process.js';
 
@@ -145,5 +146,29 @@ describe('progress bar', () => {
   test('shows done/total and the counts of each state', () => {
     const bar = renderBar({ succeeded: 3, failed: 1, skipped: 0 }, 2, 8, 1500, 100);
     expect(bar).toMatch(/^\[#+-+\] 4\/8 {2}✓ 3 {2}✗ 1 {2}running 2 {2}1\.50 s$/);
+  });
+
+  test('a run that moved to another coordinator prints one line saying so, in lines and bar mode', () => {
+    type Change = { from: string; to: string; reason: string; gapMs: number };
+    let emit: ((e: Change) => void) | undefined;
+    const run = {
+      on: (event: string, listener: (e: Change) => void) => {
+        if (event === 'run:coordinator-changed') emit = listener;
+        return () => {};
+      },
+    } as unknown as Run;
+    for (const mode of ['lines', 'bar'] as const) {
+      const out: string[] = [];
+      const reporter = attachProgress(run, mode, { write: (t: string) => out.push(t), columns: 100 }, 10);
+      emit!({ from: 'co-a', to: 'co-b', reason: 'left the mesh', gapMs: 1310 });
+      reporter.stop();
+      const lines = out
+        .join('')
+        .split(/\r|\n/)
+        .filter((l) => l.includes('coordinator'));
+      expect(lines.map((l) => l.replaceAll('\u001b[2K', ''))).toEqual([
+        "coordinator 'co-a' lost (left the mesh); the run moved to 'co-b' after 1.31 s without one",
+      ]);
+    }
   });
 });

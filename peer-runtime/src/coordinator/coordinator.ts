@@ -19,7 +19,7 @@ import { MeshRun } from '../mesh/mesh-run.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
 import { Refusals } from '../mesh/refusals.js';
 import { forwardRunEvents } from '../mesh/wire-events.js';
-import type { BatchableMessage, DagSubmitMessage } from '../protocol/messages.js';
+import type { BatchableMessage, DagSubmitMessage, WireRunEvent } from '../protocol/messages.js';
 import type { RunStatus } from '../run/types.js';
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
 import { type BelievedCapacity, CapacityClaims } from '../scheduling/claims.js';
@@ -57,6 +57,13 @@ export type {
   CoordinatorStats,
   SubmitRunOptions,
 } from './types.js';
+
+/** Whether a resubmitted DAG is the run's own (same ids in the same order, same hashes). */
+function sameFunctions(state: RunState, functions: readonly FunctionSpec[]): boolean {
+  if (functions.length !== state.n) return false;
+  const hashes = hashFunctionsByPosition(functions);
+  return functions.every((f, i) => f.id === state.id(i) && hashes[i] === state.hashes[i]);
+}
 
 export function createCoordinator(options: CoordinatorOptions): Coordinator {
   return new MeshCoordinator(options);
@@ -506,8 +513,12 @@ class MeshCoordinator implements Coordinator {
         event: { kind: 'run:rejected', message: text, ...(issues && { issues }) },
       });
     };
-    if (this.remoteRuns.has(`${from}\0${message.runId}`)) {
-      reject(`run id '${message.runId}' is already running on coordinator '${this.peerId}'`);
+    const running = this.remoteRuns.get(`${from}\0${message.runId}`);
+    if (running) {
+      // The same submitter sends the same run again: it took us for lost and came back (failover found us
+      // alive). Not a second run: tell it where every function stands, since it ignored us meanwhile.
+      if (sameFunctions(running, message.dag.functions)) this.replayTo(from, running);
+      else reject(`run id '${message.runId}' is already running on coordinator '${this.peerId}'`);
       return;
     }
     const issues = validateDag(message.dag);
@@ -525,6 +536,57 @@ class MeshCoordinator implements Coordinator {
       );
     } catch (error) {
       reject((error as Error).message);
+    }
+  }
+
+  /** Sends `to` the state of every function of `state` as run events (the ones it missed). */
+  private replayTo(to: string, state: RunState): void {
+    const run = state.run;
+    const post = (event: WireRunEvent): void => {
+      this.port.post(to, { type: 'run:event', runId: run.id, event });
+    };
+    for (const r of run.records()) {
+      const at = r.endedAt ?? r.startedAt ?? Date.now();
+      const peer = r.peer ?? this.peerId;
+      switch (r.status) {
+        case 'queued':
+          post({ kind: 'task:queued', id: r.id });
+          break;
+        case 'running':
+          post({ kind: 'task:started', id: r.id, attempt: r.attempts, peer, at });
+          break;
+        case 'succeeded': {
+          const location = run.location(r.id);
+          post({
+            kind: 'task:succeeded',
+            id: r.id,
+            attempt: r.attempts,
+            peer: location?.holders[0] ?? peer,
+            at,
+            cached: r.cached === true,
+            hash: r.hash,
+            size: location?.size ?? 0,
+          });
+          break;
+        }
+        case 'failed':
+          post({
+            kind: 'task:failed',
+            id: r.id,
+            attempt: r.attempts,
+            peer,
+            at,
+            final: true,
+            reason: r.error?.reason ?? 'threw',
+            message: r.error?.originalMessage ?? 'failed',
+          });
+          break;
+        case 'skipped':
+          post({ kind: 'task:skipped', id: r.id, because: r.skippedBecause ?? '' });
+          break;
+        default:
+          break;
+      }
     }
   }
 

@@ -41,8 +41,8 @@ export interface SubmitRemoteOptions {
    */
   readonly heartbeatIntervalMs?: number;
   /**
-   * A coordinator heard nothing from (no pong, no event) for this long is lost. Default 2500 ms with `failover`
-   * (five unanswered pings: long enough for a busy event loop, short enough to move the run within ~3 s), else
+   * A coordinator heard nothing from (no pong, no event) for this long is lost. Default 2000 ms with `failover`
+   * (four unanswered pings: long enough for a busy event loop, short enough to move the run within ~3 s), else
    * 10 000 ms (a lost coordinator then fails the run, so a false alarm costs more).
    */
   readonly livenessTimeoutMs?: number;
@@ -96,6 +96,7 @@ class RemoteSubmission {
   /** Set while the run moves: the old coordinator, why, and when it was last heard. */
   private moving: { from: string; reason: string; since: number } | undefined;
   private ended = false;
+  private warmedAt = 0;
 
   constructor(
     private readonly transport: Transport,
@@ -157,6 +158,7 @@ class RemoteSubmission {
       );
     this.listen();
     this.submitTo(coordinatorId);
+    if (this.search) this.warmStandby(coordinatorId);
   }
 
   private listen(): void {
@@ -215,10 +217,11 @@ class RemoteSubmission {
     const failover = this.options.failover !== undefined;
     const heartbeatMs = this.options.heartbeatIntervalMs ?? (failover ? 500 : 5000);
     if (heartbeatMs <= 0) return;
-    const livenessMs = this.options.livenessTimeoutMs ?? (failover ? 2500 : 10_000);
+    const livenessMs = this.options.livenessTimeoutMs ?? (failover ? 2000 : 10_000);
     const timer = setInterval(() => {
       const c = this.current;
       if (c === undefined || c === this.port.peerId || this.ended) return;
+      this.warmStandby(c);
       if (Date.now() - this.lastHeard > livenessMs) {
         this.lose(`stopped answering (nothing heard for ${Date.now() - this.lastHeard} ms)`);
         return;
@@ -232,6 +235,19 @@ class RemoteSubmission {
     }, heartbeatMs);
     (timer as { unref?: () => void }).unref?.();
     this.cleanups.push(() => clearInterval(timer));
+  }
+
+  /**
+   * Keeps a data channel open to the coordinator the run would move to, so a failover does not also pay a
+   * connection set-up (~1 s in some sittings, see MACHINE-FACTS). A no-op while it is open.
+   */
+  private warmStandby(current: string): void {
+    // At most every 5 s: a standby that cannot be reached must not be dialled on every heartbeat.
+    const now = Date.now();
+    if (now - this.warmedAt < 5000) return;
+    this.warmedAt = now;
+    const standby = this.options.failover?.candidates().find((c) => c !== current && c !== this.port.peerId);
+    if (standby !== undefined) this.transport.connect(standby).catch(() => {});
   }
 
   private submitTo(coordinatorId: string): void {
@@ -266,8 +282,6 @@ class RemoteSubmission {
       );
       return;
     }
-    // It may be alive after all (a false alarm under load): it must not go on running this run beside the next.
-    this.port.post(lost, { type: 'run:cancel', runId: this.runId, reason: 'the submitter moved the run' });
     const since = this.moving?.since ?? this.lastHeard;
     this.moving = { from: this.moving?.from ?? lost, reason: why, since };
     this.run.releaseRunning(
@@ -277,7 +291,16 @@ class RemoteSubmission {
     search.lost(lost);
     search.look(
       (next) => {
-        if (!this.ended) this.submitTo(next);
+        if (this.ended) return;
+        // It may be alive after all (a false alarm under load): it must not go on running this run beside the
+        // next one. Chosen again itself, it keeps the run and tells us where it stands (coordinator.ts).
+        if (next !== lost)
+          this.port.post(lost, {
+            type: 'run:cancel',
+            runId: this.runId,
+            reason: 'the submitter moved the run',
+          });
+        this.submitTo(next);
       },
       (waitedMs) => {
         if (this.ended) return;

@@ -1,0 +1,54 @@
+/**
+ * `pnpm chaos [--seed N] [--minutes M]`: runs chaos scenarios (chaos.ts) with seeds N, N+1, … until M minutes
+ * have passed (default: seed 1, one scenario), printing a report line per scenario. A scenario with a wrong or
+ * missing result stops the loop, prints its seed (replay it with `--seed <it>`) and exits 1. Re-executes itself
+ * inside the network namespace (test/netns/run.sh) unless already there.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeReport, runChaos } from './chaos.js';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  if (i === -1) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value) || value < 0) {
+    console.error(`chaos: ${name} needs a number, got '${process.argv[i + 1] ?? ''}'`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  if (!process.env.HANDOUT_NETNS) {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const r = spawnSync(
+      'bash',
+      [join(root, 'test/netns/run.sh'), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+      { stdio: 'inherit' },
+    );
+    process.exit(r.status ?? 1);
+  }
+  const first = flag('--seed', 1);
+  const minutes = flag('--minutes', 0);
+  const until = Date.now() + minutes * 60_000;
+  let faults = 0;
+  let scenarios = 0;
+  for (let seed = first; scenarios === 0 || Date.now() < until; seed++) {
+    const report = await runChaos({ seed, log: (line) => console.error(`  [seed ${seed}] ${line}`) });
+    scenarios++;
+    faults += Object.values(report.faults).reduce((s, n) => s + n, 0);
+    console.log(describeReport(report));
+    if (!report.correct) {
+      console.log(`chaos: seed ${seed} FAILED; replay with: pnpm chaos --seed ${seed}`);
+      process.exit(1);
+    }
+  }
+  console.log(`chaos: ${scenarios} scenario(s), all correct, ${faults} faults injected`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -4,7 +4,8 @@
  * config.ts. docs.ts renders this same table into docs/cli.md, so the docs cannot drift from the code.
  */
 import { availableParallelism } from 'node:os';
-import { IceServerSyntaxError, parseIceServers } from '@handout/peer-runtime/peer';
+// The light subpath: `@handout/peer-runtime/peer` would load the whole mesh (WebRTC, socket.io) at start-up.
+import { IceServerSyntaxError, parseIceServers } from '@handout/peer-runtime/ice-servers';
 import {
   choice,
   boolean as kitBoolean,

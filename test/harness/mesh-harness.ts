@@ -38,6 +38,11 @@ export interface SpawnPeerOptions {
   /** Peer id; the token is bound to it (`sub`), so the process joins under this id. */
   readonly id: string;
   readonly roles?: readonly Role[];
+  /**
+   * A token marked `trusted` (the mesh owner's own machine): its cache announcements count even for hashes the
+   * coordinator cannot check, e.g. after a coordinator restart (docs/security.md). Default false.
+   */
+  readonly trusted?: boolean;
   /** Extra CLI flags, e.g. `['--concurrency', '2', '--tags', 'eu']`. */
   readonly flags?: readonly string[];
   /** Default: a fresh temporary directory per peer, removed at cleanup. */
@@ -101,8 +106,14 @@ export async function startMeshHarness(
   const temp: string[] = [];
   const others: ChildProcess[] = [];
 
-  const token = (roles: readonly Role[], sub?: string) =>
-    server.issueToken({ mesh, roles, ttlSeconds: 3600, ...(sub ? { sub } : {}) });
+  const token = (roles: readonly Role[], sub?: string, trusted = false) =>
+    server.issueToken({
+      mesh,
+      roles,
+      ttlSeconds: 3600,
+      ...(sub ? { sub } : {}),
+      ...(trusted && { trusted }),
+    });
 
   const spawnPeer = (o: SpawnPeerOptions): PeerProcess => {
     let cacheDir = o.cacheDir;
@@ -125,7 +136,7 @@ export async function startMeshHarness(
       ...(o.flags ?? []),
     ];
     // The token travels in the environment, never on the command line (`ps`, /proc/<pid>/cmdline).
-    const env = { ...process.env, HANDOUT_TOKEN: token(o.roles ?? ['contribute'], o.id) };
+    const env = { ...process.env, HANDOUT_TOKEN: token(o.roles ?? ['contribute'], o.id, o.trusted) };
     const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const p = wrap(o.id, child);
     peers.set(o.id, p);

@@ -133,8 +133,10 @@ describe('faults found by hand, replayed with real processes', () => {
     h = await startMeshHarness({ mesh: 'fault-restart' });
     const coFlags = ['--coordinator'];
     h.spawnPeer({ id: 'co', roles: ['coordinate'], flags: coFlags });
-    h.spawnPeer({ id: 'p-a', flags: ['--concurrency', '2'] });
-    h.spawnPeer({ id: 'p-b', flags: ['--concurrency', '2'] });
+    // Trusted contributors: a restarted coordinator has no digests to check their announcements against, and
+    // believes unknown hashes only from the mesh owner's own machines (docs/security.md, receipts not built).
+    h.spawnPeer({ id: 'p-a', flags: ['--concurrency', '2'], trusted: true });
+    h.spawnPeer({ id: 'p-b', flags: ['--concurrency', '2'], trusted: true });
     await h.waitForMembers(['co', 'p-a', 'p-b']);
     await h.peers.get('co')!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p-b');
     mesh = await connect({ signal: h.server.url, token: h.token(['submit'], 'submitter') });

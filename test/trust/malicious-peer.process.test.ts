@@ -188,7 +188,8 @@ describe('a malicious peer with a contribute-only token', () => {
         () =>
           honest.lines.find(
             (l) =>
-              l.event === 'log' && String(l.message).includes("'task:assign' from peer 'mallory' refused"),
+              // A warn line of the peer's Logger (pino JSON with --json: level, time, msg, fields).
+              l.level === 'warn' && String(l.msg).includes("'task:assign' from peer 'mallory' refused"),
           ),
         { timeout: 10_000 },
       )
@@ -226,7 +227,7 @@ describe('a malicious peer with a contribute-only token', () => {
     const honest2 = h.peers.get('honest2')!;
     expect(
       honest2.lines.find(
-        (l) => l.event === 'log' && String(l.message).includes("'result:data' from peer 'mallory'"),
+        (l) => l.level === 'warn' && String(l.msg).includes("'result:data' from peer 'mallory'"),
       ),
     ).toMatchObject({ peer: 'mallory', reason: 'digest' });
   }, 240_000);

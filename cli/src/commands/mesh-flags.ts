@@ -4,7 +4,8 @@
  * like the rest of the CLI. Flags beat environment variables; there is no config-file layer for these commands
  * (secrets and tokens do not belong in a checked-in file).
  */
-import { IceServerSyntaxError, parseIceServers } from '@handout/peer-runtime/peer';
+// The light subpath: `@handout/peer-runtime/peer` would load the whole mesh (WebRTC, socket.io) at start-up.
+import { IceServerSyntaxError, parseIceServers } from '@handout/peer-runtime/ice-servers';
 import { SignalingError, signalingUrls } from '@handout/peer-runtime/signaling';
 import { CliInputError } from '../errors.js';
 import type { CommandContext, CommandDef } from './types.js';
@@ -198,11 +199,3 @@ export function iceServersFlag(flags: ParsedFlags): RTCIceServer[] | undefined {
 }
 
 /** The `--ice-server` flag as every mesh command declares it. */
-export const ICE_SERVER_FLAG: FlagDef = {
-  flag: '--ice-server',
-  kind: 'value',
-  env: 'HANDOUT_ICE_SERVERS',
-  repeatable: true,
-  meaning:
-    'STUN/TURN server (stun:host:3478, turn:user:pass@host:3478[?transport=tcp]); repeat or comma-separate (default none).',
-};

@@ -3,8 +3,10 @@
  * it stops taking work, lets running functions finish for a grace period, and hands back the rest so the
  * coordinator re-runs it elsewhere. With `--coordinator` it also coordinates runs submitted to the mesh.
  */
+
+import { ICE_SERVER_FLAG } from './ice-flag.js';
 import { LOG_FLAGS } from './log-flags.js';
-import { type FlagDef, ICE_SERVER_FLAG } from './mesh-flags.js';
+import type { FlagDef } from './mesh-flags.js';
 import type { CommandDef } from './types.js';
 
 export const PEER_FLAGS: readonly FlagDef[] = [

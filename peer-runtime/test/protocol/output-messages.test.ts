@@ -11,6 +11,8 @@ const result = (output: unknown) => ({
   attempt: 1,
   size: 3,
   durationMs: 1,
+  // A result of 3 bytes rides inline (a non-inline one must carry its digest, fetch-grants.ts).
+  inline: new Uint8Array([1, 2, 3]),
   output,
 });
 

@@ -106,10 +106,13 @@ describe('the dashboard on a mesh of two Node peers', () => {
     // Stacked over both peers, the running chart stays within the mesh's two slots.
     expect(Number(await dashboard.resources.getAttribute('data-peak'))).toBeLessThanOrEqual(2);
     expect(await dashboard.resources.getAttribute('data-limit')).toBe('2');
-    // No peer here reports CPU or memory yet: the chart says so rather than drawing zeros.
-    expect(await page.getByTestId('peers-readings-note').textContent()).toMatch(
-      /CPU and memory: not reported/,
-    );
+    // Node peers report their process's CPU and memory (peer/load.ts): once they arrive, the chart has readings
+    // and no longer says they are missing.
+    await expect
+      .poll(async () => (await page.getByTestId('peers-readings-note').textContent()) ?? '', {
+        timeout: 15_000,
+      })
+      .not.toMatch(/not reported/);
     // The sum ran on one peer and took the other's steps: that link carried about half the inputs.
     const links = await page
       .locator('#links tbody tr')

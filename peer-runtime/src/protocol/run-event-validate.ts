@@ -4,7 +4,7 @@
  * messages-validate.ts, which keeps one schema per message type.
  */
 import type { DagIssue } from '../errors.js';
-import { OUTPUT_LIMIT_CHARS, OUTPUT_LIMIT_LINES, outputSize } from '../run/output.js';
+import { OUTPUT_LIMIT_LINES } from '../run/output.js';
 import type { FunctionStatus } from '../run/types.js';
 import {
   choice,
@@ -12,7 +12,6 @@ import {
   list,
   object,
   optional,
-  refine,
   type Schema,
   string,
   variant,
@@ -24,7 +23,19 @@ import {
   type WireAttemptOutput,
   type WireRunEvent,
 } from './messages.js';
-import { digest, finite, flag, id, idList, MAX_ARRAY, outputLine, text, ticket, uint } from './validate.js';
+import {
+  digest,
+  finite,
+  flag,
+  id,
+  idList,
+  MAX_ARRAY,
+  outputLine,
+  text,
+  ticket,
+  uint,
+  withinOutputBudget,
+} from './validate.js';
 
 const FUNCTION_STATUSES: readonly FunctionStatus[] = [
   'pending',
@@ -83,17 +94,13 @@ const attemptFields = {
 export const wireAttempt = object<WireAttempt>(attemptFields);
 
 /** What an attempt printed, on its end event: at most the budget a real worker keeps, else refused. */
-const attemptOutput: Schema<WireAttemptOutput> = refine(
+const attemptOutput: Schema<WireAttemptOutput> = withinOutputBudget(
   object<WireAttemptOutput>({
     attempt: uint,
     peer: id,
     lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
     droppedLines: uint,
   }),
-  (o) =>
-    outputSize(o) > OUTPUT_LIMIT_CHARS
-      ? { key: 'lines', complaint: `must hold at most ${OUTPUT_LIMIT_CHARS} characters in all` }
-      : undefined,
 );
 
 const dagIssue = object<DagIssue>({

@@ -69,16 +69,21 @@ export const outputLine: Schema<OutputLine> = object<OutputLine>({
  * What one attempt printed. A peer that sends more than the budget its own worker keeps is not merely chatty:
  * it is not running our code, so the message is refused rather than cut.
  */
-export const functionOutput: Schema<FunctionOutput> = refine(
+export const functionOutput: Schema<FunctionOutput> = withinOutputBudget(
   object<FunctionOutput>({
     lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
     droppedLines: uint,
   }),
-  (o) =>
+);
+
+/** `schema` refused when its lines hold more than OUTPUT_LIMIT_CHARS characters in all (task and run events alike). */
+export function withinOutputBudget<T extends FunctionOutput>(schema: Schema<T>): Schema<T> {
+  return refine(schema, (o) =>
     outputSize(o) > OUTPUT_LIMIT_CHARS
       ? { key: 'lines', complaint: `must hold at most ${OUTPUT_LIMIT_CHARS} characters in all` }
       : undefined,
-);
+  );
+}
 
 /** A list of ids (holders, hashes) of at most `max`. */
 export function idList(max = MAX_ARRAY): Schema<string[]> {

@@ -1,7 +1,7 @@
 /**
  * ICE servers written as one line each, the form flags, environment variables and page URLs carry:
  *
- *   stun:stun.example.org:3478
+ *   stun:relay.internal:3478   (hosts here are your own relay; no public server is a default)
  *   turn:alice:s3cret@turn.example.org:3478?transport=tcp
  *   turns:alice:s3cret@turn.example.org:5349
  *

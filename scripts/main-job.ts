@@ -37,11 +37,12 @@ function buildDemo(): void {
 }
 
 /** A `handout peer` process whose log lines are prefixed with its name. */
-function startPeer(name: string, args: readonly string[], cacheRoot: string): ChildProcess {
+/** A `handout peer` process; its token travels in HANDOUT_TOKEN, never on the command line (`ps` shows that). */
+function startPeer(name: string, token: string, args: readonly string[], cacheRoot: string): ChildProcess {
   const child = spawn(
     process.execPath,
     ['--conditions=source', '--import', 'tsx', cli, 'peer', ...args, '--cache-dir', join(cacheRoot, name)],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HANDOUT_TOKEN: token } },
   );
   const prefix = (chunk: Buffer): void => {
     for (const line of chunk.toString().split('\n')) if (line.trim()) console.log(`  [${name}] ${line}`);
@@ -99,19 +100,12 @@ async function main(): Promise<void> {
   children.push(
     startPeer(
       'coordinator',
-      ['--signal', server.url, '--token', token(['coordinate'], 'coordinator'), '--coordinator'],
+      token(['coordinate'], 'coordinator'),
+      ['--signal', server.url, '--coordinator'],
       cacheRoot,
     ),
-    startPeer(
-      'peer-1',
-      ['--signal', server.url, '--token', token(['contribute']), '--concurrency', '1'],
-      cacheRoot,
-    ),
-    startPeer(
-      'peer-2',
-      ['--signal', server.url, '--token', token(['contribute']), '--concurrency', '1'],
-      cacheRoot,
-    ),
+    startPeer('peer-1', token(['contribute']), ['--signal', server.url, '--concurrency', '1'], cacheRoot),
+    startPeer('peer-2', token(['contribute']), ['--signal', server.url, '--concurrency', '1'], cacheRoot),
   );
 
   let closing = false;

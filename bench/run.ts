@@ -23,6 +23,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   store: async () => (await import('./store.bench.js')).benchStore(),
   makespan: async () => (await import('./makespan.bench.js')).benchMakespan(),
   transport: async () => (await import('./transport.bench.js')).benchTransport(),
+  interleave: async () => (await import('./interleave.bench.js')).benchInterleave(),
   mesh: async () => (await import('./mesh.bench.js')).benchMesh(),
   'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
   failover: async () => (await import('./failover.bench.js')).benchFailover(),

@@ -25,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   transport: async () => (await import('./transport.bench.js')).benchTransport(),
   interleave: async () => (await import('./interleave.bench.js')).benchInterleave(),
   mesh: async () => (await import('./mesh.bench.js')).benchMesh(),
+  growth: async () => (await import('./growth.bench.js')).benchGrowth(),
   'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
   failover: async () => (await import('./failover.bench.js')).benchFailover(),
   verify: async () => (await import('./verify.bench.js')).benchVerify(),

@@ -81,9 +81,12 @@ export class PoolCore implements WorkerPool {
   private readonly gate: StartGate;
   private flushScheduled = false;
   private closed = false;
+  /** Workers that may run batches at once (`setSlots`); the others stay up, idle. */
+  private limit: number;
 
   constructor(options: PoolCoreOptions) {
     this.size = options.size;
+    this.limit = options.size;
     this.maxBatchSize = options.maxBatchSize;
     this.gate = new StartGate(options.size);
     this.supervisor = new WorkerSupervisor<PendingCall>(options.size, options.spawn, {
@@ -101,6 +104,11 @@ export class PoolCore implements WorkerPool {
 
   ready(): Promise<void> {
     return this.gate.wait();
+  }
+
+  setSlots(slots: number): void {
+    this.limit = Math.max(1, Math.min(this.size, Math.floor(slots)));
+    this.flush();
   }
 
   run(task: PoolTask, runOptions?: RunTaskOptions): Promise<TaskOutcome> {
@@ -203,7 +211,13 @@ export class PoolCore implements WorkerPool {
     if (this.closed) return;
     const slots = this.supervisor.slots;
     let idle = 0;
-    for (const s of slots) if (s.state === 'idle') idle++;
+    let busy = 0;
+    for (const s of slots) {
+      if (s.state === 'idle') idle++;
+      else if (s.state === 'busy') busy++;
+    }
+    // Below the slot limit only: pipelining behind busy workers (below) never adds to what runs at once.
+    idle = Math.min(idle, Math.max(0, this.limit - busy));
     for (let k = 0; k < slots.length && idle > 0 && this.queue.size > 0; k++) {
       const slot = slots[k]!;
       if (slot.state !== 'idle') continue;

@@ -134,6 +134,31 @@ describe('the pool core (dispatching over controlled workers)', () => {
     expect(allReady).toBe(true);
   });
 
+  it('setSlots caps how many workers run at once, batches still share a message, and raising it starts the rest', async () => {
+    const workers = makePool(2);
+    for (const w of workers) w.start();
+    await turn();
+    await measure(workers[0]!, '(x) => x + 1'); // measured code travels in batches
+    pool!.setSlots!(1);
+    // More than two batches of the most calls a message carries (64): some still wait when the cap is raised.
+    const outcomes = Array.from({ length: 200 }, (_, i) => pool!.run(call(`s${i}`, '(x) => x + 1', [i])));
+    await turn();
+    // One worker busy, the other idle although work waits; the busy one got several calls in one message.
+    const busy = workers.filter((w) => w.sent.length > 0);
+    expect(busy).toHaveLength(1);
+    expect(busy[0]!.sent[0]!.batch.tasks.length).toBeGreaterThan(1);
+    pool!.setSlots!(2);
+    await turn();
+    expect(workers.every((w) => w.sent.length > 0)).toBe(true);
+    while (workers.some((w) => w.sent.length > 0)) {
+      for (const w of workers) if (w.sent.length > 0) await w.answer();
+      await turn();
+    }
+    expect((await Promise.all(outcomes)).map((o) => o.ok && o.value)).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+  });
+
   it('pipelines the next batch of short measured work to a busy worker, and starts it when the first answers', async () => {
     const [worker] = makePool(1);
     worker!.start();

@@ -33,7 +33,10 @@ function mostAtOnce(intervals: ReadonlyArray<readonly [number, number]>): number
   edges.sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
   let now = 0;
   let most = 0;
-  for (const [, d] of edges) most = Math.max(most, (now += d!));
+  for (const [, d] of edges) {
+    now += d!;
+    most = Math.max(most, now);
+  }
   return most;
 }
 

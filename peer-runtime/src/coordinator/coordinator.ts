@@ -121,9 +121,6 @@ class MeshCoordinator implements Coordinator {
         run.run.markWaiting(run.id(i), unmet, message);
         this.emit('task:waiting', { runId: run.run.id, functionId: run.id(i), unmet, message });
       },
-      onUnreachable: (peer, error) =>
-        this.outcomes.peerLost(peer, `unreachable: ${(error as Error).message}`),
-      onUnsatisfiable: (run, i, error) => this.outcomes.failFinal(run, i, error),
       ...(options.rebalance !== false && {
         onQueueEmpty: () =>
           rebalanceQueued(
@@ -131,10 +128,6 @@ class MeshCoordinator implements Coordinator {
             options.rebalance || {},
           ),
       }),
-      onPlaced: (d, outbox) => this.verification.placed(d, outbox),
-      exclude: (run, i) => this.verification.exclude(run, i),
-      verifiedLocation: (run, p) =>
-        this.verification.covers(run, p) ? this.verification.acceptedLocation(run.hashes[p]!) : null,
     });
     this.claims = options.claims === false ? undefined : new CapacityClaims(options.claims);
     this.ledger = options.trustLedger ?? new TrustLedger();
@@ -186,6 +179,8 @@ class MeshCoordinator implements Coordinator {
         if (believed) this.roster.believe(d.peer, believed);
       },
     });
+    // Made before the parts that follow it (they need it), the dispatcher learns of them here, once.
+    this.dispatcher.follow({ outcomes: this.outcomes, verification: this.verification });
     this.lineage = new LostResults({
       port: this.port,
       directory: this.directory,
@@ -303,13 +298,8 @@ class MeshCoordinator implements Coordinator {
   }
 
   private async finish(state: RunState): Promise<void> {
-    if (!state.finished) {
-      const keepMs = this.options.keepLineageMs ?? 600_000;
-      state.lineageUntil = Date.now() + keepMs;
-    }
-    state.finished = true;
-    for (const t of state.timers) clearTimeout(t);
-    state.timers.clear();
+    state.markFinished(Date.now() + (this.options.keepLineageMs ?? 600_000));
+    state.clearTimers();
     this.dispatcher.forgetRun(state);
     this.outcomes.forget(state);
     this.runs.remove(state);

@@ -51,7 +51,7 @@ export class UnsatisfiableWaits {
       // The attempt that found out says what the link did (ICE failed or timed out, the candidates gathered).
       const tried = run.run.record(w.functionId).history.findLast((h) => h.error !== undefined);
       const seen = tried ? ` (attempt ${tried.attempt} on '${tried.peer}': ${tried.error})` : '';
-      const attempt = Math.max(1, run.attempt[item.index]!);
+      const attempt = Math.max(1, run.attemptOf(item.index));
       this.deps.onUnsatisfiable(
         run,
         item.index,
@@ -88,7 +88,7 @@ export class UnsatisfiableWaits {
       const expiry = expired.get(w.functionId);
       if (expiry) {
         this.waitingReported.delete(reportKey);
-        const attempt = Math.max(1, run.attempt[item.index]!);
+        const attempt = Math.max(1, run.attemptOf(item.index));
         this.deps.onUnsatisfiable(
           run,
           item.index,

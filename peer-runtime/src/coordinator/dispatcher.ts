@@ -7,7 +7,6 @@
  * recomputed from lineage first, and it waits for them (`lineage` below).
  */
 
-import type { TaskError } from '../errors.js';
 import type { GrantIssuer } from '../mesh/fetch-grants.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment, InputLocation as WireInput } from '../protocol/messages.js';
@@ -15,22 +14,24 @@ import { capabilityUnmet, resourceRequestOf } from '../scheduling/needs.js';
 import type { NetworkModel, PeerView, ReadyFunction, ResourceTracker } from '../scheduling/types.js';
 import { addToOutbox, type InputLoc, type Outbox, sendOutbox, wireInput } from './assignments.js';
 import { blockedPeers } from './blocked-peers.js';
+import {
+  type DispatchFollowers,
+  type DispatchOutcomes,
+  type DispatchVerification,
+  UNATTACHED,
+} from './dispatch-followers.js';
 import type { ReadyQueue } from './fair-queue.js';
 import { Inflight, inflightKey } from './inflight.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
 import type { BlockedInput, Reachability } from './reachability.js';
+import type { ReadyItem } from './ready-item.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 import { UnsatisfiableWaits } from './waits.js';
 
 export { ASSIGNMENT_TICKET_MS, addToOutbox, type InputLoc, type Outbox } from './assignments.js';
-
-export interface ReadyItem {
-  readonly runKey: string;
-  readonly run: RunState;
-  readonly index: number;
-  readonly recompute: boolean;
-}
+export type { DispatchFollowers, DispatchOutcomes, DispatchVerification } from './dispatch-followers.js';
+export type { ReadyItem } from './ready-item.js';
 
 export interface SchedulerDeps {
   readonly port: MeshPort;
@@ -49,52 +50,6 @@ export interface SchedulerDeps {
   /** Mints the fetch tickets assignments carry; undefined (no mesh key): holders check none. */
   readonly grants?: GrantIssuer;
 }
-
-/** Where failures found while dispatching go (outcomes.ts `Outcomes`). */
-export interface DispatchOutcomes {
-  /** A dispatch could not be sent: its peer is unreachable. */
-  peerLost(peerId: string, reason: string): void;
-  /** Final failure from the allocation side (unsatisfiable for too long, or no allowed peer can fetch an input). */
-  failFinal(run: RunState, index: number, error: TaskError): void;
-}
-
-/** What placement asks of result verification (verify.ts `Verification`). */
-export interface DispatchVerification {
-  /** A function was placed (not a copy): verification adds its replicas to `outbox`. */
-  placed(d: Dispatch, outbox: Outbox): void;
-  /** Peers a function must not be placed on, with no fallback (replicas go to distinct peers). */
-  exclude(run: RunState, index: number): ReadonlySet<string> | undefined;
-  /** Whether function `index` of `run` is verified. */
-  covers(run: RunState, index: number): boolean;
-  /**
-   * Where a verified result may be had: only the peers that agreed on it, never the directory's other claimed
-   * holders; undefined when no quorum accepted it.
-   */
-  acceptedLocation(hash: string): InputLoc | undefined;
-}
-
-/**
- * The parts that follow what the dispatcher does and that need the dispatcher themselves, so they are made after
- * it and attached once (`Dispatcher.follow`), in the open, instead of through closures that name fields not yet
- * assigned.
- */
-export interface DispatchFollowers {
-  readonly outcomes: DispatchOutcomes;
-  /** Default: no run is verified. */
-  readonly verification?: DispatchVerification;
-}
-
-/** Before `follow`: a dispatcher that reports a failure to no one is a wiring bug, said loudly. */
-const UNATTACHED: DispatchOutcomes = {
-  peerLost: (peerId) => {
-    throw new Error(`Dispatcher: lost peer '${peerId}' before Dispatcher.follow attached its outcomes`);
-  },
-  failFinal: (run, index) => {
-    throw new Error(
-      `Dispatcher: function '${run.id(index)}' failed before Dispatcher.follow attached its outcomes`,
-    );
-  },
-};
 
 /** Largest number of functions taken from the queue in one allocation round. */
 const MAX_BATCH = 4096;

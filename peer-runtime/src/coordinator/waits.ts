@@ -6,8 +6,8 @@
 import { TaskError } from '../errors.js';
 import type { Allocation } from '../scheduling/types.js';
 import { createUnsatisfiableWatch, type UnsatisfiableWatch } from '../scheduling/unsatisfiable-watch.js';
-import type { ReadyItem } from './dispatcher.js';
 import { type BlockedInput, describeBlocked } from './reachability.js';
+import type { ReadyItem } from './ready-item.js';
 import type { RunState } from './run-state.js';
 
 export interface WaitsDeps {

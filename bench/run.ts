@@ -27,10 +27,14 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   store: async () => (await import('./store.bench.js')).benchStore(),
   makespan: async () => (await import('./makespan.bench.js')).benchMakespan(),
   transport: async () => (await import('./transport.bench.js')).benchTransport(),
+  interleave: async () => (await import('./interleave.bench.js')).benchInterleave(),
   mesh: async () => (await import('./mesh.bench.js')).benchMesh(),
+  growth: async () => (await import('./growth.bench.js')).benchGrowth(),
   'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
   failover: async () => (await import('./failover.bench.js')).benchFailover(),
   verify: async () => (await import('./verify.bench.js')).benchVerify(),
+  wfcommons: async () => (await import('./wfcommons.bench.js')).benchWfCommons(),
+  browser: async () => (await import('./browser.bench.js')).benchBrowser(),
 };
 
 async function main(): Promise<void> {

@@ -25,7 +25,15 @@ import type { WorkerPool } from '../peer-runtime/src/worker/pool.js';
 import { createWorkerPool } from '../peer-runtime/src/worker/pool.node.js';
 import type { BenchResult } from './types.js';
 
+/** The engine under test: this checkout's by default (a driver may hand in another build to compare). */
+export interface LocalEngine {
+  readonly runLocal: typeof runLocal;
+  readonly createWorkerPool: typeof createWorkerPool;
+}
+
 export interface LocalSizesOptions {
+  /** Default: this checkout's `runLocal` and `createWorkerPool`. */
+  readonly engine?: LocalEngine;
   /** Worker threads on both sides. Default 2. */
   readonly threads?: number;
   /** Timed repetitions of each measurement; the median is reported. Default 3. */
@@ -74,12 +82,13 @@ async function sample(fn: () => Promise<number | undefined>): Promise<Sample> {
 
 /** One `runLocal` of `dag`; checks every result; returns ms from the call to the first function's start. */
 async function handoutRun(
+  engine: LocalEngine,
   dag: FunctionSpec[],
   pool: WorkerPool | undefined,
   threads: number,
 ): Promise<number> {
   const calledAt = Date.now();
-  const summary = await runLocal(dag, pool ? { pool } : { concurrency: threads }).done;
+  const summary = await engine.runLocal(dag, pool ? { pool } : { concurrency: threads }).done;
   if (summary.status !== 'succeeded') throw new Error(`benchmark run ended ${summary.status}`);
   let sum = 0;
   let first = Number.POSITIVE_INFINITY;
@@ -121,7 +130,8 @@ export async function benchLocalSizes(options: LocalSizesOptions = {}): Promise<
   const filename = pathToFileURL(file).href;
   const piscinaOptions = { filename, minThreads: threads, maxThreads: threads };
   const piscina = new Piscina(piscinaOptions);
-  const pool = createWorkerPool({ size: threads });
+  const engine = options.engine ?? { runLocal, createWorkerPool };
+  const pool = engine.createWorkerPool({ size: threads });
   const metrics: Record<string, number> = { threads };
   const cells: string[] = [];
   try {
@@ -131,15 +141,15 @@ export async function benchLocalSizes(options: LocalSizesOptions = {}): Promise<
       const dag = dagOf(n, ms);
       // Warm-up: JIT and, for Handout, the pool's per-code time estimate.
       await piscinaRun(piscina, n, ms);
-      await handoutRun(dag, pool, threads);
+      await handoutRun(engine, dag, pool, threads);
       const warmH: Sample[] = [];
       const warmP: Sample[] = [];
       const coldH: Sample[] = [];
       const coldP: Sample[] = [];
       for (let r = 0; r < runs; r++) {
         warmP.push(await sample(async () => piscinaRun(piscina, n, ms).then(() => undefined)));
-        warmH.push(await sample(() => handoutRun(dag, pool, threads)));
-        coldH.push(await sample(() => handoutRun(dag, undefined, threads)));
+        warmH.push(await sample(() => handoutRun(engine, dag, pool, threads)));
+        coldH.push(await sample(() => handoutRun(engine, dag, undefined, threads)));
         coldP.push(
           await sample(async () => {
             const own = new Piscina(piscinaOptions);
@@ -166,6 +176,13 @@ export async function benchLocalSizes(options: LocalSizesOptions = {}): Promise<
         coldVsPiscina: round2(rate(coldH) / rate(coldP)),
         coldFirstStartMs: Math.round(median(coldH.map((x) => x.firstStartMs ?? 0))),
         warmFirstStartMs: Math.round(median(warmH.map((x) => x.firstStartMs ?? 0))),
+        // What the run's own pool adds before work starts (validation and hashing happen in both).
+        ownPoolCostMs: Math.max(
+          0,
+          Math.round(
+            median(coldH.map((x) => x.firstStartMs ?? 0)) - median(warmH.map((x) => x.firstStartMs ?? 0)),
+          ),
+        ),
         warmCpuUsPerFunction: cpuPer(warmH),
         warmPiscinaCpuUsPerFunction: cpuPer(warmP),
         warmOverheadCpuUsPerFunction: overhead(warmH),
@@ -178,7 +195,7 @@ export async function benchLocalSizes(options: LocalSizesOptions = {}): Promise<
         `${ms} ms × ${n}: warm ${m.warmVsPiscina}× (${m.warmPerSecond.toLocaleString('en')}/s vs ` +
           `${m.warmPiscinaPerSecond.toLocaleString('en')}/s, CPU overhead ${m.warmOverheadCpuUsPerFunction} vs ` +
           `${m.warmPiscinaOverheadCpuUsPerFunction} µs/fn), cold ${m.coldVsPiscina}× (first start ` +
-          `${m.coldFirstStartMs} ms)`,
+          `${m.coldFirstStartMs} ms, own pool ${m.ownPoolCostMs} ms of it)`,
       );
       console.error(`local-sizes: ${cells.at(-1)}`);
     }

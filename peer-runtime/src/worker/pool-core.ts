@@ -18,11 +18,10 @@
  *
  * Pipelining: when the queue is deeper than the idle workers take, a busy worker whose batch is short (expected
  * at most `PIPELINE_BEHIND_MS`, as measured) is sent its next batch at once, so it starts it the moment the
- * first ends instead of idling while its answer travels here and a new batch travels back (on a loaded machine
- * this thread may not even be scheduled then). This is what Piscina gets from Atomics-based wake-up of idle
- * workers, without blocking a worker's event loop (which async functions need). At most one batch waits per
- * worker; never a call with a timeout (its timeout counts from dispatch), never behind one, never behind code
- * not yet measured (it might be long, and what waits behind it could have run elsewhere).
+ * first ends instead of idling while answer and batch cross threads: what Piscina's Atomics wake-up of idle
+ * workers is for, without blocking a worker's event loop (async functions need it). At most one batch waits
+ * per worker; never a timed call (its timeout counts from dispatch), never behind one, never behind unmeasured
+ * code (it might be long, and what waits behind it could have run elsewhere).
  *
  * When a worker dies, the call it was running (the supervisor knows which) gets the outcome 'worker-died' and
  * the others it held are queued again at the front without being charged (their results died with the
@@ -65,10 +64,7 @@ type KillVerdict = { ok: false; reason: 'timeout' | 'cancelled'; message: string
 /** Expected work per batch, ms: small against the functions worth spreading, large against per-batch overhead. */
 const BATCH_BUDGET_MS = 5;
 
-/**
- * Longest expected batch a next batch is pipelined behind, ms. Behind longer work the round trip saved is a
- * negligible share, and a call waiting there could have started on another worker that frees sooner.
- */
+/** Longest expected batch another is pipelined behind, ms: behind longer work the round trip saved is negligible. */
 const PIPELINE_BEHIND_MS = 25;
 
 export class PoolCore implements WorkerPool {

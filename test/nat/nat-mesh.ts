@@ -25,14 +25,28 @@ export interface NatMeshOptions extends NatTopologyOptions {
   readonly turnUrls?: readonly string[];
   /** Extra flags for the home peers (e.g. a short `--connect-timeout`). */
   readonly homeFlags?: readonly string[];
+  /** `handout signal --turn-ttl` (e.g. `10s`); default the server's (24 h). */
+  readonly turnTtl?: string;
+  /**
+   * Home peer ids the test brings itself (a Chromium tab in that home's namespace) instead of a `handout peer`
+   * process; `homes` then lists only the processes, and `waitForMember` waits for the others.
+   */
+  readonly externalHomes?: readonly string[];
+  /** A directory `handout signal --static` serves (the demo's build, for a contribute tab). */
+  readonly staticDir?: string;
 }
 
 export interface NatMesh {
   readonly topology: NatTopology;
   readonly signalUrl: string;
   readonly coordinator: PeerProcess;
+  /** The `handout peer` processes of the homes (home-a in home1, home-b in home2), less `externalHomes`. */
   readonly homes: readonly PeerProcess[];
   readonly turnLog: string[];
+  /** A token of this mesh bound to `sub`. */
+  token(roles: readonly Role[], sub: string): string;
+  /** Resolves once the coordinator has heard of `peerId`. */
+  waitForMember(peerId: string, timeoutMs?: number): Promise<void>;
   /** `handout run <dag> --signal ... --json` from the public namespace: its exit code and parsed output. */
   run(dag: object, timeoutMs?: number): Promise<{ code: number | string; output: RunJson; stderr: string }>;
   /** Every process's output, for a failing test's report. */
@@ -140,6 +154,8 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
         String(SIGNAL_PORT),
         '--json',
         ...(options.turn ? turnUrls.flatMap((u) => ['--turn-url', u]) : []),
+        ...(options.turn && options.turnTtl !== undefined ? ['--turn-ttl', options.turnTtl] : []),
+        ...(options.staticDir !== undefined ? ['--static', options.staticDir] : []),
       ],
       {
         HANDOUT_SECRET: SECRET,
@@ -169,20 +185,27 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
         HANDOUT_TOKEN: token(['coordinate'], 'coordinator'),
       },
     );
-    const homes = ['home-a', 'home-b'].map((id, k) =>
-      handout(topology.homes[k]!.ns, id, peerArgs(id, options.homeFlags ?? []), {
-        HANDOUT_TOKEN: token(['contribute'], id),
-      }),
+    const external = new Set(options.externalHomes ?? []);
+    const homes = ['home-a', 'home-b'].flatMap((id, k) =>
+      external.has(id)
+        ? []
+        : [
+            handout(topology.homes[k]!.ns, id, peerArgs(id, options.homeFlags ?? []), {
+              HANDOUT_TOKEN: token(['contribute'], id),
+            }),
+          ],
     );
-    // Everyone joined, and the coordinator has heard of both homes.
-    await Promise.all([coordinator, ...homes].map((p) => p.waitFor((l) => l.event === 'joined', 45_000)));
-    for (const id of ['home-a', 'home-b'])
+    const waitForMember = async (id: string, timeoutMs = 30_000) => {
       await coordinator.waitFor(
         (l) =>
           (l.event === 'joined' && (l.peers as string[]).includes(id)) ||
           (l.event === 'peer:joined' && l.peerId === id),
-        30_000,
+        timeoutMs,
       );
+    };
+    // Everyone joined, and the coordinator has heard of the homes it started.
+    await Promise.all([coordinator, ...homes].map((p) => p.waitFor((l) => l.event === 'joined', 45_000)));
+    for (const home of homes) await waitForMember(home.id);
 
     return {
       topology,
@@ -190,6 +213,8 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
       coordinator,
       homes,
       turnLog,
+      token,
+      waitForMember,
       logs,
       close,
       async run(dag, timeoutMs = 45_000) {

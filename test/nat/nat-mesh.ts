@@ -1,9 +1,11 @@
 /**
  * A mesh deployed as it would be across the internet, on the NAT topology of test/netns/nat-topology.ts: in the
- * public namespace coturn (started here, no config file, `use-auth-secret`), `handout signal` handing out TURN
- * credentials (when `turn` is set) and a coordinator `handout peer --coordinator`; in each home namespace, behind
- * its own masquerading router, a `handout peer` whose id is `home-a` / `home-b`. Everything is a real process,
- * started in its own process group and killed (with the namespaces) by `close()`.
+ * public namespace coturn (started here, no config file, `use-auth-secret`) and `handout signal` handing out TURN
+ * credentials (when `turn` is set); on the server namespace (another public address) a coordinator
+ * `handout peer --coordinator` and the submitters (`handout run`); in each home namespace, behind its own
+ * masquerading router, a `handout peer` whose id is `home-a` / `home-b` (or a Chromium tab the test brings, see
+ * `externalHomes`). Everything is a real process, started in its own process group and killed (with the
+ * namespaces) by `close()`.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,12 +36,18 @@ export interface NatMeshOptions extends NatTopologyOptions {
   readonly externalHomes?: readonly string[];
   /** A directory `handout signal --static` serves (the demo's build, for a contribute tab). */
   readonly staticDir?: string;
+  /**
+   * Start the Node coordinator on the server namespace (default true). Without it, a dashboard tab the test
+   * brings coordinates in the browser; `waitForMember` and `run` then have no coordinator to go through.
+   */
+  readonly coordinator?: boolean;
 }
 
 export interface NatMesh {
   readonly topology: NatTopology;
   readonly signalUrl: string;
-  readonly coordinator: PeerProcess;
+  /** The Node coordinator, unless `coordinator: false`. */
+  readonly coordinator: PeerProcess | undefined;
   /** The `handout peer` processes of the homes (home-a in home1, home-b in home2), less `externalHomes`. */
   readonly homes: readonly PeerProcess[];
   readonly turnLog: string[];
@@ -177,14 +185,15 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
       join(temp, id),
       ...extra,
     ];
-    const coordinator = handout(
-      pub.ns,
-      'coordinator',
-      peerArgs('coordinator', ['--coordinator', '--wait-timeout', '20']),
-      {
-        HANDOUT_TOKEN: token(['coordinate'], 'coordinator'),
-      },
-    );
+    const coordinator =
+      options.coordinator === false
+        ? undefined
+        : handout(
+            topology.server.ns,
+            'coordinator',
+            peerArgs('coordinator', ['--coordinator', '--wait-timeout', '20']),
+            { HANDOUT_TOKEN: token(['coordinate'], 'coordinator') },
+          );
     const external = new Set(options.externalHomes ?? []);
     const homes = ['home-a', 'home-b'].flatMap((id, k) =>
       external.has(id)
@@ -196,6 +205,7 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
           ],
     );
     const waitForMember = async (id: string, timeoutMs = 30_000) => {
+      if (!coordinator) throw new Error('this NAT mesh has no Node coordinator to ask');
       await coordinator.waitFor(
         (l) =>
           (l.event === 'joined' && (l.peers as string[]).includes(id)) ||
@@ -204,8 +214,9 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
       );
     };
     // Everyone joined, and the coordinator has heard of the homes it started.
-    await Promise.all([coordinator, ...homes].map((p) => p.waitFor((l) => l.event === 'joined', 45_000)));
-    for (const home of homes) await waitForMember(home.id);
+    const started = coordinator ? [coordinator, ...homes] : homes;
+    await Promise.all(started.map((p) => p.waitFor((l) => l.event === 'joined', 45_000)));
+    if (coordinator) for (const home of homes) await waitForMember(home.id);
 
     return {
       topology,
@@ -221,7 +232,7 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
         const file = join(temp, `dag-${Date.now()}.json`);
         writeFileSync(file, JSON.stringify(dag));
         const p = handout(
-          pub.ns,
+          topology.server.ns,
           'run',
           ['run', file, '--signal', signalUrl, '--json', '--progress', 'none'],
           {

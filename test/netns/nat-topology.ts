@@ -10,10 +10,10 @@
  *   its lo); it forwards between its links, and what it sends to any other address is dropped by router1's
  *   firewall (as the internet drops packets for private addresses).
  * - `server` is another machine with a public address (10.77.3.2), reached through `public`: where the tests
- *   run the coordinator and the submitter. Not on the TURN server's own address, on purpose: Chromium pairs its
- *   relay candidate with no remote candidate at its TURN server's address, and a peer sharing that address
- *   answers a relayed check from it rather than from the address coturn gave a permission for, so a tab
- *   relaying over TCP could never reach a coordinator that shares coturn's machine and address.
+ *   run the coordinator and the submitter, as a deployment whose coordinator is not the TURN server's machine.
+ *   With the coordinator on coturn's own address (10.77.0.1, on lo, which libjuice does not gather), its only
+ *   candidates were the public namespace's veth addresses, and a Chromium tab's relayed checks to them got no
+ *   answer (most likely the replies left from 10.77.0.1, which the tab's allocation had no permission for).
  * - Each router forwards, masquerades towards the public side with random ports (`MASQUERADE --random-fully`:
  *   a mapping per destination, which defeats hole punching as a symmetric NAT does) and lets in only replies
  *   (`conntrack ESTABLISHED,RELATED`). With `blockUdp`, it drops every forwarded UDP packet, so only TCP leaves.

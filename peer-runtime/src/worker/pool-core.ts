@@ -2,8 +2,8 @@
  * The platform-neutral worker pool: queue, batching, pipelining, timeouts and cancellation. Workers themselves
  * (spawning, deaths, replacement) are the supervisor's (worker-supervisor.ts); pool.node.ts and pool.browser.ts
  * only say how to spawn a worker and how it dies. Pieces with one job each live beside it: the call record and
- * its outcomes (pending-call.ts), cancellation groups (signal-groups.ts), `ready()` (start-gate.ts), the queue
- * (task-queue.ts) and the code table (code-table.ts).
+ * its outcomes (pending-call.ts), which worker gets which batch (batch-plan.ts), cancellation groups
+ * (signal-groups.ts), `ready()` (start-gate.ts), the queue (task-queue.ts) and the code table (code-table.ts).
  *
  * Throughput: tasks submitted in the same tick are flushed together in a microtask, and each idle worker gets a
  * batch (an even share of the queue, at most `maxBatchSize`) in one comlink call. Code is sent to a worker once
@@ -28,6 +28,7 @@
  * worker). When the culprit is unknown, they are re-queued one call per message, so the call that kills its
  * worker again is then known.
  */
+import { BATCH_BUDGET_MS, fillWorkers } from './batch-plan.js';
 import { CodeTable } from './code-table.js';
 import type { WireBatchResult, WireCodeDef, WireTask } from './messages.js';
 import {
@@ -60,12 +61,6 @@ export interface PoolCoreOptions {
 
 /** What `kill` settles a call of the killed worker with; undefined re-queues the call. */
 type KillVerdict = { ok: false; reason: 'timeout' | 'cancelled'; message: string } | undefined;
-
-/** Expected work per batch, ms: small against the functions worth spreading, large against per-batch overhead. */
-const BATCH_BUDGET_MS = 5;
-
-/** Longest expected batch another is pipelined behind, ms: behind longer work the round trip saved is negligible. */
-const PIPELINE_BEHIND_MS = 25;
 
 export class PoolCore implements WorkerPool {
   readonly size: number;
@@ -199,43 +194,15 @@ export class PoolCore implements WorkerPool {
     });
   }
 
-  /**
-   * Gives each idle worker a batch (an even share of the queue, at most `maxBatchSize`, within the budget), then,
-   * if calls are still waiting, pipelines a next batch behind busy workers with short work (see the header).
-   */
+  /** Hands out what is queued (batch-plan.ts: idle workers under the slot limit first, then pipelining). */
   private flush(): void {
     if (this.closed) return;
-    const slots = this.supervisor.slots;
-    let idle = 0;
-    let busy = 0;
-    for (const s of slots) {
-      if (s.state === 'idle') idle++;
-      else if (s.state === 'busy') busy++;
-    }
-    // Below the slot limit only: pipelining behind busy workers (below) never adds to what runs at once.
-    idle = Math.min(idle, Math.max(0, this.limit - busy));
-    for (let k = 0; k < slots.length && idle > 0 && this.queue.size > 0; k++) {
-      const slot = slots[k]!;
-      if (slot.state !== 'idle') continue;
-      const share = Math.min(this.maxBatchSize, Math.ceil(this.queue.size / idle--));
-      const batch = this.queue.take(share, this.expectedMs, BATCH_BUDGET_MS);
-      if (batch.length > 0) this.dispatch(slot, batch);
-    }
-    if (this.queue.size === 0) return;
-    const behind = slots.filter(
-      (s) =>
-        s.state === 'busy' &&
-        s.next === undefined &&
-        s.timer === undefined &&
-        s.expectedMs <= PIPELINE_BEHIND_MS,
-    );
-    for (let k = 0; k < behind.length && this.queue.size > 0; k++) {
-      // A call with a timeout waits for an idle worker: its timeout counts from dispatch.
-      if (this.queue.peek()?.options?.timeoutMs !== undefined) return;
-      const share = Math.min(this.maxBatchSize, Math.ceil(this.queue.size / (behind.length - k)));
-      const batch = this.queue.take(share, this.expectedMs, BATCH_BUDGET_MS);
-      if (batch.length > 0) this.dispatch(behind[k]!, batch);
-    }
+    fillWorkers(this.supervisor.slots, this.queue, {
+      limit: this.limit,
+      maxBatchSize: this.maxBatchSize,
+      expectedMs: this.expectedMs,
+      dispatch: (slot, batch) => this.dispatch(slot, batch),
+    });
   }
 
   /** Sends `batch` to `slot`'s worker: to run now if it is idle, else pipelined behind the batch it runs. */

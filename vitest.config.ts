@@ -15,7 +15,8 @@ export default defineConfig({
       'test/**/*.test.ts',
     ],
     // test/e2e and test/packages have configs of their own (a browser; the registry, outside the namespace).
-    exclude: ['**/node_modules/**', 'test/e2e/**', 'test/packages/**'],
+    // test/nat/*.browser.test.ts runs with the browser tests (it needs the demo's build).
+    exclude: ['**/node_modules/**', 'test/e2e/**', 'test/packages/**', 'test/nat/**/*.browser.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     coverage: {

@@ -25,6 +25,7 @@ import { ContributePage } from '../test/e2e/pages/contribute-page.js';
 import { launchChromium, openPage } from '../test/e2e/support/browser.js';
 import { demoDir, demoDist } from '../test/e2e/support/paths.js';
 import { type PeerProcess, spawnCli } from '../test/harness/mesh-harness.js';
+import { cpuMs } from './process-cpu.js';
 import type { BenchResult } from './types.js';
 
 const MESH = 'bench-browser';
@@ -138,8 +139,19 @@ export async function benchBrowser(): Promise<BenchResult> {
       // Warm-up: opens both channels, compiles the code on both sides, lets the tab's workers start.
       await measure(mesh, 'warm-tab', 200, tabId);
       await measure(mesh, 'warm-node', 200, NODE_PEER);
+      // CPU per function, the figure a loaded machine moves least: the tab's main thread (the DevTools protocol's
+      // TaskDuration; its workers are not counted) and the Node peer's whole process (/proc, workers included).
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+      const taskSeconds = async (): Promise<number> =>
+        (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ??
+        Number.NaN;
+      const tab0 = await taskSeconds();
       const onTab = await measure(mesh, 'tab', n, tabId);
+      const tabMainUs = (((await taskSeconds()) - tab0) * 1e6) / n;
+      const node0 = cpuMs(nodePeer.child.pid!) ?? Number.NaN;
       const onNode = await measure(mesh, 'node', n, NODE_PEER);
+      const nodeCpuUs = (((cpuMs(nodePeer.child.pid!) ?? Number.NaN) - node0) * 1000) / n;
       const metrics = {
         functions: n,
         tabSlots,
@@ -148,6 +160,8 @@ export async function benchBrowser(): Promise<BenchResult> {
         nodeSpanPerSecondPerSlot: onNode.spanPerSecond,
         nodeWallPerSecond: onNode.wallPerSecond,
         nodeToTabPerSlotRatio: onNode.spanPerSecond / (onTab.spanPerSecond / tabSlots),
+        tabMainThreadUsPerFunction: tabMainUs,
+        nodePeerCpuUsPerFunction: nodeCpuUs,
       };
       return {
         name: 'browser',
@@ -156,7 +170,8 @@ export async function benchBrowser(): Promise<BenchResult> {
           `browser: ${n} no-ops, Chromium tab (${tabSlots} slot${tabSlots === 1 ? '' : 's'}) ` +
           `${metrics.tabSpanPerSecondPerSlot.toFixed(0)}/s per slot vs single-slot Node peer ` +
           `${metrics.nodeSpanPerSecondPerSlot.toFixed(0)}/s (Node/tab ${metrics.nodeToTabPerSlotRatio.toFixed(2)}×; ` +
-          `goal ≤ 2×); whole runs ${onTab.wallPerSecond.toFixed(0)}/s vs ${onNode.wallPerSecond.toFixed(0)}/s`,
+          `goal ≤ 2×); whole runs ${onTab.wallPerSecond.toFixed(0)}/s vs ${onNode.wallPerSecond.toFixed(0)}/s; ` +
+          `CPU per function: tab main thread ${tabMainUs.toFixed(0)} µs, Node peer ${nodeCpuUs.toFixed(0)} µs`,
       };
     } finally {
       await mesh.close();

@@ -26,6 +26,7 @@ import type { Logger } from '@handout/peer-runtime/telemetry';
 import type { Server, Socket } from 'socket.io';
 import type { AddressLimits } from './address-limits.js';
 import type { AuthOptions } from './auth.js';
+import { scheduleIceRenewal } from './ice-renewal.js';
 import type { MemberUpdates } from './member-updates.js';
 import { deriveFetchKey, deriveMeshKey } from './mesh-key.js';
 import type { MetricsRecorder } from './metrics.js';
@@ -70,6 +71,8 @@ export interface ConnectionContext {
   readonly renewBeforeMs: number;
   /** The STUN/TURN servers of one peer's welcome, TURN credentials made for it (turn-credentials.ts). */
   readonly iceServers: (peerId: string) => IceServerConfig[];
+  /** With TURN: how often a connected peer gets fresh credentials (`ice:servers`, ice-renewal.ts). */
+  readonly iceRenewalMs?: number;
   readonly closing: () => boolean;
 }
 
@@ -127,6 +130,12 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
     },
   });
   expiry.schedule(session.record.tokenExp);
+  const stopIceRenewal =
+    ctx.iceRenewalMs === undefined
+      ? undefined
+      : scheduleIceRenewal(ctx.iceRenewalMs, () =>
+          socket.emit('ice:servers', { iceServers: ctx.iceServers(peerId) }),
+        );
 
   const reject = (ack: unknown, error: EventError) => {
     recorder.rejected(error.code);
@@ -217,6 +226,7 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
 
   socket.on('disconnect', (reason) => {
     expiry.clear();
+    stopIceRenewal?.();
     ctx.addresses.release(address);
     ctx.sessions.delete(session);
     // The whole server going down: its records stay for a resume (here after a restart, or on another process).

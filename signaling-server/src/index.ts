@@ -14,6 +14,7 @@ export {
   checkIceUrls,
   DEFAULT_TURN_TTL_SECONDS,
   iceServersFor,
+  MIN_TURN_TTL_SECONDS,
   type TurnOptions,
   turnCredential,
 } from './turn-credentials.js';

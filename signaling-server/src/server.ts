@@ -31,6 +31,7 @@ import {
   serveConnection,
 } from './connection.js';
 import { createHttpHandler } from './http.js';
+import { iceRenewalPeriodMs } from './ice-renewal.js';
 import { MemberUpdates } from './member-updates.js';
 import { MetricsRecorder, type SignalingMetrics } from './metrics.js';
 import { SERVER_DEFAULTS, type SignalingServerOptions } from './options.js';
@@ -43,7 +44,12 @@ import { hashResumeKey } from './resume-key.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { LocalSessions, type Session } from './sessions.js';
 import { openRegistry, type SharedState } from './shared-state.js';
-import { checkIceUrls, iceServersFor } from './turn-credentials.js';
+import {
+  checkIceUrls,
+  DEFAULT_TURN_TTL_SECONDS,
+  iceServersFor,
+  MIN_TURN_TTL_SECONDS,
+} from './turn-credentials.js';
 
 export interface IssueTokenOptions {
   mesh: string;
@@ -93,8 +99,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     checkIceUrls(turn.urls, 'turn', 'turn.urls');
     if (turn.secret === '') throw new TypeError('turn.secret: the TURN shared secret must not be empty');
     const ttl = turn.ttlSeconds;
-    if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 60))
-      throw new TypeError(`turn.ttlSeconds: must be an integer >= 60, got ${ttl}`);
+    if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= MIN_TURN_TTL_SECONDS))
+      throw new TypeError(`turn.ttlSeconds: must be an integer >= ${MIN_TURN_TTL_SECONDS}, got ${ttl}`);
   }
   const shared: SharedState = await openRegistry(options, graceMs, log);
   const { registry } = shared;
@@ -182,6 +188,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     graceMs,
     renewBeforeMs: options.tokenRenewBeforeMs ?? d.tokenRenewBeforeMs,
     iceServers: (peerId) => iceServersFor(peerId, stunUrls, turn),
+    ...(turn && { iceRenewalMs: iceRenewalPeriodMs(turn.ttlSeconds ?? DEFAULT_TURN_TTL_SECONDS) }),
     closing: () => closing,
   };
 

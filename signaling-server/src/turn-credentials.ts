@@ -6,8 +6,9 @@
  * never talk to each other.
  *
  * Why short-lived: the welcome reaches every member, browsers included, and a credential copied out of a page
- * would otherwise relay anyone's traffic for ever. Peers get fresh ones at every welcome (each reconnect), and
- * new connections always use the latest (transport/webrtc.ts asks for the list per connection).
+ * would otherwise relay anyone's traffic for ever. Peers get fresh ones at every welcome (each reconnect) and
+ * every half TTL while connected (`ice:servers`, ice-renewal.ts), and new connections always use the latest
+ * (transport/webrtc.ts asks for the list per connection).
  */
 import { createHmac } from 'node:crypto';
 import type { IceServerConfig } from '@handout/peer-runtime/signaling';
@@ -17,11 +18,22 @@ export interface TurnOptions {
   readonly urls: readonly string[];
   /** coturn's `static-auth-secret`. */
   readonly secret: string;
-  /** How long each credential is valid, seconds. Default 86 400 (24 h, coturn's own example). */
+  /**
+   * How long each credential is valid, seconds: at least `MIN_TURN_TTL_SECONDS`. Default 86 400 (24 h, coturn's
+   * own example). Peers get fresh ones every half TTL; a relayed link keeps the credential it started with.
+   */
   readonly ttlSeconds?: number;
 }
 
 export const DEFAULT_TURN_TTL_SECONDS = 86_400;
+
+/**
+ * The shortest TTL accepted. A connection set-up must finish while its credential is valid (renewals at half the
+ * TTL leave it at least half), and coturn's clock must agree with ours within that margin. Short TTLs are for
+ * tests (test/nat renews credentials of 10 s): a relayed link outliving its credential can no longer refresh its
+ * TURN allocation, so deployments should keep the TTL longer than their peers' links (see docs/deploy.md).
+ */
+export const MIN_TURN_TTL_SECONDS = 10;
 
 /** `stun:`/`stuns:` for STUN entries, `turn:`/`turns:` for TURN ones; the validator of the welcome checks the rest. */
 const ICE_URL = /^(stuns?|turns?):[A-Za-z0-9.:[\]_-]{1,253}(\?transport=(udp|tcp))?$/;

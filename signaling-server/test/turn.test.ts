@@ -40,6 +40,27 @@ describe('TURN REST credentials', () => {
     expect(turnB.credential).not.toBe(turnA.credential);
   });
 
+  test('a connected peer gets fresh credentials every half TTL (ice:servers), before the first ones expire', async () => {
+    const server = await startServer({
+      turn: { urls: ['turn:10.0.0.1:3478'], secret: 'shh', ttlSeconds: 10 },
+    });
+    const a = await join(server, { peerId: 'peer-a' });
+    const first = a.iceServers[0]!;
+    const firstExpiry = Number(first.username!.split(':')[0]);
+    const renewed = await new Promise<readonly { username?: string; credential?: string }[]>((resolve) =>
+      a.on('ice:renewed', resolve),
+    );
+    const at = Date.now() / 1000;
+    // Pushed after half the TTL (5 s), while the first credential still had about 5 s to go.
+    expect(at).toBeLessThan(firstExpiry);
+    const next = renewed[0]!;
+    expect(Number(next.username!.split(':')[0])).toBeGreaterThanOrEqual(firstExpiry + 4);
+    expect(next.username).toMatch(/:peer-a$/);
+    expect(next.credential).toBe(createHmac('sha1', 'shh').update(next.username!).digest('base64'));
+    // What the transport asks for at its next connection.
+    expect(a.iceServers).toEqual(renewed);
+  }, 15_000);
+
   test('a server without TURN or STUN settings hands out none', async () => {
     const server = await startServer();
     const a = await join(server, { peerId: 'peer-a' });
@@ -54,7 +75,7 @@ describe('TURN REST credentials', () => {
       createSignalingServer({ port: 0, turn: { urls: ['turn:x:3478'], secret: '' } }),
     ).rejects.toThrow(/turn\.secret/);
     await expect(
-      createSignalingServer({ port: 0, turn: { urls: ['turn:x:3478'], secret: 's', ttlSeconds: 5 } }),
+      createSignalingServer({ port: 0, turn: { urls: ['turn:x:3478'], secret: 's', ttlSeconds: 9 } }),
     ).rejects.toThrow(/turn\.ttlSeconds/);
     await expect(createSignalingServer({ port: 0, stunUrls: ['turn:x:3478'] })).rejects.toThrow(
       /stunUrls: 'turn:x:3478' is not a stun: URL/,

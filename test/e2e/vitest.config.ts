@@ -17,7 +17,8 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: ['test/e2e/**/*.test.ts'],
+    // test/nat's browser half (a Chromium tab behind a NAT) needs the demo's build too.
+    include: ['test/e2e/**/*.test.ts', 'test/nat/**/*.browser.test.ts'],
     globalSetup: ['test/e2e/support/global-setup.ts'],
     // One browser at a time: the machine has 2 cores and every page runs Web Workers on all of them.
     fileParallelism: false,

@@ -1,9 +1,11 @@
 /**
  * A mesh deployed as it would be across the internet, on the NAT topology of test/netns/nat-topology.ts: in the
- * public namespace coturn (started here, no config file, `use-auth-secret`), `handout signal` handing out TURN
- * credentials (when `turn` is set) and a coordinator `handout peer --coordinator`; in each home namespace, behind
- * its own masquerading router, a `handout peer` whose id is `home-a` / `home-b`. Everything is a real process,
- * started in its own process group and killed (with the namespaces) by `close()`.
+ * public namespace coturn (started here, no config file, `use-auth-secret`) and `handout signal` handing out TURN
+ * credentials (when `turn` is set); on the server namespace (another public address) a coordinator
+ * `handout peer --coordinator` and the submitters (`handout run`); in each home namespace, behind its own
+ * masquerading router, a `handout peer` whose id is `home-a` / `home-b` (or a Chromium tab the test brings, see
+ * `externalHomes`). Everything is a real process, started in its own process group and killed (with the
+ * namespaces) by `close()`.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,14 +27,34 @@ export interface NatMeshOptions extends NatTopologyOptions {
   readonly turnUrls?: readonly string[];
   /** Extra flags for the home peers (e.g. a short `--connect-timeout`). */
   readonly homeFlags?: readonly string[];
+  /** `handout signal --turn-ttl` (e.g. `10s`); default the server's (24 h). */
+  readonly turnTtl?: string;
+  /**
+   * Home peer ids the test brings itself (a Chromium tab in that home's namespace) instead of a `handout peer`
+   * process; `homes` then lists only the processes, and `waitForMember` waits for the others.
+   */
+  readonly externalHomes?: readonly string[];
+  /** A directory `handout signal --static` serves (the demo's build, for a contribute tab). */
+  readonly staticDir?: string;
+  /**
+   * Start the Node coordinator on the server namespace (default true). Without it, a dashboard tab the test
+   * brings coordinates in the browser; `waitForMember` and `run` then have no coordinator to go through.
+   */
+  readonly coordinator?: boolean;
 }
 
 export interface NatMesh {
   readonly topology: NatTopology;
   readonly signalUrl: string;
-  readonly coordinator: PeerProcess;
+  /** The Node coordinator, unless `coordinator: false`. */
+  readonly coordinator: PeerProcess | undefined;
+  /** The `handout peer` processes of the homes (home-a in home1, home-b in home2), less `externalHomes`. */
   readonly homes: readonly PeerProcess[];
   readonly turnLog: string[];
+  /** A token of this mesh bound to `sub`. */
+  token(roles: readonly Role[], sub: string): string;
+  /** Resolves once the coordinator has heard of `peerId`. */
+  waitForMember(peerId: string, timeoutMs?: number): Promise<void>;
   /** `handout run <dag> --signal ... --json` from the public namespace: its exit code and parsed output. */
   run(dag: object, timeoutMs?: number): Promise<{ code: number | string; output: RunJson; stderr: string }>;
   /** Every process's output, for a failing test's report. */
@@ -140,6 +162,8 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
         String(SIGNAL_PORT),
         '--json',
         ...(options.turn ? turnUrls.flatMap((u) => ['--turn-url', u]) : []),
+        ...(options.turn && options.turnTtl !== undefined ? ['--turn-ttl', options.turnTtl] : []),
+        ...(options.staticDir !== undefined ? ['--static', options.staticDir] : []),
       ],
       {
         HANDOUT_SECRET: SECRET,
@@ -161,28 +185,38 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
       join(temp, id),
       ...extra,
     ];
-    const coordinator = handout(
-      pub.ns,
-      'coordinator',
-      peerArgs('coordinator', ['--coordinator', '--wait-timeout', '20']),
-      {
-        HANDOUT_TOKEN: token(['coordinate'], 'coordinator'),
-      },
+    const coordinator =
+      options.coordinator === false
+        ? undefined
+        : handout(
+            topology.server.ns,
+            'coordinator',
+            peerArgs('coordinator', ['--coordinator', '--wait-timeout', '20']),
+            { HANDOUT_TOKEN: token(['coordinate'], 'coordinator') },
+          );
+    const external = new Set(options.externalHomes ?? []);
+    const homes = ['home-a', 'home-b'].flatMap((id, k) =>
+      external.has(id)
+        ? []
+        : [
+            handout(topology.homes[k]!.ns, id, peerArgs(id, options.homeFlags ?? []), {
+              HANDOUT_TOKEN: token(['contribute'], id),
+            }),
+          ],
     );
-    const homes = ['home-a', 'home-b'].map((id, k) =>
-      handout(topology.homes[k]!.ns, id, peerArgs(id, options.homeFlags ?? []), {
-        HANDOUT_TOKEN: token(['contribute'], id),
-      }),
-    );
-    // Everyone joined, and the coordinator has heard of both homes.
-    await Promise.all([coordinator, ...homes].map((p) => p.waitFor((l) => l.event === 'joined', 45_000)));
-    for (const id of ['home-a', 'home-b'])
+    const waitForMember = async (id: string, timeoutMs = 30_000) => {
+      if (!coordinator) throw new Error('this NAT mesh has no Node coordinator to ask');
       await coordinator.waitFor(
         (l) =>
           (l.event === 'joined' && (l.peers as string[]).includes(id)) ||
           (l.event === 'peer:joined' && l.peerId === id),
-        30_000,
+        timeoutMs,
       );
+    };
+    // Everyone joined, and the coordinator has heard of the homes it started.
+    const started = coordinator ? [coordinator, ...homes] : homes;
+    await Promise.all(started.map((p) => p.waitFor((l) => l.event === 'joined', 45_000)));
+    if (coordinator) for (const home of homes) await waitForMember(home.id);
 
     return {
       topology,
@@ -190,13 +224,15 @@ export async function startNatMesh(options: NatMeshOptions): Promise<NatMesh> {
       coordinator,
       homes,
       turnLog,
+      token,
+      waitForMember,
       logs,
       close,
       async run(dag, timeoutMs = 45_000) {
         const file = join(temp, `dag-${Date.now()}.json`);
         writeFileSync(file, JSON.stringify(dag));
         const p = handout(
-          pub.ns,
+          topology.server.ns,
           'run',
           ['run', file, '--signal', signalUrl, '--json', '--progress', 'none'],
           {

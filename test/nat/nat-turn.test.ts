@@ -7,14 +7,22 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { ACROSS_HOMES_DAG, type NatMesh, startNatMesh } from './nat-mesh.js';
 
 let mesh: NatMesh | undefined;
+const sleepUntil = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms - Date.now())));
 afterEach(async () => {
   await mesh?.close();
   mesh = undefined;
 });
 
 describe('two peers behind separate NATs', () => {
-  test('complete a run through TURN with credentials from the signaling server, their link reported as relay', async () => {
-    mesh = await startNatMesh({ turn: true });
+  test('complete a run through TURN with credentials from the signaling server, renewed while they stay connected, their link reported as relay', async () => {
+    // Credentials of 10 s (the shortest allowed), renewed every 5 s while the peers stay connected. The run
+    // starts after the credentials of the homes' welcomes expired, and its cross-home links open only then (the
+    // homes had no reason to link before): coturn refuses an expired username, so they relay only if the
+    // homes hold fresh credentials from the signaling server by then.
+    mesh = await startNatMesh({ turn: true, turnTtl: '10s' });
+    const firstExpiry = Math.floor(Date.now() / 1000) + 10; // the welcomes came before now
+    for (const home of mesh.homes) await home.waitFor((l) => l.event === 'ice:renewed', 15_000);
+    await sleepUntil((firstExpiry + 1) * 1000);
     const { code, output, stderr } = await mesh.run(ACROSS_HOMES_DAG);
     if (output.status !== 'succeeded') throw new Error(`run ${output.status}: ${stderr}\n${mesh.logs()}`);
     expect(code).toBe(0);
@@ -34,10 +42,15 @@ describe('two peers behind separate NATs', () => {
     expect(aToB.path).toMatchObject({ type: 'relay', protocol: 'udp' });
     const bToA = await b!.waitFor((l) => l.event === 'link:open' && l.peerId === 'home-a', 5_000);
     expect(bToA.path).toMatchObject({ type: 'relay' });
-    // coturn accepted allocations under the REST credentials the welcome made for each home (<expiry>:<peer id>).
+    // coturn accepted allocations under the REST credentials the signaling server made for each home
+    // (<expiry>:<peer id>), among them renewed ones: expiring after the welcome's had expired.
     const log = mesh.turnLog.join('');
-    for (const id of ['home-a', 'home-b'])
-      expect(log).toMatch(new RegExp(`user <\\d+:${id}>: incoming packet ALLOCATE processed, success`));
+    for (const id of ['home-a', 'home-b']) {
+      const accepted = [
+        ...log.matchAll(new RegExp(`user <(\\d+):${id}>: incoming packet ALLOCATE processed, success`, 'g')),
+      ].map((m) => Number(m[1]));
+      expect(Math.max(...accepted)).toBeGreaterThan(firstExpiry);
+    }
   }, 60_000);
 });
 

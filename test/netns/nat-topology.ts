@@ -3,15 +3,22 @@
  *
  *   home1 (10.78.1.2) ── router1 ──┐                      ┌── router2 ── home2 (10.78.2.2)
  *            10.78.1.1 / 10.77.1.2 └── public (10.77.0.1) ┘ 10.77.2.2 / 10.78.2.1
+ *                                          │ 10.77.3.1
+ *                                    server (10.77.3.2)
  *
- * - `public` holds what is "in the cloud": the signaling server, coturn, a coordinator. Its services listen on
- *   10.77.0.1 (on its lo); it reaches the routers' public sides (10.77.1.0/24, 10.77.2.0/24), and what it
- *   sends elsewhere is dropped by router1's firewall (as the internet drops packets for private addresses).
+ * - `public` holds the services "in the cloud": the signaling server and coturn. They listen on 10.77.0.1 (on
+ *   its lo); it forwards between its links, and what it sends to any other address is dropped by router1's
+ *   firewall (as the internet drops packets for private addresses).
+ * - `server` is another machine with a public address (10.77.3.2), reached through `public`: where the tests
+ *   run the coordinator and the submitter, as a deployment whose coordinator is not the TURN server's machine.
+ *   With the coordinator on coturn's own address (10.77.0.1, on lo, which libjuice does not gather), its only
+ *   candidates were the public namespace's veth addresses, and a Chromium tab's relayed checks to them got no
+ *   answer (most likely the replies left from 10.77.0.1, which the tab's allocation had no permission for).
  * - Each router forwards, masquerades towards the public side with random ports (`MASQUERADE --random-fully`:
  *   a mapping per destination, which defeats hole punching as a symmetric NAT does) and lets in only replies
  *   (`conntrack ESTABLISHED,RELATED`). With `blockUdp`, it drops every forwarded UDP packet, so only TCP leaves.
- * - Each home routes by default through its router. So homes reach the public side, nothing reaches a home, and
- *   the two homes cannot reach each other except through a relay in the public namespace.
+ * - Each home routes by default through its router. So homes reach the public side and the server, nothing
+ *   reaches a home, and the two homes cannot reach each other except through a relay in the public namespace.
  *
  * Namespace names are unique to the test run (`hn<pid><n>-...`, at most 15 characters); `close()` kills every
  * process still in them and deletes them, and is safe to call twice.
@@ -26,6 +33,8 @@ export interface NatTopologyOptions {
 export interface NatTopology {
   /** The public namespace's name and its services' address (10.77.0.1). */
   readonly public: { readonly ns: string; readonly address: string };
+  /** Another public machine (10.77.3.2), reached through `public`: for the coordinator and the submitter. */
+  readonly server: { readonly ns: string; readonly address: string };
   /** The home namespaces, home1 first, with their private addresses. */
   readonly homes: readonly { readonly ns: string; readonly address: string }[];
   /** Spawns `command` inside namespace `ns`, in its own process group (so `close` can kill all it started). */
@@ -67,8 +76,9 @@ export function createNatTopology(options: NatTopologyOptions = {}): NatTopology
   if (why) throw new Error(`cannot build the NAT topology: ${why}`);
   const tag = `hn${process.pid % 100000}${counter++}`;
   const pub = `${tag}-pub`;
+  const server = `${tag}-srv`;
   const homes = [1, 2].map((n) => ({ n, router: `${tag}-r${n}`, home: `${tag}-h${n}` }));
-  const all = [pub, ...homes.flatMap((h) => [h.router, h.home])];
+  const all = [pub, server, ...homes.flatMap((h) => [h.router, h.home])];
   const children: ChildProcess[] = [];
   let closed = false;
 
@@ -119,6 +129,14 @@ export function createNatTopology(options: NatTopologyOptions = {}): NatTopology
     // The services' address sits on lo (no dummy interface module on every kernel): packets for it arrive
     // through either veth and are accepted there.
     ip('-n', pub, 'addr', 'add', '10.77.0.1/32', 'dev', 'lo');
+    // public <-> server; public forwards between the server and the routers.
+    ip('-n', pub, 'link', 'add', 'p3', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', server);
+    ip('-n', pub, 'addr', 'add', '10.77.3.1/24', 'dev', 'p3');
+    ip('-n', pub, 'link', 'set', 'p3', 'up');
+    ip('-n', server, 'addr', 'add', '10.77.3.2/24', 'dev', 'eth0');
+    ip('-n', server, 'link', 'set', 'eth0', 'up');
+    ip('-n', server, 'route', 'add', 'default', 'via', '10.77.3.1');
+    inNs(pub, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward');
     for (const { n, router, home } of homes) {
       // public <-> router
       ip('-n', pub, 'link', 'add', `p${n}`, 'type', 'veth', 'peer', 'name', 'wan', 'netns', router);
@@ -179,6 +197,7 @@ export function createNatTopology(options: NatTopologyOptions = {}): NatTopology
 
   return {
     public: { ns: pub, address: '10.77.0.1' },
+    server: { ns: server, address: '10.77.3.2' },
     homes: homes.map(({ n, home }) => ({ ns: home, address: `10.78.${n}.2` })),
     spawn(ns, command, args, spawnOptions = {}) {
       if (closed) throw new Error('the NAT topology is closed');

@@ -179,6 +179,19 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
     ),
   );
 
+  // Fresh TURN credentials from the signaling server (every half TTL): logged by expiry, never the password.
+  peer.signaling.on('ice:renewed', (servers) => {
+    const expires = servers.flatMap((s) => {
+      const expiry = Number(s.username?.split(':')[0]);
+      return Number.isSafeInteger(expiry) ? [expiry] : [];
+    });
+    log(
+      'ice:renewed',
+      { expires },
+      `fresh TURN credentials${expires.length > 0 ? ` (valid until ${new Date(Math.min(...expires) * 1000).toISOString()})` : ''}`,
+    );
+  });
+
   // How each link connected (host, srflx, relay) and why one dropped: the first things to read when peers behind
   // NATs do not reach each other (docs/deploy.md).
   peer.transport.on('peer:connected', ({ peerId, path }) =>

@@ -12,6 +12,7 @@ import {
   checkIceUrls,
   createSignalingServer,
   DEFAULT_TURN_TTL_SECONDS,
+  MIN_TURN_TTL_SECONDS,
   type SignalingServer,
   type SignalingServerOptions,
   type TurnOptions,
@@ -198,7 +199,8 @@ function iceOptions(flags: ParsedFlags): Pick<SignalingServerOptions, 'stunUrls'
     } catch (error) {
       throw new CliInputError(`--turn-ttl: ${(error as Error).message}`);
     }
-    if (ttlSeconds < 60) throw new CliInputError(`--turn-ttl must be at least 60 s, got '${ttl}'`);
+    if (ttlSeconds < MIN_TURN_TTL_SECONDS)
+      throw new CliInputError(`--turn-ttl must be at least ${MIN_TURN_TTL_SECONDS} s, got '${ttl}'`);
   }
   out.turn = { urls: checkedUrls(turnUrls, 'turn', '--turn-url'), secret, ttlSeconds };
   return out;

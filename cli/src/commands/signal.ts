@@ -92,7 +92,8 @@ export const SIGNAL_FLAGS: readonly FlagDef[] = [
   {
     flag: '--turn-ttl',
     kind: 'value',
-    meaning: 'How long each TURN credential is valid (e.g. 30m, 12h; default 24h).',
+    meaning:
+      'How long each TURN credential is valid (e.g. 30m, 12h; default 24h, at least 10s); connected peers get fresh ones every half of it.',
   },
   { flag: '--static', kind: 'value', meaning: 'Directory served as static files (the demo pages).' },
   {
@@ -137,7 +138,7 @@ export const signalCommand: CommandDef = {
     'With `--turn-url` (repeatable) and `--turn-secret` (coturn running with `use-auth-secret` and that ' +
     '`static-auth-secret`), every admitted peer gets TURN credentials of its own in its welcome (username ' +
     '`<expiry>:<peer id>`, password base64 HMAC-SHA1, valid `--turn-ttl`, default 24h), renewed at each ' +
-    'reconnect: peers behind NATs, browsers included, relay through TURN with nothing else configured. ' +
+    'reconnect and every half TTL while connected: peers behind NATs, browsers included, relay through TURN with nothing else configured. ' +
     '`--stun-url` tells peers of STUN servers. See docs/deploy.md. ' +
     '`GET /health` and `GET /metrics` report on it. It logs on stdout what happens: admissions and departures ' +
     '(info, with mesh, peer and address), refused connections (warn, with the reason and the address), rejected ' +

@@ -54,6 +54,21 @@ let pool: SlotPool;
 let store: ResultStore;
 let connection: ContributorConnection | undefined;
 
+let showPending = false;
+/**
+ * Draws the activity once per burst: a batch starts and ends its calls together (up to 64 events in one go), and
+ * redrawing the list for each was the tab's largest JavaScript cost after batching (profiled, `pnpm bench browser`).
+ * A microtask, not requestAnimationFrame: a hidden tab gets no frames, and its counters must still move.
+ */
+function scheduleShowActivity(): void {
+  if (showPending) return;
+  showPending = true;
+  queueMicrotask(() => {
+    showPending = false;
+    showActivity();
+  });
+}
+
 /** Counters and the running list, from the pool's own view (mesh work and the sample run alike). */
 function showActivity(): void {
   const running = pool.running();
@@ -198,10 +213,13 @@ async function main(): Promise<void> {
   el.token.value = params.get('token') ?? '';
   setStateLabel('local', 'not connected');
   const caps = await detectCapabilities();
-  // One worker per core, one function per message (so "running now" is exact); the slider gates how many run.
+  // One worker per core; the slider sets how many run at once (the pool's setSlots, see slot-pool.ts). Calls
+  // travel in batches as on Node peers: one function per message (this page's earlier setting, so that "running
+  // now" was exact) cost a worker round trip per function and made a tab ~6× slower per slot than a Node peer
+  // (`pnpm bench browser`). "Running" is now what was handed to a worker.
   // A contributor runs strangers' code: no module code references at all (a pool's default allows any, which
   // is for one's own modules); source code runs in the sandbox either way.
-  const workers = createWorkerPool({ size: caps.cores, maxBatchSize: 1, allowModules: [] });
+  const workers = createWorkerPool({ size: caps.cores, allowModules: [] });
   pool = createSlotPool(workers, showCapabilities(caps));
   showSlots(caps.cores);
   const cacheName = await claimCacheName();
@@ -220,7 +238,7 @@ async function main(): Promise<void> {
       if (ok) finished++;
       void cacheStats();
     }
-    showActivity();
+    scheduleShowActivity();
   });
   await cacheStats();
   showActivity();

@@ -45,9 +45,18 @@ export function describeFetchFailures(failures: readonly FetchFailure[]): string
           ? `holder '${f.peer}' did not answer in time`
           : f.kind === 'forged'
             ? `holder '${f.peer}' served bytes that do not match the result's digest`
-            : `holder '${f.peer}' is unreachable: ${f.error?.message ?? 'no link could be opened'}`,
+            : `holder '${f.peer}' is unreachable: ${unreachableReason(f.error)}`,
     )
     .join('; ');
+}
+
+/** The error's message, and the link's own (ICE failed or timed out, and why) when a wrapper left it out. */
+function unreachableReason(error: Error | undefined): string {
+  if (!error) return 'no link could be opened';
+  const link = linkSetupErrorIn(error);
+  return link && link !== error && !error.message.includes(link.message)
+    ? `${error.message} (${link.message})`
+    : error.message;
 }
 
 /** The holders no link could be opened to, as `task:failed` reports them to the coordinator. */

@@ -35,7 +35,7 @@ export function chooseAllocator(
       placed: (id) => {
         const s = state();
         const i = s.index.get(id);
-        return i === undefined || s.attempt[i]! > 0 || s.run.isEnded(id);
+        return i === undefined || s.attemptOf(i) > 0 || s.run.isEnded(id);
       },
       ...(options.allocatorOptions && { allocatorOptions: options.allocatorOptions }),
     });

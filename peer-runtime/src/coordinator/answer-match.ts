@@ -5,25 +5,25 @@
  */
 import type { Refusals } from '../mesh/refusals.js';
 import type { BatchableMessage } from '../protocol/messages.js';
+import type { Inflight } from './inflight.js';
 import type { Dispatch } from './peer-loads.js';
 import type { RunState } from './run-state.js';
 
 export type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
 export type FailedMessage = Extract<BatchableMessage, { type: 'task:failed' }>;
 
-/** The run and function an answer is for, and (when still in flight) its dispatches and the sender's own. */
+/** The run and function an answer is for, and the sender's dispatch it answers (undefined: stale, no longer in flight). */
 export interface AnswerMatch {
   readonly run: RunState;
   readonly i: number;
-  readonly list: Dispatch[] | undefined;
   readonly winner: Dispatch | undefined;
 }
 
 export interface AnswerLookup {
   /** A running run by the key agents see. */
   readonly run: (key: string) => RunState | undefined;
-  /** The in-flight dispatches of function `i` of `run`. */
-  readonly inflight: (run: RunState, i: number) => Dispatch[] | undefined;
+  /** The dispatches in flight. */
+  readonly inflight: Pick<Inflight, 'of'>;
   readonly refusals: Refusals;
 }
 
@@ -56,9 +56,8 @@ export function matchAnswer(
     return refuse(`function '${msg.functionId}' has hash ${run.hashes[i]}, not ${msg.hash}`);
   }
   if (run.finished) return undefined;
-  const list = lookup.inflight(run, i);
-  const winner = list?.find((d) => d.peer === from && d.attempt === msg.attempt);
-  if (winner) return { run, i, list, winner };
+  const winner = lookup.inflight.of(run, i).find((d) => d.peer === from && d.attempt === msg.attempt);
+  if (winner) return { run, i, winner };
   const assigned = run.run
     .record(msg.functionId)
     .history.some((e) => e.peer === from && e.attempt === msg.attempt);
@@ -67,5 +66,5 @@ export function matchAnswer(
       `function '${msg.functionId}' attempt ${msg.attempt} of run '${msg.runId}' was not assigned to peer '${from}'`,
     );
   }
-  return { run, i, list: undefined, winner: undefined };
+  return { run, i, winner: undefined };
 }

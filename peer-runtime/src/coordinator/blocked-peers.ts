@@ -4,8 +4,8 @@
  * can fetch for (waits.ts).
  */
 import type { InputLoc } from './assignments.js';
-import type { ReadyItem } from './dispatcher.js';
 import type { BlockedInput, Reachability } from './reachability.js';
+import type { ReadyItem } from './ready-item.js';
 import type { RunState } from './run-state.js';
 
 /**

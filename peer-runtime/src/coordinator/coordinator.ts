@@ -12,7 +12,7 @@ import type { PeerView } from '../scheduling/types.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import { createCoordinatorAdmission } from './admission.js';
-import { Dispatcher, type ReadyItem } from './dispatcher.js';
+import { Dispatcher } from './dispatcher.js';
 import { createFairQueue, type ReadyQueue } from './fair-queue.js';
 import { LostResults } from './lost-results.js';
 import { watchMesh } from './mesh-watch.js';
@@ -21,6 +21,7 @@ import { Outcomes } from './outcomes.js';
 import { PeerLoads } from './peer-loads.js';
 import { PeerRoster } from './peer-roster.js';
 import { Reachability } from './reachability.js';
+import type { ReadyItem } from './ready-item.js';
 import { rebalanceQueued } from './rebalance.js';
 import { RemoteLineage } from './remote-lineage.js';
 import { ResultDirectory } from './result-directory.js';
@@ -88,6 +89,10 @@ class MeshCoordinator implements Coordinator {
   private readonly log: Logger;
   private readonly queue: ReadyQueue<ReadyItem>;
 
+  /**
+   * Makes the parts in dependency order (each create* below makes one from those made before it), then attaches
+   * what follows the dispatcher, subscribes to the mesh and starts the periodic checks.
+   */
   constructor(private readonly options: CoordinatorOptions) {
     this.log = options.logger ?? silentLogger;
     this.queue = options.queue ?? createFairQueue<ReadyItem>();
@@ -106,14 +111,47 @@ class MeshCoordinator implements Coordinator {
     this.loads = new PeerLoads(this.tracker, options);
     this.probe = createNetworkProbe(options.transport, {}, this.port.links);
     const unsatisfiableTimeoutMs = options.unsatisfiableTimeoutMs ?? 30_000;
-    this.dispatcher = new Dispatcher({
+    this.dispatcher = this.createDispatcher(unsatisfiableTimeoutMs);
+    this.claims = options.claims === false ? undefined : new CapacityClaims(options.claims);
+    this.ledger = options.trustLedger ?? new TrustLedger();
+    this.verification = this.createVerification();
+    this.outcomes = this.createOutcomes();
+    // Made before the parts that follow it (they need it), the dispatcher learns of them here, once.
+    this.dispatcher.follow({ outcomes: this.outcomes, verification: this.verification });
+    this.lineage = new LostResults({
+      port: this.port,
+      directory: this.directory,
+      dispatcher: this.dispatcher,
+      outcomes: this.outcomes,
+      fetchTimeoutMs: options.fetchTimeoutMs ?? 30_000,
+      revive: (state) => this.runs.revive(state),
+      retire: (state) => this.finish(state),
+    });
+    this.remoteLineage = new RemoteLineage({
+      port: this.port,
+      lineage: this.lineage,
+      running: (key) => this.runs.remoteByKey(key),
+      closed: () => this.closed,
+      ...(this.grants && { grants: this.grants }),
+      ...(options.keepLineageMaxFunctions !== undefined && { maxFunctions: options.keepLineageMaxFunctions }),
+    });
+    this.roster = this.createRoster();
+    this.intake = this.createIntake();
+    this.cleanups.push(...this.watch());
+    this.startTimers(unsatisfiableTimeoutMs);
+  }
+
+  // ---- the parts, made once by the constructor ----
+
+  private createDispatcher(unsatisfiableTimeoutMs: number): Dispatcher {
+    return new Dispatcher({
       reachability: this.reachability,
       port: this.port,
       tracker: this.tracker,
       directory: this.directory,
       queue: this.queue,
       loads: this.loads,
-      network: options.network ?? this.probe.model,
+      network: this.options.network ?? this.probe.model,
       unsatisfiableTimeoutMs,
       ...(this.grants && { grants: this.grants }),
       onWaiting: (run, i, unmet, message) => {
@@ -121,30 +159,24 @@ class MeshCoordinator implements Coordinator {
         run.run.markWaiting(run.id(i), unmet, message);
         this.emit('task:waiting', { runId: run.run.id, functionId: run.id(i), unmet, message });
       },
-      onUnreachable: (peer, error) =>
-        this.outcomes.peerLost(peer, `unreachable: ${(error as Error).message}`),
-      onUnsatisfiable: (run, i, error) => this.outcomes.failFinal(run, i, error),
-      ...(options.rebalance !== false && {
+      ...(this.options.rebalance !== false && {
         onQueueEmpty: () =>
           rebalanceQueued(
             { tracker: this.tracker, loads: this.loads, dispatcher: this.dispatcher },
-            options.rebalance || {},
+            this.options.rebalance || {},
           ),
       }),
-      onPlaced: (d, outbox) => this.verification.placed(d, outbox),
-      exclude: (run, i) => this.verification.exclude(run, i),
-      verifiedLocation: (run, p) =>
-        this.verification.covers(run, p) ? this.verification.acceptedLocation(run.hashes[p]!) : null,
     });
-    this.claims = options.claims === false ? undefined : new CapacityClaims(options.claims);
-    this.ledger = options.trustLedger ?? new TrustLedger();
-    this.verification = new Verification({
+  }
+
+  private createVerification(): Verification {
+    return new Verification({
       port: this.port,
       directory: this.directory,
       loads: this.loads,
       dispatcher: this.dispatcher,
       ledger: this.ledger,
-      ...(options.verifyRandom && { random: options.verifyRandom }),
+      ...(this.options.verifyRandom && { random: this.options.verifyRandom }),
       accept: (run, i, winner, location) => this.outcomes.succeed(run, i, winner, location),
       fail: (run, i, error) => this.outcomes.failFinal(run, i, error),
       onDisagreed: (run, i, peerId, digest, accepted) => {
@@ -156,7 +188,10 @@ class MeshCoordinator implements Coordinator {
       },
       onQuarantine: (peerId, reason) => this.quarantine(peerId, reason),
     });
-    this.outcomes = new Outcomes({
+  }
+
+  private createOutcomes(): Outcomes {
+    return new Outcomes({
       reachability: this.reachability,
       port: this.port,
       tracker: this.tracker,
@@ -164,9 +199,9 @@ class MeshCoordinator implements Coordinator {
       loads: this.loads,
       dispatcher: this.dispatcher,
       refusals: this.refused,
-      retryBackoffMs: options.retryBackoffMs ?? 100,
-      retryBackoffMaxMs: options.retryBackoffMaxMs ?? 5000,
-      maxLostAttempts: options.maxLostAttempts ?? 5,
+      retryBackoffMs: this.options.retryBackoffMs ?? 100,
+      retryBackoffMaxMs: this.options.retryBackoffMaxMs ?? 5000,
+      maxLostAttempts: this.options.maxLostAttempts ?? 5,
       onPeerLost: (peerId, reason) => {
         this.roster.noteLost(peerId);
         this.log.warn(`peer '${peerId}' lost: ${reason}`, { peer: peerId, reason });
@@ -186,28 +221,14 @@ class MeshCoordinator implements Coordinator {
         if (believed) this.roster.believe(d.peer, believed);
       },
     });
-    this.lineage = new LostResults({
-      port: this.port,
-      directory: this.directory,
-      dispatcher: this.dispatcher,
-      outcomes: this.outcomes,
-      fetchTimeoutMs: options.fetchTimeoutMs ?? 30_000,
-      revive: (state) => this.runs.revive(state),
-      retire: (state) => this.finish(state),
-    });
-    this.remoteLineage = new RemoteLineage({
-      port: this.port,
-      lineage: this.lineage,
-      running: (key) => this.runs.remoteByKey(key),
-      closed: () => this.closed,
-      ...(this.grants && { grants: this.grants }),
-      ...(options.keepLineageMaxFunctions !== undefined && { maxFunctions: options.keepLineageMaxFunctions }),
-    });
-    this.roster = new PeerRoster({
+  }
+
+  private createRoster(): PeerRoster {
+    return new PeerRoster({
       selfId: this.peerId,
-      transport: options.transport,
-      membership: options.membership,
-      holdingsWaitMs: options.holdingsWaitMs ?? 0,
+      transport: this.options.transport,
+      membership: this.options.membership,
+      holdingsWaitMs: this.options.holdingsWaitMs ?? 0,
       tracker: this.tracker,
       loads: this.loads,
       dispatcher: this.dispatcher,
@@ -219,9 +240,11 @@ class MeshCoordinator implements Coordinator {
       lose: (peerId, reason) => this.outcomes.peerLost(peerId, reason),
       closed: () => this.closed,
     });
+  }
 
-    this.intake = new RunIntake({
-      options,
+  private createIntake(): RunIntake {
+    return new RunIntake({
+      options: this.options,
       port: this.port,
       tracker: this.tracker,
       probe: this.probe,
@@ -234,30 +257,37 @@ class MeshCoordinator implements Coordinator {
       finish: (state) => this.finish(state),
       closed: () => this.closed,
     });
-    this.cleanups.push(
-      ...watchMesh({
-        port: this.port,
-        transport: options.transport,
-        membership: options.membership,
-        loads: this.loads,
-        admission: this.admission,
-        probe: this.probe,
-        reachability: this.reachability,
-        claims: this.claims,
-        roster: this.roster,
-        outcomes: this.outcomes,
-        remoteLineage: this.remoteLineage,
-        runs: this.runs,
-        closed: () => this.closed,
-      }),
-    );
-    const checkMs = options.unsatisfiableCheckMs ?? Math.max(10, Math.min(1000, unsatisfiableTimeoutMs / 4));
+  }
+
+  /** How the coordinator follows the mesh (mesh-watch.ts); the unsubscribe functions. */
+  private watch(): (() => void)[] {
+    return watchMesh({
+      port: this.port,
+      transport: this.options.transport,
+      membership: this.options.membership,
+      loads: this.loads,
+      admission: this.admission,
+      probe: this.probe,
+      reachability: this.reachability,
+      claims: this.claims,
+      roster: this.roster,
+      outcomes: this.outcomes,
+      remoteLineage: this.remoteLineage,
+      runs: this.runs,
+      closed: () => this.closed,
+    });
+  }
+
+  /** The periodic checks: parked functions, stragglers, the heartbeat. */
+  private startTimers(unsatisfiableTimeoutMs: number): void {
+    const checkMs =
+      this.options.unsatisfiableCheckMs ?? Math.max(10, Math.min(1000, unsatisfiableTimeoutMs / 4));
     this.every(checkMs, () => this.dispatcher.unpark());
-    const stragglers = options.stragglers;
+    const stragglers = this.options.stragglers;
     if (stragglers !== false) {
       this.every(stragglers?.checkMs ?? 500, () => this.outcomes.duplicateStragglers(stragglers ?? {}));
     }
-    const heartbeatMs = options.heartbeatIntervalMs ?? 5000;
+    const heartbeatMs = this.options.heartbeatIntervalMs ?? 5000;
     if (heartbeatMs > 0) this.every(heartbeatMs, () => this.roster.heartbeat(heartbeatMs));
   }
 
@@ -303,13 +333,8 @@ class MeshCoordinator implements Coordinator {
   }
 
   private async finish(state: RunState): Promise<void> {
-    if (!state.finished) {
-      const keepMs = this.options.keepLineageMs ?? 600_000;
-      state.lineageUntil = Date.now() + keepMs;
-    }
-    state.finished = true;
-    for (const t of state.timers) clearTimeout(t);
-    state.timers.clear();
+    state.markFinished(Date.now() + (this.options.keepLineageMs ?? 600_000));
+    state.clearTimers();
     this.dispatcher.forgetRun(state);
     this.outcomes.forget(state);
     this.runs.remove(state);

@@ -7,7 +7,6 @@
  * recomputed from lineage first, and it waits for them (`lineage` below).
  */
 
-import type { TaskError } from '../errors.js';
 import type { GrantIssuer } from '../mesh/fetch-grants.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment, InputLocation as WireInput } from '../protocol/messages.js';
@@ -15,21 +14,24 @@ import { capabilityUnmet, resourceRequestOf } from '../scheduling/needs.js';
 import type { NetworkModel, PeerView, ReadyFunction, ResourceTracker } from '../scheduling/types.js';
 import { addToOutbox, type InputLoc, type Outbox, sendOutbox, wireInput } from './assignments.js';
 import { blockedPeers } from './blocked-peers.js';
+import {
+  type DispatchFollowers,
+  type DispatchOutcomes,
+  type DispatchVerification,
+  UNATTACHED,
+} from './dispatch-followers.js';
 import type { ReadyQueue } from './fair-queue.js';
+import { Inflight, inflightKey } from './inflight.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
 import type { BlockedInput, Reachability } from './reachability.js';
+import type { ReadyItem } from './ready-item.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 import { UnsatisfiableWaits } from './waits.js';
 
 export { ASSIGNMENT_TICKET_MS, addToOutbox, type InputLoc, type Outbox } from './assignments.js';
-
-export interface ReadyItem {
-  readonly runKey: string;
-  readonly run: RunState;
-  readonly index: number;
-  readonly recompute: boolean;
-}
+export type { DispatchFollowers, DispatchOutcomes, DispatchVerification } from './dispatch-followers.js';
+export type { ReadyItem } from './ready-item.js';
 
 export interface SchedulerDeps {
   readonly port: MeshPort;
@@ -43,24 +45,10 @@ export interface SchedulerDeps {
   readonly unsatisfiableTimeoutMs: number;
   /** A function waits for a peer that can run it (reason visible to users). */
   readonly onWaiting: (run: RunState, index: number, unmet: string, message: string) => void;
-  /** A dispatch could not be sent: the peer is unreachable. */
-  readonly onUnreachable: (peerId: string, error: unknown) => void;
-  /** Final failure from the allocation side (unsatisfiable for too long). */
-  readonly onUnsatisfiable: (run: RunState, index: number, error: TaskError) => void;
   /** A scheduling pass left nothing ready: free slots may take queued work from busy peers (rebalance.ts). */
   readonly onQueueEmpty?: () => void;
   /** Mints the fetch tickets assignments carry; undefined (no mesh key): holders check none. */
   readonly grants?: GrantIssuer;
-  /** A function was placed (not a copy): verification adds its replicas to `outbox` (verify.ts). */
-  readonly onPlaced?: (d: Dispatch, outbox: Outbox) => void;
-  /** Peers a function must not be placed on, with no fallback (replicas go to distinct peers, verify.ts). */
-  readonly exclude?: (run: RunState, index: number) => ReadonlySet<string> | undefined;
-  /**
-   * Where a verified run's input may be had: only the peers that agreed on it, never the directory's other
-   * claimed holders (verify.ts `acceptedLocation`); undefined when no quorum accepted it; null for an
-   * unverified function (the directory's holders count).
-   */
-  readonly verifiedLocation?: (run: RunState, producer: number) => InputLoc | undefined | null;
 }
 
 /** Largest number of functions taken from the queue in one allocation round. */
@@ -69,24 +57,28 @@ const MAX_BATCH = 4096;
 const MAX_ROUNDS = 8;
 
 export class Dispatcher {
-  /** In flight, by `${runKey}\0${index}`: one dispatch, or two while a straggler has a duplicate. */
-  readonly inflight = new Map<string, Dispatch[]>();
-  /** Functions no current peer can run, retried when the mesh changes and on a timer. */
-  readonly parked = new Map<string, ReadyItem>();
+  /** The dispatches in flight (inflight.ts): added here, ended by outcomes through its named methods. */
+  readonly inflight = new Inflight();
+  /** Functions no current peer can run, retried when the mesh changes and on a timer; by `inflightKey`. */
+  private readonly parked = new Map<string, ReadyItem>();
   private readonly waits: UnsatisfiableWaits;
   private scheduled = false;
+  private outcomes: DispatchOutcomes = UNATTACHED;
+  private verification: DispatchVerification | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.waits = new UnsatisfiableWaits({
       timeoutMs: deps.unsatisfiableTimeoutMs,
       onWaiting: (run, i, unmet, message) => this.deps.onWaiting(run, i, unmet, message),
-      onUnsatisfiable: (run, i, error) => this.deps.onUnsatisfiable(run, i, error),
-      park: (item) => this.parked.set(Dispatcher.key(item.run, item.index), item),
+      onUnsatisfiable: (run, i, error) => this.outcomes.failFinal(run, i, error),
+      park: (item) => this.parked.set(inflightKey(item.run, item.index), item),
     });
   }
 
-  static key(run: RunState, index: number): string {
-    return `${run.key}\0${index}`;
+  /** Attaches the parts that follow dispatching (once, right after they are made: coordinator.ts). */
+  follow(followers: DispatchFollowers): void {
+    this.outcomes = followers.outcomes;
+    this.verification = followers.verification;
   }
 
   enqueue(run: RunState, index: number, recompute: boolean): void {
@@ -113,6 +105,11 @@ export class Dispatcher {
     this.kick();
   }
 
+  /** Function `i` of `run` failed for good (or its recompute did): it no longer waits for a capable peer. */
+  forgetParked(run: RunState, i: number): void {
+    this.parked.delete(inflightKey(run, i));
+  }
+
   forgetRun(run: RunState): void {
     this.deps.queue.remove((item) => item.run === run);
     for (const [k, item] of this.parked) if (item.run === run) this.parked.delete(k);
@@ -123,7 +120,11 @@ export class Dispatcher {
   locate(run: RunState, p: number): InputLoc | undefined {
     const hash = run.hashes[p]!;
     const loc = run.run.location(run.id(p));
-    const verified = this.deps.verifiedLocation?.(run, p) ?? null;
+    // A verified input is had where its quorum accepted it. With no accepted location yet, the directory's
+    // holders count (`?? null`), as they always did here: an unchanged rule, kept when the verification hooks
+    // moved to `follow`.
+    const verification = this.verification;
+    const verified = (verification?.covers(run, p) ? verification.acceptedLocation(hash) : null) ?? null;
     const entry =
       run.specs[p]!.cache === false
         ? undefined
@@ -184,7 +185,7 @@ export class Dispatcher {
       const { run, index } = item;
       if (run.finished || run.run.isCancelled) continue;
       if (!item.recompute && run.run.isEnded(run.id(index))) continue;
-      if (this.inflight.has(Dispatcher.key(run, index))) continue;
+      if (this.inflight.has(run, index)) continue;
       const locs = this.inputsAvailable(run, index);
       if (!locs) continue;
       located.set(item, locs);
@@ -206,18 +207,19 @@ export class Dispatcher {
         located,
       );
       const excluded = new Map<ReadyItem, ReadonlySet<string>>();
-      if (this.deps.exclude)
+      if (this.verification)
         for (const item of list) {
-          const ex = this.deps.exclude(run, item.index);
+          const ex = this.verification.exclude(run, item.index);
           if (ex) excluded.set(item, ex);
         }
-      const special = (i: ReadyItem) => run.avoid.has(i.index) || blocked.has(i) || excluded.has(i);
+      const special = (i: ReadyItem) =>
+        run.avoided(i.index) !== undefined || blocked.has(i) || excluded.has(i);
       const normal = list.filter((i) => !special(i));
       const avoiding = list.filter(special);
       const groups: { items: ReadyItem[]; views: PeerView[]; blocked?: Map<string, BlockedInput> }[] = [];
       if (normal.length > 0) groups.push({ items: normal, views: this.deps.loads.views() });
       for (const item of avoiding) {
-        const avoid = run.avoid.get(item.index);
+        const avoid = run.avoided(item.index);
         const cannot = blocked.get(item);
         const ex = excluded.get(item);
         // Never peers that cannot fetch its inputs, nor those verification excludes (replicas go to distinct
@@ -262,9 +264,9 @@ export class Dispatcher {
           }
           addToOutbox(messages, a.peerId, run.key, assignment);
           placed++;
-          if (this.deps.onPlaced) {
-            const list = this.inflight.get(Dispatcher.key(run, item.index))!;
-            this.deps.onPlaced(list[list.length - 1]!, messages);
+          if (this.verification) {
+            const list = this.inflight.of(run, item.index);
+            this.verification.placed(list[list.length - 1]!, messages);
           }
         }
       }
@@ -298,16 +300,8 @@ export class Dispatcher {
       else missing.push(p);
     }
     if (missing.length === 0) return locs;
-    run.waitingInputs.set(i, missing.length);
-    for (const p of missing) {
-      let waiters = run.lineageWaiters.get(p);
-      const recomputing = waiters !== undefined;
-      if (!waiters) {
-        waiters = new Set();
-        run.lineageWaiters.set(p, waiters);
-      }
-      waiters.add(i);
-      if (!recomputing && !this.inflight.has(Dispatcher.key(run, p))) this.enqueue(run, p, true);
+    for (const p of run.awaitRecomputed(i, missing)) {
+      if (!this.inflight.has(run, p)) this.enqueue(run, p, true);
     }
     return undefined;
   }
@@ -331,7 +325,7 @@ export class Dispatcher {
     }
     const spec = run.specs[i]!;
     const now = Date.now();
-    const attempt = duplicate ? run.attempt[i]! : ++run.attempt[i]!;
+    const attempt = duplicate ? run.attemptOf(i) : run.nextAttempt(i);
     const record = run.run.record(spec.id);
     let entry: Dispatch['entry'];
     if (recompute || duplicate) {
@@ -354,10 +348,7 @@ export class Dispatcher {
       duplicate,
       entry,
     };
-    const k = Dispatcher.key(run, i);
-    const list = this.inflight.get(k);
-    if (list) list.push(d);
-    else this.inflight.set(k, [d]);
+    this.inflight.add(d);
     this.deps.loads.ensure(peer).add(d);
     return { functionId: spec.id, hash: run.hashes[i]!, attempt, spec, inputs };
   }
@@ -385,6 +376,8 @@ export class Dispatcher {
   }
 
   send(messages: ReadonlyMap<string, ReadonlyMap<string, TaskAssignment[]>>): void {
-    sendOutbox(this.deps.port, messages, this.deps.onUnreachable);
+    sendOutbox(this.deps.port, messages, (peer, error) =>
+      this.outcomes.peerLost(peer, `unreachable: ${(error as Error).message}`),
+    );
   }
 }

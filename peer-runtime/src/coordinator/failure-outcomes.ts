@@ -7,7 +7,7 @@
 import { TaskError } from '../errors.js';
 import { backoffDelay, mayRetry } from '../run/retry-policy.js';
 import { skipDownstream } from '../run/skip-downstream.js';
-import { Dispatcher } from './dispatcher.js';
+import type { Dispatcher } from './dispatcher.js';
 import { failureKind, finalError } from './failures.js';
 import type { Dispatch } from './peer-loads.js';
 import type { RunState } from './run-state.js';
@@ -34,36 +34,27 @@ export class FailureOutcomes {
       return;
     }
     if (kind === 'lost') {
-      if (++run.losses[i]! > this.deps.maxLostAttempts) {
+      if (run.countLoss(i) > this.deps.maxLostAttempts) {
         this.failFinal(run, i, error);
         return;
       }
       run.run.markFailed(spec.id, error, false);
-      run.run.markRetried(spec.id, run.attempt[i]! + 1, 0);
+      run.run.markRetried(spec.id, run.attemptOf(i) + 1, 0);
       this.deps.dispatcher.enqueue(run, i, false);
       return;
     }
-    const failures = ++run.failures[i]!;
-    let avoid = run.avoid.get(i);
-    if (!avoid) {
-      avoid = new Set();
-      run.avoid.set(i, avoid);
-    }
-    avoid.add(d.peer);
-    const decision = mayRetry(failures, spec.retries ?? 0, run.restarted[i] === 1, error.reason);
+    const failures = run.countFailure(i);
+    run.avoidPeer(i, d.peer);
+    const decision = mayRetry(failures, spec.retries ?? 0, run.hasRestarted(i), error.reason);
     if (!decision.retry) {
       this.failFinal(run, i, error);
       return;
     }
-    if (decision.restart) run.restarted[i] = 1;
+    if (decision.restart) run.markRestarted(i);
     run.run.markFailed(spec.id, error, false);
     const delayMs = backoffDelay(failures, this.deps.retryBackoffMs, this.deps.retryBackoffMaxMs);
-    run.run.markRetried(spec.id, run.attempt[i]! + 1, delayMs);
-    const timer = setTimeout(() => {
-      run.timers.delete(timer);
-      this.deps.dispatcher.enqueue(run, i, false);
-    }, delayMs);
-    run.timers.add(timer);
+    run.run.markRetried(spec.id, run.attemptOf(i) + 1, delayMs);
+    run.later(delayMs, () => this.deps.dispatcher.enqueue(run, i, false));
   }
 
   /** A lineage recompute failed: retry it like a normal attempt, or fail the consumers waiting for it. */
@@ -71,8 +62,8 @@ export class FailureOutcomes {
     const spec = run.specs[p]!;
     const budget =
       kind === 'lost'
-        ? ++run.losses[p]! <= this.deps.maxLostAttempts
-        : ++run.failures[p]! <= (spec.retries ?? 0);
+        ? run.countLoss(p) <= this.deps.maxLostAttempts
+        : run.countFailure(p) <= (spec.retries ?? 0);
     if (budget) {
       this.deps.dispatcher.enqueue(run, p, true);
       return;
@@ -84,14 +75,11 @@ export class FailureOutcomes {
   private abandonRecompute(run: RunState, p: number, error: TaskError): void {
     const spec = run.specs[p]!;
     this.deps.onRecomputeFailed?.(run, p, error);
-    const waiters = run.lineageWaiters.get(p) ?? new Set<number>();
-    run.lineageWaiters.delete(p);
-    for (const c of waiters) {
-      run.waitingInputs.delete(c);
+    for (const c of run.abandonRecompute(p)) {
       const cid = run.id(c);
       const e = new TaskError(
         cid,
-        Math.max(1, run.attempt[c]!),
+        Math.max(1, run.attemptOf(c)),
         'input-lost',
         `its input '${spec.id}' was lost and recomputing it failed: ${error.originalMessage}`,
         undefined,
@@ -106,11 +94,11 @@ export class FailureOutcomes {
     const id = run.id(i);
     if (run.run.isEnded(id)) {
       // A recompute that cannot be placed (unsatisfiable for too long): its waiters fail instead of hanging.
-      this.deps.dispatcher.parked.delete(Dispatcher.key(run, i));
+      this.deps.dispatcher.forgetParked(run, i);
       this.abandonRecompute(run, i, error);
       return;
     }
-    this.deps.dispatcher.parked.delete(Dispatcher.key(run, i));
+    this.deps.dispatcher.forgetParked(run, i);
     run.run.markFailed(id, finalError(run.run.record(id), error), true);
     this.skipDownstream(run, i);
     this.deps.onFailedForGood(run, i);

@@ -7,9 +7,9 @@ export {
   createCoordinator,
   type SubmitRunOptions,
 } from './coordinator.js';
-export type { ReadyItem } from './dispatcher.js';
 export type { StragglerOptions } from './failures.js';
 export { createFairQueue, type QueueItem, type ReadyQueue } from './fair-queue.js';
+export type { ReadyItem } from './ready-item.js';
 export { type DirectoryEntry, ResultDirectory, type ResultDirectoryOptions } from './result-directory.js';
 export { TrustLedger, type TrustLedgerOptions, type TrustRecord } from './trust-ledger.js';
 export {

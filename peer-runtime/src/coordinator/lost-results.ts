@@ -10,7 +10,7 @@
 import type { TaskError } from '../errors.js';
 import { grantOf, lostResultError, type ResultLocation } from '../mesh/mesh-run.js';
 import type { MeshPort } from '../mesh/port.js';
-import { Dispatcher } from './dispatcher.js';
+import type { Dispatcher } from './dispatcher.js';
 import type { Outcomes } from './outcomes.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
@@ -86,18 +86,13 @@ export class LostResults {
       return elsewhere;
     }
     if (state.finished) {
-      state.finished = false;
+      state.reopen();
       this.deps.revive(state);
       this.deps.outcomes.adopt(state);
     }
     return new Promise((resolve, reject) => {
-      let waiters = state.lostWaiters.get(i);
-      if (!waiters) {
-        waiters = [];
-        state.lostWaiters.set(i, waiters);
-      }
-      waiters.push({ resolve, reject });
-      if (waiters.length === 1 && !this.deps.dispatcher.inflight.has(Dispatcher.key(state, i))) {
+      const first = state.waitForLostResult(i, { resolve, reject });
+      if (first && !this.deps.dispatcher.inflight.has(state, i)) {
         this.deps.dispatcher.enqueue(state, i, true);
       }
     });
@@ -105,9 +100,8 @@ export class LostResults {
 
   /** A recompute succeeded: tell those waiting where its result is. */
   recomputed(state: RunState, i: number): void {
-    const waiters = state.lostWaiters.get(i);
+    const waiters = state.takeLostResultWaiters(i);
     if (!waiters) return;
-    state.lostWaiters.delete(i);
     const location = state.run.location(state.id(i));
     for (const w of waiters) {
       if (location && (location.inline || location.holders.length > 0)) w.resolve(location);
@@ -118,15 +112,14 @@ export class LostResults {
 
   /** Recomputing failed for good: those waiting get the error. */
   failed(state: RunState, i: number, error: TaskError): void {
-    const waiters = state.lostWaiters.get(i);
+    const waiters = state.takeLostResultWaiters(i);
     if (!waiters) return;
-    state.lostWaiters.delete(i);
     for (const w of waiters) w.reject(error);
     this.retireIfIdle(state);
   }
 
   private retireIfIdle(state: RunState): void {
-    if (state.lostWaiters.size > 0 || state.finished || !state.run.records().every((r) => isEnded(r.status)))
+    if (state.waitsForLostResults || state.finished || !state.run.records().every((r) => isEnded(r.status)))
       return;
     this.deps.retire(state);
   }

@@ -4,24 +4,29 @@
  * or reschedule for free when it was not its fault, or fail for good and skip what depends on it), loses its
  * peer, is cancelled with its run, or straggles (a duplicate on an idle peer; the first result wins).
  */
-import { releaseDependents } from '../dag/graph.js';
 import { TaskError, taskErrorFor } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { Refusals } from '../mesh/refusals.js';
+import { HashGroups } from '../run/hash-groups.js';
 import type { FetchedInput } from '../run/types.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import { describeLinkPath } from '../transport/link-path.js';
 import { type AnswerMatch, type FailedMessage, matchAnswer, type ResultMessage } from './answer-match.js';
-import { Dispatcher, type InputLoc } from './dispatcher.js';
+import type { Dispatcher, InputLoc } from './dispatcher.js';
 import { FailureOutcomes } from './failure-outcomes.js';
 import { type AttemptLinks, closeEntry, type StragglerOptions } from './failures.js';
-import { HashGroups } from './hash-groups.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
 import type { Reachability } from './reachability.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 import { duplicateStragglers } from './stragglers.js';
 import type { Verification } from './verify.js';
+
+/** A function of one of the coordinator's runs, as hash groups name it. */
+interface TaskRef {
+  readonly run: RunState;
+  readonly index: number;
+}
 
 export interface OutcomesDeps {
   readonly port: MeshPort;
@@ -51,7 +56,8 @@ export interface OutcomesDeps {
 }
 
 export class Outcomes {
-  private readonly groups = new HashGroups();
+  /** Dedup by hash across runs (run/hash-groups.ts); a function is named by its run and index. */
+  private readonly groups = new HashGroups<TaskRef>();
   private readonly runsByKey = new Map<string, RunState>();
   private readonly failures: FailureOutcomes;
 
@@ -98,7 +104,7 @@ export class Outcomes {
   }
 
   private release(run: RunState, i: number): void {
-    releaseDependents(run.graph, run.remaining, i, (d) => this.ready(run, d));
+    run.release(i, (d) => this.ready(run, d));
   }
 
   // ---- completions ----
@@ -109,7 +115,7 @@ export class Outcomes {
     if (verification?.quarantined(from)) return;
     const match = this.match(from, msg);
     if (match === undefined) return;
-    const { run, i, list, winner } = match;
+    const { run, i, winner } = match;
     const spec = run.specs[i]!;
     // The run's own copy of the hash (match checked they are equal): the directory and the run's location keep it
     // for as long as the result lives, and the decoded one would be one more 64-character string per function.
@@ -120,7 +126,7 @@ export class Outcomes {
       this.deps.directory.add(hash, from, msg.size, msg.inline, msg.digest);
     }
     this.deps.loads.get(from)?.observe(msg.durationMs);
-    if (!list || !winner) {
+    if (!winner) {
       // Stale: a cancelled attempt or a lost race; the directory still learned of it (unless verified, where a
       // cancelled replica's answer still counts for its peer's record).
       if (verified) verification!.late(run, i, from, msg);
@@ -162,10 +168,8 @@ export class Outcomes {
     location: InputLoc,
     fetchedFrom?: readonly FetchedInput[],
   ): void {
-    const k = Dispatcher.key(run, i);
-    const list = this.deps.dispatcher.inflight.get(k) ?? [];
+    const list = this.deps.dispatcher.inflight.take(run, i);
     const from = winner.peer;
-    this.deps.dispatcher.inflight.delete(k);
     const now = Date.now();
     const raced = list.length > 1 || winner.duplicate;
     this.deps.loads.get(from)?.remove(winner);
@@ -194,7 +198,7 @@ export class Outcomes {
 
   /** The hash group of a function that ended: followers take its result, or (failure) one of them leads next. */
   private settleGroup(run: RunState, i: number, succeeded: boolean): void {
-    for (const f of this.groups.settle(run, i)) {
+    for (const f of this.groups.settle(run.hashes[i]!, (l) => l.run === run && l.index === i)) {
       const fid = f.run.id(f.index);
       if (f.run.finished || f.run.run.isEnded(fid)) continue;
       if (succeeded) {
@@ -209,16 +213,7 @@ export class Outcomes {
   }
 
   private wakeLineage(run: RunState, p: number): void {
-    const waiters = run.lineageWaiters.get(p);
-    if (!waiters) return;
-    run.lineageWaiters.delete(p);
-    for (const c of waiters) {
-      const left = (run.waitingInputs.get(c) ?? 1) - 1;
-      if (left > 0) {
-        run.waitingInputs.set(c, left);
-        continue;
-      }
-      run.waitingInputs.delete(c);
+    for (const c of run.recomputeArrived(p)) {
       const recompute = run.run.isEnded(run.id(c));
       this.deps.dispatcher.enqueue(run, c, recompute);
     }
@@ -228,18 +223,16 @@ export class Outcomes {
 
   onFailed(from: string, msg: FailedMessage): void {
     const match = this.match(from, msg);
-    if (match === undefined || !match.list || !match.winner) return;
-    const { run, i, list, winner: d } = match;
-    const k = Dispatcher.key(run, i);
+    if (match === undefined || !match.winner) return;
+    const { run, i, winner: d } = match;
     // Only for an attempt we assigned to this peer (match, above): a stranger cannot print into someone else's run.
     if (msg.output) run.run.markOutput(msg.functionId, { attempt: msg.attempt, peer: from, ...msg.output });
     this.deps.loads.get(from)?.remove(d);
-    list.splice(list.indexOf(d), 1);
+    const left = this.deps.dispatcher.inflight.remove(d) ?? 0;
     const now = Date.now();
     closeEntry(d, now, `${msg.reason}: ${msg.message}`, false, this.linksOf(from, msg.fetchedFrom));
     for (const u of msg.unreachable ?? []) this.deps.reachability.noteUnreachable(from, u.peer, u.failure);
-    if (list.length > 0) return; // its duplicate still runs and may yet succeed
-    this.deps.dispatcher.inflight.delete(k);
+    if (left > 0) return; // its duplicate still runs and may yet succeed
     if (msg.reason === 'input-lost' && msg.missingInput !== undefined && !this.onlyUnreachable(msg))
       this.forgetInput(run, i, msg.missingInput);
     const error = taskErrorFor(msg.functionId, msg.attempt, msg.reason, msg.message, msg.stack, from);
@@ -277,7 +270,7 @@ export class Outcomes {
     return matchAnswer(
       {
         run: (key) => this.runsByKey.get(key),
-        inflight: (run, i) => this.deps.dispatcher.inflight.get(Dispatcher.key(run, i)),
+        inflight: this.deps.dispatcher.inflight,
         refusals: this.deps.refusals,
       },
       from,
@@ -314,13 +307,10 @@ export class Outcomes {
     this.deps.onPeerLost(peerId, reason);
     const now = Date.now();
     for (const d of dispatches) {
-      const k = Dispatcher.key(d.run, d.index);
-      const list = this.deps.dispatcher.inflight.get(k);
-      if (!list?.includes(d)) continue;
-      list.splice(list.indexOf(d), 1);
+      const left = this.deps.dispatcher.inflight.remove(d);
+      if (left === undefined) continue; // it had ended already
       closeEntry(d, now, `peer-lost: peer '${peerId}' was lost (${reason})`);
-      if (list.length > 0) continue;
-      this.deps.dispatcher.inflight.delete(k);
+      if (left > 0) continue;
       if (d.run.finished) continue;
       const error = new TaskError(
         d.run.id(d.index),
@@ -345,22 +335,17 @@ export class Outcomes {
   }
 
   cancelRun(run: RunState): void {
-    for (const t of run.timers) clearTimeout(t);
-    run.timers.clear();
+    run.clearTimers();
     this.deps.dispatcher.forgetRun(run);
     const perPeer = new Map<string, string[]>();
-    for (const [k, list] of this.deps.dispatcher.inflight) {
-      if (list[0]?.run !== run) continue;
-      this.deps.dispatcher.inflight.delete(k);
-      for (const d of list) {
-        this.deps.loads.get(d.peer)?.remove(d);
-        let ids = perPeer.get(d.peer);
-        if (!ids) {
-          ids = [];
-          perPeer.set(d.peer, ids);
-        }
-        ids.push(run.id(d.index));
+    for (const d of this.deps.dispatcher.inflight.takeRun(run)) {
+      this.deps.loads.get(d.peer)?.remove(d);
+      let ids = perPeer.get(d.peer);
+      if (!ids) {
+        ids = [];
+        perPeer.set(d.peer, ids);
       }
+      ids.push(run.id(d.index));
     }
     for (const [peer, functionIds] of perPeer) {
       this.deps.port.post(peer, {
@@ -370,7 +355,7 @@ export class Outcomes {
         reason: 'the run was cancelled',
       });
     }
-    for (const f of this.groups.dropRun(run)) this.ready(f.run, f.index);
+    for (const f of this.groups.drop((r) => r.run === run)) this.ready(f.run, f.index);
     for (let i = 0; i < run.n; i++) run.run.markCancelled(run.id(i));
     this.runsByKey.delete(run.key);
     this.deps.dispatcher.kick();

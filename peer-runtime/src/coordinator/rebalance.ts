@@ -17,7 +17,7 @@
  * without an estimate are not moved (see `expectedMs`).
  */
 import type { PeerView } from '../scheduling/types.js';
-import { Dispatcher, type Outbox } from './dispatcher.js';
+import type { Outbox } from './dispatcher.js';
 import type { Dispatch, PeerLoad } from './peer-loads.js';
 import type { StragglerDeps } from './stragglers.js';
 
@@ -92,7 +92,7 @@ export function rebalanceQueued(deps: RebalanceDeps, options: RebalanceOptions =
       if (c.waitMs < minWaitMs) continue;
       const { d } = c;
       if (d.duplicate || d.run.finished || d.run.run.isCancelled) continue;
-      if (deps.dispatcher.inflight.get(Dispatcher.key(d.run, d.index))?.length !== 1) continue;
+      if (deps.dispatcher.inflight.count(d.run, d.index) !== 1) continue;
       candidates.push(c);
     }
   }

@@ -97,8 +97,8 @@ export class RunIntake {
       allocator,
       submitter,
       this.deps.options.allocatorOptions?.defaultEstimateMs ?? 1000,
+      policy,
     );
-    state.verify = policy;
     this.deps.runs.add(state);
     run.signal.addEventListener('abort', () => this.deps.outcomes.cancelRun(state), { once: true });
     if (submitter !== undefined) {
@@ -121,7 +121,7 @@ export class RunIntake {
     });
     // Start on a later tick, after the caller subscribed to events.
     this.deps.roster.startWhenHoldingsKnown(() => {
-      for (let i = 0; i < state.n; i++) if (state.remaining[i] === 0) this.deps.outcomes.ready(state, i);
+      for (let i = 0; i < state.n; i++) if (state.isReady(i)) this.deps.outcomes.ready(state, i);
     });
     return state;
   }

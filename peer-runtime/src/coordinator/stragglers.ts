@@ -17,7 +17,7 @@ export interface StragglerDeps {
 export function duplicateStragglers(deps: StragglerDeps, options: StragglerOptions): void {
   const now = Date.now();
   const speedOf = (peerId: string): number => deps.tracker.peer(peerId)?.speed ?? 1;
-  const found = findStragglers(deps.dispatcher.inflight.values(), speedOf, now, options);
+  const found = findStragglers(deps.dispatcher.inflight.functions(), speedOf, now, options);
   const outbox: Outbox = new Map();
   for (const d of found) {
     const idle = deps.loads.views((v, load) => load.count === 0 && !v.paused && v.peerId !== d.peer);

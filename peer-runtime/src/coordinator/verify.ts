@@ -26,6 +26,7 @@ import type { BatchableMessage } from '../protocol/messages.js';
 import { resultDigest } from '../protocol/value-digest.js';
 import type { Dispatcher, InputLoc, Outbox } from './dispatcher.js';
 import { closeEntry } from './failures.js';
+import { inflightKey } from './inflight.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
@@ -110,7 +111,7 @@ export class Verification {
   /** Peers that must not get another replica of `i`: they answered it already. */
   exclude(run: RunState, i: number): ReadonlySet<string> | undefined {
     if (!this.covers(run, i)) return undefined;
-    const p = this.pending.get(keyOf(run, i));
+    const p = this.pending.get(inflightKey(run, i));
     return p && p.answers.size > 0 ? new Set(p.answers.keys()) : undefined;
   }
 
@@ -131,7 +132,7 @@ export class Verification {
     const { run, index: i } = d;
     const policy = run.verify;
     if (!policy || !this.covers(run, i)) return;
-    const k = keyOf(run, i);
+    const k = inflightKey(run, i);
     let p = this.pending.get(k);
     if (!p) {
       if (this.deps.ledger.clean(d.peer, policy.trustAfter) && this.random() >= policy.spotCheckRate) {
@@ -143,16 +144,16 @@ export class Verification {
     }
     const decision = p.tally.decide(policy.quorum, policy.maxReplicas);
     const wanted = p.answers.size === 0 ? policy.replicas : decision.kind === 'pending' ? decision.more : 0;
-    const running = this.deps.dispatcher.inflight.get(k)?.length ?? 1;
+    const running = Math.max(1, this.deps.dispatcher.inflight.count(d.run, d.index));
     this.replicate(d, wanted - running, outbox);
   }
 
   /** Sends up to `count` copies of `d` to peers that neither answered nor run it; fewer when too few are free. */
   private replicate(d: Dispatch, count: number, outbox: Outbox): void {
-    const k = keyOf(d.run, d.index);
+    const k = inflightKey(d.run, d.index);
     for (let n = 0; n < count; n++) {
       const busy = new Set(this.pending.get(k)?.answers.keys());
-      for (const x of this.deps.dispatcher.inflight.get(k) ?? []) busy.add(x.peer);
+      for (const x of this.deps.dispatcher.inflight.of(d.run, d.index)) busy.add(x.peer);
       const views = this.deps.loads.views((v) => !busy.has(v.peerId) && !v.paused);
       if (views.length === 0) return; // the next answer asks again (or requeues with the exclusion)
       if (this.deps.dispatcher.copy(d, views, outbox) === undefined) return;
@@ -163,16 +164,15 @@ export class Verification {
   answer(d: Dispatch, msg: ResultMessage): void {
     const { run, index: i } = d;
     const policy = run.verify!;
-    const k = keyOf(run, i);
-    const list = this.deps.dispatcher.inflight.get(k)!;
+    const k = inflightKey(run, i);
+    const { inflight } = this.deps.dispatcher;
     const inline = msg.inline;
     const digest = resultDigest(msg);
     if (this.alone.delete(k) && !this.pending.has(k)) {
       // Placed alone on a peer with a clean record and no spot check drawn: its word is taken.
       this.deps.loads.get(d.peer)?.remove(d);
-      list.splice(list.indexOf(d), 1);
-      this.closeOthers(list, `peer '${d.peer}' finished it first`);
-      this.deps.dispatcher.inflight.delete(k);
+      inflight.remove(d);
+      this.closeOthers(inflight.take(run, i), `peer '${d.peer}' finished it first`);
       if (digest !== undefined) this.remember(run, i, d.peer, digest, msg.size, inline);
       this.deps.accept(run, i, d, location(run, i, msg.size, [d.peer], inline));
       return;
@@ -183,7 +183,7 @@ export class Verification {
       this.pending.set(k, p);
     }
     this.deps.loads.get(d.peer)?.remove(d);
-    list.splice(list.indexOf(d), 1);
+    inflight.remove(d);
     // No digest (a large result from a peer that does not report one) cannot agree with anything.
     const answer: Answer = { d, digest: digest ?? `none:${d.peer}`, size: msg.size, inline };
     if (!p.tally.add(d.peer, answer.digest)) {
@@ -197,8 +197,7 @@ export class Verification {
       return;
     }
     if (decision.kind === 'failed') {
-      this.closeOthers(list, 'no quorum is possible');
-      this.deps.dispatcher.inflight.delete(k);
+      this.closeOthers(inflight.take(run, i), 'no quorum is possible');
       this.pending.delete(k);
       const now = Date.now();
       for (const a of p.answers.values()) closeEntry(a.d, now, `unverified: digest ${short(a.digest)}`);
@@ -208,16 +207,16 @@ export class Verification {
         i,
         new TaskError(
           run.id(i),
-          Math.max(1, run.attempt[i]!),
+          Math.max(1, run.attemptOf(i)),
           'unverified',
           `no ${policy.quorum} of ${decision.answers.length} answers agreed (at most ${policy.maxReplicas} replicas): ${answers}`,
         ),
       );
       return;
     }
+    const list = inflight.of(run, i);
     if (list.length === 0) {
       // Nothing runs it any more: back to the queue, where placement excludes the peers that answered.
-      this.deps.dispatcher.inflight.delete(k);
       this.deps.dispatcher.enqueue(run, i, d.recompute);
       return;
     }
@@ -236,11 +235,10 @@ export class Verification {
     agreeing: readonly string[],
     losers: readonly { peer: string; digest: string }[],
   ): void {
-    const k = keyOf(run, i);
-    const list = this.deps.dispatcher.inflight.get(k) ?? [];
+    const k = inflightKey(run, i);
+    const list = this.deps.dispatcher.inflight.take(run, i);
     this.closeOthers(list, 'a quorum agreed without it');
     if (list.length > 0) this.cancelled.set(k, { digest, peers: new Map(list.map((x) => [x.peer, x])) });
-    this.deps.dispatcher.inflight.delete(k);
     this.pending.delete(k);
     const now = Date.now();
     const first = p.answers.get(agreeing[0]!)!;
@@ -268,7 +266,7 @@ export class Verification {
 
   /** An answer that came after its replica was cancelled (a quorum agreed first): it still counts for its peer. */
   late(run: RunState, i: number, peer: string, msg: ResultMessage): void {
-    const k = keyOf(run, i);
+    const k = inflightKey(run, i);
     const c = this.cancelled.get(k);
     const d = c?.peers.get(peer);
     if (!c || !d || d.attempt !== msg.attempt) return;
@@ -334,10 +332,6 @@ export class Verification {
     for (const k of this.alone) if (k.startsWith(prefix)) this.alone.delete(k);
     for (const k of this.cancelled.keys()) if (k.startsWith(prefix)) this.cancelled.delete(k);
   }
-}
-
-function keyOf(run: RunState, i: number): string {
-  return `${run.key}\0${i}`;
 }
 
 function location(

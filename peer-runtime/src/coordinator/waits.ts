@@ -6,8 +6,8 @@
 import { TaskError } from '../errors.js';
 import type { Allocation } from '../scheduling/types.js';
 import { createUnsatisfiableWatch, type UnsatisfiableWatch } from '../scheduling/unsatisfiable-watch.js';
-import type { ReadyItem } from './dispatcher.js';
 import { type BlockedInput, describeBlocked } from './reachability.js';
+import type { ReadyItem } from './ready-item.js';
 import type { RunState } from './run-state.js';
 
 export interface WaitsDeps {
@@ -51,7 +51,7 @@ export class UnsatisfiableWaits {
       // The attempt that found out says what the link did (ICE failed or timed out, the candidates gathered).
       const tried = run.run.record(w.functionId).history.findLast((h) => h.error !== undefined);
       const seen = tried ? ` (attempt ${tried.attempt} on '${tried.peer}': ${tried.error})` : '';
-      const attempt = Math.max(1, run.attempt[item.index]!);
+      const attempt = Math.max(1, run.attemptOf(item.index));
       this.deps.onUnsatisfiable(
         run,
         item.index,
@@ -88,7 +88,7 @@ export class UnsatisfiableWaits {
       const expiry = expired.get(w.functionId);
       if (expiry) {
         this.waitingReported.delete(reportKey);
-        const attempt = Math.max(1, run.attempt[item.index]!);
+        const attempt = Math.max(1, run.attemptOf(item.index));
         this.deps.onUnsatisfiable(
           run,
           item.index,

@@ -52,7 +52,13 @@ function isNode(value: unknown): value is AnyNode {
   );
 }
 
-/** Analyse `root` (normally a function expression node) and report its free variables. */
+/**
+ * Analyse `root` (normally a function expression node) and report its free variables.
+ *
+ * One long function on purpose: its small visitors (`visit`, `visitFunction`, `visitClass`, `declarePattern`)
+ * recurse into each other and all append to the same `refs` and `hasWith` of this one analysis; as module-level
+ * functions they would pass that state through every call for no gain in what a reader can see.
+ */
 export function findFreeVariables(root: AnyNode): FreeVariableReport {
   const refs: Reference[] = [];
   let hasWith = false;

@@ -24,6 +24,7 @@ import { type DagInput, type DagJSON, dagData, type FunctionSpec } from '../dag/
 import { assertValidDag } from '../dag/validate.js';
 import { type TaskError, taskErrorFor } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/value-codec.js';
+import { HashGroups } from '../run/hash-groups.js';
 import { backoffDelay, mayRetry } from '../run/retry-policy.js';
 import { RunController } from '../run/run-controller.js';
 import { skipDownstream } from '../run/skip-downstream.js';
@@ -59,28 +60,44 @@ export interface RunLocalOptions {
   readonly runId?: string;
 }
 
-/** Functions that share a content hash: the first (the leader) runs, the others take its result. */
-interface HashGroup {
-  state: 'running' | 'succeeded' | 'failed';
-  followers: number[];
-  value: unknown;
-  peer: string | undefined;
-  error: TaskError | undefined;
-}
+/** How the leader of a hash ended, for the identical functions that follow it (now or later in the run). */
+type HashOutcome =
+  | { readonly state: 'succeeded'; readonly value: unknown; readonly peer: string | undefined }
+  | { readonly state: 'failed'; readonly error: TaskError };
 
 /** Validate, hash and start running `dag`. Throws `DagValidationError` (synchronously) for an invalid DAG. */
 export function runLocal(input: DagInput, options: RunLocalOptions = {}): Run {
-  const dag = dagData(input);
-  assertValidDag(dag);
-  const functions = isDagJSON(dag) ? dag.functions : dag;
-  // One pass over ids for both hashing and scheduling: the scheduler reads producers by position from `deps`.
-  const indexed = inputsFirstIndices(functions);
-  return new LocalScheduler(
-    functions,
-    hashFunctionsByPosition(functions, indexed),
-    dagGraph(functions, indexed),
-    options,
-  ).run;
+  // A run's own pool is made first, so that its workers start (in their own threads, all at once) while this
+  // thread validates and hashes the DAG: for a large DAG the start-up is then hidden entirely, and the first
+  // worker ready takes the first batch. The cost: a DAG that fails validation, or whose every result is cached,
+  // starts workers for nothing (they are terminated at once).
+  const ownPool = options.pool ? undefined : makeOwnPool(options);
+  try {
+    const dag = dagData(input);
+    assertValidDag(dag);
+    const functions = isDagJSON(dag) ? dag.functions : dag;
+    // One pass over ids for both hashing and scheduling: the scheduler reads producers by position from `deps`.
+    const indexed = inputsFirstIndices(functions);
+    return new LocalScheduler(
+      functions,
+      hashFunctionsByPosition(functions, indexed),
+      dagGraph(functions, indexed),
+      options,
+      ownPool,
+    ).run;
+  } catch (error) {
+    // Not awaited: the caller gets the validation error now; terminating workers cannot fail in a way to report.
+    void ownPool?.close();
+    throw error;
+  }
+}
+
+function makeOwnPool(options: RunLocalOptions): WorkerPool {
+  const { concurrency, trustCode } = options;
+  return createWorkerPool({
+    ...(concurrency !== undefined && { size: concurrency }),
+    ...(trustCode === true && { trustCode }),
+  });
 }
 
 function ignore(): void {}
@@ -101,12 +118,14 @@ class LocalScheduler {
   /** 1 once a function has had its extra attempt after a worker death (see the header). */
   private readonly restarted: Uint8Array;
   private readonly values: unknown[];
-  private readonly groups = new Map<string, HashGroup>();
+  /** Identical functions (same hash) waiting for the one running it (run/hash-groups.ts), by index. */
+  private readonly groups = new HashGroups<number>();
+  /** Hashes whose leader ended: an identical function that becomes ready later takes this outcome at once. */
+  private readonly ended = new Map<string, HashOutcome>();
   private readonly store: ResultStore;
   /** Cache writes in flight; awaited before `done` so that a next run with the same store sees them. */
   private readonly puts: Promise<void>[] = [];
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  private ownedPool: WorkerPool | undefined;
   private readonly backoffBase: number;
   private readonly backoffMax: number;
   private readonly detachSignal: () => void;
@@ -116,6 +135,8 @@ class LocalScheduler {
     hashes: string[],
     graph: DagGraph,
     private readonly options: RunLocalOptions,
+    /** The pool the run made for itself (closed when it ends); undefined with `options.pool`. */
+    private readonly ownedPool: WorkerPool | undefined,
   ) {
     this.n = specs.length;
     this.hashes = hashes;
@@ -148,13 +169,7 @@ class LocalScheduler {
   }
 
   private get pool(): WorkerPool {
-    if (this.options.pool) return this.options.pool;
-    const { concurrency, trustCode } = this.options;
-    this.ownedPool ??= createWorkerPool({
-      ...(concurrency !== undefined && { size: concurrency }),
-      ...(trustCode === true && { trustCode }),
-    });
-    return this.ownedPool;
+    return this.options.pool ?? this.ownedPool!;
   }
 
   private ready(i: number): void {
@@ -162,19 +177,12 @@ class LocalScheduler {
     const id = this.specs[i]!.id;
     this.run.markQueued(id);
     const hash = this.hashes[i]!;
-    const group = this.groups.get(hash);
-    if (group) {
-      if (group.state === 'running') group.followers.push(i);
-      else this.follow(i, group);
+    const ended = this.ended.get(hash);
+    if (ended) {
+      this.follow(i, ended);
       return;
     }
-    this.groups.set(hash, {
-      state: 'running',
-      followers: [],
-      value: undefined,
-      peer: undefined,
-      error: undefined,
-    });
+    if (this.groups.join(hash, i)) return;
     if (this.specs[i]!.cache === false) {
       this.execute(i, 1);
       return;
@@ -250,12 +258,11 @@ class LocalScheduler {
       return;
     }
     this.run.markFailed(spec.id, error, true, outcome.endedAt);
-    const group = this.groups.get(this.hashes[i]!)!;
-    group.state = 'failed';
-    group.error = error;
+    const hash = this.hashes[i]!;
+    const ended: HashOutcome = { state: 'failed', error };
+    this.ended.set(hash, ended);
     this.skipDownstream(i);
-    for (const f of group.followers) this.follow(f, group);
-    group.followers = [];
+    for (const f of this.groups.settle(hash, (leader) => leader === i)) this.follow(f, ended);
   }
 
   private succeed(i: number, value: unknown, peer: string | undefined, cached: boolean, at?: number): void {
@@ -263,24 +270,22 @@ class LocalScheduler {
     this.values[i] = value;
     this.run.markSucceeded(spec.id, value, { cached, peer, at });
     if (!cached && spec.cache !== false) this.remember(this.hashes[i]!, value);
-    const group = this.groups.get(this.hashes[i]!)!;
-    group.state = 'succeeded';
-    group.value = value;
-    group.peer = peer;
+    const hash = this.hashes[i]!;
+    const ended: HashOutcome = { state: 'succeeded', value, peer };
+    this.ended.set(hash, ended);
     this.release(i);
-    for (const f of group.followers) this.follow(f, group);
-    group.followers = [];
+    for (const f of this.groups.settle(hash, (leader) => leader === i)) this.follow(f, ended);
   }
 
   /** End a function with the outcome of the identical function that ran for it. */
-  private follow(i: number, group: HashGroup): void {
+  private follow(i: number, ended: HashOutcome): void {
     const id = this.specs[i]!.id;
-    if (group.state === 'succeeded') {
-      this.values[i] = group.value;
-      this.run.markSucceeded(id, group.value, { cached: true, peer: group.peer });
+    if (ended.state === 'succeeded') {
+      this.values[i] = ended.value;
+      this.run.markSucceeded(id, ended.value, { cached: true, peer: ended.peer });
       this.release(i);
-    } else if (group.error) {
-      const e = group.error;
+    } else {
+      const e = ended.error;
       this.run.markFailed(
         id,
         taskErrorFor(id, e.attempt, e.reason, e.originalMessage, e.originalStack, e.peerId),

@@ -14,6 +14,16 @@
  *   the holders this peer fetches from, which peer agents report to their coordinators.
  *
  * One port per transport (`portOf` memoises it), so every component on a peer sees the same loopback and ids.
+ *
+ * Why a WeakMap keyed by the transport, and not a port passed to each component: the port is the transport's
+ * single reader. Two ports on one transport would both decode every message, deliver loopback twice, and hand
+ * out overlapping `result:fetch` request ids, so a submitter's fetch reply could resolve an agent's fetch. The
+ * components that need it (createCoordinator, createPeerAgent, submitRemote) are public and take a `transport`
+ * (submitRemote is called by SDK users and the CLI with `peer.transport`), so an explicit port would have to be
+ * threaded through every one of those public signatures and their callers at once, and any caller that forgot
+ * it would silently get a second port. Keeping the registry makes "one port per transport" hold by
+ * construction; `portOf` is the only way to get one, and it is named at the top of each component that does.
+ * (Decision of the issue-9 reorganisation; revisit if the public API ever takes a MeshPeer instead.)
  */
 import { PeerError } from '../errors.js';
 import type { BatchableMessage, FetchTicket } from '../protocol/messages.js';

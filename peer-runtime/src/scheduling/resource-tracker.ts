@@ -37,6 +37,10 @@ interface PeerEntry {
 
 type Listeners = { [E in keyof ResourceTrackerEvents]: Set<ResourceTrackerEvents[E]> };
 
+/**
+ * A little over 120 lines on purpose: the returned object's methods are each a few lines over the same two maps
+ * (`entries`, `grants`), which is how a reader sees the tracker's state in one place.
+ */
 export function createResourceTracker(): ResourceTracker {
   const entries = new Map<string, PeerEntry>();
   const grants = new Map<number, ResourceGrant>();

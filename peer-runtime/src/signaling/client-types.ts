@@ -62,6 +62,8 @@ export interface SignalingClientEvents {
   error: (error: SignalingError) => void;
   /** The session's token was renewed; `exp` is the new expiry (epoch seconds). */
   renewed: (exp: number) => void;
+  /** The server sent fresh STUN/TURN servers (`ice:servers`); `iceServers` now returns them. */
+  'ice:renewed': (servers: readonly IceServerConfig[]) => void;
   /** The connection dropped; the client is reconnecting with the same peer id. */
   disconnect: (reason: string) => void;
   /** Back after a blip; the membership view has been refreshed. */
@@ -86,8 +88,8 @@ export interface SignalingClient extends SignalRelay {
   /** When the session's token expires, epoch seconds (moved by a renewal). */
   readonly tokenExp: number;
   /**
-   * The STUN/TURN servers of the latest welcome (TURN credentials made for this peer, renewed at each reconnect);
-   * [] when the server offers none.
+   * The STUN/TURN servers of the latest welcome or `ice:servers` (TURN credentials made for this peer, renewed
+   * at each reconnect and every half TURN TTL); [] when the server offers none.
    */
   readonly iceServers: readonly IceServerConfig[];
   /** The other members of the mesh, as last heard. */

@@ -12,6 +12,7 @@ import {
   CLOSE_MESSAGE_TOO_BIG,
   type ClientToServerEvents,
   type Handshake,
+  type IceServerConfig,
   type MeshSnapshot,
   type PeerInfo,
   type PeerState,
@@ -23,6 +24,7 @@ import { base64urlDecode } from './token.js';
 import { readTokenClaims } from './token-claims.js';
 import {
   mergeUpdate,
+  validateIceServers,
   validateMembersChanged,
   validateMeshSnapshot,
   validatePeerInfo,
@@ -67,6 +69,7 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
     signal: new Set(),
     error: new Set(),
     renewed: new Set(),
+    'ice:renewed': new Set(),
     disconnect: new Set(),
     reconnect: new Set(),
     close: new Set(),
@@ -88,6 +91,8 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
   const EARLY_SIGNALS_MAX = 256;
 
   let snapshot: MeshSnapshot | undefined;
+  /** The welcome's ICE servers, replaced by each `ice:servers` (fresh TURN credentials) until the next welcome. */
+  let iceServers: readonly IceServerConfig[] = [];
   let self: PeerInfo | undefined;
   let tokenExp = 0;
   let renewedToken: string | undefined;
@@ -211,7 +216,7 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
       return tokenExp;
     },
     get iceServers() {
-      return snapshot?.iceServers ?? [];
+      return iceServers;
     },
     peers: () => members.all(),
     peer: (peerId) => members.get(peerId),
@@ -296,6 +301,7 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
       if (!checked.ok) return invalid('mesh:peers', checked.error.message);
       const next = checked.value;
       snapshot = next;
+      iceServers = next.iceServers ?? [];
       self = next.self;
       tokenExp = next.tokenExp;
       members.snapshot(next.peers, !joined, next.reconnectGraceMs);
@@ -340,6 +346,12 @@ export function connectSignaling(options: SignalingClientOptions): Promise<Signa
       const checked = validateTokenExpiring(raw);
       if (!checked.ok) return invalid('token:expiring', checked.error.message);
       void onExpiring();
+    });
+    socket.on('ice:servers', (raw) => {
+      const checked = validateIceServers(raw);
+      if (!checked.ok) return invalid('ice:servers', checked.error.message);
+      iceServers = checked.value.iceServers;
+      emit('ice:renewed', iceServers);
     });
     socket.on('session:closing', (raw) => {
       const checked = validateSessionClosing(raw);

@@ -146,9 +146,19 @@ export interface MeshSnapshot {
    * STUN/TURN servers the deployment offers (`handout signal --turn-url ... --turn-secret ...`), with TURN
    * credentials made for this peer: username `<expiry>:<peerId>`, password base64(HMAC-SHA1(secret, username)),
    * the TURN REST API scheme coturn checks with `use-auth-secret`. Fresh ones come with every welcome (each
-   * reconnect). Omitted: the server offers none.
+   * reconnect) and, while the session lasts, in `ice:servers` when half their validity has passed. Omitted: the
+   * server offers none.
    */
   readonly iceServers?: readonly IceServerConfig[];
+}
+
+/**
+ * `ice:servers`: the welcome's STUN/TURN list again, with fresh TURN credentials, sent every half TURN TTL while
+ * the session lasts, so a connection opened late in a long session never starts with an expired credential.
+ * It replaces the list of the welcome (connections already open keep the credential they started with).
+ */
+export interface IceServersMessage {
+  readonly iceServers: readonly IceServerConfig[];
 }
 
 /**
@@ -299,6 +309,7 @@ export interface ServerToClientEvents {
   signal: (message: SignalFromMessage) => void;
   'token:expiring': (message: TokenExpiringMessage) => void;
   'session:closing': (message: SessionClosingMessage) => void;
+  'ice:servers': (message: IceServersMessage) => void;
   /** A rejected event sent without an ack callback. */
   error: (error: EventError) => void;
 }

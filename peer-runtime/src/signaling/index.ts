@@ -40,6 +40,7 @@ export {
   mergeUpdate,
   type Validation,
   validateHandshake,
+  validateIceServers,
   validateMembersChanged,
   validateMeshSnapshot,
   validatePeerInfo,

@@ -27,6 +27,7 @@ import {
 import {
   type Handshake,
   type IceServerConfig,
+  type IceServersMessage,
   ID_PATTERN,
   type LeaveReason,
   LIMITS,
@@ -195,6 +196,10 @@ export const validateMeshSnapshot: (value: unknown) => Validation<MeshSnapshot> 
     tokenExp: epochSeconds,
     iceServers: optional(list(iceServer, { max: 16 })),
   }),
+  '',
+);
+export const validateIceServers: (value: unknown) => Validation<IceServersMessage> = validator(
+  object<IceServersMessage>({ iceServers: list(iceServer, { max: 16 }) }),
   '',
 );
 export const validateMembersChanged: (value: unknown) => Validation<MembersChangedMessage> = validator(

@@ -41,12 +41,15 @@ export function withMemoryCaps(
   /** Listeners of the router, each with its unsubscribers (one per pool it was added to). */
   const listeners: Listening[] = [];
   let closed = false;
+  /** The last `setSlots`, applied to capped pools made later too. */
+  let slots: number | undefined;
 
   function cappedPool(memoryMB: number): { pool: WorkerPool; offset: number } {
     const cap = memoryCapFor(memoryMB);
     let entry = capped.get(cap);
     if (!entry) {
       entry = { pool: makeCapped(cap), offset: main.size + capped.size * cappedSize };
+      if (slots !== undefined) entry.pool.setSlots?.(slots);
       capped.set(cap, entry);
       for (const l of listeners) l.offs.push(subscribe(entry.pool, entry.offset, l));
     }
@@ -55,6 +58,12 @@ export function withMemoryCaps(
 
   return {
     size: main.size,
+    // Each pool gets the limit on its own (as each has its own workers; see the header on shared budgets).
+    setSlots(n: number) {
+      slots = n;
+      main.setSlots?.(n);
+      for (const { pool } of capped.values()) pool.setSlots?.(n);
+    },
     run(task: PoolTask, options?: RunTaskOptions): Promise<TaskOutcome> {
       const memoryMB = options?.memoryMB;
       if (memoryMB === undefined || closed || !(memoryMB > 0)) return main.run(task, options);

@@ -115,6 +115,13 @@ export interface WorkerPool {
    * and look like a straggler's. Never rejects.
    */
   ready(): Promise<void>;
+  /**
+   * Run at most `slots` batches at once (1 … `size`, clamped) from now on; `size` and the workers stay as they
+   * are, so a change takes effect at once and nothing running is stopped. A contribute tab's cores slider uses
+   * it: gating calls one at a time outside the pool would forbid batching, and cost a worker round trip per
+   * function. Pools that cannot (wrappers) leave it out.
+   */
+  setSlots?(slots: number): void;
   /** Terminate every worker; tasks still queued or running end with reason 'cancelled'. Idempotent. */
   close(): Promise<void>;
 }

@@ -117,10 +117,13 @@ export class Outcomes {
     if (match === undefined) return;
     const { run, i, winner } = match;
     const spec = run.specs[i]!;
+    // The run's own copy of the hash (match checked they are equal): the directory and the run's location keep it
+    // for as long as the result lives, and the decoded one would be one more 64-character string per function.
+    const hash = run.hashes[i]!;
     // A verified function's holders enter the directory only once a quorum accepted their value (verify.ts).
     const verified = verification?.covers(run, i) === true;
     if (spec.cache !== false && !verified) {
-      this.deps.directory.add(msg.hash, from, msg.size, msg.inline, msg.digest);
+      this.deps.directory.add(hash, from, msg.size, msg.inline, msg.digest);
     }
     this.deps.loads.get(from)?.observe(msg.durationMs);
     if (!winner) {
@@ -144,7 +147,7 @@ export class Outcomes {
       i,
       winner,
       {
-        hash: msg.hash,
+        hash,
         size: msg.size,
         holders: [from],
         ...(msg.inline && { inline: msg.inline }),

@@ -22,7 +22,7 @@ import {
 import { type DependencyEdges, findCycles } from './cycles.js';
 import type { DagJSON, FunctionSpec } from './types.js';
 import { FunctionChecker, outputOf, producerOf } from './validate-fields.js';
-import { MAX_ID, MAX_ITEMS } from './validate-spec.js';
+import { MAX_FUNCTIONS, MAX_ID } from './validate-spec.js';
 
 export { topologicalOrder } from './order.js';
 
@@ -100,7 +100,7 @@ export function assertValidDag(dag: DagJSON | readonly FunctionSpec[]): void {
 const dagHeader = object<{ format: 'handout-dag'; version: 1; functions: unknown[] }>({
   format: choice(['handout-dag']),
   version: constant(1),
-  functions: list(anything(), { max: MAX_ITEMS }),
+  functions: list(anything(), { max: MAX_FUNCTIONS }),
 });
 
 function functionsOf(dag: unknown, issues: DagIssue[]): readonly unknown[] | undefined {

@@ -138,7 +138,9 @@ export function createResourceTracker(): ResourceTracker {
       const entry = entries.get(grant.peerId);
       if (entry === undefined || !entry.grants.delete(grant.id)) return;
       addUsage(entry.used, grant.request, -1);
-      emit('capacity:freed', view(entry));
+      // A release happens once per function: build the view (a copy of the capabilities and usage) only for
+      // someone who listens (the coordinator does not; issue 16's profile counted it among its per-function costs).
+      if (listeners['capacity:freed'].size > 0) emit('capacity:freed', view(entry));
     },
 
     peer(peerId) {

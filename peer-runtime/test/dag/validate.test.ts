@@ -53,6 +53,23 @@ function hasCycle(n: number, deps: number[][]): boolean {
 }
 
 describe('validateDag', () => {
+  it('accepts a DAG of more than 100,000 functions (issue 16: DAGs of millions), while a function keeps its 100,000-argument bound', () => {
+    const n = 100_001;
+    const functions = Array.from({ length: n }, (_, k) => ({
+      id: `f${k}`,
+      args: k === 0 ? [] : [`f${k - 1}`],
+      code: { kind: 'source' as const, source: '(x) => 1' },
+    }));
+    expect(validateDag({ format: 'handout-dag', version: 1, functions })).toEqual([]);
+    const wide: FunctionSpec = {
+      id: 'wide',
+      args: [],
+      code: { kind: 'source', source: '() => 1' },
+      extraArgs: new Array<number>(100_001).fill(0),
+    };
+    expect(validateDag([wide]).map((issue) => issue.field)).toContain('extraArgs');
+  });
+
   it('accepts a valid DAG in either form: an array of specs or handout-dag JSON', () => {
     const functions = [
       spec('a'),

@@ -27,6 +27,7 @@ import { createResourceTracker } from '../scheduling/resource-tracker.js';
 import type { Allocator, PeerView } from '../scheduling/types.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { createCoordinatorAdmission } from './admission.js';
+import { CacheClaims } from './cache-claims.js';
 import { Dispatcher, type ReadyItem } from './dispatcher.js';
 import { createFairQueue, type ReadyQueue } from './fair-queue.js';
 import { createPlanFollower } from './heft-plans.js';
@@ -36,6 +37,7 @@ import { Outcomes } from './outcomes.js';
 import { PeerLoads } from './peer-loads.js';
 import { Reachability } from './reachability.js';
 import { rebalanceQueued } from './rebalance.js';
+import { ReceiptIssuer } from './receipts.js';
 import { RemoteLineage } from './remote-lineage.js';
 import { ResultDirectory } from './result-directory.js';
 import { RunState } from './run-state.js';
@@ -98,6 +100,8 @@ class MeshCoordinator implements Coordinator {
   private readonly refused: Refusals;
   private readonly admission: AdmissionGate;
   private readonly grants: GrantIssuer | undefined;
+  /** Which announced hashes count, and the receipts that make them count after a restart (cache-claims.ts). */
+  private readonly cacheClaims: CacheClaims;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /**
    * Peers given up on (silent, unreachable, connection closed) and not yet reconnected. The transport remembers
@@ -170,6 +174,14 @@ class MeshCoordinator implements Coordinator {
     });
     this.claims = options.claims === false ? undefined : new CapacityClaims(options.claims);
     this.ledger = options.trustLedger ?? new TrustLedger();
+    this.cacheClaims = new CacheClaims({
+      port: this.port,
+      directory: this.directory,
+      members: this.members,
+      refusals: this.refused,
+      receipts: options.meshKey ? new ReceiptIssuer(options.meshKey, this.peerId) : undefined,
+      onVerifiedReceipt: (hash, holder, digest) => this.verification.receipted(hash, holder, digest),
+    });
     this.verification = new Verification({
       port: this.port,
       directory: this.directory,
@@ -207,6 +219,10 @@ class MeshCoordinator implements Coordinator {
         this.emit('peer:lost', { peerId, reason });
       },
       onRecomputed: (run, i) => this.lineage.recomputed(run, i),
+      onAccepted: (run, i, location) => {
+        if (run.specs[i]!.cache !== false)
+          this.cacheClaims.accepted(location, this.verification.covers(run, i));
+      },
       onRecomputeFailed: (run, i, error) => this.lineage.failed(run, i, error),
       verification: this.verification,
       onCompleted: (d, reportedMs, observedMs) => {
@@ -684,15 +700,8 @@ class MeshCoordinator implements Coordinator {
     if (view && (view.cores !== cores || view.paused !== message.paused)) {
       this.tracker.update(from, { cores, paused: message.paused });
     }
-    // An announcement is a claim: it counts where it can be checked. A hash whose digest this coordinator
-    // recorded from an accepted result can be checked by every fetcher, so the claimant is added as a holder (a
-    // liar is caught at the first fetch, and the fetch moves on); an unknown hash is believed only from a member
-    // whose token the mesh owner marked `trusted`. Others' unknown hashes are recomputed (receipts that survive a
-    // coordinator restart are not built yet: docs/security.md).
-    const trusted = this.members.trusted(from);
-    for (const hash of message.added ?? []) {
-      if (trusted || this.directory.checkable(hash)) this.directory.add(hash, from, 0);
-    }
+    // An announcement is a claim: it counts where a receipt, a recorded digest or a `trusted` token backs it.
+    if (message.added) this.cacheClaims.announced(from, message.added, message.receipts);
     for (const hash of message.removed ?? []) this.directory.remove(hash, from);
     if (message.links) this.probe.learn(from, message.links);
     if (!this.heard.has(from)) {

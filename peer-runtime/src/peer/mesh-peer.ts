@@ -31,6 +31,7 @@ import { calibrateSpeed } from './calibration.js';
 import { buildCapabilities, type CapabilityChoices } from './capabilities.js';
 import { TRUST_CODE_WARNING, tagsForCodeTrust } from './code-trust.js';
 import { LoadSampler } from './load.js';
+import { openLedger, openReceipts } from './peer-state-files.js';
 import { createSignalingMembership, type SignalingMembership } from './signaling-membership.js';
 
 export interface MeshPeerOptions extends CapabilityChoices {
@@ -201,9 +202,11 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
       .filter((p) => p.roles.includes('coordinate'))
       .map((p) => p.peerId),
   ];
+  const receipts = cache.store ? await openReceipts(cache.store, cache.location, logger) : undefined;
   const agent =
     worker && cache.store
       ? createPeerAgent({
+          ...(receipts && { receipts }),
           transport,
           pool: worker.pool,
           store: cache.store,
@@ -215,12 +218,23 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
         })
       : undefined;
   const coordinatorOptions = typeof options.coordinator === 'object' ? options.coordinator : {};
+  // The trust ledger survives restarts: a file in the cache directory on Node (peer-state-files.ts).
+  const kept =
+    coordinates && options.cacheDir !== false
+      ? await openLedger(
+          coordinatorOptions.trustLedger,
+          typeof options.cacheDir === 'string' ? options.cacheDir : cache.location,
+          peerId,
+          logger,
+        )
+      : undefined;
   const coordinator = coordinates
     ? createCoordinator({
         // A coordinator that starts (or restarts, or takes runs over) learns the peers' caches before it schedules.
         holdingsWaitMs: 2000,
         logger: logger.child({ role: 'coordinator' }),
         ...coordinatorOptions,
+        ...(kept && { trustLedger: kept.ledger }),
         transport,
         membership,
         members,
@@ -238,6 +252,10 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     logger,
     slotsNow,
     closePool: async () => worker?.close(),
+    closeFiles: async () => {
+      await receipts?.close();
+      await kept?.store?.close();
+    },
   });
 }
 
@@ -252,6 +270,8 @@ interface PeerParts {
   readonly logger: Logger;
   readonly slotsNow: () => number;
   readonly closePool: () => Promise<void>;
+  /** Saves and closes the receipts and trust ledger files (peer-state-files.ts). */
+  readonly closeFiles: () => Promise<void>;
 }
 
 /** The assembled member: publishes its runtime state, and takes its parts down in order when it leaves. */
@@ -346,6 +366,7 @@ class AssembledPeer implements MeshPeer {
     await this.transport.close();
     await this.signaling.close();
     await this.parts.closePool();
+    await this.parts.closeFiles();
     if (this.parts.cache.owned) await this.parts.cache.store?.close();
   }
 

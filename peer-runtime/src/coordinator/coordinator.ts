@@ -234,6 +234,8 @@ class MeshCoordinator implements Coordinator {
           ...(estimateMs !== undefined && { estimateMs }),
         });
         if (believed) this.believe(d.peer, believed);
+        const lie = this.claims?.takeContradiction(d.peer);
+        if (lie) this.contradicted(d.peer, lie);
       },
     });
     this.lineage = new LostResults({
@@ -618,6 +620,15 @@ class MeshCoordinator implements Coordinator {
     if (view.cores === believed.cores && !speedMoved) return;
     this.tracker.update(peerId, { cores: believed.cores, ...(speedMoved && { speed: believed.speed }) });
     this.dispatcher.kick();
+  }
+
+  /** A peer delivered far less than it advertised (scheduling/claims.ts): it loses trust like a liar. */
+  private contradicted(peerId: string, what: string): void {
+    this.log.warn(`peer '${peerId}' contradicted its advertised capabilities: ${what}`, { peer: peerId });
+    if (this.ledger.contradicted(peerId, what)) {
+      this.verification.forgetPeer(peerId);
+      this.quarantine(peerId, this.ledger.record(peerId).quarantineReason ?? what);
+    }
   }
 
   /** A peer the trust ledger gave up on: its work re-runs elsewhere, it gets no more, its holdings are not served. */

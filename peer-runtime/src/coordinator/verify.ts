@@ -339,8 +339,8 @@ export class Verification {
     }
   }
 
-  /** A quarantined peer's holdings are not served again. */
-  private forgetPeer(peer: string): void {
+  /** A quarantined peer's holdings are not served again (also for quarantines decided elsewhere: claims). */
+  forgetPeer(peer: string): void {
     for (const a of this.accepted.values()) a.holders.delete(peer);
     this.deps.directory.removePeer(peer);
   }

@@ -7,7 +7,7 @@
  *   allocates without bound takes the worker (and possibly the tab) down, seen here as a death.
  */
 import * as Comlink from 'comlink';
-import type { WireWorkerPolicy, WorkerApi } from './messages.js';
+import { PROGRESS_CELLS, type WireWorkerPolicy, type WorkerApi } from './messages.js';
 import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions, workerPolicy } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
 import { workerEnd } from './worker-end.js';
@@ -27,7 +27,9 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
 function spawnWebWorker(policy: WireWorkerPolicy, onDeath: (message: string) => void): WorkerHandle {
   // The literal `new Worker(new URL(...), { type: 'module' })` form is what Vite recognises and bundles.
   const worker = new Worker(new URL('./worker.browser.js', import.meta.url), { type: 'module' });
-  const progress = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+  const progress = globalThis.crossOriginIsolated
+    ? new Int32Array(new SharedArrayBuffer(4 * PROGRESS_CELLS))
+    : undefined;
   const api = Comlink.wrap<
     WorkerApi & { init(progress: Int32Array | undefined, policy: WireWorkerPolicy): void }
   >(worker);

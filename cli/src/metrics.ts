@@ -73,6 +73,7 @@ export function peerRegistry(peer: MeshPeer): Registry {
   });
   linkMetrics(peer, registers);
   cacheMetrics(peer, registers);
+  refusalMetrics(peer, registers);
   if (peer.coordinator) coordinatorMetrics(peer, registers);
   return register;
 }
@@ -102,6 +103,37 @@ function linkMetrics(peer: MeshPeer, registers: Registry[]): void {
     registers,
     collect() {
       this.set(peer.transport.connections().length);
+    },
+  });
+}
+
+/**
+ * Data-channel messages refused at this peer's doors (mesh/refusals.ts), by the side that refused (`agent`,
+ * `coordinator`), the message `kind` and what it lacked (`missing`: a role or a check such as `ticket`,
+ * `assignment`, `digest`, `receipt`). Not by sender: kinds and checks are a short fixed list, while sender ids
+ * are whatever strangers join with, so a per-peer label would let one attacker with many tokens (or a flood of
+ * new ids) grow the series without bound and take the scraper down with it. The peer id is in the log line of
+ * each refusal (capped per sender per second), which is where to look for who.
+ */
+function refusalMetrics(peer: MeshPeer, registers: Registry[]): void {
+  new Counter({
+    name: 'handout_refusals_total',
+    help: 'Data-channel messages refused, by side, message kind and the missing role or check',
+    labelNames: ['side', 'kind', 'missing'],
+    registers,
+    collect() {
+      this.reset();
+      const sides = [
+        ['agent', peer.agent?.refusals()],
+        ['coordinator', peer.coordinator?.refusals()],
+      ] as const;
+      for (const [side, counts] of sides) {
+        for (const [key, n] of counts ?? []) {
+          // Keys are `"<kind> <missing>"`; neither part contains a space (message types and check names).
+          const at = key.indexOf(' ');
+          this.inc({ side, kind: key.slice(0, at), missing: key.slice(at + 1) }, n);
+        }
+      }
     },
   });
 }

@@ -2,7 +2,7 @@
  * Capabilities as claims with real processes over real WebRTC (inside test/netns/run.sh): a coordinator
  * process, two honest one-slot `handout peer` processes and a boaster (test/fixtures/liar-peer.ts with honest
  * values: it claims 64 slots and speed 1e6 and runs one function at a time). The boaster must not take most of
- * the run, and the honest peers must not starve.
+ * the run, and the honest peers must not starve; and its claim, contradicted by what it delivered, costs it trust.
  */
 import type { DagJSON, FunctionSpec } from '@handout/peer-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,5 +47,19 @@ describe('a peer that claims 64 slots and speed 1e6 beside two honest one-slot p
     // Believed, its 64 slots would take ~29 of 30; each peer really runs one at a time (a fair share is 10).
     expect(got.boaster ?? 0, JSON.stringify(got)).toBeLessThanOrEqual(15);
     expect((got.h1 ?? 0) + (got.h2 ?? 0), JSON.stringify(got)).toBeGreaterThanOrEqual(15);
+    // Measured far below its claim, it lost trust: the coordinator says so, naming it, and only it.
+    const co = h.peers.get('co')!;
+    const contradicted = await co.waitFor(
+      (l) => l.level === 'warn' && /contradicted its advertised capabilities/.test(String(l.msg)),
+      10_000,
+    );
+    expect(contradicted).toMatchObject({ peer: 'boaster' });
+    expect(String(contradicted.msg)).toMatch(
+      /speed 1000000 advertised, [\d.e+-]+ measured over \d+ functions/,
+    );
+    const accused = co.lines
+      .filter((l) => /contradicted its advertised/.test(String(l.msg)))
+      .map((l) => l.peer);
+    expect(accused).toEqual(['boaster']);
   }, 120_000);
 });

@@ -130,7 +130,8 @@ describe('coordinator failover with real processes', () => {
     h = await startMeshHarness({ mesh: 'failover-none' });
     h.spawnPeer({ id: 'co', roles: ['coordinate'], flags: ['--coordinator'] });
     // Trusted contributors: the restarted coordinator has no digests to check their announcements against, and
-    // believes unknown hashes only from the mesh owner's own machines (docs/security.md, receipts not built).
+    // believes hashes without a receipt only from the mesh owner's own machines (docs/security.md; receipts for
+    // untrusted peers: test/trust/receipts.process.test.ts).
     for (const id of ['p1', 'p2']) h.spawnPeer({ id, flags: ['--concurrency', '2'], trusted: true });
     await h.waitForMembers(['co', 'p1', 'p2']);
     await h.peers.get('co')!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p2');

@@ -134,7 +134,8 @@ describe('faults found by hand, replayed with real processes', () => {
     const coFlags = ['--coordinator'];
     h.spawnPeer({ id: 'co', roles: ['coordinate'], flags: coFlags });
     // Trusted contributors: a restarted coordinator has no digests to check their announcements against, and
-    // believes unknown hashes only from the mesh owner's own machines (docs/security.md, receipts not built).
+    // believes hashes without a receipt only from the mesh owner's own machines (docs/security.md; receipts for
+    // untrusted peers: test/trust/receipts.process.test.ts).
     h.spawnPeer({ id: 'p-a', flags: ['--concurrency', '2'], trusted: true });
     h.spawnPeer({ id: 'p-b', flags: ['--concurrency', '2'], trusted: true });
     await h.waitForMembers(['co', 'p-a', 'p-b']);

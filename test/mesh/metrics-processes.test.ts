@@ -5,6 +5,9 @@
  */
 import type { DagJSON, FunctionSpec } from '@handout/peer-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectSignaling } from '../../peer-runtime/src/signaling/client.js';
+import { nodeRtc } from '../../peer-runtime/src/transport/rtc.node.js';
+import { createWebRtcTransport } from '../../peer-runtime/src/transport/webrtc.js';
 import { connect, type Mesh } from '../../sdk/src/connect.js';
 import { type MeshHarness, type PeerProcess, startMeshHarness } from '../harness/mesh-harness.js';
 
@@ -120,5 +123,65 @@ describe('metrics of handout peer processes and the signaling server', () => {
       sample(server, 'handout_signaling_admission_seconds_count', { outcome: 'admitted' }),
     ).toBeGreaterThanOrEqual(3);
     expect(sample(server, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('refused messages are counted in /metrics by side, kind and missing check, without a peer label', async () => {
+    // A stranger with a contribute-only token, over real WebRTC from this process: it sends a task:assign to
+    // the worker (needs coordinate) and two dag:submits to the coordinator (need submit).
+    const signaling = await connectSignaling({
+      url: h.server.url,
+      token: h.token(['contribute'], 'stranger'),
+      peerId: 'stranger',
+      capabilities: {
+        platform: 'node',
+        cores: 1,
+        memoryMB: 512,
+        gpu: false,
+        tags: [],
+        costRate: 0,
+        speed: 1,
+      },
+      state: { running: 0, slots: 0, paused: true },
+    });
+    const transport = createWebRtcTransport({
+      peerId: 'stranger',
+      signals: signaling,
+      directory: signaling,
+      rtc: nodeRtc(),
+    });
+    try {
+      await h.waitForMembers(['stranger']);
+      const spec = { id: 'x', args: [], code: { kind: 'source' as const, source: '() => 1' } };
+      await transport.send('w1', {
+        type: 'task:assign',
+        runId: 'r',
+        assignments: [{ functionId: 'x', hash: 'e'.repeat(64), attempt: 1, spec, inputs: [] }],
+      });
+      for (const runId of ['s1', 's2'])
+        await transport.send('co', {
+          type: 'dag:submit',
+          runId,
+          dag: { format: 'handout-dag', version: 1, functions: [spec] },
+          options: {},
+        });
+      const refused = async (url: string, labels: Record<string, string>) =>
+        sample(await (await fetch(url)).text(), 'handout_refusals_total', labels);
+      await expect
+        .poll(() => refused(workerUrl, { side: 'agent', kind: 'task:assign', missing: 'coordinate' }), {
+          timeout: 20_000,
+        })
+        .toBe(1);
+      await expect
+        .poll(() => refused(coordinatorUrl, { side: 'coordinator', kind: 'dag:submit', missing: 'submit' }), {
+          timeout: 20_000,
+        })
+        .toBe(2);
+      const text = await (await fetch(coordinatorUrl)).text();
+      const lines = text.split('\n').filter((l) => l.startsWith('handout_refusals_total{'));
+      for (const line of lines) expect(line).not.toContain('stranger');
+    } finally {
+      await transport.close();
+      await signaling.close();
+    }
   }, 60_000);
 });

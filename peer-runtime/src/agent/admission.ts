@@ -9,6 +9,7 @@
  * | `task:cancel` | `coordinate`; it reaches only tasks that same coordinator assigned (tasks are keyed |
  * |               | by coordinator, run and function: task.ts), so one coordinator cannot stop another's |
  * | `result:fetch`| membership, then a fetch ticket for that hash and fetcher (fetch-grants.ts)          |
+ * | `result:receipts` | `coordinate` (kept beside the cache, shown to coordinators: receipt-book.ts)  |
  *
  * Holdings (`peer:status` added/removed) go only to members holding `coordinate` (`mayAnnounceTo`).
  * Everything else is not the agent's to act on and is ignored here (the coordinator, or the port's fetch replies,
@@ -25,6 +26,7 @@ export const AGENT_RULES: RoleRules = {
   'task:assign': 'coordinate',
   'task:cancel': 'coordinate',
   'result:fetch': 'member',
+  'result:receipts': 'coordinate',
 };
 
 export interface AgentAdmissionOptions {

@@ -34,6 +34,7 @@ import type { WorkerPool } from '../worker/pool.js';
 import { AgentAdmission } from './admission.js';
 import { executeTask } from './execute.js';
 import { AgentHoldings } from './holdings.js';
+import { ReceiptBook } from './receipt-book.js';
 import { AgentReplies, type AgentReplyCounts } from './replies.js';
 import { AgentStatus } from './status.js';
 import { AgentTask, taskKey } from './task.js';
@@ -59,6 +60,11 @@ export interface PeerAgentOptions {
    * any member (in-process meshes and tests).
    */
   readonly fetchKey?: Uint8Array;
+  /**
+   * The cache receipts this peer holds (receipt-book.ts), loaded before the agent starts: they are shown with
+   * the hashes whenever holdings are announced. Default: an empty book in memory.
+   */
+  readonly receipts?: ReceiptBook;
   /** Where results are kept (and looked up when serving fetches). Default: an unbounded in-memory store. */
   readonly store?: ResultStore;
   /** Coordinators to announce this peer's holdings to at start. More are learned from their first assignment. Default []. */
@@ -120,6 +126,7 @@ class MeshPeerAgent implements PeerAgent {
   private readonly log: Logger;
   private readonly tasks = new Map<string, AgentTask>();
   private readonly holdings: AgentHoldings;
+  private readonly receipts: ReceiptBook;
   private readonly status: AgentStatus;
   private readonly replies: AgentReplies;
   private readonly refused: Refusals;
@@ -146,10 +153,12 @@ class MeshPeerAgent implements PeerAgent {
       onStoredFor: (hash, coordinator) => this.status.noteStoredFor(hash, coordinator),
       logger: this.log,
     });
+    this.receipts = options.receipts ?? new ReceiptBook();
     this.status = new AgentStatus({
       port: this.port,
       store,
       holdings: this.holdings,
+      receipts: this.receipts,
       statusIntervalMs: options.statusIntervalMs ?? 50,
       state: () => ({
         running: this.running(),
@@ -270,6 +279,10 @@ class MeshPeerAgent implements PeerAgent {
           task.settled = true; // the coordinator asked: it expects no reply
           task.cancel.abort();
         }
+        return;
+      case 'result:receipts':
+        // A coordinator's receipts (admission: `coordinate` only); checked by whichever coordinator is shown them.
+        for (const r of message.receipts) this.receipts.keep(r);
         return;
       case 'result:fetch':
         if (this.admission.mayServe(from, message)) {

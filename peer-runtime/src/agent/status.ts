@@ -6,9 +6,10 @@
  */
 
 import type { MeshPort } from '../mesh/port.js';
-import { MAX_STATUS_LINKS } from '../protocol/messages.js';
+import { MAX_STATUS_LINKS, type ResultReceipt } from '../protocol/messages.js';
 import type { ResultStore } from '../store/types.js';
 import type { AgentHoldings } from './holdings.js';
+import type { ReceiptBook } from './receipt-book.js';
 
 /** Most hashes per announcement message. */
 const ANNOUNCE_CHUNK = 5000;
@@ -23,6 +24,8 @@ export interface AgentStatusOptions {
   readonly port: MeshPort;
   readonly store: ResultStore;
   readonly holdings: AgentHoldings;
+  /** Receipts shown with the hashes they cover (coordinator/cache-claims.ts). */
+  readonly receipts?: ReceiptBook;
   readonly statusIntervalMs: number;
   readonly state: () => AgentState;
   /**
@@ -103,7 +106,8 @@ export class AgentStatus {
       return;
     }
     for (let i = 0; i < keys.length; i += ANNOUNCE_CHUNK) {
-      await port.send(coordinatorId, { ...base, added: keys.slice(i, i + ANNOUNCE_CHUNK) });
+      const added = keys.slice(i, i + ANNOUNCE_CHUNK);
+      await port.send(coordinatorId, { ...base, added, ...this.receiptsFor(added) });
     }
   }
 
@@ -141,10 +145,8 @@ export class AgentStatus {
     this.storedFor = [];
     for (const c of this.coordinators) {
       const others = storedFor.filter((s) => s.coordinator !== c).map((s) => s.hash);
-      port.post(
-        c,
-        others.length === 0 ? message : { ...message, added: [...(message.added ?? []), ...others] },
-      );
+      const added = others.length === 0 ? message.added : [...(message.added ?? []), ...others];
+      port.post(c, added === undefined ? message : { ...message, added, ...this.receiptsFor(added) });
     }
     if (port.links.hasDue) this.schedule(); // more than one message holds
   }
@@ -155,6 +157,12 @@ export class AgentStatus {
     if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** `{ receipts }` for those of `hashes` that have one, or nothing. */
+  private receiptsFor(hashes: readonly string[]): { receipts?: ResultReceipt[] } {
+    const receipts = this.options.receipts?.for(hashes) ?? [];
+    return receipts.length > 0 ? { receipts } : {};
   }
 
   /** Stores do not report evictions one by one; when a counter moved, diff the keys against what we announced. */
@@ -172,6 +180,7 @@ export class AgentStatus {
           holdings.announced.delete(hash);
           this.removed.push(hash);
           holdings.forget(hash);
+          this.options.receipts?.forget(hash);
         }
       }
     } catch {

@@ -12,6 +12,7 @@ import type { PeerView } from '../scheduling/types.js';
 import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import { createCoordinatorAdmission } from './admission.js';
+import { CacheClaims } from './cache-claims.js';
 import { Dispatcher } from './dispatcher.js';
 import { createFairQueue, type ReadyQueue } from './fair-queue.js';
 import { LostResults } from './lost-results.js';
@@ -23,6 +24,7 @@ import { PeerRoster } from './peer-roster.js';
 import { Reachability } from './reachability.js';
 import type { ReadyItem } from './ready-item.js';
 import { rebalanceQueued } from './rebalance.js';
+import { ReceiptIssuer } from './receipts.js';
 import { RemoteLineage } from './remote-lineage.js';
 import { ResultDirectory } from './result-directory.js';
 import { RunIntake } from './run-intake.js';
@@ -80,6 +82,8 @@ class MeshCoordinator implements Coordinator {
   private readonly refused: Refusals;
   private readonly admission: AdmissionGate;
   private readonly grants: GrantIssuer | undefined;
+  /** Which announced hashes count, and the receipts that make them count after a restart (cache-claims.ts). */
+  private readonly cacheClaims: CacheClaims;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /** Registered peers, lost peers being redialled, holdings heard, the heartbeat (peer-roster.ts). */
   private readonly roster: PeerRoster;
@@ -114,6 +118,7 @@ class MeshCoordinator implements Coordinator {
     this.dispatcher = this.createDispatcher(unsatisfiableTimeoutMs);
     this.claims = options.claims === false ? undefined : new CapacityClaims(options.claims);
     this.ledger = options.trustLedger ?? new TrustLedger();
+    this.cacheClaims = this.createCacheClaims();
     this.verification = this.createVerification();
     this.outcomes = this.createOutcomes();
     // Made before the parts that follow it (they need it), the dispatcher learns of them here, once.
@@ -169,6 +174,18 @@ class MeshCoordinator implements Coordinator {
     });
   }
 
+  /** Which announced hashes count, with the receipts that make them count after a restart (cache-claims.ts). */
+  private createCacheClaims(): CacheClaims {
+    return new CacheClaims({
+      port: this.port,
+      directory: this.directory,
+      members: this.members,
+      refusals: this.refused,
+      receipts: this.options.meshKey ? new ReceiptIssuer(this.options.meshKey, this.peerId) : undefined,
+      onVerifiedReceipt: (hash, holder, digest) => this.verification.receipted(hash, holder, digest),
+    });
+  }
+
   private createVerification(): Verification {
     return new Verification({
       port: this.port,
@@ -208,6 +225,10 @@ class MeshCoordinator implements Coordinator {
         this.emit('peer:lost', { peerId, reason });
       },
       onRecomputed: (run, i) => this.lineage.recomputed(run, i),
+      onAccepted: (run, i, location) => {
+        if (run.specs[i]!.cache !== false)
+          this.cacheClaims.accepted(location, this.verification.covers(run, i));
+      },
       onRecomputeFailed: (run, i, error) => this.lineage.failed(run, i, error),
       verification: this.verification,
       onCompleted: (d, reportedMs, observedMs) => {
@@ -219,6 +240,8 @@ class MeshCoordinator implements Coordinator {
           ...(estimateMs !== undefined && { estimateMs }),
         });
         if (believed) this.roster.believe(d.peer, believed);
+        const lie = this.claims?.takeContradiction(d.peer);
+        if (lie) this.contradicted(d.peer, lie);
       },
     });
   }
@@ -237,6 +260,7 @@ class MeshCoordinator implements Coordinator {
       members: this.members,
       directory: this.directory,
       probe: this.probe,
+      cacheClaims: this.cacheClaims,
       lose: (peerId, reason) => this.outcomes.peerLost(peerId, reason),
       closed: () => this.closed,
     });
@@ -342,6 +366,15 @@ class MeshCoordinator implements Coordinator {
   }
 
   // ---- peers ----
+
+  /** A peer delivered far less than it advertised (scheduling/claims.ts): it loses trust like a liar. */
+  private contradicted(peerId: string, what: string): void {
+    this.log.warn(`peer '${peerId}' contradicted its advertised capabilities: ${what}`, { peer: peerId });
+    if (this.ledger.contradicted(peerId, what)) {
+      this.verification.forgetPeer(peerId);
+      this.quarantine(peerId, this.ledger.record(peerId).quarantineReason ?? what);
+    }
+  }
 
   /** A peer the trust ledger gave up on: its work re-runs elsewhere, it gets no more, its holdings are not served. */
   private quarantine(peerId: string, reason: string): void {

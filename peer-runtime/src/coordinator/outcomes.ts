@@ -53,6 +53,8 @@ export interface OutcomesDeps {
    * or from when its peer last freed a slot, to now): slow start and measured speed (scheduling/claims.ts).
    */
   readonly onCompleted?: (d: Dispatch, reportedMs: number, observedMs: number) => void;
+  /** A function's result was accepted at `location` (its holders get cache receipts: cache-claims.ts). */
+  readonly onAccepted?: (run: RunState, index: number, location: InputLoc) => void;
 }
 
 export class Outcomes {
@@ -182,6 +184,7 @@ export class Outcomes {
     }
     const id = run.id(i);
     run.run.setLocation(id, location);
+    this.deps.onAccepted?.(run, i, location);
     const links = this.linksOf(from, fetchedFrom);
     if (!run.run.isEnded(id)) {
       run.run.markSucceeded(id, undefined, { cached: false, peer: from, at: now });

@@ -10,6 +10,7 @@ import type { BatchableMessage } from '../protocol/messages.js';
 import type { BelievedCapacity, CapacityClaims } from '../scheduling/claims.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import type { Transport } from '../transport/types.js';
+import type { CacheClaims } from './cache-claims.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { NetworkProbe } from './network-probe.js';
 import type { PeerLoads } from './peer-loads.js';
@@ -34,6 +35,8 @@ export interface PeerRosterDeps {
   readonly members: MemberDirectory;
   readonly directory: ResultDirectory;
   readonly probe: NetworkProbe;
+  /** Which announced hashes count (receipts, recorded digests, trusted tokens): cache-claims.ts. */
+  readonly cacheClaims: CacheClaims;
   /** A busy peer stopped answering pings: the coordinator gives it up (outcomes.ts `peerLost`). */
   readonly lose: (peerId: string, reason: string) => void;
   readonly closed: () => boolean;
@@ -190,15 +193,8 @@ export class PeerRoster {
     if (view && (view.cores !== cores || view.paused !== message.paused)) {
       this.deps.tracker.update(from, { cores, paused: message.paused });
     }
-    // An announcement is a claim: it counts where it can be checked. A hash whose digest this coordinator
-    // recorded from an accepted result can be checked by every fetcher, so the claimant is added as a holder (a
-    // liar is caught at the first fetch, and the fetch moves on); an unknown hash is believed only from a member
-    // whose token the mesh owner marked `trusted`. Others' unknown hashes are recomputed (receipts that survive a
-    // coordinator restart are not built yet: docs/security.md).
-    const trusted = this.deps.members.trusted(from);
-    for (const hash of message.added ?? []) {
-      if (trusted || this.deps.directory.checkable(hash)) this.deps.directory.add(hash, from, 0);
-    }
+    // An announcement is a claim: it counts where a receipt, a recorded digest or a `trusted` token backs it.
+    if (message.added) this.deps.cacheClaims.announced(from, message.added, message.receipts);
     for (const hash of message.removed ?? []) this.deps.directory.remove(hash, from);
     if (message.links) this.deps.probe.learn(from, message.links);
     if (!this.heard.has(from)) {

@@ -17,6 +17,12 @@ export interface TrustRecord {
   readonly disagreements: number;
   /** Agreements since the last disagreement: the clean streak spot checks are earned with. */
   readonly streak: number;
+  /**
+   * Advertised capabilities its delivery contradicted (scheduling/claims.ts), each counted once per kind; each
+   * also counts as a disagreement (a peer that lies about its speed is scored down like one that lies about
+   * values).
+   */
+  readonly contradictions?: number;
   /** When it was quarantined (epoch ms), if it is. */
   readonly quarantinedAt?: number;
   /** Why, for records and the dashboard. */
@@ -36,6 +42,7 @@ const EMPTY: TrustRecord = { agreements: 0, disagreements: 0, streak: 0 };
 export class TrustLedger {
   private readonly records = new Map<string, TrustRecord>();
   private readonly maxDisagreements: number;
+  private readonly listeners = new Set<() => void>();
 
   constructor(options: TrustLedgerOptions = {}) {
     this.maxDisagreements = options.maxDisagreements ?? 2;
@@ -48,23 +55,55 @@ export class TrustLedger {
   agreed(peer: string): void {
     const r = this.record(peer);
     this.records.set(peer, { ...r, agreements: r.agreements + 1, streak: r.streak + 1 });
+    this.changed();
   }
 
   /** Records a lost quorum; returns true when this quarantined the peer (it was not before). */
   disagreed(peer: string, now = Date.now()): boolean {
+    return this.strike(peer, now, false, '');
+  }
+
+  /**
+   * Records a capability claim its delivery contradicted (`what`, e.g. "speed 1000000 advertised, 0.9
+   * measured"): it counts as a disagreement. Returns true when this quarantined the peer.
+   */
+  contradicted(peer: string, what: string, now = Date.now()): boolean {
+    return this.strike(peer, now, true, what);
+  }
+
+  private strike(peer: string, now: number, contradiction: boolean, what: string): boolean {
     const r = this.record(peer);
     const disagreements = r.disagreements + 1;
+    const contradictions = (r.contradictions ?? 0) + (contradiction ? 1 : 0);
     const quarantine = r.quarantinedAt === undefined && disagreements >= this.maxDisagreements;
+    const lost = disagreements - contradictions;
+    const why = [
+      ...(lost > 0 ? [`its results disagreed with the quorum ${lost} times (${r.agreements} agreed)`] : []),
+      ...(contradictions > 0
+        ? [
+            `its delivery contradicted its advertised capabilities ${contradictions} times${what && ` (${what})`}`,
+          ]
+        : []),
+    ].join('; ');
     this.records.set(peer, {
       ...r,
       disagreements,
       streak: 0,
-      ...(quarantine && {
-        quarantinedAt: now,
-        quarantineReason: `its results disagreed with the quorum ${disagreements} times (${r.agreements} agreed)`,
-      }),
+      ...(contradictions > 0 && { contradictions }),
+      ...(quarantine && { quarantinedAt: now, quarantineReason: why }),
     });
+    this.changed();
     return quarantine;
+  }
+
+  /** Calls `listener` after every change of a record (ledger-store.ts saves then); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
   }
 
   quarantined(peer: string): boolean {
@@ -85,5 +124,6 @@ export class TrustLedger {
   /** Takes back a snapshot (records of peers it names replace the current ones). */
   restore(snapshot: Readonly<Record<string, TrustRecord>>): void {
     for (const [peer, r] of Object.entries(snapshot)) this.records.set(peer, { ...r });
+    this.changed();
   }
 }

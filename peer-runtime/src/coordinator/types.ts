@@ -165,6 +165,8 @@ export interface Coordinator {
   ): () => void;
   /** Messages refused so far, by `"<kind> <missing>"` (e.g. `"dag:submit submit"`, `"task:result assignment"`). */
   refusals(): ReadonlyMap<string, number>;
+  /** Per-peer trust (verified answers, contradicted claims, quarantines): trust-ledger.ts. */
+  readonly ledger: TrustLedger;
   /** Cancels every run, stops timers and detaches from the transport. */
   close(): Promise<void>;
 }

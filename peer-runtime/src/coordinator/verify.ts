@@ -20,6 +20,7 @@
  * digest the peer reports (a liar could report an honest digest for forged bytes: consumers fetching them check
  * the bytes against the accepted digest, the fetch-side half of the trust boundary).
  */
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { TaskError } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { BatchableMessage } from '../protocol/messages.js';
@@ -127,6 +128,23 @@ export class Verification {
     return { hash, size: a.size, holders, ...(a.inline && { inline: a.inline }) };
   }
 
+  /**
+   * A holder presented a `verified` receipt for `hash` (cache-claims.ts): what a quorum of this mesh accepted
+   * before (this coordinator's earlier life, or another coordinator) is a cache hit for verified runs again.
+   */
+  receipted(hash: string, holder: string, digest: Uint8Array): void {
+    if (this.quarantined(holder)) return;
+    const hex = bytesToHex(digest);
+    let a = this.accepted.get(hash);
+    if (!a || a.digest !== hex) {
+      if (a && a.holders.size > 0) return; // this session's quorum stands over an older receipt
+      a = { digest: hex, size: 0, inline: undefined, holders: new Set() };
+      this.accepted.set(hash, a);
+      if (this.accepted.size > MAX_ACCEPTED) this.accepted.delete(this.accepted.keys().next().value!);
+    }
+    a.holders.add(holder);
+  }
+
   /** The dispatcher placed `d` (a first placement or a retry): add the replicas the policy wants. */
   placed(d: Dispatch, outbox: Outbox): void {
     const { run, index: i } = d;
@@ -174,7 +192,7 @@ export class Verification {
       inflight.remove(d);
       this.closeOthers(inflight.take(run, i), `peer '${d.peer}' finished it first`);
       if (digest !== undefined) this.remember(run, i, d.peer, digest, msg.size, inline);
-      this.deps.accept(run, i, d, location(run, i, msg.size, [d.peer], inline));
+      this.deps.accept(run, i, d, location(run, i, msg.size, [d.peer], inline, digest));
       return;
     }
     let p = this.pending.get(k);
@@ -253,7 +271,7 @@ export class Verification {
     }
     for (const peer of agreeing) this.remember(run, i, peer, digest, first.size, first.inline);
     const holders = agreeing.filter((h) => !this.quarantined(h));
-    this.deps.accept(run, i, first.d, location(run, i, first.size, holders, first.inline));
+    this.deps.accept(run, i, first.d, location(run, i, first.size, holders, first.inline, digest));
   }
 
   private lost(run: RunState, i: number, peer: string, digest: string, accepted: string): void {
@@ -319,8 +337,8 @@ export class Verification {
     }
   }
 
-  /** A quarantined peer's holdings are not served again. */
-  private forgetPeer(peer: string): void {
+  /** A quarantined peer's holdings are not served again (also for quarantines decided elsewhere: claims). */
+  forgetPeer(peer: string): void {
     for (const a of this.accepted.values()) a.holders.delete(peer);
     this.deps.directory.removePeer(peer);
   }
@@ -340,8 +358,17 @@ function location(
   size: number,
   holders: string[],
   inline: Uint8Array | undefined,
+  digest: string | undefined,
 ): InputLoc {
-  return { hash: run.hashes[i]!, size, holders, ...(inline && { inline }) };
+  // The accepted digest travels with the location (fetchers check bytes against it; receipts carry it).
+  const known = digest !== undefined && !digest.startsWith('none:');
+  return {
+    hash: run.hashes[i]!,
+    size,
+    holders,
+    ...(inline && { inline }),
+    ...(known && { digest: hexToBytes(digest) }),
+  };
 }
 
 function short(digest: string): string {

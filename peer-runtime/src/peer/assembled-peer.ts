@@ -25,6 +25,8 @@ export interface PeerParts {
   readonly logger: Logger;
   readonly slotsNow: () => number;
   readonly closePool: () => Promise<void>;
+  /** Saves and closes the receipts and trust ledger files (peer-state-files.ts). */
+  readonly closeFiles: () => Promise<void>;
 }
 
 /** The assembled member: publishes its runtime state, and takes its parts down in order when it leaves. */
@@ -119,6 +121,7 @@ export class AssembledPeer implements MeshPeer {
     await this.transport.close();
     await this.signaling.close();
     await this.parts.closePool();
+    await this.parts.closeFiles();
     if (this.parts.cache.owned) await this.parts.cache.store?.close();
   }
 

@@ -29,6 +29,7 @@ import { AssembledPeer } from './assembled-peer.js';
 import { buildCapabilities } from './capabilities.js';
 import { TRUST_CODE_WARNING, tagsForCodeTrust } from './code-trust.js';
 import type { MeshPeer, MeshPeerOptions } from './mesh-peer-types.js';
+import { openLedger, openReceipts } from './peer-state-files.js';
 import { type OpenedCache, openCache, openPool } from './pool-and-cache.js';
 import { createSignalingMembership } from './signaling-membership.js';
 
@@ -105,9 +106,11 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
       .filter((p) => p.roles.includes('coordinate'))
       .map((p) => p.peerId),
   ];
+  const receipts = cache.store ? await openReceipts(cache.store, cache.location, logger) : undefined;
   const agent =
     worker && cache.store
       ? createPeerAgent({
+          ...(receipts && { receipts }),
           transport,
           pool: worker.pool,
           store: cache.store,
@@ -119,12 +122,23 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
         })
       : undefined;
   const coordinatorOptions = typeof options.coordinator === 'object' ? options.coordinator : {};
+  // The trust ledger survives restarts: a file in the cache directory on Node (peer-state-files.ts).
+  const kept =
+    coordinates && options.cacheDir !== false
+      ? await openLedger(
+          coordinatorOptions.trustLedger,
+          typeof options.cacheDir === 'string' ? options.cacheDir : cache.location,
+          peerId,
+          logger,
+        )
+      : undefined;
   const coordinator = coordinates
     ? createCoordinator({
         // A coordinator that starts (or restarts, or takes runs over) learns the peers' caches before it schedules.
         holdingsWaitMs: 2000,
         logger: logger.child({ role: 'coordinator' }),
         ...coordinatorOptions,
+        ...(kept && { trustLedger: kept.ledger }),
         transport,
         membership,
         members,
@@ -142,6 +156,10 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     logger,
     slotsNow,
     closePool: async () => worker?.close(),
+    closeFiles: async () => {
+      await receipts?.close();
+      await kept?.store?.close();
+    },
   });
 }
 

@@ -12,3 +12,30 @@ export { openPersistentStore } from './persistent-store.browser.js';
 export { sampleProcessLoad } from './process-load.browser.js';
 export type { PersistentStore, PersistentStoreOptions, ProcessLoadSample } from './types.js';
 export const platformName = 'browser' as const;
+
+import type { JsonFile, JsonLinesFile } from './types.js';
+
+export type { JsonFile, JsonLinesFile } from './types.js';
+
+/**
+ * Browsers keep no state files: cache receipts live as long as the tab (a reloaded tab's cache is announced
+ * without them, and after a coordinator restart its results are recomputed), and a coordinator in a tab forgets
+ * its trust ledger with the tab (docs/security.md). IndexedDB could hold both; not built yet.
+ */
+export function openStateFile(
+  kind: 'json',
+  location: string | undefined,
+  peerId: string,
+  name: string,
+  onError: (error: unknown) => void,
+): JsonFile | undefined;
+export function openStateFile(
+  kind: 'lines',
+  location: string | undefined,
+  peerId: string,
+  name: string,
+  onError: (error: unknown) => void,
+): JsonLinesFile | undefined;
+export function openStateFile(): JsonFile | JsonLinesFile | undefined {
+  return undefined;
+}

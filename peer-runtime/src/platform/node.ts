@@ -27,3 +27,38 @@ export async function openPersistentStore(options: PersistentStoreOptions): Prom
 
 export { sampleProcessLoad } from './process-load.node.js';
 export const platformName = 'node' as const;
+
+import { defaultCacheDir } from './cache-dir.node.js';
+import { openJsonFile, openJsonLines } from './json-files.node.js';
+import type { JsonFile, JsonLinesFile } from './types.js';
+
+export type { JsonFile, JsonLinesFile } from './types.js';
+
+/**
+ * A state file `name` in the peer's cache directory (`location`, else `defaultCacheDir(peerId)`): JSON replaced
+ * whole (`json`) or JSON lines appended to (`lines`). Browsers have none (undefined).
+ */
+export function openStateFile(
+  kind: 'json',
+  location: string | undefined,
+  peerId: string,
+  name: string,
+  onError: (error: unknown) => void,
+): JsonFile | undefined;
+export function openStateFile(
+  kind: 'lines',
+  location: string | undefined,
+  peerId: string,
+  name: string,
+  onError: (error: unknown) => void,
+): JsonLinesFile | undefined;
+export function openStateFile(
+  kind: 'json' | 'lines',
+  location: string | undefined,
+  peerId: string,
+  name: string,
+  onError: (error: unknown) => void,
+): JsonFile | JsonLinesFile | undefined {
+  const dir = location ?? defaultCacheDir(peerId);
+  return kind === 'json' ? openJsonFile(dir, name, onError) : openJsonLines(dir, name, onError);
+}

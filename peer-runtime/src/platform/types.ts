@@ -53,3 +53,27 @@ export interface ProcessLoadSample {
   /** Resident memory (Node) or the JS heap (Chromium), MiB. */
   readonly memoryMB: number;
 }
+
+/** A small JSON state file beside the result cache (platform/json-files.node.ts), replaced whole on save. */
+export interface JsonFile {
+  /** Where it lives (for logs and docs). */
+  readonly path: string;
+  /** What was saved, or undefined (none, or damaged: reported, not fatal). */
+  load(): Promise<unknown>;
+  /** Replaces what was saved; queued, never throws (a failed write is reported). */
+  save(value: unknown): void;
+  /** Waits for pending writes. */
+  close(): Promise<void>;
+}
+
+/** A JSON-lines state file beside the result cache, appended to. */
+export interface JsonLinesFile {
+  readonly path: string;
+  /** Every value saved (damaged lines skipped). */
+  load(): Promise<unknown[]>;
+  /** Adds one value; queued, never throws. */
+  append(value: unknown): void;
+  /** Replaces every value saved (compaction); queued, never throws. */
+  rewrite(values: readonly unknown[]): void;
+  close(): Promise<void>;
+}

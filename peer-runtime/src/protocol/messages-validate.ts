@@ -45,6 +45,7 @@ import {
   idList,
   MAX_ARRAY,
   protocolError,
+  receipt,
   text,
   ticket,
   uint,
@@ -199,8 +200,10 @@ const batchable: Cases<BatchableMessage['type']> = {
     paused: flag,
     added: optional(idList()),
     removed: optional(idList()),
+    receipts: optional(list(receipt, { max: MAX_ARRAY })),
     links: optional(list(linkReport, { max: MAX_STATUS_LINKS })),
   }),
+  'result:receipts': message('result:receipts', { receipts: list(receipt, { max: MAX_ARRAY }) }),
 };
 
 const cases: Cases<WireMessageType> = {

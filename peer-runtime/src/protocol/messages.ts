@@ -14,7 +14,10 @@ import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { MeasuredLink } from '../measured-link.js';
 import type { FunctionOutput } from '../run/output.js';
 import type { FetchedInput } from '../run/types.js';
+import type { ResultReceipt, ResultReceiptsMessage } from './receipt-messages.js';
 import type { WireAttempt, WireRunEvent } from './run-event-messages.js';
+
+export type { ResultReceipt, ResultReceiptsMessage } from './receipt-messages.js';
 
 /**
  * Bumped on any incompatible change. Peers exchange it in `hello`; a peer speaking another version is
@@ -311,6 +314,8 @@ export interface PeerStatusMessage {
   /** Hashes newly stored (`added`) or evicted (`removed`) since the last status. */
   readonly added?: readonly string[];
   readonly removed?: readonly string[];
+  /** Receipts for hashes of `added` (protocol/receipt-messages.ts); a hash without one is only a claim. */
+  readonly receipts?: readonly ResultReceipt[];
   /**
    * Links to other peers this peer measured (mesh/link-meter.ts), sent when a figure is new or moved by 20%
    * since last reported; at most MAX_STATUS_LINKS. The coordinator's network model uses them (network-probe.ts).
@@ -362,6 +367,7 @@ export type WireMessage =
   | ResultRecoverMessage
   | ResultRecoveredMessage
   | PeerStatusMessage
+  | ResultReceiptsMessage
   | BatchMessage;
 
 export type WireMessageType = WireMessage['type'];

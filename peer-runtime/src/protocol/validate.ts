@@ -22,11 +22,12 @@ import {
   number,
   object,
   pathOf,
+  readFirst,
   refine,
   type Schema,
   string,
 } from '../schema/index.js';
-import type { FetchTicket } from './messages.js';
+import type { FetchTicket, ResultReceipt } from './messages.js';
 
 /** Longest free-text field we accept (messages, reasons, stacks). Code travels in specs, with its own bound. */
 export const MAX_STRING = 64 * 1024;
@@ -57,6 +58,21 @@ export const ticket: Schema<FetchTicket> = object<FetchTicket>({
   exp: number({ integer: true, min: 0 }),
   mac: bytesOf(16),
 });
+
+/** A cache receipt (coordinator/receipts.ts): checked for shape here, for its MAC by the coordinator. */
+export const receipt: Schema<ResultReceipt> = object<ResultReceipt>({
+  hash: id,
+  digest,
+  verified: flag,
+  issuer: id,
+  mac: bytesOf(16),
+});
+
+/** A receipt read back from storage (agent/receipt-book.ts), or undefined when it is not one. */
+export function readReceipt(value: unknown): ResultReceipt | undefined {
+  const read = readFirst(receipt, value);
+  return read.ok ? read.value : undefined;
+}
 
 /** One printed line of a function (run/output.ts). */
 export const outputLine: Schema<OutputLine> = object<OutputLine>({

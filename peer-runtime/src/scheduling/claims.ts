@@ -17,6 +17,15 @@
  *   between the function's start (its dispatch, or when the peer last freed a slot) and its result, so a peer
  *   cannot look fast by reporting short durations.
  *
+ * - Liars, named: once measured, a peer whose advertised speed is more than `liarFactor` (default 10) times what
+ *   it delivered has contradicted its claim. `takeContradiction` hands that out once per peer (and connection),
+ *   and the coordinator scores it in the trust ledger like a lost quorum. A factor of 10, not 2: an honest peer's
+ *   calibration runs on an idle machine and its functions may later share the cores with other work (measured
+ *   here: 2-3× slower on a loaded 2-core machine, 10× for the first functions of cold workers), and that is not a
+ *   lie; and a claim at or below `maxUnmeasuredSpeed` is never judged (it was believed as it was). Slots are not judged: a peer shows
+ *   only the concurrency its work allowed (a chain of functions shows 1 on any machine), so a shortfall proves
+ *   nothing; slow start already keeps an inflated slot claim from costing anything.
+ *
  * Functions without an estimate, or estimated under `minSampleMs`, give no speed sample (nothing to compare
  * their duration with, or a duration that is mostly overhead); their placement uses the clamped claim. Pure and synchronous: the coordinator feeds it and applies what it returns.
  */
@@ -33,6 +42,8 @@ export interface ClaimOptions {
    * worker message), which would make any peer look slow. Default 10 ms.
    */
   readonly minSampleMs?: number;
+  /** Advertised over measured speed past which the claim counts as contradicted (a liar). Default 10. */
+  readonly liarFactor?: number;
 }
 
 /** What the coordinator should place by. */
@@ -51,6 +62,10 @@ interface PeerClaim {
   samples: number;
   estimatedMs: number;
   observedMs: number;
+  /** Whether its contradiction was already handed out (once per peer and connection). */
+  told: boolean;
+  /** A contradiction not yet taken. */
+  contradiction: string | undefined;
 }
 
 /** Completions remembered per peer for its shown concurrency: enough to see a 64-slot machine at work. */
@@ -62,12 +77,14 @@ export class CapacityClaims {
   private readonly maxUnmeasuredSpeed: number;
   private readonly minSamples: number;
   private readonly minSampleMs: number;
+  private readonly liarFactor: number;
 
   constructor(options: ClaimOptions = {}) {
     this.initialSlots = options.initialSlots ?? 1;
     this.maxUnmeasuredSpeed = options.maxUnmeasuredSpeed ?? 4;
     this.minSamples = options.minSamples ?? 3;
     this.minSampleMs = options.minSampleMs ?? 10;
+    this.liarFactor = options.liarFactor ?? 10;
   }
 
   /** A peer's (new or updated) claim; `speed` undefined keeps the one it made before. Returns what to believe. */
@@ -82,6 +99,8 @@ export class CapacityClaims {
         samples: 0,
         estimatedMs: 0,
         observedMs: 0,
+        told: false,
+        contradiction: undefined,
       };
       this.peers.set(peerId, p);
     }
@@ -120,8 +139,31 @@ export class CapacityClaims {
       p.samples++;
       p.estimatedMs += sample.estimateMs;
       p.observedMs += ms;
+      this.judge(p);
     }
     return this.believed(p);
+  }
+
+  /**
+   * What `peerId` claimed and did not deliver, e.g. "speed 1000000 advertised, 0.98 measured over 3 functions",
+   * once: later calls return undefined until the peer comes back after `forget`.
+   */
+  takeContradiction(peerId: string): string | undefined {
+    const p = this.peers.get(peerId);
+    const c = p?.contradiction;
+    if (p) p.contradiction = undefined;
+    return c;
+  }
+
+  private judge(p: PeerClaim): void {
+    if (p.told || p.samples < this.minSamples) return;
+    // A claim within what is believed unmeasured anyway gained nothing, and a loaded honest machine's first
+    // functions (cold workers, shared cores) can measure 10× slow: only claims beyond the clamp are judged.
+    if (p.claimedSpeed <= this.maxUnmeasuredSpeed) return;
+    const measured = p.estimatedMs / p.observedMs;
+    if (p.claimedSpeed <= measured * this.liarFactor) return;
+    p.told = true;
+    p.contradiction = `speed ${p.claimedSpeed} advertised, ${measured.toPrecision(2)} measured over ${p.samples} functions`;
   }
 
   /** A peer left: a comeback starts over (slots are earned per connection; the trust ledger is what persists). */

@@ -17,6 +17,7 @@
  *   ProtocolError; the remote is told (an `error` message naming the field) and the connection is dropped as
  *   `protocol-error`, reported with the error. Frames of a link no longer in use are ignored.
  */
+
 import { ProtocolError } from '../errors.js';
 import { encodeMessage } from '../protocol/codec.js';
 import type { SendLane } from '../protocol/framed-sender.js';
@@ -26,6 +27,7 @@ import { Connection, peerError } from './connection.js';
 import { type DialRetryOptions, dialWithRetry } from './dial-retry.js';
 import type { Dialer, FrameLink } from './frame-link.js';
 import { type LinkTraffic, TrafficMeter } from './link-traffic.js';
+import { DEFAULT_MAX_QUEUED_BYTES, queueOverflow } from './send-cap.js';
 import type {
   ConnectionInfo,
   DisconnectReason,
@@ -99,6 +101,13 @@ export class FramedTransport implements Transport {
 
   private sendEncoded(c: Connection, message: WireMessage): Promise<void> {
     const encoded = encodeMessage(message);
+    // A peer that stops reading must not make us buffer without bound (send-cap.ts).
+    const max = this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    const overflow = queueOverflow(c.peerId, c.sender!.queuedBytes, encoded.byteLength, max);
+    if (overflow) {
+      this.drop(c, 'failed', overflow);
+      return Promise.reject(overflow);
+    }
     this.meter.sent(c.peerId, encoded.byteLength);
     return c.sender!.send(encoded, laneOf(message));
   }

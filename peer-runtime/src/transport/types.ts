@@ -91,4 +91,9 @@ export interface TransportOptions {
   /** Backpressure watermarks of each channel's send buffer (see protocol/framed-sender.ts). Defaults 4 MiB / 1 MiB. */
   readonly highWaterMark?: number;
   readonly lowWaterMark?: number;
+  /**
+   * Most bytes queued for one peer beyond its channel's buffer; past it the connection is dropped as failed,
+   * naming the peer (a peer that stopped reading: transport/send-cap.ts). Default 128 MiB.
+   */
+  readonly maxQueuedBytes?: number;
 }

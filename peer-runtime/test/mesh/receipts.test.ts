@@ -1,0 +1,185 @@
+/**
+ * Cache receipts (coordinator/receipts.ts, cache-claims.ts, agent/receipt-book.ts) over the memory transport: an
+ * accepted result's holder gets a receipt; a coordinator started again with the same mesh key serves the
+ * holder's announced result from cache on the strength of it, and ignores (or refuses, when the receipt is
+ * forged) what a stranger announces. The same across real processes and a real restart is in
+ * test/trust/receipts.process.test.ts.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ReceiptBook } from '../../src/agent/receipt-book.js';
+import { createCoordinator } from '../../src/coordinator/coordinator.js';
+import { ReceiptIssuer } from '../../src/coordinator/receipts.js';
+import { holderKey } from '../../src/mesh/fetch-grants.js';
+import { staticMembers } from '../../src/mesh/members.js';
+import { nodeCapabilities } from '../../src/mesh/membership.js';
+import { openJsonLines } from '../../src/platform/json-files.node.js';
+import type { BatchableMessage, ResultReceipt, WireMessage } from '../../src/protocol/messages.js';
+import type { Role } from '../../src/signaling/contract.js';
+import { createMemoryTransport } from '../../src/transport/memory.js';
+import type { Transport } from '../../src/transport/types.js';
+import { createTestMesh, fn, type TestMesh } from './helpers.js';
+
+const meshKey = new Uint8Array(32).fill(7);
+const roles = new Map<string, readonly Role[]>([
+  ['coord', ['coordinate', 'submit']],
+  ['p1', ['contribute']],
+  ['mallory', ['contribute']],
+]);
+const members = staticMembers(roles);
+const digest = new Uint8Array(32).fill(1);
+
+function inbox(t: Transport): BatchableMessage[] {
+  const got: BatchableMessage[] = [];
+  t.onMessage((_from, m: WireMessage) => {
+    if (m.type === 'batch') got.push(...m.messages);
+    else if (m.type !== 'hello' && m.type !== 'ping' && m.type !== 'pong') got.push(m);
+  });
+  return got;
+}
+
+describe('receipt MACs', () => {
+  it('a receipt checks under any issuer built from the same mesh key, and under no other', () => {
+    const r = new ReceiptIssuer(meshKey, 'coord').issue('h'.repeat(64), digest, true);
+    // A restarted coordinator (a new issuer, same configuration) and a standby (another id) both accept it.
+    expect(new ReceiptIssuer(meshKey, 'coord').check(r.hash, r)).toBe('ok');
+    expect(new ReceiptIssuer(meshKey, 'standby').check(r.hash, r)).toBe('ok');
+    expect(new ReceiptIssuer(new Uint8Array(32).fill(8), 'coord').check(r.hash, r)).toBe('forged');
+  });
+
+  it('changing any field it covers makes it forged, and it names only its own hash', () => {
+    const issuer = new ReceiptIssuer(meshKey, 'coord');
+    const r = issuer.issue('h'.repeat(64), digest, false);
+    expect(issuer.check(r.hash, { ...r, verified: true })).toBe('forged');
+    expect(issuer.check(r.hash, { ...r, digest: new Uint8Array(32).fill(2) })).toBe('forged');
+    expect(issuer.check(r.hash, { ...r, issuer: 'other' })).toBe('forged');
+    expect(issuer.check('g'.repeat(64), { ...r, hash: 'g'.repeat(64) })).toBe('forged');
+    expect(issuer.check('g'.repeat(64), r)).toBe('other-hash');
+  });
+});
+
+describe('cache receipts across a coordinator restart', () => {
+  let mesh: TestMesh | undefined;
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  it('the holder keeps its receipt; the restarted coordinator serves its announcement from cache, not the stranger’s', async () => {
+    const book = new ReceiptBook();
+    mesh = createTestMesh(
+      [{ id: 'p1', options: { members, fetchKey: holderKey(meshKey, 'p1'), receipts: book } }],
+      { members, meshKey },
+    );
+    const specs = [fn('big', [], "() => 'x'.repeat(40000)"), fn('small', [], '() => 6 * 7')];
+    const first = mesh.coordinator.submit(specs);
+    expect((await first.done).status).toBe('succeeded');
+    const bigHash = first.record('big').hash;
+    const smallHash = first.record('small').hash;
+    await expect.poll(() => book.size).toBe(2);
+    expect(book.get(bigHash)).toMatchObject({ hash: bigHash, verified: false, issuer: 'coord' });
+
+    // The coordinator goes; a new one with the same mesh key (a restart) comes up under the same id.
+    await mesh.coordinator.close();
+    await mesh.coordinatorTransport.close();
+    const transport = createMemoryTransport(mesh.network, 'coord');
+    const restarted = createCoordinator({
+      transport,
+      membership: mesh.membership,
+      members,
+      meshKey,
+      heartbeatIntervalMs: 0,
+    });
+    closers.push(async () => {
+      await restarted.close();
+      await transport.close();
+    });
+    // A stranger claims the same hashes: one with a forged receipt, one with none.
+    const mallory = createMemoryTransport(mesh.network, 'mallory');
+    closers.push(() => mallory.close());
+    mesh.membership.join({ peerId: 'mallory', capabilities: nodeCapabilities(1) });
+    const got = inbox(mallory);
+    const forged: ResultReceipt = {
+      hash: bigHash,
+      digest,
+      verified: true,
+      issuer: 'coord',
+      mac: new Uint8Array(16).fill(3),
+    };
+    await mallory.send('coord', {
+      type: 'peer:status',
+      running: 0,
+      slots: 0,
+      paused: true,
+      added: [bigHash, smallHash],
+      receipts: [forged],
+    });
+    // p1's transport saw the old coordinator go; dialling clears that (a real agent announces on reconnect).
+    await mesh.agents.get('p1')!.transport.connect('coord');
+    await mesh.agents.get('p1')!.agent.announce('coord');
+    await expect.poll(() => [...restarted.holders(bigHash)]).toEqual(['p1']);
+    expect(restarted.holders(smallHash)).toEqual(['p1']);
+    expect(restarted.refusals().get('peer:status receipt')).toBe(1);
+    await expect
+      .poll(() => got.find((m) => m.type === 'error'))
+      .toMatchObject({ code: 'refused', kind: 'peer:status', missing: 'receipt' });
+
+    const again = restarted.submit(specs);
+    const summary = await again.done;
+    expect(summary.functions.map((r) => [r.id, r.cached, r.peer])).toEqual([
+      ['big', true, 'p1'],
+      ['small', true, 'p1'],
+    ]);
+    expect(await again.result('big')).toBe('x'.repeat(40000));
+  });
+});
+
+describe('the receipt book on disk', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('keeps receipts across reopening, skips damaged lines and drops receipts of results no longer held', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'handout-receipt-book-'));
+    dirs.push(dir);
+    const issuer = new ReceiptIssuer(meshKey, 'coord');
+    const open = () =>
+      new ReceiptBook({
+        persistence: openJsonLines(dir, 'receipts.jsonl', (e) => {
+          throw e;
+        }),
+      });
+    const book = open();
+    await book.load();
+    for (const h of ['a', 'b', 'c']) book.keep(issuer.issue(h.repeat(64), digest, h === 'a'));
+    await book.close();
+    writeFileSync(
+      join(dir, 'receipts.jsonl'),
+      `${readFileSync(join(dir, 'receipts.jsonl'), 'utf8')}{"hash":"d`,
+    );
+
+    const reopened = open();
+    await reopened.load(new Set(['a'.repeat(64), 'b'.repeat(64)]));
+    expect(reopened.size).toBe(2);
+    const a = reopened.get('a'.repeat(64))!;
+    expect(a.verified).toBe(true);
+    expect(issuer.check(a.hash, a)).toBe('ok');
+    expect(reopened.get('c'.repeat(64))).toBeUndefined();
+    await reopened.close();
+    // The load compacted the file to what it kept.
+    expect(readFileSync(join(dir, 'receipts.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('never replaces a verified receipt by an unverified one for the same bytes', () => {
+    const issuer = new ReceiptIssuer(meshKey, 'coord');
+    const book = new ReceiptBook();
+    book.keep(issuer.issue('a'.repeat(64), digest, true));
+    book.keep(issuer.issue('a'.repeat(64), digest, false));
+    expect(book.get('a'.repeat(64))?.verified).toBe(true);
+  });
+});

@@ -2,14 +2,15 @@
  * The chaos harness (issue 13): a DAG of small functions with verifiable results (layers that each sum two
  * functions of the layer before, and every fifth layer a fan-in of ten) runs on a mesh of real processes — two
  * coordinate members, four contributing peers, the signaling server — while a seeded, bounded fault schedule
- * SIGKILLs and restarts contributors, SIGSTOPs and SIGCONTs them, and SIGKILLs and restarts the run's
- * coordinator. Every scenario checks every result, and reports faults injected, attempts that failed (work
- * re-run), time without a coordinator and the overhead against a fault-free run of the same shape.
+ * SIGKILLs and restarts contributors, SIGSTOPs and SIGCONTs them, cuts one off the network while its process
+ * lives (iptables drops its UDP sockets, so its data channels go silent; network-cut.ts), SIGKILLs and restarts
+ * the run's coordinator, and restarts the signaling server (same port and secret, empty registry: every peer
+ * reconnects and joins again). Every scenario checks every result, and reports faults injected, attempts that
+ * failed (work re-run), time without a coordinator and the overhead against a fault-free run of the same shape.
  *
- * Bounds, so that every scenario can finish: at most one contributor down or stopped at a time, at most one
- * coordinator down at a time, each fault undone after 1–3 s. Not covered yet: cutting a peer off the network
- * (its own namespace, link down) and restarting the signaling server (test/mesh/signaling-restart covers that
- * alone).
+ * Bounds, so that every scenario can finish: one fault at a time, each undone after 1–3 s (the signaling server
+ * is down 0.5–1.5 s). The signaling server runs in this process (test/harness), so its restart is a close and a
+ * new server, not a SIGKILL (test/mesh/signaling-restart-processes.test.ts SIGKILLs a `handout signal`).
  *
  * Run `pnpm chaos --seed N --minutes M` (test/chaos/main.ts), or the short fixed-seed test/chaos/chaos.test.ts.
  */
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import type { DagJSON, FunctionSpec, RunEvents } from '../../peer-runtime/src/index.js';
 import { connect } from '../../sdk/src/connect.js';
 import { type MeshHarness, startMeshHarness } from '../harness/mesh-harness.js';
+import { cutNetwork } from './network-cut.js';
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -29,12 +31,12 @@ export interface ChaosOptions {
   readonly functionMs?: number;
   /** Pause between faults, ms, drawn in [min, max]. Default [800, 2000]. */
   readonly faultEveryMs?: readonly [number, number];
-  /** The first fault, whatever the dice say (a short scenario that must include a coordinator kill). Default: drawn. */
-  readonly firstFault?: FaultKind;
+  /** The first faults, whatever the dice say (a short scenario that must include given kinds). Default: drawn. */
+  readonly firstFaults?: readonly FaultKind[];
   readonly log?: (line: string) => void;
 }
 
-export type FaultKind = 'kill-peer' | 'stop-peer' | 'kill-coordinator';
+export type FaultKind = 'kill-peer' | 'stop-peer' | 'cut-peer' | 'kill-coordinator' | 'restart-signaling';
 
 export interface ChaosReport {
   readonly seed: number;
@@ -150,6 +152,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ended = true;
         return s;
       });
+      let injected = 0;
       const count = (kind: string) => {
         faults[kind] = (faults[kind] ?? 0) + 1;
       };
@@ -158,18 +161,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await Promise.race([sleep(between(minGap, maxGap)), done]);
         if (ended) break;
         const dice = random();
+        const forced = options.firstFaults?.[injected];
+        injected++;
         const kind: FaultKind =
-          options.firstFault !== undefined && Object.keys(faults).length === 0
-            ? options.firstFault
-            : dice < 0.35
-              ? 'kill-peer'
+          forced ??
+          (dice < 0.25
+            ? 'kill-peer'
+            : dice < 0.5
+              ? 'stop-peer'
               : dice < 0.7
-                ? 'stop-peer'
-                : 'kill-coordinator';
+                ? 'cut-peer'
+                : dice < 0.9
+                  ? 'kill-coordinator'
+                  : 'restart-signaling');
+        count(kind);
         if (kind === 'kill-peer') {
           const id = contributors[Math.floor(random() * contributors.length)]!;
           log(`SIGKILL ${id}`);
-          count('kill-peer');
           const p = harness.peers.get(id)!;
           p.kill('SIGKILL');
           await p.exited;
@@ -178,20 +186,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         } else if (kind === 'stop-peer') {
           const id = contributors[Math.floor(random() * contributors.length)]!;
           log(`SIGSTOP ${id}`);
-          count('stop-peer');
           const p = harness.peers.get(id)!;
           p.kill('SIGSTOP');
           await Promise.race([sleep(between(1000, 3000)), done]);
           p.kill('SIGCONT');
-        } else {
+        } else if (kind === 'cut-peer') {
+          const id = contributors[Math.floor(random() * contributors.length)]!;
+          const cut = await cutNetwork(harness.peers.get(id)!.child.pid!);
+          log(`network cut ${id} (UDP ports ${cut.ports.join(', ')})`);
+          try {
+            await Promise.race([sleep(between(1000, 3000)), done]);
+          } finally {
+            await cut.undo();
+          }
+        } else if (kind === 'kill-coordinator') {
           const id = coordinator;
           log(`SIGKILL coordinator ${id}`);
-          count('kill-coordinator');
           const p = harness.peers.get(id)!;
           p.kill('SIGKILL');
           await p.exited;
           await Promise.race([sleep(between(1000, 3000)), done]);
           spawn(id);
+        } else {
+          const downMs = between(500, 1500);
+          log(`signaling server restart (${downMs} ms down)`);
+          await harness.restartServer(downMs);
         }
       }
       const summary = await done;

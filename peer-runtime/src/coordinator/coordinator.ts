@@ -19,7 +19,7 @@ import { MeshRun } from '../mesh/mesh-run.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
 import { Refusals } from '../mesh/refusals.js';
 import { forwardRunEvents } from '../mesh/wire-events.js';
-import type { BatchableMessage, DagSubmitMessage, WireRunEvent } from '../protocol/messages.js';
+import type { BatchableMessage, DagSubmitMessage, RunResume, WireRunEvent } from '../protocol/messages.js';
 import type { RunStatus } from '../run/types.js';
 import { createAllocator, STRATEGY_NAMES, type StrategyName } from '../scheduling/allocator.js';
 import { type BelievedCapacity, CapacityClaims } from '../scheduling/claims.js';
@@ -29,6 +29,7 @@ import { type Logger, silentLogger } from '../telemetry/logger.js';
 import { createCoordinatorAdmission } from './admission.js';
 import { Dispatcher, type ReadyItem } from './dispatcher.js';
 import { createFairQueue, type ReadyQueue } from './fair-queue.js';
+import { Handover } from './handover.js';
 import { createPlanFollower } from './heft-plans.js';
 import { LostResults } from './lost-results.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
@@ -86,6 +87,8 @@ class MeshCoordinator implements Coordinator {
   readonly ledger: TrustLedger;
   /** Replicas and quorums of runs with a `verify` policy (verify.ts). */
   private readonly verification: Verification;
+  /** Runs taken over from a lost coordinator (handover.ts). */
+  private readonly handover: Handover;
   /** Advertised slots and speed, believed as far as delivered (scheduling/claims.ts); undefined: believed. */
   private readonly claims: CapacityClaims | undefined;
   private readonly runs = new Map<string, RunState>();
@@ -188,7 +191,12 @@ class MeshCoordinator implements Coordinator {
       },
       onQuarantine: (peerId, reason) => this.quarantine(peerId, reason),
     });
+    this.handover = new Handover({
+      dispatcher: this.dispatcher,
+      verified: (run, i) => this.verification.covers(run, i),
+    });
     this.outcomes = new Outcomes({
+      handover: this.handover,
       reachability: this.reachability,
       port: this.port,
       tracker: this.tracker,
@@ -370,7 +378,7 @@ class MeshCoordinator implements Coordinator {
         placed: (id) => {
           const s = state();
           const i = s.index.get(id);
-          return i === undefined || s.attempt[i]! > 0 || s.run.isEnded(id);
+          return i === undefined || s.attempt[i]! > this.handover.carried(s, i) || s.run.isEnded(id);
         },
         ...(this.options.allocatorOptions && { allocatorOptions: this.options.allocatorOptions }),
       });
@@ -390,6 +398,7 @@ class MeshCoordinator implements Coordinator {
     runId: string,
     submitter: string | undefined,
     verify?: VerifyOptions,
+    resume?: RunResume,
   ): RunState {
     const policy = verifyPolicy(verify);
     if (policy) refuseUnpinnedNondeterministic(functions);
@@ -421,6 +430,7 @@ class MeshCoordinator implements Coordinator {
       this.options.allocatorOptions?.defaultEstimateMs ?? 1000,
     );
     state.verify = policy;
+    this.handover.resume(state, resume);
     this.runs.set(key, state);
     run.signal.addEventListener('abort', () => this.outcomes.cancelRun(state), { once: true });
     if (submitter !== undefined) {
@@ -436,7 +446,11 @@ class MeshCoordinator implements Coordinator {
       run.done.then(off, off);
     }
     const fields = { run: runId, ...(submitter !== undefined && { submitter }) };
-    this.log.info('run accepted', { ...fields, functions: functions.length });
+    this.log.info('run accepted', {
+      ...fields,
+      functions: functions.length,
+      ...(resume && { takenOverFrom: resume.from }),
+    });
     run.done.then((summary) => {
       const ms = summary.endedAt - summary.startedAt;
       this.runsDone[summary.status] = (this.runsDone[summary.status] ?? 0) + 1;
@@ -533,6 +547,7 @@ class MeshCoordinator implements Coordinator {
         message.runId,
         from,
         message.options.verify,
+        message.options.resume,
       );
     } catch (error) {
       reject((error as Error).message);

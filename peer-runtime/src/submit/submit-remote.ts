@@ -21,7 +21,7 @@ import { PeerError } from '../errors.js';
 import { MeshRun } from '../mesh/mesh-run.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
 import { applyWireEvent } from '../mesh/wire-events.js';
-import type { VerifyOptions } from '../protocol/messages.js';
+import type { ResumedFunction, RunResume, VerifyOptions } from '../protocol/messages.js';
 import type { Transport } from '../transport/types.js';
 import { CoordinatorSearch, type FailoverOptions } from './failover.js';
 import { recoverThroughCoordinator } from './recover.js';
@@ -97,6 +97,11 @@ class RemoteSubmission {
   private moving: { from: string; reason: string; since: number } | undefined;
   private ended = false;
   private warmedAt = 0;
+  /**
+   * Function → the peer it was running on when a coordinator was lost (handed back to it by the next one,
+   * coordinator/handover.ts). Kept until the run settles on a coordinator that heard it.
+   */
+  private readonly inFlight = new Map<string, string>();
 
   constructor(
     private readonly transport: Transport,
@@ -170,6 +175,7 @@ class RemoteSubmission {
         if (this.moving) {
           const { from: old, reason, since } = this.moving;
           this.moving = undefined;
+          this.inFlight.clear();
           this.search?.settled();
           run.noteCoordinatorChanged({ from: old, to: from, reason, gapMs: this.lastHeard - since });
         }
@@ -262,11 +268,27 @@ class RemoteSubmission {
         options: {
           ...(this.options.strategy !== undefined && { strategy: this.options.strategy }),
           ...(this.options.verify !== undefined && { verify: this.options.verify }),
+          ...(this.moving && { resume: this.resumeFrom(this.moving.from) }),
         },
       })
       .catch((error: unknown) => {
         if (this.current === coordinatorId) this.lose('is unreachable', error);
       });
+  }
+
+  /**
+   * What the next coordinator is told of a moved run: every function's attempts so far (it numbers on from
+   * them), and the peer each was running on at the loss (it hands that work back there instead of running it
+   * again). See coordinator/handover.ts.
+   */
+  private resumeFrom(from: string): RunResume {
+    const functions: ResumedFunction[] = [];
+    for (const r of this.run.records()) {
+      if (r.attempts === 0) continue;
+      const peer = this.run.isEnded(r.id) ? undefined : this.inFlight.get(r.id);
+      functions.push({ id: r.id, attempts: r.attempts, ...(peer !== undefined && { peer }) });
+    }
+    return { from, functions };
   }
 
   /** The coordinator is lost: fail over when allowed (module header), else fail what is unfinished. */
@@ -284,6 +306,8 @@ class RemoteSubmission {
     }
     const since = this.moving?.since ?? this.lastHeard;
     this.moving = { from: this.moving?.from ?? lost, reason: why, since };
+    for (const r of this.run.records())
+      if (r.status === 'running' && r.peer !== undefined) this.inFlight.set(r.id, r.peer);
     this.run.releaseRunning(
       lost,
       `its coordinator '${lost}' was lost (${why}); the run moves to another one`,

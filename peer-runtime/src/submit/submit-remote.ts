@@ -65,6 +65,20 @@ export interface SubmitRemoteOptions {
   readonly signal?: AbortSignal;
   /** Move the run to another coordinator when its own is lost (see the module header). Default: none (the run fails). */
   readonly failover?: FailoverOptions;
+  /**
+   * With `failover`: what to do when no coordinator took the run over within the window, instead of failing the
+   * unfinished functions. It must end every unfinished function of `run` (e.g. run them on this machine: the
+   * SDK's `fallback: 'local'`); if it throws, they fail with its error. Default: none (they fail).
+   */
+  readonly fallback?: (context: FallbackContext) => Promise<void>;
+}
+
+/** What a `fallback` gets: the run to finish, its DAG, the coordinator lost and how long none was found. */
+export interface FallbackContext {
+  readonly run: MeshRun;
+  readonly functions: readonly FunctionSpec[];
+  readonly lost: string;
+  readonly waitedMs: number;
 }
 
 /** Validates and hashes `dag` (throws DagValidationError synchronously), submits it, and returns its Run. */
@@ -335,12 +349,30 @@ class RemoteSubmission {
         const shown =
           open.length > 20 ? `${open.slice(0, 20).join(', ')} and ${open.length - 20} more` : open.join(', ');
         this.finalWord();
-        this.failUnfinished(
-          new PeerError(
-            lost,
-            `coordinator '${lost}' ${why} and no other coordinator took run '${this.runId}' over within ${waitedMs} ms; unfinished: ${shown}`,
-            { cause },
-          ),
+        const error = new PeerError(
+          lost,
+          `coordinator '${lost}' ${why} and no other coordinator took run '${this.runId}' over within ${waitedMs} ms; unfinished: ${shown}`,
+          { cause },
+        );
+        const fallback = this.options.fallback;
+        if (!fallback) {
+          this.failUnfinished(error);
+          return;
+        }
+        const context = { run: this.run, functions: this.dag.functions, lost, waitedMs };
+        fallback(context).then(
+          // Whatever the fallback left open fails as it would have without one.
+          () => this.failUnfinished(error),
+          (failure: unknown) =>
+            this.failUnfinished(
+              new PeerError(
+                lost,
+                `${error.message}; finishing it on this machine failed: ${String(failure)}`,
+                {
+                  cause: failure,
+                },
+              ),
+            ),
         );
       },
     );

@@ -33,6 +33,8 @@ export interface ChaosOptions {
   readonly faultEveryMs?: readonly [number, number];
   /** The first faults, whatever the dice say (a short scenario that must include given kinds). Default: drawn. */
   readonly firstFaults?: readonly FaultKind[];
+  /** The faulty run must end within this long (else the scenario fails, naming what is open). Default 300 000. */
+  readonly deadlineMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -98,7 +100,7 @@ export function chaosDag(
   return { dag: { format: 'handout-dag', version: 1, functions }, expected };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<undefined>((r) => setTimeout(() => r(undefined), ms));
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = prng(options.seed);
@@ -157,7 +159,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         faults[kind] = (faults[kind] ?? 0) + 1;
       };
       // The schedule: one fault at a time, each undone before the next (bounded, so the run can finish).
-      while (!ended) {
+      const deadlineMs = options.deadlineMs ?? 300_000;
+      while (!ended && Date.now() < t1 + deadlineMs) {
         await Promise.race([sleep(between(minGap, maxGap)), done]);
         if (ended) break;
         const dice = random();
@@ -213,12 +216,49 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await harness.restartServer(downMs);
         }
       }
-      const summary = await done;
+      const summary = await Promise.race([done, sleep(Math.max(0, t1 + deadlineMs - Date.now()))]);
       const faultyMs = Date.now() - t1;
+      if (!summary) {
+        // A hung run is a failure to report (with what hangs), not a test that never returns.
+        const endedStatuses = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+        const open = run.records().filter((r) => !endedStatuses.has(r.status));
+        const shown = open
+          .slice(0, 10)
+          .map((r) => `${r.id} ${r.status} (attempt ${r.attempts} on ${r.peer ?? 'none'})`);
+        const wrong = [
+          `the run did not end within ${deadlineMs} ms; ${open.length} open: ${shown.join(', ')}`,
+        ];
+        return {
+          seed: options.seed,
+          functions: expected.size,
+          correct: false,
+          wrong,
+          faults,
+          failedAttempts: 0,
+          coordinatorChanges: changes.length,
+          withoutCoordinatorMs: changes.reduce((sum, c) => sum + c.gapMs, 0),
+          cleanMs,
+          faultyMs,
+        };
+      }
       const wrong: string[] = [];
-      for (const [id, value] of expected) {
-        const got = await run.result(id).catch((e: unknown) => `error: ${(e as Error).message}`);
-        if (got !== value && wrong.length < 10) wrong.push(`${id}: ${String(got)} (expected ${value})`);
+      // In parallel chunks, each result bounded: a result no holder gives must show up as wrong, not as a hang.
+      const entries = [...expected];
+      for (let i = 0; i < entries.length && wrong.length < 10; i += 100) {
+        const got = await Promise.all(
+          entries
+            .slice(i, i + 100)
+            .map(([id]) =>
+              Promise.race([
+                run.result(id).catch((e: unknown) => `error: ${(e as Error).message}`),
+                sleep(20_000).then(() => 'error: no result within 20 s'),
+              ]),
+            ),
+        );
+        got.forEach((value, k) => {
+          const [id, want] = entries[i + k]!;
+          if (value !== want && wrong.length < 10) wrong.push(`${id}: ${String(value)} (expected ${want})`);
+        });
       }
       const failedAttempts = summary.functions.reduce(
         (n, r) => n + r.history.filter((a) => a.error !== undefined).length,

@@ -27,6 +27,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
   failover: async () => (await import('./failover.bench.js')).benchFailover(),
   verify: async () => (await import('./verify.bench.js')).benchVerify(),
+  wfcommons: async () => (await import('./wfcommons.bench.js')).benchWfCommons(),
+  browser: async () => (await import('./browser.bench.js')).benchBrowser(),
 };
 
 async function main(): Promise<void> {

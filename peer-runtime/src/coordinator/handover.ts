@@ -28,15 +28,9 @@ export interface HandoverDeps {
   readonly verified: (run: RunState, index: number) => boolean;
 }
 
-interface Resumed {
-  /** Attempts carried over, by function index. */
-  readonly carried: Int32Array;
-  /** Function index → the peer that was running it at the loss (deleted once used). */
-  readonly peers: Map<number, string>;
-}
-
 export class Handover {
-  private readonly resumed = new WeakMap<RunState, Resumed>();
+  /** Per run: function index → the peer that was running it at the loss (deleted once used). */
+  private readonly resumed = new WeakMap<RunState, Map<number, string>>();
 
   constructor(private readonly deps: HandoverDeps) {}
 
@@ -58,12 +52,8 @@ export class Handover {
       run.attempt[i] = f.attempts;
       if (f.peer !== undefined) peers.set(i, f.peer);
     }
-    this.resumed.set(run, { carried, peers });
-  }
-
-  /** Attempts of function `i` made before the takeover (0 for a fresh run). */
-  carried(run: RunState, i: number): number {
-    return this.resumed.get(run)?.carried[i] ?? 0;
+    run.carried = carried;
+    this.resumed.set(run, peers);
   }
 
   /**
@@ -71,7 +61,7 @@ export class Handover {
    * was not, or cannot be (the caller places it as usual).
    */
   place(run: RunState, i: number): boolean {
-    const peers = this.resumed.get(run)?.peers;
+    const peers = this.resumed.get(run);
     const peer = peers?.get(i);
     if (peer === undefined) return false;
     peers!.delete(i);

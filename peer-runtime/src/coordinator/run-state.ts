@@ -45,6 +45,11 @@ export class RunState {
   /** After the run finished: until when its lineage may be used to recompute lost results (epoch ms). */
   lineageUntil = Number.POSITIVE_INFINITY;
   finished = false;
+  /**
+   * Attempts per function made before a takeover (handover.ts: the submitter's account of a moved run), which
+   * the numbering continues from; undefined for a fresh run.
+   */
+  carried: Int32Array | undefined;
   /** The run's result verification policy (verify.ts); undefined: results are believed. */
   verify: VerifyPolicy | undefined;
   /**

@@ -128,9 +128,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           : { flags: ['--concurrency', '2'] }),
       });
     for (const id of [...coordinators, ...contributors]) spawn(id);
-    await harness.waitForMembers([...coordinators, ...contributors]);
+    // Generous: seven processes transpiling their sources at once on a shared two-core machine took over 60 s.
+    await harness.waitForMembers([...coordinators, ...contributors], undefined, 240_000);
     for (const co of coordinators)
-      await harness.peers.get(co)!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p4', 60_000);
+      await harness.peers.get(co)!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p4', 120_000);
     const mesh = await connect({ signal: harness.server.url, token: harness.token(['submit'], 'submitter') });
     try {
       while (mesh.peers().length < 6) await sleep(50);

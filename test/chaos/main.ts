@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeReport, runChaos } from './chaos.js';
+import { type ChaosReport, describeReport, runChaos } from './chaos.js';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -42,7 +42,18 @@ async function main(): Promise<void> {
   let scenarios = 0;
   const failed: number[] = [];
   for (let seed = first; count > 0 ? seed < first + count : scenarios === 0 || Date.now() < until; seed++) {
-    const report = await runChaos({ seed, log: (line) => console.error(`  [seed ${seed}] ${line}`) });
+    let report: ChaosReport;
+    try {
+      report = await runChaos({ seed, log: (line) => console.error(`  [seed ${seed}] ${line}`) });
+    } catch (error) {
+      // A scenario that could not run (its mesh did not come up) is a failed seed, not the end of the loop.
+      console.log(`seed ${seed}: ERROR ${(error as Error).message.split('\n')[0]}`);
+      console.error(error);
+      scenarios++;
+      failed.push(seed);
+      if (count === 0) process.exit(1);
+      continue;
+    }
     scenarios++;
     faults += Object.values(report.faults).reduce((s, n) => s + n, 0);
     console.log(describeReport(report));

@@ -8,7 +8,9 @@
  *   progressMs: to the first function that succeeds after it;
  * - gapMs as the run reports it (from the old coordinator's last word);
  * - re-executed work: functions done before the kill that ran again, and functions running at the kill that ran
- *   again, against the functions done before it;
+ *   again, against the functions done before it (from the run's events, which do not show recomputes of
+ *   functions the submitter already saw finish), and executions beyond one per function as the peers count them
+ *   (`handout_peer_functions_total{outcome="succeeded"}` minus `handout_peer_adopted_total`), which do;
  * - overhead: the faulty run's time over the fault-free run's.
  *
  * Run: pnpm bench failover (inside the network namespace, which `pnpm bench` enters on its own).
@@ -52,6 +54,16 @@ async function until(check: () => boolean, ms: number): Promise<void> {
   }
 }
 
+/** Sum of one Prometheus counter's samples (those whose line contains `labels`) in a scrape. */
+function counter(text: string, name: string, labels = ''): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (labels && !line.includes(labels))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function benchFailover(): Promise<BenchResult> {
@@ -63,15 +75,32 @@ export async function benchFailover(): Promise<BenchResult> {
   let rerunDoneTotal = 0;
   let rerunRunningTotal = 0;
   let runningTotal = 0;
+  let extraExecutionsTotal = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const h = await startMeshHarness({ mesh: `bench-failover-${round}`, defaultWindows: true });
     try {
       h.spawnPeer({ id: 'co-a', roles: ['coordinate'], flags: ['--coordinator'] });
       h.spawnPeer({ id: 'co-b', roles: ['coordinate'], flags: ['--coordinator'] });
-      for (const id of ['p1', 'p2', 'p3']) h.spawnPeer({ id, flags: ['--concurrency', '2'] });
+      const contributors = ['p1', 'p2', 'p3'];
+      for (const id of contributors)
+        h.spawnPeer({ id, flags: ['--concurrency', '2', '--metrics-port', '0'] });
       await h.waitForMembers(['co-a', 'co-b', 'p1', 'p2', 'p3']);
       for (const co of ['co-a', 'co-b'])
         await h.peers.get(co)!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p3', 60_000);
+      const urls = await Promise.all(
+        contributors.map(async (id) =>
+          String((await h.peers.get(id)!.waitFor((l) => l.event === 'metrics')).url),
+        ),
+      );
+      const executions = async (): Promise<number> => {
+        let n = 0;
+        for (const url of urls) {
+          const text = await (await fetch(url)).text();
+          n += counter(text, 'handout_peer_functions_total', 'outcome="succeeded"');
+          n -= counter(text, 'handout_peer_adopted_total');
+        }
+        return n;
+      };
       const mesh = await connect({ signal: h.server.url, token: h.token(['submit'], 'submitter') });
       try {
         await until(() => mesh.peers().length >= 5, 30_000);
@@ -81,6 +110,7 @@ export async function benchFailover(): Promise<BenchResult> {
         const cleanMs = Date.now() - t0;
 
         const active = mesh.coordinatorId()!;
+        const executedBefore = await executions();
         const t1 = Date.now();
         const run: Run = mesh.submit(layered(`fault-${round}`));
         let changedAt: number | undefined;
@@ -123,6 +153,7 @@ export async function benchFailover(): Promise<BenchResult> {
         runningTotal += runningBefore.size;
         rerunDoneTotal += [...startedAfter].filter((id) => doneBefore.has(id)).length;
         rerunRunningTotal += [...startedAfter].filter((id) => runningBefore.has(id)).length;
+        extraExecutionsTotal += (await executions()) - executedBefore - summary.functions.length;
       } finally {
         await mesh.close();
       }
@@ -139,6 +170,7 @@ export async function benchFailover(): Promise<BenchResult> {
     rerunRunning: rerunRunningTotal,
     runningAtKill: runningTotal,
     doneAtKill: doneBeforeTotal,
+    extraExecutions: extraExecutionsTotal,
     overheadMedian: median(overheads),
   };
   return {
@@ -147,7 +179,8 @@ export async function benchFailover(): Promise<BenchResult> {
     summary:
       `${ROUNDS} SIGKILLs of the active coordinator: run on the standby ${metrics.recoveryMsMedian} ms after the kill ` +
       `(median; max ${metrics.recoveryMsMax}), first new result ${metrics.progressMsMedian} ms, gap ${metrics.gapMsMedian} ms; ` +
-      `re-executed ${rerunDoneTotal} of ${doneBeforeTotal} done functions and ${rerunRunningTotal} of ${runningTotal} running ones; ` +
+      `re-executed ${rerunDoneTotal} of ${doneBeforeTotal} done functions and ${rerunRunningTotal} of ${runningTotal} running ones by the run's events, ` +
+      `${extraExecutionsTotal} executions beyond one per function by the peers' counters; ` +
       `run time ${metrics.overheadMedian.toFixed(2)}× the fault-free run (defaults: ping 500 ms, loss after 2000 ms)`,
   };
 }

@@ -47,6 +47,24 @@ export function peerRegistry(peer: MeshPeer): Registry {
       this.inc((peer.agent?.stats().busyMs ?? 0) / 1000);
     },
   });
+  new Counter({
+    name: 'handout_peer_executions_total',
+    help: 'Functions run in a worker to the end, whoever heard of the outcome',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(peer.agent?.stats().executed ?? 0);
+    },
+  });
+  new Counter({
+    name: 'handout_peer_adopted_total',
+    help: 'Answers given without running anything: work handed over from a lost coordinator',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(peer.agent?.stats().adopted ?? 0);
+    },
+  });
   new Gauge({
     name: 'handout_peer_functions_running',
     help: 'Functions running in a worker now',

@@ -42,6 +42,12 @@ export interface ConnectOptions {
    * the run over before it fails naming the lost coordinator and the unfinished functions. Default 30 000 ms.
    */
   readonly failoverWindowMs?: number;
+  /**
+   * What a run does when its coordinator is lost and no other takes it over within `failoverWindowMs`: `fail`
+   * (its unfinished functions fail with a PeerError naming the lost coordinator), or `local` (they run on this
+   * machine, with the inputs fetched from the peers that hold them: local-fallback.ts). Default `fail`.
+   */
+  readonly fallback?: 'fail' | 'local';
 }
 
 export interface MeshSubmitOptions {

@@ -14,6 +14,7 @@ import {
 } from '@handout/peer-runtime/peer';
 import type { Role } from '@handout/peer-runtime/signaling';
 import { type ConnectOptions, type Mesh, MeshConnectError } from './connect.js';
+import { finishLocally } from './local-fallback.js';
 
 /** `connect()` itself (connect.ts loads this module on its first call). */
 export async function openMeshConnection(options: ConnectOptions): Promise<Mesh> {
@@ -77,6 +78,9 @@ export async function openMeshConnection(options: ConnectOptions): Promise<Mesh>
             onMemberLeft: (listener) => peer.signaling.on('peer:left', ({ peerId }) => listener(peerId)),
             ...(options.failoverWindowMs !== undefined && { windowMs: options.failoverWindowMs }),
           },
+          ...(options.fallback === 'local' && {
+            fallback: (context) => finishLocally(context, peer.peerId),
+          }),
         });
       }
       const local = embedded();

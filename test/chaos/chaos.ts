@@ -2,14 +2,15 @@
  * The chaos harness (issue 13): a DAG of small functions with verifiable results (layers that each sum two
  * functions of the layer before, and every fifth layer a fan-in of ten) runs on a mesh of real processes — two
  * coordinate members, four contributing peers, the signaling server — while a seeded, bounded fault schedule
- * SIGKILLs and restarts contributors, SIGSTOPs and SIGCONTs them, and SIGKILLs and restarts the run's
- * coordinator. Every scenario checks every result, and reports faults injected, attempts that failed (work
- * re-run), time without a coordinator and the overhead against a fault-free run of the same shape.
+ * SIGKILLs and restarts contributors, SIGSTOPs and SIGCONTs them, cuts one off the network while its process
+ * lives (iptables drops its UDP sockets, so its data channels go silent; network-cut.ts), SIGKILLs and restarts
+ * the run's coordinator, and restarts the signaling server (same port and secret, empty registry: every peer
+ * reconnects and joins again). Every scenario checks every result, and reports faults injected, attempts that
+ * failed (work re-run), time without a coordinator and the overhead against a fault-free run of the same shape.
  *
- * Bounds, so that every scenario can finish: at most one contributor down or stopped at a time, at most one
- * coordinator down at a time, each fault undone after 1–3 s. Not covered yet: cutting a peer off the network
- * (its own namespace, link down) and restarting the signaling server (test/mesh/signaling-restart covers that
- * alone).
+ * Bounds, so that every scenario can finish: one fault at a time, each undone after 1–3 s (the signaling server
+ * is down 0.5–1.5 s). The signaling server runs in this process (test/harness), so its restart is a close and a
+ * new server, not a SIGKILL (test/mesh/signaling-restart-processes.test.ts SIGKILLs a `handout signal`).
  *
  * Run `pnpm chaos --seed N --minutes M` (test/chaos/main.ts), or the short fixed-seed test/chaos/chaos.test.ts.
  */
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import type { DagJSON, FunctionSpec, RunEvents } from '../../peer-runtime/src/index.js';
 import { connect } from '../../sdk/src/connect.js';
 import { type MeshHarness, startMeshHarness } from '../harness/mesh-harness.js';
+import { cutNetwork } from './network-cut.js';
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -29,12 +31,14 @@ export interface ChaosOptions {
   readonly functionMs?: number;
   /** Pause between faults, ms, drawn in [min, max]. Default [800, 2000]. */
   readonly faultEveryMs?: readonly [number, number];
-  /** The first fault, whatever the dice say (a short scenario that must include a coordinator kill). Default: drawn. */
-  readonly firstFault?: FaultKind;
+  /** The first faults, whatever the dice say (a short scenario that must include given kinds). Default: drawn. */
+  readonly firstFaults?: readonly FaultKind[];
+  /** The faulty run must end within this long (else the scenario fails, naming what is open). Default 300 000. */
+  readonly deadlineMs?: number;
   readonly log?: (line: string) => void;
 }
 
-export type FaultKind = 'kill-peer' | 'stop-peer' | 'kill-coordinator';
+export type FaultKind = 'kill-peer' | 'stop-peer' | 'cut-peer' | 'kill-coordinator' | 'restart-signaling';
 
 export interface ChaosReport {
   readonly seed: number;
@@ -96,7 +100,7 @@ export function chaosDag(
   return { dag: { format: 'handout-dag', version: 1, functions }, expected };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<undefined>((r) => setTimeout(() => r(undefined), ms));
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = prng(options.seed);
@@ -124,9 +128,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           : { flags: ['--concurrency', '2'] }),
       });
     for (const id of [...coordinators, ...contributors]) spawn(id);
-    await harness.waitForMembers([...coordinators, ...contributors]);
+    // Generous: seven processes transpiling their sources at once on a shared two-core machine took over 60 s.
+    await harness.waitForMembers([...coordinators, ...contributors], undefined, 240_000);
     for (const co of coordinators)
-      await harness.peers.get(co)!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p4', 60_000);
+      await harness.peers.get(co)!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p4', 120_000);
     const mesh = await connect({ signal: harness.server.url, token: harness.token(['submit'], 'submitter') });
     try {
       while (mesh.peers().length < 6) await sleep(50);
@@ -150,26 +155,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ended = true;
         return s;
       });
+      let injected = 0;
       const count = (kind: string) => {
         faults[kind] = (faults[kind] ?? 0) + 1;
       };
       // The schedule: one fault at a time, each undone before the next (bounded, so the run can finish).
-      while (!ended) {
+      const deadlineMs = options.deadlineMs ?? 300_000;
+      while (!ended && Date.now() < t1 + deadlineMs) {
         await Promise.race([sleep(between(minGap, maxGap)), done]);
         if (ended) break;
         const dice = random();
+        const forced = options.firstFaults?.[injected];
+        injected++;
         const kind: FaultKind =
-          options.firstFault !== undefined && Object.keys(faults).length === 0
-            ? options.firstFault
-            : dice < 0.35
-              ? 'kill-peer'
+          forced ??
+          (dice < 0.25
+            ? 'kill-peer'
+            : dice < 0.5
+              ? 'stop-peer'
               : dice < 0.7
-                ? 'stop-peer'
-                : 'kill-coordinator';
+                ? 'cut-peer'
+                : dice < 0.9
+                  ? 'kill-coordinator'
+                  : 'restart-signaling');
+        count(kind);
         if (kind === 'kill-peer') {
           const id = contributors[Math.floor(random() * contributors.length)]!;
           log(`SIGKILL ${id}`);
-          count('kill-peer');
           const p = harness.peers.get(id)!;
           p.kill('SIGKILL');
           await p.exited;
@@ -178,28 +190,76 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         } else if (kind === 'stop-peer') {
           const id = contributors[Math.floor(random() * contributors.length)]!;
           log(`SIGSTOP ${id}`);
-          count('stop-peer');
           const p = harness.peers.get(id)!;
           p.kill('SIGSTOP');
           await Promise.race([sleep(between(1000, 3000)), done]);
           p.kill('SIGCONT');
-        } else {
+        } else if (kind === 'cut-peer') {
+          const id = contributors[Math.floor(random() * contributors.length)]!;
+          const cut = await cutNetwork(harness.peers.get(id)!.child.pid!);
+          log(`network cut ${id} (UDP ports ${cut.ports.join(', ')})`);
+          try {
+            await Promise.race([sleep(between(1000, 3000)), done]);
+          } finally {
+            await cut.undo();
+          }
+        } else if (kind === 'kill-coordinator') {
           const id = coordinator;
           log(`SIGKILL coordinator ${id}`);
-          count('kill-coordinator');
           const p = harness.peers.get(id)!;
           p.kill('SIGKILL');
           await p.exited;
           await Promise.race([sleep(between(1000, 3000)), done]);
           spawn(id);
+        } else {
+          const downMs = between(500, 1500);
+          log(`signaling server restart (${downMs} ms down)`);
+          await harness.restartServer(downMs);
         }
       }
-      const summary = await done;
+      const summary = await Promise.race([done, sleep(Math.max(0, t1 + deadlineMs - Date.now()))]);
       const faultyMs = Date.now() - t1;
+      if (!summary) {
+        // A hung run is a failure to report (with what hangs), not a test that never returns.
+        const endedStatuses = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+        const open = run.records().filter((r) => !endedStatuses.has(r.status));
+        const shown = open
+          .slice(0, 10)
+          .map((r) => `${r.id} ${r.status} (attempt ${r.attempts} on ${r.peer ?? 'none'})`);
+        const wrong = [
+          `the run did not end within ${deadlineMs} ms; ${open.length} open: ${shown.join(', ')}`,
+        ];
+        return {
+          seed: options.seed,
+          functions: expected.size,
+          correct: false,
+          wrong,
+          faults,
+          failedAttempts: 0,
+          coordinatorChanges: changes.length,
+          withoutCoordinatorMs: changes.reduce((sum, c) => sum + c.gapMs, 0),
+          cleanMs,
+          faultyMs,
+        };
+      }
       const wrong: string[] = [];
-      for (const [id, value] of expected) {
-        const got = await run.result(id).catch((e: unknown) => `error: ${(e as Error).message}`);
-        if (got !== value && wrong.length < 10) wrong.push(`${id}: ${String(got)} (expected ${value})`);
+      // In parallel chunks, each result bounded: a result no holder gives must show up as wrong, not as a hang.
+      const entries = [...expected];
+      for (let i = 0; i < entries.length && wrong.length < 10; i += 100) {
+        const got = await Promise.all(
+          entries
+            .slice(i, i + 100)
+            .map(([id]) =>
+              Promise.race([
+                run.result(id).catch((e: unknown) => `error: ${(e as Error).message}`),
+                sleep(20_000).then(() => 'error: no result within 20 s'),
+              ]),
+            ),
+        );
+        got.forEach((value, k) => {
+          const [id, want] = entries[i + k]!;
+          if (value !== want && wrong.length < 10) wrong.push(`${id}: ${String(value)} (expected ${want})`);
+        });
       }
       const failedAttempts = summary.functions.reduce(
         (n, r) => n + r.history.filter((a) => a.error !== undefined).length,

@@ -1,13 +1,16 @@
 /**
- * `pnpm chaos [--seed N] [--minutes M]`: runs chaos scenarios (chaos.ts) with seeds N, N+1, … until M minutes
- * have passed (default: seed 1, one scenario), printing a report line per scenario. A scenario with a wrong or
- * missing result stops the loop, prints its seed (replay it with `--seed <it>`) and exits 1. Re-executes itself
- * inside the network namespace (test/netns/run.sh) unless already there.
+ * `pnpm chaos [--seed N] [--minutes M] [--seeds K]`: runs chaos scenarios (chaos.ts) with seeds N, N+1, …
+ * (default N = 1), printing a report line per scenario.
+ * - `--seeds K`: exactly K scenarios (seeds N … N+K-1), all of them even when one fails; then a summary line
+ *   (scenarios, faults injected, wall time) and the seeds that failed; exits 1 if any did.
+ * - `--minutes M` (without --seeds): scenarios until M minutes have passed (default: one); the first with a
+ *   wrong or missing result stops the loop, prints its seed (replay it with `--seed <it>`) and exits 1.
+ * Re-executes itself inside the network namespace (test/netns/run.sh) unless already there.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeReport, runChaos } from './chaos.js';
+import { type ChaosReport, describeReport, runChaos } from './chaos.js';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -32,20 +35,42 @@ async function main(): Promise<void> {
   }
   const first = flag('--seed', 1);
   const minutes = flag('--minutes', 0);
+  const count = flag('--seeds', 0);
   const until = Date.now() + minutes * 60_000;
+  const started = Date.now();
   let faults = 0;
   let scenarios = 0;
-  for (let seed = first; scenarios === 0 || Date.now() < until; seed++) {
-    const report = await runChaos({ seed, log: (line) => console.error(`  [seed ${seed}] ${line}`) });
+  const failed: number[] = [];
+  for (let seed = first; count > 0 ? seed < first + count : scenarios === 0 || Date.now() < until; seed++) {
+    let report: ChaosReport;
+    try {
+      report = await runChaos({ seed, log: (line) => console.error(`  [seed ${seed}] ${line}`) });
+    } catch (error) {
+      // A scenario that could not run (its mesh did not come up) is a failed seed, not the end of the loop.
+      console.log(`seed ${seed}: ERROR ${(error as Error).message.split('\n')[0]}`);
+      console.error(error);
+      scenarios++;
+      failed.push(seed);
+      if (count === 0) process.exit(1);
+      continue;
+    }
     scenarios++;
     faults += Object.values(report.faults).reduce((s, n) => s + n, 0);
     console.log(describeReport(report));
     if (!report.correct) {
       console.log(`chaos: seed ${seed} FAILED; replay with: pnpm chaos --seed ${seed}`);
-      process.exit(1);
+      failed.push(seed);
+      if (count === 0) process.exit(1);
     }
   }
-  console.log(`chaos: ${scenarios} scenario(s), all correct, ${faults} faults injected`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  if (failed.length > 0) {
+    console.log(
+      `chaos: ${scenarios} scenario(s) in ${seconds} s, ${faults} faults injected; FAILED seeds: ${failed.join(', ')}`,
+    );
+    process.exit(1);
+  }
+  console.log(`chaos: ${scenarios} scenario(s) in ${seconds} s, all correct, ${faults} faults injected`);
 }
 
 main().catch((error: unknown) => {

@@ -74,6 +74,11 @@ export interface MeshHarness {
     predicate?: (peer: PeerInfo) => boolean,
     timeoutMs?: number,
   ): Promise<void>;
+  /**
+   * Closes the signaling server, waits `downMs`, and starts a new one on the same port with the same secret (its
+   * registry empty: every peer must reconnect and join again). `server` is the new one afterwards.
+   */
+  restartServer(downMs: number): Promise<void>;
   /** Everything the processes printed, for a failing test's report. */
   logs(): string;
   /** Kills every process still running (SIGKILL), closes the server, removes temporary directories. */
@@ -97,11 +102,11 @@ export async function startMeshHarness(
 ): Promise<MeshHarness> {
   const mesh = options.mesh ?? 'test-mesh';
   // Short presence and grace windows, so a SIGKILLed peer is announced gone quickly.
-  const server = await createSignalingServer({
-    port: 0,
+  const serverOptions = {
     host: '127.0.0.1',
     ...(options.defaultWindows !== true && { presenceTimeoutMs: 2000, reconnectGraceMs: 1000 }),
-  });
+  };
+  let server = await createSignalingServer({ ...serverOptions, port: 0 });
   const peers = new Map<string, PeerProcess>();
   const temp: string[] = [];
   const others: ChildProcess[] = [];
@@ -180,7 +185,17 @@ export async function startMeshHarness(
   const allLogs = (): string => [...peers.values()].map(describeProcess).join('\n');
 
   return {
-    server,
+    get server() {
+      return server;
+    },
+    async restartServer(downMs) {
+      const port = Number(new URL(server.url).port);
+      const { secret } = server;
+      await server.close();
+      await sleep(downMs);
+      // Same port and secret: the peers reconnect to the same URL with the tokens they hold.
+      server = await createSignalingServer({ ...serverOptions, port, secret });
+    },
     mesh,
     peers,
     token,

@@ -176,6 +176,11 @@ export class AgentHoldings {
     this.options.port.post(from, { type: 'result:missing', requestId, hash });
   }
 
+  /** The bytes of `hash` if this peer holds them (store, being written, or transient); undefined otherwise. */
+  heldBytes(hash: string): Promise<Uint8Array | undefined> {
+    return this.localBytes(hash);
+  }
+
   private async localBytes(hash: string): Promise<Uint8Array | undefined> {
     const bytes = this.writing.get(hash) ?? this.transient.get(hash)?.bytes;
     if (bytes !== undefined) return bytes;

@@ -33,6 +33,7 @@ import type { Transport } from '../transport/types.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { AgentAdmission } from './admission.js';
 import { executeTask } from './execute.js';
+import { join, RunningByHash, release } from './handover.js';
 import { AgentHoldings } from './holdings.js';
 import { ReceiptBook } from './receipt-book.js';
 import { AgentReplies, type AgentReplyCounts } from './replies.js';
@@ -125,6 +126,8 @@ class MeshPeerAgent implements PeerAgent {
   private readonly port: MeshPort;
   private readonly log: Logger;
   private readonly tasks = new Map<string, AgentTask>();
+  /** Executions by hash, which assignments from a coordinator that took a run over join (handover.ts). */
+  private readonly runningByHash = new RunningByHash();
   private readonly holdings: AgentHoldings;
   private readonly receipts: ReceiptBook;
   private readonly status: AgentStatus;
@@ -276,8 +279,9 @@ class MeshPeerAgent implements PeerAgent {
         for (const id of message.functionIds) {
           const task = this.tasks.get(taskKey(from, message.runId, id));
           if (!task) continue;
-          task.settled = true; // the coordinator asked: it expects no reply
-          task.cancel.abort();
+          // The coordinator asked: it expects no reply. The execution stops unless a joined task waits for it.
+          release(task);
+          if (task.leader) this.endFollower(task);
         }
         return;
       case 'result:receipts':
@@ -301,8 +305,8 @@ class MeshPeerAgent implements PeerAgent {
     const existing = this.tasks.get(k);
     if (existing) {
       if (existing.assignment.attempt === a.attempt) return; // a duplicate message
-      existing.settled = true; // superseded: the coordinator no longer waits for it
-      existing.cancel.abort();
+      release(existing); // superseded: the coordinator no longer waits for it
+      if (existing.leader) this.endFollower(existing);
     }
     const task = new AgentTask(coordinator, runId, a);
     this.tasks.set(k, task);
@@ -312,9 +316,18 @@ class MeshPeerAgent implements PeerAgent {
       task.markEnded();
       return;
     }
+    // The same function running here for another coordinator (a run taken over after a loss): wait for it.
+    const leader = this.runningByHash.joinable(a);
+    if (leader) {
+      join(leader, task);
+      return;
+    }
+    this.runningByHash.lead(task);
     const end = (): void => {
       if (this.tasks.get(k) === task) this.tasks.delete(k);
+      this.runningByHash.ended(task);
       task.markEnded();
+      for (const f of task.followers ?? []) this.endFollower(f);
     };
     const deps = {
       pool: this.options.pool,
@@ -341,7 +354,16 @@ class MeshPeerAgent implements PeerAgent {
   }
 
   private handBackWaiting(why: string): void {
-    for (const task of this.tasks.values()) if (!task.started) this.replies.giveBack(task, why);
+    for (const task of this.tasks.values()) {
+      if (!task.started && !task.leader?.started) this.replies.giveBack(task, why);
+    }
+  }
+
+  /** A joined task is done with: its leader ended, or its coordinator no longer waits for it. */
+  private endFollower(task: AgentTask): void {
+    const k = taskKey(task.coordinator, task.runId, task.assignment.functionId);
+    if (this.tasks.get(k) === task) this.tasks.delete(k);
+    task.markEnded();
   }
 
   /** Announces holdings to a coordinator; one that cannot be reached learns them when it connects again. */

@@ -42,11 +42,20 @@ export interface AgentReplyCounts {
   readonly failed: Readonly<Partial<Record<TaskFailureReason, number>>>;
   /** Sum of the durations of the functions that succeeded, ms (as measured for `task:result.durationMs`). */
   readonly busyMs: number;
+  /** Functions run in a worker to the end (whoever heard of it): with `adopted`, what a handover saved. */
+  readonly executed: number;
+  /**
+   * Answers given without running anything for them: an assignment that joined an execution running for another
+   * coordinator, or an adopted one answered from the store (agent/handover.ts).
+   */
+  readonly adopted: number;
 }
 
 export class AgentReplies {
   private succeeded = 0;
   private busyMs = 0;
+  private executed = 0;
+  private adopted = 0;
   private readonly failed: Partial<Record<TaskFailureReason, number>> = {};
   private draining = false;
   private readonly sending = new Set<Promise<void>>();
@@ -55,7 +64,23 @@ export class AgentReplies {
   constructor(private readonly port: MeshPort) {}
 
   counts(): AgentReplyCounts {
-    return { succeeded: this.succeeded, failed: { ...this.failed }, busyMs: this.busyMs };
+    return {
+      succeeded: this.succeeded,
+      failed: { ...this.failed },
+      busyMs: this.busyMs,
+      executed: this.executed,
+      adopted: this.adopted,
+    };
+  }
+
+  /** A worker ran a function to its end. */
+  noteExecuted(): void {
+    this.executed++;
+  }
+
+  /** An answer comes from work done for another coordinator, or from the store (counted as `adopted`). */
+  noteAdopted(): void {
+    this.adopted++;
   }
 
   /** From now on, replies are tracked until delivered (see `delivered`). */
@@ -63,8 +88,20 @@ export class AgentReplies {
     this.draining = true;
   }
 
-  /** Answers `task` unless it was answered (or must not be) already. */
+  /**
+   * Answers `task` unless it was answered (or must not be) already, and the tasks that joined its execution
+   * (agent/handover.ts) each with its own assignment's ids.
+   */
   reply(task: AgentTask, body: ReplyBody): void {
+    this.answer(task, body);
+    if (task.followers === undefined) return;
+    for (const f of task.followers) {
+      if (!f.settled && body.ok) this.adopted++;
+      this.answer(f, body);
+    }
+  }
+
+  private answer(task: AgentTask, body: ReplyBody): void {
     if (task.settled) return;
     task.settled = true;
     if (body.ok) {

@@ -8,6 +8,13 @@ export class AgentTask {
   started = false;
   /** A reply was sent (or must not be: the coordinator cancelled it, or a newer attempt superseded it). */
   settled = false;
+  /**
+   * Set on a task that joined another's execution (same hash, another coordinator: agent/handover.ts): it runs
+   * nothing itself and is answered with the leader's outcome.
+   */
+  leader: AgentTask | undefined;
+  /** Tasks that joined this one's execution; they are answered with its outcome. */
+  followers: AgentTask[] | undefined;
   /** Its execution ended (replied or not). */
   private done = false;
   /** Who waits for it to end (`drain`); made only then, not per task. */

@@ -35,7 +35,8 @@ export function chooseAllocator(
       placed: (id) => {
         const s = state();
         const i = s.index.get(id);
-        return i === undefined || s.attemptOf(i) > 0 || s.run.isEnded(id);
+        // Attempts carried over from a lost coordinator (handover.ts) were not placed by this one.
+        return i === undefined || s.placedHere(i) || s.run.isEnded(id);
       },
       ...(options.allocatorOptions && { allocatorOptions: options.allocatorOptions }),
     });

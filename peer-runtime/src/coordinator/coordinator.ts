@@ -15,6 +15,7 @@ import { createCoordinatorAdmission } from './admission.js';
 import { CacheClaims } from './cache-claims.js';
 import { Dispatcher } from './dispatcher.js';
 import { createFairQueue, type ReadyQueue } from './fair-queue.js';
+import { Handover } from './handover.js';
 import { LostResults } from './lost-results.js';
 import { watchMesh } from './mesh-watch.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
@@ -62,6 +63,8 @@ class MeshCoordinator implements Coordinator {
   private readonly probe: NetworkProbe;
   private readonly dispatcher: Dispatcher;
   private readonly outcomes: Outcomes;
+  /** Runs taken over from a lost coordinator: attempts carried on, work in flight adopted (handover.ts). */
+  private readonly handover: Handover;
   private readonly lineage: LostResults;
   /** Finished remote runs kept for `result:recover` (remote-lineage.ts). */
   private readonly remoteLineage: RemoteLineage;
@@ -120,6 +123,10 @@ class MeshCoordinator implements Coordinator {
     this.ledger = options.trustLedger ?? new TrustLedger();
     this.cacheClaims = this.createCacheClaims();
     this.verification = this.createVerification();
+    this.handover = new Handover({
+      dispatcher: this.dispatcher,
+      verified: (run, i) => this.verification.covers(run, i),
+    });
     this.outcomes = this.createOutcomes();
     // Made before the parts that follow it (they need it), the dispatcher learns of them here, once.
     this.dispatcher.follow({ outcomes: this.outcomes, verification: this.verification });
@@ -209,6 +216,7 @@ class MeshCoordinator implements Coordinator {
 
   private createOutcomes(): Outcomes {
     return new Outcomes({
+      handover: this.handover,
       reachability: this.reachability,
       port: this.port,
       tracker: this.tracker,
@@ -275,6 +283,7 @@ class MeshCoordinator implements Coordinator {
       runs: this.runs,
       roster: this.roster,
       outcomes: this.outcomes,
+      handover: this.handover,
       lineage: this.lineage,
       grants: this.grants,
       log: this.log,

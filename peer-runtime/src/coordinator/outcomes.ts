@@ -15,6 +15,7 @@ import { type AnswerMatch, type FailedMessage, matchAnswer, type ResultMessage }
 import type { Dispatcher, InputLoc } from './dispatcher.js';
 import { FailureOutcomes } from './failure-outcomes.js';
 import { type AttemptLinks, closeEntry, type StragglerOptions } from './failures.js';
+import type { Handover } from './handover.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
 import type { Reachability } from './reachability.js';
 import type { ResultDirectory } from './result-directory.js';
@@ -48,6 +49,8 @@ export interface OutcomesDeps {
   readonly onRecomputeFailed?: (run: RunState, index: number, error: TaskError) => void;
   /** Result verification of runs with a `verify` policy (verify.ts). Default: none. */
   readonly verification?: Verification;
+  /** Runs taken over from a lost coordinator: work in flight goes back to its peer (handover.ts). Default: none. */
+  readonly handover?: Handover;
   /**
    * A dispatch came back with a result: `observedMs` is how long the coordinator saw it take (from its dispatch,
    * or from when its peer last freed a slot, to now): slow start and measured speed (scheduling/claims.ts).
@@ -102,6 +105,7 @@ export class Outcomes {
       // A verified function neither waits for another run's unverified copy nor makes others wait for its quorum.
       if (!verified && this.groups.join(hash, { run, index: i })) return;
     }
+    if (this.deps.handover?.place(run, i)) return;
     this.deps.dispatcher.enqueue(run, i, false);
   }
 

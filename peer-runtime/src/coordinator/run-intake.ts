@@ -14,10 +14,11 @@ import type { GrantIssuer } from '../mesh/fetch-grants.js';
 import { MeshRun } from '../mesh/mesh-run.js';
 import type { MeshPort } from '../mesh/port.js';
 import { forwardRunEvents } from '../mesh/wire-events.js';
-import type { DagSubmitMessage } from '../protocol/messages.js';
+import type { DagSubmitMessage, RunResume } from '../protocol/messages.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { chooseAllocator } from './allocator-choice.js';
+import type { Handover } from './handover.js';
 import type { LostResults } from './lost-results.js';
 import type { NetworkProbe } from './network-probe.js';
 import type { Outcomes } from './outcomes.js';
@@ -37,6 +38,8 @@ export interface RunIntakeDeps {
   readonly runs: RunRegistry;
   readonly roster: PeerRoster;
   readonly outcomes: Outcomes;
+  /** Takes a moved run's account (attempts, work in flight) before it starts (handover.ts). */
+  readonly handover: Handover;
   readonly lineage: LostResults;
   readonly grants: GrantIssuer | undefined;
   readonly log: Logger;
@@ -67,6 +70,7 @@ export class RunIntake {
     runId: string,
     submitter: string | undefined,
     verify?: VerifyOptions,
+    resume?: RunResume,
   ): RunState {
     const policy = verifyPolicy(verify);
     if (policy) refuseUnpinnedNondeterministic(functions);
@@ -99,6 +103,7 @@ export class RunIntake {
       this.deps.options.allocatorOptions?.defaultEstimateMs ?? 1000,
       policy,
     );
+    this.deps.handover.resume(state, resume);
     this.deps.runs.add(state);
     run.signal.addEventListener('abort', () => this.deps.outcomes.cancelRun(state), { once: true });
     if (submitter !== undefined) {
@@ -113,7 +118,11 @@ export class RunIntake {
       run.done.then(off, off);
     }
     const fields = { run: runId, ...(submitter !== undefined && { submitter }) };
-    this.deps.log.info('run accepted', { ...fields, functions: functions.length });
+    this.deps.log.info('run accepted', {
+      ...fields,
+      functions: functions.length,
+      ...(resume && { takenOverFrom: resume.from }),
+    });
     run.done.then((summary) => {
       const ms = summary.endedAt - summary.startedAt;
       this.deps.runs.tally(summary);
@@ -155,6 +164,7 @@ export class RunIntake {
         message.runId,
         from,
         message.options.verify,
+        message.options.resume,
       );
     } catch (error) {
       reject((error as Error).message);

@@ -43,6 +43,8 @@ export class RunState {
   private readonly restarted: Uint8Array;
   /** Attempts lost without the function's fault (peer lost, input lost, handed back). */
   private readonly losses: Int32Array;
+  /** Attempts per function made before a takeover (carryAttempts); undefined for a fresh run. */
+  private carried: Int32Array | undefined;
   /** Peers where a function failed: its retries prefer others. */
   private readonly avoid = new Map<number, Set<string>>();
   /** Producers being recomputed from lineage → the consumers waiting for them. */
@@ -105,6 +107,21 @@ export class RunState {
   // ---- attempts ----
 
   /** The attempt number last dispatched for `i` (1-based; 0 = never). */
+  /**
+   * Continues function `i`'s attempt numbering from a lost coordinator's (handover.ts: the submitter's account of
+   * a moved run), so its records read on instead of holding two attempts 1.
+   */
+  carryAttempts(i: number, attempts: number): void {
+    if (this.carried === undefined) this.carried = new Int32Array(this.n);
+    this.carried[i] = attempts;
+    this.attempts[i] = attempts;
+  }
+
+  /** Whether this coordinator placed function `i` at least once (attempts carried over do not count). */
+  placedHere(i: number): boolean {
+    return this.attempts[i]! > (this.carried?.[i] ?? 0);
+  }
+
   attemptOf(i: number): number {
     return this.attempts[i]!;
   }

@@ -17,7 +17,7 @@ export type { Coordinator, CoordinatorOptions, SubmitRunOptions } from '../coord
 export { TrustLedger, type TrustRecord } from '../coordinator/trust-ledger.js';
 export type { VerifyOptions } from '../coordinator/verify-quorum.js';
 export { readTokenClaims, type TokenClaims, TokenFormatError } from '../signaling/token-claims.js';
-export { type SubmitRemoteOptions, submitRemote } from '../submit/submit-remote.js';
+export { type FallbackContext, type SubmitRemoteOptions, submitRemote } from '../submit/submit-remote.js';
 export {
   type IceServerEntry,
   IceServerSyntaxError,

@@ -29,6 +29,8 @@ import {
   MAX_STATUS_LINKS,
   type MessageOf,
   type RecoveredLocation,
+  type ResumedFunction,
+  type RunResume,
   TASK_FAILURE_REASONS,
   type TaskAssignment,
   type UnreachableHolder,
@@ -85,6 +87,21 @@ const assignment = object<TaskAssignment>({
   attempt: uint,
   spec: functionSpecSchema,
   inputs: list(inputLocation, { max: MAX_ARRAY }),
+  adopt: optional(flag),
+});
+
+/** What a moved run carries (SubmitOptions.resume); the coordinator checks the ids against the DAG. */
+const runResume = object<RunResume>({
+  from: id,
+  functions: list(
+    object<ResumedFunction>({
+      id,
+      // A bound, so a counter cannot overflow the coordinator's Int32Array of attempts.
+      attempts: number({ integer: true, min: 0, max: 1_000_000 }),
+      peer: optional(id),
+    }),
+    { max: MAX_ARRAY },
+  ),
 });
 
 const recoveredLocation = refine(
@@ -174,7 +191,11 @@ const batchable: Cases<BatchableMessage['type']> = {
   'dag:submit': message('dag:submit', {
     runId: id,
     dag: dagJsonSchema,
-    options: object({ strategy: optional(id), verify: optional(verifyOptions) }),
+    options: object({
+      strategy: optional(id),
+      verify: optional(verifyOptions),
+      resume: optional(runResume),
+    }),
   }),
   'run:cancel': message('run:cancel', { runId: id, reason: text }),
   'run:event': message('run:event', { runId: id, event: runEvent }),

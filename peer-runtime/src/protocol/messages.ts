@@ -99,6 +99,13 @@ export interface TaskAssignment {
   readonly spec: FunctionSpec;
   /** One entry per distinct producer id appearing in `spec.args`. */
   readonly inputs: readonly InputLocation[];
+  /**
+   * A handover (coordinator failover, agent/handover.ts): this peer was running the function, or had finished
+   * it, for a coordinator that was lost. The peer joins the execution still running under the same hash, or
+   * answers from the result it stored, instead of running it again. Set only by a coordinator that took the run
+   * over, for the peer the submitter last saw running it. Default: absent (an ordinary assignment).
+   */
+  readonly adopt?: boolean;
 }
 
 /** Coordinator → peer: a batch of functions to run (batched so thousands of small functions flow fast). */
@@ -215,6 +222,28 @@ export interface SubmitOptions {
   readonly strategy?: string;
   /** Verify results by replication and quorum (docs/security.md, coordinator/verify.ts). Default: off. */
   readonly verify?: VerifyOptions;
+  /**
+   * Set when the submitter moves the run from a lost coordinator (submit/failover.ts): what it knows of each
+   * function, so the new coordinator numbers attempts on and hands work in flight back to the peers running it
+   * (coordinator/handover.ts). Default: absent (a fresh run).
+   */
+  readonly resume?: RunResume;
+}
+
+/** A run moved from a lost coordinator, as its submitter saw it (SubmitOptions.resume). */
+export interface RunResume {
+  /** The coordinator the run moves from. */
+  readonly from: string;
+  /** Functions that had attempts (a list, not an object keyed by id: any id is a plain value). */
+  readonly functions: readonly ResumedFunction[];
+}
+
+export interface ResumedFunction {
+  readonly id: string;
+  /** Attempts it had so far: the new coordinator's first one is numbered after them. */
+  readonly attempts: number;
+  /** The peer its attempt was running on when the coordinator was lost; absent when none was running. */
+  readonly peer?: string;
 }
 
 /**

@@ -21,7 +21,7 @@ import { PeerError } from '../errors.js';
 import { MeshRun } from '../mesh/mesh-run.js';
 import { type MeshPort, portOf } from '../mesh/port.js';
 import { applyWireEvent } from '../mesh/wire-events.js';
-import type { VerifyOptions } from '../protocol/messages.js';
+import type { ResumedFunction, RunResume, VerifyOptions } from '../protocol/messages.js';
 import type { Transport } from '../transport/types.js';
 import { CoordinatorSearch, type FailoverOptions } from './failover.js';
 import { recoverThroughCoordinator } from './recover.js';
@@ -65,6 +65,20 @@ export interface SubmitRemoteOptions {
   readonly signal?: AbortSignal;
   /** Move the run to another coordinator when its own is lost (see the module header). Default: none (the run fails). */
   readonly failover?: FailoverOptions;
+  /**
+   * With `failover`: what to do when no coordinator took the run over within the window, instead of failing the
+   * unfinished functions. It must end every unfinished function of `run` (e.g. run them on this machine: the
+   * SDK's `fallback: 'local'`); if it throws, they fail with its error. Default: none (they fail).
+   */
+  readonly fallback?: (context: FallbackContext) => Promise<void>;
+}
+
+/** What a `fallback` gets: the run to finish, its DAG, the coordinator lost and how long none was found. */
+export interface FallbackContext {
+  readonly run: MeshRun;
+  readonly functions: readonly FunctionSpec[];
+  readonly lost: string;
+  readonly waitedMs: number;
 }
 
 /** Validates and hashes `dag` (throws DagValidationError synchronously), submits it, and returns its Run. */
@@ -97,6 +111,11 @@ class RemoteSubmission {
   private moving: { from: string; reason: string; since: number } | undefined;
   private ended = false;
   private warmedAt = 0;
+  /**
+   * Function → the peer it was running on when a coordinator was lost (handed back to it by the next one,
+   * coordinator/handover.ts). Kept until the run settles on a coordinator that heard it.
+   */
+  private readonly inFlight = new Map<string, string>();
 
   constructor(
     private readonly transport: Transport,
@@ -170,6 +189,7 @@ class RemoteSubmission {
         if (this.moving) {
           const { from: old, reason, since } = this.moving;
           this.moving = undefined;
+          this.inFlight.clear();
           this.search?.settled();
           run.noteCoordinatorChanged({ from: old, to: from, reason, gapMs: this.lastHeard - since });
         }
@@ -262,11 +282,27 @@ class RemoteSubmission {
         options: {
           ...(this.options.strategy !== undefined && { strategy: this.options.strategy }),
           ...(this.options.verify !== undefined && { verify: this.options.verify }),
+          ...(this.moving && { resume: this.resumeFrom(this.moving.from) }),
         },
       })
       .catch((error: unknown) => {
         if (this.current === coordinatorId) this.lose('is unreachable', error);
       });
+  }
+
+  /**
+   * What the next coordinator is told of a moved run: every function's attempts so far (it numbers on from
+   * them), and the peer each was running on at the loss (it hands that work back there instead of running it
+   * again). See coordinator/handover.ts.
+   */
+  private resumeFrom(from: string): RunResume {
+    const functions: ResumedFunction[] = [];
+    for (const r of this.run.records()) {
+      if (r.attempts === 0) continue;
+      const peer = this.run.isEnded(r.id) ? undefined : this.inFlight.get(r.id);
+      functions.push({ id: r.id, attempts: r.attempts, ...(peer !== undefined && { peer }) });
+    }
+    return { from, functions };
   }
 
   /** The coordinator is lost: fail over when allowed (module header), else fail what is unfinished. */
@@ -284,6 +320,8 @@ class RemoteSubmission {
     }
     const since = this.moving?.since ?? this.lastHeard;
     this.moving = { from: this.moving?.from ?? lost, reason: why, since };
+    for (const r of this.run.records())
+      if (r.status === 'running' && r.peer !== undefined) this.inFlight.set(r.id, r.peer);
     this.run.releaseRunning(
       lost,
       `its coordinator '${lost}' was lost (${why}); the run moves to another one`,
@@ -311,12 +349,30 @@ class RemoteSubmission {
         const shown =
           open.length > 20 ? `${open.slice(0, 20).join(', ')} and ${open.length - 20} more` : open.join(', ');
         this.finalWord();
-        this.failUnfinished(
-          new PeerError(
-            lost,
-            `coordinator '${lost}' ${why} and no other coordinator took run '${this.runId}' over within ${waitedMs} ms; unfinished: ${shown}`,
-            { cause },
-          ),
+        const error = new PeerError(
+          lost,
+          `coordinator '${lost}' ${why} and no other coordinator took run '${this.runId}' over within ${waitedMs} ms; unfinished: ${shown}`,
+          { cause },
+        );
+        const fallback = this.options.fallback;
+        if (!fallback) {
+          this.failUnfinished(error);
+          return;
+        }
+        const context = { run: this.run, functions: this.dag.functions, lost, waitedMs };
+        fallback(context).then(
+          // Whatever the fallback left open fails as it would have without one.
+          () => this.failUnfinished(error),
+          (failure: unknown) =>
+            this.failUnfinished(
+              new PeerError(
+                lost,
+                `${error.message}; finishing it on this machine failed: ${String(failure)}`,
+                {
+                  cause: failure,
+                },
+              ),
+            ),
         );
       },
     );

@@ -89,7 +89,12 @@ export interface RunEvents {
    * Local runs never emit it.
    */
   'run:coordinator-changed': { from: string; to: string; reason: string; gapMs: number };
-  /** An attempt of function `id` printed something (sent once per attempt, with its outcome). */
+  /**
+   * An attempt of function `id` printed something: the next piece of its output, sent as it prints (local runs,
+   * and mesh runs whose coordinator streams) or once with the attempt's outcome (an older coordinator or peer).
+   * Pieces of one attempt concatenate to its entry of `FunctionRecord.logs`; `droppedLines` counts lines past
+   * the budget since the last event that told of any.
+   */
   'function:log': { id: string } & AttemptOutput;
   'run:done': RunSummary;
 }

@@ -21,6 +21,7 @@
  */
 import { CodeTable } from './code-table.js';
 import type { WireBatchResult, WireCodeDef, WireTask } from './messages.js';
+import { StreamedOutput, type WireOutputChunk } from './output-stream.js';
 import type {
   CancelSignal,
   PoolTask,
@@ -59,6 +60,8 @@ interface Pending {
   done: boolean;
   slot: Slot | undefined;
   startedAt: number | undefined;
+  /** What the call streamed so far (output-stream.ts); made at its first chunk. */
+  printed: StreamedOutput | undefined;
 }
 
 type Slot = SupervisedSlot<Pending>;
@@ -105,6 +108,7 @@ export class PoolCore implements WorkerPool {
         this.failQueued(message);
       },
       waiting: () => this.queue.size,
+      output: (slot, chunk) => this.onOutput(slot, chunk),
     });
     this.supervisor.on('worker:ready', ({ worker }) => {
       this.startedWorkers.add(worker);
@@ -143,6 +147,7 @@ export class PoolCore implements WorkerPool {
         done: false,
         slot: undefined,
         startedAt: undefined,
+        printed: undefined,
       };
       const signal = runOptions?.signal;
       if (signal) {
@@ -188,6 +193,9 @@ export class PoolCore implements WorkerPool {
   private settle(p: Pending, outcome: TaskOutcome): void {
     if (p.done) return;
     p.done = true;
+    // What it streamed is its output, also when its worker died or was terminated (output-stream.ts).
+    const printed = p.printed?.output();
+    if (printed && !outcome.output) outcome = { ...outcome, output: printed };
     if (p.slot === undefined) this.queue.forget();
     p.slot = undefined;
     const signal = p.options?.signal;
@@ -204,8 +212,20 @@ export class PoolCore implements WorkerPool {
     p.resolve(outcome);
   }
 
+  /** A chunk of what call `chunk.call` of `slot`'s batch printed: kept for its outcome, passed on now. */
+  private onOutput(slot: Slot, chunk: WireOutputChunk): void {
+    const p = slot.batch?.[chunk.call];
+    if (p === undefined || p.done || p.task.functionId !== chunk.fn) return;
+    p.printed ??= new StreamedOutput();
+    const kept = p.printed.add(chunk);
+    if (kept) p.options?.onOutput?.(kept);
+  }
+
   private enqueue(p: Pending, front: boolean): void {
     p.slot = undefined;
+    // Run again from the start (its worker died with another call's fault): its outcome's output is the new
+    // run's. What it streamed before was passed on already (RunTaskOptions.onOutput says so).
+    p.printed = undefined;
     if (front) this.queue.unshift(p);
     else this.queue.push(p);
     this.scheduleFlush();

@@ -12,9 +12,10 @@ import { digestOf } from '../mesh/fetch-grants.js';
 import type { FetchFailure } from '../mesh/port.js';
 import type { FetchedInput, UnreachableHolder } from '../protocol/messages.js';
 import { encodeValue } from '../protocol/value-codec.js';
+import type { FunctionOutput } from '../run/output.js';
 import { linkSetupErrorIn } from '../transport/frame-link.js';
 import { argumentValue, poolTaskOf, specRunOptions } from '../worker/call.js';
-import type { WorkerPool } from '../worker/pool.js';
+import type { TaskOutcome, WorkerPool } from '../worker/pool.js';
 import { type AgentHoldings, type InputValue, inputOf } from './holdings.js';
 import type { AgentReplies } from './replies.js';
 import type { AgentTask } from './task.js';
@@ -110,13 +111,18 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
   const fetchedFrom: FetchedInput[] = [];
   const args = await callArgs(task, deps, fetchedFrom);
   if (args === undefined || task.cancel.aborted) return;
-  const outcome = await deps.pool.run(poolTaskOf(spec, args), {
+  const stream = task.output;
+  const ran = await deps.pool.run(poolTaskOf(spec, args), {
     signal: task.cancel,
     ...specRunOptions(spec),
     onStart: () => {
       task.started = true;
     },
+    ...(stream && { onOutput: (piece: FunctionOutput) => stream.add(piece) }),
   });
+  // Streaming, the outcome carries only what no task:output did (output-stream.ts).
+  const tail = stream?.finish();
+  const outcome: TaskOutcome = stream ? withOutput(ran, tail) : ran;
   if (!outcome.ok) {
     deps.replies.reply(task, {
       ok: false,
@@ -154,4 +160,10 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
     ...(fetchedFrom.length > 0 && { fetchedFrom }),
     ...(outcome.output && { output: outcome.output }),
   });
+}
+
+/** `outcome` with `output` as its output (none when undefined). */
+function withOutput(outcome: TaskOutcome, output: FunctionOutput | undefined): TaskOutcome {
+  const { output: _all, ...rest } = outcome;
+  return output ? { ...rest, output } : rest;
 }

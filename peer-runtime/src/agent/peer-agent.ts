@@ -34,6 +34,7 @@ import type { WorkerPool } from '../worker/pool.js';
 import { AgentAdmission } from './admission.js';
 import { executeTask } from './execute.js';
 import { AgentHoldings } from './holdings.js';
+import { TaskOutputStream } from './output-stream.js';
 import { AgentReplies, type AgentReplyCounts } from './replies.js';
 import { AgentStatus } from './status.js';
 import { AgentTask, taskKey } from './task.js';
@@ -261,7 +262,8 @@ class MeshPeerAgent implements PeerAgent {
     switch (message.type) {
       case 'task:assign':
         if (this.status.addCoordinator(from)) this.announceQuietly(from);
-        for (const a of message.assignments) this.accept(from, message.runId, a);
+        for (const a of message.assignments)
+          this.accept(from, message.runId, a, message.streamOutput === true);
         return;
       case 'task:cancel':
         for (const id of message.functionIds) {
@@ -283,7 +285,7 @@ class MeshPeerAgent implements PeerAgent {
 
   // ---- running ----
 
-  private accept(coordinator: string, runId: string, a: TaskAssignment): void {
+  private accept(coordinator: string, runId: string, a: TaskAssignment, streamOutput: boolean): void {
     const k = taskKey(coordinator, runId, a.functionId);
     const existing = this.tasks.get(k);
     if (existing) {
@@ -292,6 +294,7 @@ class MeshPeerAgent implements PeerAgent {
       existing.cancel.abort();
     }
     const task = new AgentTask(coordinator, runId, a);
+    if (streamOutput) task.output = new TaskOutputStream(task, this.port);
     this.tasks.set(k, task);
     if (this.isPaused || this.draining) {
       this.replies.giveBack(task, this.isPaused ? 'it is paused' : 'it is shutting down');

@@ -33,6 +33,7 @@ import { createPlanFollower } from './heft-plans.js';
 import { LostResults } from './lost-results.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
 import { Outcomes } from './outcomes.js';
+import { OutputRelay } from './output-relay.js';
 import { PeerLoads } from './peer-loads.js';
 import { Reachability } from './reachability.js';
 import { rebalanceQueued } from './rebalance.js';
@@ -79,6 +80,7 @@ class MeshCoordinator implements Coordinator {
   private readonly probe: NetworkProbe;
   private readonly dispatcher: Dispatcher;
   private readonly outcomes: Outcomes;
+  private readonly outputRelay: OutputRelay;
   private readonly lineage: LostResults;
   /** Finished remote runs kept for `result:recover` (remote-lineage.ts). */
   private readonly remoteLineage: RemoteLineage;
@@ -220,6 +222,7 @@ class MeshCoordinator implements Coordinator {
         if (believed) this.believe(d.peer, believed);
       },
     });
+    this.outputRelay = new OutputRelay(this.outcomes, this.log);
     this.lineage = new LostResults({
       port: this.port,
       directory: this.directory,
@@ -390,6 +393,7 @@ class MeshCoordinator implements Coordinator {
     runId: string,
     submitter: string | undefined,
     verify?: VerifyOptions,
+    streamOutput = false,
   ): RunState {
     const policy = verifyPolicy(verify);
     if (policy) refuseUnpinnedNondeterministic(functions);
@@ -432,6 +436,7 @@ class MeshCoordinator implements Coordinator {
           this.port.post(submitter, { type: 'run:event', runId, event });
         },
         { issuer: this.grants, submitter },
+        streamOutput,
       );
       run.done.then(off, off);
     }
@@ -533,6 +538,7 @@ class MeshCoordinator implements Coordinator {
         message.runId,
         from,
         message.options.verify,
+        message.options.streamOutput === true,
       );
     } catch (error) {
       reject((error as Error).message);
@@ -716,6 +722,9 @@ class MeshCoordinator implements Coordinator {
         return;
       case 'task:failed':
         this.outcomes.onFailed(from, message);
+        return;
+      case 'task:output':
+        this.outputRelay.receive(from, message);
         return;
       case 'peer:status':
         this.onStatus(from, message);

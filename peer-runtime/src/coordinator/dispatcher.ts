@@ -544,7 +544,8 @@ export class Dispatcher {
     for (const [peer, perRun] of messages) {
       for (const [runId, assignments] of perRun) {
         this.deps.port
-          .send(peer, { type: 'task:assign', runId, assignments })
+          // streamOutput: this coordinator takes `task:output` (output-relay.ts); older peers ignore the field.
+          .send(peer, { type: 'task:assign', runId, assignments, streamOutput: true })
           .catch((error: unknown) => this.deps.onUnreachable(peer, error));
       }
     }

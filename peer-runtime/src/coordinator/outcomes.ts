@@ -53,6 +53,10 @@ export interface OutcomesDeps {
 
 type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
 type FailedMessage = Extract<BatchableMessage, { type: 'task:failed' }>;
+/** What `match` reads of a message that names an attempt. */
+type AttemptMessage = Pick<ResultMessage, 'runId' | 'functionId' | 'hash' | 'attempt'> & {
+  readonly type: 'task:result' | 'task:failed' | 'task:output';
+};
 
 export class Outcomes {
   private readonly groups = new HashGroups();
@@ -271,9 +275,15 @@ export class Outcomes {
    * same function served from it. An attempt that was assigned to the sender but is no longer in flight (a lost
    * race, a cancelled copy) is stale, not forged: it returns without `winner`.
    */
+  /** The run and function of an attempt assigned to `from` (`match`'s checks), for `task:output`. */
+  assignedAttempt(from: string, msg: AttemptMessage): { run: RunState; i: number } | undefined {
+    const match = this.match(from, msg);
+    return match && { run: match.run, i: match.i };
+  }
+
   private match(
     from: string,
-    msg: ResultMessage | FailedMessage,
+    msg: AttemptMessage,
   ): { run: RunState; i: number; list: Dispatch[] | undefined; winner: Dispatch | undefined } | undefined {
     const refuse = (detail: string): undefined => {
       this.deps.refusals.refuse(msg.type, from, 'assignment', detail);

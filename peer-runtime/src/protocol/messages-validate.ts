@@ -8,6 +8,7 @@
  * what it receives (cycles, missing dependencies, code that cannot travel are not a wire concern).
  */
 import { dagJsonSchema, functionSpecSchema } from '../dag/validate-spec.js';
+import { OUTPUT_LIMIT_LINES } from '../run/output.js';
 import {
   bytes,
   choice,
@@ -44,10 +45,12 @@ import {
   id,
   idList,
   MAX_ARRAY,
+  outputLine,
   protocolError,
   text,
   ticket,
   uint,
+  withinOutputBudget,
 } from './validate.js';
 
 /** Tickets, when given, go one per holder: a list of another length would pair grants with the wrong peers. */
@@ -126,7 +129,11 @@ const batchable: Cases<BatchableMessage['type']> = {
     kind: optional(id),
     missing: optional(id),
   }),
-  'task:assign': message('task:assign', { runId: id, assignments: list(assignment, { max: MAX_ARRAY }) }),
+  'task:assign': message('task:assign', {
+    runId: id,
+    assignments: list(assignment, { max: MAX_ARRAY }),
+    streamOutput: optional(flag),
+  }),
   'task:result': refine(
     message('task:result', {
       runId: id,
@@ -166,6 +173,16 @@ const batchable: Cases<BatchableMessage['type']> = {
     ),
     output: optional(functionOutput),
   }),
+  'task:output': withinOutputBudget(
+    message('task:output', {
+      runId: id,
+      functionId: id,
+      hash: id,
+      attempt: uint,
+      lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
+      droppedLines: uint,
+    }),
+  ),
   'task:cancel': message('task:cancel', { runId: id, functionIds: idList(), reason: text }),
   'result:fetch': message('result:fetch', { requestId: uint, hash: id, ticket: optional(ticket) }),
   'result:data': message('result:data', { requestId: uint, hash: id, bytes: bytes() }),
@@ -173,7 +190,11 @@ const batchable: Cases<BatchableMessage['type']> = {
   'dag:submit': message('dag:submit', {
     runId: id,
     dag: dagJsonSchema,
-    options: object({ strategy: optional(id), verify: optional(verifyOptions) }),
+    options: object({
+      strategy: optional(id),
+      verify: optional(verifyOptions),
+      streamOutput: optional(flag),
+    }),
   }),
   'run:cancel': message('run:cancel', { runId: id, reason: text }),
   'run:event': message('run:event', { runId: id, event: runEvent }),

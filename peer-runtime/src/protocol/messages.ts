@@ -12,7 +12,7 @@
  */
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { MeasuredLink } from '../measured-link.js';
-import type { FunctionOutput } from '../run/output.js';
+import type { FunctionOutput, OutputLine } from '../run/output.js';
 import type { FetchedInput } from '../run/types.js';
 import type { WireAttempt, WireRunEvent } from './run-event-messages.js';
 
@@ -102,6 +102,12 @@ export interface TaskAssignMessage {
   readonly type: 'task:assign';
   readonly runId: string;
   readonly assignments: readonly TaskAssignment[];
+  /**
+   * Send what these functions print while they run (`task:output`), not only with their outcome. How a
+   * coordinator says it understands `task:output`: a peer never sends it unasked, so an older coordinator (which
+   * would refuse the unknown message) is never sent one, and an older peer ignores the field. Default false.
+   */
+  readonly streamOutput?: boolean;
 }
 
 export type { FetchedInput } from '../run/types.js';
@@ -138,6 +144,23 @@ export interface TaskResultMessage {
   readonly fetchedFrom?: readonly FetchedInput[];
   /** What the attempt printed (run/output.ts; at most OUTPUT_LIMIT_CHARS), when it printed anything. */
   readonly output?: FunctionOutput;
+}
+
+/**
+ * Peer → coordinator, only when the assignment asked for it (`streamOutput`): the next lines attempt `attempt`
+ * of `functionId` printed while it runs (run/output.ts), at most every 100 ms per function; the outcome's own
+ * `output` then carries only what no `task:output` carried. The coordinator accepts it only for an attempt it
+ * assigned to that peer, and keeps at most the attempt's budget over all of its pieces (run/output-book.ts).
+ */
+export interface TaskOutputMessage {
+  readonly type: 'task:output';
+  readonly runId: string;
+  readonly functionId: string;
+  readonly hash: string;
+  readonly attempt: number;
+  readonly lines: readonly OutputLine[];
+  /** Lines its worker dropped past the budget since the last piece. */
+  readonly droppedLines: number;
 }
 
 export const TASK_FAILURE_REASONS = [
@@ -211,6 +234,12 @@ export interface SubmitOptions {
   readonly strategy?: string;
   /** Verify results by replication and quorum (docs/security.md, coordinator/verify.ts). Default: off. */
   readonly verify?: VerifyOptions;
+  /**
+   * Send what functions print as `task:output` run events while they run, instead of only on each attempt's
+   * end event. How a submitter says it understands that event kind (an older one would refuse it); an older
+   * coordinator ignores the field and keeps sending output on end events. Default false.
+   */
+  readonly streamOutput?: boolean;
 }
 
 /**
@@ -351,6 +380,7 @@ export type WireMessage =
   | TaskAssignMessage
   | TaskResultMessage
   | TaskFailedMessage
+  | TaskOutputMessage
   | TaskCancelMessage
   | ResultFetchMessage
   | ResultDataMessage

@@ -61,6 +61,12 @@ export type WireRunEvent =
     }
   | { readonly kind: 'task:retried'; readonly id: string; readonly attempt: number; readonly delayMs: number }
   /**
+   * The next piece of what an attempt printed, while it runs: sent only to a submitter that asked
+   * (`SubmitOptions.streamOutput`), which then gets no `output` on end events. Its pieces, in order, are the
+   * attempt's output, at most the budget in all (the submitter keeps no more, whatever a coordinator sends).
+   */
+  | ({ readonly kind: 'task:output'; readonly id: string } & WireAttemptOutput)
+  /**
    * One attempt opened or closed outside the started → succeeded | failed sequence: a straggler's copy, a
    * lineage recompute of a function that had succeeded, a copy that lost the race or whose peer was lost. The
    * submitter adds it to (or updates it in) the function's history, keyed by attempt and peer, so remote records

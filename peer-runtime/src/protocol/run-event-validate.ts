@@ -132,6 +132,15 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     output: optional(attemptOutput),
   }),
   'task:retried': event('task:retried', { id, attempt: uint, delayMs: finite }),
+  'task:output': withinOutputBudget(
+    event('task:output', {
+      id,
+      attempt: uint,
+      peer: id,
+      lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
+      droppedLines: uint,
+    }),
+  ),
   'task:skipped': event('task:skipped', { id, because: id }),
   'task:attempt': event('task:attempt', attemptFields),
   'task:waiting': event('task:waiting', { id, unmet: text, message: text }),

@@ -262,6 +262,8 @@ class RemoteSubmission {
         options: {
           ...(this.options.strategy !== undefined && { strategy: this.options.strategy }),
           ...(this.options.verify !== undefined && { verify: this.options.verify }),
+          // This submitter takes `task:output` run events (wire-events.ts applies them): prints arrive live.
+          streamOutput: true,
         },
       })
       .catch((error: unknown) => {

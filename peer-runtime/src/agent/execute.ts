@@ -109,8 +109,10 @@ async function callArgs(
 export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<void> {
   const spec = task.assignment.spec;
   const fetchedFrom: FetchedInput[] = [];
+  const fetchStart = performance.now();
   const args = await callArgs(task, deps, fetchedFrom);
   if (args === undefined || task.cancel.aborted) return;
+  const fetchMs = performance.now() - fetchStart;
   const stream = task.output;
   const ran = await deps.pool.run(poolTaskOf(spec, args), {
     signal: task.cancel,
@@ -123,6 +125,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
   // Streaming, the outcome carries only what no task:output did (output-stream.ts).
   const tail = stream?.finish();
   const outcome: TaskOutcome = stream ? withOutput(ran, tail) : ran;
+  const runMs = outcome.startedAt !== undefined ? Math.max(0, outcome.endedAt - outcome.startedAt) : 0;
   if (!outcome.ok) {
     deps.replies.reply(task, {
       ok: false,
@@ -131,9 +134,11 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
       ...(outcome.stack !== undefined && { stack: outcome.stack }),
       ...(fetchedFrom.length > 0 && { fetchedFrom }),
       ...(outcome.output && { output: outcome.output }),
+      phases: { fetchMs, runMs, storeMs: 0 },
     });
     return;
   }
+  const storeStart = performance.now();
   let bytes: Uint8Array;
   try {
     bytes = encodeValue(outcome.value);
@@ -150,6 +155,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
   deps.holdings.remember(hash, outcome.value);
   if (spec.cache === false) deps.holdings.keepTransient(hash, bytes);
   else deps.holdings.keep(hash, bytes, false, task.coordinator);
+  const storeMs = performance.now() - storeStart;
   const freeAt = deps.workerFreeAt.get(outcome.worker) ?? 0;
   deps.workerFreeAt.set(outcome.worker, outcome.endedAt);
   deps.replies.reply(task, {
@@ -159,6 +165,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
     ...(bytes.byteLength <= deps.inlineLimit ? { inline: bytes } : { digest: digestOf(bytes) }),
     ...(fetchedFrom.length > 0 && { fetchedFrom }),
     ...(outcome.output && { output: outcome.output }),
+    phases: { fetchMs, runMs, storeMs },
   });
 }
 

@@ -123,6 +123,7 @@ export class Outcomes {
     }
     // Only for an attempt we assigned to this peer (match, above): a stranger cannot print into someone else's run.
     if (msg.output) run.run.markOutput(run.id(i), { attempt: msg.attempt, peer: from, ...msg.output });
+    if (msg.phases) run.run.markPhases(run.id(i), msg.attempt, from, msg.phases);
     run.observe(msg.durationMs);
     const load = this.deps.loads.get(from);
     if (load)
@@ -228,6 +229,7 @@ export class Outcomes {
     const k = Dispatcher.key(run, i);
     // Only for an attempt we assigned to this peer (match, above): a stranger cannot print into someone else's run.
     if (msg.output) run.run.markOutput(msg.functionId, { attempt: msg.attempt, peer: from, ...msg.output });
+    if (msg.phases) run.run.markPhases(msg.functionId, msg.attempt, from, msg.phases);
     this.deps.loads.get(from)?.remove(d);
     list.splice(list.indexOf(d), 1);
     const now = Date.now();

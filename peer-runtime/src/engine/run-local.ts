@@ -231,6 +231,11 @@ class LocalScheduler {
   private onOutcome(i: number, attempt: number, outcome: TaskOutcome): void {
     const spec = this.specs[i]!;
     if (this.run.isEnded(spec.id)) return;
+    if (outcome.worker !== undefined && outcome.startedAt !== undefined) {
+      // Inputs are values in this process and the store write comes after (off the path): only the run counts.
+      const runMs = Math.max(0, outcome.endedAt - outcome.startedAt);
+      this.run.markPhases(spec.id, attempt, `local:${outcome.worker}`, { fetchMs: 0, runMs, storeMs: 0 });
+    }
     if (outcome.ok) {
       this.succeed(i, outcome.value, `local:${outcome.worker}`, false, outcome.endedAt);
       return;

@@ -5,6 +5,7 @@
  */
 import { DagValidationError, HandoutError, taskErrorFor } from '../errors.js';
 import type { WireAttemptOutput, WireRunEvent, FetchTicket as WireTicket } from '../protocol/messages.js';
+import type { AttemptPhases } from '../run/types.js';
 import { type GrantIssuer, grantFor } from './fetch-grants.js';
 import { type MeshRun, mergeTickets } from './mesh-run.js';
 
@@ -52,6 +53,7 @@ export function forwardRunEvents(
         size: location?.size ?? 0,
         ...grant,
         ...takeOutput(id, attempt),
+        ...phasesOf(run, id, attempt, holder),
       });
     }),
     run.on('task:failed', ({ id, attempt, peer, at, error, final }) =>
@@ -66,6 +68,7 @@ export function forwardRunEvents(
         message: error.originalMessage,
         ...(error.originalStack !== undefined && { stack: error.originalStack }),
         ...takeOutput(id, attempt),
+        ...phasesOf(run, id, attempt, peer || error.peerId || fallbackPeer),
       }),
     ),
     run.on('task:retried', ({ id, attempt, delayMs }) =>
@@ -153,6 +156,16 @@ class HeldOutput {
   }
 }
 
+/** The phases the run's history holds for `id`'s attempt on `peer`, as an end event's field. */
+function phasesOf(run: MeshRun, id: string, attempt: number, peer: string): { phases?: AttemptPhases } {
+  const history = run.record(id).history;
+  for (let k = history.length - 1; k >= 0; k--) {
+    const a = history[k]!;
+    if (a.attempt === attempt && a.peer === peer) return a.phases ? { phases: a.phases } : {};
+  }
+  return {};
+}
+
 /** The error a `run:rejected` event stands for. */
 export function rejectionError(event: Extract<WireRunEvent, { kind: 'run:rejected' }>): Error {
   return event.issues && event.issues.length > 0
@@ -171,6 +184,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     case 'task:succeeded': {
       if (event.output) run.markOutput(event.id, event.output);
+      if (event.phases) run.markPhases(event.id, event.attempt, event.peer, event.phases);
       const known = run.location(event.id);
       const tickets = mergeTickets(known?.tickets, [event.peer], event.ticket && [event.ticket]);
       const digest = event.digest ?? known?.digest;
@@ -186,6 +200,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
     }
     case 'task:failed': {
       if (event.output) run.markOutput(event.id, event.output);
+      if (event.phases) run.markPhases(event.id, event.attempt, event.peer, event.phases);
       const error = taskErrorFor(
         event.id,
         event.attempt,

@@ -38,6 +38,7 @@ import {
 } from './messages.js';
 import { fetchedInput, runEvent, wireAttempt } from './run-event-validate.js';
 import {
+  attemptPhases,
   digest,
   finite,
   flag,
@@ -146,6 +147,7 @@ const batchable: Cases<BatchableMessage['type']> = {
       inline: optional(bytes()),
       fetchedFrom: optional(list(fetchedInput, { max: 64 })),
       output: optional(functionOutput),
+      phases: optional(attemptPhases),
     }),
     (m) =>
       m.digest === undefined && m.inline === undefined
@@ -172,6 +174,7 @@ const batchable: Cases<BatchableMessage['type']> = {
       ),
     ),
     output: optional(functionOutput),
+    phases: optional(attemptPhases),
   }),
   'task:output': withinOutputBudget(
     message('task:output', {

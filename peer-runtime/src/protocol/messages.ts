@@ -13,7 +13,7 @@
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { MeasuredLink } from '../measured-link.js';
 import type { FunctionOutput, OutputLine } from '../run/output.js';
-import type { FetchedInput } from '../run/types.js';
+import type { AttemptPhases, FetchedInput } from '../run/types.js';
 import type { WireAttempt, WireRunEvent } from './run-event-messages.js';
 
 /**
@@ -144,6 +144,8 @@ export interface TaskResultMessage {
   readonly fetchedFrom?: readonly FetchedInput[];
   /** What the attempt printed (run/output.ts; at most OUTPUT_LIMIT_CHARS), when it printed anything. */
   readonly output?: FunctionOutput;
+  /** Where the attempt's time went on this peer (AttemptPhases; traces show them). Older peers send none. */
+  readonly phases?: AttemptPhases;
 }
 
 /**
@@ -194,6 +196,8 @@ export interface TaskFailedMessage {
   readonly unreachable?: readonly UnreachableHolder[];
   /** What the attempt printed before it failed, when it printed anything. */
   readonly output?: FunctionOutput;
+  /** Where the attempt's time went on this peer, as far as it got (AttemptPhases). */
+  readonly phases?: AttemptPhases;
 }
 
 /** Coordinator → peer: stop these functions (straggler duplicate lost, run cancelled). */

@@ -5,7 +5,7 @@
  */
 import type { DagIssue } from '../errors.js';
 import type { OutputLine } from '../run/output.js';
-import type { FetchedInput, FunctionStatus, RunStatus } from '../run/types.js';
+import type { AttemptPhases, FetchedInput, FunctionStatus, RunStatus } from '../run/types.js';
 import type { FetchTicket, TaskFailureReason } from './messages.js';
 
 /**
@@ -45,6 +45,8 @@ export type WireRunEvent =
       readonly ticket?: FetchTicket;
       /** What the attempt printed (the `function:log` event on the submitter's side). */
       readonly output?: WireAttemptOutput;
+      /** Where the attempt's time went on its peer (AttemptPhases), when it said. */
+      readonly phases?: AttemptPhases;
     }
   | {
       readonly kind: 'task:failed';
@@ -58,6 +60,7 @@ export type WireRunEvent =
       readonly stack?: string;
       /** What the attempt printed before it failed. */
       readonly output?: WireAttemptOutput;
+      readonly phases?: AttemptPhases;
     }
   | { readonly kind: 'task:retried'; readonly id: string; readonly attempt: number; readonly delayMs: number }
   /**

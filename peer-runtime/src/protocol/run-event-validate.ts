@@ -24,6 +24,7 @@ import {
   type WireRunEvent,
 } from './messages.js';
 import {
+  attemptPhases,
   digest,
   finite,
   flag,
@@ -122,6 +123,7 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     digest: optional(digest),
     ticket: optional(ticket),
     output: optional(attemptOutput),
+    phases: optional(attemptPhases),
   }),
   'task:failed': event('task:failed', {
     ...attemptAt,
@@ -130,6 +132,7 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     message: text,
     stack: optional(text),
     output: optional(attemptOutput),
+    phases: optional(attemptPhases),
   }),
   'task:retried': event('task:retried', { id, attempt: uint, delayMs: finite }),
   'task:output': withinOutputBudget(

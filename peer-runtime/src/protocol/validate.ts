@@ -13,6 +13,7 @@ import {
   type OutputLine,
   outputSize,
 } from '../run/output.js';
+import type { AttemptPhases } from '../run/types.js';
 import {
   boolean,
   bytes,
@@ -56,6 +57,13 @@ export const digest: Schema<Uint8Array> = bytesOf(32);
 export const ticket: Schema<FetchTicket> = object<FetchTicket>({
   exp: number({ integer: true, min: 0 }),
   mac: bytesOf(16),
+});
+
+/** Where an attempt's time went on its peer (run/types.ts AttemptPhases): three durations, ms. */
+export const attemptPhases: Schema<AttemptPhases> = object<AttemptPhases>({
+  fetchMs: number({ min: 0 }),
+  runMs: number({ min: 0 }),
+  storeMs: number({ min: 0 }),
 });
 
 /** One printed line of a function (run/output.ts). */

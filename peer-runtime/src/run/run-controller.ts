@@ -12,6 +12,7 @@ import { TypedEmitter } from '../typed-emitter.js';
 import type { AttemptOutput } from './output.js';
 import { OutputBook } from './output-book.js';
 import type {
+  AttemptPhases,
   AttemptRecord,
   FunctionRecord,
   Run,
@@ -190,6 +191,21 @@ export class RunController implements Run {
     const { event, cut } = this.outputs.add(r, output);
     if (event && this.listeners.has('function:log')) this.emit('function:log', { id, ...event });
     return { cut };
+  }
+
+  /**
+   * Where the time of `id`'s attempt `attempt` on `peer` went (AttemptPhases). Call before the attempt's outcome
+   * (markSucceeded / markFailed), so that listeners of its end find them on its history entry.
+   */
+  markPhases(id: string, attempt: number, peer: string, phases: AttemptPhases): void {
+    const history = this.record(id).history;
+    for (let k = history.length - 1; k >= 0; k--) {
+      const a = history[k] as OpenAttempt;
+      if (a.attempt === attempt && a.peer === peer) {
+        a.phases = phases;
+        return;
+      }
+    }
   }
 
   markRetried(id: string, attempt: number, delayMs: number): void {

@@ -19,14 +19,22 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   cli: async () => (await import('./cli.bench.js')).benchCli(),
   validate: async () => (await import('./validate.bench.js')).benchValidate(),
   protocol: async () => (await import('./protocol.bench.js')).benchProtocol(),
-  'local-throughput': async () => (await import('./local-throughput.bench.js')).benchLocalThroughput(),
+  // No-op throughput against Piscina, then the same at 0, 0.25, 1 and 10 ms functions, warm and cold (issue 16).
+  'local-throughput': async () => [
+    await (await import('./local-throughput.bench.js')).benchLocalThroughput(),
+    await (await import('./local-sizes.js')).benchLocalSizes(),
+  ],
   store: async () => (await import('./store.bench.js')).benchStore(),
   makespan: async () => (await import('./makespan.bench.js')).benchMakespan(),
   transport: async () => (await import('./transport.bench.js')).benchTransport(),
+  interleave: async () => (await import('./interleave.bench.js')).benchInterleave(),
   mesh: async () => (await import('./mesh.bench.js')).benchMesh(),
+  growth: async () => (await import('./growth.bench.js')).benchGrowth(),
   'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
   failover: async () => (await import('./failover.bench.js')).benchFailover(),
   verify: async () => (await import('./verify.bench.js')).benchVerify(),
+  wfcommons: async () => (await import('./wfcommons.bench.js')).benchWfCommons(),
+  browser: async () => (await import('./browser.bench.js')).benchBrowser(),
 };
 
 async function main(): Promise<void> {

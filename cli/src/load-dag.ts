@@ -42,6 +42,8 @@ export interface LoadDagOptions {
   readonly cwd: string;
   /** Scale of imported synthetic work (`--scale`); undefined = the importer's default. */
   readonly scale?: number;
+  /** Fraction of each WfFormat task's output bytes its result carries (`--data-scale`); undefined = none. */
+  readonly dataScale?: number;
 }
 
 const MODULE_EXTENSIONS = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
@@ -79,13 +81,29 @@ export async function loadDagFile(file: string, options: LoadDagOptions): Promis
   if (detected.format === 'wfformat') {
     const { json } = detected;
     return {
-      dag: convert(file, () => parseWfFormat(json, withScale('scale', options.scale))),
+      dag: convert(file, () =>
+        parseWfFormat(json, {
+          ...withScale('scale', options.scale),
+          ...withScale('dataScale', options.dataScale),
+        }),
+      ),
       kind: 'wfformat',
       file,
     };
   }
   // Not through parseDagText's Dag.fromJSON: a JSON file may also hold a plain array of specs (fromHandoutValue).
   return { dag: fromHandoutValue(detected.json, file), kind: 'handout-json', file };
+}
+
+/** Importer options from the CLI's settings: a setting left unset keeps the importer's own default. */
+export function importOptions(values: {
+  readonly scale?: number | undefined;
+  readonly dataScale?: number | undefined;
+}): Pick<LoadDagOptions, 'scale' | 'dataScale'> {
+  return {
+    ...(values.scale === undefined ? {} : { scale: values.scale }),
+    ...(values.dataScale === undefined ? {} : { dataScale: values.dataScale }),
+  };
 }
 
 function withScale<K extends string>(key: K, scale: number | undefined): { [P in K]?: number } {

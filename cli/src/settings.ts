@@ -148,6 +148,20 @@ export const SETTINGS = {
     commands: ['run', 'validate', 'config'],
     parse: nonNegativeNumber,
   }),
+  dataScale: setting<number | undefined>({
+    flag: '--data-scale',
+    env: 'HANDOUT_DATA_SCALE',
+    configKey: 'dataScale',
+    kind: 'value',
+    defaultValue: () => undefined,
+    defaultText: '0 (results stay small)',
+    meaning:
+      'WfFormat only: each task also returns this fraction of the bytes of its recorded output files, so data ' +
+      'travels between tasks as it did in the trace (0.001: a 16 MB file becomes 16 KB). A number >= 0. ' +
+      'Ignored for other kinds of file.',
+    commands: ['run', 'validate', 'config'],
+    parse: nonNegativeNumber,
+  }),
   json: setting<boolean>({
     flag: '--json',
     env: 'HANDOUT_JSON',

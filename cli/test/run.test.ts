@@ -91,6 +91,24 @@ describe('handout run', () => {
     expect(out.functions).toHaveLength(5);
   });
 
+  test('--data-scale makes each WfFormat task return that fraction of its recorded output bytes', async () => {
+    const file = join(fixtures, 'helloworld-chain-5-chameleon.json');
+    const scaled = await handout(['run', file, '--json', '--scale', '0', '--data-scale', '0.00001']);
+    expect(scaled.stderr).not.toContain('handout:');
+    expect(scaled.code).toBe(0);
+    const last = JSON.parse(scaled.stdout).results.cpuhog_chain_00000005;
+    // The trace records a 16,666,667-byte output file for every task of this chain.
+    expect(last.task).toBe('cpuhog_chain_00000005');
+    expect(last.data).toHaveLength(Math.round(16_666_667 * 0.00001));
+
+    const plain = await handout(['run', file, '--json', '--scale', '0']);
+    expect(JSON.parse(plain.stdout).results.cpuhog_chain_00000005.data).toBeUndefined();
+
+    const bad = await handout(['run', file, '--data-scale', '-1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--data-scale');
+  });
+
   test('a function that throws exits 1 naming it, its error and its attempts; its dependents are skipped', async () => {
     const cwd = dir({
       'boom.dag.mjs': `export default [

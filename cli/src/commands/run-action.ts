@@ -4,7 +4,7 @@ import { parseCommandArgs } from '../args.js';
 import { resolveSettings } from '../config.js';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import { printFunctionOutput } from '../function-output.js';
-import { loadDagFile } from '../load-dag.js';
+import { importOptions, loadDagFile } from '../load-dag.js';
 import { buildJsonOutput, describeFailure, finalFunctionIds, formatHumanSummary } from '../output.js';
 import { attachProgress, chooseProgressMode } from '../progress.js';
 import { commandHelp, singleFileArgument } from './help.js';
@@ -23,10 +23,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   // Replicas need several peers: on this machine there is nobody to disagree with.
   if (values.verify !== undefined && values.signal === undefined)
     throw new CliInputError('--verify needs --signal: results are verified across the peers of a mesh');
-  const loaded = await loadDagFile(file, {
-    cwd: ctx.cwd,
-    ...(values.scale === undefined ? {} : { scale: values.scale }),
-  });
+  const loaded = await loadDagFile(file, { cwd: ctx.cwd, ...importOptions(values) });
 
   const controller = new AbortController();
   let interrupted = false;

@@ -5,7 +5,7 @@ export const runCommand: CommandDef = {
   name: 'run',
   summary: 'run a DAG on this machine (or on a mesh with --signal) and print its results',
   synopsis:
-    'handout run <file> [--concurrency N] [--json] [--quiet] [--progress auto|bar|lines|none] [--scale X] [--signal url --token t [--strategy s] [--verify k]]',
+    'handout run <file> [--concurrency N] [--json] [--quiet] [--progress auto|bar|lines|none] [--scale X] [--data-scale X] [--signal url --token t [--strategy s] [--verify k]]',
   description:
     'Loads the DAG file (a module, Handout JSON, WfFormat JSON or STG), validates it, and runs it on a pool of ' +
     'worker threads. Progress and what functions print (`[id] text`; `--quiet` hides it) go to stderr; the outcome goes to stdout: a summary with the results of the final ' +

@@ -3,7 +3,7 @@ import { parseCommandArgs } from '../args.js';
 import { resolveSettings } from '../config.js';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import { formatIssue, InvalidDagFileError, type IssueLike } from '../issues.js';
-import { loadDagFile } from '../load-dag.js';
+import { importOptions, loadDagFile } from '../load-dag.js';
 import { commandHelp, singleFileArgument } from './help.js';
 import type { CommandContext } from './types.js';
 import { validateCommand } from './validate.js';
@@ -19,7 +19,7 @@ export async function run(ctx: CommandContext): Promise<ExitCode> {
   let issues: Array<IssueLike & { readonly code: string; readonly path?: readonly string[] }> = [];
   try {
     // Loading validates: every kind of file becomes a Dag, which is valid or not created.
-    await loadDagFile(file, { cwd: ctx.cwd, ...(values.scale === undefined ? {} : { scale: values.scale }) });
+    await loadDagFile(file, { cwd: ctx.cwd, ...importOptions(values) });
   } catch (error) {
     if (error instanceof InvalidDagFileError) issues = [...error.issues];
     // A file that cannot even be read or parsed is one problem of its own; --json still reports it as data.

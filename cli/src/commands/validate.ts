@@ -4,7 +4,7 @@ import type { CommandDef } from './types.js';
 export const validateCommand: CommandDef = {
   name: 'validate',
   summary: 'check a DAG file and print every problem, or "ok"',
-  synopsis: 'handout validate <file> [--json] [--scale X]',
+  synopsis: 'handout validate <file> [--json] [--scale X] [--data-scale X]',
   description:
     'Loads the DAG file like `handout run` and validates it: duplicate ids, missing dependencies, cycles (with ' +
     'their path), output indexes out of range, code that cannot travel (naming the captured variables), invalid ' +

@@ -6,77 +6,23 @@
  * A function whose inputs are gone (their only holders left or evicted them) is not failed: its producers are
  * recomputed from lineage first, and it waits for them (`lineage` below).
  */
-import { TaskError } from '../errors.js';
+
+import type { TaskError } from '../errors.js';
 import type { GrantIssuer } from '../mesh/fetch-grants.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment, InputLocation as WireInput } from '../protocol/messages.js';
 import { capabilityUnmet, resourceRequestOf } from '../scheduling/needs.js';
-import type {
-  Allocation,
-  NetworkModel,
-  PeerView,
-  ReadyFunction,
-  ResourceTracker,
-} from '../scheduling/types.js';
-import { createUnsatisfiableWatch, type UnsatisfiableWatch } from '../scheduling/unsatisfiable-watch.js';
+import type { NetworkModel, PeerView, ReadyFunction, ResourceTracker } from '../scheduling/types.js';
+import { addToOutbox, type InputLoc, type Outbox, sendOutbox, wireInput } from './assignments.js';
+import { blockedPeers } from './blocked-peers.js';
 import type { ReadyQueue } from './fair-queue.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
-import { type BlockedInput, describeBlocked, type Reachability } from './reachability.js';
+import type { BlockedInput, Reachability } from './reachability.js';
 import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
+import { UnsatisfiableWaits } from './waits.js';
 
-/** Where one input can be had: its hash, size, live holders, digest and (small results) its bytes. */
-export interface InputLoc {
-  readonly hash: string;
-  readonly size: number;
-  readonly holders: string[];
-  readonly inline?: Uint8Array;
-  readonly digest?: Uint8Array;
-}
-
-/** How long the fetch tickets of an assignment stay valid: it may wait in the peer's queue for a while. */
-export const ASSIGNMENT_TICKET_MS = 10 * 60_000;
-
-/**
- * An input as the assignment carries it, as small as it can be (thousands of assignments a second are encoded
- * here and decoded on peers): no bytes when the peer holds the result itself (it has it in memory or in its
- * store), the bytes without holders when they ride inline, else the holders to fetch from with the digest to
- * check their bytes against and, when this coordinator issues grants, a ticket per holder (fetch-grants.ts).
- *
- * With grants, a peer holding the input itself is listed alone: tickets for the other holders would cost an
- * HMAC each on the hottest path (chains of functions on one peer) for the rare case of an eviction in between,
- * which the peer reports as `input-lost` and the coordinator re-places.
- */
-function wireInput(producer: string, loc: InputLoc, peer: string, grants?: GrantIssuer): WireInput {
-  if (loc.holders.includes(peer)) {
-    return { producer, hash: loc.hash, holders: grants ? [peer] : loc.holders };
-  }
-  if (loc.inline) return { producer, hash: loc.hash, holders: [], inline: loc.inline };
-  return {
-    producer,
-    hash: loc.hash,
-    holders: loc.holders,
-    ...(loc.digest && { digest: loc.digest }),
-    ...(grants && { tickets: grants.tickets(loc.holders, loc.hash, peer, ASSIGNMENT_TICKET_MS) }),
-  };
-}
-
-/** Assignments to send, by peer, then by run (one `task:assign` per pair). */
-export type Outbox = Map<string, Map<string, TaskAssignment[]>>;
-
-export function addToOutbox(outbox: Outbox, peer: string, runKey: string, assignment: TaskAssignment): void {
-  let perRun = outbox.get(peer);
-  if (!perRun) {
-    perRun = new Map();
-    outbox.set(peer, perRun);
-  }
-  let batch = perRun.get(runKey);
-  if (!batch) {
-    batch = [];
-    perRun.set(runKey, batch);
-  }
-  batch.push(assignment);
-}
+export { ASSIGNMENT_TICKET_MS, addToOutbox, type InputLoc, type Outbox } from './assignments.js';
 
 export interface ReadyItem {
   readonly runKey: string;
@@ -127,11 +73,17 @@ export class Dispatcher {
   readonly inflight = new Map<string, Dispatch[]>();
   /** Functions no current peer can run, retried when the mesh changes and on a timer. */
   readonly parked = new Map<string, ReadyItem>();
-  private readonly watches = new Map<string, UnsatisfiableWatch>();
-  private readonly waitingReported = new Set<string>();
+  private readonly waits: UnsatisfiableWaits;
   private scheduled = false;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.waits = new UnsatisfiableWaits({
+      timeoutMs: deps.unsatisfiableTimeoutMs,
+      onWaiting: (run, i, unmet, message) => this.deps.onWaiting(run, i, unmet, message),
+      onUnsatisfiable: (run, i, error) => this.deps.onUnsatisfiable(run, i, error),
+      park: (item) => this.parked.set(Dispatcher.key(item.run, item.index), item),
+    });
+  }
 
   static key(run: RunState, index: number): string {
     return `${run.key}\0${index}`;
@@ -164,7 +116,7 @@ export class Dispatcher {
   forgetRun(run: RunState): void {
     this.deps.queue.remove((item) => item.run === run);
     for (const [k, item] of this.parked) if (item.run === run) this.parked.delete(k);
-    this.watches.delete(run.key);
+    this.waits.forgetRun(run);
   }
 
   /** Where the result of producer `p` of `run` can be had now; undefined when nowhere. */
@@ -246,7 +198,13 @@ export class Dispatcher {
     let placed = 0;
     const messages: Outbox = new Map();
     for (const [run, list] of byRun) {
-      const blocked = this.blockedPeers(run, list, located);
+      const blocked = blockedPeers(
+        this.deps.reachability,
+        () => this.deps.loads.views().map((v) => v.peerId),
+        run,
+        list,
+        located,
+      );
       const excluded = new Map<ReadyItem, ReadonlySet<string>>();
       if (this.deps.exclude)
         for (const item of list) {
@@ -285,8 +243,8 @@ export class Dispatcher {
             this.deps.loads.queueAllowance(peer, durationMs ?? run.meanMs),
           ...(this.deps.network && { network: this.deps.network }),
         });
-        const failed = group.blocked && this.failUnreachable(run, allocation, byId, group.blocked);
-        this.observeWaits(run, allocation, byId, back, failed);
+        const failed = group.blocked && this.waits.failUnreachable(run, allocation, byId, group.blocked);
+        this.waits.observe(run, allocation, byId, back, failed);
         for (const a of allocation.assignments) {
           const item = byId.get(a.functionId);
           if (!item) continue;
@@ -314,120 +272,6 @@ export class Dispatcher {
     if (back.length > 0) this.deps.queue.putBack(back);
     this.send(messages);
     return placed;
-  }
-
-  /**
-   * For each item, the live peers that cannot have one of its inputs (every holder unreachable from them, as
-   * peers reported: reachability.ts), with the input. Empty (and cheap) while no pair was ever reported.
-   */
-  private blockedPeers(
-    run: RunState,
-    items: readonly ReadyItem[],
-    located: ReadonlyMap<ReadyItem, InputLoc[]>,
-  ): Map<ReadyItem, Map<string, BlockedInput>> {
-    const out = new Map<ReadyItem, Map<string, BlockedInput>>();
-    const reach = this.deps.reachability;
-    if (reach.size === 0) return out;
-    const peers = this.deps.loads.views().map((v) => v.peerId);
-    for (const item of items) {
-      const locs = located.get(item) ?? [];
-      if (locs.length === 0) continue;
-      const producers = run.producers[item.index]!;
-      const inputs = locs.map((loc, k) => ({
-        producer: run.id(producers[k]!),
-        holders: loc.holders,
-        inline: loc.inline !== undefined,
-      }));
-      for (const peer of peers) {
-        const b = reach.blockedBy(peer, inputs);
-        if (!b) continue;
-        let m = out.get(item);
-        if (!m) {
-          m = new Map();
-          out.set(item, m);
-        }
-        m.set(peer, b);
-      }
-    }
-    return out;
-  }
-
-  /**
-   * A function every peer allowed to run it cannot fetch an input on fails now, naming the links, rather than
-   * waiting `unsatisfiableTimeoutMs` for a peer that can: with two NATs and no TURN server, none will come.
-   * Returns the ids failed, which `observeWaits` then leaves alone.
-   */
-  private failUnreachable(
-    run: RunState,
-    allocation: Allocation,
-    byId: ReadonlyMap<string, ReadyItem>,
-    blocked: ReadonlyMap<string, BlockedInput>,
-  ): Set<string> {
-    const failed = new Set<string>();
-    for (const w of allocation.waiting) {
-      const item = byId.get(w.functionId);
-      // Busy peers (deferred) are no reason to fail: only a function no remaining peer may run.
-      if (!item || w.reason !== 'unsatisfiable') continue;
-      failed.add(w.functionId);
-      const why = [...blocked].map(([peer, b]) => describeBlocked(peer, b)).join('; ');
-      // The attempt that found out says what the link did (ICE failed or timed out, the candidates gathered).
-      const tried = run.run.record(w.functionId).history.findLast((h) => h.error !== undefined);
-      const seen = tried ? ` (attempt ${tried.attempt} on '${tried.peer}': ${tried.error})` : '';
-      const attempt = Math.max(1, run.attempt[item.index]!);
-      this.deps.onUnsatisfiable(
-        run,
-        item.index,
-        new TaskError(
-          w.functionId,
-          attempt,
-          'unsatisfiable',
-          `no peer that may run '${w.functionId}' can fetch its inputs: ${why}. Peers behind separate NATs need a TURN server (handout signal --turn-url ... --turn-secret ...; docs/deploy.md)${seen}`,
-        ),
-      );
-    }
-    return failed;
-  }
-
-  private observeWaits(
-    run: RunState,
-    allocation: Allocation,
-    byId: ReadonlyMap<string, ReadyItem>,
-    back: ReadyItem[],
-    failed?: ReadonlySet<string>,
-  ): void {
-    let watch = this.watches.get(run.key);
-    if (!watch) {
-      watch = createUnsatisfiableWatch({ timeoutMs: this.deps.unsatisfiableTimeoutMs });
-      this.watches.set(run.key, watch);
-    }
-    const expired = new Map(watch.observe(allocation, Date.now()).map((e) => [e.functionId, e]));
-    if (this.waitingReported.size > 0)
-      for (const a of allocation.assignments) this.waitingReported.delete(`${run.key}\0${a.functionId}`);
-    for (const w of allocation.waiting) {
-      const item = byId.get(w.functionId);
-      if (!item || failed?.has(w.functionId)) continue;
-      const reportKey = `${run.key}\0${w.functionId}`;
-      const expiry = expired.get(w.functionId);
-      if (expiry) {
-        this.waitingReported.delete(reportKey);
-        const attempt = Math.max(1, run.attempt[item.index]!);
-        this.deps.onUnsatisfiable(
-          run,
-          item.index,
-          new TaskError(w.functionId, attempt, 'unsatisfiable', expiry.message),
-        );
-        continue;
-      }
-      if (w.reason === 'unsatisfiable') {
-        if (!this.waitingReported.has(reportKey)) {
-          this.waitingReported.add(reportKey);
-          this.deps.onWaiting(run, item.index, w.unmet ?? 'a matching peer', w.message);
-        }
-        this.parked.set(Dispatcher.key(run, item.index), item);
-      } else {
-        back.push(item);
-      }
-    }
   }
 
   private readyFunction(run: RunState, i: number, locs: readonly InputLoc[]): ReadyFunction {
@@ -541,13 +385,6 @@ export class Dispatcher {
   }
 
   send(messages: ReadonlyMap<string, ReadonlyMap<string, TaskAssignment[]>>): void {
-    for (const [peer, perRun] of messages) {
-      for (const [runId, assignments] of perRun) {
-        this.deps.port
-          // streamOutput: this coordinator takes `task:output` (output-relay.ts); older peers ignore the field.
-          .send(peer, { type: 'task:assign', runId, assignments, streamOutput: true })
-          .catch((error: unknown) => this.deps.onUnreachable(peer, error));
-      }
-    }
+    sendOutbox(this.deps.port, messages, this.deps.onUnreachable);
   }
 }

@@ -8,14 +8,19 @@ import { releaseDependents } from '../dag/graph.js';
 import { TaskError, taskErrorFor } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { Refusals } from '../mesh/refusals.js';
-import type { BatchableMessage } from '../protocol/messages.js';
-import { backoffDelay, mayRetry } from '../run/retry-policy.js';
-import { skipDownstream } from '../run/skip-downstream.js';
 import type { FetchedInput } from '../run/types.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import { describeLinkPath } from '../transport/link-path.js';
+import {
+  type AnswerMatch,
+  type AttemptMessage,
+  type FailedMessage,
+  matchAnswer,
+  type ResultMessage,
+} from './answer-match.js';
 import { Dispatcher, type InputLoc } from './dispatcher.js';
-import { type AttemptLinks, closeEntry, failureKind, finalError, type StragglerOptions } from './failures.js';
+import { FailureOutcomes } from './failure-outcomes.js';
+import { type AttemptLinks, closeEntry, type StragglerOptions } from './failures.js';
 import { HashGroups } from './hash-groups.js';
 import type { Dispatch, PeerLoads } from './peer-loads.js';
 import type { Reachability } from './reachability.js';
@@ -51,18 +56,21 @@ export interface OutcomesDeps {
   readonly onCompleted?: (d: Dispatch, reportedMs: number, observedMs: number) => void;
 }
 
-type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
-type FailedMessage = Extract<BatchableMessage, { type: 'task:failed' }>;
-/** What `match` reads of a message that names an attempt. */
-type AttemptMessage = Pick<ResultMessage, 'runId' | 'functionId' | 'hash' | 'attempt'> & {
-  readonly type: 'task:result' | 'task:failed' | 'task:output';
-};
-
 export class Outcomes {
   private readonly groups = new HashGroups();
   private readonly runsByKey = new Map<string, RunState>();
+  private readonly failures: FailureOutcomes;
 
-  constructor(private readonly deps: OutcomesDeps) {}
+  constructor(private readonly deps: OutcomesDeps) {
+    this.failures = new FailureOutcomes({
+      dispatcher: deps.dispatcher,
+      retryBackoffMs: deps.retryBackoffMs,
+      retryBackoffMaxMs: deps.retryBackoffMaxMs,
+      maxLostAttempts: deps.maxLostAttempts,
+      ...(deps.onRecomputeFailed && { onRecomputeFailed: deps.onRecomputeFailed }),
+      onFailedForGood: (run, i) => this.settleGroup(run, i, false),
+    });
+  }
 
   // ---- ready ----
 
@@ -269,52 +277,23 @@ export class Outcomes {
     };
   }
 
-  /**
-   * The assignment a completion or failure answers: the run (by the key agents see), the function, and the
-   * in-flight attempt of that very peer (`winner`). A message naming no run of ours, no function of that run,
-   * another hash, or an attempt never assigned to its sender is refused (counted, logged, answered) and goes no
-   * further: without this, any member could write a forged result into the directory and have other runs of the
-   * same function served from it. An attempt that was assigned to the sender but is no longer in flight (a lost
-   * race, a cancelled copy) is stale, not forged: it returns without `winner`.
-   */
-  /** The run and function of an attempt assigned to `from` (`match`'s checks), for `task:output`. */
+  /** The run and function of an attempt assigned to `from` (answer-match.ts's checks), for `task:output`. */
   assignedAttempt(from: string, msg: AttemptMessage): { run: RunState; i: number } | undefined {
     const match = this.match(from, msg);
     return match && { run: match.run, i: match.i };
   }
 
-  private match(
-    from: string,
-    msg: AttemptMessage,
-  ): { run: RunState; i: number; list: Dispatch[] | undefined; winner: Dispatch | undefined } | undefined {
-    const refuse = (detail: string): undefined => {
-      this.deps.refusals.refuse(msg.type, from, 'assignment', detail);
-      return undefined;
-    };
-    const run = this.runsByKey.get(msg.runId);
-    if (!run) {
-      return refuse(
-        `function '${msg.functionId}': run '${msg.runId}' is not a running run of this coordinator`,
-      );
-    }
-    const i = run.index.get(msg.functionId);
-    if (i === undefined) return refuse(`function '${msg.functionId}' is not in run '${msg.runId}'`);
-    if (run.hashes[i] !== msg.hash) {
-      return refuse(`function '${msg.functionId}' has hash ${run.hashes[i]}, not ${msg.hash}`);
-    }
-    if (run.finished) return undefined;
-    const list = this.deps.dispatcher.inflight.get(Dispatcher.key(run, i));
-    const winner = list?.find((d) => d.peer === from && d.attempt === msg.attempt);
-    if (winner) return { run, i, list, winner };
-    const assigned = run.run
-      .record(msg.functionId)
-      .history.some((e) => e.peer === from && e.attempt === msg.attempt);
-    if (!assigned) {
-      return refuse(
-        `function '${msg.functionId}' attempt ${msg.attempt} of run '${msg.runId}' was not assigned to peer '${from}'`,
-      );
-    }
-    return { run, i, list: undefined, winner: undefined };
+  /** The assignment a completion or failure answers (answer-match.ts); refused when it answers none. */
+  private match(from: string, msg: AttemptMessage): AnswerMatch | undefined {
+    return matchAnswer(
+      {
+        run: (key) => this.runsByKey.get(key),
+        inflight: (run, i) => this.deps.dispatcher.inflight.get(Dispatcher.key(run, i)),
+        refusals: this.deps.refusals,
+      },
+      from,
+      msg,
+    );
   }
 
   /** Every holder of an input failed the fetch: forget them, so the next dispatch recomputes it from lineage. */
@@ -326,99 +305,13 @@ export class Outcomes {
       if (loc) run.run.setLocation(run.id(p), { ...loc, holders: [] });
     }
   }
-
   private afterFailure(run: RunState, i: number, d: Dispatch, error: TaskError): void {
-    const spec = run.specs[i]!;
-    const kind = failureKind(error.reason);
-    if (d.recompute || run.run.isEnded(spec.id)) {
-      this.recomputeFailed(run, i, error, kind);
-      return;
-    }
-    if (kind === 'lost') {
-      if (++run.losses[i]! > this.deps.maxLostAttempts) {
-        this.failFinal(run, i, error);
-        return;
-      }
-      run.run.markFailed(spec.id, error, false);
-      run.run.markRetried(spec.id, run.attempt[i]! + 1, 0);
-      this.deps.dispatcher.enqueue(run, i, false);
-      return;
-    }
-    const failures = ++run.failures[i]!;
-    let avoid = run.avoid.get(i);
-    if (!avoid) {
-      avoid = new Set();
-      run.avoid.set(i, avoid);
-    }
-    avoid.add(d.peer);
-    const decision = mayRetry(failures, spec.retries ?? 0, run.restarted[i] === 1, error.reason);
-    if (!decision.retry) {
-      this.failFinal(run, i, error);
-      return;
-    }
-    if (decision.restart) run.restarted[i] = 1;
-    run.run.markFailed(spec.id, error, false);
-    const delayMs = backoffDelay(failures, this.deps.retryBackoffMs, this.deps.retryBackoffMaxMs);
-    run.run.markRetried(spec.id, run.attempt[i]! + 1, delayMs);
-    const timer = setTimeout(() => {
-      run.timers.delete(timer);
-      this.deps.dispatcher.enqueue(run, i, false);
-    }, delayMs);
-    run.timers.add(timer);
+    this.failures.afterFailure(run, i, d, error);
   }
 
-  /** A lineage recompute failed: retry it like a normal attempt, or fail the consumers waiting for it. */
-  private recomputeFailed(run: RunState, p: number, error: TaskError, kind: 'own' | 'lost'): void {
-    const spec = run.specs[p]!;
-    const budget =
-      kind === 'lost'
-        ? ++run.losses[p]! <= this.deps.maxLostAttempts
-        : ++run.failures[p]! <= (spec.retries ?? 0);
-    if (budget) {
-      this.deps.dispatcher.enqueue(run, p, true);
-      return;
-    }
-    this.abandonRecompute(run, p, error);
-  }
-
-  /** A recompute of `p` will not happen: whoever waits for its result fails. */
-  private abandonRecompute(run: RunState, p: number, error: TaskError): void {
-    const spec = run.specs[p]!;
-    this.deps.onRecomputeFailed?.(run, p, error);
-    const waiters = run.lineageWaiters.get(p) ?? new Set<number>();
-    run.lineageWaiters.delete(p);
-    for (const c of waiters) {
-      run.waitingInputs.delete(c);
-      const cid = run.id(c);
-      const e = new TaskError(
-        cid,
-        Math.max(1, run.attempt[c]!),
-        'input-lost',
-        `its input '${spec.id}' was lost and recomputing it failed: ${error.originalMessage}`,
-        undefined,
-        error.peerId,
-      );
-      if (run.run.isEnded(cid)) this.recomputeFailed(run, c, e, 'own');
-      else this.failFinal(run, c, e);
-    }
-  }
-
+  /** Fails function `i` for good (or, for a recompute, whoever waits for it): failure-outcomes.ts. */
   failFinal(run: RunState, i: number, error: TaskError): void {
-    const id = run.id(i);
-    if (run.run.isEnded(id)) {
-      // A recompute that cannot be placed (unsatisfiable for too long): its waiters fail instead of hanging.
-      this.deps.dispatcher.parked.delete(Dispatcher.key(run, i));
-      this.abandonRecompute(run, i, error);
-      return;
-    }
-    this.deps.dispatcher.parked.delete(Dispatcher.key(run, i));
-    run.run.markFailed(id, finalError(run.run.record(id), error), true);
-    this.skipDownstream(run, i);
-    this.settleGroup(run, i, false);
-  }
-
-  private skipDownstream(run: RunState, root: number): void {
-    skipDownstream(run.graph, root, (d) => run.id(d), run.run);
+    this.failures.failFinal(run, i, error);
   }
 
   // ---- peers ----

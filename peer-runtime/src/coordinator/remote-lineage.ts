@@ -15,6 +15,7 @@ import type { ResultLocation } from '../mesh/mesh-run.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { ResultRecoverMessage, WireAttempt } from '../protocol/messages.js';
 import type { LostResults } from './lost-results.js';
+import { remoteRunKey } from './run-registry.js';
 import type { RunState } from './run-state.js';
 
 export interface RemoteLineageDeps {
@@ -44,7 +45,7 @@ export class RemoteLineage {
   }
 
   static key(submitter: string, runId: string): string {
-    return `${submitter}\0${runId}`;
+    return remoteRunKey(submitter, runId);
   }
 
   /** A remote run finished: keep its state while its lineage may be used. */

@@ -70,17 +70,37 @@ interface HashGroup {
 
 /** Validate, hash and start running `dag`. Throws `DagValidationError` (synchronously) for an invalid DAG. */
 export function runLocal(input: DagInput, options: RunLocalOptions = {}): Run {
-  const dag = dagData(input);
-  assertValidDag(dag);
-  const functions = isDagJSON(dag) ? dag.functions : dag;
-  // One pass over ids for both hashing and scheduling: the scheduler reads producers by position from `deps`.
-  const indexed = inputsFirstIndices(functions);
-  return new LocalScheduler(
-    functions,
-    hashFunctionsByPosition(functions, indexed),
-    dagGraph(functions, indexed),
-    options,
-  ).run;
+  // A run's own pool is made first, so that its workers start (in their own threads, all at once) while this
+  // thread validates and hashes the DAG: for a large DAG the start-up is then hidden entirely, and the first
+  // worker ready takes the first batch. The cost: a DAG that fails validation, or whose every result is cached,
+  // starts workers for nothing (they are terminated at once).
+  const ownPool = options.pool ? undefined : makeOwnPool(options);
+  try {
+    const dag = dagData(input);
+    assertValidDag(dag);
+    const functions = isDagJSON(dag) ? dag.functions : dag;
+    // One pass over ids for both hashing and scheduling: the scheduler reads producers by position from `deps`.
+    const indexed = inputsFirstIndices(functions);
+    return new LocalScheduler(
+      functions,
+      hashFunctionsByPosition(functions, indexed),
+      dagGraph(functions, indexed),
+      options,
+      ownPool,
+    ).run;
+  } catch (error) {
+    // Not awaited: the caller gets the validation error now; terminating workers cannot fail in a way to report.
+    void ownPool?.close();
+    throw error;
+  }
+}
+
+function makeOwnPool(options: RunLocalOptions): WorkerPool {
+  const { concurrency, trustCode } = options;
+  return createWorkerPool({
+    ...(concurrency !== undefined && { size: concurrency }),
+    ...(trustCode === true && { trustCode }),
+  });
 }
 
 function ignore(): void {}
@@ -106,7 +126,6 @@ class LocalScheduler {
   /** Cache writes in flight; awaited before `done` so that a next run with the same store sees them. */
   private readonly puts: Promise<void>[] = [];
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  private ownedPool: WorkerPool | undefined;
   private readonly backoffBase: number;
   private readonly backoffMax: number;
   private readonly detachSignal: () => void;
@@ -116,6 +135,8 @@ class LocalScheduler {
     hashes: string[],
     graph: DagGraph,
     private readonly options: RunLocalOptions,
+    /** The pool the run made for itself (closed when it ends); undefined with `options.pool`. */
+    private readonly ownedPool: WorkerPool | undefined,
   ) {
     this.n = specs.length;
     this.hashes = hashes;
@@ -148,13 +169,7 @@ class LocalScheduler {
   }
 
   private get pool(): WorkerPool {
-    if (this.options.pool) return this.options.pool;
-    const { concurrency, trustCode } = this.options;
-    this.ownedPool ??= createWorkerPool({
-      ...(concurrency !== undefined && { size: concurrency }),
-      ...(trustCode === true && { trustCode }),
-    });
-    return this.ownedPool;
+    return this.options.pool ?? this.ownedPool!;
   }
 
   private ready(i: number): void {

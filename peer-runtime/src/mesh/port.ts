@@ -111,6 +111,12 @@ interface Outbox {
 
 const ignore = (): void => {};
 
+/** A `result:data` of at least this many bytes leaves on its own rather than in a batch (see `sendBox`). */
+export const BULK_ALONE_BYTES = 16 * 1024;
+
+const isBulk = (m: BatchableMessage): boolean =>
+  m.type === 'result:data' && m.bytes.byteLength >= BULK_ALONE_BYTES;
+
 interface PendingFetch {
   readonly peer: string;
   /** `answered`: the holder replied (data or missing), as opposed to a timeout or a lost connection. */
@@ -176,14 +182,33 @@ function createPort(transport: Transport): MeshPort {
         box.waiters?.resolve();
         continue;
       }
-      const message =
-        box.messages.length === 1 ? box.messages[0]! : { type: 'batch' as const, messages: box.messages };
-      const sent = transport.send(peerId, message);
+      const sent = sendBox(peerId, box.messages);
       if (box.waiters) sent.then(box.waiters.resolve, box.waiters.reject);
       // Posted, not sent: nobody asked to know. A failed send means the connection dropped, and the drop is
       // what the roles act on (the coordinator re-places the peer's work, the agent's tasks are re-run).
       else sent.catch(ignore);
     }
+  };
+
+  /**
+   * One batch of what was queued for `peerId`, except large `result:data` replies: those leave alone, so the
+   * transport can send them in its bulk lane (framed-sender.ts), where they no longer hold back the batch of
+   * control messages queued with them, or one queued after them.
+   */
+  const sendBox = (peerId: string, messages: BatchableMessage[]): Promise<void> => {
+    let bulk: BatchableMessage[] | undefined;
+    let rest = messages;
+    if (messages.some(isBulk)) {
+      bulk = messages.filter(isBulk);
+      rest = messages.filter((m) => !isBulk(m));
+    }
+    const sends: Promise<void>[] = [];
+    if (rest.length > 0)
+      sends.push(
+        transport.send(peerId, rest.length === 1 ? rest[0]! : { type: 'batch' as const, messages: rest }),
+      );
+    if (bulk) for (const m of bulk) sends.push(transport.send(peerId, m));
+    return sends.length === 1 ? sends[0]! : Promise.all(sends).then(ignore);
   };
 
   const queue = (peerId: string, message: BatchableMessage): Outbox => {

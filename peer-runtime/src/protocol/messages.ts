@@ -18,9 +18,10 @@ import type { WireAttempt, WireRunEvent } from './run-event-messages.js';
 
 /**
  * Bumped on any incompatible change. Peers exchange it in `hello`; a peer speaking another version is
- * disconnected with reason `protocol-error` instead of being fed messages it would misread.
+ * disconnected with reason `protocol-error` instead of being fed messages it would misread. 3: multi-frame
+ * messages travel on numbered streams that may interleave (framing.ts); `hello` is one whole frame in both.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 // ---- transport level -------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@
 import { createStore, entries, keys as idbKeys, promisifyRequest, type UseStore } from 'idb-keyval';
 import { PendingWrites, StoreBookkeeping } from './bookkeeping.js';
 import { assertBytes, StoreInputError } from './errors.js';
+import { createGroupCommit } from './idb-group-commit.js';
 import { decodeRecord } from './integrity.js';
 import type { LruEntryInfo } from './lru.js';
 import type { ResultStore, ResultStoreStats } from './types.js';
@@ -80,13 +81,21 @@ export async function createIndexedDbStore(options: IndexedDbStoreOptions): Prom
   const staleRows = [...dangling, ...evicted];
   if (staleRows.length > 0) await deleteKeys(lruRows, staleRows);
 
+  // Every write after open shares commits under load (idb-group-commit.ts).
+  const recordWrites = createGroupCommit(records);
+  const rowWrites = createGroupCommit(lruRows);
   const writes = new PendingWrites();
   const pending = writes.records;
   const track = <T>(write: Promise<T>): Promise<T> => writes.track(write);
 
   // Rows go first on removal: a tab closed in between leaves a record without a row, which open deletes.
+  // Through the same group commits as puts: one queue per database keeps every write in the order it was made
+  // (a delete given its own transaction could commit before an earlier put still waiting for its group).
+  const deleteAll = (hashes: readonly string[]) => (o: IDBObjectStore) => {
+    for (const hash of hashes) o.delete(hash);
+  };
   const remove = (hashes: readonly string[]): Promise<unknown> =>
-    track(deleteKeys(lruRows, hashes).then(() => deleteKeys(records, hashes)));
+    track(rowWrites.write(deleteAll(hashes)).then(() => recordWrites.write(deleteAll(hashes))));
 
   const store: ResultStore = {
     async get(hash) {
@@ -114,7 +123,7 @@ export async function createIndexedDbStore(options: IndexedDbStoreOptions): Prom
       const tick = lru.touch(hash);
       // Not awaited, failure not reported (tracked for close): a lost touch only leaves the persisted LRU order
       // a little older. Should go to the logger once there is one.
-      if (tick !== undefined) void track(inTransaction(lruRows, (o) => o.put([value.length, tick], hash)));
+      if (tick !== undefined) void track(rowWrites.write((o) => o.put([value.length, tick], hash)));
       book.hits++;
       return value;
     },
@@ -128,8 +137,8 @@ export async function createIndexedDbStore(options: IndexedDbStoreOptions): Prom
         if (gone.length > 0) await remove(gone);
         if (record) {
           // Record first, then its row: a tab closed in between leaves a record without a row, which open deletes.
-          await track(inTransaction(records, (o) => o.put(record, hash)));
-          await track(inTransaction(lruRows, (o) => o.put([bytes.length, tick], hash)));
+          await track(recordWrites.write((o) => o.put(record, hash)));
+          await track(rowWrites.write((o) => o.put([bytes.length, tick], hash)));
         }
       } finally {
         writes.settle(hash, record);

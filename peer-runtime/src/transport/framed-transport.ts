@@ -19,6 +19,7 @@
  */
 import { ProtocolError } from '../errors.js';
 import { encodeMessage } from '../protocol/codec.js';
+import type { SendLane } from '../protocol/framed-sender.js';
 import { PROTOCOL_VERSION, type WireMessage } from '../protocol/messages.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import { Connection, peerError } from './connection.js';
@@ -38,6 +39,16 @@ import type {
 const PING_TIMEOUT_MS = 5_000;
 /** How long a connection's `error` message gets to go out before its link is torn down after a protocol error. */
 const PROTOCOL_ERROR_LINGER_MS = 50;
+
+/**
+ * The sender's lane of a message (framed-sender.ts): a `result:data` answers one fetch and is matched by its
+ * request id, so nothing depends on its order against other messages and it may be overtaken (`bulk`); every
+ * other message keeps its order (`control`). A `batch` is control even when it holds a result:data, which is
+ * why the mesh port sends large ones alone (mesh/port.ts).
+ */
+export function laneOf(message: WireMessage): SendLane {
+  return message.type === 'result:data' ? 'bulk' : 'control';
+}
 
 /** The shared connection logic over a Dialer's links; both transports are one of these. */
 export class FramedTransport implements Transport {
@@ -89,7 +100,7 @@ export class FramedTransport implements Transport {
   private sendEncoded(c: Connection, message: WireMessage): Promise<void> {
     const encoded = encodeMessage(message);
     this.meter.sent(c.peerId, encoded.byteLength);
-    return c.sender!.send(encoded);
+    return c.sender!.send(encoded, laneOf(message));
   }
 
   onMessage(listener: MessageListener): () => void {

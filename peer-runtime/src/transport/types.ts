@@ -6,7 +6,9 @@
  *
  * Guarantees:
  * - Messages from one peer to another arrive in the order `send` was called, each exactly once, byte-exact,
- *   as long as the connection stays up.
+ *   as long as the connection stays up; except `result:data`, which travels in the bulk lane
+ *   (framed-sender.ts) and may be overtaken by what is sent after it, so that a big result never holds a
+ *   control message back.
  * - `send` opens a connection on demand; it resolves once the message is handed to the channel (backpressure
  *   respected), and rejects with a PeerError naming the peer when the peer is unknown, gone or unreachable.
  * - A connection that closes or fails is reported once as `peer:disconnected` with its reason.

@@ -11,7 +11,14 @@
  */
 import type { CodeRef } from '../dag/types.js';
 import type { FunctionOutput } from '../run/output.js';
-import type { WireBatch, WireBatchResult, WireOutcome, WorkerApi } from './messages.js';
+import {
+  PROGRESS_BATCH,
+  PROGRESS_CALL,
+  type WireBatch,
+  type WireBatchResult,
+  type WireOutcome,
+  type WorkerApi,
+} from './messages.js';
 import { type ModulePolicy, moduleRefusal } from './module-policy.js';
 import type { OutputCapture } from './output-capture.js';
 import type { Sandbox, SandboxViolation } from './sandbox.js';
@@ -36,8 +43,9 @@ export interface ExecutorPolicy {
 const refusals = new WeakMap<Error, SandboxViolation>();
 
 /**
- * @param progress When given (a SharedArrayBuffer view), the index in the current batch of the call being run is
- *   written to `progress[0]` before each call, so that if the worker dies the pool knows which call killed it.
+ * @param progress When given (a SharedArrayBuffer view), the batch's `seq` is written to `progress[PROGRESS_BATCH]`
+ *   when it starts and the index of the call being run to `progress[PROGRESS_CALL]` before each call, so that if
+ *   the worker dies the pool knows which call of which batch killed it (messages.ts).
  * @param policy Default: no sandbox, every module (what a worker that trusts code does).
  */
 export function createExecutor(
@@ -101,7 +109,32 @@ export function createExecutor(
     }
   }
 
+  /**
+   * The batch still running asynchronously, if any. The pool may send the next batch while one runs (pipelining);
+   * comlink calls `runBatch` as soon as that message arrives, so a batch that arrives while another awaits a
+   * promise is chained behind it: calls never interleave (the progress cell and output capture rely on that).
+   */
+  let tail: Promise<WireBatchResult> | undefined;
+
   function runBatch(batch: WireBatch): WireBatchResult | Promise<WireBatchResult> {
+    const run = (): WireBatchResult | Promise<WireBatchResult> => runNow(batch);
+    const result = tail === undefined ? run() : tail.then(run, run);
+    if (result instanceof Promise) {
+      tail = result;
+      // Only the latest batch matters: when it settles nothing waits behind it any more.
+      const clear = (): void => {
+        if (tail === result) tail = undefined;
+      };
+      result.then(clear, clear);
+    }
+    return result;
+  }
+
+  function runNow(batch: WireBatch): WireBatchResult | Promise<WireBatchResult> {
+    if (progress) {
+      progress[PROGRESS_BATCH] = batch.seq;
+      progress[PROGRESS_CALL] = -1;
+    }
     const startedAt = performance.now();
     const printed: (FunctionOutput | undefined)[] = [];
     const timed = (outcomes: WireOutcome[]): WireBatchResult =>
@@ -128,7 +161,7 @@ export function createExecutor(
 
     const from = (start: number): WireOutcome[] | Promise<WireOutcome[]> => {
       for (let i = start; i < tasks.length; i++) {
-        if (progress) progress[0] = i;
+        if (progress) progress[PROGRESS_CALL] = i;
         const [codeId, functionId, args, outputs] = tasks[i]!;
         const fn = compiled.get(codeId);
         if (fn === undefined) {

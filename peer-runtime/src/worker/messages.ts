@@ -16,11 +16,27 @@ export type WireTask = readonly [
   outputs: number,
 ];
 
-/** A batch: new code definitions first, then the calls, run one after another in order. */
+/**
+ * A batch: new code definitions first, then the calls, run one after another in order. A worker may be sent its
+ * next batch while it runs one (pool-core.ts pipelines short work); it runs them one after another, in the order
+ * they were sent, and answers each in that order.
+ */
 export interface WireBatch {
+  /** Numbers the batches sent to one worker (1, 2, ...): written to the progress cell when the batch starts. */
+  readonly seq: number;
   readonly defs: readonly WireCodeDef[];
   readonly tasks: readonly WireTask[];
 }
+
+/**
+ * The progress cell (a SharedArrayBuffer the pool and one worker share) holds, at index {@link PROGRESS_CALL},
+ * the index in its batch of the call being run (-1 before the first) and, at {@link PROGRESS_BATCH}, the `seq`
+ * of that batch: when the worker dies holding two batches, these say which call of which batch killed it.
+ */
+export const PROGRESS_CALL = 0;
+export const PROGRESS_BATCH = 1;
+/** Int32 cells in a progress buffer. */
+export const PROGRESS_CELLS = 2;
 
 /**
  * Per call: `[1, value]` on success, `[0, message, stack]` on a throw (or a rejected promise), and

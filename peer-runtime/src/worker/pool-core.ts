@@ -1,7 +1,9 @@
 /**
- * The platform-neutral worker pool: queue, batching, timeouts and cancellation. Workers themselves (spawning,
- * deaths, replacement) are the supervisor's (worker-supervisor.ts); pool.node.ts and pool.browser.ts only say
- * how to spawn a worker and how it dies.
+ * The platform-neutral worker pool: queue, batching, pipelining, timeouts and cancellation. Workers themselves
+ * (spawning, deaths, replacement) are the supervisor's (worker-supervisor.ts); pool.node.ts and pool.browser.ts
+ * only say how to spawn a worker and how it dies. Pieces with one job each live beside it: the call record and
+ * its outcomes (pending-call.ts), cancellation groups (signal-groups.ts), `ready()` (start-gate.ts), the queue
+ * (task-queue.ts) and the code table (code-table.ts).
  *
  * Throughput: tasks submitted in the same tick are flushed together in a microtask, and each idle worker gets a
  * batch (an even share of the queue, at most `maxBatchSize`) in one comlink call. Code is sent to a worker once
@@ -14,27 +16,36 @@
  * still travel by the dozen. Tasks left in the queue can still be cancelled for free (a mesh coordinator moves
  * them elsewhere).
  *
+ * Pipelining: when the queue is deeper than the idle workers take, a busy worker whose batch is short (expected
+ * at most `PIPELINE_BEHIND_MS`, as measured) is sent its next batch at once, so it starts it the moment the
+ * first ends instead of idling while its answer travels here and a new batch travels back (on a loaded machine
+ * this thread may not even be scheduled then). This is what Piscina gets from Atomics-based wake-up of idle
+ * workers, without blocking a worker's event loop (which async functions need). At most one batch waits per
+ * worker; never a call with a timeout (its timeout counts from dispatch), never behind one, never behind code
+ * not yet measured (it might be long, and what waits behind it could have run elsewhere).
+ *
  * When a worker dies, the call it was running (the supervisor knows which) gets the outcome 'worker-died' and
- * the others of its batch are queued again at the front without being charged (their results died with the
- * worker). When the culprit is unknown, the batch is re-queued one call per message, so the call that kills its
+ * the others it held are queued again at the front without being charged (their results died with the
+ * worker). When the culprit is unknown, they are re-queued one call per message, so the call that kills its
  * worker again is then known.
  */
 import { CodeTable } from './code-table.js';
 import type { WireBatchResult, WireCodeDef, WireTask } from './messages.js';
+import {
+  answeredOutcome,
+  cloneFailure,
+  deathOutcome,
+  type PendingCall,
+  type PoolSlot,
+} from './pending-call.js';
+import type { PoolTask, RunTaskOptions, TaskOutcome, WorkerPool, WorkerPoolEvents } from './pool.js';
+import { SignalGroups } from './signal-groups.js';
+import { StartGate } from './start-gate.js';
 import { StreamedOutput, type WireOutputChunk } from './output-stream.js';
-import type {
-  CancelSignal,
-  PoolTask,
-  RunTaskOptions,
-  TaskOutcome,
-  WorkerPool,
-  WorkerPoolEvents,
-} from './pool.js';
 import { TaskQueue } from './task-queue.js';
 import {
   type BatchLoss,
   type SpawnWorker,
-  type Slot as SupervisedSlot,
   type WorkerHandle,
   WorkerSupervisor,
 } from './worker-supervisor.js';
@@ -49,82 +60,49 @@ export interface PoolCoreOptions {
   readonly spawn: SpawnWorker;
 }
 
-/** One call of `run`, from submission until its outcome. */
-interface Pending {
-  readonly task: PoolTask;
-  readonly options: RunTaskOptions | undefined;
-  readonly codeId: number;
-  readonly resolve: (outcome: TaskOutcome) => void;
-  /** Must travel in a batch of its own (it has a timeout, or its batch lost a worker without a progress cell). */
-  alone: boolean;
-  done: boolean;
-  slot: Slot | undefined;
-  startedAt: number | undefined;
-  /** What the call streamed so far (output-stream.ts); made at its first chunk. */
-  printed: StreamedOutput | undefined;
-}
-
-type Slot = SupervisedSlot<Pending>;
-
-/** What `kill` settles a call of the killed worker's batch with; undefined re-queues the call. */
+/** What `kill` settles a call of the killed worker with; undefined re-queues the call. */
 type KillVerdict = { ok: false; reason: 'timeout' | 'cancelled'; message: string } | undefined;
 
 /** Expected work per batch, ms: small against the functions worth spreading, large against per-batch overhead. */
 const BATCH_BUDGET_MS = 5;
 
+/**
+ * Longest expected batch a next batch is pipelined behind, ms. Behind longer work the round trip saved is a
+ * negligible share, and a call waiting there could have started on another worker that frees sooner.
+ */
+const PIPELINE_BEHIND_MS = 25;
+
 export class PoolCore implements WorkerPool {
   readonly size: number;
   private readonly maxBatchSize: number;
-  private readonly queue = new TaskQueue<Pending>();
+  private readonly queue = new TaskQueue<PendingCall>();
   private readonly codes = new CodeTable();
-  /** Calls by the signal that cancels them: one abort listener per signal, however many calls share it. */
-  private readonly bySignal = new Map<CancelSignal, Set<Pending>>();
-  private readonly supervisor: WorkerSupervisor<Pending>;
-  /**
-   * The one abort listener every signal gets. A plain function, not a method bound per call: the signal calls
-   * it with `this` set to itself, which says which group to cancel, and removing it needs the same function.
-   */
-  private readonly onAbort: (this: CancelSignal) => void;
+  private readonly bySignal = new SignalGroups<PendingCall>((calls) => this.cancel(calls));
+  private readonly supervisor: WorkerSupervisor<PendingCall>;
+  private readonly gate: StartGate;
   private flushScheduled = false;
   private closed = false;
-  /** Workers that answered once, and who waits for all of them (`ready`). */
-  private readonly startedWorkers = new Set<number>();
-  private startWaiters: (() => void)[] = [];
-  private gaveUpStarting = false;
 
   constructor(options: PoolCoreOptions) {
     this.size = options.size;
     this.maxBatchSize = options.maxBatchSize;
-    const pool = this;
-    this.onAbort = function (this: CancelSignal) {
-      pool.cancel(this);
-    };
-    this.supervisor = new WorkerSupervisor<Pending>(options.size, options.spawn, {
+    this.gate = new StartGate(options.size);
+    this.supervisor = new WorkerSupervisor<PendingCall>(options.size, options.spawn, {
+      // The first worker ready gets work at once; the others join as they come up.
       ready: () => this.flush(),
-      died: (slot, batch, loss, message) => this.onDeath(slot, batch, loss, message),
+      died: (slot, calls, loss, message) => this.onDeath(slot, calls, loss, message),
       cannotStart: (message) => {
-        this.gaveUpStarting = true;
-        this.wakeStartWaiters();
+        this.gate.openForGood();
         this.failQueued(message);
       },
       waiting: () => this.queue.size,
       output: (slot, chunk) => this.onOutput(slot, chunk),
     });
-    this.supervisor.on('worker:ready', ({ worker }) => {
-      this.startedWorkers.add(worker);
-      if (this.startedWorkers.size >= this.size) this.wakeStartWaiters();
-    });
+    this.supervisor.on('worker:ready', ({ worker }) => this.gate.markStarted(worker));
   }
 
   ready(): Promise<void> {
-    if (this.closed || this.gaveUpStarting || this.startedWorkers.size >= this.size) return Promise.resolve();
-    return new Promise<void>((resolve) => this.startWaiters.push(resolve));
-  }
-
-  private wakeStartWaiters(): void {
-    const waiters = this.startWaiters;
-    this.startWaiters = [];
-    for (const resolve of waiters) resolve();
+    return this.gate.wait();
   }
 
   run(task: PoolTask, runOptions?: RunTaskOptions): Promise<TaskOutcome> {
@@ -138,7 +116,7 @@ export class PoolCore implements WorkerPool {
         });
         return;
       }
-      const p: Pending = {
+      const p: PendingCall = {
         task,
         options: runOptions,
         codeId: this.codes.idOf(task.code),
@@ -149,16 +127,7 @@ export class PoolCore implements WorkerPool {
         startedAt: undefined,
         printed: undefined,
       };
-      const signal = runOptions?.signal;
-      if (signal) {
-        let group = this.bySignal.get(signal);
-        if (!group) {
-          group = new Set();
-          this.bySignal.set(signal, group);
-          signal.addEventListener('abort', this.onAbort);
-        }
-        group.add(p);
-      }
+      if (runOptions?.signal) this.bySignal.add(runOptions.signal, p);
       this.supervisor.retryStopped();
       this.enqueue(p, false);
     });
@@ -174,23 +143,35 @@ export class PoolCore implements WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wakeStartWaiters();
+    this.gate.openForGood();
     const endedAt = Date.now();
+    const closedOutcome: TaskOutcome = {
+      ok: false,
+      reason: 'cancelled',
+      message: 'the pool was closed',
+      endedAt,
+    };
     for (const slot of this.supervisor.slots) {
-      for (const p of slot.batch ?? [])
-        this.settle(p, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
+      for (const p of slot.batch ?? []) this.settle(p, closedOutcome);
+      for (const p of slot.next ?? []) this.settle(p, closedOutcome);
     }
     const terminated = this.supervisor.close();
-    for (const p of this.queue.drain())
-      this.settle(p, { ok: false, reason: 'cancelled', message: 'the pool was closed', endedAt });
+    for (const p of this.queue.drain()) this.settle(p, closedOutcome);
     await terminated;
   }
 
   /** How long `p` is expected to take, ms: its code's measured mean, else the caller's estimate, else a budget. */
-  private readonly expectedMs = (p: Pending): number =>
+  private readonly expectedMs = (p: PendingCall): number =>
     this.codes.meanMs(p.codeId) ?? p.options?.estimateMs ?? BATCH_BUDGET_MS;
 
-  private settle(p: Pending, outcome: TaskOutcome): void {
+  /** As {@link expectedMs} for a whole batch, but unmeasured code without an estimate counts as unbounded. */
+  private batchExpectedMs(batch: readonly PendingCall[]): number {
+    let ms = 0;
+    for (const p of batch) ms += this.codes.meanMs(p.codeId) ?? p.options?.estimateMs ?? Infinity;
+    return ms;
+  }
+
+  private settle(p: PendingCall, outcome: TaskOutcome): void {
     if (p.done) return;
     p.done = true;
     // What it streamed is its output, also when its worker died or was terminated (output-stream.ts).
@@ -199,21 +180,12 @@ export class PoolCore implements WorkerPool {
     if (p.slot === undefined) this.queue.forget();
     p.slot = undefined;
     const signal = p.options?.signal;
-    if (signal) {
-      const group = this.bySignal.get(signal);
-      if (group) {
-        group.delete(p);
-        if (group.size === 0) {
-          this.bySignal.delete(signal);
-          signal.removeEventListener('abort', this.onAbort);
-        }
-      }
-    }
+    if (signal) this.bySignal.delete(signal, p);
     p.resolve(outcome);
   }
 
   /** A chunk of what call `chunk.call` of `slot`'s batch printed: kept for its outcome, passed on now. */
-  private onOutput(slot: Slot, chunk: WireOutputChunk): void {
+  private onOutput(slot: PoolSlot, chunk: WireOutputChunk): void {
     const p = slot.batch?.[chunk.call];
     if (p === undefined || p.done || p.task.functionId !== chunk.fn) return;
     p.printed ??= new StreamedOutput();
@@ -221,7 +193,7 @@ export class PoolCore implements WorkerPool {
     if (kept) p.options?.onOutput?.(kept);
   }
 
-  private enqueue(p: Pending, front: boolean): void {
+  private enqueue(p: PendingCall, front: boolean): void {
     p.slot = undefined;
     // Run again from the start (its worker died with another call's fault): its outcome's output is the new
     // run's. What it streamed before was passed on already (RunTaskOptions.onOutput says so).
@@ -241,22 +213,44 @@ export class PoolCore implements WorkerPool {
     });
   }
 
-  /** Gives each idle worker a batch: an even share of the queue, at most `maxBatchSize`, within the budget. */
+  /**
+   * Gives each idle worker a batch (an even share of the queue, at most `maxBatchSize`, within the budget), then,
+   * if calls are still waiting, pipelines a next batch behind busy workers with short work (see the header).
+   */
   private flush(): void {
     if (this.closed) return;
-    const idle = this.supervisor.slots.filter((s) => s.state === 'idle');
-    for (let k = 0; k < idle.length && this.queue.size > 0; k++) {
-      const share = Math.min(this.maxBatchSize, Math.ceil(this.queue.size / (idle.length - k)));
+    const slots = this.supervisor.slots;
+    let idle = 0;
+    for (const s of slots) if (s.state === 'idle') idle++;
+    for (let k = 0; k < slots.length && idle > 0 && this.queue.size > 0; k++) {
+      const slot = slots[k]!;
+      if (slot.state !== 'idle') continue;
+      const share = Math.min(this.maxBatchSize, Math.ceil(this.queue.size / idle--));
       const batch = this.queue.take(share, this.expectedMs, BATCH_BUDGET_MS);
-      if (batch.length > 0) this.dispatch(idle[k]!, batch);
+      if (batch.length > 0) this.dispatch(slot, batch);
+    }
+    if (this.queue.size === 0) return;
+    const behind = slots.filter(
+      (s) =>
+        s.state === 'busy' &&
+        s.next === undefined &&
+        s.timer === undefined &&
+        s.expectedMs <= PIPELINE_BEHIND_MS,
+    );
+    for (let k = 0; k < behind.length && this.queue.size > 0; k++) {
+      // A call with a timeout waits for an idle worker: its timeout counts from dispatch.
+      if (this.queue.peek()?.options?.timeoutMs !== undefined) return;
+      const share = Math.min(this.maxBatchSize, Math.ceil(this.queue.size / (behind.length - k)));
+      const batch = this.queue.take(share, this.expectedMs, BATCH_BUDGET_MS);
+      if (batch.length > 0) this.dispatch(behind[k]!, batch);
     }
   }
 
-  private dispatch(slot: Slot, batch: Pending[]): void {
+  /** Sends `batch` to `slot`'s worker: to run now if it is idle, else pipelined behind the batch it runs. */
+  private dispatch(slot: PoolSlot, batch: PendingCall[]): void {
     const handle = slot.handle!;
     const defs: WireCodeDef[] = [];
     const tasks: WireTask[] = new Array(batch.length);
-    const at = Date.now();
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       if (!slot.known.has(p.codeId)) {
@@ -265,18 +259,23 @@ export class PoolCore implements WorkerPool {
       }
       tasks[i] = [p.codeId, p.task.functionId, p.task.args, p.task.outputs ?? 1];
       p.slot = slot;
-      p.startedAt = at;
     }
-    slot.state = 'busy';
-    slot.batch = batch;
-    if (handle.progress) handle.progress[0] = -1;
-    for (const p of batch) p.options?.onStart?.(slot.index, at);
-    const timeoutMs = batch.length === 1 ? batch[0]!.options?.timeoutMs : undefined;
-    if (timeoutMs !== undefined)
-      slot.timer = setTimeout(() => this.timeOut(slot, batch[0]!, timeoutMs), timeoutMs);
+    const seq = ++slot.sent;
+    if (slot.state === 'busy') {
+      slot.next = batch;
+      slot.nextSeq = seq;
+    } else {
+      slot.state = 'busy';
+      slot.batch = batch;
+      slot.batchSeq = seq;
+      this.begin(slot, batch);
+      const timeoutMs = batch.length === 1 ? batch[0]!.options?.timeoutMs : undefined;
+      if (timeoutMs !== undefined)
+        slot.timer = setTimeout(() => this.timeOut(slot, batch[0]!, timeoutMs), timeoutMs);
+    }
     let call: Promise<WireBatchResult>;
     try {
-      call = handle.api.runBatch({ defs, tasks });
+      call = handle.api.runBatch({ seq, defs, tasks });
     } catch (error) {
       call = Promise.reject(error);
     }
@@ -286,50 +285,56 @@ export class PoolCore implements WorkerPool {
     );
   }
 
-  private timeOut(slot: Slot, p: Pending, timeoutMs: number): void {
-    this.kill(slot, 'timeout', `function '${p.task.functionId}' timed out after ${timeoutMs} ms`, () => ({
-      ok: false,
-      reason: 'timeout',
-      message: `timed out after ${timeoutMs} ms (its worker was terminated)`,
-    }));
+  /** `batch` became the one `slot`'s worker runs (sent to an idle worker, or the one pipelined moved up). */
+  private begin(slot: PoolSlot, batch: readonly PendingCall[]): void {
+    const at = Date.now();
+    slot.expectedMs = this.batchExpectedMs(batch);
+    for (const p of batch) {
+      p.startedAt = at;
+      p.options?.onStart?.(slot.index, at);
+    }
   }
 
-  private onBatchDone(slot: Slot, handle: WorkerHandle, batch: Pending[], result: WireBatchResult): void {
+  /** The running batch is over: the pipelined one (if any) begins, and the worker has room for more. */
+  private release(slot: PoolSlot): void {
+    const next = this.supervisor.release(slot);
+    if (next) this.begin(slot, next);
+  }
+
+  private timeOut(slot: PoolSlot, p: PendingCall, timeoutMs: number): void {
+    this.kill(slot, 'timeout', `function '${p.task.functionId}' timed out after ${timeoutMs} ms`, (q) =>
+      q === p
+        ? {
+            ok: false,
+            reason: 'timeout',
+            message: `timed out after ${timeoutMs} ms (its worker was terminated)`,
+          }
+        : undefined,
+    );
+  }
+
+  private onBatchDone(
+    slot: PoolSlot,
+    handle: WorkerHandle,
+    batch: PendingCall[],
+    result: WireBatchResult,
+  ): void {
     if (slot.handle !== handle || slot.batch !== batch) return;
     const endedAt = Date.now();
-    this.supervisor.release(slot);
+    this.release(slot);
     const [outcomes, busyMs, printed] = result;
     this.codes.observe(batch, busyMs);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
-      const o = outcomes[i]!;
-      const startedAt = p.startedAt!;
-      // `output` is set only where the call printed (no spread: this loop runs per call of every batch).
-      const output = printed?.[i];
-      this.settle(
-        p,
-        o[0] === 1
-          ? { ok: true, value: o[1], worker: slot.index, startedAt, endedAt, output }
-          : {
-              ok: false,
-              reason: o[3] === undefined ? 'threw' : 'sandbox',
-              message: o[1],
-              stack: o[2],
-              attempted: o[3],
-              worker: slot.index,
-              startedAt,
-              endedAt,
-              output,
-            },
-      );
+      this.settle(p, answeredOutcome(p, outcomes[i]!, slot.index, endedAt, printed?.[i]));
     }
     this.flush();
   }
 
   /** The call itself failed: arguments or a result that cannot be structured-cloned. */
-  private onBatchRejected(slot: Slot, handle: WorkerHandle, batch: Pending[], error: unknown): void {
+  private onBatchRejected(slot: PoolSlot, handle: WorkerHandle, batch: PendingCall[], error: unknown): void {
     if (slot.handle !== handle || slot.batch !== batch) return;
-    this.supervisor.release(slot);
+    this.release(slot);
     if (batch.length > 1) {
       // Find the culprit by running each call on its own.
       for (let i = batch.length - 1; i >= 0; i--) {
@@ -339,34 +344,25 @@ export class PoolCore implements WorkerPool {
         this.enqueue(p, true);
       }
     } else {
-      const p = batch[0]!;
-      const message = error instanceof Error ? error.message : String(error);
-      this.settle(p, {
-        ok: false,
-        reason: 'threw',
-        message: `its arguments or result could not be sent between threads (${message}); values must be structured-cloneable`,
-        worker: slot.index,
-        startedAt: p.startedAt,
-        endedAt: Date.now(),
-      });
+      this.settle(batch[0]!, cloneFailure(batch[0]!, slot.index, error));
     }
     this.flush();
   }
 
   /**
    * Terminate a busy worker on purpose (timeout, cancellation), settle the calls `verdict` names, re-queue the
-   * others of its batch, and replace the worker.
+   * others it held, and replace the worker.
    */
   private kill(
-    slot: Slot,
+    slot: PoolSlot,
     reason: 'timeout' | 'cancelled',
     message: string,
-    verdict: (p: Pending) => KillVerdict,
+    verdict: (p: PendingCall) => KillVerdict,
   ): void {
-    const batch = this.supervisor.stop(slot, reason, message);
+    const calls = this.supervisor.stop(slot, reason, message);
     const endedAt = Date.now();
-    for (let i = batch.length - 1; i >= 0; i--) {
-      const p = batch[i]!;
+    for (let i = calls.length - 1; i >= 0; i--) {
+      const p = calls[i]!;
       if (p.done) continue;
       const v = verdict(p);
       if (v) this.settle(p, { ...v, worker: slot.index, startedAt: p.startedAt, endedAt });
@@ -376,22 +372,13 @@ export class PoolCore implements WorkerPool {
   }
 
   /** The supervisor saw `slot`'s worker die on its own: charge the culprit, re-queue the others. */
-  private onDeath(slot: Slot, batch: Pending[], loss: BatchLoss, message: string): void {
+  private onDeath(slot: PoolSlot, calls: PendingCall[], loss: BatchLoss, message: string): void {
     const endedAt = Date.now();
-    for (let i = batch.length - 1; i >= 0; i--) {
-      const p = batch[i]!;
+    for (let i = calls.length - 1; i >= 0; i--) {
+      const p = calls[i]!;
       if (p.done) continue;
       if (i === loss.culprit) {
-        this.settle(p, {
-          ok: false,
-          reason: loss.outOfMemory ? 'out-of-memory' : 'worker-died',
-          message: loss.outOfMemory
-            ? `its worker ran out of memory: ${message}`
-            : `its worker died: ${message}`,
-          worker: slot.index,
-          startedAt: p.startedAt,
-          endedAt,
-        });
+        this.settle(p, deathOutcome(p, loss, message, slot.index, endedAt));
       } else {
         if (loss.unknownCulprit) p.alone = true;
         this.enqueue(p, true);
@@ -405,14 +392,14 @@ export class PoolCore implements WorkerPool {
       this.settle(p, { ok: false, reason: 'worker-died', message, endedAt });
   }
 
-  /** `signal` aborted: its queued calls end now, and the workers running any of them are terminated. */
-  private cancel(signal: CancelSignal): void {
-    const group = this.bySignal.get(signal);
-    if (!group) return;
+  /** A signal aborted: its queued calls end now, and the workers holding any of them are terminated. */
+  private cancel(calls: PendingCall[]): void {
     const endedAt = Date.now();
-    const busy = new Set<Slot>();
-    for (const p of [...group]) {
-      if (p.slot) busy.add(p.slot);
+    const busy = new Set<PoolSlot>();
+    for (const p of calls) {
+      // A call pipelined behind another has not started: it ends now and its worker's answer for it is ignored
+      // (terminating the worker would throw away the batch it runs, for at most a short batch of work saved).
+      if (p.slot && !p.slot.next?.includes(p)) busy.add(p.slot);
       else
         this.settle(p, { ok: false, reason: 'cancelled', message: 'cancelled before it started', endedAt });
     }

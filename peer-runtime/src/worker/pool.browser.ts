@@ -7,7 +7,7 @@
  *   allocates without bound takes the worker (and possibly the tab) down, seen here as a death.
  */
 import * as Comlink from 'comlink';
-import type { WireWorkerPolicy, WorkerApi } from './messages.js';
+import { PROGRESS_CELLS, type WireWorkerPolicy, type WorkerApi } from './messages.js';
 import { isOutputChunk, type WireOutputChunk } from './output-stream.js';
 import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions, workerPolicy } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
@@ -32,7 +32,9 @@ function spawnWebWorker(
 ): WorkerHandle {
   // The literal `new Worker(new URL(...), { type: 'module' })` form is what Vite recognises and bundles.
   const worker = new Worker(new URL('./worker.browser.js', import.meta.url), { type: 'module' });
-  const progress = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+  const progress = globalThis.crossOriginIsolated
+    ? new Int32Array(new SharedArrayBuffer(4 * PROGRESS_CELLS))
+    : undefined;
   const api = Comlink.wrap<
     WorkerApi & { init(progress: Int32Array | undefined, policy: WireWorkerPolicy): void }
   >(worker);

@@ -36,6 +36,12 @@ export class TaskQueue<T extends QueuedTask> {
     this.live--;
   }
 
+  /** The task `take` would take first, if any. */
+  peek(): T | undefined {
+    while (this.head < this.items.length && this.items[this.head]!.done) this.head++;
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
   /**
    * Up to `max` tasks from the front, and no more than `budget` of their `cost` (the first task is taken
    * whatever its cost); a task that must travel alone ends the batch or is taken by itself.

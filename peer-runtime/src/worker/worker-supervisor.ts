@@ -3,13 +3,16 @@
  * it, and giving up on respawning when workers cannot even start. What happens to the calls a dead worker held
  * is the dispatcher's business (pool-core.ts), told through {@link SupervisorHooks}.
  *
- * When a worker dies, the shared `progress` cell says which call of its batch was running: that call is the
- * culprit, the others only lost their results with it. Without a progress cell (a browser page that is not
- * cross-origin isolated, so no SharedArrayBuffer) a batch of several calls has no known culprit.
+ * A worker holds at most two batches: the one it runs (`batch`) and, when the dispatcher pipelines short work,
+ * the next one (`next`), already sent so the worker starts it without waiting for a message from this thread.
+ *
+ * When a worker dies, the shared `progress` cell says which call of which batch was running (messages.ts): that
+ * call is the culprit, the others only lost their results with it. Without a progress cell (a browser page that
+ * is not cross-origin isolated, so no SharedArrayBuffer) several calls in flight have no known culprit.
  */
 import type * as Comlink from 'comlink';
 import { TypedEmitter } from '../typed-emitter.js';
-import type { WorkerApi } from './messages.js';
+import { PROGRESS_BATCH, PROGRESS_CALL, type WorkerApi } from './messages.js';
 import type { WireOutputChunk } from './output-stream.js';
 import type { WorkerPoolEvents } from './pool.js';
 
@@ -39,14 +42,23 @@ export interface Slot<T> {
   state: 'starting' | 'idle' | 'busy';
   /** Code ids this worker has compiled. */
   known: Set<number>;
-  /** The calls sent to this worker in its current message. */
+  /** The calls of the batch the worker runs now (the oldest one it has not answered). */
   batch: T[] | undefined;
+  /** A batch sent behind `batch` (pipelined), which the worker runs when `batch` ends. Only while `batch` is. */
+  next: T[] | undefined;
+  /** `WireBatch.seq` of `batch` and of `next`. */
+  batchSeq: number;
+  nextSeq: number;
+  /** Batches sent to this worker so far: the last `seq` given. */
+  sent: number;
+  /** The dispatcher's estimate of `batch`'s work, ms (Infinity when it cannot tell). */
+  expectedMs: number;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** How a worker that died on its own lost its batch. */
+/** How a worker that died on its own lost its calls (`batch` then `next`, as one list). */
 export interface BatchLoss {
-  /** Index in the batch of the call that was running when the worker died; -1 when not known. */
+  /** Index in that list of the call that was running when the worker died; -1 when not known. */
   readonly culprit: number;
   /** More than one call and no progress cell: the survivors must be re-run one per message. */
   readonly unknownCulprit: boolean;
@@ -57,8 +69,8 @@ export interface BatchLoss {
 export interface SupervisorHooks<T> {
   /** A worker (first or replacement) is ready for work. */
   ready(): void;
-  /** A worker died on its own holding `batch` (possibly empty); called before its replacement is spawned. */
-  died(slot: Slot<T>, batch: T[], loss: BatchLoss, message: string): void;
+  /** A worker died on its own holding `calls` (possibly none); called before its replacement is spawned. */
+  died(slot: Slot<T>, calls: T[], loss: BatchLoss, message: string): void;
   /** Workers cannot be started (they die while starting, or spawning throws): fail whatever waits. */
   cannotStart(message: string): void;
   /** Calls waiting for a worker; with none, a supervisor whose workers cannot start stops respawning. */
@@ -89,6 +101,11 @@ export class WorkerSupervisor<T> {
         state: 'starting',
         known: new Set(),
         batch: undefined,
+        next: undefined,
+        batchSeq: 0,
+        nextSeq: 0,
+        sent: 0,
+        expectedMs: 0,
         timer: undefined,
       };
       this.slots.push(slot);
@@ -107,22 +124,36 @@ export class WorkerSupervisor<T> {
     this.listeners.emit(event, payload);
   }
 
-  /** The slot's batch is over (done, failed, or taken back): the worker is idle again. */
-  release(slot: Slot<T>): void {
+  /**
+   * The slot's running batch is over (answered or failed): the worker moves on to the batch pipelined behind it,
+   * which is returned (it becomes `batch`), or is idle again.
+   */
+  release(slot: Slot<T>): T[] | undefined {
     if (slot.timer !== undefined) clearTimeout(slot.timer);
     slot.timer = undefined;
-    slot.batch = undefined;
-    slot.state = 'idle';
+    const next = slot.next;
+    slot.next = undefined;
+    slot.batch = next;
+    slot.batchSeq = slot.nextSeq;
+    slot.state = next ? 'busy' : 'idle';
+    return next;
+  }
+
+  /** Every call the slot's worker holds, running first, and the slot emptied (its worker stopped or died). */
+  private takeAll(slot: Slot<T>): T[] {
+    const calls = slot.next ? [...(slot.batch ?? []), ...slot.next] : (slot.batch ?? []);
+    slot.next = undefined;
+    this.release(slot);
+    return calls;
   }
 
   /**
-   * Terminate a busy worker on purpose (timeout, cancellation) and return the batch it held. The caller settles
+   * Terminate a busy worker on purpose (timeout, cancellation) and return the calls it held. The caller settles
    * or re-queues those calls, then calls {@link start} to replace the worker.
    */
   stop(slot: Slot<T>, reason: 'timeout' | 'cancelled', message: string): T[] {
-    const batch = slot.batch ?? [];
     const handle = slot.handle;
-    this.release(slot);
+    const batch = this.takeAll(slot);
     slot.handle = undefined;
     // Not awaited: the slot is free at once and its replacement starts while the old worker stops. A worker
     // that fails to stop is the platform's to reap; there is nothing more this slot can do about it.
@@ -134,10 +165,9 @@ export class WorkerSupervisor<T> {
   private onDeath(slot: Slot<T>, handle: WorkerHandle, message: string, outOfMemory: boolean): void {
     if (slot.handle !== handle) return;
     const wasStarting = slot.state === 'starting';
-    const batch = slot.batch ?? [];
-    const culprit = handle.progress ? handle.progress[0]! : batch.length === 1 ? 0 : -1;
+    const culprit = culpritOf(slot, handle.progress);
+    const batch = this.takeAll(slot);
     const unknownCulprit = handle.progress === undefined && batch.length > 1;
-    this.release(slot);
     slot.handle = undefined;
     this.emit('worker:died', { worker: slot.index, reason: 'crashed', message });
     this.hooks.died(slot, batch, { culprit, unknownCulprit, outOfMemory }, message);
@@ -203,7 +233,24 @@ export class WorkerSupervisor<T> {
       if (slot.handle) terminations.push(slot.handle.terminate());
       slot.handle = undefined;
       slot.batch = undefined;
+      slot.next = undefined;
     }
     await Promise.allSettled(terminations);
   }
+}
+
+/**
+ * Which call, in the slot's `batch` then `next`, its dead worker was running. The progress cell names a batch by
+ * seq: `batch`'s, or `next`'s when the worker had finished `batch` and its answer died in transit (then `batch`'s
+ * calls are innocent). A cell naming neither, or no call yet, tells nothing: -1.
+ */
+function culpritOf<T>(slot: Slot<T>, progress: Int32Array | undefined): number {
+  const batch = slot.batch ?? [];
+  if (!progress) return batch.length === 1 && !slot.next ? 0 : -1;
+  const call = progress[PROGRESS_CALL]!;
+  if (call < 0) return -1;
+  const seq = progress[PROGRESS_BATCH];
+  if (seq === slot.batchSeq && batch.length > 0) return call;
+  if (slot.next && seq === slot.nextSeq) return batch.length + call;
+  return -1;
 }

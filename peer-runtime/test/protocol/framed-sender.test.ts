@@ -181,3 +181,110 @@ describe('FramedSender backpressure', () => {
     expect(sender.queuedBytes).toBe(0);
   });
 });
+
+/** Frame kind and stream of each frame (framing.ts): `W` whole, `O<stream>` open, `M<stream>` more. */
+const kinds = (frames: readonly Uint8Array[]): string[] =>
+  frames.map((f) =>
+    f[0] === 0x01 ? 'W' : `${f[0] === 0x03 ? 'O' : 'M'}${new DataView(f.buffer, f.byteOffset).getUint16(1)}`,
+  );
+
+describe('FramedSender lanes (issue 16: small messages never wait behind big ones)', () => {
+  /** Drains the channel turn by turn, reassembling what it carried; the messages in arrival order. */
+  async function deliver(
+    channel: BufferingChannel,
+    until: () => boolean,
+    seen: string[] = [],
+  ): Promise<Uint8Array[]> {
+    const reassembler = new Reassembler();
+    const out: Uint8Array[] = [];
+    const take = () => {
+      const frames = channel.frames.splice(0);
+      seen.push(...kinds(frames));
+      for (const frame of frames) {
+        const bytes = reassembler.push(frame);
+        if (bytes) out.push(bytes);
+      }
+    };
+    for (let i = 0; i < 500 && !until(); i++) {
+      take();
+      channel.drain();
+      await settle();
+    }
+    take();
+    return out;
+  }
+  const options = { frameSize: FRAME, highWaterMark: HIGH, lowWaterMark: LOW, bulkHighWaterMark: 2 * FRAME };
+
+  it('a small message sent after a big bulk one arrives before the big one completes', async () => {
+    const channel = new BufferingChannel();
+    const sender = new FramedSender(channel, options);
+    const big = tracked(sender.send(encodeMessage(data(64 * 1024)), 'bulk'));
+    const small = tracked(sender.send(encodeMessage({ type: 'ping', nonce: 7, sentAt: 1 })));
+    // The small one went at once, behind only what the channel already held.
+    expect(small.done || kinds(channel.frames).at(-1) === 'W').toBe(true);
+    const arrived = await deliver(channel, () => big.done);
+    await Promise.all([big.promise, small.promise]);
+    expect(arrived.map((m) => m.byteLength > 1000)).toEqual([false, true]);
+  });
+
+  it('a control message queued while a bulk transfer waits on the buffer goes out first', async () => {
+    const channel = new BufferingChannel();
+    const sender = new FramedSender(channel, options);
+    const big = tracked(sender.send(encodeMessage(data(64 * 1024)), 'bulk'));
+    const before = channel.frames.length;
+    // Mid-transfer (the bulk lane is waiting above its mark): a batch-sized control message of several frames.
+    const control = tracked(sender.send(encodeMessage(data(3 * 1024))));
+    const sentNow = kinds(channel.frames.slice(before));
+    expect(sentNow[0]).toMatch(/^O/);
+    expect(sentNow.every((k) => k.slice(1) === sentNow[0]!.slice(1))).toBe(true); // only the control stream
+    const arrived = await deliver(channel, () => big.done && control.done);
+    expect(arrived.map((m) => m.byteLength < 10 * 1024)).toEqual([true, false]);
+  });
+
+  it('several bulk messages are in flight at once, each on its own stream, and all arrive whole', async () => {
+    const channel = new BufferingChannel();
+    const sender = new FramedSender(channel, options);
+    const sizes = [30 * 1024, 20 * 1024, 10 * 1024];
+    const sends = sizes.map((n) => tracked(sender.send(encodeMessage(data(n)), 'bulk')));
+    const seen: string[] = [];
+    const arrived = await deliver(channel, () => sends.every((s) => s.done), seen);
+    // Every stream opened before the first one's last frame went.
+    const lastOfFirst = seen.lastIndexOf('M0');
+    expect(seen.indexOf('O1')).toBeLessThan(lastOfFirst);
+    expect(seen.indexOf('O2')).toBeLessThan(lastOfFirst);
+    // Round-robin: the smallest finishes first though it was sent last.
+    expect(arrived.map((m) => m.byteLength)).toEqual(
+      [...arrived.map((m) => m.byteLength)].sort((a, b) => a - b),
+    );
+    expect(arrived).toHaveLength(3);
+    expect(sender.busy).toBe(false);
+  });
+
+  it('control messages keep their order among themselves, however large', async () => {
+    const channel = new BufferingChannel();
+    const sender = new FramedSender(channel, options);
+    const sizes = [40 * 1024, 10, 20 * 1024, 5];
+    const sends = sizes.map((n) => tracked(sender.send(encodeMessage(data(n)))));
+    const arrived = await deliver(channel, () => sends.every((s) => s.done));
+    const order = arrived.map((m) => m.byteLength);
+    expect(order[0]).toBeGreaterThan(order[2]!);
+    expect(order[1]).toBeLessThan(100);
+    expect(order[3]).toBeLessThan(order[1]!);
+  });
+
+  it('bulk frames stop at the bulk mark while control frames may fill the buffer to the high mark', async () => {
+    const channel = new BufferingChannel();
+    const sender = new FramedSender(channel, {
+      frameSize: FRAME,
+      highWaterMark: HIGH,
+      lowWaterMark: LOW,
+      bulkHighWaterMark: 2 * FRAME,
+    });
+    void sender.send(encodeMessage(data(64 * 1024)), 'bulk').catch(() => {});
+    expect(channel.peak).toBeLessThanOrEqual(3 * FRAME);
+    void sender.send(encodeMessage(data(64 * 1024))).catch(() => {});
+    expect(channel.peak).toBeGreaterThan(HIGH);
+    expect(channel.peak).toBeLessThanOrEqual(HIGH + FRAME);
+    sender.close(new Error('test over'));
+  });
+});

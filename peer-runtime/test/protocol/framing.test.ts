@@ -3,16 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/errors.js';
 import { decodeMessage, type EncodedMessage, encodeMessage, joinParts } from '../../src/protocol/codec.js';
 import {
-  FRAME_START,
+  FRAME_MORE,
+  FRAME_OPEN,
   FrameWriter,
   frameSizeFor,
+  INTERLEAVE_BYTES,
   MAX_FRAME_SIZE,
+  MAX_STREAMS,
   Reassembler,
 } from '../../src/protocol/framing.js';
 import type { WireMessage } from '../../src/protocol/messages.js';
 
-function frames(message: EncodedMessage, frameSize: number): Uint8Array[] {
-  const writer = new FrameWriter(message, frameSize);
+function frames(message: EncodedMessage, frameSize: number, stream = 0): Uint8Array[] {
+  const writer = new FrameWriter(message, frameSize, stream);
   const out: Uint8Array[] = [];
   for (let f = writer.next(); f; f = writer.next()) out.push(f);
   return out;
@@ -69,8 +72,8 @@ describe('framing', () => {
 
   it('a start frame declaring more than the size limit is refused before anything is allocated', () => {
     const frame = new Uint8Array(10);
-    frame[0] = FRAME_START;
-    new DataView(frame.buffer).setUint32(1, 2 ** 32 - 1);
+    frame[0] = FRAME_OPEN;
+    new DataView(frame.buffer).setUint32(3, 2 ** 32 - 1);
     const r = new Reassembler({ maxMessageBytes: 1 << 20 });
     expect(() => r.push(frame)).toThrow(ProtocolError);
     expect(r.pendingBytes).toBe(0);
@@ -79,18 +82,101 @@ describe('framing', () => {
   it('a continuation frame overrunning the declared length is a ProtocolError naming the frame', () => {
     const r = new Reassembler();
     const start = new Uint8Array(20);
-    start[0] = FRAME_START;
-    new DataView(start.buffer).setUint32(1, 30);
+    start[0] = FRAME_OPEN;
+    new DataView(start.buffer).setUint32(3, 30);
     r.push(start);
+    const more = new Uint8Array(50);
+    more[0] = FRAME_MORE;
     const error = (() => {
       try {
-        r.push(new Uint8Array(50));
+        r.push(more);
       } catch (e) {
         return e as ProtocolError;
       }
     })();
     expect(error).toBeInstanceOf(ProtocolError);
     expect(error?.field).toBe('frame');
+    expect(error?.message).toMatch(/stream 0/);
+  });
+
+  it('frames of several messages, interleaved in any order, reassemble each message exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 4000 }), { minLength: 1, maxLength: MAX_STREAMS }),
+        fc.integer({ min: 16, max: 700 }),
+        fc.array(fc.nat(), { maxLength: 400 }),
+        (payloads, frameSize, picks) => {
+          const queues = payloads.map((p, i) =>
+            frames({ parts: [p], byteLength: p.byteLength }, frameSize, i),
+          );
+          const r = new Reassembler();
+          const got: Uint8Array[] = [];
+          let k = 0;
+          while (queues.some((q) => q.length > 0)) {
+            const open = queues.filter((q) => q.length > 0);
+            const frame = open[(picks[k++] ?? 0) % open.length]!.shift()!;
+            const m = r.push(frame);
+            if (m) got.push(m);
+          }
+          expect(got.map((m) => Buffer.from(m).toString('hex')).sort()).toEqual(
+            payloads.map((p) => Buffer.from(p).toString('hex')).sort(),
+          );
+          expect(r.pendingBytes).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it('a whole-frame message between the frames of a large one comes out first', () => {
+    const big = { parts: [new Uint8Array(5000).fill(3)], byteLength: 5000 };
+    const small = { parts: [new Uint8Array([1, 2, 3])], byteLength: 3 };
+    const [first, ...rest] = frames(big, 1024, 7);
+    const r = new Reassembler();
+    expect(r.push(first!)).toBeUndefined();
+    expect(r.push(frames(small, 1024)[0]!)).toEqual(new Uint8Array([1, 2, 3]));
+    const last = rest.map((f) => r.push(f)).at(-1);
+    expect(last?.byteLength).toBe(5000);
+  });
+
+  const openFrame = (stream: number, total: number): Uint8Array => {
+    const f = new Uint8Array(16);
+    f[0] = FRAME_OPEN;
+    const v = new DataView(f.buffer);
+    v.setUint16(1, stream);
+    v.setUint32(3, total);
+    return f;
+  };
+  const errorOf = (fn: () => unknown): ProtocolError | undefined => {
+    try {
+      fn();
+    } catch (e) {
+      return e as ProtocolError;
+    }
+    return undefined;
+  };
+
+  it('refuses a continuation for a stream that is not open, and a stream opened twice', () => {
+    const r = new Reassembler();
+    const more = new Uint8Array([FRAME_MORE, 0, 5, 1, 2]);
+    expect(errorOf(() => r.push(more))?.message).toMatch(/stream 5, which is not open/);
+    r.push(openFrame(5, 100));
+    expect(errorOf(() => r.push(openFrame(5, 100)))?.message).toMatch(/stream 5 opened while/);
+  });
+
+  it(`bounds what a stranger can make it hold: at most ${MAX_STREAMS} streams, all but the largest within the interleave budget`, () => {
+    const r = new Reassembler();
+    for (let s = 0; s < MAX_STREAMS; s++) r.push(openFrame(s, 1000));
+    const tooMany = errorOf(() => r.push(openFrame(MAX_STREAMS, 1000)));
+    expect(tooMany).toBeInstanceOf(ProtocolError);
+    expect(tooMany?.field).toBe('frame');
+    expect(tooMany?.message).toMatch(new RegExp(`stream ${MAX_STREAMS} of 1000 bytes`));
+
+    // One maximal message is fine; a second message as large as the budget allows too; one byte more is not.
+    const q = new Reassembler();
+    q.push(openFrame(0, 200 * 1024 * 1024));
+    q.push(openFrame(1, INTERLEAVE_BYTES));
+    expect(errorOf(() => q.push(openFrame(2, 100)))?.message).toMatch(/one more message in flight/);
+    expect(q.pendingBytes).toBe(200 * 1024 * 1024 + INTERLEAVE_BYTES);
   });
 });
 

@@ -44,6 +44,35 @@ describe('IndexedDB store persistence', () => {
     expect(await second.get('a')).toEqual(patterned(10, 1));
   });
 
+  it('puts made while a commit is in flight share the next transaction, and a delete keeps its place in line', async () => {
+    const name = freshName();
+    const store = await open(name);
+    await store.put('warm', patterned(10, 9)); // the databases are open: what follows counts only writes
+    let transactions = 0;
+    const original = IDBDatabase.prototype.transaction;
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args) {
+      if (args[1] === 'readwrite') transactions++;
+      return original.apply(this, args);
+    } as typeof original;
+    try {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => store.put(`h${i}`, patterned(10, i))));
+      // One put per result would be 100 transactions (a record and its LRU row each); grouped, a handful.
+      expect(transactions).toBeLessThan(10);
+      // A delete issued while the put of the same hash still waits for its group must not be overtaken by it.
+      const busy = store.put('busy', patterned(10, 2)); // its commit is in flight while the next two are made
+      const put = store.put('late', patterned(10, 1));
+      const gone = store.delete('late');
+      await Promise.all([busy, put, gone]);
+    } finally {
+      IDBDatabase.prototype.transaction = original;
+    }
+    await store.close();
+    const reopened = await open(name);
+    expect(await reopened.has('late')).toBe(false);
+    expect(await reopened.get('h49')).toEqual(patterned(10, 49));
+    expect((await reopened.keys()).length).toBe(52);
+  });
+
   it('evicts at once when reopened with a smaller bound', async () => {
     const name = freshName();
     const first = await open(name);

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerError } from '../../src/errors.js';
 import { decodeMessage, encodeMessage } from '../../src/protocol/codec.js';
-import { FRAME_START, FrameWriter, Reassembler } from '../../src/protocol/framing.js';
+import { FRAME_OPEN, FrameWriter, Reassembler } from '../../src/protocol/framing.js';
 import { PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/messages.js';
 import type { Dialer, FrameLink, LinkCloseReason } from '../../src/transport/frame-link.js';
 import { createFramedTransport, type FramedTransport } from '../../src/transport/framed-transport.js';
@@ -197,8 +197,8 @@ describe('framed transport', () => {
     const t = transport('a', dialer);
     const seen = disconnects(t);
     const remote = await openTo(t, dialer);
-    // A start frame declaring fewer bytes than it carries.
-    remote.frame(new Uint8Array([FRAME_START, 0, 0, 0, 1, 9, 9]));
+    // An open frame (stream 0) declaring fewer bytes than it carries.
+    remote.frame(new Uint8Array([FRAME_OPEN, 0, 0, 0, 0, 0, 1, 9, 9]));
     await until(() => seen.length === 1);
     expect(seen[0]).toMatchObject({ peerId: 'b', reason: 'protocol-error' });
     expect(seen[0]!.error).toMatchObject({ name: 'ProtocolError', field: 'frame' });

@@ -1,0 +1,155 @@
+/**
+ * Growth (issue 16, goal 2): does the cost per function stay flat from 10k to 1M functions, and what does each
+ * function cost the coordinator's memory? Real processes over WebRTC: two contributing `handout peer` processes
+ * of one slot each, and a coordinator. Each size runs the layered no-op DAG of mesh.bench.ts (width 100, two
+ * inputs each) once, on the same processes, smallest first, after a warm-up.
+ *
+ * The coordinator (`GROWTH_COORDINATOR`):
+ * - `embedded` (default): in this process, through `connect({ coordinator: 'embedded' })`, as mesh.bench.ts
+ *   runs it. The DAG is built before the baseline is taken, so the growth measured is the coordinator's
+ *   bookkeeping and the run's records (the submitter's `Run` is the coordinator's own here), not the DAG; the
+ *   DAG's own heap is reported apart (`dagHeapBytesPerFunction`).
+ * - `process`: a coordinator of its own (`handout peer --coordinator`, role `coordinate` only, so it runs
+ *   nothing) and this process as a remote submitter; the submitter's RSS is reported apart. On this machine,
+ *   loaded, the 100k run there lost its coordinator: the submitter heard nothing from it for 2 s near the end
+ *   (the failover liveness default), so the default is `embedded` until that is understood.
+ *
+ * Reported per size: functions/s; CPU per function of the coordinator's process (all threads, /proc); its RSS
+ * growth per function: peak RSS during the run (sampled every 100 ms) minus RSS before it, over the function
+ * count, and what stays after the run (RSS a second after minus before).
+ *
+ * Goal: coordinator ≤ 1 KiB per function; per-function wall and CPU at the largest size within 1.3× of 10k.
+ * `GROWTH_SIZES=10000,100000,1000000` (the default) picks the sizes; `pnpm bench growth`.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { connect } from '../sdk/src/connect.js';
+import { startMeshHarness } from '../test/harness/mesh-harness.js';
+import { layeredNoopDag } from './mesh.bench.js';
+import type { BenchResult } from './types.js';
+
+const WIDTH = 100;
+const sizes = (process.env.GROWTH_SIZES ?? '10000,100000,1000000')
+  .split(',')
+  .map((s) => Number(s.trim()))
+  .filter((n) => Number.isInteger(n) && n >= WIDTH);
+
+/** Resident set of a process, bytes (VmRSS), from /proc. */
+function rssOf(pid: number | 'self'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return Number(kb ?? Number.NaN) * 1024;
+}
+
+/** CPU time (user + system, all threads) a process has used so far, ms. */
+function cpuMs(pid: number | 'self'): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function benchGrowth(): Promise<BenchResult> {
+  const h = await startMeshHarness({ mesh: 'bench-growth' });
+  const metrics: Record<string, number> = {};
+  const lines: string[] = [];
+  try {
+    const inProcess = (process.env.GROWTH_COORDINATOR ?? 'embedded') !== 'process';
+    const co = inProcess
+      ? undefined
+      : h.spawnPeer({ id: 'growth-co', roles: ['coordinate'], flags: ['--coordinator'] });
+    for (const id of ['growth-a', 'growth-b'])
+      h.spawnPeer({ id, flags: ['--concurrency', '1', '--speed', '1'] });
+    await h.waitForMembers([...(co ? ['growth-co'] : []), 'growth-a', 'growth-b']);
+    const coPid: number | 'self' = co?.child.pid ?? 'self';
+    const mesh = await connect({
+      signal: h.server.url,
+      token: h.token(inProcess ? ['submit', 'coordinate'] : ['submit'], 'growth-submitter'),
+      coordinator: inProcess ? 'embedded' : 'mesh',
+    });
+    try {
+      // Warm-up: opens every data channel and compiles the hot paths.
+      const warm = await mesh.submit(layeredNoopDag(10, WIDTH, 900)).done;
+      if (warm.status !== 'succeeded') throw new Error(`growth warm-up ${warm.status}`);
+      for (const [k, n] of sizes.entries()) {
+        const heap0 = process.memoryUsage().heapUsed;
+        const dag = layeredNoopDag(n / WIDTH, WIDTH, 1000 + k);
+        metrics[`dagHeapBytesPerFunction_${n}`] = (process.memoryUsage().heapUsed - heap0) / n;
+        await sleep(200);
+        const coBefore = rssOf(coPid);
+        const subBefore = rssOf('self');
+        let coPeak = coBefore;
+        let subPeak = subBefore;
+        const sampler = setInterval(() => {
+          coPeak = Math.max(coPeak, rssOf(coPid));
+          subPeak = Math.max(subPeak, rssOf('self'));
+        }, 100);
+        const cpu0 = cpuMs(coPid);
+        const t0 = performance.now();
+        const run = mesh.submit(dag);
+        const summary = await run.done;
+        const ms = performance.now() - t0;
+        const cpu = cpuMs(coPid) - cpu0;
+        clearInterval(sampler);
+        coPeak = Math.max(coPeak, rssOf(coPid));
+        subPeak = Math.max(subPeak, rssOf('self'));
+        if (summary.status !== 'succeeded') {
+          const bad = summary.functions.find((r) => r.status !== 'succeeded');
+          throw new Error(
+            `growth run of ${n} ${summary.status}: ${bad?.id} ${bad?.status} ${bad?.error?.message ?? ''}`,
+          );
+        }
+        await sleep(1000);
+        const coAfter = rssOf(coPid);
+        const m = {
+          functionsPerSecond: n / (ms / 1000),
+          coordinatorCpuUs: (cpu * 1000) / n,
+          coordinatorPeakBytesPerFunction: (coPeak - coBefore) / n,
+          coordinatorKeptBytesPerFunction: (coAfter - coBefore) / n,
+          coordinatorPeakMiB: coPeak / 2 ** 20,
+          ...(!inProcess && { submitterPeakBytesPerFunction: (subPeak - subBefore) / n }),
+        };
+        for (const [key, v] of Object.entries(m)) metrics[`${key}_${n}`] = v;
+        lines.push(
+          `${n.toLocaleString('en')}: ${m.functionsPerSecond.toFixed(0)}/s, coordinator ${m.coordinatorCpuUs.toFixed(0)} µs CPU and ` +
+            `${m.coordinatorPeakBytesPerFunction.toFixed(0)} B peak RSS per function (${m.coordinatorKeptBytesPerFunction.toFixed(0)} B kept after), ` +
+            (m.submitterPeakBytesPerFunction === undefined
+              ? '(embedded coordinator: submitter included)'
+              : `submitter ${m.submitterPeakBytesPerFunction.toFixed(0)} B/function`),
+        );
+        console.error(`growth: ${lines.at(-1)}`);
+      }
+    } finally {
+      await mesh.close();
+    }
+  } finally {
+    await h.close();
+  }
+  const first = sizes[0]!;
+  const last = sizes.at(-1)!;
+  if (sizes.length > 1) {
+    metrics.wallRatioLargestTo10k =
+      metrics[`functionsPerSecond_${first}`]! / metrics[`functionsPerSecond_${last}`]!;
+    metrics.cpuRatioLargestTo10k =
+      metrics[`coordinatorCpuUs_${last}`]! / metrics[`coordinatorCpuUs_${first}`]!;
+  }
+  return {
+    name: 'growth',
+    metrics,
+    summary:
+      `growth (2 single-slot peer processes, WebRTC, layered no-op DAG of width 100; coordinator ` +
+      `${process.env.GROWTH_COORDINATOR === 'process' ? 'in a process of its own' : 'embedded in the submitter'}): ${lines.join('; ')}` +
+      (sizes.length > 1
+        ? `; per-function wall ${metrics.wallRatioLargestTo10k!.toFixed(2)}× and CPU ${metrics.cpuRatioLargestTo10k!.toFixed(2)}× ` +
+          `the smallest size's (goal ≤ 1.3×; coordinator goal ≤ 1,024 B/function)`
+        : ''),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const result = await benchGrowth();
+  console.log(JSON.stringify(result, null, 2));
+  console.log(result.summary);
+  process.exit(0);
+}

@@ -1,0 +1,34 @@
+/**
+ * Checks on a submitted DAG beyond its validation (dag/validate.ts) that depend on the coordinator: whether a
+ * resubmission is the running run's own, and whether a verified run's nondeterministic functions are pinned.
+ */
+import { hashFunctionsByPosition } from '../dag/hash.js';
+import type { FunctionSpec } from '../dag/types.js';
+import type { RunState } from './run-state.js';
+import { VerifyPolicyError } from './verify-quorum.js';
+
+/** Whether a resubmitted DAG is the run's own (same ids in the same order, same hashes). */
+export function sameFunctions(state: RunState, functions: readonly FunctionSpec[]): boolean {
+  if (functions.length !== state.n) return false;
+  const hashes = hashFunctionsByPosition(functions);
+  return functions.every((f, i) => f.id === state.id(i) && hashes[i] === state.hashes[i]);
+}
+
+/**
+ * A verified run cannot check a `deterministic: false` function (honest replicas disagree), so it runs once, and
+ * only where the submitter chose to trust the answer: pinned to a peer or to tagged peers. Anything else is
+ * refused before the run starts, naming the function.
+ */
+export function refuseUnpinnedNondeterministic(functions: readonly FunctionSpec[]): void {
+  for (const f of functions) {
+    if (f.deterministic !== false) continue;
+    const node = f.node;
+    const pinned =
+      typeof node === 'string' ||
+      (node !== undefined && (node.peer !== undefined || (node.tags?.length ?? 0) > 0));
+    if (!pinned)
+      throw new VerifyPolicyError(
+        `function '${f.id}' is deterministic: false, so verification cannot check it: pin it to peers you trust (node.peer or node.tags) or run without verify`,
+      );
+  }
+}

@@ -31,6 +31,7 @@
  */
 import { CodeTable } from './code-table.js';
 import type { WireBatchResult, WireCodeDef, WireTask } from './messages.js';
+import { StreamedOutput, type WireOutputChunk } from './output-stream.js';
 import {
   answeredOutcome,
   cloneFailure,
@@ -41,7 +42,6 @@ import {
 import type { PoolTask, RunTaskOptions, TaskOutcome, WorkerPool, WorkerPoolEvents } from './pool.js';
 import { SignalGroups } from './signal-groups.js';
 import { StartGate } from './start-gate.js';
-import { StreamedOutput, type WireOutputChunk } from './output-stream.js';
 import { TaskQueue } from './task-queue.js';
 import {
   type BatchLoss,

@@ -3,8 +3,10 @@
  * multi-line print), with the attempt when it was not the first, and a note when the attempt printed more than
  * its budget kept. stderr, never stdout: stdout carries the outcome (`--json` stays one JSON document).
  *
- * Lines arrive once per attempt, with its outcome (run/output.ts), so a long function's prints appear when it
- * ends, not as it prints.
+ * Lines arrive as functions print them (streamed from their workers, and on a mesh from the peers through the
+ * coordinator: worker/output-stream.ts, agent/output-stream.ts), a piece at a time; a coordinator or peer of an
+ * older version sends an attempt's lines once, with its outcome. The budget note comes once when an attempt is
+ * cut, and again at most every 250 ms with the lines counted since (run/output-book.ts).
  */
 import type { Run } from '@handout/peer-runtime';
 

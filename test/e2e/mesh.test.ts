@@ -326,6 +326,55 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
     await context.close();
   });
 
+  it("a contribute tab's function output reaches the Node submitter live, attributed to the tab, even past a timeout", async () => {
+    const tab = ids[0]!;
+    const on = (id: string, source: string, extra: Partial<FunctionSpec> = {}): FunctionSpec => ({
+      id,
+      args: [],
+      code: { kind: 'source', source },
+      node: { peer: tab },
+      ...extra,
+    });
+    const dag: DagJSON = {
+      format: 'handout-dag',
+      version: 1,
+      functions: [
+        on(
+          'tab-slow',
+          'async () => { console.log("in the tab", 1); await new Promise((r) => setTimeout(r, 1500)); console.error("still here"); return 3; }',
+        ),
+        on('tab-spins', '() => { console.warn("looping now"); for (;;) {} }', {
+          timeoutMs: 1500,
+          retries: 0,
+        }),
+      ],
+    };
+    const run = submitter.submit(dag);
+    const live: string[] = [];
+    run.on('function:log', (e) => {
+      const status = run.records().find((r) => r.id === e.id)?.status;
+      for (const l of e.lines) live.push(`${e.id}@${e.peer}:${status}:${l.level}:${l.text}`);
+    });
+    const summary = await run.done;
+    expect(summary.status).toBe('failed');
+    expect(await run.result('tab-slow')).toBe(3);
+    // Printed in the tab's Web Worker, streamed to the coordinator and on to this process while still running.
+    expect(live).toContain(`tab-slow@${tab}:running:log:in the tab 1`);
+    expect(live).toContain(`tab-slow@${tab}:running:error:still here`);
+    expect(live).toContain(`tab-spins@${tab}:running:warn:looping now`);
+    const spins = summary.functions.find((r) => r.id === 'tab-spins')!;
+    expect(spins.error?.reason).toBe('timeout');
+    expect(spins.logs?.[0]?.peer).toBe(tab);
+    expect(spins.logs?.[0]?.lines.map((l) => l.text)).toEqual(['looping now']);
+    const slow = summary.functions.find((r) => r.id === 'tab-slow')!;
+    expect(slow.logs?.[0]?.lines.map((l) => `${l.level} ${l.text}`)).toEqual([
+      'log in the tab 1',
+      'error still here',
+    ]);
+    // Captured, not written to the tab's console (a console.error there would be in the page's errors).
+    expect(pages[0]!.errors.join('\n')).not.toContain('still here');
+  });
+
   it('closing one page mid-run: the run completes on the others with correct results', async () => {
     const parts = flatDag('small', SMALL, 30, 250);
     // A reducer over every part: it runs after page B is gone, so it needs B's finished parts, which reach it

@@ -57,7 +57,14 @@ describe('function output on handout peer processes', () => {
     const summary = await run.done;
     expect(summary.status).toBe('failed');
     expect(await run.result('double')).toBe(4);
-    const seen = events.map((e) => [e.id, e.attempt, e.peer, e.lines.map((l) => `${l.level} ${l.text}`)]);
+    // Pieces (streamed while the function ran, then the rest with its outcome), joined per attempt.
+    const seen: [string, number, string, string[]][] = [];
+    for (const e of events) {
+      const last = seen.at(-1);
+      const lines = e.lines.map((l) => `${l.level} ${l.text}`);
+      if (last && last[0] === e.id && last[1] === e.attempt && last[2] === e.peer) last[3].push(...lines);
+      else seen.push([e.id, e.attempt, e.peer, lines]);
+    }
     expect(seen).toEqual([
       ['hello', 1, 'w1', ['log hello from w1', 'warn mind the gap']],
       ['double', 1, 'w2', ['error doubling 2']],
@@ -72,6 +79,37 @@ describe('function output on handout peer processes', () => {
       expect(text, id).not.toContain('hello from');
       expect(text, id).not.toContain('doubling');
     }
+  }, 60_000);
+
+  it('a print on a peer process reaches the submitter while its function runs; prints before a timeout kill survive it', async () => {
+    const run = mesh.submit(
+      dagOf([
+        on(
+          'w1',
+          'slow',
+          'async () => { console.log("started slow work"); await new Promise((r) => setTimeout(r, 2500)); return 1; }',
+        ),
+        {
+          ...on('w2', 'spins', '() => { console.log("entering the loop"); for (;;) {} }'),
+          timeoutMs: 1500,
+          retries: 0,
+        },
+      ]),
+    );
+    const live: string[] = [];
+    run.on('function:log', (e) => {
+      // What the function's record said when the line arrived: still running means it was streamed.
+      const status = run.records().find((r) => r.id === e.id)?.status;
+      for (const l of e.lines) live.push(`${e.id}:${status}:${l.text}`);
+    });
+    const summary = await run.done;
+    expect(summary.status).toBe('failed');
+    expect(live).toContain('slow:running:started slow work');
+    expect(live).toContain('spins:running:entering the loop');
+    const spins = summary.functions.find((r) => r.id === 'spins')!;
+    expect(spins.error?.reason).toBe('timeout');
+    expect(spins.logs?.[0]).toMatchObject({ attempt: 1, peer: 'w2' });
+    expect(spins.logs?.[0]?.lines.map((l) => l.text)).toEqual(['entering the loop']);
   }, 60_000);
 
   it('handout run --signal --json prints one valid JSON document on stdout and the functions lines on stderr', async () => {

@@ -12,9 +12,10 @@ import { digestOf } from '../mesh/fetch-grants.js';
 import type { FetchFailure } from '../mesh/port.js';
 import type { FetchedInput, UnreachableHolder } from '../protocol/messages.js';
 import { encodeValue } from '../protocol/value-codec.js';
+import type { FunctionOutput } from '../run/output.js';
 import { linkSetupErrorIn } from '../transport/frame-link.js';
 import { argumentValue, poolTaskOf, specRunOptions } from '../worker/call.js';
-import type { WorkerPool } from '../worker/pool.js';
+import type { TaskOutcome, WorkerPool } from '../worker/pool.js';
 import { type AgentHoldings, type InputValue, inputOf } from './holdings.js';
 import type { AgentReplies } from './replies.js';
 import type { AgentTask } from './task.js';
@@ -138,15 +139,23 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
   const spec = task.assignment.spec;
   if (await answerFromStore(task, deps)) return;
   const fetchedFrom: FetchedInput[] = [];
+  const fetchStart = performance.now();
   const args = await callArgs(task, deps, fetchedFrom);
   if (args === undefined || task.cancel.aborted) return;
-  const outcome = await deps.pool.run(poolTaskOf(spec, args), {
+  const fetchMs = performance.now() - fetchStart;
+  const stream = task.output;
+  const ran = await deps.pool.run(poolTaskOf(spec, args), {
     signal: task.cancel,
     ...specRunOptions(spec),
     onStart: () => {
       task.started = true;
     },
+    ...(stream && { onOutput: (piece: FunctionOutput) => stream.add(piece) }),
   });
+  // Streaming, the outcome carries only what no task:output did (output-stream.ts).
+  const tail = stream?.finish();
+  const outcome: TaskOutcome = stream ? withOutput(ran, tail) : ran;
+  const runMs = outcome.startedAt !== undefined ? Math.max(0, outcome.endedAt - outcome.startedAt) : 0;
   if (task.started && (outcome.ok || outcome.reason !== 'cancelled')) deps.replies.noteExecuted();
   if (!outcome.ok) {
     deps.replies.reply(task, {
@@ -156,9 +165,11 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
       ...(outcome.stack !== undefined && { stack: outcome.stack }),
       ...(fetchedFrom.length > 0 && { fetchedFrom }),
       ...(outcome.output && { output: outcome.output }),
+      phases: { fetchMs, runMs, storeMs: 0 },
     });
     return;
   }
+  const storeStart = performance.now();
   let bytes: Uint8Array;
   try {
     bytes = encodeValue(outcome.value);
@@ -175,6 +186,7 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
   deps.holdings.remember(hash, outcome.value);
   if (spec.cache === false) deps.holdings.keepTransient(hash, bytes);
   else deps.holdings.keep(hash, bytes, false, task.coordinator);
+  const storeMs = performance.now() - storeStart;
   const freeAt = deps.workerFreeAt.get(outcome.worker) ?? 0;
   deps.workerFreeAt.set(outcome.worker, outcome.endedAt);
   deps.replies.reply(task, {
@@ -184,5 +196,12 @@ export async function executeTask(task: AgentTask, deps: ExecuteDeps): Promise<v
     ...(bytes.byteLength <= deps.inlineLimit ? { inline: bytes } : { digest: digestOf(bytes) }),
     ...(fetchedFrom.length > 0 && { fetchedFrom }),
     ...(outcome.output && { output: outcome.output }),
+    phases: { fetchMs, runMs, storeMs },
   });
+}
+
+/** `outcome` with `output` as its output (none when undefined). */
+function withOutput(outcome: TaskOutcome, output: FunctionOutput | undefined): TaskOutcome {
+  const { output: _all, ...rest } = outcome;
+  return output ? { ...rest, output } : rest;
 }

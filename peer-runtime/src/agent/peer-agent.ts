@@ -35,6 +35,7 @@ import { AgentAdmission } from './admission.js';
 import { executeTask } from './execute.js';
 import { join, RunningByHash, release } from './handover.js';
 import { AgentHoldings } from './holdings.js';
+import { TaskOutputStream } from './output-stream.js';
 import { ReceiptBook } from './receipt-book.js';
 import { AgentReplies, type AgentReplyCounts } from './replies.js';
 import { AgentStatus } from './status.js';
@@ -273,7 +274,8 @@ class MeshPeerAgent implements PeerAgent {
     switch (message.type) {
       case 'task:assign':
         if (this.status.addCoordinator(from)) this.announceQuietly(from);
-        for (const a of message.assignments) this.accept(from, message.runId, a);
+        for (const a of message.assignments)
+          this.accept(from, message.runId, a, message.streamOutput === true);
         return;
       case 'task:cancel':
         for (const id of message.functionIds) {
@@ -300,7 +302,7 @@ class MeshPeerAgent implements PeerAgent {
 
   // ---- running ----
 
-  private accept(coordinator: string, runId: string, a: TaskAssignment): void {
+  private accept(coordinator: string, runId: string, a: TaskAssignment, streamOutput: boolean): void {
     const k = taskKey(coordinator, runId, a.functionId);
     const existing = this.tasks.get(k);
     if (existing) {
@@ -309,6 +311,7 @@ class MeshPeerAgent implements PeerAgent {
       if (existing.leader) this.endFollower(existing);
     }
     const task = new AgentTask(coordinator, runId, a);
+    if (streamOutput) task.output = new TaskOutputStream(task, this.port);
     this.tasks.set(k, task);
     if (this.isPaused || this.draining) {
       this.replies.giveBack(task, this.isPaused ? 'it is paused' : 'it is shutting down');

@@ -11,6 +11,7 @@ import type {
   UnreachableHolder,
 } from '../protocol/messages.js';
 import type { FunctionOutput } from '../run/output.js';
+import type { AttemptPhases } from '../run/types.js';
 import type { AgentTask } from './task.js';
 
 /** `output`: what the attempt printed, sent with its outcome (run/output.ts). */
@@ -23,6 +24,7 @@ export type ReplyBody =
       digest?: Uint8Array;
       fetchedFrom?: readonly FetchedInput[];
       output?: FunctionOutput;
+      phases?: AttemptPhases;
     }
   | {
       ok: false;
@@ -33,6 +35,7 @@ export type ReplyBody =
       fetchedFrom?: readonly FetchedInput[];
       unreachable?: readonly UnreachableHolder[];
       output?: FunctionOutput;
+      phases?: AttemptPhases;
     };
 
 /** What a peer has answered since it started (read by metrics: `handout_peer_functions_total`, docs/telemetry.md). */
@@ -120,6 +123,7 @@ export class AgentReplies {
         ...(body.fetchedFrom && { fetchedFrom: body.fetchedFrom }),
         ...(body.digest !== undefined && { digest: body.digest }),
         ...(body.output && { output: body.output }),
+        ...(body.phases && { phases: body.phases }),
       });
       return;
     }
@@ -133,6 +137,7 @@ export class AgentReplies {
       ...(body.fetchedFrom && { fetchedFrom: body.fetchedFrom }),
       ...(body.unreachable && { unreachable: body.unreachable }),
       ...(body.output && { output: body.output }),
+      ...(body.phases && { phases: body.phases }),
     });
   }
 

@@ -1,11 +1,14 @@
 /** One assigned function on a peer agent, from acceptance until its execution ended and its reply left. */
 import type { TaskAssignment } from '../protocol/messages.js';
 import { Cancellation } from '../worker/cancellation.js';
+import type { TaskOutputStream } from './output-stream.js';
 
 export class AgentTask {
   readonly cancel = new Cancellation();
   /** A worker started it. */
   started = false;
+  /** Where what it prints goes while it runs, when its coordinator asked for that (output-stream.ts). */
+  output: TaskOutputStream | undefined;
   /** A reply was sent (or must not be: the coordinator cancelled it, or a newer attempt superseded it). */
   settled = false;
   /**

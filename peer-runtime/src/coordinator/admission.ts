@@ -6,7 +6,7 @@
  * | ------------------------------------------- | ------------------------------------------------------------ |
  * | `dag:submit`, `run:cancel`, `result:recover` | `submit` (and a run is only ever the submitter's own: runs    |
  * |                                             | are keyed by submitter and run id)                           |
- * | `task:result`, `task:failed`                | `contribute`, then an assignment of that very attempt to that |
+ * | `task:result`, `task:failed`, `task:output`  | `contribute`, then an assignment of that very attempt to that |
  * |                                             | very peer under that run, for that hash (outcomes.ts)         |
  * | `peer:status`                               | `contribute`; announced hashes count only where they can be   |
  * |                                             | checked (coordinator.ts `onStatus`)                           |
@@ -25,6 +25,7 @@ export const COORDINATOR_RULES: RoleRules = {
   'result:recover': 'submit',
   'task:result': 'contribute',
   'task:failed': 'contribute',
+  'task:output': 'contribute',
   'peer:status': 'contribute',
 };
 

@@ -11,6 +11,10 @@ import type { RunState } from './run-state.js';
 
 export type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
 export type FailedMessage = Extract<BatchableMessage, { type: 'task:failed' }>;
+/** What the match reads of a message naming an attempt (`task:output` too: output-relay.ts). */
+export type AttemptMessage = Pick<ResultMessage, 'runId' | 'functionId' | 'hash' | 'attempt'> & {
+  readonly type: 'task:result' | 'task:failed' | 'task:output';
+};
 
 /** The run and function an answer is for, and the sender's dispatch it answers (undefined: stale, no longer in flight). */
 export interface AnswerMatch {
@@ -38,7 +42,7 @@ export interface AnswerLookup {
 export function matchAnswer(
   lookup: AnswerLookup,
   from: string,
-  msg: ResultMessage | FailedMessage,
+  msg: AttemptMessage,
 ): AnswerMatch | undefined {
   const refuse = (detail: string): undefined => {
     lookup.refusals.refuse(msg.type, from, 'assignment', detail);

@@ -68,7 +68,8 @@ export function sendOutbox(
   for (const [peer, perRun] of messages) {
     for (const [runId, assignments] of perRun) {
       port
-        .send(peer, { type: 'task:assign', runId, assignments })
+        // streamOutput: this coordinator takes `task:output` (output-relay.ts); older peers ignore the field.
+        .send(peer, { type: 'task:assign', runId, assignments, streamOutput: true })
         .catch((error: unknown) => onUnreachable(peer, error));
     }
   }

@@ -20,6 +20,7 @@ import { LostResults } from './lost-results.js';
 import { watchMesh } from './mesh-watch.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
 import { Outcomes } from './outcomes.js';
+import { OutputRelay } from './output-relay.js';
 import { PeerLoads } from './peer-loads.js';
 import { PeerRoster } from './peer-roster.js';
 import { Reachability } from './reachability.js';
@@ -65,6 +66,7 @@ class MeshCoordinator implements Coordinator {
   private readonly outcomes: Outcomes;
   /** Runs taken over from a lost coordinator: attempts carried on, work in flight adopted (handover.ts). */
   private readonly handover: Handover;
+  private readonly outputRelay: OutputRelay;
   private readonly lineage: LostResults;
   /** Finished remote runs kept for `result:recover` (remote-lineage.ts). */
   private readonly remoteLineage: RemoteLineage;
@@ -130,6 +132,7 @@ class MeshCoordinator implements Coordinator {
     this.outcomes = this.createOutcomes();
     // Made before the parts that follow it (they need it), the dispatcher learns of them here, once.
     this.dispatcher.follow({ outcomes: this.outcomes, verification: this.verification });
+    this.outputRelay = new OutputRelay(this.outcomes, this.log);
     this.lineage = new LostResults({
       port: this.port,
       directory: this.directory,
@@ -406,6 +409,9 @@ class MeshCoordinator implements Coordinator {
         return;
       case 'task:failed':
         this.outcomes.onFailed(from, message);
+        return;
+      case 'task:output':
+        this.outputRelay.receive(from, message);
         return;
       case 'peer:status':
         this.roster.onStatus(from, message);

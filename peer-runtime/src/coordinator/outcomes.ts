@@ -11,7 +11,13 @@ import { HashGroups } from '../run/hash-groups.js';
 import type { FetchedInput } from '../run/types.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import { describeLinkPath } from '../transport/link-path.js';
-import { type AnswerMatch, type FailedMessage, matchAnswer, type ResultMessage } from './answer-match.js';
+import {
+  type AnswerMatch,
+  type AttemptMessage,
+  type FailedMessage,
+  matchAnswer,
+  type ResultMessage,
+} from './answer-match.js';
 import type { Dispatcher, InputLoc } from './dispatcher.js';
 import { FailureOutcomes } from './failure-outcomes.js';
 import { type AttemptLinks, closeEntry, type StragglerOptions } from './failures.js';
@@ -140,6 +146,7 @@ export class Outcomes {
     }
     // Only for an attempt we assigned to this peer (match, above): a stranger cannot print into someone else's run.
     if (msg.output) run.run.markOutput(run.id(i), { attempt: msg.attempt, peer: from, ...msg.output });
+    if (msg.phases) run.run.markPhases(run.id(i), msg.attempt, from, msg.phases);
     run.observe(msg.durationMs);
     const load = this.deps.loads.get(from);
     if (load)
@@ -234,6 +241,7 @@ export class Outcomes {
     const { run, i, winner: d } = match;
     // Only for an attempt we assigned to this peer (match, above): a stranger cannot print into someone else's run.
     if (msg.output) run.run.markOutput(msg.functionId, { attempt: msg.attempt, peer: from, ...msg.output });
+    if (msg.phases) run.run.markPhases(msg.functionId, msg.attempt, from, msg.phases);
     this.deps.loads.get(from)?.remove(d);
     const left = this.deps.dispatcher.inflight.remove(d) ?? 0;
     const now = Date.now();
@@ -272,8 +280,14 @@ export class Outcomes {
     };
   }
 
+  /** The run and function of an attempt assigned to `from` (answer-match.ts's checks), for `task:output`. */
+  assignedAttempt(from: string, msg: AttemptMessage): { run: RunState; i: number } | undefined {
+    const match = this.match(from, msg);
+    return match && { run: match.run, i: match.i };
+  }
+
   /** The assignment a completion or failure answers (answer-match.ts); refused when it answers none. */
-  private match(from: string, msg: ResultMessage | FailedMessage): AnswerMatch | undefined {
+  private match(from: string, msg: AttemptMessage): AnswerMatch | undefined {
     return matchAnswer(
       {
         run: (key) => this.runsByKey.get(key),

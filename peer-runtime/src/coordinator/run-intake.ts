@@ -71,6 +71,7 @@ export class RunIntake {
     submitter: string | undefined,
     verify?: VerifyOptions,
     resume?: RunResume,
+    streamOutput = false,
   ): RunState {
     const policy = verifyPolicy(verify);
     if (policy) refuseUnpinnedNondeterministic(functions);
@@ -114,6 +115,7 @@ export class RunIntake {
           this.deps.port.post(submitter, { type: 'run:event', runId, event });
         },
         { issuer: this.deps.grants, submitter },
+        streamOutput,
       );
       run.done.then(off, off);
     }
@@ -165,6 +167,8 @@ export class RunIntake {
         from,
         message.options.verify,
         message.options.resume,
+        // The submitter takes task:output run events (SubmitOptions.streamOutput).
+        message.options.streamOutput === true,
       );
     } catch (error) {
       reject((error as Error).message);

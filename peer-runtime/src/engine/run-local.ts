@@ -218,11 +218,20 @@ class LocalScheduler {
       args[k] = argumentValue(this.values[producer], output);
     }
     const id = spec.id;
+    let peer = '';
     this.pool
       .run(poolTaskOf(spec, args), {
         signal: this.run.signal,
         ...specRunOptions(spec),
-        onStart: (worker, at) => this.run.markStarted(id, attempt, `local:${worker}`, at),
+        onStart: (worker, at) => {
+          peer = `local:${worker}`;
+          this.run.markStarted(id, attempt, peer, at);
+        },
+        // Live: what it prints reaches the record and `function:log` as it prints (the outcome's `output` is
+        // these pieces again, so onOutcome does not add it).
+        onOutput: (output) => {
+          this.run.markOutput(id, { attempt, peer, ...output });
+        },
       })
       .then((outcome) => this.onOutcome(i, attempt, outcome));
   }
@@ -230,8 +239,10 @@ class LocalScheduler {
   private onOutcome(i: number, attempt: number, outcome: TaskOutcome): void {
     const spec = this.specs[i]!;
     if (this.run.isEnded(spec.id)) return;
-    if (outcome.output && outcome.worker !== undefined) {
-      this.run.markOutput(spec.id, { attempt, peer: `local:${outcome.worker}`, ...outcome.output });
+    if (outcome.worker !== undefined && outcome.startedAt !== undefined) {
+      // Inputs are values in this process and the store write comes after (off the path): only the run counts.
+      const runMs = Math.max(0, outcome.endedAt - outcome.startedAt);
+      this.run.markPhases(spec.id, attempt, `local:${outcome.worker}`, { fetchMs: 0, runMs, storeMs: 0 });
     }
     if (outcome.ok) {
       this.succeed(i, outcome.value, `local:${outcome.worker}`, false, outcome.endedAt);

@@ -5,26 +5,28 @@
  */
 import { DagValidationError, HandoutError, taskErrorFor } from '../errors.js';
 import type { WireAttemptOutput, WireRunEvent, FetchTicket as WireTicket } from '../protocol/messages.js';
+import type { AttemptPhases } from '../run/types.js';
 import { type GrantIssuer, grantFor } from './fetch-grants.js';
 import { type MeshRun, mergeTickets } from './mesh-run.js';
 
 /**
  * Subscribes to a run's events and hands each out in wire form. Returns the unsubscribe function. With `grants`,
  * every location the submitter learns (`task:succeeded`, `run:done`) carries the result's digest and the
- * submitter's tickets to fetch it from its holders (fetch-grants.ts).
+ * submitter's tickets to fetch it from its holders (fetch-grants.ts). With `streamOutput` (the submitter asked
+ * for it: SubmitOptions.streamOutput), each piece of function output leaves at once as a `task:output` event;
+ * without, the pieces of an attempt are held and ride on its end event (WireAttemptOutput says why).
  */
 export function forwardRunEvents(
   run: MeshRun,
   fallbackPeer: string,
   send: (event: WireRunEvent) => void,
   grants?: { readonly issuer: GrantIssuer | undefined; readonly submitter: string },
+  streamOutput = false,
 ): () => void {
-  const printed = new Map<string, WireAttemptOutput>();
-  const takeOutput = (id: string): { output?: WireAttemptOutput } => {
-    const output = printed.get(id);
-    if (!output) return {};
-    printed.delete(id);
-    return { output };
+  const printed = new HeldOutput();
+  const takeOutput = (id: string, attempt: number): { output?: WireAttemptOutput } => {
+    const output = printed.take(id, attempt);
+    return output ? { output } : {};
   };
   const offs = [
     run.on('task:queued', ({ id }) => send({ kind: 'task:queued', id })),
@@ -50,7 +52,8 @@ export function forwardRunEvents(
         hash,
         size: location?.size ?? 0,
         ...grant,
-        ...takeOutput(id),
+        ...takeOutput(id, attempt),
+        ...phasesOf(run, id, attempt, holder),
       });
     }),
     run.on('task:failed', ({ id, attempt, peer, at, error, final }) =>
@@ -64,16 +67,17 @@ export function forwardRunEvents(
         reason: error.reason,
         message: error.originalMessage,
         ...(error.originalStack !== undefined && { stack: error.originalStack }),
-        ...takeOutput(id),
+        ...takeOutput(id, attempt),
+        ...phasesOf(run, id, attempt, peer || error.peerId || fallbackPeer),
       }),
     ),
     run.on('task:retried', ({ id, attempt, delayMs }) =>
       send({ kind: 'task:retried', id, attempt, delayMs }),
     ),
     run.on('task:skipped', ({ id, because }) => send({ kind: 'task:skipped', id, because })),
-    // Held until the attempt's end event, which carries it (WireAttemptOutput says why).
     run.on('function:log', ({ id, attempt, peer, lines, droppedLines }) => {
-      printed.set(id, { attempt, peer, lines, droppedLines });
+      if (streamOutput) send({ kind: 'task:output', id, attempt, peer, lines, droppedLines });
+      else printed.add(id, { attempt, peer, lines, droppedLines });
     }),
     run.onMeshEvent('task:attempt', ({ id, attempt: a }) =>
       send({
@@ -116,6 +120,52 @@ export function forwardRunEvents(
   };
 }
 
+/**
+ * Output pieces held for a submitter that does not take `task:output`: merged per function and attempt (the
+ * run's OutputBook kept them within the budget, so a merged attempt passes the submitter's validator), taken by
+ * the attempt's end event. An attempt that never ends on the wire (a straggler copy that lost) keeps its entry
+ * until the forwarding stops; bounded by the run's attempts.
+ */
+class HeldOutput {
+  private readonly byFunction = new Map<
+    string,
+    { attempt: number; peer: string; lines: WireAttemptOutput['lines'][number][]; droppedLines: number }[]
+  >();
+
+  add(id: string, piece: WireAttemptOutput): void {
+    let held = this.byFunction.get(id);
+    if (!held) {
+      held = [];
+      this.byFunction.set(id, held);
+    }
+    const same = held.find((h) => h.attempt === piece.attempt && h.peer === piece.peer);
+    if (same) {
+      for (const line of piece.lines) same.lines.push(line);
+      same.droppedLines += piece.droppedLines;
+    } else held.push({ ...piece, lines: [...piece.lines] });
+  }
+
+  /** The held output of `id`'s attempt `attempt` (the first peer's, if copies of one attempt printed). */
+  take(id: string, attempt: number): WireAttemptOutput | undefined {
+    const held = this.byFunction.get(id);
+    const i = held?.findIndex((h) => h.attempt === attempt) ?? -1;
+    if (!held || i < 0) return undefined;
+    const [output] = held.splice(i, 1);
+    if (held.length === 0) this.byFunction.delete(id);
+    return output;
+  }
+}
+
+/** The phases the run's history holds for `id`'s attempt on `peer`, as an end event's field. */
+function phasesOf(run: MeshRun, id: string, attempt: number, peer: string): { phases?: AttemptPhases } {
+  const history = run.record(id).history;
+  for (let k = history.length - 1; k >= 0; k--) {
+    const a = history[k]!;
+    if (a.attempt === attempt && a.peer === peer) return a.phases ? { phases: a.phases } : {};
+  }
+  return {};
+}
+
 /** The error a `run:rejected` event stands for. */
 export function rejectionError(event: Extract<WireRunEvent, { kind: 'run:rejected' }>): Error {
   return event.issues && event.issues.length > 0
@@ -134,6 +184,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     case 'task:succeeded': {
       if (event.output) run.markOutput(event.id, event.output);
+      if (event.phases) run.markPhases(event.id, event.attempt, event.peer, event.phases);
       const known = run.location(event.id);
       const tickets = mergeTickets(known?.tickets, [event.peer], event.ticket && [event.ticket]);
       const digest = event.digest ?? known?.digest;
@@ -149,6 +200,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
     }
     case 'task:failed': {
       if (event.output) run.markOutput(event.id, event.output);
+      if (event.phases) run.markPhases(event.id, event.attempt, event.peer, event.phases);
       const error = taskErrorFor(
         event.id,
         event.attempt,
@@ -162,6 +214,14 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
     }
     case 'task:retried':
       run.markRetried(event.id, event.attempt, event.delayMs);
+      return;
+    case 'task:output':
+      run.markOutput(event.id, {
+        attempt: event.attempt,
+        peer: event.peer,
+        lines: event.lines,
+        droppedLines: event.droppedLines,
+      });
       return;
     case 'task:skipped':
       run.markSkipped(event.id, event.because);

@@ -8,6 +8,7 @@
  * what it receives (cycles, missing dependencies, code that cannot travel are not a wire concern).
  */
 import { dagJsonSchema, functionSpecSchema } from '../dag/validate-spec.js';
+import { OUTPUT_LIMIT_LINES } from '../run/output.js';
 import {
   bytes,
   choice,
@@ -39,6 +40,7 @@ import {
 } from './messages.js';
 import { fetchedInput, runEvent, wireAttempt } from './run-event-validate.js';
 import {
+  attemptPhases,
   digest,
   finite,
   flag,
@@ -46,11 +48,13 @@ import {
   id,
   idList,
   MAX_ARRAY,
+  outputLine,
   protocolError,
   receipt,
   text,
   ticket,
   uint,
+  withinOutputBudget,
 } from './validate.js';
 
 /** Tickets, when given, go one per holder: a list of another length would pair grants with the wrong peers. */
@@ -144,7 +148,11 @@ const batchable: Cases<BatchableMessage['type']> = {
     kind: optional(id),
     missing: optional(id),
   }),
-  'task:assign': message('task:assign', { runId: id, assignments: list(assignment, { max: MAX_ARRAY }) }),
+  'task:assign': message('task:assign', {
+    runId: id,
+    assignments: list(assignment, { max: MAX_ARRAY }),
+    streamOutput: optional(flag),
+  }),
   'task:result': refine(
     message('task:result', {
       runId: id,
@@ -157,6 +165,7 @@ const batchable: Cases<BatchableMessage['type']> = {
       inline: optional(bytes()),
       fetchedFrom: optional(list(fetchedInput, { max: 64 })),
       output: optional(functionOutput),
+      phases: optional(attemptPhases),
     }),
     (m) =>
       m.digest === undefined && m.inline === undefined
@@ -183,7 +192,18 @@ const batchable: Cases<BatchableMessage['type']> = {
       ),
     ),
     output: optional(functionOutput),
+    phases: optional(attemptPhases),
   }),
+  'task:output': withinOutputBudget(
+    message('task:output', {
+      runId: id,
+      functionId: id,
+      hash: id,
+      attempt: uint,
+      lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
+      droppedLines: uint,
+    }),
+  ),
   'task:cancel': message('task:cancel', { runId: id, functionIds: idList(), reason: text }),
   'result:fetch': message('result:fetch', { requestId: uint, hash: id, ticket: optional(ticket) }),
   'result:data': message('result:data', { requestId: uint, hash: id, bytes: bytes() }),
@@ -195,6 +215,7 @@ const batchable: Cases<BatchableMessage['type']> = {
       strategy: optional(id),
       verify: optional(verifyOptions),
       resume: optional(runResume),
+      streamOutput: optional(flag),
     }),
   }),
   'run:cancel': message('run:cancel', { runId: id, reason: text }),

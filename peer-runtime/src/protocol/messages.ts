@@ -12,8 +12,8 @@
  */
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
 import type { MeasuredLink } from '../measured-link.js';
-import type { FunctionOutput } from '../run/output.js';
-import type { FetchedInput } from '../run/types.js';
+import type { FunctionOutput, OutputLine } from '../run/output.js';
+import type { AttemptPhases, FetchedInput } from '../run/types.js';
 import type { ResultReceipt, ResultReceiptsMessage } from './receipt-messages.js';
 import type { WireAttempt, WireRunEvent } from './run-event-messages.js';
 
@@ -113,6 +113,12 @@ export interface TaskAssignMessage {
   readonly type: 'task:assign';
   readonly runId: string;
   readonly assignments: readonly TaskAssignment[];
+  /**
+   * Send what these functions print while they run (`task:output`), not only with their outcome. How a
+   * coordinator says it understands `task:output`: a peer never sends it unasked, so an older coordinator (which
+   * would refuse the unknown message) is never sent one, and an older peer ignores the field. Default false.
+   */
+  readonly streamOutput?: boolean;
 }
 
 export type { FetchedInput } from '../run/types.js';
@@ -149,6 +155,25 @@ export interface TaskResultMessage {
   readonly fetchedFrom?: readonly FetchedInput[];
   /** What the attempt printed (run/output.ts; at most OUTPUT_LIMIT_CHARS), when it printed anything. */
   readonly output?: FunctionOutput;
+  /** Where the attempt's time went on this peer (AttemptPhases; traces show them). Older peers send none. */
+  readonly phases?: AttemptPhases;
+}
+
+/**
+ * Peer → coordinator, only when the assignment asked for it (`streamOutput`): the next lines attempt `attempt`
+ * of `functionId` printed while it runs (run/output.ts), at most every 100 ms per function; the outcome's own
+ * `output` then carries only what no `task:output` carried. The coordinator accepts it only for an attempt it
+ * assigned to that peer, and keeps at most the attempt's budget over all of its pieces (run/output-book.ts).
+ */
+export interface TaskOutputMessage {
+  readonly type: 'task:output';
+  readonly runId: string;
+  readonly functionId: string;
+  readonly hash: string;
+  readonly attempt: number;
+  readonly lines: readonly OutputLine[];
+  /** Lines its worker dropped past the budget since the last piece. */
+  readonly droppedLines: number;
 }
 
 export const TASK_FAILURE_REASONS = [
@@ -182,6 +207,8 @@ export interface TaskFailedMessage {
   readonly unreachable?: readonly UnreachableHolder[];
   /** What the attempt printed before it failed, when it printed anything. */
   readonly output?: FunctionOutput;
+  /** Where the attempt's time went on this peer, as far as it got (AttemptPhases). */
+  readonly phases?: AttemptPhases;
 }
 
 /** Coordinator → peer: stop these functions (straggler duplicate lost, run cancelled). */
@@ -222,6 +249,12 @@ export interface SubmitOptions {
   readonly strategy?: string;
   /** Verify results by replication and quorum (docs/security.md, coordinator/verify.ts). Default: off. */
   readonly verify?: VerifyOptions;
+  /**
+   * Send what functions print as `task:output` run events while they run, instead of only on each attempt's
+   * end event. How a submitter says it understands that event kind (an older one would refuse it); an older
+   * coordinator ignores the field and keeps sending output on end events. Default false.
+   */
+  readonly streamOutput?: boolean;
   /**
    * Set when the submitter moves the run from a lost coordinator (submit/failover.ts): what it knows of each
    * function, so the new coordinator numbers attempts on and hands work in flight back to the peers running it
@@ -386,6 +419,7 @@ export type WireMessage =
   | TaskAssignMessage
   | TaskResultMessage
   | TaskFailedMessage
+  | TaskOutputMessage
   | TaskCancelMessage
   | ResultFetchMessage
   | ResultDataMessage

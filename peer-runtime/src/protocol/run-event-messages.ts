@@ -5,7 +5,7 @@
  */
 import type { DagIssue } from '../errors.js';
 import type { OutputLine } from '../run/output.js';
-import type { FetchedInput, FunctionStatus, RunStatus } from '../run/types.js';
+import type { AttemptPhases, FetchedInput, FunctionStatus, RunStatus } from '../run/types.js';
 import type { FetchTicket, TaskFailureReason } from './messages.js';
 
 /**
@@ -45,6 +45,8 @@ export type WireRunEvent =
       readonly ticket?: FetchTicket;
       /** What the attempt printed (the `function:log` event on the submitter's side). */
       readonly output?: WireAttemptOutput;
+      /** Where the attempt's time went on its peer (AttemptPhases), when it said. */
+      readonly phases?: AttemptPhases;
     }
   | {
       readonly kind: 'task:failed';
@@ -58,8 +60,15 @@ export type WireRunEvent =
       readonly stack?: string;
       /** What the attempt printed before it failed. */
       readonly output?: WireAttemptOutput;
+      readonly phases?: AttemptPhases;
     }
   | { readonly kind: 'task:retried'; readonly id: string; readonly attempt: number; readonly delayMs: number }
+  /**
+   * The next piece of what an attempt printed, while it runs: sent only to a submitter that asked
+   * (`SubmitOptions.streamOutput`), which then gets no `output` on end events. Its pieces, in order, are the
+   * attempt's output, at most the budget in all (the submitter keeps no more, whatever a coordinator sends).
+   */
+  | ({ readonly kind: 'task:output'; readonly id: string } & WireAttemptOutput)
   /**
    * One attempt opened or closed outside the started → succeeded | failed sequence: a straggler's copy, a
    * lineage recompute of a function that had succeeded, a copy that lost the race or whose peer was lost. The

@@ -24,6 +24,7 @@ import {
   type WireRunEvent,
 } from './messages.js';
 import {
+  attemptPhases,
   digest,
   finite,
   flag,
@@ -122,6 +123,7 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     digest: optional(digest),
     ticket: optional(ticket),
     output: optional(attemptOutput),
+    phases: optional(attemptPhases),
   }),
   'task:failed': event('task:failed', {
     ...attemptAt,
@@ -130,8 +132,18 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     message: text,
     stack: optional(text),
     output: optional(attemptOutput),
+    phases: optional(attemptPhases),
   }),
   'task:retried': event('task:retried', { id, attempt: uint, delayMs: finite }),
+  'task:output': withinOutputBudget(
+    event('task:output', {
+      id,
+      attempt: uint,
+      peer: id,
+      lines: list(outputLine, { max: OUTPUT_LIMIT_LINES }),
+      droppedLines: uint,
+    }),
+  ),
   'task:skipped': event('task:skipped', { id, because: id }),
   'task:attempt': event('task:attempt', attemptFields),
   'task:waiting': event('task:waiting', { id, unmet: text, message: text }),

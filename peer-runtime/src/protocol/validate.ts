@@ -13,6 +13,7 @@ import {
   type OutputLine,
   outputSize,
 } from '../run/output.js';
+import type { AttemptPhases } from '../run/types.js';
 import {
   boolean,
   bytes,
@@ -73,6 +74,13 @@ export function readReceipt(value: unknown): ResultReceipt | undefined {
   const read = readFirst(receipt, value);
   return read.ok ? read.value : undefined;
 }
+
+/** Where an attempt's time went on its peer (run/types.ts AttemptPhases): three durations, ms. */
+export const attemptPhases: Schema<AttemptPhases> = object<AttemptPhases>({
+  fetchMs: number({ min: 0 }),
+  runMs: number({ min: 0 }),
+  storeMs: number({ min: 0 }),
+});
 
 /** One printed line of a function (run/output.ts). */
 export const outputLine: Schema<OutputLine> = object<OutputLine>({

@@ -10,7 +10,9 @@
 import { CancelledError, HandoutError, SkippedError, type TaskError } from '../errors.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import type { AttemptOutput } from './output.js';
+import { OutputBook } from './output-book.js';
 import type {
+  AttemptPhases,
   AttemptRecord,
   FunctionRecord,
   Run,
@@ -41,6 +43,7 @@ export class RunController implements Run {
   private readonly byId = new Map<string, FunctionRecord>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly listeners = new TypedEmitter<RunEvents>();
+  private readonly outputs = new OutputBook();
   private readonly abort = new AbortController();
   private readonly startedAt = Date.now();
   private readonly beforeDone: (() => Promise<void>) | undefined;
@@ -176,16 +179,33 @@ export class RunController implements Run {
   }
 
   /**
-   * An attempt of `id` printed `output`. Kept on the record and emitted as `function:log`, even after the
-   * function ended (a losing straggler copy's prints are still its prints). Call before the attempt's outcome,
-   * so that listeners see what it printed before they see it end.
+   * An attempt of `id` printed `output` (all of it, or the next piece of it: pieces of one attempt and peer are
+   * merged, within the budget, by run/output-book.ts). Kept on the record and emitted as `function:log`, even
+   * after the function ended (a losing straggler copy's prints are still its prints). Call before the attempt's
+   * outcome, so that listeners see what it printed before they see it end. `cut`: this piece took the attempt
+   * past the budget (the caller may say so, naming who printed that much).
    */
-  markOutput(id: string, output: AttemptOutput): void {
+  markOutput(id: string, output: AttemptOutput): { cut: boolean } {
     const r = this.record(id);
-    if (output.lines.length === 0 && output.droppedLines === 0) return;
-    if (r.logs) r.logs.push(output);
-    else r.logs = [output];
-    if (this.listeners.has('function:log')) this.emit('function:log', { id, ...output });
+    if (output.lines.length === 0 && output.droppedLines === 0) return { cut: false };
+    const { event, cut } = this.outputs.add(r, output);
+    if (event && this.listeners.has('function:log')) this.emit('function:log', { id, ...event });
+    return { cut };
+  }
+
+  /**
+   * Where the time of `id`'s attempt `attempt` on `peer` went (AttemptPhases). Call before the attempt's outcome
+   * (markSucceeded / markFailed), so that listeners of its end find them on its history entry.
+   */
+  markPhases(id: string, attempt: number, peer: string, phases: AttemptPhases): void {
+    const history = this.record(id).history;
+    for (let k = history.length - 1; k >= 0; k--) {
+      const a = history[k] as OpenAttempt;
+      if (a.attempt === attempt && a.peer === peer) {
+        a.phases = phases;
+        return;
+      }
+    }
   }
 
   markRetried(id: string, attempt: number, delayMs: number): void {

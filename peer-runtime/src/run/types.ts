@@ -39,6 +39,20 @@ export interface AttemptRecord {
   link?: string;
   /** On a mesh: the inputs this attempt fetched from other peers, with how each link connected. */
   fetchedFrom?: readonly FetchedInput[];
+  /** Where the attempt's time went on the peer that ran it, as that peer measured it (telemetry/tracing.ts). */
+  phases?: AttemptPhases;
+}
+
+/**
+ * The phases of one attempt on the peer (or local worker) that ran it, in ms of that peer's own clock: getting
+ * its inputs (inline, from its store, or fetched from holders), running it in a worker, and encoding and storing
+ * its result. Whatever else the attempt took (the assignment's trip, waiting for a worker slot, the report's trip)
+ * is the rest of its span. Locally the result is stored after the function is reported, off its path: 0.
+ */
+export interface AttemptPhases {
+  readonly fetchMs: number;
+  readonly runMs: number;
+  readonly storeMs: number;
 }
 
 /** The record of one function after (or during) a run. Times are epoch milliseconds. */
@@ -89,7 +103,12 @@ export interface RunEvents {
    * Local runs never emit it.
    */
   'run:coordinator-changed': { from: string; to: string; reason: string; gapMs: number };
-  /** An attempt of function `id` printed something (sent once per attempt, with its outcome). */
+  /**
+   * An attempt of function `id` printed something: the next piece of its output, sent as it prints (local runs,
+   * and mesh runs whose coordinator streams) or once with the attempt's outcome (an older coordinator or peer).
+   * Pieces of one attempt concatenate to its entry of `FunctionRecord.logs`; `droppedLines` counts lines past
+   * the budget since the last event that told of any.
+   */
   'function:log': { id: string } & AttemptOutput;
   'run:done': RunSummary;
 }

@@ -283,6 +283,8 @@ class RemoteSubmission {
           ...(this.options.strategy !== undefined && { strategy: this.options.strategy }),
           ...(this.options.verify !== undefined && { verify: this.options.verify }),
           ...(this.moving && { resume: this.resumeFrom(this.moving.from) }),
+          // This submitter takes `task:output` run events (wire-events.ts applies them): prints arrive live.
+          streamOutput: true,
         },
       })
       .catch((error: unknown) => {

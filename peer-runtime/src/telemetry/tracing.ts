@@ -1,13 +1,19 @@
 /**
  * OpenTelemetry spans for a run, through `@opentelemetry/api`: one `handout.run` span for the run and, under it,
  * one `handout.function` span per function attempt (from `task:started` to its end), so a trace viewer shows
- * where the time went and which peer ran what.
+ * where the time went and which peer ran what. Under each attempt, its phases: `handout.queued` (from the
+ * function being queued, or re-queued after a failure, to its assignment; it starts before its attempt span,
+ * which is where the attempt's own time begins), then `handout.assigned` (the assignment's trip, waiting for a
+ * worker slot and, on a mesh, the report's trip back), `handout.inputs` (getting its inputs: inline, from the
+ * store, or fetched from holders), `handout.execute` (in a worker) and `handout.store` (encoding and keeping the
+ * result). The last three are the durations the running peer measured (AttemptPhases, run/types.ts) on its own
+ * clock, which is not ours: they are laid back to back so that the store phase ends with the attempt, and
+ * `handout.assigned` is what remains. A peer of an older version reports no phases: its attempts have none.
  *
  * Off by default: nothing is traced unless `traceRun(run)` is called, and the API is itself a no-op until the
  * program registers an OpenTelemetry SDK (or passes its own `tracer`). It works for local and mesh runs alike,
- * since it follows the run's events (run/types.ts) where the run was submitted; what happens inside a peer
- * between assignment and result (input fetches, the cache write) is not seen from there, so attempts are one
- * span each, not phases.
+ * since it follows the run's events (run/types.ts) where the run was submitted, and the phases each peer reports
+ * with its outcome reach the submitter's records.
  *
  *   import { trace } from '@opentelemetry/api';
  *   import { BasicTracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -19,7 +25,7 @@
  * @module @handout/peer-runtime/tracing
  */
 import { context, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import type { Run } from '../run/types.js';
+import type { AttemptPhases, Run } from '../run/types.js';
 
 export interface TraceRunOptions {
   /** Default: `trace.getTracer('handout')`, the globally registered provider's (a no-op without one). */
@@ -29,6 +35,12 @@ export interface TraceRunOptions {
 /** Span and attribute names, one namespace with docs/telemetry.md's. */
 export const SPAN_RUN = 'handout.run';
 export const SPAN_FUNCTION = 'handout.function';
+/** The phases of an attempt, children of its SPAN_FUNCTION span, in order. */
+export const SPAN_QUEUED = 'handout.queued';
+export const SPAN_ASSIGNED = 'handout.assigned';
+export const SPAN_INPUTS = 'handout.inputs';
+export const SPAN_EXECUTE = 'handout.execute';
+export const SPAN_STORE = 'handout.store';
 
 /** Traces `run` until it is done. Call right after submitting (before its first events). Returns the run span. */
 export function traceRun(run: Run, options: TraceRunOptions = {}): Span {
@@ -37,7 +49,52 @@ export function traceRun(run: Run, options: TraceRunOptions = {}): Span {
   const parent = trace.setSpan(context.active(), root);
   const open = new Map<string, Span>();
   const queuedAt = new Map<string, number>();
-  const hashOf = (id: string): string | undefined => run.records().find((r) => r.id === id)?.hash;
+  const recordOf = (id: string) => run.records().find((r) => r.id === id);
+  const hashOf = (id: string): string | undefined => recordOf(id)?.hash;
+  /** The phases the record holds for `id`'s attempt on `peer` (set before the attempt's end event). */
+  const phasesOf = (id: string, attempt: number, peer: string): AttemptPhases | undefined => {
+    const history = recordOf(id)?.history ?? [];
+    for (let k = history.length - 1; k >= 0; k--) {
+      const a = history[k]!;
+      if (a.attempt === attempt && a.peer === peer) return a.phases;
+    }
+    return undefined;
+  };
+  /** The phase spans of an attempt ending at `end` (see the module header for the layout). */
+  const endPhases = (span: Span, id: string, attempt: number, peer: string, end: number): void => {
+    const startedAt = started.get(span);
+    if (startedAt === undefined) return;
+    const phaseParent = trace.setSpan(context.active(), span);
+    const hash = hashOf(id);
+    const attributes = {
+      'handout.function.id': id,
+      'handout.function.attempt': attempt,
+      'handout.peer': peer,
+      ...(hash !== undefined && { 'handout.function.hash': hash }),
+    };
+    const queued = queuedAt.get(id);
+    const child = (name: string, from: number, to: number): void => {
+      tracer.startSpan(name, { startTime: from, attributes }, phaseParent).end(Math.max(from, to));
+    };
+    // A remote submitter hears of the queueing after the coordinator did it, and the start is on the
+    // coordinator's clock: a queue time after the start is drawn as a zero-length queued phase.
+    if (queued !== undefined) child(SPAN_QUEUED, Math.min(queued, startedAt), startedAt);
+    const phases = phasesOf(id, attempt, peer);
+    if (!phases) return;
+    const onPeer = phases.fetchMs + phases.runMs + phases.storeMs;
+    let at = Math.max(startedAt, end - onPeer);
+    child(SPAN_ASSIGNED, startedAt, at);
+    for (const [name, ms] of [
+      [SPAN_INPUTS, phases.fetchMs],
+      [SPAN_EXECUTE, phases.runMs],
+      [SPAN_STORE, phases.storeMs],
+    ] as const) {
+      const to = Math.min(end, at + ms);
+      child(name, at, to);
+      at = to;
+    }
+  };
+  const started = new WeakMap<Span, number>();
   const offs = [
     run.on('task:queued', ({ id }) => {
       if (!queuedAt.has(id)) queuedAt.set(id, Date.now());
@@ -60,10 +117,12 @@ export function traceRun(run: Run, options: TraceRunOptions = {}): Span {
         parent,
       );
       open.set(id, span);
+      started.set(span, at);
     }),
-    run.on('task:succeeded', ({ id, peer, at, cached }) => {
+    run.on('task:succeeded', ({ id, attempt, peer, at, cached }) => {
       let span = open.get(id);
       open.delete(id);
+      if (span) endPhases(span, id, attempt, peer, at);
       // A function served from a cache never started: a zero-length span still says it was there.
       span ??= tracer.startSpan(
         SPAN_FUNCTION,
@@ -74,8 +133,11 @@ export function traceRun(run: Run, options: TraceRunOptions = {}): Span {
       span.setStatus({ code: SpanStatusCode.OK });
       span.end(at);
     }),
-    run.on('task:failed', ({ id, at, error, final }) => {
+    run.on('task:failed', ({ id, attempt, peer, at, error, final }) => {
       const span = open.get(id);
+      if (span) endPhases(span, id, attempt, peer, at);
+      // Not final: queued again from now (its next attempt's queued phase).
+      if (!final) queuedAt.set(id, at);
       if (!span) return;
       open.delete(id);
       span.setAttributes({ 'handout.failure.reason': error.reason, 'handout.failure.final': final });

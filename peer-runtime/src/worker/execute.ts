@@ -181,7 +181,7 @@ export function createExecutor(
         }
         let result: unknown;
         current = functionId;
-        output?.begin();
+        output?.begin(i, functionId);
         try {
           result = fn(...args);
         } catch (error) {

@@ -13,6 +13,10 @@
  * %f %j %o %O %c %%` in a first string argument, strings as they are, errors as their stack, other values as
  * JSON (cycles and functions named). A value that throws while being formatted (a hostile toJSON) becomes a
  * placeholder: printing never fails the function.
+ *
+ * Streaming (given an OutputStreamOptions): lines leave the worker while the call runs (output-stream.ts says
+ * when), each chunk naming the call's index in its batch and its function id, and `end` then answers nothing:
+ * the pool assembles the call's output from its chunks.
  */
 import {
   type FunctionOutput,
@@ -21,23 +25,40 @@ import {
   type OutputLevel,
   type OutputLine,
 } from '../run/output.js';
+import { ChunkPacer, type OutputStreamOptions } from './output-stream.js';
 
 /** Longest text of one formatted value before it is cut (a huge array printed by mistake costs this much). */
 const MAX_VALUE_CHARS = 8 * 1024;
 
 export class OutputCapture {
-  /** The running call's lines, made at its first print. */
+  /** The running call's lines (streaming: those not posted yet), made at its first print. */
   private lines: OutputLine[] | undefined;
+  /** The running call printed (or dropped) something. */
+  private printed = false;
   private inCall = false;
+  /** Streaming: where chunks go, the running call's batch index and function id, and what waits to leave. */
+  private readonly stream: OutputStreamOptions | undefined;
+  private readonly pacer: ChunkPacer | undefined;
+  private call = 0;
+  private functionId = '';
+  private pendingChars = 0;
+  private pendingDropped = 0;
   /** A counter or timer was touched since the last reset. */
   private countersUsed = false;
   private used = 0;
+  /** Lines the running call kept (streaming: posted or not). */
+  private kept = 0;
   private dropped = 0;
   /** The console functions see: plain functions over this capture, safe to harden. */
   readonly console: Console;
   private readonly resetCounters: () => void;
 
-  constructor() {
+  constructor(stream?: OutputStreamOptions) {
+    this.stream = stream;
+    if (stream) {
+      this.pacer = new ChunkPacer(() => this.flush());
+      stream.onExit?.(() => this.flush());
+    }
     const made = captureConsole(
       (level, args) => this.write(level, args),
       () => {
@@ -52,41 +73,85 @@ export class OutputCapture {
    * A call starts: what is printed from now on is its output (counters and timers start afresh too). Costs a
    * flag when the previous call printed nothing: no-op functions run by the ten thousand per second.
    */
-  begin(): void {
+  begin(call = 0, functionId = ''): void {
     this.inCall = true;
-    if (this.lines === undefined && !this.countersUsed) return;
+    this.call = call;
+    this.functionId = functionId;
+    if (!this.printed && !this.countersUsed) return;
     this.resetCounters();
     this.countersUsed = false;
-    this.lines = undefined;
-    this.used = 0;
-    this.dropped = 0;
+    this.clear();
   }
 
-  /** The call ended: its output, or undefined when it printed nothing. */
+  /**
+   * The call ended: its output, or undefined when it printed nothing. Streaming: what was still gathered
+   * leaves now (before the batch answer, on the same port), and the answer is always undefined.
+   */
   end(): FunctionOutput | undefined {
     this.inCall = false;
-    const lines = this.lines;
-    if (lines === undefined) return undefined;
-    const out = { lines, droppedLines: this.dropped };
+    if (!this.printed) return undefined;
+    if (this.stream) {
+      this.flush();
+      this.clear();
+      return undefined;
+    }
+    const out = { lines: this.lines ?? [], droppedLines: this.dropped };
+    this.clear();
+    return out;
+  }
+
+  /** Streaming: posts what the running call gathered since its last chunk (nothing when nothing waits). */
+  flush(): void {
+    const stream = this.stream;
+    if (!stream || (this.lines === undefined && this.pendingDropped === 0)) return;
+    const chunk = {
+      handoutOutput: 1 as const,
+      call: this.call,
+      fn: this.functionId,
+      lines: this.lines ?? [],
+      droppedLines: this.pendingDropped,
+    };
+    this.lines = undefined;
+    this.pendingChars = 0;
+    this.pendingDropped = 0;
+    this.pacer!.posted();
+    stream.post(chunk);
+  }
+
+  private clear(): void {
+    this.printed = false;
     this.lines = undefined;
     this.used = 0;
+    this.kept = 0;
     this.dropped = 0;
-    return out;
+    this.pendingChars = 0;
+    this.pendingDropped = 0;
+    this.pacer?.reset();
   }
 
   private write(level: OutputLevel, args: readonly unknown[]): void {
     if (!this.inCall) return; // printed outside any call: see the header
-    if (this.lines === undefined) this.lines = [];
-    const lines = this.lines;
-    if (this.used >= OUTPUT_LIMIT_CHARS || lines.length >= OUTPUT_LIMIT_LINES) {
+    this.printed = true;
+    if (this.used >= OUTPUT_LIMIT_CHARS || this.kept >= OUTPUT_LIMIT_LINES) {
       this.dropped++;
+      if (this.pacer) {
+        this.pendingDropped++;
+        this.pacer.gathered(this.pendingChars);
+      }
       return;
     }
     let text = formatArgs(args);
     const room = OUTPUT_LIMIT_CHARS - this.used - 1;
     if (text.length > room) text = `${text.slice(0, Math.max(0, room - 1))}…`;
     this.used += text.length + 1;
-    lines.push({ level, text, at: Date.now() });
+    this.kept++;
+    const line: OutputLine = { level, text, at: Date.now() };
+    if (this.lines) this.lines.push(line);
+    else this.lines = [line];
+    if (this.pacer) {
+      this.pendingChars += text.length + 1;
+      this.pacer.gathered(this.pendingChars);
+    }
   }
 }
 

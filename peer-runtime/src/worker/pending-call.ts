@@ -3,6 +3,7 @@
  * by its worker, refused by structured clone, or lost with a worker that died.
  */
 import type { WireOutcome } from './messages.js';
+import type { StreamedOutput } from './output-stream.js';
 import type { PoolTask, RunTaskOptions, TaskOutcome } from './pool.js';
 import type { BatchLoss, Slot } from './worker-supervisor.js';
 
@@ -18,6 +19,8 @@ export interface PendingCall {
   slot: Slot<PendingCall> | undefined;
   /** When its batch became the one its worker runs. */
   startedAt: number | undefined;
+  /** What the call streamed so far (output-stream.ts); made at its first chunk. */
+  printed: StreamedOutput | undefined;
 }
 
 export type PoolSlot = Slot<PendingCall>;

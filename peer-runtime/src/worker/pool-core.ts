@@ -31,6 +31,7 @@
 import { BATCH_BUDGET_MS, fillWorkers } from './batch-plan.js';
 import { CodeTable } from './code-table.js';
 import type { WireBatchResult, WireCodeDef, WireTask } from './messages.js';
+import { StreamedOutput, type WireOutputChunk } from './output-stream.js';
 import {
   answeredOutcome,
   cloneFailure,
@@ -89,6 +90,7 @@ export class PoolCore implements WorkerPool {
         this.failQueued(message);
       },
       waiting: () => this.queue.size,
+      output: (slot, chunk) => this.onOutput(slot, chunk),
     });
     this.supervisor.on('worker:ready', ({ worker }) => this.gate.markStarted(worker));
   }
@@ -122,6 +124,7 @@ export class PoolCore implements WorkerPool {
         done: false,
         slot: undefined,
         startedAt: undefined,
+        printed: undefined,
       };
       if (runOptions?.signal) this.bySignal.add(runOptions.signal, p);
       this.supervisor.retryStopped();
@@ -170,6 +173,9 @@ export class PoolCore implements WorkerPool {
   private settle(p: PendingCall, outcome: TaskOutcome): void {
     if (p.done) return;
     p.done = true;
+    // What it streamed is its output, also when its worker died or was terminated (output-stream.ts).
+    const printed = p.printed?.output();
+    if (printed && !outcome.output) outcome = { ...outcome, output: printed };
     if (p.slot === undefined) this.queue.forget();
     p.slot = undefined;
     const signal = p.options?.signal;
@@ -177,8 +183,20 @@ export class PoolCore implements WorkerPool {
     p.resolve(outcome);
   }
 
+  /** A chunk of what call `chunk.call` of `slot`'s batch printed: kept for its outcome, passed on now. */
+  private onOutput(slot: PoolSlot, chunk: WireOutputChunk): void {
+    const p = slot.batch?.[chunk.call];
+    if (p === undefined || p.done || p.task.functionId !== chunk.fn) return;
+    p.printed ??= new StreamedOutput();
+    const kept = p.printed.add(chunk);
+    if (kept) p.options?.onOutput?.(kept);
+  }
+
   private enqueue(p: PendingCall, front: boolean): void {
     p.slot = undefined;
+    // Run again from the start (its worker died with another call's fault): its outcome's output is the new
+    // run's. What it streamed before was passed on already (RunTaskOptions.onOutput says so).
+    p.printed = undefined;
     if (front) this.queue.unshift(p);
     else this.queue.push(p);
     this.scheduleFlush();

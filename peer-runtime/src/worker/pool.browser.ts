@@ -8,6 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import { PROGRESS_CELLS, type WireWorkerPolicy, type WorkerApi } from './messages.js';
+import { isOutputChunk, type WireOutputChunk } from './output-stream.js';
 import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions, workerPolicy } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
 import { workerEnd } from './worker-end.js';
@@ -20,11 +21,15 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   return createPoolCore({
     size,
     maxBatchSize: options.maxBatchSize ?? 64,
-    spawn: (onDeath) => spawnWebWorker(policy, onDeath),
+    spawn: (onDeath, onOutput) => spawnWebWorker(policy, onDeath, onOutput),
   });
 }
 
-function spawnWebWorker(policy: WireWorkerPolicy, onDeath: (message: string) => void): WorkerHandle {
+function spawnWebWorker(
+  policy: WireWorkerPolicy,
+  onDeath: (message: string) => void,
+  onOutput: (chunk: WireOutputChunk) => void,
+): WorkerHandle {
   // The literal `new Worker(new URL(...), { type: 'module' })` form is what Vite recognises and bundles.
   const worker = new Worker(new URL('./worker.browser.js', import.meta.url), { type: 'module' });
   const progress = globalThis.crossOriginIsolated
@@ -34,6 +39,10 @@ function spawnWebWorker(policy: WireWorkerPolicy, onDeath: (message: string) => 
     WorkerApi & { init(progress: Int32Array | undefined, policy: WireWorkerPolicy): void }
   >(worker);
   const end = workerEnd(api, () => worker.terminate());
+  // Output chunks share the port with comlink's answers (output-stream.ts); comlink ignores them.
+  worker.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (isOutputChunk(event.data)) onOutput(event.data);
+  });
   const die = (message: string): void => {
     if (!end.claim()) return;
     // Not awaited: a Web Worker's terminate() is synchronous, so kill() settles at once and cannot fail.

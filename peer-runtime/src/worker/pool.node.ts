@@ -9,6 +9,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { withMemoryCaps } from './memory-caps.js';
 import { PROGRESS_CELLS, type WireWorkerPolicy, type WorkerApi } from './messages.js';
+import { isOutputChunk, type WireOutputChunk } from './output-stream.js';
 import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions, workerPolicy } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
 import { workerEnd } from './worker-end.js';
@@ -25,7 +26,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     createPoolCore({
       size: poolSize,
       maxBatchSize,
-      spawn: (onDeath) => spawnNodeWorker(entry, policy, limits, onDeath),
+      spawn: (onDeath, onOutput) => spawnNodeWorker(entry, policy, limits, onDeath, onOutput),
     });
   return withMemoryCaps(pool(options.resourceLimits, size), size, (capMB) =>
     pool({ ...options.resourceLimits, maxOldGenerationSizeMb: capMB }, size),
@@ -37,6 +38,7 @@ function spawnNodeWorker(
   policy: WireWorkerPolicy,
   resourceLimits: WorkerPoolOptions['resourceLimits'],
   onDeath: (message: string, outOfMemory?: boolean) => void,
+  onOutput: (chunk: WireOutputChunk) => void,
 ): WorkerHandle {
   // The worker writes the index of the call it is running here, so a death can be pinned on the right call.
   const progress = new Int32Array(new SharedArrayBuffer(4 * PROGRESS_CELLS));
@@ -53,6 +55,10 @@ function spawnNodeWorker(
   });
   const api = Comlink.wrap<WorkerApi>(nodeEndpoint(worker));
   const end = workerEnd(api, () => worker.terminate());
+  // Output chunks share the port with comlink's answers (output-stream.ts); comlink ignores them.
+  worker.on('message', (message: unknown) => {
+    if (isOutputChunk(message)) onOutput(message);
+  });
   let lastError: Error | undefined;
   worker.on('error', (error) => {
     lastError = error;

@@ -41,6 +41,12 @@ export interface RunTaskOptions {
   /** Called when the task is handed to a worker, with the worker's slot index (`local:N`). */
   readonly onStart?: (worker: number, at: number) => void;
   /**
+   * Called while the task runs with each piece of what it prints, as it prints (worker/output-stream.ts), and
+   * always before its outcome: together the pieces are the outcome's `output`. A call re-run because another
+   * call of its batch killed their worker passes its prints on again.
+   */
+  readonly onOutput?: (output: FunctionOutput) => void;
+  /**
    * The task's heap cap, MB (e.g. `cost.memoryMB`). Node: the task runs in a worker whose V8 old generation is
    * capped at this rounded up to a power of two (at least 32 MB); past it the worker is killed and replaced and
    * the task fails with reason 'out-of-memory'. Browsers cannot cap a Web Worker's heap: ignored there.
@@ -86,8 +92,8 @@ export type TaskOutcome =
       readonly startedAt?: number;
       readonly endedAt: number;
       /**
-       * What the call printed before it threw or rejected. Lost with a worker that died or was terminated
-       * (timeout, cancellation, out of memory): a batch answers all at once or not at all.
+       * What the call printed before it failed, also when its worker died or was terminated (timeout,
+       * cancellation, out of memory): the pool keeps what the worker streamed while the call ran.
        */
       readonly output?: FunctionOutput;
     };

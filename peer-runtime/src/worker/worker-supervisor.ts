@@ -13,6 +13,7 @@
 import type * as Comlink from 'comlink';
 import { TypedEmitter } from '../typed-emitter.js';
 import { PROGRESS_BATCH, PROGRESS_CALL, type WorkerApi } from './messages.js';
+import type { WireOutputChunk } from './output-stream.js';
 import type { WorkerPoolEvents } from './pool.js';
 
 /** One spawned worker, as the platform adapter hands it over. */
@@ -26,9 +27,13 @@ export interface WorkerHandle {
 
 /**
  * Spawn a worker; call `onDeath` once if it ends on its own (crash, `process.exit`, out of memory), with
- * `outOfMemory` true when it passed its heap cap (Node's ERR_WORKER_OUT_OF_MEMORY).
+ * `outOfMemory` true when it passed its heap cap (Node's ERR_WORKER_OUT_OF_MEMORY), and `onOutput` with every
+ * message of the worker that is an output chunk (output-stream.ts `isOutputChunk`).
  */
-export type SpawnWorker = (onDeath: (message: string, outOfMemory?: boolean) => void) => WorkerHandle;
+export type SpawnWorker = (
+  onDeath: (message: string, outOfMemory?: boolean) => void,
+  onOutput: (chunk: WireOutputChunk) => void,
+) => WorkerHandle;
 
 /** A place for one worker; the worker in it is replaced when it dies. `T` is the dispatcher's call record. */
 export interface Slot<T> {
@@ -70,6 +75,8 @@ export interface SupervisorHooks<T> {
   cannotStart(message: string): void;
   /** Calls waiting for a worker; with none, a supervisor whose workers cannot start stops respawning. */
   waiting(): number;
+  /** The worker in `slot` (still that slot's worker) sent a piece of what its running call printed. */
+  output?(slot: Slot<T>, chunk: WireOutputChunk): void;
 }
 
 /** Consecutive workers that die before they are ready; past this the queue fails instead of spawning forever. */
@@ -182,8 +189,11 @@ export class WorkerSupervisor<T> {
     slot.known = new Set();
     let handle: WorkerHandle;
     try {
-      handle = this.spawn((message, outOfMemory) =>
-        this.onDeath(slot, handle, message, outOfMemory === true),
+      handle = this.spawn(
+        (message, outOfMemory) => this.onDeath(slot, handle, message, outOfMemory === true),
+        (chunk) => {
+          if (slot.handle === handle) this.hooks.output?.(slot, chunk);
+        },
       );
     } catch (error) {
       this.startFailures = MAX_START_FAILURES;

@@ -6,17 +6,20 @@
 import 'ses';
 import * as Comlink from 'comlink';
 import type { WireBatch, WireBatchResult, WireWorkerPolicy, WorkerApi } from './messages.js';
+import type { WireOutputChunk } from './output-stream.js';
 import { createPolicedExecutor } from './worker-policy.js';
 
 let executor: WorkerApi | undefined;
+// Live output on the port comlink answers on (ordered with the answers: output-stream.ts).
+const stream = { post: (chunk: WireOutputChunk) => globalThis.postMessage(chunk) };
 Comlink.expose({
   init(progress: Int32Array | undefined, policy: WireWorkerPolicy): void {
-    executor ??= createPolicedExecutor(progress, policy);
+    executor ??= createPolicedExecutor(progress, policy, stream);
   },
   ping: (): true => true,
   runBatch(batch: WireBatch): WireBatchResult | Promise<WireBatchResult> {
     // A pool that never sent `init` gets the default policy: the sandbox, no modules.
-    executor ??= createPolicedExecutor(undefined, undefined);
+    executor ??= createPolicedExecutor(undefined, undefined, stream);
     return executor.runBatch(batch);
   },
 });

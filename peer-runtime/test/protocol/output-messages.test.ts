@@ -98,4 +98,56 @@ describe('what a function printed, on the wire', () => {
       ).field,
     ).toBe('event.output.lines');
   });
+
+  test('a task:output piece is checked like an outcome output: within the budget, every line well-formed', () => {
+    const piece = (lines: unknown, droppedLines: unknown = 0) => ({
+      type: 'task:output',
+      runId: 'r1',
+      functionId: 'f',
+      hash: 'h',
+      attempt: 1,
+      lines,
+      droppedLines,
+    });
+    const lines = [{ level: 'log', text: 'step', at: 3 }];
+    expect(validateMessage(piece(lines))).toEqual(piece(lines));
+    const big = 'w'.repeat(40_000);
+    const over = [
+      { level: 'log', text: big, at: 1 },
+      { level: 'log', text: big, at: 2 },
+    ];
+    expect(refusal(piece(over)).field).toBe('lines');
+    expect(refusal(piece([{ level: 'log', text: 1, at: 1 }])).field).toBe('lines[0].text');
+    expect(refusal(piece(lines, -3)).field).toBe('droppedLines');
+    const { hash: _h, ...noHash } = piece(lines);
+    expect(refusal(noHash).field).toBe('hash');
+  });
+
+  test('the streamOutput opt-ins travel on task:assign and dag:submit, and a task:output run event is checked too', () => {
+    const assign = validateMessage({ type: 'task:assign', runId: 'r1', assignments: [], streamOutput: true });
+    expect(assign.type === 'task:assign' && assign.streamOutput).toBe(true);
+    const submit = validateMessage({
+      type: 'dag:submit',
+      runId: 'r1',
+      dag: { format: 'handout-dag', version: 1, functions: [] },
+      options: { streamOutput: true },
+    });
+    expect(submit.type === 'dag:submit' && submit.options.streamOutput).toBe(true);
+    const event = (lines: unknown) => ({
+      type: 'run:event',
+      runId: 'r1',
+      event: { kind: 'task:output', id: 'f', attempt: 2, peer: 'p1', lines, droppedLines: 4 },
+    });
+    const lines = [{ level: 'error', text: 'bad', at: 9 }];
+    expect(validateMessage(event(lines))).toEqual(event(lines));
+    const big = 'v'.repeat(40_000);
+    expect(
+      refusal(
+        event([
+          { level: 'log', text: big, at: 1 },
+          { level: 'log', text: big, at: 1 },
+        ]),
+      ).field,
+    ).toBe('event.lines');
+  });
 });

@@ -8,8 +8,19 @@ import {
 import { describe, expect, test } from 'vitest';
 import { runLocal } from '../../src/engine/run-local.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { SPAN_FUNCTION, SPAN_RUN, traceRun } from '../../src/telemetry/tracing.js';
+import { submitRemote } from '../../src/submit/submit-remote.js';
+import {
+  SPAN_ASSIGNED,
+  SPAN_EXECUTE,
+  SPAN_FUNCTION,
+  SPAN_INPUTS,
+  SPAN_QUEUED,
+  SPAN_RUN,
+  SPAN_STORE,
+  traceRun,
+} from '../../src/telemetry/tracing.js';
 import { fn } from '../engine/helpers.js';
+import { createTestMesh } from '../mesh/helpers.js';
 
 function tracer() {
   const exporter = new InMemorySpanExporter();
@@ -78,5 +89,71 @@ describe('OpenTelemetry spans of a run', () => {
     const root = traceRun(run);
     expect((await run.done).status).toBe('succeeded');
     expect(root.isRecording()).toBe(false);
+  });
+});
+
+const BUSY_60 = '(x) => { const end = Date.now() + 60; while (Date.now() < end) {} return (x ?? 0) + 1; }';
+const PHASES = [SPAN_QUEUED, SPAN_ASSIGNED, SPAN_INPUTS, SPAN_EXECUTE, SPAN_STORE];
+const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
+
+/** The phase spans under each attempt span, by function id: names in start order, and the execute span. */
+function phasesByFunction(spans: readonly ReadableSpan[]) {
+  const out = new Map<string, { names: string[]; execute?: ReadableSpan; parent: ReadableSpan }>();
+  for (const f of spans.filter((s) => s.name === SPAN_FUNCTION)) {
+    const children = spans
+      .filter((s) => s.parentSpanContext?.spanId === f.spanContext().spanId)
+      .sort((a, b) => ms(a.startTime) - ms(b.startTime) || PHASES.indexOf(a.name) - PHASES.indexOf(b.name));
+    out.set(String(attr(f, 'handout.function.id')), {
+      names: children.map((c) => c.name),
+      execute: children.find((c) => c.name === SPAN_EXECUTE),
+      parent: f,
+    });
+  }
+  return out;
+}
+
+describe('phases inside an attempt', () => {
+  test('locally: queued, assigned, inputs, execute and store spans under each attempt, the execute span its run', async () => {
+    const { exporter, tracer: t } = tracer();
+    const run = runLocal([fn('a', [], BUSY_60), fn('b', ['a'], BUSY_60)], { concurrency: 1 });
+    traceRun(run, { tracer: t });
+    expect((await run.done).status).toBe('succeeded');
+    const spans = exporter.getFinishedSpans();
+    const phases = phasesByFunction(spans);
+    for (const id of ['a', 'b']) {
+      const p = phases.get(id)!;
+      expect(p.names).toEqual(PHASES);
+      const exec = p.execute!;
+      expect(ms(exec.duration)).toBeGreaterThanOrEqual(55);
+      expect(attr(exec, 'handout.peer')).toBe(attr(p.parent, 'handout.peer'));
+      expect(String(attr(exec, 'handout.function.hash'))).toMatch(/^[0-9a-f]{64}$/);
+      // Within its attempt: the store phase ends when the attempt does.
+      expect(ms(exec.endTime)).toBeLessThanOrEqual(ms(p.parent.endTime) + 0.001);
+    }
+  });
+
+  test('on a mesh: the phases a peer measured reach the remote submitter and its trace, named by the peer', async () => {
+    const mesh = createTestMesh([{ id: 'p1' }]);
+    try {
+      const { exporter, tracer: t } = tracer();
+      const run = submitRemote(mesh.submitter('alice'), 'coord', [
+        fn('a', [], BUSY_60),
+        fn('b', ['a'], BUSY_60),
+      ]);
+      traceRun(run, { tracer: t });
+      expect((await run.done).status).toBe('succeeded');
+      const record = run.records().find((r) => r.id === 'b')!;
+      const phases = record.history.at(-1)!.phases!;
+      expect(phases.runMs).toBeGreaterThanOrEqual(55);
+      const byFunction = phasesByFunction(exporter.getFinishedSpans());
+      for (const id of ['a', 'b']) {
+        const p = byFunction.get(id)!;
+        expect(p.names).toEqual(PHASES);
+        expect(attr(p.execute!, 'handout.peer')).toBe('p1');
+        expect(ms(p.execute!.duration)).toBeGreaterThanOrEqual(55);
+      }
+    } finally {
+      await mesh.close();
+    }
   });
 });

@@ -122,10 +122,13 @@ describe('function output in a local run (real worker_threads)', () => {
       // A failed attempt's prints are kept too: they are what one reads to see why it failed.
       expect(byId.get('d')!.status).toBe('failed');
       expect(texts('d')).toEqual(['log d fails']);
-      expect(events.map((e) => [e.id, e.attempt, e.peer])).toEqual([
-        ['a', 1, 'local:0'],
-        ['b', 1, 'local:0'],
-        ['d', 1, 'local:0'],
+      // Streamed: the first prints of a call leave its worker one by one, as they are printed.
+      expect(events.map((e) => [e.id, e.attempt, e.peer, e.lines.map((l) => l.text)])).toEqual([
+        ['a', 1, 'local:0', ['from a 1']],
+        ['a', 1, 'local:0', ['careful']],
+        ['b', 1, 'local:0', ['b got 2']],
+        ['b', 1, 'local:0', ['b after await']],
+        ['d', 1, 'local:0', ['d fails']],
       ]);
       // Listeners learn what an attempt printed before they learn that it ended.
       expect(order.indexOf('log:a')).toBeLessThan(order.indexOf('ok:a'));

@@ -1,0 +1,148 @@
+/**
+ * Live output: what a running call prints leaves its worker while the call runs, not only with the call's
+ * outcome, so that a function that prints and then kills its worker (`process.exit` in a worker that trusts
+ * code, an endless loop terminated by its timeout, running out of memory) still shows what it printed.
+ *
+ * Worker side ({@link ChunkPacer}, used by output-capture.ts): the first {@link EAGER_CHUNKS} prints of a call are
+ * posted one by one, at once; after that, lines are gathered and posted when {@link PACE_MS} passed since the last
+ * post or {@link CHUNK_CHARS} wait (checked at each print, and by a timer for a call that awaits). Why eager first:
+ * a synchronous endless loop never lets a timer run, so anything held back when it starts looping would die with
+ * the worker; a handful of prints, the common case, then costs a message each, and a call that prints in a loop
+ * costs one message per PACE_MS. What is lost: at most the prints of the last PACE_MS (and at most CHUNK_CHARS)
+ * of a call that printed more than EAGER_CHUNKS times and then killed its worker without printing again.
+ * `process.exit` itself is covered: the Node worker flushes in its `exit` hook (worker.node.ts).
+ *
+ * The chunks travel on the same port as the worker's comlink answers (postMessage is ordered per port), so every
+ * chunk of a call reaches the pool before the batch answer that ends the call. They carry no `id` field: comlink
+ * ignores such messages. With streaming, the batch answer carries no output: the pool assembles it from the
+ * chunks ({@link StreamedOutput}), and passes each chunk on as it comes (`RunTaskOptions.onOutput`).
+ */
+import {
+  type FunctionOutput,
+  OUTPUT_LEVELS,
+  OUTPUT_LIMIT_CHARS,
+  OUTPUT_LIMIT_LINES,
+  type OutputLine,
+} from '../run/output.js';
+
+/** Prints of a call posted one by one before pacing starts. */
+export const EAGER_CHUNKS = 16;
+/** Most time a printed line waits in the worker once pacing started, ms. */
+export const PACE_MS = 25;
+/** Characters that make a chunk leave at once. */
+export const CHUNK_CHARS = 8 * 1024;
+
+/** Worker → pool: lines call `call` of the current batch (function `fn`) printed since its last chunk. */
+export interface WireOutputChunk {
+  /** Marks the message as a chunk (and it has no `id`, so comlink's listener passes it by). */
+  readonly handoutOutput: 1;
+  readonly call: number;
+  readonly fn: string;
+  readonly lines: readonly OutputLine[];
+  /** Lines dropped (past the budget) since the last chunk. */
+  readonly droppedLines: number;
+}
+
+/** How a worker sends chunks, and (Node) how it learns that it is about to exit. */
+export interface OutputStreamOptions {
+  readonly post: (chunk: WireOutputChunk) => void;
+  /** Registers `flush` to run when the worker exits on its own (`process.exit`). */
+  readonly onExit?: (flush: () => void) => void;
+}
+
+const LEVELS = new Set<string>(OUTPUT_LEVELS);
+
+/**
+ * A message from a worker that is an output chunk. Checked field by field: a worker that trusts code can post
+ * anything on its port, and the pool must not take a stray message for a chunk, or a bad chunk for a good one.
+ */
+export function isOutputChunk(value: unknown): value is WireOutputChunk {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Partial<WireOutputChunk>;
+  if (c.handoutOutput !== 1 || !Number.isInteger(c.call) || typeof c.fn !== 'string') return false;
+  if (!Number.isInteger(c.droppedLines) || (c.droppedLines as number) < 0) return false;
+  if (!Array.isArray(c.lines)) return false;
+  for (const line of c.lines as unknown[]) {
+    const l = line as Partial<OutputLine> | null;
+    if (typeof l !== 'object' || l === null) return false;
+    if (typeof l.text !== 'string' || typeof l.at !== 'number' || !LEVELS.has(l.level as string))
+      return false;
+  }
+  return true;
+}
+
+/** Decides, print by print, when a call's gathered lines leave the worker (the header says why so). */
+export class ChunkPacer {
+  private chunks = 0;
+  private lastPostAt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly flush: () => void) {}
+
+  /** A call starts: it gets its own eager prints. */
+  reset(): void {
+    this.chunks = 0;
+    this.cancelTimer();
+  }
+
+  /** Something was gathered (`pendingChars` characters wait): post now, or make sure a timer will. */
+  gathered(pendingChars: number): void {
+    const now = Date.now();
+    if (this.chunks < EAGER_CHUNKS || now - this.lastPostAt >= PACE_MS || pendingChars >= CHUNK_CHARS) {
+      this.flush();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, PACE_MS);
+  }
+
+  /** A chunk left (by the pacer's decision or the call's end). */
+  posted(): void {
+    this.chunks++;
+    this.lastPostAt = Date.now();
+    this.cancelTimer();
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/**
+ * Pool side: what one call streamed so far, bounded by the same budget as the capture itself (a worker that
+ * trusts code could post chunks of its own making). Its `output()` is the call's outcome output.
+ */
+export class StreamedOutput {
+  private readonly lines: OutputLine[] = [];
+  private used = 0;
+  private dropped = 0;
+
+  /** Adds `chunk`; returns what of it was kept (undefined when nothing: neither a line nor a dropped count). */
+  add(chunk: WireOutputChunk): FunctionOutput | undefined {
+    let kept: OutputLine[] | undefined;
+    let dropped = chunk.droppedLines;
+    for (const line of chunk.lines) {
+      const cost = line.text.length + 1;
+      if (this.used + cost > OUTPUT_LIMIT_CHARS || this.lines.length >= OUTPUT_LIMIT_LINES) {
+        dropped++;
+        continue;
+      }
+      this.used += cost;
+      this.lines.push(line);
+      if (kept) kept.push(line);
+      else kept = [line];
+    }
+    this.dropped += dropped;
+    if (kept === undefined && dropped === 0) return undefined;
+    return { lines: kept ?? [], droppedLines: dropped };
+  }
+
+  output(): FunctionOutput | undefined {
+    if (this.lines.length === 0 && this.dropped === 0) return undefined;
+    return { lines: this.lines, droppedLines: this.dropped };
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Live output in real worker_threads (worker/output-stream.ts): prints leave the worker while the call runs, so
+ * they survive a worker that dies or is terminated, and the pieces add up to the outcome's output.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runLocal } from '../../src/engine/run-local.js';
+import { type FunctionOutput, OUTPUT_LIMIT_CHARS, outputSize } from '../../src/run/output.js';
+import type { RunEvents } from '../../src/run/types.js';
+import { EAGER_CHUNKS, isOutputChunk, StreamedOutput } from '../../src/worker/output-stream.js';
+import type { WorkerPool } from '../../src/worker/pool.js';
+import { createWorkerPool } from '../../src/worker/pool.node.js';
+import { fn } from '../engine/helpers.js';
+
+const texts = (output: FunctionOutput | undefined): string[] => output?.lines.map((l) => l.text) ?? [];
+const source = (code: string) => ({ kind: 'source' as const, source: code });
+
+describe('live output of a pool call (real worker_threads)', () => {
+  let sandboxed: WorkerPool;
+  let trusted: WorkerPool;
+  beforeAll(() => {
+    sandboxed = createWorkerPool({ size: 1 });
+    trusted = createWorkerPool({ size: 1, trustCode: true });
+  });
+  afterAll(async () => {
+    await sandboxed.close();
+    await trusted.close();
+  });
+
+  test('a print reaches onOutput while the call still runs, and the pieces are the outcome output', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const pieces: FunctionOutput[] = [];
+    let settled = false;
+    const outcome = sandboxed
+      .run(
+        {
+          functionId: 'waits',
+          code: source(
+            'async () => { console.log("started"); await new Promise((r) => setTimeout(r, 400)); console.log("ended"); return 1; }',
+          ),
+          args: [],
+        },
+        {
+          onOutput: (piece) => {
+            pieces.push(piece);
+            // The first piece arrives while the call awaits: the test lets it finish only then.
+            if (pieces.length === 1) {
+              expect(settled).toBe(false);
+              release();
+            }
+          },
+        },
+      )
+      .then((o) => {
+        settled = true;
+        return o;
+      });
+    await released;
+    expect(pieces.map(texts)).toEqual([['started']]);
+    const done = await outcome;
+    expect(done.ok).toBe(true);
+    expect(pieces.map(texts)).toEqual([['started'], ['ended']]);
+    expect(texts(done.output)).toEqual(['started', 'ended']);
+  });
+
+  test('what a call printed before process.exit killed its worker is its outcome output (trusted worker)', async () => {
+    const pieces: FunctionOutput[] = [];
+    const outcome = await trusted.run(
+      {
+        functionId: 'exits',
+        code: source(
+          '() => { console.log("about to exit"); console.error("bye"); globalThis.process.exit(7); }',
+        ),
+        args: [],
+      },
+      { onOutput: (p) => pieces.push(p) },
+    );
+    expect(outcome.ok).toBe(false);
+    expect(!outcome.ok && outcome.reason).toBe('worker-died');
+    expect(texts(outcome.output)).toEqual(['about to exit', 'bye']);
+    expect(pieces.flatMap(texts)).toEqual(['about to exit', 'bye']);
+  });
+
+  test('what a call printed before looping forever survives the timeout that terminates its worker (sandboxed)', async () => {
+    const outcome = await sandboxed.run(
+      {
+        functionId: 'spins',
+        code: source('() => { console.log("step 1"); console.warn("step 2"); for (;;) {} }'),
+        args: [],
+      },
+      { timeoutMs: 600 },
+    );
+    expect(outcome.ok).toBe(false);
+    expect(!outcome.ok && outcome.reason).toBe('timeout');
+    expect(outcome.output?.lines.map((l) => [l.level, l.text])).toEqual([
+      ['log', 'step 1'],
+      ['warn', 'step 2'],
+    ]);
+  });
+
+  test('a call printing in a loop is paced into few messages, cut at the budget, and its pieces add up', async () => {
+    const pieces: FunctionOutput[] = [];
+    const printed = 100_000;
+    const outcome = await sandboxed.run(
+      {
+        functionId: 'floods',
+        code: source(`() => { for (let i = 0; i < ${printed}; i++) console.log("line", i); return "done"; }`),
+        args: [],
+      },
+      { onOutput: (p) => pieces.push(p) },
+    );
+    expect(outcome.ok).toBe(true);
+    const output = outcome.output!;
+    expect(outputSize(output)).toBeLessThanOrEqual(OUTPUT_LIMIT_CHARS);
+    expect(output.lines.length + output.droppedLines).toBe(printed);
+    expect(output.lines[0]!.text).toBe('line 0');
+    // The pieces, concatenated, are the outcome's output: nothing lost, nothing twice.
+    expect(pieces.flatMap((p) => p.lines)).toEqual(output.lines);
+    expect(pieces.reduce((n, p) => n + p.droppedLines, 0)).toBe(output.droppedLines);
+    // Eager for the first prints, then paced: far fewer messages than lines.
+    expect(pieces.slice(0, EAGER_CHUNKS).every((p) => p.lines.length === 1)).toBe(true);
+    expect(pieces.length).toBeLessThan(output.lines.length / 10);
+  });
+});
+
+describe('live output of a local run', () => {
+  let pool: WorkerPool;
+  beforeAll(() => {
+    pool = createWorkerPool({ size: 1 });
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  test('a function that prints and then times out keeps its prints on its record and events, before its failure', async () => {
+    const run = runLocal(
+      [fn('stuck', [], '() => { console.log("working on it"); for (;;) {} }', { timeoutMs: 600 })],
+      { pool },
+    );
+    const order: string[] = [];
+    run.on('function:log', (e: RunEvents['function:log']) => order.push(`log:${e.lines[0]?.text}`));
+    run.on('task:failed', (e) => order.push(`failed:${e.error.reason}`));
+    const summary = await run.done;
+    expect(summary.status).toBe('failed');
+    expect(order).toEqual(['log:working on it', 'failed:timeout']);
+    const record = summary.functions[0]!;
+    expect(record.logs).toHaveLength(1);
+    expect(record.logs![0]).toMatchObject({ attempt: 1, peer: 'local:0', droppedLines: 0 });
+    expect(texts(record.logs![0])).toEqual(['working on it']);
+  });
+});
+
+describe('the pool side of the stream', () => {
+  test('refuses stray or malformed messages as chunks', () => {
+    const good = {
+      handoutOutput: 1,
+      call: 0,
+      fn: 'f',
+      lines: [{ level: 'log', text: 'x', at: 1 }],
+      droppedLines: 0,
+    };
+    expect(isOutputChunk(good)).toBe(true);
+    expect(isOutputChunk({ ...good, id: undefined, handoutOutput: 2 })).toBe(false);
+    expect(isOutputChunk({ ...good, lines: [{ level: 'shout', text: 'x', at: 1 }] })).toBe(false);
+    expect(isOutputChunk({ ...good, lines: [{ level: 'log', text: 7, at: 1 }] })).toBe(false);
+    expect(isOutputChunk({ ...good, droppedLines: -1 })).toBe(false);
+    expect(isOutputChunk({ type: 'RETURN', id: 'abc' })).toBe(false);
+  });
+
+  test('keeps a call within the budget whatever its chunks claim', () => {
+    const streamed = new StreamedOutput();
+    const line = { level: 'log' as const, text: 'z'.repeat(1000), at: 0 };
+    let keptLines = 0;
+    for (let i = 0; i < 100; i++) {
+      const kept = streamed.add({ handoutOutput: 1, call: 0, fn: 'f', lines: [line], droppedLines: 0 });
+      keptLines += kept?.lines.length ?? 0;
+    }
+    const out = streamed.output()!;
+    expect(outputSize(out)).toBeLessThanOrEqual(OUTPUT_LIMIT_CHARS);
+    expect(out.lines).toHaveLength(keptLines);
+    expect(out.lines.length + out.droppedLines).toBe(100);
+  });
+});

@@ -18,11 +18,13 @@ import { createFairQueue, type ReadyQueue } from './fair-queue.js';
 import { Handover } from './handover.js';
 import { LostResults } from './lost-results.js';
 import { watchMesh } from './mesh-watch.js';
+import { type MessageRoutes, routeMessage } from './message-routes.js';
 import { createNetworkProbe, type NetworkProbe } from './network-probe.js';
 import { Outcomes } from './outcomes.js';
 import { OutputRelay } from './output-relay.js';
 import { PeerLoads } from './peer-loads.js';
 import { PeerRoster } from './peer-roster.js';
+import { PeerSanctions } from './peer-sanctions.js';
 import { Reachability } from './reachability.js';
 import type { ReadyItem } from './ready-item.js';
 import { rebalanceQueued } from './rebalance.js';
@@ -74,6 +76,8 @@ class MeshCoordinator implements Coordinator {
   readonly ledger: TrustLedger;
   /** Replicas and quorums of runs with a `verify` policy (verify.ts). */
   private readonly verification: Verification;
+  /** Disagreements, contradicted claims, quarantines (peer-sanctions.ts). */
+  private readonly sanctions: PeerSanctions;
   /** Advertised slots and speed, believed as far as delivered (scheduling/claims.ts); undefined: believed. */
   private readonly claims: CapacityClaims | undefined;
   /** Running runs by key, remote ones also by submitter; the finished runs' tally (run-registry.ts). */
@@ -94,6 +98,8 @@ class MeshCoordinator implements Coordinator {
   private readonly roster: PeerRoster;
   /** Submissions, in-process and over the mesh, and the making of their runs (run-intake.ts). */
   private readonly intake: RunIntake;
+  /** Where accepted messages go (message-routes.ts). */
+  private readonly routes: MessageRoutes;
   private closed = false;
   private readonly log: Logger;
   private readonly queue: ReadyQueue<ReadyItem>;
@@ -123,7 +129,22 @@ class MeshCoordinator implements Coordinator {
     this.dispatcher = this.createDispatcher(unsatisfiableTimeoutMs);
     this.claims = options.claims === false ? undefined : new CapacityClaims(options.claims);
     this.ledger = options.trustLedger ?? new TrustLedger();
-    this.cacheClaims = this.createCacheClaims();
+    this.sanctions = new PeerSanctions({
+      log: this.log,
+      ledger: this.ledger,
+      directory: this.directory,
+      verification: () => this.verification,
+      outcomes: () => this.outcomes,
+      emit: (event, payload) => this.events.emit(event, payload),
+    });
+    this.cacheClaims = new CacheClaims({
+      port: this.port,
+      directory: this.directory,
+      members: this.members,
+      refusals: this.refused,
+      receipts: options.meshKey ? new ReceiptIssuer(options.meshKey, this.peerId) : undefined,
+      onVerifiedReceipt: (hash, holder, digest) => this.verification.receipted(hash, holder, digest),
+    });
     this.verification = this.createVerification();
     this.handover = new Handover({
       dispatcher: this.dispatcher,
@@ -152,6 +173,8 @@ class MeshCoordinator implements Coordinator {
     });
     this.roster = this.createRoster();
     this.intake = this.createIntake();
+    const { outcomes, outputRelay, roster, intake, runs, remoteLineage } = this;
+    this.routes = { outcomes, outputRelay, roster, intake, runs, remoteLineage };
     this.cleanups.push(...this.watch());
     this.startTimers(unsatisfiableTimeoutMs);
   }
@@ -172,7 +195,7 @@ class MeshCoordinator implements Coordinator {
       onWaiting: (run, i, unmet, message) => {
         this.log.warn(message, { run: run.run.id, function: run.id(i), unmet });
         run.run.markWaiting(run.id(i), unmet, message);
-        this.emit('task:waiting', { runId: run.run.id, functionId: run.id(i), unmet, message });
+        this.events.emit('task:waiting', { runId: run.run.id, functionId: run.id(i), unmet, message });
       },
       ...(this.options.rebalance !== false && {
         onQueueEmpty: () =>
@@ -181,18 +204,6 @@ class MeshCoordinator implements Coordinator {
             this.options.rebalance || {},
           ),
       }),
-    });
-  }
-
-  /** Which announced hashes count, with the receipts that make them count after a restart (cache-claims.ts). */
-  private createCacheClaims(): CacheClaims {
-    return new CacheClaims({
-      port: this.port,
-      directory: this.directory,
-      members: this.members,
-      refusals: this.refused,
-      receipts: this.options.meshKey ? new ReceiptIssuer(this.options.meshKey, this.peerId) : undefined,
-      onVerifiedReceipt: (hash, holder, digest) => this.verification.receipted(hash, holder, digest),
     });
   }
 
@@ -206,14 +217,9 @@ class MeshCoordinator implements Coordinator {
       ...(this.options.verifyRandom && { random: this.options.verifyRandom }),
       accept: (run, i, winner, location) => this.outcomes.succeed(run, i, winner, location),
       fail: (run, i, error) => this.outcomes.failFinal(run, i, error),
-      onDisagreed: (run, i, peerId, digest, accepted) => {
-        this.log.warn(
-          `peer '${peerId}' disagreed on function '${run.id(i)}' of run '${run.run.id}': digest ${digest.slice(0, 12)}, quorum ${accepted.slice(0, 12)}`,
-          { peer: peerId, run: run.run.id, function: run.id(i) },
-        );
-        this.emit('verify:disagreed', { runId: run.run.id, functionId: run.id(i), peerId, digest, accepted });
-      },
-      onQuarantine: (peerId, reason) => this.quarantine(peerId, reason),
+      onDisagreed: (run, i, peerId, digest, accepted) =>
+        this.sanctions.disagreed(run, i, peerId, digest, accepted),
+      onQuarantine: (peerId, reason) => this.sanctions.quarantine(peerId, reason),
     });
   }
 
@@ -233,7 +239,7 @@ class MeshCoordinator implements Coordinator {
       onPeerLost: (peerId, reason) => {
         this.roster.noteLost(peerId);
         this.log.warn(`peer '${peerId}' lost: ${reason}`, { peer: peerId, reason });
-        this.emit('peer:lost', { peerId, reason });
+        this.events.emit('peer:lost', { peerId, reason });
       },
       onRecomputed: (run, i) => this.lineage.recomputed(run, i),
       onAccepted: (run, i, location) => {
@@ -252,7 +258,7 @@ class MeshCoordinator implements Coordinator {
         });
         if (believed) this.roster.believe(d.peer, believed);
         const lie = this.claims?.takeContradiction(d.peer);
-        if (lie) this.contradicted(d.peer, lie);
+        if (lie) this.sanctions.contradicted(d.peer, lie);
       },
     });
   }
@@ -377,66 +383,18 @@ class MeshCoordinator implements Coordinator {
     if (state.submitter !== undefined) this.remoteLineage.keep(state);
   }
 
-  // ---- peers ----
-
-  /** A peer delivered far less than it advertised (scheduling/claims.ts): it loses trust like a liar. */
-  private contradicted(peerId: string, what: string): void {
-    this.log.warn(`peer '${peerId}' contradicted its advertised capabilities: ${what}`, { peer: peerId });
-    if (this.ledger.contradicted(peerId, what)) {
-      this.verification.forgetPeer(peerId);
-      this.quarantine(peerId, this.ledger.record(peerId).quarantineReason ?? what);
-    }
-  }
-
-  /** A peer the trust ledger gave up on: its work re-runs elsewhere, it gets no more, its holdings are not served. */
-  private quarantine(peerId: string, reason: string): void {
-    this.log.warn(`peer '${peerId}' quarantined: ${reason}`, { peer: peerId, reason });
-    this.emit('peer:quarantined', { peerId, reason });
-    this.directory.removePeer(peerId);
-    this.outcomes.peerLost(peerId, `quarantined: ${reason}`);
-  }
-
   refusals(): ReadonlyMap<string, number> {
     return this.refused.counts();
   }
 
-  /** The message entry point, after the admission checks of admission.ts. */
+  /** The message entry point, after the admission checks of admission.ts (message-routes.ts). */
   private onMessage(from: string, message: BatchableMessage): void {
-    if (this.closed) return;
-    switch (message.type) {
-      case 'task:result':
-        this.outcomes.onResult(from, message);
-        return;
-      case 'task:failed':
-        this.outcomes.onFailed(from, message);
-        return;
-      case 'task:output':
-        this.outputRelay.receive(from, message);
-        return;
-      case 'peer:status':
-        this.roster.onStatus(from, message);
-        return;
-      case 'dag:submit':
-        this.intake.receive(from, message);
-        return;
-      case 'run:cancel':
-        this.runs.remoteRun(from, message.runId)?.run.cancel(message.reason);
-        return;
-      case 'result:recover':
-        void this.remoteLineage.answer(from, message);
-        return;
-      default:
-        return;
-    }
+    if (!this.closed) routeMessage(this.routes, from, message);
   }
 
   private every(ms: number, fn: () => void): void {
     const timer = setInterval(fn, ms);
     (timer as { unref?: () => void }).unref?.();
     this.timers.push(timer);
-  }
-
-  private emit<E extends keyof CoordinatorEvents>(event: E, payload: CoordinatorEvents[E]): void {
-    this.events.emit(event, payload);
   }
 }

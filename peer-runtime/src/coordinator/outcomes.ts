@@ -11,13 +11,8 @@ import { HashGroups } from '../run/hash-groups.js';
 import type { FetchedInput } from '../run/types.js';
 import type { ResourceTracker } from '../scheduling/types.js';
 import { describeLinkPath } from '../transport/link-path.js';
-import {
-  type AnswerMatch,
-  type AttemptMessage,
-  type FailedMessage,
-  matchAnswer,
-  type ResultMessage,
-} from './answer-match.js';
+import type { AnswerMatch, AttemptMessage, FailedMessage, ResultMessage } from './answer-match.js';
+import { matchAnswer } from './answer-match.js';
 import type { Dispatcher, InputLoc } from './dispatcher.js';
 import { FailureOutcomes } from './failure-outcomes.js';
 import { type AttemptLinks, closeEntry, type StragglerOptions } from './failures.js';

@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { connect } from '../sdk/src/connect.js';
 import { startMeshHarness } from '../test/harness/mesh-harness.js';
 import { layeredNoopDag } from './mesh.bench.js';
+import { cpuMs } from './process-cpu.js';
 import type { BenchResult } from './types.js';
 
 const WIDTH = 100;
@@ -39,13 +40,6 @@ function rssOf(pid: number | 'self'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return Number(kb ?? Number.NaN) * 1024;
-}
-
-/** CPU time (user + system, all threads) a process has used so far, ms. */
-function cpuMs(pid: number | 'self'): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -85,12 +79,12 @@ export async function benchGrowth(): Promise<BenchResult> {
           coPeak = Math.max(coPeak, rssOf(coPid));
           subPeak = Math.max(subPeak, rssOf('self'));
         }, 100);
-        const cpu0 = cpuMs(coPid);
+        const cpu0 = cpuMs(coPid) ?? Number.NaN;
         const t0 = performance.now();
         const run = mesh.submit(dag);
         const summary = await run.done;
         const ms = performance.now() - t0;
-        const cpu = cpuMs(coPid) - cpu0;
+        const cpu = (cpuMs(coPid) ?? Number.NaN) - cpu0;
         clearInterval(sampler);
         coPeak = Math.max(coPeak, rssOf(coPid));
         subPeak = Math.max(subPeak, rssOf('self'));

@@ -17,11 +17,11 @@
  * `MESH_BENCH=throughput,efficiency,rerun` (any subset) runs only those parts; Dask runs with `throughput`.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DagJSON, FunctionRecord, FunctionSpec } from '../peer-runtime/src/index.js';
 import { connect, type Mesh } from '../sdk/src/connect.js';
 import { type MeshHarness, startMeshHarness } from '../test/harness/mesh-harness.js';
+import { cpuMs } from './process-cpu.js';
 import type { BenchResult } from './types.js';
 
 const dagOf = (functions: FunctionSpec[]): DagJSON => ({ format: 'handout-dag', version: 1, functions });
@@ -50,18 +50,6 @@ export function layeredNoopDag(layers: number, width: number, salt = 0): DagJSON
 
 const BUSY =
   '(k, ms) => { const end = performance.now() + ms; while (performance.now() < end) {} return k; }';
-
-/** CPU time (user + system, all threads) a process has used so far, ms; undefined without /proc. */
-function cpuMs(pid: number | 'self'): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
-}
 
 /** Measured runs of the throughput DAG (after one warm-up of the same size); the median is reported. */
 const THROUGHPUT_RUNS = 3;

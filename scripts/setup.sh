@@ -19,10 +19,12 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     # The whole list, spelled out: apt-get skips what is already installed, and a reader sees every package here.
-    chromium=chromium
-    if [ "${HANDOUT_SKIP_CHROMIUM:-}" = "1" ]; then chromium=; fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables coturn redis-server $chromium >/dev/null
+    if [ "${HANDOUT_SKIP_CHROMIUM:-}" = "1" ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables coturn redis-server >/dev/null
+    else
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium iptables coturn redis-server >/dev/null
+    fi
     # The packages' own services are not wanted: tests start their own servers on their own ports.
     for svc in redis-server coturn; do
       if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi

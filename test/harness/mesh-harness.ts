@@ -249,6 +249,15 @@ function nodeArgsFromEnv(): string[] {
   return (process.env.HANDOUT_PEER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
 }
 
+/** Waits until `check()` holds, polling every 50 ms; fails after `ms` naming `what`. */
+export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export function spawnCli(id: string, args: readonly string[]): PeerProcess {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, ...args], {
     cwd: ROOT,

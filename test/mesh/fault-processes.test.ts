@@ -6,7 +6,7 @@
 import type { DagJSON, FunctionSpec, Run } from '@handout/peer-runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Mesh } from '../../sdk/src/connect.js';
-import { type MeshHarness, startMeshHarness } from '../harness/mesh-harness.js';
+import { type MeshHarness, startMeshHarness, until } from '../harness/mesh-harness.js';
 
 const dagOf = (functions: FunctionSpec[]): DagJSON => ({ format: 'handout-dag', version: 1, functions });
 const source = (s: string) => ({ kind: 'source' as const, source: s });
@@ -28,14 +28,6 @@ async function doneWithin(run: Run, ms: number) {
     return await Promise.race([run.done, hung]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -12,7 +12,7 @@
 import type { DagJSON, FunctionSpec, RunEvents } from '@handout/peer-runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Mesh } from '../../sdk/src/connect.js';
-import { type MeshHarness, startMeshHarness } from '../harness/mesh-harness.js';
+import { type MeshHarness, startMeshHarness, until } from '../harness/mesh-harness.js';
 
 /** `layers` × `width` functions of `ms` each; each sums two of the layer before plus its own constant. */
 function layered(layers: number, width: number, ms: number): { dag: DagJSON; expected: Map<string, number> } {
@@ -38,14 +38,6 @@ function layered(layers: number, width: number, ms: number): { dag: DagJSON; exp
     }
   }
   return { dag: { format: 'handout-dag', version: 1, functions }, expected };
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Sum of one Prometheus counter's samples (all label sets matching `labels`) in a scrape. */

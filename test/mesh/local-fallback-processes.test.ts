@@ -6,7 +6,7 @@
 import type { DagJSON, FunctionSpec } from '@handout/peer-runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Mesh } from '../../sdk/src/connect.js';
-import { type MeshHarness, startMeshHarness } from '../harness/mesh-harness.js';
+import { type MeshHarness, startMeshHarness, until } from '../harness/mesh-harness.js';
 
 function layered(layers: number, width: number, ms: number): { dag: DagJSON; expected: Map<string, number> } {
   const functions: FunctionSpec[] = [];
@@ -29,14 +29,6 @@ function layered(layers: number, width: number, ms: number): { dag: DagJSON; exp
     }
   }
   return { dag: { format: 'handout-dag', version: 1, functions }, expected };
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('local fallback with real processes', () => {

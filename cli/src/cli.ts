@@ -65,7 +65,7 @@ export async function runCli(argv: readonly string[], ctx: Omit<CommandContext, 
   }
   try {
     const implementation = await command.load();
-    return await implementation.run({ ...ctx, argv: rest });
+    return await implementation.run({ ...ctx, argv: rest }, command);
   } catch (error) {
     if (error instanceof CliInputError) {
       ctx.stderr.write(`handout: ${error.message}\n${error.details.map((d) => `  ${d}\n`).join('')}`);

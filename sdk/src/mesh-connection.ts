@@ -13,7 +13,7 @@ import {
   submitRemote,
 } from '@handout/peer-runtime/peer';
 import type { Role } from '@handout/peer-runtime/signaling';
-import { type ConnectOptions, type Mesh, MeshConnectError } from './connect.js';
+import { type ConnectOptions, type Mesh, MeshConnectError } from './connect-options.js';
 import { finishLocally } from './local-fallback.js';
 
 /** `connect()` itself (connect.ts loads this module on its first call). */

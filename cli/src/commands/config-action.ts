@@ -3,14 +3,13 @@ import { parseCommandArgs } from '../args.js';
 import { resolveSettings } from '../config.js';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import { SETTING_NAMES, SETTINGS } from '../settings.js';
-import { configCommand } from './config.js';
 import { commandHelp } from './help.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, CommandDef } from './types.js';
 
-export async function run(ctx: CommandContext): Promise<ExitCode> {
+export async function run(ctx: CommandContext, command: CommandDef): Promise<ExitCode> {
   const args = parseCommandArgs('config', ctx.argv);
   if (args.help) {
-    ctx.stdout.write(commandHelp(configCommand));
+    ctx.stdout.write(commandHelp(command));
     return EXIT.ok;
   }
   if (args.positionals.length > 0) {

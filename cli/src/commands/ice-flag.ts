@@ -2,7 +2,7 @@
  * `--ice-server` of `handout peer`. Its own module, free of runtime imports: command metadata is loaded by
  * `--help` and `--version`, which load no runtime module beyond the errors (cli/test/startup.test.ts).
  */
-import type { FlagDef } from './mesh-flags.js';
+import type { FlagDef } from './types.js';
 
 export const ICE_SERVER_FLAG: FlagDef = {
   flag: '--ice-server',

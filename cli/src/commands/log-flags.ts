@@ -1,5 +1,5 @@
 /** `--log-level` and `--log-format`, shared by `handout peer` and `handout signal` (cli/src/logging.ts reads them). */
-import type { FlagDef } from './mesh-flags.js';
+import type { FlagDef } from './types.js';
 
 // Spelled out rather than imported from the runtime's LOG_LEVELS: `--help` and `--version` load no runtime module
 // beyond the errors (cli/test/startup.test.ts); logOptionsFromFlags checks values against the real list.

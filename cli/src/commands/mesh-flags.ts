@@ -8,18 +8,9 @@
 import { IceServerSyntaxError, parseIceServers } from '@handout/peer-runtime/ice-servers';
 import { SignalingError, signalingUrls } from '@handout/peer-runtime/signaling';
 import { CliInputError } from '../errors.js';
-import type { CommandContext, CommandDef } from './types.js';
+import type { CommandContext, CommandDef, FlagDef } from './types.js';
 
-export interface FlagDef {
-  readonly flag: `--${string}`;
-  readonly kind: 'value' | 'boolean';
-  /** Read when the flag is absent. */
-  readonly env?: string;
-  /** One line for `--help`. */
-  readonly meaning: string;
-  /** Given several times, the values add up (joined by commas, as one comma-separated value would be). */
-  readonly repeatable?: boolean;
-}
+export type { FlagDef } from './types.js';
 
 export interface ParsedFlags {
   readonly values: ReadonlyMap<string, string>;
@@ -94,11 +85,8 @@ export function parseMeshFlags(
  * The flags of a mesh command, or undefined once `--help` has printed the command's help. These commands take
  * no positional argument: one is bad input.
  */
-export function parseFlagsOrHelp(
-  command: CommandDef,
-  defs: readonly FlagDef[],
-  ctx: CommandContext,
-): ParsedFlags | undefined {
+export function parseFlagsOrHelp(command: CommandDef, ctx: CommandContext): ParsedFlags | undefined {
+  const defs = command.flags ?? [];
   const flags = parseMeshFlags(command.name, ctx.argv, defs, ctx.env);
   if (flags.help) {
     ctx.stdout.write(flagsHelp(command.synopsis, command.description, defs));

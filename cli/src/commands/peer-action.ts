@@ -22,12 +22,11 @@ import {
   parseSignalUrls,
   requireValue,
 } from './mesh-flags.js';
-import { PEER_FLAGS, peerCommand } from './peer.js';
 import { readPeerToken } from './peer-token.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, CommandDef } from './types.js';
 
-export async function run(ctx: CommandContext): Promise<ExitCode> {
-  const flags = parseFlagsOrHelp(peerCommand, PEER_FLAGS, ctx);
+export async function run(ctx: CommandContext, command: CommandDef): Promise<ExitCode> {
+  const flags = parseFlagsOrHelp(command, ctx);
   if (flags === undefined) return EXIT.ok;
   const logOptions = logOptionsFromFlags(flags, booleanFlag(flags, '--json'));
   const signal = parseSignalUrls(requireValue(flags, '--signal', 'peer'), flags.origin('--signal'));

@@ -6,8 +6,7 @@
 
 import { ICE_SERVER_FLAG } from './ice-flag.js';
 import { LOG_FLAGS } from './log-flags.js';
-import type { FlagDef } from './mesh-flags.js';
-import type { CommandDef } from './types.js';
+import type { CommandDef, FlagDef } from './types.js';
 
 export const PEER_FLAGS: readonly FlagDef[] = [
   {
@@ -120,5 +119,6 @@ export const peerCommand: CommandDef = {
     'same stream (docs/telemetry.md). `--metrics-port` serves Prometheus metrics (functions run and failed, ' +
     'bytes per link, cache, coordinator queue and runs, process and Node runtime) at `/metrics` on ' +
     '`--metrics-host` (default 127.0.0.1); the `metrics` log line gives the URL.',
+  flags: PEER_FLAGS,
   load: () => import('./peer-action.js'),
 };

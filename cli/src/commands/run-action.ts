@@ -8,13 +8,12 @@ import { importOptions, loadDagFile } from '../load-dag.js';
 import { buildJsonOutput, describeFailure, finalFunctionIds, formatHumanSummary } from '../output.js';
 import { attachProgress, chooseProgressMode } from '../progress.js';
 import { commandHelp, singleFileArgument } from './help.js';
-import { runCommand } from './run.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, CommandDef } from './types.js';
 
-export async function run(ctx: CommandContext): Promise<ExitCode> {
+export async function run(ctx: CommandContext, command: CommandDef): Promise<ExitCode> {
   const args = parseCommandArgs('run', ctx.argv);
   if (args.help) {
-    ctx.stdout.write(commandHelp(runCommand));
+    ctx.stdout.write(commandHelp(command));
     return EXIT.ok;
   }
   const file = singleFileArgument('run', args.positionals);

@@ -20,11 +20,10 @@ import {
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import { createProcessLogger, logOptionsFromFlags } from '../logging.js';
 import { booleanFlag, listFlag, numberFlag, type ParsedFlags, parseFlagsOrHelp } from './mesh-flags.js';
-import { SIGNAL_FLAGS, signalCommand } from './signal.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, CommandDef } from './types.js';
 
-export async function run(ctx: CommandContext): Promise<ExitCode> {
-  const flags = parseFlagsOrHelp(signalCommand, SIGNAL_FLAGS, ctx);
+export async function run(ctx: CommandContext, command: CommandDef): Promise<ExitCode> {
+  const flags = parseFlagsOrHelp(command, ctx);
   if (flags === undefined) return EXIT.ok;
   const port = numberFlag(flags, '--port', { integer: true, min: 0, max: 65535 }) ?? 8080;
   const host = flags.values.get('--host') ?? '127.0.0.1';

@@ -6,8 +6,7 @@
 // The defaults alone: the package's root would load socket.io.
 import { ADDRESS_LIMIT_DEFAULTS } from '@handout/signaling-server/address-limits';
 import { LOG_FLAGS } from './log-flags.js';
-import type { FlagDef } from './mesh-flags.js';
-import type { CommandDef } from './types.js';
+import type { CommandDef, FlagDef } from './types.js';
 
 export const SIGNAL_FLAGS: readonly FlagDef[] = [
   {
@@ -144,5 +143,6 @@ export const signalCommand: CommandDef = {
     '(info, with mesh, peer and address), refused connections (warn, with the reason and the address), rejected ' +
     'events and failures (`--log-level`, default info; `--log-format pretty` or `json`, one object per line; ' +
     'docs/telemetry.md). Runs until SIGINT or SIGTERM, then closes and exits 0.',
+  flags: SIGNAL_FLAGS,
   load: () => import('./signal-action.js'),
 };

@@ -10,11 +10,10 @@ import {
 } from '@handout/peer-runtime/signaling';
 import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import { booleanFlag, listFlag, parseFlagsOrHelp, requireValue } from './mesh-flags.js';
-import { TOKEN_FLAGS, tokenCommand } from './token.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, CommandDef } from './types.js';
 
-export async function run(ctx: CommandContext): Promise<ExitCode> {
-  const flags = parseFlagsOrHelp(tokenCommand, TOKEN_FLAGS, ctx);
+export async function run(ctx: CommandContext, command: CommandDef): Promise<ExitCode> {
+  const flags = parseFlagsOrHelp(command, ctx);
   if (flags === undefined) return EXIT.ok;
   const secret = requireValue(flags, '--secret', 'token');
   const kid = flags.values.get('--kid') ?? keyIdOf(secret);

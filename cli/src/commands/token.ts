@@ -1,6 +1,5 @@
 /** `handout token`: prints a signed token (a JWT, HS256) granting roles in one mesh until it expires. */
-import type { FlagDef } from './mesh-flags.js';
-import type { CommandDef } from './types.js';
+import type { CommandDef, FlagDef } from './types.js';
 
 export const TOKEN_FLAGS: readonly FlagDef[] = [
   { flag: '--secret', kind: 'value', env: 'HANDOUT_SECRET', meaning: "The signaling server's HMAC secret." },
@@ -44,5 +43,6 @@ export const tokenCommand: CommandDef = {
     '(every member sees the mark). The header names the key by `--kid` (default: derived from the secret, which ' +
     'is what the server expects for its `--secret`); `--print-kid` prints that kid, for `handout signal --keys` ' +
     'when rotating. Exits 2 naming the flag on bad input.',
+  flags: TOKEN_FLAGS,
   load: () => import('./token-action.js'),
 };

@@ -5,13 +5,12 @@ import { CliInputError, EXIT, type ExitCode } from '../errors.js';
 import { formatIssue, InvalidDagFileError, type IssueLike } from '../issues.js';
 import { importOptions, loadDagFile } from '../load-dag.js';
 import { commandHelp, singleFileArgument } from './help.js';
-import type { CommandContext } from './types.js';
-import { validateCommand } from './validate.js';
+import type { CommandContext, CommandDef } from './types.js';
 
-export async function run(ctx: CommandContext): Promise<ExitCode> {
+export async function run(ctx: CommandContext, command: CommandDef): Promise<ExitCode> {
   const args = parseCommandArgs('validate', ctx.argv);
   if (args.help) {
-    ctx.stdout.write(commandHelp(validateCommand));
+    ctx.stdout.write(commandHelp(command));
     return EXIT.ok;
   }
   const file = singleFileArgument('validate', args.positionals);

@@ -22,9 +22,11 @@ import type {
   ResultRecoverMessage,
   RunCancelMessage,
 } from './submit-messages.js';
+import type { FetchTicket, TaskFailureReason } from './wire-basics.js';
 
 export type { ResultReceipt, ResultReceiptsMessage } from './receipt-messages.js';
 export type { WireAttempt, WireAttemptOutput, WireRunEvent } from './run-event-messages.js';
+export { type FetchTicket, TASK_FAILURE_REASONS, type TaskFailureReason } from './wire-basics.js';
 
 /**
  * Bumped on any incompatible change. Peers exchange it in `hello`; a peer speaking another version is
@@ -69,15 +71,6 @@ export interface ErrorMessage {
 }
 
 // ---- coordinator ⇄ peers ----------------------------------------------------------------------------------
-
-/**
- * A coordinator's grant to fetch one hash from one holder (mesh/fetch-grants.ts): `exp` in epoch seconds, `mac`
- * the HMAC the holder checks with its own fetch key against the authenticated fetcher's id.
- */
-export interface FetchTicket {
-  readonly exp: number;
-  readonly mac: Uint8Array;
-}
 
 /** Where one input of an assigned function can be found. */
 export interface InputLocation {
@@ -182,17 +175,6 @@ export interface TaskOutputMessage {
   /** Lines its worker dropped past the budget since the last piece. */
   readonly droppedLines: number;
 }
-
-export const TASK_FAILURE_REASONS = [
-  'threw',
-  'sandbox',
-  'timeout',
-  'out-of-memory',
-  'worker-died',
-  'cancelled',
-  'input-lost',
-] as const;
-export type TaskFailureReason = (typeof TASK_FAILURE_REASONS)[number];
 
 export interface TaskFailedMessage {
   readonly type: 'task:failed';

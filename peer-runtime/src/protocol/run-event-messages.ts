@@ -6,7 +6,7 @@
 import type { DagIssue } from '../errors.js';
 import type { OutputLine } from '../run/output.js';
 import type { AttemptPhases, FetchedInput, FunctionStatus, RunStatus } from '../run/types.js';
-import type { FetchTicket, TaskFailureReason } from './messages.js';
+import type { FetchTicket, TaskFailureReason } from './wire-basics.js';
 
 /**
  * What an attempt printed, riding on the `task:succeeded` / `task:failed` event of that attempt rather than as an

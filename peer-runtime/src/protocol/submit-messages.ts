@@ -4,8 +4,8 @@
  * a run cancelled, a lost final result asked for again and where it can be had.
  */
 import type { DagJSON } from '../dag/types.js';
-import type { FetchTicket } from './messages.js';
 import type { WireAttempt } from './run-event-messages.js';
+import type { FetchTicket } from './wire-basics.js';
 
 export interface SubmitOptions {
   /** Allocation strategy name (`first-available`, `load-balanced`, `cost-optimized`, `time-optimized`, `locality`, or a custom one). */

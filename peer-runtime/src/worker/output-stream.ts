@@ -8,8 +8,10 @@
  * post or {@link CHUNK_CHARS} wait (checked at each print, and by a timer for a call that awaits). Why eager first:
  * a synchronous endless loop never lets a timer run, so anything held back when it starts looping would die with
  * the worker; a handful of prints, the common case, then costs a message each, and a call that prints in a loop
- * costs one message per PACE_MS. What is lost: at most the prints of the last PACE_MS (and at most CHUNK_CHARS)
- * of a call that printed more than EAGER_CHUNKS times and then killed its worker without printing again.
+ * costs one message per PACE_MS. What is held back is also written, as it is printed, to a buffer the pool reads
+ * when the worker dies or is terminated (output-spill.ts), so nothing is lost where SharedArrayBuffer exists
+ * (Node; cross-origin-isolated pages). Elsewhere, at most the prints of the last PACE_MS (and at most
+ * CHUNK_CHARS) of a call that printed more than EAGER_CHUNKS times and then killed its worker are lost.
  * `process.exit` itself is covered: the Node worker flushes in its `exit` hook (worker.node.ts).
  *
  * The chunks travel on the same port as the worker's comlink answers (postMessage is ordered per port), so every
@@ -48,6 +50,8 @@ export interface OutputStreamOptions {
   readonly post: (chunk: WireOutputChunk) => void;
   /** Registers `flush` to run when the worker exits on its own (`process.exit`). */
   readonly onExit?: (flush: () => void) => void;
+  /** Where lines held back are kept for the pool to read if the worker dies (output-spill.ts). */
+  readonly spill?: SharedArrayBuffer;
 }
 
 const LEVELS = new Set<string>(OUTPUT_LEVELS);

@@ -7,7 +7,7 @@ import { runLocal } from '../../src/engine/run-local.js';
 import { type FunctionOutput, OUTPUT_LIMIT_CHARS, outputSize } from '../../src/run/output.js';
 import type { RunEvents } from '../../src/run/types.js';
 import { createSpillBuffer, OutputSpill } from '../../src/worker/output-spill.js';
-import { EAGER_CHUNKS, isOutputChunk, StreamedOutput } from '../../src/worker/output-stream.js';
+import { EAGER_CHUNKS, isOutputChunk, RepeatFilter, StreamedOutput } from '../../src/worker/output-stream.js';
 import type { WorkerPool } from '../../src/worker/pool.js';
 import { createWorkerPool } from '../../src/worker/pool.node.js';
 import { fn } from '../engine/helpers.js';
@@ -139,6 +139,43 @@ describe('live output of a pool call (real worker_threads)', () => {
     }
   });
 
+  test('a call re-run because another call of its batch killed their worker does not pass its prints on twice', async () => {
+    const single = createWorkerPool({ size: 1, trustCode: true });
+    try {
+      const pieces = new Map<string, string[]>();
+      const onOutputOf = (id: string) => (p: FunctionOutput) =>
+        pieces.set(id, [...(pieces.get(id) ?? []), ...texts(p)]);
+      // Submitted in one tick, so they share a batch: 'exits' kills the worker after the others ran and
+      // printed, and those lose their results with it and run again.
+      const outcomes = await Promise.all(
+        ['a', 'b', 'exits', 'c'].map((id) =>
+          single.run(
+            {
+              functionId: id,
+              code: source(
+                id === 'exits'
+                  ? '() => { globalThis.process.exit(3); }'
+                  : `() => { console.log("${id} one"); console.log("${id} two"); return "${id}"; }`,
+              ),
+              args: [],
+            },
+            { onOutput: onOutputOf(id), estimateMs: 1 },
+          ),
+        ),
+      );
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true, false, true]);
+      for (const id of ['a', 'b', 'c']) {
+        expect(pieces.get(id)).toEqual([`${id} one`, `${id} two`]);
+        expect(texts(outcomes[['a', 'b', 'exits', 'c'].indexOf(id)]!.output)).toEqual([
+          `${id} one`,
+          `${id} two`,
+        ]);
+      }
+    } finally {
+      await single.close();
+    }
+  });
+
   test('a call printing in a loop is paced into few messages, cut at the budget, and its pieces add up', async () => {
     const pieces: FunctionOutput[] = [];
     const printed = 100_000;
@@ -192,6 +229,25 @@ describe('live output of a local run', () => {
 });
 
 describe('the pool side of the stream', () => {
+  test('a re-run passes on only what repeats nothing passed on before', () => {
+    const line = (text: string) => ({ level: 'log' as const, text, at: 1 });
+    const filter = new RepeatFilter({ lines: [line('x'), line('y')], droppedLines: 2 });
+    expect(filter.pass({ lines: [line('x')], droppedLines: 0 })).toBeUndefined();
+    expect(filter.pass({ lines: [line('y'), line('z')], droppedLines: 0 })?.lines.map((l) => l.text)).toEqual(
+      ['z'],
+    );
+    // Once past (or off) what was passed on, everything passes.
+    expect(filter.pass({ lines: [line('x')], droppedLines: 1 })).toEqual({
+      lines: [line('x')],
+      droppedLines: 1,
+    });
+    const other = new RepeatFilter({ lines: [line('x')], droppedLines: 0 });
+    expect(other.pass({ lines: [line('w'), line('x')], droppedLines: 0 })?.lines.map((l) => l.text)).toEqual([
+      'w',
+      'x',
+    ]);
+  });
+
   test('reads a spill back as a chunk, and refuses one a hostile worker scribbled over', () => {
     const buffer = createSpillBuffer();
     const spill = new OutputSpill(buffer);

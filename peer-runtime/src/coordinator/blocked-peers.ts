@@ -3,6 +3,7 @@
  * reported: reachability.ts). The dispatcher keeps such functions off those peers, and fails one no allowed peer
  * can fetch for (waits.ts).
  */
+import { row } from '../dag/graph.js';
 import type { InputLoc } from './assignments.js';
 import type { BlockedInput, Reachability } from './reachability.js';
 import type { ReadyItem } from './ready-item.js';
@@ -25,7 +26,7 @@ export function blockedPeers(
   for (const item of items) {
     const locs = located.get(item) ?? [];
     if (locs.length === 0) continue;
-    const producers = run.producers[item.index]!;
+    const producers = row(run.producers, item.index);
     const inputs = locs.map((loc, k) => ({
       producer: run.id(producers[k]!),
       holders: loc.holders,

@@ -7,6 +7,7 @@
  * recomputed from lineage first, and it waits for them (`lineage` below).
  */
 
+import { row } from '../dag/graph.js';
 import type { GrantIssuer } from '../mesh/fetch-grants.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { TaskAssignment, InputLocation as WireInput } from '../protocol/messages.js';
@@ -277,8 +278,8 @@ export class Dispatcher {
   }
 
   private readyFunction(run: RunState, i: number, locs: readonly InputLoc[]): ReadyFunction {
-    const producers = run.producers[i]!;
-    const inputs = producers.map((p, k) => ({
+    const producers = row(run.producers, i);
+    const inputs = Array.from(producers, (p, k) => ({
       producerId: run.id(p),
       bytes: locs[k]!.size,
       holders: locs[k]!.holders,
@@ -291,7 +292,7 @@ export class Dispatcher {
    * producers are recomputed and `i` waits for them.
    */
   private inputsAvailable(run: RunState, i: number): InputLoc[] | undefined {
-    const producers = run.producers[i]!;
+    const producers = row(run.producers, i);
     const locs: InputLoc[] = [];
     const missing: number[] = [];
     for (const p of producers) {
@@ -315,7 +316,7 @@ export class Dispatcher {
     duplicate: boolean,
     located?: readonly InputLoc[],
   ): TaskAssignment | undefined {
-    const producers = run.producers[i]!;
+    const producers = row(run.producers, i);
     const inputs: WireInput[] = new Array(producers.length);
     for (let k = 0; k < producers.length; k++) {
       const p = producers[k]!;

@@ -4,6 +4,7 @@
  * or reschedule for free when it was not its fault, or fail for good and skip what depends on it), loses its
  * peer, is cancelled with its run, or straggles (a duplicate on an idle peer; the first result wins).
  */
+import { row } from '../dag/graph.js';
 import { TaskError, taskErrorFor } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { Refusals } from '../mesh/refusals.js';
@@ -297,7 +298,7 @@ export class Outcomes {
   /** Every holder of an input failed the fetch: forget them, so the next dispatch recomputes it from lineage. */
   private forgetInput(run: RunState, i: number, hash: string): void {
     this.deps.directory.removeHolders(hash);
-    for (const p of run.producers[i]!) {
+    for (const p of row(run.producers, i)) {
       if (run.hashes[p] !== hash) continue;
       const loc = run.run.location(run.id(p));
       if (loc) run.run.setLocation(run.id(p), { ...loc, holders: [] });

@@ -2,7 +2,7 @@
  * The coordinator's bookkeeping of one run: the DAG as index arrays (producers, dependents, inputs still awaited)
  * and, per function, the attempt counters the failure rules need. Functions are addressed by their index.
  */
-import { type ArgInput, awaitedCounts, type DagGraph, releaseDependents } from '../dag/graph.js';
+import { type Adjacency, awaitedCounts, type DagGraph, releaseDependents, row } from '../dag/graph.js';
 import type { FunctionSpec } from '../dag/types.js';
 import type { MeshRun, ResultLocation } from '../mesh/mesh-run.js';
 import type { Allocator } from '../scheduling/types.js';
@@ -23,11 +23,9 @@ export class RunState {
   readonly n: number;
   readonly index: ReadonlyMap<string, number>;
   readonly hashes: readonly string[];
-  /** Per function, per arg: producer index and output index (-1 = whole result). */
-  readonly inputs: readonly (readonly ArgInput[])[];
-  /** Distinct producers per function. */
-  readonly producers: readonly (readonly number[])[];
-  readonly dependents: readonly (readonly number[])[];
+  /** Distinct producers per function (read a function's with `row` of dag/graph.ts). */
+  readonly producers: Adjacency;
+  readonly dependents: Adjacency;
   /** HEFT-style upward rank (estimate of the longest path to a sink), for strategies that order by priority. */
   readonly rank: Float64Array;
   /** The run's result verification policy (verify.ts); undefined: results are believed. */
@@ -76,7 +74,6 @@ export class RunState {
     this.n = specs.length;
     this.index = graph.indexById;
     this.hashes = hashes;
-    this.inputs = graph.inputs;
     this.producers = graph.producers;
     this.dependents = graph.dependents;
     this.remaining = awaitedCounts(graph);
@@ -292,7 +289,7 @@ export class RunState {
 /** rank(f) = estimate(f) + max rank of its dependents; computed sinks first by an explicit post-order. */
 function upwardRanks(
   specs: readonly FunctionSpec[],
-  dependents: readonly (readonly number[])[],
+  dependents: Adjacency,
   defaultEstimateMs: number,
 ): Float64Array {
   const n = specs.length;
@@ -305,13 +302,13 @@ function upwardRanks(
       const i = stack[stack.length - 1]!;
       if (state[i] === 0) {
         state[i] = 1;
-        for (const d of dependents[i]!) if (state[d] === 0) stack.push(d);
+        for (const d of row(dependents, i)) if (state[d] === 0) stack.push(d);
         continue;
       }
       stack.pop();
       if (state[i] === 2) continue;
       let best = 0;
-      for (const d of dependents[i]!) best = Math.max(best, rank[d]!);
+      for (const d of row(dependents, i)) best = Math.max(best, rank[d]!);
       rank[i] = (specs[i]!.cost?.estimateMs ?? defaultEstimateMs) + best;
       state[i] = 2;
     }

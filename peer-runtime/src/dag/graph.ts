@@ -9,26 +9,36 @@ import type { DependencyEdges } from './cycles.js';
 import { type IndexedGraph, inputsFirstIndices } from './order.js';
 import type { FunctionSpec } from './types.js';
 
-/** One argument of a function: which function produces it, and which output of it (-1: the whole result). */
-export interface ArgInput {
-  readonly producer: number;
-  readonly output: number;
+/**
+ * Per function, a row of positions, stored as one flat array (compressed sparse rows): function `i`'s row is
+ * `targets[start[i]]` up to `targets[start[i + 1]]`. Arrays of small arrays cost ~150 bytes a function each
+ * (an array object and its backing store per row); a run of 10 million functions needs its graph at a few bytes
+ * per edge (issue 16, goal 2).
+ */
+export type Adjacency = DependencyEdges;
+
+/** Function `i`'s row of `adj` (a view: no copy). */
+export function row(adj: Adjacency, i: number): Int32Array {
+  return adj.targets.subarray(adj.start[i]!, adj.start[i + 1]!);
 }
 
 export interface DagGraph {
   readonly n: number;
   /** The position of every id in the functions the graph was built from. */
   readonly indexById: ReadonlyMap<string, number>;
-  /** Per function, per argument (in `args` order). */
-  readonly inputs: readonly (readonly ArgInput[])[];
+  /**
+   * Per function, per argument (in `args` order), the producer's position: {@link inputsFirstIndices}'s argument
+   * edges, which hashing by position reads too.
+   */
+  readonly deps: Adjacency;
+  /** Parallel to `deps.targets`: which output of the producer the argument takes (-1: the whole result). */
+  readonly outputs: Int32Array;
   /** Per function, the distinct functions it takes inputs from, in first-use order. */
-  readonly producers: readonly (readonly number[])[];
-  /** Per function, the distinct functions that take one of its outputs. */
-  readonly dependents: readonly (readonly number[])[];
+  readonly producers: Adjacency;
+  /** Per function, the distinct functions that take one of its outputs, in ascending order. */
+  readonly dependents: Adjacency;
   /** Any order with every function after its inputs (the given order when it already is one). */
   readonly order: Int32Array;
-  /** The argument edges as {@link inputsFirstIndices} found them (for hashing by position). */
-  readonly deps: DependencyEdges;
 }
 
 /**
@@ -41,42 +51,51 @@ export function dagGraph(
 ): DagGraph {
   const n = functions.length;
   const { start, targets } = indexed.deps;
-  const dependents: number[][] = new Array(n);
-  const producers: number[][] = new Array(n);
-  const inputs: ArgInput[][] = new Array(n);
-  for (let i = 0; i < n; i++) dependents[i] = [];
+  const outputs = new Int32Array(targets.length);
+  const prodStart = new Int32Array(n + 1);
+  const prodTargets = new Int32Array(targets.length);
+  const consumers = new Int32Array(n + 1);
+  let edges = 0;
   for (let i = 0; i < n; i++) {
     const args = functions[i]!.args;
-    const own: number[] = [];
-    const row: ArgInput[] = new Array(args.length);
+    const first = edges;
     for (let k = 0; k < args.length; k++) {
-      const p = targets[start[i]! + k]!;
+      const e = start[i]! + k;
+      const p = targets[e]!;
       const ref = args[k]!;
-      row[k] = { producer: p, output: typeof ref === 'string' ? -1 : ref[1] };
+      outputs[e] = typeof ref === 'string' ? -1 : ref[1];
       // Arguments per function are few (a handful): a linear scan beats a set.
-      if (!own.includes(p)) {
-        own.push(p);
-        dependents[p]!.push(i);
+      let seen = false;
+      for (let j = first; j < edges && !seen; j++) seen = prodTargets[j] === p;
+      if (!seen) {
+        prodTargets[edges++] = p;
+        consumers[p + 1]!++;
       }
     }
-    inputs[i] = row;
-    producers[i] = own;
+    prodStart[i + 1] = edges;
+  }
+  for (let i = 0; i < n; i++) consumers[i + 1]! += consumers[i]!;
+  const depTargets = new Int32Array(edges);
+  const fill = consumers.slice(0, n);
+  for (let i = 0; i < n; i++) {
+    for (let e = prodStart[i]!; e < prodStart[i + 1]!; e++) depTargets[fill[prodTargets[e]!]!++] = i;
   }
   return {
     n,
     indexById: indexed.indexById,
-    inputs,
-    producers,
-    dependents,
-    order: indexed.order,
     deps: indexed.deps,
+    outputs,
+    producers: { start: prodStart, targets: prodTargets.slice(0, edges) },
+    dependents: { start: consumers, targets: depTargets },
+    order: indexed.order,
   };
 }
 
 /** How many distinct producers each function waits for before it is ready. */
 export function awaitedCounts(graph: DagGraph): Int32Array {
   const remaining = new Int32Array(graph.n);
-  for (let i = 0; i < graph.n; i++) remaining[i] = graph.producers[i]!.length;
+  const { start } = graph.producers;
+  for (let i = 0; i < graph.n; i++) remaining[i] = start[i + 1]! - start[i]!;
   return remaining;
 }
 
@@ -90,7 +109,11 @@ export function releaseDependents(
   i: number,
   ready: (consumer: number) => void,
 ): void {
-  for (const d of graph.dependents[i]!) if (--remaining[d]! === 0) ready(d);
+  const { start, targets } = graph.dependents;
+  for (let e = start[i]!; e < start[i + 1]!; e++) {
+    const d = targets[e]!;
+    if (--remaining[d]! === 0) ready(d);
+  }
 }
 
 /**
@@ -99,9 +122,9 @@ export function releaseDependents(
  * walked through it: it was dealt with when it ended).
  */
 export function forEachDownstream(graph: DagGraph, root: number, skip: (f: number) => boolean): void {
-  const stack = [...graph.dependents[root]!];
+  const stack = Array.from(row(graph.dependents, root));
   while (stack.length > 0) {
     const d = stack.pop()!;
-    if (skip(d)) for (const next of graph.dependents[d]!) stack.push(next);
+    if (skip(d)) for (const next of row(graph.dependents, d)) stack.push(next);
   }
 }

@@ -17,7 +17,7 @@
  */
 
 import { createWorkerPool } from '#platform';
-import { type ArgInput, awaitedCounts, type DagGraph, dagGraph, releaseDependents } from '../dag/graph.js';
+import { awaitedCounts, type DagGraph, dagGraph, releaseDependents } from '../dag/graph.js';
 import { hashFunctionsByPosition } from '../dag/hash.js';
 import { inputsFirstIndices } from '../dag/order.js';
 import { type DagInput, type DagJSON, dagData, type FunctionSpec } from '../dag/types.js';
@@ -111,7 +111,6 @@ class LocalScheduler {
   private readonly n: number;
   private readonly hashes: string[];
   /** Per function, per arg: producer index and output index (-1 = the whole result). */
-  private readonly inputs: readonly (readonly ArgInput[])[];
   /** `remaining` counts each function's distinct producers not done yet (dag/graph.ts). */
   private readonly graph: DagGraph;
   private readonly remaining: Int32Array;
@@ -143,7 +142,6 @@ class LocalScheduler {
     this.graph = graph;
     this.remaining = awaitedCounts(graph);
     this.restarted = new Uint8Array(this.n);
-    this.inputs = graph.inputs;
     this.values = new Array(this.n);
     this.store = options.store ?? createMemoryStore();
     this.backoffBase = options.retryBackoffMs ?? 100;
@@ -211,11 +209,11 @@ class LocalScheduler {
   private execute(i: number, attempt: number): void {
     if (this.run.isCancelled) return;
     const spec = this.specs[i]!;
-    const inputs = this.inputs[i]!;
-    const args: unknown[] = new Array(inputs.length);
-    for (let k = 0; k < inputs.length; k++) {
-      const { producer, output } = inputs[k]!;
-      args[k] = argumentValue(this.values[producer], output);
+    const { deps, outputs } = this.graph;
+    const first = deps.start[i]!;
+    const args: unknown[] = new Array(deps.start[i + 1]! - first);
+    for (let k = 0; k < args.length; k++) {
+      args[k] = argumentValue(this.values[deps.targets[first + k]!], outputs[first + k]!);
     }
     const id = spec.id;
     let peer = '';

@@ -9,7 +9,7 @@
  * A peer with `cores` c counts as c processors of its speed with free transfers among them. Pins and needs are
  * honoured through the shared `capabilityUnmet` filter; a function no peer may run is listed in `unplaced`.
  */
-import { awaitedCounts, dagGraph } from '../dag/graph.js';
+import { awaitedCounts, dagGraph, row } from '../dag/graph.js';
 import type { FunctionSpec } from '../dag/types.js';
 import { capabilityUnmet, resourceRequestOf } from './needs.js';
 import type { NetworkModel, PeerResources } from './types.js';
@@ -58,18 +58,18 @@ export function graphOf(functions: readonly FunctionSpec[]): {
   topo: string[];
 } {
   const graph = dagGraph(functions);
-  const idsOf = (positions: readonly number[]): string[] => positions.map((p) => functions[p]!.id);
+  const idsOf = (positions: ArrayLike<number>): string[] => Array.from(positions, (p) => functions[p]!.id);
   const preds = new Map<string, string[]>();
   const succs = new Map<string, string[]>();
   for (let i = 0; i < graph.n; i++) {
-    preds.set(functions[i]!.id, idsOf(graph.producers[i]!));
-    succs.set(functions[i]!.id, idsOf(graph.dependents[i]!));
+    preds.set(functions[i]!.id, idsOf(row(graph.producers, i)));
+    succs.set(functions[i]!.id, idsOf(row(graph.dependents, i)));
   }
   const indegree = awaitedCounts(graph);
   const queue: number[] = [];
   for (let i = 0; i < graph.n; i++) if (indegree[i] === 0) queue.push(i);
   for (let k = 0; k < queue.length; k++) {
-    for (const d of graph.dependents[queue[k]!]!) if (--indegree[d]! === 0) queue.push(d);
+    for (const d of row(graph.dependents, queue[k]!)) if (--indegree[d]! === 0) queue.push(d);
   }
   return { preds, succs, topo: idsOf(queue) };
 }

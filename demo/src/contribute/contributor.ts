@@ -18,6 +18,8 @@ export interface JoinParams {
   /** The page's pool (its `size` is the slots given) and cache; the caller closes both. */
   readonly pool: SlotPool;
   readonly store: ResultStore;
+  /** The IndexedDB name of `store`: the cache's receipts are kept beside it, so they outlive a reload. */
+  readonly cacheName?: string;
   /** Memory offered, MiB. Default: what the browser reports. */
   readonly memoryMB?: number;
   /** STUN/TURN servers of the page's own (`?ice=`), added to those of the signaling server's welcome. Default []. */
@@ -62,6 +64,7 @@ export async function joinMesh(params: JoinParams): Promise<ContributorConnectio
     roles: ['contribute'],
     pool: params.pool,
     store: params.store,
+    ...(params.cacheName !== undefined && { cacheDir: params.cacheName }),
     speed: params.speed,
     ...(params.memoryMB !== undefined && { memoryMB: params.memoryMB }),
     ...(params.iceServers !== undefined && { iceServers: params.iceServers }),

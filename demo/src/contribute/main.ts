@@ -52,6 +52,8 @@ let finished = 0;
 let paused = false;
 let pool: SlotPool;
 let store: ResultStore;
+/** The IndexedDB name of `store` (cache-name.ts); the cache's receipts live beside it. */
+let cacheName: string;
 let connection: ContributorConnection | undefined;
 
 let showPending = false;
@@ -186,7 +188,7 @@ async function join(speed: number): Promise<void> {
   el.joinMessage.dataset.kind = 'info';
   setStateLabel('connecting', `connecting to ${signal}`);
   try {
-    connection = await joinMesh({ signal, token, speed, pool, store, iceServers });
+    connection = await joinMesh({ signal, token, speed, pool, store, cacheName, iceServers });
   } catch (error) {
     el.joinButton.disabled = false;
     el.joinMessage.textContent = error instanceof Error ? error.message : String(error);
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
   const workers = createWorkerPool({ size: caps.cores, allowModules: [] });
   pool = createSlotPool(workers, showCapabilities(caps));
   showSlots(caps.cores);
-  const cacheName = await claimCacheName();
+  cacheName = await claimCacheName();
   store = await createIndexedDbStore({ name: cacheName, maxBytes: CACHE_MAX_BYTES });
   byId('cap-cache', HTMLElement).textContent =
     `IndexedDB “${cacheName}”, up to ${formatBytes(CACHE_MAX_BYTES)}`;

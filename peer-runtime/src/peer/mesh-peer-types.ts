@@ -44,7 +44,8 @@ export interface MeshPeerOptions extends CapabilityChoices {
   /**
    * Where the persistent result cache lives. Node: a directory (LMDB), default `defaultCacheDir(peerId)`
    * (~/.cache/handout/peers/<id>). Browsers: an IndexedDB database name, default `handout-results`.
-   * `false`: an in-memory cache (lost on exit).
+   * `false`: an in-memory cache (lost on exit). With `store`: where that store lives, so that the cache's
+   * receipts (and a coordinator's trust ledger) are kept beside it (a page's IndexedDB cache name).
    */
   readonly cacheDir?: string | false;
   /** Bound of the result cache in bytes (LRU eviction). Default 1 GiB. */

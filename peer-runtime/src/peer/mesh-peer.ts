@@ -106,7 +106,10 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
       .filter((p) => p.roles.includes('coordinate'))
       .map((p) => p.peerId),
   ];
-  const receipts = cache.store ? await openReceipts(cache.store, cache.location, logger) : undefined;
+  // A caller's store named by `cacheDir` (a page's IndexedDB cache): its receipts are kept beside it too.
+  const stateLocation =
+    cache.location ?? (typeof options.cacheDir === 'string' ? options.cacheDir : undefined);
+  const receipts = cache.store ? await openReceipts(cache.store, stateLocation, logger) : undefined;
   const agent =
     worker && cache.store
       ? createPeerAgent({

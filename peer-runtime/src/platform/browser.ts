@@ -13,14 +13,16 @@ export { sampleProcessLoad } from './process-load.browser.js';
 export type { PersistentStore, PersistentStoreOptions, ProcessLoadSample } from './types.js';
 export const platformName = 'browser' as const;
 
+import { DEFAULT_BROWSER_CACHE } from './persistent-store.browser.js';
+import { openIdbJsonFile, openIdbJsonLines } from './state-files.browser.js';
 import type { JsonFile, JsonLinesFile } from './types.js';
 
 export type { JsonFile, JsonLinesFile } from './types.js';
 
 /**
- * Browsers keep no state files: cache receipts live as long as the tab (a reloaded tab's cache is announced
- * without them, and after a coordinator restart its results are recomputed), and a coordinator in a tab forgets
- * its trust ledger with the tab (docs/security.md). IndexedDB could hold both; not built yet.
+ * A state file `name` beside the IndexedDB result cache `location` (default `handout-results`; the peer id is not
+ * part of it, as a reloaded tab gets a new one): its own database `<location>:<name>` (state-files.browser.ts),
+ * so that a reloaded tab keeps its cache receipts and a coordinator tab its trust ledger.
  */
 export function openStateFile(
   kind: 'json',
@@ -36,6 +38,13 @@ export function openStateFile(
   name: string,
   onError: (error: unknown) => void,
 ): JsonLinesFile | undefined;
-export function openStateFile(): JsonFile | JsonLinesFile | undefined {
-  return undefined;
+export function openStateFile(
+  kind: 'json' | 'lines',
+  location: string | undefined,
+  _peerId: string,
+  name: string,
+  onError: (error: unknown) => void,
+): JsonFile | JsonLinesFile | undefined {
+  const where = location ?? DEFAULT_BROWSER_CACHE;
+  return kind === 'json' ? openIdbJsonFile(where, name, onError) : openIdbJsonLines(where, name, onError);
 }

@@ -84,7 +84,8 @@ export function openJsonFile(dir: string, name: string, onError: (error: unknown
 export function openJsonLines(dir: string, name: string, onError: (error: unknown) => void): JsonLinesFile {
   const path = join(dir, name);
   const writes = new WriteQueue(dir, onError);
-  let pending: string[] = [];
+  /** The batch of appends not yet taken by its write (each write owns its batch: see `rewrite`). */
+  let open: string[] | undefined;
   return {
     path,
     async load() {
@@ -102,17 +103,26 @@ export function openJsonLines(dir: string, name: string, onError: (error: unknow
     },
     append(value) {
       // Appends of one turn, and those made while a write is on its way, go as one write.
-      pending.push(`${JSON.stringify(value)}\n`);
-      if (pending.length > 1) return;
+      const line = `${JSON.stringify(value)}\n`;
+      if (open) {
+        open.push(line);
+        return;
+      }
+      const batch = [line];
+      open = batch;
       writes.push(async () => {
-        const text = pending.join('');
-        pending = [];
-        await appendFile(path, text);
+        if (open === batch) open = undefined;
+        if (batch.length === 0) return; // emptied by a rewrite queued after it
+        await appendFile(path, batch.join(''));
       });
     },
     rewrite(values) {
       const text = values.map((v) => `${JSON.stringify(v)}\n`).join('');
-      // Appends queued meanwhile still follow (a later line replaces an earlier one for its owner).
+      // The owner's values replace everything saved, appends not yet written included (they are among them).
+      // A batch still open would otherwise take appends made after this call and write them before the rewrite,
+      // which would then erase them: it is emptied, and later appends start a batch written after the rewrite.
+      if (open) open.length = 0;
+      open = undefined;
       writes.push(() => replaceFile(path, text));
     },
     close: () => writes.drain(),

@@ -33,11 +33,13 @@ export type {
   AttemptRecord,
   FunctionRecord,
   FunctionStatus,
+  FunctionVerification,
   Run,
   RunEventName,
   RunEvents,
   RunStatus,
   RunSummary,
+  VerificationOutcome,
 } from './run/types.js';
 // Scheduling: resource tracker, allocators, HEFT, simulator.
 export * from './scheduling/index.js';

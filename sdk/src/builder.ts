@@ -187,7 +187,8 @@ function copySpec(spec: FunctionSpec): FunctionSpec {
   const copy: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(spec)) {
     if (v === undefined) continue;
-    copy[key] = key === 'extraArgs' || key === 'cost' || key === 'node' ? structuredClone(v) : v;
+    copy[key] =
+      key === 'extraArgs' || key === 'cost' || key === 'node' || key === 'verify' ? structuredClone(v) : v;
   }
   copy.args = (spec.args ?? []).map((ref: ArgRef) => (typeof ref === 'string' ? ref : [ref[0], ref[1]]));
   copy.code = { ...spec.code };

@@ -91,9 +91,7 @@ export class Outcomes {
       const hash = run.hashes[i]!;
       if (verified || this.deps.directory.has(hash)) {
         // A verified run takes only a result a quorum accepted, from the peers that agreed (verify.ts).
-        const loc = verified
-          ? this.deps.verification!.acceptedLocation(hash)
-          : this.deps.dispatcher.locate(run, i);
+        const loc = verified ? this.deps.verification!.cacheHit(run, i) : this.deps.dispatcher.locate(run, i);
         if (loc) {
           run.run.setLocation(spec.id, loc);
           run.run.markSucceeded(spec.id, undefined, {

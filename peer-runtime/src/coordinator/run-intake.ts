@@ -28,7 +28,7 @@ import { replayRunTo } from './run-replay.js';
 import { RunState } from './run-state.js';
 import { refuseUnpinnedNondeterministic, sameFunctions } from './submission-checks.js';
 import type { CoordinatorOptions, SubmitRunOptions } from './types.js';
-import { type VerifyOptions, verifyPolicy } from './verify-quorum.js';
+import { functionPolicies, type VerifyOptions, verifyPolicy } from './verify-quorum.js';
 
 export interface RunIntakeDeps {
   readonly options: CoordinatorOptions;
@@ -73,8 +73,8 @@ export class RunIntake {
     resume?: RunResume,
     streamOutput = false,
   ): RunState {
-    const policy = verifyPolicy(verify);
-    if (policy) refuseUnpinnedNondeterministic(functions);
+    const policies = functionPolicies(functions, verifyPolicy(verify));
+    if (policies) refuseUnpinnedNondeterministic(functions, policies);
     let state!: RunState;
     const allocator = chooseAllocator(
       this.deps,
@@ -102,7 +102,7 @@ export class RunIntake {
       allocator,
       submitter,
       this.deps.options.allocatorOptions?.defaultEstimateMs ?? 1000,
-      policy,
+      policies,
     );
     this.deps.handover.resume(state, resume);
     this.deps.runs.add(state);

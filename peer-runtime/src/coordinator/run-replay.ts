@@ -33,6 +33,7 @@ export function replayRunTo(port: MeshPort, to: string, state: RunState): void {
           cached: r.cached === true,
           hash: r.hash,
           size: location?.size ?? 0,
+          ...(r.verification && { verification: r.verification }),
         });
         break;
       }
@@ -46,6 +47,7 @@ export function replayRunTo(port: MeshPort, to: string, state: RunState): void {
           final: true,
           reason: r.error?.reason ?? 'threw',
           message: r.error?.originalMessage ?? 'failed',
+          ...(r.verification && { verification: r.verification }),
         });
         break;
       case 'skipped':

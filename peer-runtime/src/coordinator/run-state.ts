@@ -28,8 +28,11 @@ export class RunState {
   readonly dependents: Adjacency;
   /** HEFT-style upward rank (estimate of the longest path to a sink), for strategies that order by priority. */
   readonly rank: Float64Array;
-  /** The run's result verification policy (verify.ts); undefined: results are believed. */
-  readonly verify: VerifyPolicy | undefined;
+  /**
+   * Each function's result verification policy (verify.ts): its spec's `verify`, else the run's; undefined
+   * where results are believed. Undefined as a whole when no function of the run is verified.
+   */
+  private readonly policies: readonly (VerifyPolicy | undefined)[] | undefined;
 
   /** Producers whose result has not arrived yet. */
   private readonly remaining: Int32Array;
@@ -69,7 +72,7 @@ export class RunState {
     /** The remote submitter, or undefined for an in-process submission. */
     readonly submitter: string | undefined,
     defaultEstimateMs: number,
-    verify?: VerifyPolicy,
+    policies?: readonly (VerifyPolicy | undefined)[],
   ) {
     this.n = specs.length;
     this.index = graph.indexById;
@@ -82,11 +85,16 @@ export class RunState {
     this.losses = new Int32Array(this.n);
     this.restarted = new Uint8Array(this.n);
     this.rank = upwardRanks(specs, this.dependents, defaultEstimateMs);
-    this.verify = verify;
+    this.policies = policies;
   }
 
   id(i: number): string {
     return this.specs[i]!.id;
+  }
+
+  /** Function `i`'s verification policy; undefined: its result is believed (verify.ts `covers` says more). */
+  verifyOf(i: number): VerifyPolicy | undefined {
+    return this.policies?.[i];
   }
 
   // ---- readiness ----

@@ -9,10 +9,10 @@
  * same bytes, so honest answers have equal digests and a forged value a different one. Functions whose answers
  * may differ honestly say `deterministic: false` and are never replicated (verify.ts).
  */
+import type { FunctionSpec, VerifyOptions } from '../dag/types.js';
 import { HandoutError } from '../errors.js';
-import type { VerifyOptions } from '../protocol/messages.js';
 
-export type { VerifyOptions } from '../protocol/messages.js';
+export type { VerifyOptions } from '../dag/types.js';
 
 /** A run's verification policy with its defaults filled in (see VerifyOptions for each field's meaning). */
 export interface VerifyPolicy {
@@ -61,6 +61,31 @@ export function verifyPolicy(options: VerifyOptions | undefined): VerifyPolicy |
   if (!(Number.isInteger(trustAfter) && trustAfter >= 1))
     throw new VerifyPolicyError(`verify.trustAfter must be a whole number >= 1, got ${trustAfter}`);
   return { replicas, quorum, maxReplicas, spotCheckRate, trustAfter };
+}
+
+/**
+ * Each function's policy: its spec's `verify` (`false`, or `replicas: 1`, turns it off), else the run's
+ * (`run`). Undefined when no function is verified. Throws VerifyPolicyError naming the function at fault.
+ */
+export function functionPolicies(
+  functions: readonly FunctionSpec[],
+  run: VerifyPolicy | undefined,
+): (VerifyPolicy | undefined)[] | undefined {
+  let any = run !== undefined;
+  const policies = functions.map((f) => {
+    if (f.verify === undefined) return run;
+    if (f.verify === false) return undefined;
+    try {
+      const policy = verifyPolicy(f.verify);
+      if (policy) any = true;
+      return policy;
+    } catch (error) {
+      if (error instanceof VerifyPolicyError)
+        throw new VerifyPolicyError(`function '${f.id}': ${error.message}`, { cause: error });
+      throw error;
+    }
+  });
+  return any ? policies : undefined;
 }
 
 export type QuorumDecision =

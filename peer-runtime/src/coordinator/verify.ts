@@ -33,6 +33,7 @@ import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 import type { TrustLedger } from './trust-ledger.js';
 import { Tally } from './verify-quorum.js';
+import { markLateDisagreement, markVerification } from './verify-record.js';
 
 type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
 
@@ -100,9 +101,9 @@ export class Verification {
     this.random = deps.random ?? Math.random;
   }
 
-  /** Whether function `i` of `run` is verified: the run has a policy and the function is deterministic. */
+  /** Whether function `i` of `run` is verified: it has a policy (its own or the run's) and is deterministic. */
   covers(run: RunState, i: number): boolean {
-    return run.verify !== undefined && run.specs[i]!.deterministic !== false;
+    return run.verifyOf(i) !== undefined && run.specs[i]!.deterministic !== false;
   }
 
   quarantined(peer: string): boolean {
@@ -129,6 +130,16 @@ export class Verification {
   }
 
   /**
+   * A verified function's cache hit: where `acceptedLocation` says, with the record naming the peers that
+   * agreed on it (`cached`). Undefined: never accepted, so it is recomputed.
+   */
+  cacheHit(run: RunState, i: number): InputLoc | undefined {
+    const loc = this.acceptedLocation(run.hashes[i]!);
+    if (loc) markVerification(run, i, 'cached', loc.holders, [], this.accepted.get(run.hashes[i]!)?.digest);
+    return loc;
+  }
+
+  /**
    * A holder presented a `verified` receipt for `hash` (cache-claims.ts): what a quorum of this mesh accepted
    * before (this coordinator's earlier life, or another coordinator) is a cache hit for verified runs again.
    */
@@ -148,7 +159,7 @@ export class Verification {
   /** The dispatcher placed `d` (a first placement or a retry): add the replicas the policy wants. */
   placed(d: Dispatch, outbox: Outbox): void {
     const { run, index: i } = d;
-    const policy = run.verify;
+    const policy = run.verifyOf(i);
     if (!policy || !this.covers(run, i)) return;
     const k = inflightKey(run, i);
     let p = this.pending.get(k);
@@ -181,7 +192,7 @@ export class Verification {
   /** A `task:result` for in-flight dispatch `d` of a covered function. */
   answer(d: Dispatch, msg: ResultMessage): void {
     const { run, index: i } = d;
-    const policy = run.verify!;
+    const policy = run.verifyOf(i)!;
     const k = inflightKey(run, i);
     const { inflight } = this.deps.dispatcher;
     const inline = msg.inline;
@@ -192,6 +203,7 @@ export class Verification {
       inflight.remove(d);
       this.closeOthers(inflight.take(run, i), `peer '${d.peer}' finished it first`);
       if (digest !== undefined) this.remember(run, i, d.peer, digest, msg.size, inline);
+      markVerification(run, i, 'trusted-peer', [d.peer], [], digest);
       this.deps.accept(run, i, d, location(run, i, msg.size, [d.peer], inline, digest));
       return;
     }
@@ -220,6 +232,13 @@ export class Verification {
       const now = Date.now();
       for (const a of p.answers.values()) closeEntry(a.d, now, `unverified: digest ${short(a.digest)}`);
       const answers = decision.answers.map((x) => `'${x.peer}' → ${short(x.digest)}`).join(', ');
+      markVerification(
+        run,
+        i,
+        'unverified',
+        [],
+        decision.answers.map((x) => x.peer),
+      );
       this.deps.fail(
         run,
         i,
@@ -271,6 +290,15 @@ export class Verification {
     }
     for (const peer of agreeing) this.remember(run, i, peer, digest, first.size, first.inline);
     const holders = agreeing.filter((h) => !this.quarantined(h));
+    const outcome = losers.length > 0 ? 'disputed' : 'agreed';
+    markVerification(
+      run,
+      i,
+      outcome,
+      agreeing,
+      losers.map((l) => l.peer),
+      digest,
+    );
     this.deps.accept(run, i, first.d, location(run, i, first.size, holders, first.inline, digest));
   }
 
@@ -296,6 +324,7 @@ export class Verification {
       return;
     }
     // Its attempt was closed as cancelled; the record now says what it answered.
+    markLateDisagreement(run, i, peer);
     if (d.entry)
       d.entry.error = `disagreed (after the quorum): its result digest ${short(digest ?? `none:${peer}`)} lost to ${short(c.digest)}`;
     this.lost(run, i, peer, digest ?? `none:${peer}`, c.digest);

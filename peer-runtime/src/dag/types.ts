@@ -74,6 +74,37 @@ export interface FunctionSpec {
    * to start unless it is pinned to chosen peers (`node.peer` or `node.tags`), whose word is taken. Default true.
    */
   readonly deterministic?: boolean;
+  /**
+   * Result verification of this function, overriding the run's (`submit(dag, { verify })`, `--verify`): a policy
+   * (`{ replicas: 3 }`: run it on three distinct peers and accept a value when a majority of their result digests
+   * agree) or `false` (believe one peer's answer even in a verified run, e.g. for a cheap function whose result
+   * is checked downstream). `replicas: 1` is the same as `false`. Mesh runs only; not part of the content hash
+   * (it decides how a result is checked, not what it is). Default: the run's policy.
+   */
+  readonly verify?: VerifyOptions | false;
+}
+
+/**
+ * Result verification: each function runs on `replicas` distinct peers and a value is accepted when `quorum` of
+ * their result digests agree; disagreement adds replicas up to `maxReplicas`, then the function fails naming
+ * every peer's digest. Peers that lose quorums are quarantined (coordinator/trust-ledger.ts). Functions marked
+ * `deterministic: false` are never replicated. On a run (`SubmitOptions.verify`) or one function
+ * (`FunctionSpec.verify`).
+ */
+export interface VerifyOptions {
+  /** Distinct peers each function runs on, 1..16. 1 turns verification off. */
+  readonly replicas: number;
+  /** Agreeing digests needed. Default: a majority of `replicas` (2 of 2, 2 of 3). */
+  readonly quorum?: number;
+  /** Most answers gathered for one function before it fails unverified. Default `replicas + 2`. */
+  readonly maxReplicas?: number;
+  /**
+   * A peer with a clean streak of `trustAfter` agreeing answers is replicated only at this rate (a spot check,
+   * BOINC's adaptive replication) when a function is first placed on it; 1 = always replicate. Default 0.1.
+   */
+  readonly spotCheckRate?: number;
+  /** Clean streak that earns spot checks instead of full replication. Default 20. */
+  readonly trustAfter?: number;
 }
 
 /** The wire and file form of a DAG (`handout.json`). */

@@ -28,7 +28,7 @@ import {
   variant,
 } from '../schema/index.js';
 import { findUnhashable } from './canonical.js';
-import type { ArgRef, CodeRef, Cost, DagJSON, FunctionSpec, NodeSelector } from './types.js';
+import type { ArgRef, CodeRef, Cost, DagJSON, FunctionSpec, NodeSelector, VerifyOptions } from './types.js';
 
 /** Longest id of a function, a producer, a peer or a tag: 1024 characters. */
 export const MAX_ID = 1024;
@@ -125,6 +125,26 @@ const cost = object<Cost>(
   { unknownKeys: 'refuse', known: 'a cost field (custom resources go in cost.resources)' },
 );
 
+/**
+ * A function's verification policy. Ranges each field can have alone are checked here (so `handout validate`
+ * names them); how fields bound each other (quorum ≤ replicas ≤ maxReplicas) is verifyPolicy's, at submission.
+ */
+const verifyOptions = object<VerifyOptions>(
+  {
+    replicas: number({ integer: true, min: 1, max: 16, name: 'a whole number from 1 to 16' }),
+    quorum: optional(number({ integer: true, min: 2, max: 16, name: 'a whole number from 2 to 16' })),
+    maxReplicas: optional(number({ integer: true, min: 1, max: 16, name: 'a whole number from 1 to 16' })),
+    spotCheckRate: optional(number({ min: 0, max: 1 })),
+    trustAfter: optional(number({ integer: true, min: 1, name: 'a whole number >= 1' })),
+  },
+  { unknownKeys: 'refuse', known: 'a verify field' },
+);
+
+const verify: Schema<VerifyOptions | false> = byKind<VerifyOptions | false>(
+  { boolean: constant(false), object: verifyOptions },
+  'false or a policy { replicas, quorum, maxReplicas, spotCheckRate, trustAfter }',
+);
+
 /** Extra args must have a canonical form, or the function cannot be hashed (and cached): canonical.ts decides. */
 const extraArg = data({ maxDepth: 64, exotic: (value) => findUnhashable(value, '') });
 
@@ -141,6 +161,7 @@ export const functionSpecSchema = object<FunctionSpec>(
     retries: optional(number({ integer: true, min: 0, name: 'a whole number >= 0' })),
     cache: optional(boolean()),
     deterministic: optional(boolean()),
+    verify: optional(verify),
   },
   { unknownKeys: 'refuse', known: 'a function spec field', name: 'a function spec object' },
 );

@@ -5,7 +5,8 @@
  */
 import { DagValidationError, HandoutError, taskErrorFor } from '../errors.js';
 import type { WireAttemptOutput, WireRunEvent, FetchTicket as WireTicket } from '../protocol/messages.js';
-import type { AttemptPhases } from '../run/types.js';
+import type { RunController } from '../run/run-controller.js';
+import type { AttemptPhases, FunctionVerification } from '../run/types.js';
 import { type GrantIssuer, grantFor } from './fetch-grants.js';
 import { type MeshRun, mergeTickets } from './mesh-run.js';
 
@@ -54,6 +55,7 @@ export function forwardRunEvents(
         ...grant,
         ...takeOutput(id, attempt),
         ...phasesOf(run, id, attempt, holder),
+        ...verificationOf(run, id),
       });
     }),
     run.on('task:failed', ({ id, attempt, peer, at, error, final }) =>
@@ -69,6 +71,7 @@ export function forwardRunEvents(
         ...(error.originalStack !== undefined && { stack: error.originalStack }),
         ...takeOutput(id, attempt),
         ...phasesOf(run, id, attempt, peer || error.peerId || fallbackPeer),
+        ...(final && verificationOf(run, id)),
       }),
     ),
     run.on('task:retried', ({ id, attempt, delayMs }) =>
@@ -166,6 +169,12 @@ function phasesOf(run: MeshRun, id: string, attempt: number, peer: string): { ph
   return {};
 }
 
+/** The record's verification outcome, as an end event's field (set before the end: verify-record.ts). */
+export function verificationOf(run: RunController, id: string): { verification?: FunctionVerification } {
+  const verification = run.record(id).verification;
+  return verification ? { verification } : {};
+}
+
 /** The error a `run:rejected` event stands for. */
 export function rejectionError(event: Extract<WireRunEvent, { kind: 'run:rejected' }>): Error {
   return event.issues && event.issues.length > 0
@@ -184,6 +193,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       return;
     case 'task:succeeded': {
       if (event.output) run.markOutput(event.id, event.output);
+      if (event.verification) run.markVerification(event.id, event.verification);
       if (event.phases) run.markPhases(event.id, event.attempt, event.peer, event.phases);
       const known = run.location(event.id);
       const tickets = mergeTickets(known?.tickets, [event.peer], event.ticket && [event.ticket]);
@@ -200,6 +210,7 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
     }
     case 'task:failed': {
       if (event.output) run.markOutput(event.id, event.output);
+      if (event.verification && event.final) run.markVerification(event.id, event.verification);
       if (event.phases) run.markPhases(event.id, event.attempt, event.peer, event.phases);
       const error = taskErrorFor(
         event.id,

@@ -5,7 +5,13 @@
  */
 import type { DagIssue } from '../errors.js';
 import type { OutputLine } from '../run/output.js';
-import type { AttemptPhases, FetchedInput, FunctionStatus, RunStatus } from '../run/types.js';
+import type {
+  AttemptPhases,
+  FetchedInput,
+  FunctionStatus,
+  FunctionVerification,
+  RunStatus,
+} from '../run/types.js';
 import type { FetchTicket, TaskFailureReason } from './wire-basics.js';
 
 /**
@@ -47,6 +53,8 @@ export type WireRunEvent =
       readonly output?: WireAttemptOutput;
       /** Where the attempt's time went on its peer (AttemptPhases), when it said. */
       readonly phases?: AttemptPhases;
+      /** How result verification accepted the value (FunctionRecord.verification), for a verified function. */
+      readonly verification?: FunctionVerification;
     }
   | {
       readonly kind: 'task:failed';
@@ -61,6 +69,8 @@ export type WireRunEvent =
       /** What the attempt printed before it failed. */
       readonly output?: WireAttemptOutput;
       readonly phases?: AttemptPhases;
+      /** For reason `unverified`: who answered (FunctionRecord.verification). */
+      readonly verification?: FunctionVerification;
     }
   | { readonly kind: 'task:retried'; readonly id: string; readonly attempt: number; readonly delayMs: number }
   /**

@@ -5,11 +5,12 @@
  */
 import type { DagIssue } from '../errors.js';
 import { OUTPUT_LIMIT_LINES } from '../run/output.js';
-import type { FunctionStatus } from '../run/types.js';
+import type { FunctionStatus, FunctionVerification, VerificationOutcome } from '../run/types.js';
 import {
   choice,
   type Fields,
   list,
+  number,
   object,
   optional,
   type Schema,
@@ -104,6 +105,24 @@ const attemptOutput: Schema<WireAttemptOutput> = withinOutputBudget(
   }),
 );
 
+const VERIFICATION_OUTCOMES: readonly VerificationOutcome[] = [
+  'agreed',
+  'disputed',
+  'unverified',
+  'trusted-peer',
+  'cached',
+];
+
+/** A verified function's outcome: peers named at most 16 to a list (coordinator/verify-record.ts). */
+export const functionVerification = object<FunctionVerification>({
+  outcome: choice(VERIFICATION_OUTCOMES),
+  replicas: number({ integer: true, min: 1, max: 16 }),
+  quorum: number({ integer: true, min: 1, max: 16 }),
+  agreed: idList(16),
+  disagreed: idList(16),
+  digest: optional(string({ max: 64, pattern: /^[0-9a-f]{64}$/, name: 'a hex sha-256' })),
+});
+
 const dagIssue = object<DagIssue>({
   code: choice(ISSUE_CODES),
   functionId: optional(text),
@@ -124,6 +143,7 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     ticket: optional(ticket),
     output: optional(attemptOutput),
     phases: optional(attemptPhases),
+    verification: optional(functionVerification),
   }),
   'task:failed': event('task:failed', {
     ...attemptAt,
@@ -133,6 +153,7 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     stack: optional(text),
     output: optional(attemptOutput),
     phases: optional(attemptPhases),
+    verification: optional(functionVerification),
   }),
   'task:retried': event('task:retried', { id, attempt: uint, delayMs: finite }),
   'task:output': withinOutputBudget(

@@ -3,7 +3,7 @@
  * a DAG submitted with its options (strategy, verification, a run moved from a lost coordinator, live output),
  * a run cancelled, a lost final result asked for again and where it can be had.
  */
-import type { DagJSON } from '../dag/types.js';
+import type { DagJSON, VerifyOptions } from '../dag/types.js';
 import type { WireAttempt } from './run-event-messages.js';
 import type { FetchTicket } from './wire-basics.js';
 
@@ -42,27 +42,8 @@ export interface ResumedFunction {
   readonly peer?: string;
 }
 
-/**
- * Result verification of a run: each function runs on `replicas` distinct peers and a value is accepted when
- * `quorum` of their result digests agree; disagreement adds replicas up to `maxReplicas`, then the function fails
- * naming every peer's digest. Peers that lose quorums are quarantined (coordinator/trust-ledger.ts). Functions
- * marked `deterministic: false` are never replicated.
- */
-export interface VerifyOptions {
-  /** Distinct peers each function runs on, 1..16. 1 turns verification off. */
-  readonly replicas: number;
-  /** Agreeing digests needed. Default: a majority of `replicas` (2 of 2, 2 of 3). */
-  readonly quorum?: number;
-  /** Most answers gathered for one function before it fails unverified. Default `replicas + 2`. */
-  readonly maxReplicas?: number;
-  /**
-   * A peer with a clean streak of `trustAfter` agreeing answers is replicated only at this rate (a spot check,
-   * BOINC's adaptive replication) when a function is first placed on it; 1 = always replicate. Default 0.1.
-   */
-  readonly spotCheckRate?: number;
-  /** Clean streak that earns spot checks instead of full replication. Default 20. */
-  readonly trustAfter?: number;
-}
+/** Result verification of a run (the same policy a function's spec may carry: dag/types.ts). */
+export type { VerifyOptions } from '../dag/types.js';
 
 /** Submitter → coordinator: run this DAG. The submitter picks `runId` (unique per submitter). */
 export interface DagSubmitMessage {

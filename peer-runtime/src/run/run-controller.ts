@@ -15,6 +15,7 @@ import type {
   AttemptPhases,
   AttemptRecord,
   FunctionRecord,
+  FunctionVerification,
   Run,
   RunEventName,
   RunEvents,
@@ -206,6 +207,14 @@ export class RunController implements Run {
         return;
       }
     }
+  }
+
+  /**
+   * How `id`'s result was checked (result verification). Call before its outcome (markSucceeded / markFailed),
+   * so that listeners of its end find it on the record.
+   */
+  markVerification(id: string, verification: FunctionVerification): void {
+    this.record(id).verification = verification;
   }
 
   markRetried(id: string, attempt: number, delayMs: number): void {

@@ -78,6 +78,35 @@ export interface FunctionRecord {
    * in the order they arrived; absent when nothing printed. Bounded per attempt (run/output.ts).
    */
   logs?: AttemptOutput[];
+  /**
+   * On a mesh run with result verification (a `verify` policy on the run or the function): how its result was
+   * checked, which peers agreed on it and which lost. Absent when nothing checked it (no policy, `verify: false`,
+   * a `deterministic: false` function, a local run).
+   */
+  verification?: FunctionVerification;
+}
+
+/**
+ * How a verified function's result was accepted, or why it was not (docs/security.md, Verified results):
+ * - `agreed`: a quorum of replicas gave the same result digest and no replica disagreed;
+ * - `disputed`: a quorum agreed, and the peers in `disagreed` answered something else (they lost trust);
+ * - `unverified`: no digest could reach the quorum within the replica limit, so the function failed;
+ * - `trusted-peer`: placed alone on a peer with a clean record (no spot check drawn), whose word was taken;
+ * - `cached`: served from a result a quorum accepted earlier (`agreed` names its holders among those peers).
+ */
+export type VerificationOutcome = 'agreed' | 'disputed' | 'unverified' | 'trusted-peer' | 'cached';
+
+export interface FunctionVerification {
+  readonly outcome: VerificationOutcome;
+  /** Distinct peers the function's policy runs it on at first, and how many must agree (the policy's quorum). */
+  readonly replicas: number;
+  readonly quorum: number;
+  /** Peers whose result digest is the accepted one, in answer order (the one peer for `trusted-peer`). */
+  readonly agreed: readonly string[];
+  /** Peers whose digest lost to the accepted one; for `unverified`, every peer that answered. */
+  readonly disagreed: readonly string[];
+  /** Hex SHA-256 of the accepted result's encoded bytes, when the coordinator knows it. */
+  readonly digest?: string;
 }
 
 export interface RunSummary {

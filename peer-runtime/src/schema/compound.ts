@@ -201,11 +201,12 @@ export class VariantSchema<T> extends Schema<T> {
   }
 }
 
-/** Alternatives told apart by what kind of value arrives: a string, an array, or an object. */
+/** Alternatives told apart by what kind of value arrives: a string, a boolean, an array, or an object. */
 export class KindSchema<T> extends Schema<T> {
   constructor(
     readonly kinds: {
       readonly string?: Schema<T>;
+      readonly boolean?: Schema<T>;
       readonly array?: Schema<T>;
       readonly object?: Schema<T>;
     },
@@ -218,17 +219,21 @@ export class KindSchema<T> extends Schema<T> {
     const schema =
       typeof value === 'string'
         ? this.kinds.string
-        : Array.isArray(value)
-          ? this.kinds.array
-          : typeof value === 'object' && value !== null
-            ? this.kinds.object
-            : undefined;
+        : typeof value === 'boolean'
+          ? this.kinds.boolean
+          : Array.isArray(value)
+            ? this.kinds.array
+            : typeof value === 'object' && value !== null
+              ? this.kinds.object
+              : undefined;
     return schema === undefined ? this.wrong(value, reader) : schema.read(value, reader);
   }
 
   jsonSchema(): JsonSchema {
-    const { string, array, object } = this.kinds;
-    return { anyOf: [string, array, object].filter((s) => s !== undefined).map((s) => s.jsonSchema()) };
+    const { string, boolean, array, object } = this.kinds;
+    return {
+      anyOf: [string, boolean, array, object].filter((s) => s !== undefined).map((s) => s.jsonSchema()),
+    };
   }
 }
 

@@ -84,7 +84,12 @@ export const variant = <T>(
   expected?: string,
 ): Schema<T> => new VariantSchema(tag, cases, tagName, expected);
 export const byKind = <T>(
-  kinds: { readonly string?: Schema<T>; readonly array?: Schema<T>; readonly object?: Schema<T> },
+  kinds: {
+    readonly string?: Schema<T>;
+    readonly boolean?: Schema<T>;
+    readonly array?: Schema<T>;
+    readonly object?: Schema<T>;
+  },
   expected: string,
 ): Schema<T> => new KindSchema(kinds, expected);
 export const nullable = <T>(inner: Schema<T>): Schema<T | null> => new NullableSchema(inner);

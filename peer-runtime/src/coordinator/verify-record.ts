@@ -1,0 +1,49 @@
+/**
+ * What result verification writes on a function's record (FunctionRecord.verification): how its value was
+ * accepted (or why not), by which peers, and which lost. verify.ts calls these just before the function's
+ * outcome, so the outcome's run event carries the field to a remote submitter (mesh/wire-events.ts).
+ */
+import type { VerificationOutcome } from '../run/types.js';
+import type { RunState } from './run-state.js';
+
+/**
+ * Most peers one list names. Replicas are at most 16 (verify-quorum.ts MAX_REPLICAS); a cache hit's holders can
+ * be more (every quorum that accepted the hash), and a record names whom to ask, not every holder there is.
+ */
+export const MAX_NAMED_PEERS = 16;
+
+/** Records `outcome` for function `i` of `run` under its policy; `digest` is hex (`none:…` is left out). */
+export function markVerification(
+  run: RunState,
+  i: number,
+  outcome: VerificationOutcome,
+  agreed: readonly string[],
+  disagreed: readonly string[],
+  digest?: string,
+): void {
+  const policy = run.verifyOf(i);
+  if (!policy) return;
+  const known = digest !== undefined && /^[0-9a-f]{64}$/.test(digest);
+  run.run.markVerification(run.id(i), {
+    outcome,
+    replicas: policy.replicas,
+    quorum: policy.quorum,
+    agreed: [...new Set(agreed)].slice(0, MAX_NAMED_PEERS),
+    disagreed: [...new Set(disagreed)].slice(0, MAX_NAMED_PEERS),
+    ...(known && { digest }),
+  });
+}
+
+/**
+ * A cancelled replica's answer came after the quorum and lost: the coordinator's record names its peer too, and
+ * an `agreed` outcome becomes `disputed`. (A remote submitter already had the outcome: docs/security.md.)
+ */
+export function markLateDisagreement(run: RunState, i: number, peer: string): void {
+  const v = run.run.record(run.id(i)).verification;
+  if (!v || v.disagreed.includes(peer) || v.disagreed.length >= MAX_NAMED_PEERS) return;
+  run.run.markVerification(run.id(i), {
+    ...v,
+    outcome: v.outcome === 'agreed' ? 'disputed' : v.outcome,
+    disagreed: [...v.disagreed, peer],
+  });
+}

@@ -41,7 +41,12 @@ export class Connection {
   lastActivity = Date.now();
   /** Order of last activity across connections (timestamps tie within a millisecond). */
   activity: number;
-  /** Aborted when the connection is dropped: stops a dial in progress. */
+  /**
+   * Aborted when the connection is dropped or gets its link: stops a dial in progress, and its retries. A dial
+   * whose attempt timed out goes on retrying while the link that attempt asked for may still open and be adopted
+   * (`attach`); a retry then would ask the remote for a new link, and a WebRTC remote tears down the open one,
+   * with whatever it was sending, to make it (webrtc.ts, 'renegotiate').
+   */
   readonly abort = new AbortController();
   /** Settles once: resolved by the remote hello, rejected when the connection is dropped before or after. */
   readonly ready: Promise<void>;
@@ -90,6 +95,7 @@ export class Connection {
   attach(link: FrameLink): void {
     const old = this.link;
     this.link = link;
+    this.abort.abort();
     old?.close();
     this.sender?.close(peerError(this.peerId, 'link replaced'));
     this.reassembler = new Reassembler({ maxMessageBytes: this.limits.maxMessageBytes });

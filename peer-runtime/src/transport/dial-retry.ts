@@ -50,6 +50,8 @@ export async function dialWithRetry(
     } catch (err) {
       lastError = err;
       if (err instanceof PeerUnreachableError) throw err;
+      // Stopped from outside (the connection was dropped, or adopted a link the remote opened): no more attempts.
+      if (signal.aborted) break;
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);

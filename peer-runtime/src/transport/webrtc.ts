@@ -162,7 +162,10 @@ class WebRtcDialer implements Dialer {
       this.awaitingOffer.get(remote)?.reject(new Error('superseded'));
       this.awaitingOffer.set(remote, entry);
       signal.addEventListener('abort', onAbort);
-      this.options.signals.sendSignal(remote, REQUEST_OFFER);
+      // Already answering an offer of the remote's (it dialled us, or a request of an earlier attempt was late):
+      // that offer's link is the one we wait for. Asking for another could reach the remote after that link
+      // opened, and it would tear the link down, with whatever it carries, to offer again ('renegotiate' below).
+      if (!this.sessions.has(remote)) this.options.signals.sendSignal(remote, REQUEST_OFFER);
     });
   }
 
@@ -192,6 +195,8 @@ class WebRtcDialer implements Dialer {
   private setUp(remote: string, peer: SimplePeer.Instance, signal?: AbortSignal): Promise<FrameLink> {
     return new Promise<FrameLink>((resolve, reject) => {
       let settled = false;
+      /** The channel opened; only its path is still being read. */
+      let connected = false;
       const cleanup = () => {
         settled = true;
         clearTimeout(timer);
@@ -202,6 +207,7 @@ class WebRtcDialer implements Dialer {
         if (this.sessions.get(remote) === peer) this.sessions.delete(remote);
       };
       const onConnect = () => {
+        connected = true;
         // Read the selected pair before handing the link over (a few ms), so its path is known from the start.
         void readPath(peer, this.signaled.get(peer)).then((path) => {
           if (settled) return;
@@ -222,6 +228,9 @@ class WebRtcDialer implements Dialer {
       };
       const onClose = () => fail(this.setupError(remote, peer, 'channel', 'closed during set-up'));
       const onAbort = () => {
+        // An open channel is kept: a link the remote side has too (and may already send on) is worth more than the
+        // deadline it just missed. Whoever aborted closes it if they no longer need it (framed-transport.ts).
+        if (connected) return;
         // dialWithRetry aborts an attempt that ran out of time with a timeout reason; say so, not "aborted".
         const reason: unknown = signal?.reason;
         const timedOut = reason instanceof LinkSetupError && reason.failure === 'timeout';

@@ -1,0 +1,124 @@
+/**
+ * A dial that times out while its link is still being made, over real WebRTC (node-datachannel, two transports
+ * in this process meeting through an in-process hub). The higher id ('peer-b') asks the lower ('peer-a') to
+ * offer; the lower one's offer is held back past the higher one's attempt timeout, so the higher one's first
+ * attempt gives up and its retry is scheduled. The link that offer makes then opens during the retry's backoff
+ * and is adopted by the higher peer's pending connection. Its retry must not then ask for a new link: that
+ * 'renegotiate' made the lower peer tear down the open link with frames in flight ("connection closed").
+ * Run inside test/netns/run.sh (the ICE list is empty either way).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { WireMessage } from '../peer-runtime/src/protocol/messages.js';
+import type { SignalData } from '../peer-runtime/src/signaling/contract.js';
+import { nodeRtc } from '../peer-runtime/src/transport/rtc.node.js';
+import type { DisconnectReason, Transport, TransportOptions } from '../peer-runtime/src/transport/types.js';
+import { createWebRtcTransport } from '../peer-runtime/src/transport/webrtc.js';
+import { type HubMember, SignalHub } from '../peer-runtime/test/transport/signal-hub.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Attempt timeout of the higher peer: shorter than the held-back offer, so its first attempt times out. */
+const ATTEMPT_MS = 200;
+/** How long the lower peer's first offer is held back. */
+const OFFER_DELAY_MS = 400;
+/** Backoff before the higher peer's retry (±25%): long enough for the late link to open before it. */
+const RETRY_DELAY_MS = 3_000;
+
+interface Side {
+  readonly transport: Transport;
+  /** Signals this side sent, by type, in order. */
+  readonly sent: string[];
+  readonly disconnects: Array<{ peerId: string; reason: DisconnectReason; error?: string }>;
+}
+
+/** A hub member whose signals are recorded, and whose first offer is held back `offerDelayMs`. */
+function recorded(member: HubMember, sent: string[], offerDelayMs: number): HubMember {
+  let offers = 0;
+  return {
+    ...member,
+    sendSignal: (to: string, data: SignalData) => {
+      sent.push(data.type);
+      if (data.type === 'offer' && offers++ === 0 && offerDelayMs > 0) {
+        setTimeout(() => member.sendSignal(to, data), offerDelayMs);
+      } else member.sendSignal(to, data);
+    },
+  };
+}
+
+describe('a WebRTC dial whose attempt timed out while its link was still opening', () => {
+  const open: Transport[] = [];
+  afterEach(async () => {
+    for (const t of open.splice(0)) await t.close();
+  });
+
+  function side(hub: SignalHub, peerId: string, options: TransportOptions, offerDelayMs = 0): Side {
+    const sent: string[] = [];
+    const member = recorded(hub.join(peerId), sent, offerDelayMs);
+    const transport = createWebRtcTransport({
+      ...options,
+      peerId,
+      signals: member,
+      directory: member,
+      rtc: nodeRtc(),
+    });
+    open.push(transport);
+    const disconnects: Side['disconnects'] = [];
+    transport.on('peer:disconnected', ({ peerId: p, reason, error }) =>
+      disconnects.push({ peerId: p, reason, ...(error && { error: error.message }) }),
+    );
+    return { transport, sent, disconnects };
+  }
+
+  it('keeps the late link it adopted, and every message sent over it during the retry backoff arrives', async () => {
+    const hub = new SignalHub();
+    const low = side(hub, 'peer-a', {}, OFFER_DELAY_MS);
+    const high = side(hub, 'peer-b', {
+      connectTimeoutMs: ATTEMPT_MS,
+      // The pending connection waits for the hello connectTimeoutMs × (retries + 2) (framed-transport.ts): 1.2 s,
+      // well past the held-back offer's link opening. The later retries' backoffs (6 s, 12 s) lie past the test.
+      connectRetries: 4,
+      retryDelayMs: RETRY_DELAY_MS,
+    });
+    const got: Array<{ requestId: number; ok: boolean }> = [];
+    high.transport.onMessage((from, message) => {
+      if (from === 'peer-a' && message.type === 'result:data')
+        got.push({ requestId: message.requestId, ok: sha(message.bytes) === message.hash });
+    });
+
+    const started = Date.now();
+    await high.transport.connect('peer-a');
+    // The first attempt really did time out before the link opened (else this test shows nothing).
+    expect(Date.now() - started).toBeGreaterThan(ATTEMPT_MS);
+
+    // The lower peer streams 1 MiB messages until past the latest moment the retry could fire
+    // (attempt timeout + backoff + 25% jitter), so a link torn down by it has sends in flight.
+    const until = started + ATTEMPT_MS + RETRY_DELAY_MS * 1.25 + 1_000;
+    const sends: Promise<void>[] = [];
+    for (let id = 0; Date.now() < until; id++) {
+      const bytes = new Uint8Array(randomBytes(1 << 20));
+      const message: WireMessage = { type: 'result:data', requestId: id, hash: sha(bytes), bytes };
+      sends.push(low.transport.send('peer-b', message));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const outcomes = await Promise.allSettled(sends);
+    const failed = outcomes.flatMap((o, i) =>
+      o.status === 'rejected' ? [`send ${i}: ${(o.reason as Error).message}`] : [],
+    );
+    expect(low.disconnects, "peer-a's disconnects").toEqual([]);
+    expect(high.disconnects, "peer-b's disconnects").toEqual([]);
+    expect(failed, 'sends from peer-a that failed').toEqual([]);
+    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(sends.length);
+    expect(got.every((g) => g.ok)).toBe(true);
+
+    // One link: the higher peer asked for an offer once (its first attempt), the lower peer offered once.
+    expect(
+      high.sent.filter((t) => t === 'renegotiate'),
+      "peer-b's offer requests",
+    ).toHaveLength(1);
+    expect(
+      low.sent.filter((t) => t === 'offer'),
+      "peer-a's offers",
+    ).toHaveLength(1);
+  }, 30_000);
+});

@@ -9,13 +9,20 @@
  * The worker already kept the attempt within its budget; the coordinator checks again (run/output-book.ts).
  */
 import type { MeshPort } from '../mesh/port.js';
+import type { TaskAssignment } from '../protocol/messages.js';
 import type { FunctionOutput, OutputLine } from '../run/output.js';
-import type { AgentTask } from './task.js';
 
 /** Least time between two `task:output` of one function, ms. */
 export const SEND_INTERVAL_MS = 100;
 /** Characters gathered that leave at once. */
 export const SEND_CHARS = 16 * 1024;
+
+/** What the stream needs of its task (an `AgentTask`, task.ts, which holds the stream: named here, not imported). */
+export interface StreamedTask {
+  readonly coordinator: string;
+  readonly runId: string;
+  readonly assignment: TaskAssignment;
+}
 
 export class TaskOutputStream {
   private lines: OutputLine[] = [];
@@ -26,7 +33,7 @@ export class TaskOutputStream {
   private finished = false;
 
   constructor(
-    private readonly task: AgentTask,
+    private readonly task: StreamedTask,
     private readonly port: MeshPort,
   ) {}
 

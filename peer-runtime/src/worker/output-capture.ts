@@ -25,6 +25,7 @@ import {
   type OutputLevel,
   type OutputLine,
 } from '../run/output.js';
+import { OutputSpill } from './output-spill.js';
 import { ChunkPacer, type OutputStreamOptions } from './output-stream.js';
 
 /** Longest text of one formatted value before it is cut (a huge array printed by mistake costs this much). */
@@ -39,6 +40,8 @@ export class OutputCapture {
   /** Streaming: where chunks go, the running call's batch index and function id, and what waits to leave. */
   private readonly stream: OutputStreamOptions | undefined;
   private readonly pacer: ChunkPacer | undefined;
+  /** Streaming, with shared memory: lines held back, readable by the pool if this worker dies (output-spill.ts). */
+  private readonly spill: OutputSpill | undefined;
   private call = 0;
   private functionId = '';
   private pendingChars = 0;
@@ -57,6 +60,7 @@ export class OutputCapture {
     this.stream = stream;
     if (stream) {
       this.pacer = new ChunkPacer(() => this.flush());
+      this.spill = stream.spill ? new OutputSpill(stream.spill) : undefined;
       stream.onExit?.(() => this.flush());
     }
     const made = captureConsole(
@@ -114,6 +118,7 @@ export class OutputCapture {
     this.lines = undefined;
     this.pendingChars = 0;
     this.pendingDropped = 0;
+    this.spill?.empty();
     this.pacer!.posted();
     stream.post(chunk);
   }
@@ -126,6 +131,7 @@ export class OutputCapture {
     this.dropped = 0;
     this.pendingChars = 0;
     this.pendingDropped = 0;
+    this.spill?.empty();
     this.pacer?.reset();
   }
 
@@ -137,6 +143,8 @@ export class OutputCapture {
       if (this.pacer) {
         this.pendingDropped++;
         this.pacer.gathered(this.pendingChars);
+        if (this.pendingDropped > 0)
+          this.spill?.hold(this.call, this.functionId, undefined, this.pendingDropped);
       }
       return;
     }
@@ -151,6 +159,8 @@ export class OutputCapture {
     if (this.pacer) {
       this.pendingChars += text.length + 1;
       this.pacer.gathered(this.pendingChars);
+      // Still held back (the pacer did not post it): keep it where a dying worker cannot take it along.
+      if (this.lines !== undefined) this.spill?.hold(this.call, this.functionId, line, this.pendingDropped);
     }
   }
 }

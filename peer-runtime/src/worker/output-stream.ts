@@ -8,8 +8,10 @@
  * post or {@link CHUNK_CHARS} wait (checked at each print, and by a timer for a call that awaits). Why eager first:
  * a synchronous endless loop never lets a timer run, so anything held back when it starts looping would die with
  * the worker; a handful of prints, the common case, then costs a message each, and a call that prints in a loop
- * costs one message per PACE_MS. What is lost: at most the prints of the last PACE_MS (and at most CHUNK_CHARS)
- * of a call that printed more than EAGER_CHUNKS times and then killed its worker without printing again.
+ * costs one message per PACE_MS. What is held back is also written, as it is printed, to a buffer the pool reads
+ * when the worker dies or is terminated (output-spill.ts), so nothing is lost where SharedArrayBuffer exists
+ * (Node; cross-origin-isolated pages). Elsewhere, at most the prints of the last PACE_MS (and at most
+ * CHUNK_CHARS) of a call that printed more than EAGER_CHUNKS times and then killed its worker are lost.
  * `process.exit` itself is covered: the Node worker flushes in its `exit` hook (worker.node.ts).
  *
  * The chunks travel on the same port as the worker's comlink answers (postMessage is ordered per port), so every
@@ -48,6 +50,8 @@ export interface OutputStreamOptions {
   readonly post: (chunk: WireOutputChunk) => void;
   /** Registers `flush` to run when the worker exits on its own (`process.exit`). */
   readonly onExit?: (flush: () => void) => void;
+  /** Where lines held back are kept for the pool to read if the worker dies (output-spill.ts). */
+  readonly spill?: SharedArrayBuffer;
 }
 
 const LEVELS = new Set<string>(OUTPUT_LEVELS);
@@ -146,3 +150,60 @@ export class StreamedOutput {
     return { lines: this.lines, droppedLines: this.dropped };
   }
 }
+
+/**
+ * Pool side: a call run again from the start because its worker died with another call's fault prints again
+ * what it printed before, and that was passed on already (RunTaskOptions.onOutput). Lines of the new run that
+ * repeat those, in order from the first, are not passed on twice; from the first line that differs (code that
+ * prints something else on its second run), or once past what was passed on, everything is. The outcome's
+ * output stays the new run's whole output.
+ */
+export class RepeatFilter {
+  /** Index of the next line of `before` a repeat would print; -1 once the new run went its own way. */
+  private at = 0;
+  private droppedLeft: number;
+
+  /** `before`: what earlier runs of the call passed on. */
+  constructor(readonly before: FunctionOutput) {
+    this.droppedLeft = before.droppedLines;
+  }
+
+  /**
+   * The filter for the next run of a call whose last run (with filter `previous`) printed `printed`. Runs that
+   * print the same are prefixes of one another, so the longest one is what was passed on.
+   */
+  static forRerun(
+    previous: RepeatFilter | undefined,
+    printed: StreamedOutput | undefined,
+  ): RepeatFilter | undefined {
+    const before = printed?.output();
+    if (!before || (previous && before.lines.length < previous.before.lines.length)) return previous;
+    return new RepeatFilter(before);
+  }
+
+  /** What of `piece` (a piece of the new run, as kept) was not passed on before; undefined when nothing. */
+  pass(piece: FunctionOutput): FunctionOutput | undefined {
+    if (this.at < 0) return piece;
+    const { lines } = piece;
+    let i = 0;
+    while (
+      i < lines.length &&
+      this.at < this.before.lines.length &&
+      sameLine(lines[i]!, this.before.lines[this.at]!)
+    ) {
+      i++;
+      this.at++;
+    }
+    if (i < lines.length) this.at = -1;
+    let dropped = piece.droppedLines;
+    if (this.at >= 0) {
+      const repeated = Math.min(dropped, this.droppedLeft);
+      this.droppedLeft -= repeated;
+      dropped -= repeated;
+    }
+    if (i === lines.length && dropped === 0) return undefined;
+    return { lines: i === 0 ? lines : lines.slice(i), droppedLines: dropped };
+  }
+}
+
+const sameLine = (a: OutputLine, b: OutputLine): boolean => a.text === b.text && a.level === b.level;

@@ -3,7 +3,7 @@
  * by its worker, refused by structured clone, or lost with a worker that died.
  */
 import type { WireOutcome } from './messages.js';
-import type { StreamedOutput } from './output-stream.js';
+import type { RepeatFilter, StreamedOutput } from './output-stream.js';
 import type { PoolTask, RunTaskOptions, TaskOutcome } from './pool.js';
 import type { BatchLoss, Slot } from './worker-supervisor.js';
 
@@ -21,6 +21,8 @@ export interface PendingCall {
   startedAt: number | undefined;
   /** What the call streamed so far (output-stream.ts); made at its first chunk. */
   printed: StreamedOutput | undefined;
+  /** Run again after a worker death: what earlier runs passed on, not to be passed on twice (output-stream.ts). */
+  repeat: RepeatFilter | undefined;
 }
 
 export type PoolSlot = Slot<PendingCall>;

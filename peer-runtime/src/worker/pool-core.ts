@@ -31,7 +31,7 @@
 import { BATCH_BUDGET_MS, fillWorkers } from './batch-plan.js';
 import { CodeTable } from './code-table.js';
 import type { WireBatchResult, WireCodeDef, WireTask } from './messages.js';
-import { StreamedOutput, type WireOutputChunk } from './output-stream.js';
+import { RepeatFilter, StreamedOutput, type WireOutputChunk } from './output-stream.js';
 import {
   answeredOutcome,
   cloneFailure,
@@ -125,6 +125,7 @@ export class PoolCore implements WorkerPool {
         slot: undefined,
         startedAt: undefined,
         printed: undefined,
+        repeat: undefined,
       };
       if (runOptions?.signal) this.bySignal.add(runOptions.signal, p);
       this.supervisor.retryStopped();
@@ -189,13 +190,14 @@ export class PoolCore implements WorkerPool {
     if (p === undefined || p.done || p.task.functionId !== chunk.fn) return;
     p.printed ??= new StreamedOutput();
     const kept = p.printed.add(chunk);
-    if (kept) p.options?.onOutput?.(kept);
+    const fresh = kept && p.repeat ? p.repeat.pass(kept) : kept;
+    if (fresh) p.options?.onOutput?.(fresh);
   }
 
   private enqueue(p: PendingCall, front: boolean): void {
     p.slot = undefined;
-    // Run again from the start (its worker died with another call's fault): its outcome's output is the new
-    // run's. What it streamed before was passed on already (RunTaskOptions.onOutput says so).
+    // Run again from the start (a worker death): its output is the new run's, minus repeats (RepeatFilter).
+    p.repeat = RepeatFilter.forRerun(p.repeat, p.printed);
     p.printed = undefined;
     if (front) this.queue.unshift(p);
     else this.queue.push(p);

@@ -8,6 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import { PROGRESS_CELLS, type WireWorkerPolicy, type WorkerApi } from './messages.js';
+import { createSpillBuffer, OutputSpill } from './output-spill.js';
 import { isOutputChunk, type WireOutputChunk } from './output-stream.js';
 import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions, workerPolicy } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
@@ -35,8 +36,12 @@ function spawnWebWorker(
   const progress = globalThis.crossOriginIsolated
     ? new Int32Array(new SharedArrayBuffer(4 * PROGRESS_CELLS))
     : undefined;
+  // What its running call printed but did not post yet, for us to read if it dies (output-spill.ts).
+  const spill = globalThis.crossOriginIsolated ? createSpillBuffer() : undefined;
   const api = Comlink.wrap<
-    WorkerApi & { init(progress: Int32Array | undefined, policy: WireWorkerPolicy): void }
+    WorkerApi & {
+      init(progress: Int32Array | undefined, policy: WireWorkerPolicy, spill?: SharedArrayBuffer): void;
+    }
   >(worker);
   const end = workerEnd(api, () => worker.terminate());
   // Output chunks share the port with comlink's answers (output-stream.ts); comlink ignores them.
@@ -56,10 +61,11 @@ function spawnWebWorker(
   );
   // Always first (comlink delivers in order, so it reaches the worker before the first batch): the worker locks
   // itself down (or not) before it runs anything; a worker that dies first is reported through its error event.
-  void api.init(progress, policy);
+  void api.init(progress, policy, spill);
   return {
     api,
     progress,
+    spill: spill ? new OutputSpill(spill) : undefined,
     async terminate() {
       if (end.claim()) await end.kill();
     },

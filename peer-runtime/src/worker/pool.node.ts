@@ -9,6 +9,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { withMemoryCaps } from './memory-caps.js';
 import { PROGRESS_CELLS, type WireWorkerPolicy, type WorkerApi } from './messages.js';
+import { createSpillBuffer, OutputSpill } from './output-spill.js';
 import { isOutputChunk, type WireOutputChunk } from './output-stream.js';
 import { defaultPoolSize, type WorkerPool, type WorkerPoolOptions, workerPolicy } from './pool.js';
 import { createPoolCore, type WorkerHandle } from './pool-core.js';
@@ -42,10 +43,12 @@ function spawnNodeWorker(
 ): WorkerHandle {
   // The worker writes the index of the call it is running here, so a death can be pinned on the right call.
   const progress = new Int32Array(new SharedArrayBuffer(4 * PROGRESS_CELLS));
+  // And what its running call printed but did not post yet, for us to read if it dies (output-spill.ts).
+  const spill = createSpillBuffer();
   const worker = new Worker(entry.specifier, {
     eval: entry.eval,
     execArgv: entry.execArgv,
-    workerData: { progress, policy },
+    workerData: { progress, policy, spill },
     // An empty environment: worker_threads share `process.env` by default, and a peer's environment holds its
     // token (HANDOUT_TOKEN) and whatever else its operator keeps there. Even code that the worker trusts gets none.
     env: {},
@@ -74,6 +77,7 @@ function spawnNodeWorker(
   return {
     api,
     progress,
+    spill: new OutputSpill(spill),
     async terminate() {
       if (end.claim()) await end.kill();
     },

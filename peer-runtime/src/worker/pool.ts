@@ -43,7 +43,8 @@ export interface RunTaskOptions {
   /**
    * Called while the task runs with each piece of what it prints, as it prints (worker/output-stream.ts), and
    * always before its outcome: together the pieces are the outcome's `output`. A call re-run because another
-   * call of its batch killed their worker passes its prints on again.
+   * call of its batch killed their worker does not pass on again the prints that repeat what its earlier run
+   * passed on (output-stream.ts `RepeatFilter`); its outcome's `output` is the whole new run's.
    */
   readonly onOutput?: (output: FunctionOutput) => void;
   /**

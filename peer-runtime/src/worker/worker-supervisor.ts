@@ -13,6 +13,7 @@
 import type * as Comlink from 'comlink';
 import { TypedEmitter } from '../typed-emitter.js';
 import { PROGRESS_BATCH, PROGRESS_CALL, type WorkerApi } from './messages.js';
+import type { OutputSpill } from './output-spill.js';
 import type { WireOutputChunk } from './output-stream.js';
 import type { WorkerPoolEvents } from './pool.js';
 
@@ -21,6 +22,8 @@ export interface WorkerHandle {
   /** The comlink proxy, kept referenced for the whole life of the worker so pending calls are never collected. */
   readonly api: Comlink.Remote<WorkerApi>;
   readonly progress: Int32Array | undefined;
+  /** What its running call printed but had not posted yet, readable after it died (output-spill.ts). */
+  readonly spill?: OutputSpill;
   /** Stop the worker now (idempotent); `onDeath` is not called for a termination we asked for. */
   terminate(): Promise<void>;
 }
@@ -153,6 +156,7 @@ export class WorkerSupervisor<T> {
    */
   stop(slot: Slot<T>, reason: 'timeout' | 'cancelled', message: string): T[] {
     const handle = slot.handle;
+    this.takeSpill(slot, handle);
     const batch = this.takeAll(slot);
     slot.handle = undefined;
     // Not awaited: the slot is free at once and its replacement starts while the old worker stops. A worker
@@ -166,6 +170,7 @@ export class WorkerSupervisor<T> {
     if (slot.handle !== handle) return;
     const wasStarting = slot.state === 'starting';
     const culprit = culpritOf(slot, handle.progress);
+    this.takeSpill(slot, handle);
     const batch = this.takeAll(slot);
     const unknownCulprit = handle.progress === undefined && batch.length > 1;
     slot.handle = undefined;
@@ -175,6 +180,12 @@ export class WorkerSupervisor<T> {
       this.hooks.cannotStart(`workers die while starting: ${message}`);
     }
     this.start(slot);
+  }
+
+  /** The last lines the running call printed, which its worker held back when it stopped: its last chunk. */
+  private takeSpill(slot: Slot<T>, handle: WorkerHandle | undefined): void {
+    const chunk = handle?.spill?.read();
+    if (chunk) this.hooks.output?.(slot, chunk);
   }
 
   /** Spawn a worker into `slot` (empty or just emptied). */

@@ -13,8 +13,8 @@ let executor: WorkerApi | undefined;
 // Live output on the port comlink answers on (ordered with the answers: output-stream.ts).
 const stream = { post: (chunk: WireOutputChunk) => globalThis.postMessage(chunk) };
 Comlink.expose({
-  init(progress: Int32Array | undefined, policy: WireWorkerPolicy): void {
-    executor ??= createPolicedExecutor(progress, policy, stream);
+  init(progress: Int32Array | undefined, policy: WireWorkerPolicy, spill?: SharedArrayBuffer): void {
+    executor ??= createPolicedExecutor(progress, policy, { ...stream, spill });
   },
   ping: (): true => true,
   runBatch(batch: WireBatch): WireBatchResult | Promise<WireBatchResult> {

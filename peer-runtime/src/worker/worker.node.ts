@@ -12,11 +12,14 @@ import type { WireOutputChunk } from './output-stream.js';
 import { createPolicedExecutor } from './worker-policy.js';
 
 if (!parentPort) throw new Error('worker.node.ts must run in a worker thread');
-const data = workerData as { progress?: Int32Array; policy?: WireWorkerPolicy } | undefined;
+const data = workerData as
+  | { progress?: Int32Array; policy?: WireWorkerPolicy; spill?: SharedArrayBuffer }
+  | undefined;
 const port = parentPort;
 // Live output on the comlink port itself (ordered with the answers); flushed too when code calls process.exit.
 const stream = {
   post: (chunk: WireOutputChunk) => port.postMessage(chunk),
   onExit: (flush: () => void) => process.on('exit', flush),
+  spill: data?.spill,
 };
 Comlink.expose(createPolicedExecutor(data?.progress, data?.policy, stream), nodeEndpoint(port));

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runLocal } from '../../src/engine/run-local.js';
 import { type FunctionOutput, OUTPUT_LIMIT_CHARS, outputSize } from '../../src/run/output.js';
 import type { RunEvents } from '../../src/run/types.js';
-import { EAGER_CHUNKS, isOutputChunk, StreamedOutput } from '../../src/worker/output-stream.js';
+import { createSpillBuffer, OutputSpill } from '../../src/worker/output-spill.js';
+import { EAGER_CHUNKS, isOutputChunk, RepeatFilter, StreamedOutput } from '../../src/worker/output-stream.js';
 import type { WorkerPool } from '../../src/worker/pool.js';
 import { createWorkerPool } from '../../src/worker/pool.node.js';
 import { fn } from '../engine/helpers.js';
@@ -100,6 +101,81 @@ describe('live output of a pool call (real worker_threads)', () => {
     ]);
   });
 
+  test('prints held back by pacing survive the timeout of a call that then loops forever (the spill)', async () => {
+    // Past EAGER_CHUNKS, lines wait in the worker for PACE_MS; printed in one burst, the last ones are held back
+    // when the loop starts, and no timer of the looping worker ever posts them: only the spill keeps them.
+    const printed = EAGER_CHUNKS + 40;
+    const pieces: FunctionOutput[] = [];
+    const outcome = await sandboxed.run(
+      {
+        functionId: 'bursts-then-spins',
+        code: source(`() => { for (let i = 0; i < ${printed}; i++) console.log("n" + i); for (;;) {} }`),
+        args: [],
+      },
+      { timeoutMs: 600, onOutput: (p) => pieces.push(p) },
+    );
+    expect(!outcome.ok && outcome.reason).toBe('timeout');
+    const expected = Array.from({ length: printed }, (_, i) => `n${i}`);
+    expect(texts(outcome.output)).toEqual(expected);
+    // The held-back lines were passed on too, after what was posted, each once.
+    expect(pieces.flatMap(texts)).toEqual(expected);
+  });
+
+  test('prints held back when a call exhausts its heap are its outcome output', async () => {
+    const capped = createWorkerPool({ size: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+    try {
+      const printed = EAGER_CHUNKS + 10;
+      const outcome = await capped.run({
+        functionId: 'prints-then-grows',
+        code: source(
+          `() => { for (let i = 0; i < ${printed}; i++) console.log("m" + i); const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); }`,
+        ),
+        args: [],
+      });
+      expect(!outcome.ok && outcome.reason).toBe('out-of-memory');
+      expect(texts(outcome.output)).toEqual(Array.from({ length: printed }, (_, i) => `m${i}`));
+    } finally {
+      await capped.close();
+    }
+  });
+
+  test('a call re-run because another call of its batch killed their worker does not pass its prints on twice', async () => {
+    const single = createWorkerPool({ size: 1, trustCode: true });
+    try {
+      const pieces = new Map<string, string[]>();
+      const onOutputOf = (id: string) => (p: FunctionOutput) =>
+        pieces.set(id, [...(pieces.get(id) ?? []), ...texts(p)]);
+      // Submitted in one tick, so they share a batch: 'exits' kills the worker after the others ran and
+      // printed, and those lose their results with it and run again.
+      const outcomes = await Promise.all(
+        ['a', 'b', 'exits', 'c'].map((id) =>
+          single.run(
+            {
+              functionId: id,
+              code: source(
+                id === 'exits'
+                  ? '() => { globalThis.process.exit(3); }'
+                  : `() => { console.log("${id} one"); console.log("${id} two"); return "${id}"; }`,
+              ),
+              args: [],
+            },
+            { onOutput: onOutputOf(id), estimateMs: 1 },
+          ),
+        ),
+      );
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true, false, true]);
+      for (const id of ['a', 'b', 'c']) {
+        expect(pieces.get(id)).toEqual([`${id} one`, `${id} two`]);
+        expect(texts(outcomes[['a', 'b', 'exits', 'c'].indexOf(id)]!.output)).toEqual([
+          `${id} one`,
+          `${id} two`,
+        ]);
+      }
+    } finally {
+      await single.close();
+    }
+  });
+
   test('a call printing in a loop is paced into few messages, cut at the budget, and its pieces add up', async () => {
     const pieces: FunctionOutput[] = [];
     const printed = 100_000;
@@ -153,6 +229,48 @@ describe('live output of a local run', () => {
 });
 
 describe('the pool side of the stream', () => {
+  test('a re-run passes on only what repeats nothing passed on before', () => {
+    const line = (text: string) => ({ level: 'log' as const, text, at: 1 });
+    const filter = new RepeatFilter({ lines: [line('x'), line('y')], droppedLines: 2 });
+    expect(filter.pass({ lines: [line('x')], droppedLines: 0 })).toBeUndefined();
+    expect(filter.pass({ lines: [line('y'), line('z')], droppedLines: 0 })?.lines.map((l) => l.text)).toEqual(
+      ['z'],
+    );
+    // Once past (or off) what was passed on, everything passes.
+    expect(filter.pass({ lines: [line('x')], droppedLines: 1 })).toEqual({
+      lines: [line('x')],
+      droppedLines: 1,
+    });
+    const other = new RepeatFilter({ lines: [line('x')], droppedLines: 0 });
+    expect(other.pass({ lines: [line('w'), line('x')], droppedLines: 0 })?.lines.map((l) => l.text)).toEqual([
+      'w',
+      'x',
+    ]);
+  });
+
+  test('reads a spill back as a chunk, and refuses one a hostile worker scribbled over', () => {
+    const buffer = createSpillBuffer();
+    const spill = new OutputSpill(buffer);
+    expect(spill.read()).toBeUndefined();
+    spill.hold(2, 'f', { level: 'warn', text: 'held\nback', at: 5 }, 0);
+    spill.hold(2, 'f', undefined, 3);
+    expect(spill.read()).toEqual({
+      handoutOutput: 1,
+      call: 2,
+      fn: 'f',
+      lines: [{ level: 'warn', text: 'held\nback', at: 5 }],
+      droppedLines: 3,
+    });
+    // What the worker can write is only bytes: a line that is not an output line makes no chunk at all.
+    const bytes = new Uint8Array(buffer, 16);
+    bytes.set(new TextEncoder().encode('"f"\n{"level":"shout","text":"x","at":1}\n'));
+    expect(spill.read()).toBeUndefined();
+    bytes.set(new TextEncoder().encode('not json at all\n'));
+    expect(spill.read()).toBeUndefined();
+    spill.empty();
+    expect(spill.read()).toBeUndefined();
+  });
+
   test('refuses stray or malformed messages as chunks', () => {
     const good = {
       handoutOutput: 1,

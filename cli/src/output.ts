@@ -3,7 +3,7 @@
  * Both are built from the run's records, so a local run and (later) a mesh run print the same way.
  */
 import { inspect } from 'node:util';
-import type { DagJSON, FunctionRecord, RunSummary } from '@handout/peer-runtime';
+import type { DagJSON, FunctionRecord, FunctionVerification, RunSummary } from '@handout/peer-runtime';
 import { type JsonValue, toJsonValue } from './json-value.js';
 import { firstLine, formatDuration } from './progress.js';
 
@@ -16,6 +16,8 @@ export interface JsonFunctionRecord {
   readonly startedAt: number | null;
   readonly endedAt: number | null;
   readonly error: string | null;
+  /** Mesh runs with `--verify`: how its result was checked (FunctionRecord.verification). */
+  readonly verification: FunctionVerification | null;
 }
 
 /** The `--json` document of `handout run`. */
@@ -67,6 +69,7 @@ export function buildJsonOutput(summary: RunSummary, results: ReadonlyMap<string
       startedAt: r.startedAt ?? null,
       endedAt: r.endedAt ?? null,
       error: recordError(r),
+      verification: r.verification ?? null,
     })),
     ...(links && { peers: links }),
   };

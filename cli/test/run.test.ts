@@ -11,7 +11,7 @@ function dir(files: Record<string, string>): string {
 
 // DAG files that run are written to a temp dir but run with the repository as cwd: from source, the worker pool's
 // tsx bootstrap resolves 'tsx' from the cwd (peer-runtime/src/worker/pool.node.ts).
-const RECORD_KEYS = ['attempts', 'endedAt', 'error', 'id', 'peer', 'startedAt', 'status'];
+const RECORD_KEYS = ['attempts', 'endedAt', 'error', 'id', 'peer', 'startedAt', 'status', 'verification'];
 
 describe('handout run', () => {
   test('run --json on the bundled example prints exactly status, results and function records', async () => {
@@ -48,7 +48,7 @@ describe('handout run', () => {
     );
     for (const f of out.functions) {
       expect(Object.keys(f).sort()).toEqual(RECORD_KEYS);
-      expect(f).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
+      expect(f).toMatchObject({ status: 'succeeded', attempts: 1, error: null, verification: null });
       expect(f.peer).toMatch(/^local:/);
       expect(f.endedAt).toBeGreaterThanOrEqual(f.startedAt);
     }

@@ -59,15 +59,20 @@ describe('runtime additions the dashboard reads when present', () => {
       { level: 'info', text: 'first', at: 1 },
       { level: 'error', text: 'second', at: 2 },
     ]);
-    expect(
-      verificationOf({ verification: { status: 'verified', peers: ['a', 1] } } as unknown as FunctionRecord),
-    ).toEqual({
-      status: 'verified',
-      peers: ['a'],
+    // The runtime's shape (FunctionRecord.verification); stray entries in the peer lists are dropped.
+    const agreed = { outcome: 'agreed', replicas: 2, quorum: 2, agreed: ['a', 1, 'b'], disagreed: [] };
+    expect(verificationOf({ verification: agreed } as unknown as FunctionRecord)).toEqual({
+      outcome: 'agreed',
+      replicas: 2,
+      quorum: 2,
+      agreed: ['a', 'b'],
+      disagreed: [],
     });
+    // An outcome the runtime does not have (an older guess at the shape) is not shown.
     expect(
-      verificationOf({ verification: { status: 'trust me' } } as unknown as FunctionRecord),
+      verificationOf({ verification: { status: 'verified', peers: ['a'] } } as unknown as FunctionRecord),
     ).toBeUndefined();
+    expect(verificationOf({} as FunctionRecord)).toBeUndefined();
   });
 });
 

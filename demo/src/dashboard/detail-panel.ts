@@ -5,6 +5,7 @@
  * not report yet say so rather than showing blanks. All text is set as text: ids, errors and output come from
  * other peers.
  */
+import type { FunctionVerification } from '@handout/peer-runtime';
 import { formatBytes, formatMs, h } from '../common/dom.js';
 import type { RunModel } from '../run-model/run-model.js';
 import { type AttemptFacts, type FunctionFacts, functionFacts, resultSize } from './function-facts.js';
@@ -54,7 +55,7 @@ export function createDetailPanel(host: HTMLElement, options: DetailPanelOptions
       ),
       section('Attempts', attemptsTable(facts.attempts, model.startedAt, options.laneName)),
       ...(facts.skippedBecause ? [section('Skipped', skipped(facts.skippedBecause, options.onSelect))] : []),
-      section('Result', resultFacts(model, facts)),
+      section('Result', resultFacts(model, facts, options.laneName)),
       section('Inputs', inputsList(model, facts, options.onSelect)),
       section('Output', outputBlock(facts)),
       section('Spec', specBlock(facts)),
@@ -134,11 +135,8 @@ function skipped(because: string, onSelect: (id: string) => void): Node {
   return h('p', {}, 'did not run because its input ', link, ' failed');
 }
 
-function resultFacts(model: RunModel, facts: FunctionFacts): Node {
+function resultFacts(model: RunModel, facts: FunctionFacts, laneName: (l: string) => string): Node {
   const size = resultSize(model, facts.spec.id);
-  const verification = facts.verification
-    ? `${facts.verification.status}${facts.verification.peers ? ` (${facts.verification.peers.join(', ')})` : ''}`
-    : 'not verified (this mesh has no result verification yet)';
   return h(
     'dl',
     { class: 'facts' },
@@ -147,7 +145,48 @@ function resultFacts(model: RunModel, facts: FunctionFacts): Node {
     h('dt', {}, 'cache'),
     h('dd', { 'data-fact': 'cache' }, facts.cached ? 'hit: nothing executed' : 'miss: computed'),
     h('dt', {}, 'verification'),
-    h('dd', { 'data-fact': 'verification' }, verification),
+    verificationFact(facts.verification, laneName),
+  );
+}
+
+/** What each outcome means, in a sentence (FunctionVerification's doc in the runtime says more). */
+const OUTCOME_TEXT: { readonly [K in FunctionVerification['outcome']]: string } = {
+  agreed: 'agreed: a quorum gave the same result and none differed',
+  disputed: 'disputed: a quorum agreed; other peers answered differently and lost trust',
+  unverified: 'unverified: no quorum agreed within the replica limit, so it failed',
+  'trusted-peer': 'trusted peer: ran once on a peer with a clean record (no spot check drawn)',
+  cached: 'cached: a result a quorum accepted before',
+};
+
+function verificationFact(v: FunctionVerification | undefined, laneName: (l: string) => string): Node {
+  if (!v)
+    return h(
+      'dd',
+      { 'data-fact': 'verification' },
+      'not verified (the run has no verify policy, or the function is verify: false or deterministic: false)',
+    );
+  const peers = (label: string, list: readonly string[], key: string): Node[] =>
+    list.length === 0
+      ? []
+      : [
+          h(
+            'div',
+            { 'data-peers': key },
+            `${label}: `,
+            ...list.flatMap((p, k) => [
+              ...(k > 0 ? [', '] : []),
+              h('span', { class: 'peer', title: p, 'data-peer': p }, laneName(p)),
+            ]),
+          ),
+        ];
+  return h(
+    'dd',
+    { 'data-fact': 'verification', 'data-outcome': v.outcome },
+    h('div', {}, OUTCOME_TEXT[v.outcome]),
+    h('div', { class: 'hint' }, `policy: ${v.quorum} of ${v.replicas} must agree`),
+    ...peers(v.outcome === 'cached' ? 'held by' : 'agreed', v.agreed, 'agreed'),
+    ...peers(v.outcome === 'unverified' ? 'answered' : 'disagreed', v.disagreed, 'disagreed'),
+    ...(v.digest ? [h('div', { class: 'hint', title: v.digest }, `digest ${v.digest.slice(0, 12)}…`)] : []),
   );
 }
 
@@ -196,6 +235,7 @@ function specBlock(facts: FunctionFacts): Node {
     ['timeout', s.timeoutMs === undefined ? 'none' : formatMs(s.timeoutMs)],
     ['outputs', String(s.outputs ?? 1)],
     ['cache', s.cache === false ? 'off' : 'on'],
+    ['verify', s.verify === undefined ? "the run's policy" : s.verify === false ? 'off' : json(s.verify)],
   ];
   return h(
     'div',

@@ -8,6 +8,7 @@ import {
   type FunctionRecord,
   type FunctionSpec,
   type FunctionStatus,
+  type FunctionVerification,
   parseArgRef,
 } from '@handout/peer-runtime';
 import type { RunModel, TaskBar } from '../run-model/run-model.js';
@@ -16,7 +17,6 @@ import {
   type CapturedLine,
   capturedOutput,
   type LinkType,
-  type VerificationOutcome,
   verificationOf,
 } from '../run-model/runtime-extras.js';
 
@@ -40,7 +40,8 @@ export interface FunctionFacts {
   readonly skippedBecause: string | undefined;
   /** Captured console output; undefined when the runtime did not record any (it does not yet). */
   readonly output: readonly CapturedLine[] | undefined;
-  readonly verification: VerificationOutcome | undefined;
+  /** How result verification checked it; undefined when nothing did (an unverified run, `verify: false`). */
+  readonly verification: FunctionVerification | undefined;
   /** Producer ids of the inputs, in args order. */
   readonly inputs: readonly string[];
 }

@@ -14,9 +14,10 @@
  *   chosen name), carried with the capabilities by the signaling handshake and registry.
  * - `FunctionRecord.logs` (captured console output, one entry per attempt: docs/telemetry.md) and, per attempt,
  *   `AttemptRecord.link`
- *   (the ICE candidate type of the connection the inputs came over) and `FunctionRecord.verification`.
+ *   (the ICE candidate type of the connection the inputs came over) and `FunctionRecord.verification` (sent
+ *   now, on verified mesh runs: docs/security.md).
  */
-import type { AttemptRecord, FunctionRecord } from '@handout/peer-runtime';
+import type { AttemptRecord, FunctionRecord, FunctionVerification } from '@handout/peer-runtime';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
 
 /** The ICE candidate type of the link an attempt's inputs came over (host, server-reflexive, relayed by TURN). */
@@ -32,13 +33,7 @@ export interface CapturedLine {
 }
 const LEVELS: ReadonlySet<string> = new Set(['log', 'info', 'warn', 'error', 'debug']);
 
-/** What verification (re-running on another peer, comparing hashes) concluded about a result. */
-export interface VerificationOutcome {
-  readonly status: 'verified' | 'mismatch' | 'unverified';
-  /** Peers whose results were compared. */
-  readonly peers?: readonly string[];
-}
-const VERIFICATION: ReadonlySet<string> = new Set(['verified', 'mismatch', 'unverified']);
+const OUTCOMES: ReadonlySet<string> = new Set(['agreed', 'disputed', 'unverified', 'trusted-peer', 'cached']);
 
 /** Live figures a peer reports beyond running/slots/paused. */
 export interface PeerReadings {
@@ -104,12 +99,22 @@ export function attemptLink(attempt: AttemptRecord): LinkType | undefined {
   return typeof link === 'string' && LINK_TYPES.has(link) ? (link as LinkType) : undefined;
 }
 
-/** The verification outcome of a function's result, when verification exists and ran. */
-export function verificationOf(record: FunctionRecord): VerificationOutcome | undefined {
-  const v = (record as unknown as Record<string, unknown>).verification;
-  if (!isRecord(v) || typeof v.status !== 'string' || !VERIFICATION.has(v.status)) return undefined;
-  const peers = Array.isArray(v.peers)
-    ? v.peers.filter((p): p is string => typeof p === 'string')
-    : undefined;
-  return { status: v.status as VerificationOutcome['status'], ...(peers && { peers }) };
+/**
+ * How result verification checked a function's result (FunctionRecord.verification: outcome, the policy's
+ * replicas and quorum, the peers that agreed and those that lost), when the run was verified. The runtime's
+ * run-event schema checked it on arrival; a record of another shape (an older runtime's) is not shown.
+ */
+export function verificationOf(record: FunctionRecord): FunctionVerification | undefined {
+  const v: unknown = record.verification;
+  if (!isRecord(v) || typeof v.outcome !== 'string' || !OUTCOMES.has(v.outcome)) return undefined;
+  const peers = (list: unknown): string[] =>
+    Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
+  return {
+    outcome: v.outcome as FunctionVerification['outcome'],
+    replicas: finite(v.replicas) ? v.replicas : 0,
+    quorum: finite(v.quorum) ? v.quorum : 0,
+    agreed: peers(v.agreed),
+    disagreed: peers(v.disagreed),
+    ...(typeof v.digest === 'string' && { digest: v.digest }),
+  };
 }

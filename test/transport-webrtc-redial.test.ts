@@ -19,11 +19,11 @@ import { type HubMember, SignalHub } from '../peer-runtime/test/transport/signal
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Attempt timeout of the higher peer: shorter than the held-back offer, so its first attempt times out. */
-const ATTEMPT_MS = 200;
-/** How long the lower peer's first offer is held back. */
-const OFFER_DELAY_MS = 400;
+const ATTEMPT_MS = 2_000;
+/** How long the lower peer's first offer (and the candidates around it) is held back. */
+const OFFER_DELAY_MS = 2_500;
 /** Backoff before the higher peer's retry (±25%): long enough for the late link to open before it. */
-const RETRY_DELAY_MS = 3_000;
+const RETRY_DELAY_MS = 5_000;
 
 interface Side {
   readonly transport: Transport;
@@ -32,16 +32,43 @@ interface Side {
   readonly disconnects: Array<{ peerId: string; reason: DisconnectReason; error?: string }>;
 }
 
-/** A hub member whose signals are recorded, and whose first offer is held back `offerDelayMs`. */
-function recorded(member: HubMember, sent: string[], offerDelayMs: number): HubMember {
-  let offers = 0;
+/** How a side's signals are relayed: held back (a slow signaling path), and watched as they go. */
+interface Relay {
+  /**
+   * Hold back the signals of this side's first set-up (its first signal and all it sends in the next this-many
+   * ms: the offer, and the candidates trickled around it) and then relay them in order, ms.
+   */
+  readonly holdFirstMs?: number;
+  /** Hold back every offer request ('renegotiate') of this side this long, ms. */
+  readonly requestDelayMs?: number;
+  /** Called as each signal is sent, before it is relayed. */
+  readonly onSent?: (data: SignalData) => void;
+}
+
+/** A hub member whose signals are recorded and relayed as `relay` says. */
+function recorded(member: HubMember, sent: string[], relay: Relay): HubMember {
+  const { holdFirstMs = 0, requestDelayMs = 0, onSent } = relay;
+  let held: Array<() => void> | undefined;
+  let releaseAt = 0;
   return {
     ...member,
     sendSignal: (to: string, data: SignalData) => {
       sent.push(data.type);
-      if (data.type === 'offer' && offers++ === 0 && offerDelayMs > 0) {
-        setTimeout(() => member.sendSignal(to, data), offerDelayMs);
-      } else member.sendSignal(to, data);
+      onSent?.(data);
+      const relayIt = () => member.sendSignal(to, data);
+      if (holdFirstMs > 0 && sent.length === 1) {
+        // Candidates must not overtake their offer: the remote drops candidates of a session it has not seen.
+        held = [];
+        releaseAt = Date.now() + holdFirstMs;
+        setTimeout(() => {
+          for (const f of held!.splice(0)) f();
+          held = undefined;
+        }, holdFirstMs);
+      }
+      if (held && Date.now() < releaseAt) held.push(relayIt);
+      else if (data.type === 'renegotiate' && requestDelayMs > 0) setTimeout(relayIt, requestDelayMs);
+      else if (held) held.push(relayIt);
+      else relayIt();
     },
   };
 }
@@ -52,9 +79,9 @@ describe('a WebRTC dial whose attempt timed out while its link was still opening
     for (const t of open.splice(0)) await t.close();
   });
 
-  function side(hub: SignalHub, peerId: string, options: TransportOptions, offerDelayMs = 0): Side {
+  function side(hub: SignalHub, peerId: string, options: TransportOptions, relay: Relay = {}): Side {
     const sent: string[] = [];
-    const member = recorded(hub.join(peerId), sent, offerDelayMs);
+    const member = recorded(hub.join(peerId), sent, relay);
     const transport = createWebRtcTransport({
       ...options,
       peerId,
@@ -72,11 +99,11 @@ describe('a WebRTC dial whose attempt timed out while its link was still opening
 
   it('keeps the late link it adopted, and every message sent over it during the retry backoff arrives', async () => {
     const hub = new SignalHub();
-    const low = side(hub, 'peer-a', {}, OFFER_DELAY_MS);
+    const low = side(hub, 'peer-a', {}, { holdFirstMs: OFFER_DELAY_MS });
     const high = side(hub, 'peer-b', {
       connectTimeoutMs: ATTEMPT_MS,
-      // The pending connection waits for the hello connectTimeoutMs × (retries + 2) (framed-transport.ts): 1.2 s,
-      // well past the held-back offer's link opening. The later retries' backoffs (6 s, 12 s) lie past the test.
+      // The pending connection waits for the hello connectTimeoutMs × (retries + 2) (framed-transport.ts): 3 s,
+      // well past the held-back offer's link opening (about 1 s after the offer here). The later retries' backoffs (6 s, 12 s) lie past the test.
       connectRetries: 4,
       retryDelayMs: RETRY_DELAY_MS,
     });
@@ -120,5 +147,55 @@ describe('a WebRTC dial whose attempt timed out while its link was still opening
       low.sent.filter((t) => t === 'offer'),
       "peer-a's offers",
     ).toHaveLength(1);
+  }, 30_000);
+  it('does not ask for an offer while it answers one, so the link that answer opens is not torn down', async () => {
+    // The lower peer dials; the higher one starts its own dial while answering that offer (both wanted the link).
+    // Its request to offer is relayed late (a slow signaling path): arriving after the answered link opened, it
+    // used to make the lower peer tear that link down, sends and all, to offer again.
+    const hub = new SignalHub();
+    let dialled: Promise<void> | undefined;
+    const high: Side = side(
+      hub,
+      'peer-b',
+      {},
+      {
+        requestDelayMs: 1_500,
+        onSent: (data) => {
+          if (data.type === 'answer' && !dialled) dialled = high.transport.connect('peer-a');
+        },
+      },
+    );
+    const low = side(hub, 'peer-a', {});
+    const got: number[] = [];
+    high.transport.onMessage((from, message) => {
+      if (from === 'peer-a' && message.type === 'result:data' && sha(message.bytes) === message.hash)
+        got.push(message.requestId);
+    });
+    await low.transport.connect('peer-b');
+    // (A flag, not the promise: poll would await the promise and see its value.)
+    await expect.poll(() => dialled !== undefined, { timeout: 5_000 }).toBe(true);
+    await dialled;
+
+    // Stream past the moment the held-back request would land.
+    const sends: Promise<void>[] = [];
+    const until = Date.now() + 2_500;
+    for (let id = 0; Date.now() < until; id++) {
+      const bytes = new Uint8Array(randomBytes(1 << 20));
+      sends.push(
+        low.transport.send('peer-b', { type: 'result:data', requestId: id, hash: sha(bytes), bytes }),
+      );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const outcomes = await Promise.allSettled(sends);
+    const failed = outcomes.flatMap((o, i) =>
+      o.status === 'rejected' ? [`send ${i}: ${(o.reason as Error).message}`] : [],
+    );
+    expect(failed, 'sends from peer-a that failed').toEqual([]);
+    expect(low.disconnects, "peer-a's disconnects").toEqual([]);
+    expect(high.disconnects, "peer-b's disconnects").toEqual([]);
+    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(sends.length);
+    // Signals are not counted here: libdatachannel now and then fails a first set-up ("remote candidate without
+    // ICE transport"), and both dials' retries then offer and ask again, which is fine (the request reaches the
+    // lower peer while it still sets up its new offer, and is ignored).
   }, 30_000);
 });

@@ -38,7 +38,9 @@ export function routeMessage(to: MessageRoutes, from: string, message: Batchable
       to.intake.receive(from, message);
       return;
     case 'run:cancel':
-      to.runs.remoteRun(from, message.runId)?.run.cancel(message.reason);
+      // A run still being taken in (run-intake.ts) is cancelled once it exists.
+      if (!to.intake.cancelPending(from, message.runId, message.reason))
+        to.runs.remoteRun(from, message.runId)?.run.cancel(message.reason);
       return;
     case 'result:recover':
       void to.remoteLineage.answer(from, message);

@@ -5,10 +5,11 @@
  * to its submitter; a remote submitter that sends its running run again is told where every function stands.
  */
 import { dagGraph } from '../dag/graph.js';
-import { hashFunctionsByPosition } from '../dag/hash.js';
+import { hashFunctionsByPosition, hashFunctionsByPositionSteps } from '../dag/hash.js';
 import { inputsFirstIndices } from '../dag/order.js';
+import { runStepsYielding, yieldToEventLoop } from '../dag/steps.js';
 import type { DagJSON, FunctionSpec } from '../dag/types.js';
-import { validateDag } from '../dag/validate.js';
+import { validateDag, validateDagSteps } from '../dag/validate.js';
 import { DagValidationError } from '../errors.js';
 import type { GrantIssuer } from '../mesh/fetch-grants.js';
 import { MeshRun } from '../mesh/mesh-run.js';
@@ -72,6 +73,7 @@ export class RunIntake {
     verify?: VerifyOptions,
     resume?: RunResume,
     streamOutput = false,
+    prepared?: PreparedDag,
   ): RunState {
     const policies = functionPolicies(functions, verifyPolicy(verify));
     if (policies) refuseUnpinnedNondeterministic(functions, policies);
@@ -83,8 +85,8 @@ export class RunIntake {
       () => state,
     );
     // One pass over ids for both hashing and the run's graph.
-    const indexed = inputsFirstIndices(functions);
-    const hashes = hashFunctionsByPosition(functions, indexed);
+    const indexed = prepared?.indexed ?? inputsFirstIndices(functions);
+    const hashes = prepared?.hashes ?? hashFunctionsByPosition(functions, indexed);
     const key = this.deps.runs.newKey();
     const run = new MeshRun(
       runId,
@@ -96,7 +98,7 @@ export class RunIntake {
     state = new RunState(
       key,
       functions,
-      dagGraph(functions, indexed),
+      prepared?.graph ?? dagGraph(functions, indexed),
       hashes,
       run,
       allocator,
@@ -137,7 +139,31 @@ export class RunIntake {
     return state;
   }
 
+  /**
+   * A submission over the mesh. Taken in steps (dag/steps.ts), the event loop running between them: validating,
+   * hashing and building the graph of a 100,000-function DAG takes a second or more of CPU, and a coordinator
+   * that held its loop that long would miss its pings and heartbeats and be declared lost by its peers and by the
+   * submitter (2 s of silence by default) while doing nothing wrong. The run exists (and answers `run:cancel`)
+   * once taken in; a cancel that arrives before is kept and applied then (`cancelPending`).
+   */
   receive(from: string, message: DagSubmitMessage): void {
+    void this.receiveInSteps(from, message);
+  }
+
+  /**
+   * A `run:cancel` for a run still being taken in: returns false when `from` has no such submission pending.
+   */
+  cancelPending(from: string, runId: string, reason: string | undefined): boolean {
+    const pending = this.pending.get(pendingKey(from, runId));
+    if (!pending) return false;
+    pending.cancel = reason ?? 'cancelled';
+    return true;
+  }
+
+  /** Submissions being taken in, by submitter and run id, with a cancel that arrived meanwhile. */
+  private readonly pending = new Map<string, { cancel?: string }>();
+
+  private async receiveInSteps(from: string, message: DagSubmitMessage): Promise<void> {
     const reject = (text: string, issues?: DagValidationError['issues']): void => {
       this.deps.log.warn('submission refused', { run: message.runId, submitter: from, reason: text });
       this.deps.port.post(from, {
@@ -154,14 +180,28 @@ export class RunIntake {
       else reject(`run id '${message.runId}' is already running on coordinator '${this.deps.port.peerId}'`);
       return;
     }
-    const issues = validateDag(message.dag);
-    if (issues.length > 0) {
-      reject(new DagValidationError(issues).message, issues);
-      return;
-    }
+    const key = pendingKey(from, message.runId);
+    // Sent again while we take it in (the submitter's failover search found us): one run, whose events it gets
+    // from the start.
+    if (this.pending.has(key)) return;
+    const pending: { cancel?: string } = {};
+    this.pending.set(key, pending);
     try {
-      this.start(
-        message.dag.functions,
+      const functions = message.dag.functions;
+      const issues = await runStepsYielding(validateDagSteps(message.dag));
+      if (issues.length > 0) {
+        reject(new DagValidationError(issues).message, issues);
+        return;
+      }
+      const indexed = inputsFirstIndices(functions);
+      await yieldToEventLoop();
+      const hashes = await runStepsYielding(hashFunctionsByPositionSteps(functions, indexed));
+      await yieldToEventLoop();
+      const graph = dagGraph(functions, indexed);
+      await yieldToEventLoop();
+      if (this.deps.closed()) return;
+      const state = this.start(
+        functions,
         message.options.strategy,
         message.runId,
         from,
@@ -169,9 +209,22 @@ export class RunIntake {
         message.options.resume,
         // The submitter takes task:output run events (SubmitOptions.streamOutput).
         message.options.streamOutput === true,
+        { indexed, hashes, graph },
       );
+      if (pending.cancel !== undefined) state.run.cancel(pending.cancel);
     } catch (error) {
       reject((error as Error).message);
+    } finally {
+      this.pending.delete(key);
     }
   }
 }
+
+/** A DAG's order, hashes and graph, computed before its run is made (in steps, for a submission). */
+interface PreparedDag {
+  readonly indexed: ReturnType<typeof inputsFirstIndices>;
+  readonly hashes: string[];
+  readonly graph: ReturnType<typeof dagGraph>;
+}
+
+const pendingKey = (from: string, runId: string): string => `${from}\0${runId}`;

@@ -34,6 +34,7 @@ import { canonicalStringify, UnhashableValueError } from './canonical.js';
 import { Utf8Sink, writeCanonical } from './canonical-utf8.js';
 import { type IndexedOrder, inputsFirstIndices } from './order.js';
 import { digestHex, paddedWords, sha256Into, sha256Words } from './sha256.js';
+import { runSteps, STEP_FUNCTIONS } from './steps.js';
 import type { CodeRef, FunctionSpec } from './types.js';
 
 /** Bumped with the preimage layout, so old cache entries are never mistaken for new ones. */
@@ -95,11 +96,24 @@ export function hashFunctionsByPosition(
   functions: readonly FunctionSpec[],
   graph: IndexedOrder = inputsFirstIndices(functions),
 ): string[] {
+  return runSteps(hashFunctionsByPositionSteps(functions, graph));
+}
+
+/**
+ * {@link hashFunctionsByPosition} in steps (dag/steps.ts): yields after every `every` functions. Safe to
+ * interleave with other hashing: the module's scratch buffers carry nothing from one function to the next.
+ */
+export function* hashFunctionsByPositionSteps(
+  functions: readonly FunctionSpec[],
+  graph: IndexedOrder,
+  every = STEP_FUNCTIONS,
+): Generator<void, string[], void> {
   const { order, deps } = graph;
   const digests = new Int32Array(functions.length * DIGEST_WORDS);
   const hashes: string[] = new Array(functions.length);
   const codes = new CodeDigests();
   for (let k = 0; k < order.length; k++) {
+    if (k > 0 && k % every === 0) yield;
     const i = order[k]!;
     const f = functions[i]!;
     // The code digest first: computing a new one reuses the byte scratch that the extra arguments go into.

@@ -20,6 +20,7 @@ import {
   readAll,
 } from '../schema/index.js';
 import { type DependencyEdges, findCycles } from './cycles.js';
+import { runSteps, STEP_FUNCTIONS } from './steps.js';
 import type { DagJSON, FunctionSpec } from './types.js';
 import { FunctionChecker, outputOf, producerOf } from './validate-fields.js';
 import { MAX_FUNCTIONS, MAX_ID } from './validate-spec.js';
@@ -37,6 +38,18 @@ interface Graph {
 
 /** Every problem of the DAG; an empty list means it is valid. */
 export function validateDag(dag: DagJSON | readonly FunctionSpec[]): DagIssue[] {
+  return runSteps(validateDagSteps(dag));
+}
+
+/**
+ * {@link validateDag} in steps: the generator pauses (yields) after every `every` functions and returns the
+ * issues, so that a caller with other work on its event loop (a coordinator's heartbeats during the intake of a
+ * 100,000-function DAG, coordinator/run-intake.ts) can let that work run between steps.
+ */
+export function* validateDagSteps(
+  dag: DagJSON | readonly FunctionSpec[],
+  every = STEP_FUNCTIONS,
+): Generator<void, DagIssue[], void> {
   const issues: DagIssue[] = [];
   const list = functionsOf(dag as unknown, issues);
   if (!list) return issues;
@@ -45,6 +58,7 @@ export function validateDag(dag: DagJSON | readonly FunctionSpec[]): DagIssue[] 
   const duplicates = new Map<string, number[]>();
   const checker = new FunctionChecker(issues);
   for (let i = 0; i < list.length; i++) {
+    if (i > 0 && i % every === 0) yield;
     const raw: unknown = list[i];
     if (!isPlainObject(raw)) {
       issues.push({
@@ -85,6 +99,7 @@ export function validateDag(dag: DagJSON | readonly FunctionSpec[]): DagIssue[] 
     });
   }
 
+  yield;
   const deps = checkReferences(graph, issues);
   issues.push(...findCycles(graph.ids, deps));
   return issues;

@@ -3,7 +3,9 @@
  * accepted (or why not), by which peers, and which lost. verify.ts calls these just before the function's
  * outcome, so the outcome's run event carries the field to a remote submitter (mesh/wire-events.ts).
  */
+import { hexToBytes } from '@noble/hashes/utils.js';
 import type { VerificationOutcome } from '../run/types.js';
+import type { InputLoc } from './assignments.js';
 import type { RunState } from './run-state.js';
 
 /**
@@ -46,4 +48,29 @@ export function markLateDisagreement(run: RunState, i: number, peer: string): vo
     outcome: v.outcome === 'agreed' ? 'disputed' : v.outcome,
     disagreed: [...v.disagreed, peer],
   });
+}
+
+/** Where an accepted result is: its agreeing holders (or inline bytes) and the digest fetchers check against. */
+export function acceptedLocationOf(
+  run: RunState,
+  i: number,
+  size: number,
+  holders: string[],
+  inline: Uint8Array | undefined,
+  digest: string | undefined,
+): InputLoc {
+  // The accepted digest travels with the location (fetchers check bytes against it; receipts carry it).
+  const known = digest !== undefined && !digest.startsWith('none:');
+  return {
+    hash: run.hashes[i]!,
+    size,
+    holders,
+    ...(inline && { inline }),
+    ...(known && { digest: hexToBytes(digest) }),
+  };
+}
+
+/** A digest as messages name it: its first 12 hex digits, or that the peer reported none. */
+export function shortDigest(digest: string): string {
+  return digest.startsWith('none:') ? 'none reported' : digest.slice(0, 12);
 }

@@ -20,7 +20,7 @@
  * digest the peer reports (a liar could report an honest digest for forged bytes: consumers fetching them check
  * the bytes against the accepted digest, the fetch-side half of the trust boundary).
  */
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { TaskError } from '../errors.js';
 import type { MeshPort } from '../mesh/port.js';
 import type { BatchableMessage } from '../protocol/messages.js';
@@ -33,7 +33,7 @@ import type { ResultDirectory } from './result-directory.js';
 import type { RunState } from './run-state.js';
 import type { TrustLedger } from './trust-ledger.js';
 import { Tally } from './verify-quorum.js';
-import { markLateDisagreement, markVerification } from './verify-record.js';
+import { acceptedLocationOf, markLateDisagreement, markVerification, shortDigest } from './verify-record.js';
 
 type ResultMessage = Extract<BatchableMessage, { type: 'task:result' }>;
 
@@ -204,7 +204,7 @@ export class Verification {
       this.closeOthers(inflight.take(run, i), `peer '${d.peer}' finished it first`);
       if (digest !== undefined) this.remember(run, i, d.peer, digest, msg.size, inline);
       markVerification(run, i, 'trusted-peer', [d.peer], [], digest);
-      this.deps.accept(run, i, d, location(run, i, msg.size, [d.peer], inline, digest));
+      this.deps.accept(run, i, d, acceptedLocationOf(run, i, msg.size, [d.peer], inline, digest));
       return;
     }
     let p = this.pending.get(k);
@@ -230,8 +230,8 @@ export class Verification {
       this.closeOthers(inflight.take(run, i), 'no quorum is possible');
       this.pending.delete(k);
       const now = Date.now();
-      for (const a of p.answers.values()) closeEntry(a.d, now, `unverified: digest ${short(a.digest)}`);
-      const answers = decision.answers.map((x) => `'${x.peer}' → ${short(x.digest)}`).join(', ');
+      for (const a of p.answers.values()) closeEntry(a.d, now, `unverified: digest ${shortDigest(a.digest)}`);
+      const answers = decision.answers.map((x) => `'${x.peer}' → ${shortDigest(x.digest)}`).join(', ');
       markVerification(
         run,
         i,
@@ -285,7 +285,11 @@ export class Verification {
     }
     for (const l of losers) {
       const a = p.answers.get(l.peer)!;
-      closeEntry(a.d, now, `disagreed: its result digest ${short(l.digest)} lost to ${short(digest)}`);
+      closeEntry(
+        a.d,
+        now,
+        `disagreed: its result digest ${shortDigest(l.digest)} lost to ${shortDigest(digest)}`,
+      );
       this.lost(run, i, l.peer, l.digest, digest);
     }
     for (const peer of agreeing) this.remember(run, i, peer, digest, first.size, first.inline);
@@ -299,7 +303,7 @@ export class Verification {
       losers.map((l) => l.peer),
       digest,
     );
-    this.deps.accept(run, i, first.d, location(run, i, first.size, holders, first.inline, digest));
+    this.deps.accept(run, i, first.d, acceptedLocationOf(run, i, first.size, holders, first.inline, digest));
   }
 
   private lost(run: RunState, i: number, peer: string, digest: string, accepted: string): void {
@@ -326,7 +330,7 @@ export class Verification {
     // Its attempt was closed as cancelled; the record now says what it answered.
     markLateDisagreement(run, i, peer);
     if (d.entry)
-      d.entry.error = `disagreed (after the quorum): its result digest ${short(digest ?? `none:${peer}`)} lost to ${short(c.digest)}`;
+      d.entry.error = `disagreed (after the quorum): its result digest ${shortDigest(digest ?? `none:${peer}`)} lost to ${shortDigest(c.digest)}`;
     this.lost(run, i, peer, digest ?? `none:${peer}`, c.digest);
   }
 
@@ -379,27 +383,4 @@ export class Verification {
     for (const k of this.alone) if (k.startsWith(prefix)) this.alone.delete(k);
     for (const k of this.cancelled.keys()) if (k.startsWith(prefix)) this.cancelled.delete(k);
   }
-}
-
-function location(
-  run: RunState,
-  i: number,
-  size: number,
-  holders: string[],
-  inline: Uint8Array | undefined,
-  digest: string | undefined,
-): InputLoc {
-  // The accepted digest travels with the location (fetchers check bytes against it; receipts carry it).
-  const known = digest !== undefined && !digest.startsWith('none:');
-  return {
-    hash: run.hashes[i]!,
-    size,
-    holders,
-    ...(inline && { inline }),
-    ...(known && { digest: hexToBytes(digest) }),
-  };
-}
-
-function short(digest: string): string {
-  return digest.startsWith('none:') ? 'none reported' : digest.slice(0, 12);
 }

@@ -26,29 +26,17 @@
  * (Decision of the issue-9 reorganisation; revisit if the public API ever takes a MeshPeer instead.)
  */
 import { PeerError } from '../errors.js';
-import type { BatchableMessage, FetchTicket } from '../protocol/messages.js';
+import type { BatchableMessage } from '../protocol/messages.js';
 import type { DisconnectReason, Transport } from '../transport/types.js';
-import { digestOf, type FetchGrant, sameBytes } from './fetch-grants.js';
+import type { FetchGrant } from './fetch-grants.js';
 import { LinkMeter } from './link-meter.js';
+import { type FetchedResult, type FetchFailure, PortFetches } from './port-fetches.js';
+import { PortOutbox } from './port-outbox.js';
+
+export type { FetchedResult, FetchFailure } from './port-fetches.js';
+export { BULK_ALONE_BYTES, nextTurn } from './port-outbox.js';
 
 export type PortListener = (from: string, message: BatchableMessage) => void;
-
-export interface FetchedResult {
-  readonly bytes: Uint8Array;
-  readonly from: string;
-}
-
-/**
- * Why one holder did not give a fetch its bytes: it answered it has none (`missing`), said nothing in time
- * (`timeout`), or could not be reached at all (`unreachable`: no link opened; `error` says why, e.g. a
- * LinkSetupError naming ICE failure or timeout).
- */
-export interface FetchFailure {
-  readonly peer: string;
-  /** `forged`: it served bytes that did not match the digest the coordinator recorded (fetch-grants.ts). */
-  readonly kind: 'missing' | 'timeout' | 'unreachable' | 'forged';
-  readonly error?: Error;
-}
 
 export interface MeshPort {
   readonly peerId: string;
@@ -88,19 +76,6 @@ export interface MeshPort {
   readonly links: LinkMeter;
 }
 
-/**
- * Runs `fn` on a later turn of the event loop, after pending I/O callbacks, so that completions arriving
- * together are flushed together. `setImmediate` where it exists (Node): `setTimeout(0)` is clamped to 1 ms there.
- */
-export const nextTurn: (fn: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (fn) => {
-        globalThis.setImmediate(fn);
-      }
-    : (fn) => {
-        setTimeout(fn, 0);
-      };
-
 const ports = new WeakMap<Transport, MeshPort>();
 
 /** The port of a transport (created on first use, then shared). */
@@ -113,47 +88,15 @@ export function portOf(transport: Transport): MeshPort {
   return port;
 }
 
-interface Outbox {
-  messages: BatchableMessage[];
-  /** Made on the first `send` of the batch (a `post` needs none). */
-  waiters: { resolve: () => void; reject: (error: unknown) => void; promise: Promise<void> } | undefined;
-}
-
-const ignore = (): void => {};
-
-/** A `result:data` of at least this many bytes leaves on its own rather than in a batch (see `sendBox`). */
-export const BULK_ALONE_BYTES = 16 * 1024;
-
-const isBulk = (m: BatchableMessage): boolean =>
-  m.type === 'result:data' && m.bytes.byteLength >= BULK_ALONE_BYTES;
-
-interface PendingFetch {
-  readonly peer: string;
-  /** `answered`: the holder replied (data or missing), as opposed to a timeout or a lost connection. */
-  resolve(bytes: Uint8Array | undefined, answered: boolean): void;
-}
-
+/** The transport's single reader: replies to our fetches go to `fetches`, the rest to every listener. */
 function createPort(transport: Transport): MeshPort {
   const self = transport.localPeerId;
   const listeners = new Set<PortListener>();
   const disconnectListeners = new Set<(peerId: string, reason: DisconnectReason) => void>();
-  const outboxes = new Map<string, Outbox>();
-  const fetches = new Map<number, PendingFetch>();
-  const forgedListeners = new Set<(holder: string, hash: string) => void>();
-  let forgedBytes = 0;
-  let nextRequest = 1;
-  let flushScheduled = false;
   const links = new LinkMeter(self, (peer) => transport.ping(peer));
 
   const deliver = (from: string, message: BatchableMessage): void => {
-    if (message.type === 'result:data' || message.type === 'result:missing') {
-      const pending = fetches.get(message.requestId);
-      if (pending && pending.peer === from) {
-        fetches.delete(message.requestId);
-        pending.resolve(message.type === 'result:data' ? message.bytes : undefined, true);
-        return;
-      }
-    }
+    if (fetches.answer(from, message)) return;
     for (const listener of [...listeners]) {
       try {
         listener(from, message);
@@ -162,6 +105,8 @@ function createPort(transport: Transport): MeshPort {
       }
     }
   };
+  const outbox = new PortOutbox(transport, (message) => deliver(self, message));
+  const fetches = new PortFetches(links, (peer, message) => outbox.send(peer, message));
 
   transport.onMessage((from, message) => {
     if (message.type === 'batch') {
@@ -172,137 +117,16 @@ function createPort(transport: Transport): MeshPort {
   });
 
   transport.on('peer:disconnected', ({ peerId, reason }) => {
-    // Fetches waiting on that peer will never be answered.
-    for (const [id, pending] of fetches) {
-      if (pending.peer === peerId) {
-        fetches.delete(id);
-        pending.resolve(undefined, false);
-      }
-    }
+    fetches.peerGone(peerId);
     for (const listener of [...disconnectListeners]) listener(peerId, reason);
   });
-
-  const flush = (): void => {
-    flushScheduled = false;
-    const boxes = [...outboxes];
-    outboxes.clear();
-    for (const [peerId, box] of boxes) {
-      if (peerId === self) {
-        for (const m of box.messages) deliver(self, m);
-        box.waiters?.resolve();
-        continue;
-      }
-      const sent = sendBox(peerId, box.messages);
-      if (box.waiters) sent.then(box.waiters.resolve, box.waiters.reject);
-      // Posted, not sent: nobody asked to know. A failed send means the connection dropped, and the drop is
-      // what the roles act on (the coordinator re-places the peer's work, the agent's tasks are re-run).
-      else sent.catch(ignore);
-    }
-  };
-
-  /**
-   * One batch of what was queued for `peerId`, except large `result:data` replies: those leave alone, so the
-   * transport can send them in its bulk lane (framed-sender.ts), where they no longer hold back the batch of
-   * control messages queued with them, or one queued after them.
-   */
-  const sendBox = (peerId: string, messages: BatchableMessage[]): Promise<void> => {
-    let bulk: BatchableMessage[] | undefined;
-    let rest = messages;
-    if (messages.some(isBulk)) {
-      bulk = messages.filter(isBulk);
-      rest = messages.filter((m) => !isBulk(m));
-    }
-    const sends: Promise<void>[] = [];
-    if (rest.length > 0)
-      sends.push(
-        transport.send(peerId, rest.length === 1 ? rest[0]! : { type: 'batch' as const, messages: rest }),
-      );
-    if (bulk) for (const m of bulk) sends.push(transport.send(peerId, m));
-    return sends.length === 1 ? sends[0]! : Promise.all(sends).then(ignore);
-  };
-
-  const queue = (peerId: string, message: BatchableMessage): Outbox => {
-    let box = outboxes.get(peerId);
-    if (!box) {
-      box = { messages: [], waiters: undefined };
-      outboxes.set(peerId, box);
-    }
-    box.messages.push(message);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      nextTurn(flush);
-    }
-    return box;
-  };
-
-  const send = (peerId: string, message: BatchableMessage): Promise<void> => {
-    const box = queue(peerId, message);
-    if (!box.waiters) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      // Most callers fire and forget; those who care attach their own handler to the returned promise.
-      promise.catch(ignore);
-      box.waiters = { resolve, reject, promise };
-    }
-    return box.waiters.promise;
-  };
-
-  const post = (peerId: string, message: BatchableMessage): void => {
-    queue(peerId, message);
-  };
-
-  const fetchFrom = (
-    hash: string,
-    peer: string,
-    timeoutMs: number,
-    ticket: FetchTicket | undefined,
-  ): Promise<Uint8Array | FetchFailure> =>
-    new Promise((resolve) => {
-      const requestId = nextRequest++;
-      links.fetchStarted(peer);
-      // The clock starts once the request is on the channel: opening the link has bounds of its own (the
-      // transport's connect timeout and retries), and when it fails the fetch says why rather than "timeout".
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const startClock = () => {
-        if (!fetches.has(requestId)) return;
-        timer = setTimeout(() => {
-          if (!fetches.delete(requestId)) return;
-          links.fetchEnded(peer, 0, false);
-          resolve({ peer, kind: 'timeout' });
-        }, timeoutMs);
-      };
-      fetches.set(requestId, {
-        peer,
-        resolve: (bytes, answered) => {
-          clearTimeout(timer);
-          links.fetchEnded(peer, bytes?.byteLength ?? 0, answered);
-          resolve(bytes ?? { peer, kind: answered ? 'missing' : 'timeout' });
-        },
-      });
-      send(peer, { type: 'result:fetch', requestId, hash, ...(ticket && { ticket }) }).then(
-        startClock,
-        (error: unknown) => {
-          const pending = fetches.get(requestId);
-          if (pending) {
-            fetches.delete(requestId);
-            clearTimeout(timer);
-            links.fetchEnded(peer, 0, false);
-            resolve({ peer, kind: 'unreachable', ...(error instanceof Error && { error }) });
-          }
-        },
-      );
-    });
 
   return {
     peerId: self,
     transport,
     links,
-    send,
-    post,
+    send: (peerId, message) => outbox.send(peerId, message),
+    post: (peerId, message) => outbox.post(peerId, message),
     onMessage(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -312,30 +136,11 @@ function createPort(transport: Transport): MeshPort {
       return () => disconnectListeners.delete(listener);
     },
     get forgedBytes() {
-      return forgedBytes;
+      return fetches.forgedBytes;
     },
-    onForged(listener) {
-      forgedListeners.add(listener);
-      return () => forgedListeners.delete(listener);
-    },
-    async fetch(hash, holders, timeoutMs, grant, failures) {
-      for (let k = 0; k < holders.length; k++) {
-        const holder = holders[k]!;
-        const got = await fetchFrom(hash, holder, timeoutMs, grant?.tickets?.[k]);
-        if (!(got instanceof Uint8Array)) {
-          failures?.push(got);
-          continue;
-        }
-        if (grant?.digest && !sameBytes(digestOf(got), grant.digest)) {
-          forgedBytes++;
-          for (const l of [...forgedListeners]) l(holder, hash);
-          failures?.push({ peer: holder, kind: 'forged' });
-          continue;
-        }
-        return { bytes: got, from: holder };
-      }
-      return undefined;
-    },
+    onForged: (listener) => fetches.onForged(listener),
+    fetch: (hash, holders, timeoutMs, grant, failures) =>
+      fetches.fetch(hash, holders, timeoutMs, grant, failures),
   };
 }
 

@@ -9,8 +9,8 @@
  * Why synchronous when it can be: a batch of no-op functions should cost a loop, not a promise per call, so a
  * batch only turns async at the first function that returns a thenable (or whose module is still loading).
  */
-import type { CodeRef } from '../dag/types.js';
 import type { FunctionOutput } from '../run/output.js';
+import { CompiledCode, describe } from './compiled-code.js';
 import {
   PROGRESS_BATCH,
   PROGRESS_CALL,
@@ -19,12 +19,9 @@ import {
   type WireOutcome,
   type WorkerApi,
 } from './messages.js';
-import { type ModulePolicy, moduleRefusal } from './module-policy.js';
+import type { ModulePolicy } from './module-policy.js';
 import type { OutputCapture } from './output-capture.js';
-import type { Sandbox, SandboxViolation } from './sandbox.js';
-
-type Callable = (...args: unknown[]) => unknown;
-type Compiled = Callable | Promise<Callable> | Error;
+import type { Sandbox } from './sandbox.js';
 
 /** How a worker treats code. */
 export interface ExecutorPolicy {
@@ -39,9 +36,6 @@ export interface ExecutorPolicy {
   readonly output?: OutputCapture;
 }
 
-/** A module the policy refuses: carried as an Error so it is reported per call like any compile failure. */
-const refusals = new WeakMap<Error, SandboxViolation>();
-
 /**
  * @param progress When given (a SharedArrayBuffer view), the batch's `seq` is written to `progress[PROGRESS_BATCH]`
  *   when it starts and the index of the call being run to `progress[PROGRESS_CALL]` before each call, so that if
@@ -52,62 +46,12 @@ export function createExecutor(
   progress?: Int32Array,
   policy: ExecutorPolicy = { modules: 'any' },
 ): WorkerApi {
-  const compiled = new Map<number, Compiled>();
   const { sandbox, output } = policy;
   /** The function whose call is running: the sandbox names it when the code touches what it refuses. */
   let current = '';
   const currentId = (): string => current;
 
-  function failure(functionId: string, error: unknown): WireOutcome {
-    const violation = (error instanceof Error && refusals.get(error)) || sandbox?.violationOf(error);
-    if (violation) {
-      const stack = error instanceof Error ? error.stack : undefined;
-      return [0, `function '${functionId}' ${violation.detail}`, stack, violation.attempted];
-    }
-    return plainFailure(functionId, error);
-  }
-
-  function compileSource(source: string): Callable | Error {
-    if (!sandbox) return compileTrusted(source);
-    try {
-      return sandbox.compile(source, currentId);
-    } catch (error) {
-      if (sandbox.violationOf(error)) return toError(error);
-      return new Error(`code does not compile: ${toError(error).message}`);
-    }
-  }
-
-  function define(codeId: number, code: CodeRef): void {
-    if (compiled.has(codeId)) return;
-    if (code.kind === 'source') {
-      compiled.set(codeId, compileSource(code.source));
-      return;
-    }
-    const refused = moduleRefusal(code.module, policy.modules);
-    if (refused !== undefined) {
-      const error = new Error(`module refused: ${refused}`);
-      refusals.set(error, {
-        attempted: `module '${code.module}'`,
-        detail: `tried to load module '${code.module}', which this peer does not allow: ${refused}`,
-      });
-      compiled.set(codeId, error);
-    } else {
-      const loading = loadModuleExport(code.module, code.export).then(
-        (fn) => {
-          compiled.set(codeId, fn);
-          return fn;
-        },
-        (error: unknown) => {
-          const failure = toError(error);
-          compiled.set(codeId, failure);
-          throw failure;
-        },
-      );
-      // The failure is reported per call when it is awaited; this keeps it from being an unhandled rejection.
-      loading.catch(() => {});
-      compiled.set(codeId, loading);
-    }
-  }
+  const code = new CompiledCode(sandbox, policy.modules, currentId);
 
   /**
    * The batch still running asynchronously, if any. The pool may send the next batch while one runs (pipelining);
@@ -155,7 +99,7 @@ export function createExecutor(
     batch: WireBatch,
     printed: (FunctionOutput | undefined)[],
   ): WireOutcome[] | Promise<WireOutcome[]> {
-    for (const [codeId, code] of batch.defs) define(codeId, code);
+    for (const [codeId, ref] of batch.defs) code.define(codeId, ref);
     const { tasks } = batch;
     const out: WireOutcome[] = new Array(tasks.length);
 
@@ -163,13 +107,13 @@ export function createExecutor(
       for (let i = start; i < tasks.length; i++) {
         if (progress) progress[PROGRESS_CALL] = i;
         const [codeId, functionId, args, outputs] = tasks[i]!;
-        const fn = compiled.get(codeId);
+        const fn = code.get(codeId);
         if (fn === undefined) {
           out[i] = [0, `function '${functionId}': code ${codeId} was never sent to this worker`, undefined];
           continue;
         }
         if (fn instanceof Error) {
-          out[i] = failure(functionId, fn);
+          out[i] = code.failure(functionId, fn);
           continue;
         }
         if (typeof fn !== 'function') {
@@ -185,7 +129,7 @@ export function createExecutor(
         try {
           result = fn(...args);
         } catch (error) {
-          out[i] = failure(functionId, error);
+          out[i] = code.failure(functionId, error);
           endOutput(printed, i);
           continue;
         }
@@ -197,7 +141,7 @@ export function createExecutor(
               return from(i + 1);
             },
             (error: unknown) => {
-              out[i] = failure(functionId, error);
+              out[i] = code.failure(functionId, error);
               endOutput(printed, i);
               return from(i + 1);
             },
@@ -212,29 +156,6 @@ export function createExecutor(
   }
 
   return { ping: () => true, runBatch };
-}
-
-/**
- * Compile a function expression from its source text with the worker's full powers (`trustCode`). `new Function`
- * evaluates in the global scope, so the code sees only globals (which is what "self-contained" promises); the
- * newline keeps a trailing line comment in the source from swallowing the closing parenthesis.
- */
-function compileTrusted(source: string): Callable | Error {
-  try {
-    const value: unknown = new Function(`return (${source}\n);`)();
-    if (typeof value !== 'function')
-      return new Error(`code did not evaluate to a function (got ${describe(value)})`);
-    return value as Callable;
-  } catch (error) {
-    return new Error(`code does not compile: ${toError(error).message}`);
-  }
-}
-
-async function loadModuleExport(url: string, name: string): Promise<Callable> {
-  const mod = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
-  const fn = mod[name];
-  if (typeof fn !== 'function') throw new Error(`module '${url}' has no function export '${name}'`);
-  return fn as Callable;
 }
 
 function checkOutputs(functionId: string, value: unknown, outputs: number): WireOutcome {
@@ -257,28 +178,10 @@ function checkOutputs(functionId: string, value: unknown, outputs: number): Wire
   return [1, value];
 }
 
-function plainFailure(functionId: string, error: unknown): WireOutcome {
-  if (error instanceof Error) return [0, error.message, error.stack];
-  return [0, `function '${functionId}' threw a non-Error value: ${describe(error)}`, undefined];
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  const type = typeof value;
-  if (type === 'string') return `the string ${JSON.stringify((value as string).slice(0, 40))}`;
-  if (type === 'object' || type === 'function') return `a ${type}`;
-  return `${type} ${String(value)}`;
 }

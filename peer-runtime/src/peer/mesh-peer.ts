@@ -18,12 +18,14 @@
  */
 import { detectPlatform, platformRtc } from '#platform';
 import { createPeerAgent } from '../agent/peer-agent.js';
-import { createCoordinator } from '../coordinator/coordinator.js';
+import { type Coordinator, createCoordinator } from '../coordinator/coordinator.js';
+import type { LedgerStore } from '../coordinator/ledger-store.js';
 import { membersFrom } from '../mesh/members.js';
 import { connectSignaling, type SignalingClient } from '../signaling/client.js';
 import type { IceServerConfig, Role } from '../signaling/contract.js';
 import { readTokenClaims } from '../signaling/token-claims.js';
-import { silentLogger } from '../telemetry/logger.js';
+import { type Logger, silentLogger } from '../telemetry/logger.js';
+import type { Transport } from '../transport/types.js';
 import { createWebRtcTransport } from '../transport/webrtc.js';
 import { AssembledPeer } from './assembled-peer.js';
 import { buildCapabilities } from './capabilities.js';
@@ -124,30 +126,9 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
           ...(options.drainGraceMs !== undefined && { drainGraceMs: options.drainGraceMs }),
         })
       : undefined;
-  const coordinatorOptions = typeof options.coordinator === 'object' ? options.coordinator : {};
-  // The trust ledger survives restarts: a file in the cache directory on Node (peer-state-files.ts).
-  const kept =
-    coordinates && options.cacheDir !== false
-      ? await openLedger(
-          coordinatorOptions.trustLedger,
-          typeof options.cacheDir === 'string' ? options.cacheDir : cache.location,
-          peerId,
-          logger,
-        )
-      : undefined;
-  const coordinator = coordinates
-    ? createCoordinator({
-        // A coordinator that starts (or restarts, or takes runs over) learns the peers' caches before it schedules.
-        holdingsWaitMs: 2000,
-        logger: logger.child({ role: 'coordinator' }),
-        ...coordinatorOptions,
-        ...(kept && { trustLedger: kept.ledger }),
-        transport,
-        membership,
-        members,
-        ...(signaling.meshKey && { meshKey: signaling.meshKey }),
-      })
-    : undefined;
+  const { coordinator, ledgerStore } = coordinates
+    ? await startCoordinator(options, { transport, membership, members, signaling, cache, logger })
+    : { coordinator: undefined, ledgerStore: undefined };
   return new AssembledPeer(options, {
     signaling,
     transport,
@@ -161,9 +142,49 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
     closePool: async () => worker?.close(),
     closeFiles: async () => {
       await receipts?.close();
-      await kept?.store?.close();
+      await ledgerStore?.close();
     },
   });
+}
+
+/**
+ * The coordinator of a peer with `coordinate`, with the trust ledger that survives restarts (a file in the cache
+ * directory on Node, IndexedDB in a tab: peer-state-files.ts).
+ */
+async function startCoordinator(
+  options: MeshPeerOptions,
+  parts: {
+    transport: Transport;
+    membership: ReturnType<typeof createSignalingMembership>;
+    members: ReturnType<typeof membersFrom>;
+    signaling: SignalingClient;
+    cache: OpenedCache;
+    logger: Logger;
+  },
+): Promise<{ coordinator: Coordinator; ledgerStore: LedgerStore | undefined }> {
+  const { transport, membership, members, signaling, cache, logger } = parts;
+  const coordinatorOptions = typeof options.coordinator === 'object' ? options.coordinator : {};
+  const kept =
+    options.cacheDir !== false
+      ? await openLedger(
+          coordinatorOptions.trustLedger,
+          typeof options.cacheDir === 'string' ? options.cacheDir : cache.location,
+          signaling.peerId,
+          logger,
+        )
+      : undefined;
+  const coordinator = createCoordinator({
+    // A coordinator that starts (or restarts, or takes runs over) learns the peers' caches before it schedules.
+    holdingsWaitMs: 2000,
+    logger: logger.child({ role: 'coordinator' }),
+    ...coordinatorOptions,
+    ...(kept && { trustLedger: kept.ledger }),
+    transport,
+    membership,
+    members,
+    ...(signaling.meshKey && { meshKey: signaling.meshKey }),
+  });
+  return { coordinator, ledgerStore: kept?.store };
 }
 
 /** The welcome's ICE server entry as RTCPeerConnection takes it. */

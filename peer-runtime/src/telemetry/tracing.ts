@@ -24,8 +24,8 @@
  *
  * @module @handout/peer-runtime/tracing
  */
-import { context, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import type { AttemptPhases, Run } from '../run/types.js';
+import { type Attributes, context, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import type { AttemptPhases, FunctionRecord, Run, RunSummary } from '../run/types.js';
 
 export interface TraceRunOptions {
   /** Default: `trace.getTracer('handout')`, the globally registered provider's (a no-op without one). */
@@ -49,50 +49,26 @@ export function traceRun(run: Run, options: TraceRunOptions = {}): Span {
   const parent = trace.setSpan(context.active(), root);
   const open = new Map<string, Span>();
   const queuedAt = new Map<string, number>();
-  const recordOf = (id: string) => run.records().find((r) => r.id === id);
-  const hashOf = (id: string): string | undefined => recordOf(id)?.hash;
-  /** The phases the record holds for `id`'s attempt on `peer` (set before the attempt's end event). */
-  const phasesOf = (id: string, attempt: number, peer: string): AttemptPhases | undefined => {
-    const history = recordOf(id)?.history ?? [];
-    for (let k = history.length - 1; k >= 0; k--) {
-      const a = history[k]!;
-      if (a.attempt === attempt && a.peer === peer) return a.phases;
-    }
-    return undefined;
+  // One index, built on first use: records() is the live list (its objects are updated in place), and a
+  // search of it per event made tracing a big run quadratic.
+  let index: Map<string, FunctionRecord> | undefined;
+  const recordOf = (id: string): FunctionRecord | undefined => {
+    index ??= new Map(run.records().map((r) => [r.id, r]));
+    return index.get(id);
   };
-  /** The phase spans of an attempt ending at `end` (see the module header for the layout). */
+  const hashOf = (id: string): string | undefined => recordOf(id)?.hash;
   const endPhases = (span: Span, id: string, attempt: number, peer: string, end: number): void => {
     const startedAt = started.get(span);
     if (startedAt === undefined) return;
-    const phaseParent = trace.setSpan(context.active(), span);
-    const hash = hashOf(id);
+    const record = recordOf(id);
     const attributes = {
       'handout.function.id': id,
       'handout.function.attempt': attempt,
       'handout.peer': peer,
-      ...(hash !== undefined && { 'handout.function.hash': hash }),
+      ...(record?.hash !== undefined && { 'handout.function.hash': record.hash }),
     };
-    const queued = queuedAt.get(id);
-    const child = (name: string, from: number, to: number): void => {
-      tracer.startSpan(name, { startTime: from, attributes }, phaseParent).end(Math.max(from, to));
-    };
-    // A remote submitter hears of the queueing after the coordinator did it, and the start is on the
-    // coordinator's clock: a queue time after the start is drawn as a zero-length queued phase.
-    if (queued !== undefined) child(SPAN_QUEUED, Math.min(queued, startedAt), startedAt);
-    const phases = phasesOf(id, attempt, peer);
-    if (!phases) return;
-    const onPeer = phases.fetchMs + phases.runMs + phases.storeMs;
-    let at = Math.max(startedAt, end - onPeer);
-    child(SPAN_ASSIGNED, startedAt, at);
-    for (const [name, ms] of [
-      [SPAN_INPUTS, phases.fetchMs],
-      [SPAN_EXECUTE, phases.runMs],
-      [SPAN_STORE, phases.storeMs],
-    ] as const) {
-      const to = Math.min(end, at + ms);
-      child(name, at, to);
-      at = to;
-    }
+    const phases = record && phasesOf(record, attempt, peer);
+    drawPhases(tracer, span, attributes, { startedAt, queued: queuedAt.get(id), end, phases });
   };
   const started = new WeakMap<Span, number>();
   const offs = [
@@ -151,21 +127,66 @@ export function traceRun(run: Run, options: TraceRunOptions = {}): Span {
         span.end(summary.endedAt);
       }
       open.clear();
-      const count = (s: string) => summary.functions.filter((r) => r.status === s).length;
-      root.setAttributes({
-        'handout.run.status': summary.status,
-        'handout.run.functions': summary.functions.length,
-        'handout.run.succeeded': count('succeeded'),
-        'handout.run.failed': count('failed'),
-      });
-      root.setStatus(
-        summary.status === 'succeeded'
-          ? { code: SpanStatusCode.OK }
-          : { code: SpanStatusCode.ERROR, message: summary.status },
-      );
-      root.end(summary.endedAt);
+      endRunSpan(root, summary);
       for (const off of offs) off();
     }),
   ];
   return root;
+}
+
+/** The phases the record holds for its attempt `attempt` on `peer` (set before the attempt's end event). */
+function phasesOf(record: FunctionRecord, attempt: number, peer: string): AttemptPhases | undefined {
+  const history = record.history;
+  for (let k = history.length - 1; k >= 0; k--) {
+    const a = history[k]!;
+    if (a.attempt === attempt && a.peer === peer) return a.phases;
+  }
+  return undefined;
+}
+
+/** The phase spans of an attempt ending at `end`, children of its function span (layout: the module header). */
+function drawPhases(
+  tracer: Tracer,
+  span: Span,
+  attributes: Attributes,
+  at: { startedAt: number; queued: number | undefined; end: number; phases: AttemptPhases | undefined },
+): void {
+  const { startedAt, queued, end, phases } = at;
+  const phaseParent = trace.setSpan(context.active(), span);
+  const child = (name: string, from: number, to: number): void => {
+    tracer.startSpan(name, { startTime: from, attributes }, phaseParent).end(Math.max(from, to));
+  };
+  // A remote submitter hears of the queueing after the coordinator did it, and the start is on the
+  // coordinator's clock: a queue time after the start is drawn as a zero-length queued phase.
+  if (queued !== undefined) child(SPAN_QUEUED, Math.min(queued, startedAt), startedAt);
+  if (!phases) return;
+  const onPeer = phases.fetchMs + phases.runMs + phases.storeMs;
+  let from = Math.max(startedAt, end - onPeer);
+  child(SPAN_ASSIGNED, startedAt, from);
+  for (const [name, ms] of [
+    [SPAN_INPUTS, phases.fetchMs],
+    [SPAN_EXECUTE, phases.runMs],
+    [SPAN_STORE, phases.storeMs],
+  ] as const) {
+    const to = Math.min(end, from + ms);
+    child(name, from, to);
+    from = to;
+  }
+}
+
+/** The run span's summary attributes and status, then its end. */
+function endRunSpan(root: Span, summary: RunSummary): void {
+  const count = (s: string) => summary.functions.filter((r) => r.status === s).length;
+  root.setAttributes({
+    'handout.run.status': summary.status,
+    'handout.run.functions': summary.functions.length,
+    'handout.run.succeeded': count('succeeded'),
+    'handout.run.failed': count('failed'),
+  });
+  root.setStatus(
+    summary.status === 'succeeded'
+      ? { code: SpanStatusCode.OK }
+      : { code: SpanStatusCode.ERROR, message: summary.status },
+  );
+  root.end(summary.endedAt);
 }

@@ -98,3 +98,13 @@ function decrement(counts: Map<string, number>, key: string): void {
   if (n <= 0) counts.delete(key);
   else counts.set(key, n);
 }
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+/** The client's address: the socket's, or with `trustProxy` the last `X-Forwarded-For` hop (the proxy's own). */
+export function clientAddress(remote: string, headers: Headers, trustProxy: boolean): string {
+  if (!trustProxy) return remote;
+  const header = headers['x-forwarded-for'];
+  const last = (Array.isArray(header) ? header.at(-1) : header)?.split(',').at(-1)?.trim();
+  return last || remote;
+}

@@ -137,20 +137,7 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
           socket.emit('ice:servers', { iceServers: ctx.iceServers(peerId) }),
         );
 
-  const reject = (ack: unknown, error: EventError) => {
-    recorder.rejected(error.code);
-    // A signal to a peer that just left (or is not there yet) is a race every mesh has, not a misbehaving client.
-    const level = error.code === 'peer-unavailable' || error.code === 'unknown-peer' ? 'debug' : 'warn';
-    log[level]('event rejected', {
-      mesh,
-      peer: peerId,
-      address,
-      event: error.event,
-      reason: error.code,
-      detail: error.message,
-    });
-    reply(socket, ack, { ok: false, error });
-  };
+  const reject = rejecter(ctx, socket, { mesh, peerId, address });
   /** The record moved to another socket (a resume elsewhere) while this one still sent events. */
   const stale = (ack: unknown, event: string) =>
     reject(ack, {
@@ -161,22 +148,7 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
     });
 
   // Runs before any handler: floods, oversized or undecodable packets and unknown events never reach one.
-  socket.use(([event, ...args], next) => {
-    const ack = args[args.length - 1];
-    const raw: unknown = event;
-    const name = typeof raw === 'string' ? raw : raw === MALFORMED ? 'unknown' : String(raw);
-    if (!socket.data.bucket.take()) {
-      return reject(ack, { code: 'rate-limited', event: name, message: 'too many events; slow down' });
-    }
-    if (raw === MALFORMED) {
-      const problem = args[0] as PacketProblem;
-      return reject(ack, { code: problem.code, event: name, message: problem.message });
-    }
-    if (!(CLIENT_EVENTS as readonly unknown[]).includes(event)) {
-      return reject(ack, { code: 'unknown-event', event: name, message: `unknown event '${name}'` });
-    }
-    next();
-  });
+  socket.use(eventGate(socket, reject));
 
   socket.on('peer:update', (raw: unknown, ack: unknown) => {
     const checked = validatePeerUpdate(raw);
@@ -230,18 +202,68 @@ export function serveConnection(ctx: ConnectionContext, socket: PeerSocket): voi
     ctx.addresses.release(address);
     ctx.sessions.delete(session);
     // The whole server going down: its records stay for a resume (here after a restart, or on another process).
-    if (ctx.closing()) return;
-    if (reason === 'client namespace disconnect') return inOrder(() => depart(ctx, session, 'left'));
-    // Also a resumed peer's old socket, disconnected by the resume: the registry no longer names this socket,
-    // so nothing is removed.
-    if (reason === 'server namespace disconnect') return inOrder(() => depart(ctx, session, 'expelled'));
-    if (ctx.graceMs <= 0) return inOrder(() => depart(ctx, session, 'lost'));
-    inOrder(async () => {
-      if (await registry.suspend(mesh, peerId, socket.id, ctx.graceMs)) {
-        log.info('peer dropped; waiting for it to reconnect', { mesh, peer: peerId, reason });
-      }
-    });
+    if (!ctx.closing()) inOrder(() => afterDisconnect(ctx, session, reason));
   });
+}
+
+type Reject = (ack: unknown, error: EventError) => void;
+
+/** Answers a refused event (its ack, or an `error` event), counted and logged with who sent it. */
+function rejecter(
+  ctx: ConnectionContext,
+  socket: PeerSocket,
+  who: { mesh: string; peerId: string; address: string },
+): Reject {
+  return (ack, error) => {
+    ctx.recorder.rejected(error.code);
+    // A signal to a peer that just left (or is not there yet) is a race every mesh has, not a misbehaving client.
+    const level = error.code === 'peer-unavailable' || error.code === 'unknown-peer' ? 'debug' : 'warn';
+    ctx.log[level]('event rejected', {
+      mesh: who.mesh,
+      peer: who.peerId,
+      address: who.address,
+      event: error.event,
+      reason: error.code,
+      detail: error.message,
+    });
+    reply(socket, ack, { ok: false, error });
+  };
+}
+
+/** The socket's event middleware: the rate limit, then malformed packets, then unknown event names. */
+function eventGate(
+  socket: PeerSocket,
+  reject: Reject,
+): (packet: unknown[], next: (err?: Error) => void) => void {
+  return ([event, ...args], next) => {
+    const ack = args[args.length - 1];
+    const raw: unknown = event;
+    const name = typeof raw === 'string' ? raw : raw === MALFORMED ? 'unknown' : String(raw);
+    if (!socket.data.bucket.take()) {
+      return reject(ack, { code: 'rate-limited', event: name, message: 'too many events; slow down' });
+    }
+    if (raw === MALFORMED) {
+      const problem = args[0] as PacketProblem;
+      return reject(ack, { code: problem.code, event: name, message: problem.message });
+    }
+    if (!(CLIENT_EVENTS as readonly unknown[]).includes(event)) {
+      return reject(ack, { code: 'unknown-event', event: name, message: `unknown event '${name}'` });
+    }
+    next();
+  };
+}
+
+/** What a dropped socket means for its record: gone now (left, expelled, no grace) or kept for a resume. */
+async function afterDisconnect(ctx: ConnectionContext, session: Session, reason: string): Promise<void> {
+  if (reason === 'client namespace disconnect') return depart(ctx, session, 'left');
+  // Also a resumed peer's old socket, disconnected by the resume: the registry no longer names this socket,
+  // so nothing is removed.
+  if (reason === 'server namespace disconnect') return depart(ctx, session, 'expelled');
+  if (ctx.graceMs <= 0) return depart(ctx, session, 'lost');
+  const { mesh, peerId, socketId } = session;
+  if (await ctx.registry.suspend(mesh, peerId, socketId, ctx.graceMs)) {
+    ctx.log.info('peer dropped; waiting for it to reconnect', { mesh, peer: peerId, reason });
+  }
 }
 
 /** `mesh:peers`: the snapshot, the resume key, and the mesh key for members holding `coordinate` only. */

@@ -76,3 +76,19 @@ export function iceServersFor(
     });
   return servers;
 }
+
+/** Throws a TypeError naming the option (`stunUrls`, `turn.urls`, `turn.secret`, `turn.ttlSeconds`) that is wrong. */
+export function checkIceOptions(
+  stunUrls: readonly string[],
+  turn:
+    | { readonly urls: readonly string[]; readonly secret: string; readonly ttlSeconds?: number }
+    | undefined,
+): void {
+  checkIceUrls(stunUrls, 'stun', 'stunUrls');
+  if (!turn) return;
+  checkIceUrls(turn.urls, 'turn', 'turn.urls');
+  if (turn.secret === '') throw new TypeError('turn.secret: the TURN shared secret must not be empty');
+  const ttl = turn.ttlSeconds;
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= MIN_TURN_TTL_SECONDS))
+    throw new TypeError(`turn.ttlSeconds: must be an integer >= ${MIN_TURN_TTL_SECONDS}, got ${ttl}`);
+}

@@ -16,6 +16,10 @@ export const CLI_DOCS_PATH = join(dirname(fileURLToPath(import.meta.url)), '../.
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
+/**
+ * docs/cli.md from the command table and the settings. Long because most of it is the page's own prose, kept in
+ * the order the page reads; only the tables are computed.
+ */
 export function renderCliDocs(): string {
   const out: string[] = [];
   out.push(

@@ -22,7 +22,12 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
 }
 
-/** The offset of the first character that makes `text` invalid JSON (text.length when it ends too early). */
+/**
+ * The offset of the first character that makes `text` invalid JSON (text.length when it ends too early).
+ *
+ * One function of small recursive-descent parsers on purpose, as findFreeVariables is: they share the cursor `i`
+ * and call each other (value -> array -> value); apart, each would take and return the cursor for no gain.
+ */
 export function jsonErrorOffset(text: string): number {
   let i = 0;
   const ws = () => {

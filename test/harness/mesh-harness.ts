@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import type { PeerInfo, Role } from '../../peer-runtime/src/signaling/contract.js';
 import { createSignalingServer, type SignalingServer } from '../../signaling-server/src/index.js';
 
@@ -250,6 +251,21 @@ function nodeArgsFromEnv(): string[] {
 }
 
 /** Waits until `check()` holds, polling every 50 ms; fails after `ms` naming `what`. */
+/**
+ * What a test opens (a harness, a connected mesh), closed after each test in reverse order: a mesh before the
+ * harness whose server it is a member of. Call in a `describe`; wrap each thing as it is opened.
+ */
+export function closedAfterEach(): <T extends { close(): Promise<unknown> }>(thing: T) => T {
+  const open: { close(): Promise<unknown> }[] = [];
+  afterEach(async () => {
+    while (open.length > 0) await open.pop()!.close();
+  });
+  return (thing) => {
+    open.push(thing);
+    return thing;
+  };
+}
+
 export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {

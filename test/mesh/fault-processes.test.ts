@@ -4,9 +4,9 @@
  * this test process submits through `connect()`. Each case would hang or fail without its fix.
  */
 import type { DagJSON, FunctionSpec, Run } from '@handout/peer-runtime';
-import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type Mesh } from '../../sdk/src/connect.js';
-import { type MeshHarness, startMeshHarness, until } from '../harness/mesh-harness.js';
+import { describe, expect, it } from 'vitest';
+import { connect } from '../../sdk/src/connect.js';
+import { closedAfterEach, startMeshHarness, until } from '../harness/mesh-harness.js';
 
 const dagOf = (functions: FunctionSpec[]): DagJSON => ({ format: 'handout-dag', version: 1, functions });
 const source = (s: string) => ({ kind: 'source' as const, source: s });
@@ -52,24 +52,16 @@ function sums(prefix: string, n: number): { dag: DagJSON; expected: Map<string, 
 }
 
 describe('faults found by hand, replayed with real processes', () => {
-  let h: MeshHarness | undefined;
-  let mesh: Mesh | undefined;
-
-  afterEach(async () => {
-    await mesh?.close();
-    mesh = undefined;
-    await h?.close();
-    h = undefined;
-  });
+  const closing = closedAfterEach();
 
   it('failing functions pinned to a one-slot peer do not leave the others queued forever', async () => {
-    h = await startMeshHarness({ mesh: 'fault-pinned' });
+    const h = closing(await startMeshHarness({ mesh: 'fault-pinned' }));
     h.spawnPeer({ id: 'co', roles: ['coordinate'], flags: ['--coordinator'] });
     h.spawnPeer({ id: 'p-one', flags: ['--concurrency', '1'] });
     h.spawnPeer({ id: 'p-two', flags: ['--concurrency', '2'] });
     await h.waitForMembers(['co', 'p-one', 'p-two']);
     await h.peers.get('co')!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p-two');
-    mesh = await connect({ signal: h.server.url, token: h.token(['submit'], 'submitter') });
+    const mesh = closing(await connect({ signal: h.server.url, token: h.token(['submit'], 'submitter') }));
     const functions: FunctionSpec[] = [];
     for (let i = 0; i < 7; i++)
       functions.push({
@@ -98,12 +90,14 @@ describe('faults found by hand, replayed with real processes', () => {
   }, 90_000);
 
   it('an embedded coordinator with no contributing peer fails the run naming the missing contributors', async () => {
-    h = await startMeshHarness({ mesh: 'fault-empty' });
-    mesh = await connect({
-      signal: h.server.url,
-      token: h.token(['submit', 'coordinate'], 'lonely'),
-      coordinatorOptions: { unsatisfiableTimeoutMs: 1500 },
-    });
+    const h = closing(await startMeshHarness({ mesh: 'fault-empty' }));
+    const mesh = closing(
+      await connect({
+        signal: h.server.url,
+        token: h.token(['submit', 'coordinate'], 'lonely'),
+        coordinatorOptions: { unsatisfiableTimeoutMs: 1500 },
+      }),
+    );
     expect(mesh.coordinatorId()).toBe('lonely');
     const run = mesh.submit(
       dagOf([
@@ -122,7 +116,7 @@ describe('faults found by hand, replayed with real processes', () => {
   }, 60_000);
 
   it('a coordinator restarted under the same id learns the peers caches: a rerun executes nothing', async () => {
-    h = await startMeshHarness({ mesh: 'fault-restart' });
+    const h = closing(await startMeshHarness({ mesh: 'fault-restart' }));
     const coFlags = ['--coordinator'];
     h.spawnPeer({ id: 'co', roles: ['coordinate'], flags: coFlags });
     // Trusted contributors: a restarted coordinator has no digests to check their announcements against, and
@@ -132,7 +126,7 @@ describe('faults found by hand, replayed with real processes', () => {
     h.spawnPeer({ id: 'p-b', flags: ['--concurrency', '2'], trusted: true });
     await h.waitForMembers(['co', 'p-a', 'p-b']);
     await h.peers.get('co')!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p-b');
-    mesh = await connect({ signal: h.server.url, token: h.token(['submit'], 'submitter') });
+    const mesh = closing(await connect({ signal: h.server.url, token: h.token(['submit'], 'submitter') }));
     const { dag, expected } = sums('s', 60);
     const first = mesh.submit(dag);
     const firstSummary = await doneWithin(first, 60_000);
@@ -141,7 +135,7 @@ describe('faults found by hand, replayed with real processes', () => {
     const old = h.peers.get('co')!;
     const members = new Set(['co']);
     const watch = setInterval(() => {
-      void h!.server.peers(h!.mesh).then((list) => {
+      void h.server.peers(h.mesh).then((list) => {
         if (!list.some((p) => p.peerId === 'co')) members.clear();
       });
     }, 100);
@@ -156,7 +150,7 @@ describe('faults found by hand, replayed with real processes', () => {
     await again.waitFor((l) => l.event === 'joined', 60_000);
     await h.waitForMembers(['co', 'p-a', 'p-b']);
     // The submitter sees the old coordinator leave and the new one join (signaling), then submits to it.
-    await until(() => mesh!.coordinatorId() === 'co', 30_000, 'the submitter sees the restarted coordinator');
+    await until(() => mesh.coordinatorId() === 'co', 30_000, 'the submitter sees the restarted coordinator');
     const rerun = mesh.submit(dag);
     let started = 0;
     rerun.on('task:started', () => started++);
@@ -170,14 +164,14 @@ describe('faults found by hand, replayed with real processes', () => {
   }, 120_000);
 
   it('a peer stopped with SIGSTOP past the liveness window is given work again after SIGCONT', async () => {
-    h = await startMeshHarness({ mesh: 'fault-sigstop' });
+    const h = closing(await startMeshHarness({ mesh: 'fault-sigstop' }));
     h.spawnPeer({ id: 'co', roles: ['coordinate'], flags: ['--coordinator', '--wait-timeout', '20'] });
     h.spawnPeer({ id: 'p-a', flags: ['--concurrency', '2'] });
     const stopped = h.spawnPeer({ id: 'p-stop', flags: ['--concurrency', '2'] });
     await h.waitForMembers(['co', 'p-a', 'p-stop']);
     const co = h.peers.get('co')!;
     await co.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p-stop');
-    mesh = await connect({ signal: h.server.url, token: h.token(['submit'], 'submitter') });
+    const mesh = closing(await connect({ signal: h.server.url, token: h.token(['submit'], 'submitter') }));
     const functions: FunctionSpec[] = [];
     for (let i = 0; i < 16; i++)
       functions.push({ id: `w${i}`, args: [], code: source(`(i) => (${BUSY})(i + 1, 500)`), extraArgs: [i] });

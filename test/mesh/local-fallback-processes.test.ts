@@ -4,9 +4,9 @@
  * run on its own machine, fetching the finished inputs from the contributing peers, with every result correct.
  */
 import type { DagJSON, FunctionSpec } from '@handout/peer-runtime';
-import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type Mesh } from '../../sdk/src/connect.js';
-import { type MeshHarness, startMeshHarness, until } from '../harness/mesh-harness.js';
+import { describe, expect, it } from 'vitest';
+import { connect } from '../../sdk/src/connect.js';
+import { closedAfterEach, startMeshHarness, until } from '../harness/mesh-harness.js';
 
 function layered(layers: number, width: number, ms: number): { dag: DagJSON; expected: Map<string, number> } {
   const functions: FunctionSpec[] = [];
@@ -32,28 +32,23 @@ function layered(layers: number, width: number, ms: number): { dag: DagJSON; exp
 }
 
 describe('local fallback with real processes', () => {
-  let h: MeshHarness | undefined;
-  let mesh: Mesh | undefined;
-  afterEach(async () => {
-    await mesh?.close();
-    mesh = undefined;
-    await h?.close();
-    h = undefined;
-  });
+  const closing = closedAfterEach();
 
   it("the only coordinator's process is SIGKILLed and none takes over: the submitter finishes the run itself", async () => {
-    h = await startMeshHarness({ mesh: 'fallback' });
+    const h = closing(await startMeshHarness({ mesh: 'fallback' }));
     h.spawnPeer({ id: 'co', roles: ['coordinate'], flags: ['--coordinator'] });
     for (const id of ['p1', 'p2']) h.spawnPeer({ id, flags: ['--concurrency', '2'] });
     await h.waitForMembers(['co', 'p1', 'p2']);
     await h.peers.get('co')!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p2');
-    mesh = await connect({
-      signal: h.server.url,
-      token: h.token(['submit'], 'submitter'),
-      failoverWindowMs: 1500,
-      fallback: 'local',
-    });
-    await until(() => mesh!.coordinatorId() === 'co', 30_000, 'the submitter sees the coordinator');
+    const mesh = closing(
+      await connect({
+        signal: h.server.url,
+        token: h.token(['submit'], 'submitter'),
+        failoverWindowMs: 1500,
+        fallback: 'local',
+      }),
+    );
+    await until(() => mesh.coordinatorId() === 'co', 30_000, 'the submitter sees the coordinator');
     const { dag, expected } = layered(4, 8, 300);
     const run = mesh.submit(dag);
     await until(

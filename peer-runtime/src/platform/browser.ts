@@ -15,36 +15,20 @@ export const platformName = 'browser' as const;
 
 import { DEFAULT_BROWSER_CACHE } from './persistent-store.browser.js';
 import { openIdbJsonFile, openIdbJsonLines } from './state-files.browser.js';
-import type { JsonFile, JsonLinesFile } from './types.js';
+import type { OpenStateFile, StateFiles } from './types.js';
 
-export type { JsonFile, JsonLinesFile } from './types.js';
+export type { JsonFile, JsonLinesFile, OpenStateFile } from './types.js';
 
 /**
  * A state file `name` beside the IndexedDB result cache `location` (default `handout-results`; the peer id is not
  * part of it, as a reloaded tab gets a new one): its own database `<location>:<name>` (state-files.browser.ts),
  * so that a reloaded tab keeps its cache receipts and a coordinator tab its trust ledger.
  */
-export function openStateFile(
-  kind: 'json',
-  location: string | undefined,
-  peerId: string,
-  name: string,
-  onError: (error: unknown) => void,
-): JsonFile | undefined;
-export function openStateFile(
-  kind: 'lines',
-  location: string | undefined,
-  peerId: string,
-  name: string,
-  onError: (error: unknown) => void,
-): JsonLinesFile | undefined;
-export function openStateFile(
-  kind: 'json' | 'lines',
-  location: string | undefined,
-  _peerId: string,
-  name: string,
-  onError: (error: unknown) => void,
-): JsonFile | JsonLinesFile | undefined {
+export const openStateFile: OpenStateFile = (kind, location, _peerId, name, onError) => {
   const where = location ?? DEFAULT_BROWSER_CACHE;
-  return kind === 'json' ? openIdbJsonFile(where, name, onError) : openIdbJsonLines(where, name, onError);
-}
+  const files: { [K in keyof StateFiles]: () => StateFiles[K] } = {
+    json: () => openIdbJsonFile(where, name, onError),
+    lines: () => openIdbJsonLines(where, name, onError),
+  };
+  return files[kind]();
+};

@@ -30,35 +30,19 @@ export const platformName = 'node' as const;
 
 import { defaultCacheDir } from './cache-dir.node.js';
 import { openJsonFile, openJsonLines } from './json-files.node.js';
-import type { JsonFile, JsonLinesFile } from './types.js';
+import type { OpenStateFile, StateFiles } from './types.js';
 
-export type { JsonFile, JsonLinesFile } from './types.js';
+export type { JsonFile, JsonLinesFile, OpenStateFile } from './types.js';
 
 /**
  * A state file `name` in the peer's cache directory (`location`, else `defaultCacheDir(peerId)`): JSON replaced
- * whole (`json`) or JSON lines appended to (`lines`). Browsers have none (undefined).
+ * whole (`json`) or JSON lines appended to (`lines`).
  */
-export function openStateFile(
-  kind: 'json',
-  location: string | undefined,
-  peerId: string,
-  name: string,
-  onError: (error: unknown) => void,
-): JsonFile | undefined;
-export function openStateFile(
-  kind: 'lines',
-  location: string | undefined,
-  peerId: string,
-  name: string,
-  onError: (error: unknown) => void,
-): JsonLinesFile | undefined;
-export function openStateFile(
-  kind: 'json' | 'lines',
-  location: string | undefined,
-  peerId: string,
-  name: string,
-  onError: (error: unknown) => void,
-): JsonFile | JsonLinesFile | undefined {
+export const openStateFile: OpenStateFile = (kind, location, peerId, name, onError) => {
   const dir = location ?? defaultCacheDir(peerId);
-  return kind === 'json' ? openJsonFile(dir, name, onError) : openJsonLines(dir, name, onError);
-}
+  const files: { [K in keyof StateFiles]: () => StateFiles[K] } = {
+    json: () => openJsonFile(dir, name, onError),
+    lines: () => openJsonLines(dir, name, onError),
+  };
+  return files[kind]();
+};

@@ -77,3 +77,21 @@ export interface JsonLinesFile {
   rewrite(values: readonly unknown[]): void;
   close(): Promise<void>;
 }
+
+/** The state file of each kind: `json` replaced whole, `lines` appended to. */
+export interface StateFiles {
+  json: JsonFile;
+  lines: JsonLinesFile;
+}
+
+/**
+ * `openStateFile` of `#platform`: the state file `name` beside the result cache `location` of peer `peerId`
+ * (where that is: the platform's), or undefined where the platform keeps none.
+ */
+export type OpenStateFile = <K extends keyof StateFiles>(
+  kind: K,
+  location: string | undefined,
+  peerId: string,
+  name: string,
+  onError: (error: unknown) => void,
+) => StateFiles[K] | undefined;

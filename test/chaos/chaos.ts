@@ -102,6 +102,20 @@ export function chaosDag(
 
 const sleep = (ms: number) => new Promise<undefined>((r) => setTimeout(() => r(undefined), ms));
 
+/**
+ * `promise` raced against a timer that is cleared when the race ends: a scenario must leave no timer behind
+ * (the process exits by itself once every scenario ended; the 300 s deadline and 2,000 result timers kept it
+ * up for minutes before).
+ */
+async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<F>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = prng(options.seed);
   const between = (min: number, max: number) => Math.round(min + random() * (max - min));
@@ -162,7 +176,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       // The schedule: one fault at a time, each undone before the next (bounded, so the run can finish).
       const deadlineMs = options.deadlineMs ?? 300_000;
       while (!ended && Date.now() < t1 + deadlineMs) {
-        await Promise.race([sleep(between(minGap, maxGap)), done]);
+        await within(done, between(minGap, maxGap), undefined);
         if (ended) break;
         const dice = random();
         const forced = options.firstFaults?.[injected];
@@ -185,21 +199,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const p = harness.peers.get(id)!;
           p.kill('SIGKILL');
           await p.exited;
-          await Promise.race([sleep(between(1000, 3000)), done]);
+          await within(done, between(1000, 3000), undefined);
           spawn(id);
         } else if (kind === 'stop-peer') {
           const id = contributors[Math.floor(random() * contributors.length)]!;
           log(`SIGSTOP ${id}`);
           const p = harness.peers.get(id)!;
           p.kill('SIGSTOP');
-          await Promise.race([sleep(between(1000, 3000)), done]);
+          await within(done, between(1000, 3000), undefined);
           p.kill('SIGCONT');
         } else if (kind === 'cut-peer') {
           const id = contributors[Math.floor(random() * contributors.length)]!;
           const cut = await cutNetwork(harness.peers.get(id)!.child.pid!);
           log(`network cut ${id} (UDP ports ${cut.ports.join(', ')})`);
           try {
-            await Promise.race([sleep(between(1000, 3000)), done]);
+            await within(done, between(1000, 3000), undefined);
           } finally {
             await cut.undo();
           }
@@ -209,7 +223,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const p = harness.peers.get(id)!;
           p.kill('SIGKILL');
           await p.exited;
-          await Promise.race([sleep(between(1000, 3000)), done]);
+          await within(done, between(1000, 3000), undefined);
           spawn(id);
         } else {
           const downMs = between(500, 1500);
@@ -217,7 +231,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await harness.restartServer(downMs);
         }
       }
-      const summary = await Promise.race([done, sleep(Math.max(0, t1 + deadlineMs - Date.now()))]);
+      const summary = await within(done, Math.max(0, t1 + deadlineMs - Date.now()), undefined);
       const faultyMs = Date.now() - t1;
       if (!summary) {
         // A hung run is a failure to report (with what hangs), not a test that never returns.
@@ -247,14 +261,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const entries = [...expected];
       for (let i = 0; i < entries.length && wrong.length < 10; i += 100) {
         const got = await Promise.all(
-          entries
-            .slice(i, i + 100)
-            .map(([id]) =>
-              Promise.race([
-                run.result(id).catch((e: unknown) => `error: ${(e as Error).message}`),
-                sleep(20_000).then(() => 'error: no result within 20 s'),
-              ]),
+          entries.slice(i, i + 100).map(([id]) =>
+            within(
+              run.result(id).catch((e: unknown) => `error: ${(e as Error).message}`),
+              20_000,
+              'error: no result within 20 s',
             ),
+          ),
         );
         got.forEach((value, k) => {
           const [id, want] = entries[i + k]!;

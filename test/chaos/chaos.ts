@@ -14,12 +14,12 @@
  *
  * Run `pnpm chaos --seed N --minutes M` (test/chaos/main.ts), or the short fixed-seed test/chaos/chaos.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DagJSON, FunctionSpec, RunEvents } from '../../peer-runtime/src/index.js';
 import { connect } from '../../sdk/src/connect.js';
-import { type MeshHarness, startMeshHarness } from '../harness/mesh-harness.js';
+import { type MeshHarness, type PeerProcess, startMeshHarness } from '../harness/mesh-harness.js';
 import { cutNetwork } from './network-cut.js';
 
 export interface ChaosOptions {
@@ -132,20 +132,36 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const harness = h;
     const coordinators = ['co-a', 'co-b'];
     const contributors = ['p1', 'p2', 'p3', 'p4'];
+    // Every process started, restarted ones too (the harness keeps only the latest per id): a failed scenario
+    // writes all their output to a file (keepLogs), so its cause can be read from the coordinators' side.
+    const started: PeerProcess[] = [];
     // Each peer keeps its cache directory across restarts, as a real one under a stable id does.
-    const spawn = (id: string) =>
-      harness.spawnPeer({
+    const spawn = (id: string) => {
+      const p = harness.spawnPeer({
         id,
         cacheDir: join(caches, id),
         ...(coordinators.includes(id)
           ? { roles: ['coordinate'], flags: ['--coordinator'] }
           : { flags: ['--concurrency', '2'] }),
       });
+      started.push(p);
+      return p;
+    };
     for (const id of [...coordinators, ...contributors]) spawn(id);
     // Generous: seven processes transpiling their sources at once on a shared two-core machine took over 60 s.
     await harness.waitForMembers([...coordinators, ...contributors], undefined, 240_000);
+    // Each coordinator must know every contributor: from its own `joined` line (the members already there) or a
+    // `peer:joined` after it (waiting for `peer:joined` alone hung seed 7: co-a joined after p4 had).
     for (const co of coordinators)
-      await harness.peers.get(co)!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p4', 120_000);
+      for (const id of contributors)
+        await harness.peers
+          .get(co)!
+          .waitFor(
+            (l) =>
+              (l.event === 'peer:joined' && l.peerId === id) ||
+              (l.event === 'joined' && Array.isArray(l.peers) && l.peers.includes(id)),
+            120_000,
+          );
     const mesh = await connect({ signal: harness.server.url, token: harness.token(['submit'], 'submitter') });
     try {
       while (mesh.peers().length < 6) await sleep(50);
@@ -242,6 +258,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           .map((r) => `${r.id} ${r.status} (attempt ${r.attempts} on ${r.peer ?? 'none'})`);
         const wrong = [
           `the run did not end within ${deadlineMs} ms; ${open.length} open: ${shown.join(', ')}`,
+          `logs: ${keepLogs(options.seed, started, run.records())}`,
         ];
         return {
           seed: options.seed,
@@ -274,6 +291,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           if (value !== want && wrong.length < 10) wrong.push(`${id}: ${String(value)} (expected ${want})`);
         });
       }
+      const correct = summary.status === 'succeeded' && wrong.length === 0;
+      if (!correct)
+        wrong.push(`run ${summary.status}; logs: ${keepLogs(options.seed, started, summary.functions)}`);
       const failedAttempts = summary.functions.reduce(
         (n, r) => n + r.history.filter((a) => a.error !== undefined).length,
         0,
@@ -281,7 +301,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       return {
         seed: options.seed,
         functions: expected.size,
-        correct: summary.status === 'succeeded' && wrong.length === 0,
+        correct,
         wrong,
         faults,
         failedAttempts,
@@ -299,6 +319,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await h?.close();
     rmSync(caches, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes what every process of a failed scenario printed, and the submitter's records of the functions that did
+ * not succeed (status, attempts, each attempt's peer and error), to a file in the temporary directory; returns
+ * its path for the report.
+ */
+function keepLogs(
+  seed: number,
+  processes: readonly PeerProcess[],
+  records: readonly {
+    id: string;
+    status: string;
+    history: readonly { peer?: string; error?: unknown }[];
+  }[],
+): string {
+  const path = join(tmpdir(), `handout-chaos-seed-${seed}-${Date.now()}.log`);
+  const failing = records
+    .filter((r) => r.status !== 'succeeded')
+    .map((r) => `${r.id} ${r.status}: ${JSON.stringify(r.history)}`);
+  const parts = processes.map(
+    (p, i) =>
+      `--- ${p.id} (process ${i}, exit ${String(p.child.exitCode ?? p.child.signalCode)}) ---\n` +
+      `${p.lines.map((l) => JSON.stringify(l)).join('\n')}\n--- stderr ---\n${p.stderr.join('')}`,
+  );
+  writeFileSync(path, [`--- submitter: functions not succeeded ---`, ...failing, ...parts].join('\n'));
+  return path;
 }
 
 export function describeReport(r: ChaosReport): string {

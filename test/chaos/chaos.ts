@@ -14,12 +14,12 @@
  *
  * Run `pnpm chaos --seed N --minutes M` (test/chaos/main.ts), or the short fixed-seed test/chaos/chaos.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DagJSON, FunctionSpec, RunEvents } from '../../peer-runtime/src/index.js';
 import { connect } from '../../sdk/src/connect.js';
-import { type MeshHarness, startMeshHarness } from '../harness/mesh-harness.js';
+import { type MeshHarness, type PeerProcess, startMeshHarness } from '../harness/mesh-harness.js';
 import { cutNetwork } from './network-cut.js';
 
 export interface ChaosOptions {
@@ -102,6 +102,20 @@ export function chaosDag(
 
 const sleep = (ms: number) => new Promise<undefined>((r) => setTimeout(() => r(undefined), ms));
 
+/**
+ * `promise` raced against a timer that is cleared when the race ends: a scenario must leave no timer behind
+ * (the process exits by itself once every scenario ended; the 300 s deadline and 2,000 result timers kept it
+ * up for minutes before).
+ */
+async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<F>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = prng(options.seed);
   const between = (min: number, max: number) => Math.round(min + random() * (max - min));
@@ -118,20 +132,36 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const harness = h;
     const coordinators = ['co-a', 'co-b'];
     const contributors = ['p1', 'p2', 'p3', 'p4'];
+    // Every process started, restarted ones too (the harness keeps only the latest per id): a failed scenario
+    // writes all their output to a file (keepLogs), so its cause can be read from the coordinators' side.
+    const started: PeerProcess[] = [];
     // Each peer keeps its cache directory across restarts, as a real one under a stable id does.
-    const spawn = (id: string) =>
-      harness.spawnPeer({
+    const spawn = (id: string) => {
+      const p = harness.spawnPeer({
         id,
         cacheDir: join(caches, id),
         ...(coordinators.includes(id)
           ? { roles: ['coordinate'], flags: ['--coordinator'] }
           : { flags: ['--concurrency', '2'] }),
       });
+      started.push(p);
+      return p;
+    };
     for (const id of [...coordinators, ...contributors]) spawn(id);
     // Generous: seven processes transpiling their sources at once on a shared two-core machine took over 60 s.
     await harness.waitForMembers([...coordinators, ...contributors], undefined, 240_000);
+    // Each coordinator must know every contributor: from its own `joined` line (the members already there) or a
+    // `peer:joined` after it (waiting for `peer:joined` alone hung seed 7: co-a joined after p4 had).
     for (const co of coordinators)
-      await harness.peers.get(co)!.waitFor((l) => l.event === 'peer:joined' && l.peerId === 'p4', 120_000);
+      for (const id of contributors)
+        await harness.peers
+          .get(co)!
+          .waitFor(
+            (l) =>
+              (l.event === 'peer:joined' && l.peerId === id) ||
+              (l.event === 'joined' && Array.isArray(l.peers) && l.peers.includes(id)),
+            120_000,
+          );
     const mesh = await connect({ signal: harness.server.url, token: harness.token(['submit'], 'submitter') });
     try {
       while (mesh.peers().length < 6) await sleep(50);
@@ -162,7 +192,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       // The schedule: one fault at a time, each undone before the next (bounded, so the run can finish).
       const deadlineMs = options.deadlineMs ?? 300_000;
       while (!ended && Date.now() < t1 + deadlineMs) {
-        await Promise.race([sleep(between(minGap, maxGap)), done]);
+        await within(done, between(minGap, maxGap), undefined);
         if (ended) break;
         const dice = random();
         const forced = options.firstFaults?.[injected];
@@ -185,21 +215,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const p = harness.peers.get(id)!;
           p.kill('SIGKILL');
           await p.exited;
-          await Promise.race([sleep(between(1000, 3000)), done]);
+          await within(done, between(1000, 3000), undefined);
           spawn(id);
         } else if (kind === 'stop-peer') {
           const id = contributors[Math.floor(random() * contributors.length)]!;
           log(`SIGSTOP ${id}`);
           const p = harness.peers.get(id)!;
           p.kill('SIGSTOP');
-          await Promise.race([sleep(between(1000, 3000)), done]);
+          await within(done, between(1000, 3000), undefined);
           p.kill('SIGCONT');
         } else if (kind === 'cut-peer') {
           const id = contributors[Math.floor(random() * contributors.length)]!;
           const cut = await cutNetwork(harness.peers.get(id)!.child.pid!);
           log(`network cut ${id} (UDP ports ${cut.ports.join(', ')})`);
           try {
-            await Promise.race([sleep(between(1000, 3000)), done]);
+            await within(done, between(1000, 3000), undefined);
           } finally {
             await cut.undo();
           }
@@ -209,7 +239,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const p = harness.peers.get(id)!;
           p.kill('SIGKILL');
           await p.exited;
-          await Promise.race([sleep(between(1000, 3000)), done]);
+          await within(done, between(1000, 3000), undefined);
           spawn(id);
         } else {
           const downMs = between(500, 1500);
@@ -217,7 +247,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await harness.restartServer(downMs);
         }
       }
-      const summary = await Promise.race([done, sleep(Math.max(0, t1 + deadlineMs - Date.now()))]);
+      const summary = await within(done, Math.max(0, t1 + deadlineMs - Date.now()), undefined);
       const faultyMs = Date.now() - t1;
       if (!summary) {
         // A hung run is a failure to report (with what hangs), not a test that never returns.
@@ -228,6 +258,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           .map((r) => `${r.id} ${r.status} (attempt ${r.attempts} on ${r.peer ?? 'none'})`);
         const wrong = [
           `the run did not end within ${deadlineMs} ms; ${open.length} open: ${shown.join(', ')}`,
+          `logs: ${keepLogs(options.seed, started, run.records())}`,
         ];
         return {
           seed: options.seed,
@@ -247,20 +278,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const entries = [...expected];
       for (let i = 0; i < entries.length && wrong.length < 10; i += 100) {
         const got = await Promise.all(
-          entries
-            .slice(i, i + 100)
-            .map(([id]) =>
-              Promise.race([
-                run.result(id).catch((e: unknown) => `error: ${(e as Error).message}`),
-                sleep(20_000).then(() => 'error: no result within 20 s'),
-              ]),
+          entries.slice(i, i + 100).map(([id]) =>
+            within(
+              run.result(id).catch((e: unknown) => `error: ${(e as Error).message}`),
+              20_000,
+              'error: no result within 20 s',
             ),
+          ),
         );
         got.forEach((value, k) => {
           const [id, want] = entries[i + k]!;
           if (value !== want && wrong.length < 10) wrong.push(`${id}: ${String(value)} (expected ${want})`);
         });
       }
+      const correct = summary.status === 'succeeded' && wrong.length === 0;
+      if (!correct)
+        wrong.push(`run ${summary.status}; logs: ${keepLogs(options.seed, started, summary.functions)}`);
       const failedAttempts = summary.functions.reduce(
         (n, r) => n + r.history.filter((a) => a.error !== undefined).length,
         0,
@@ -268,7 +301,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       return {
         seed: options.seed,
         functions: expected.size,
-        correct: summary.status === 'succeeded' && wrong.length === 0,
+        correct,
         wrong,
         faults,
         failedAttempts,
@@ -286,6 +319,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await h?.close();
     rmSync(caches, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes what every process of a failed scenario printed, and the submitter's records of the functions that did
+ * not succeed (status, attempts, each attempt's peer and error), to a file in the temporary directory; returns
+ * its path for the report.
+ */
+function keepLogs(
+  seed: number,
+  processes: readonly PeerProcess[],
+  records: readonly {
+    id: string;
+    status: string;
+    history: readonly { peer?: string; error?: unknown }[];
+  }[],
+): string {
+  const path = join(tmpdir(), `handout-chaos-seed-${seed}-${Date.now()}.log`);
+  const failing = records
+    .filter((r) => r.status !== 'succeeded')
+    .map((r) => `${r.id} ${r.status}: ${JSON.stringify(r.history)}`);
+  const parts = processes.map(
+    (p, i) =>
+      `--- ${p.id} (process ${i}, exit ${String(p.child.exitCode ?? p.child.signalCode)}) ---\n` +
+      `${p.lines.map((l) => JSON.stringify(l)).join('\n')}\n--- stderr ---\n${p.stderr.join('')}`,
+  );
+  writeFileSync(path, [`--- submitter: functions not succeeded ---`, ...failing, ...parts].join('\n'));
+  return path;
 }
 
 export function describeReport(r: ChaosReport): string {

@@ -71,6 +71,30 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(`chaos: ${scenarios} scenario(s) in ${seconds} s, all correct, ${faults} faults injected`);
+  reportOpenHandles();
+}
+
+/**
+ * Every scenario must leave nothing open (issue 13): once the last one ended, the process should exit by itself.
+ * An unref'd timer fires only if something else keeps the event loop alive; it names what does, and fails.
+ */
+function reportOpenHandles(): void {
+  const timer = setTimeout(() => {
+    // Counted by kind (thousands of timers would be one unreadable line), sockets with their addresses.
+    const kinds = new Map<string, number>();
+    for (const kind of process.getActiveResourcesInfo()) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
+    const sockets = handles
+      .map((h) => h as { remoteAddress?: string; remotePort?: number; localPort?: number })
+      .filter((s) => s.localPort !== undefined)
+      .map((s) => `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'} (local port ${s.localPort})`);
+    const open = [...kinds].map(([kind, n]) => `${n} ${kind}`).join(', ');
+    console.log(
+      `chaos: FAILED: the process did not exit 10 s after the last scenario; open: ${open}${sockets.length > 0 ? `; sockets: ${sockets.join(', ')}` : ''}`,
+    );
+    process.exit(1);
+  }, 10_000);
+  timer.unref();
 }
 
 main().catch((error: unknown) => {

@@ -2,7 +2,8 @@
  * How the coordinator follows the mesh: every message goes through admission (admission.ts) and marks its sender
  * heard; a connection that opens is measured (network-probe.ts); one that closes or fails loses its peer's work
  * and is redialled; members that join or update are registered (peer-roster.ts); a member that leaves loses its
- * work, its measurements and its runs. Returns the unsubscribe functions.
+ * work and its measurements, and a submitter that left and does not answer its runs (submitter-watch.ts).
+ * Returns the unsubscribe functions.
  */
 import type { AdmissionGate } from '../mesh/admission-gate.js';
 import type { MembershipSource } from '../mesh/membership.js';
@@ -16,6 +17,7 @@ import type { PeerRoster } from './peer-roster.js';
 import type { Reachability } from './reachability.js';
 import type { RemoteLineage } from './remote-lineage.js';
 import type { RunRegistry } from './run-registry.js';
+import { SubmitterWatch } from './submitter-watch.js';
 
 export interface MeshWatchParts {
   readonly port: MeshPort;
@@ -50,6 +52,7 @@ export function watchMesh(parts: MeshWatchParts): (() => void)[] {
     closed,
   } = parts;
   const cleanups: (() => void)[] = [];
+  const submitters = membership && new SubmitterWatch({ transport, membership, runs, closed });
   cleanups.push(
     port.onMessage((from, message) => {
       if (closed()) return;
@@ -69,6 +72,7 @@ export function watchMesh(parts: MeshWatchParts): (() => void)[] {
   cleanups.push(
     port.onDisconnect((peerId, reason) => {
       if (reason !== 'remote-closed' && reason !== 'failed' && reason !== 'protocol-error') return;
+      submitters?.disconnected(peerId);
       if (!loads.get(peerId)) return;
       outcomes.peerLost(peerId, `its connection ${reason === 'failed' ? 'failed' : 'closed'}`);
       // Gone for good, or a blip? If it answers again and is still a member, it comes back (without its cache).
@@ -93,9 +97,7 @@ export function watchMesh(parts: MeshWatchParts): (() => void)[] {
         roster.forget(peerId);
         outcomes.peerLost(peerId, 'it left the mesh');
         remoteLineage.forget(peerId);
-        for (const run of runs.values()) {
-          if (run.submitter === peerId) run.run.cancel(`its submitter '${peerId}' left the mesh`);
-        }
+        submitters?.left(peerId);
       }),
     );
   }

@@ -43,6 +43,17 @@ export class CoordinatorSearch {
   }
 
   /**
+   * The membership reports `peerId` left. A lost coordinator that left is a new process when it is listed again,
+   * even if no search was looking while it was away: it may have died, left and come back while the run sat on
+   * another coordinator. Without this it stayed ineligible until it answered a ping, which a stale link to the
+   * dead process does not carry for up to the transport's 5 s ping timeout (the likely cause of a 14 s failover
+   * in chaos seed 5, where co-a had been killed and restarted while the run was on co-b).
+   */
+  memberLeft(peerId: string): void {
+    if (this.lostIds.has(peerId)) this.absentSince.add(peerId);
+  }
+
+  /**
    * Looks now and then every `retryMs`: `found` gets the chosen coordinator, or `gaveUp` the time waited once
    * `windowMs` passed. A newer call replaces an older one still looking.
    */

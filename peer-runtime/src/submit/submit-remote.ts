@@ -206,6 +206,7 @@ class RemoteSubmission {
       this.cleanups.push(
         left((peerId) => {
           if (peerId === this.current) this.lose('left the mesh');
+          this.search?.memberLeft(peerId);
         }),
       );
     }

@@ -60,4 +60,25 @@ describe('choosing the coordinator a run fails over to', () => {
     }, 150);
     expect(await look(search)).toEqual({ found: 'co' });
   });
+
+  it('a lost coordinator that left the mesh while no search looked is taken again once it is listed again', async () => {
+    // co-a was lost (the run moved to co-b), then left and came back while the run sat on co-b; co-b is lost now.
+    const search = new CoordinatorSearch(
+      { candidates: () => ['co-a', 'co-b'], windowMs: 300, retryMs: 20 },
+      () => Promise.reject(new Error('silent')),
+    );
+    search.lost('co-a');
+    search.memberLeft('co-a');
+    search.lost('co-b');
+    expect(await look(search)).toEqual({ found: 'co-a' });
+  });
+
+  it('a member leaving that the run never lost changes nothing', async () => {
+    const search = new CoordinatorSearch({ candidates: () => ['co-a'], windowMs: 200, retryMs: 20 }, () =>
+      Promise.reject(new Error('silent')),
+    );
+    search.memberLeft('co-a');
+    search.lost('co-a');
+    expect((await look(search)).found).toBeUndefined();
+  });
 });

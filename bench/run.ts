@@ -30,6 +30,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   interleave: async () => (await import('./interleave.bench.js')).benchInterleave(),
   mesh: async () => (await import('./mesh.bench.js')).benchMesh(),
   growth: async () => (await import('./growth.bench.js')).benchGrowth(),
+  // Heap retained per function by an in-process mesh run (each size in a `node --expose-gc` child of its own).
+  memory: async () => (await import('./memory-per-function.js')).benchMemory(),
   'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
   failover: async () => (await import('./failover.bench.js')).benchFailover(),
   verify: async () => (await import('./verify.bench.js')).benchVerify(),

@@ -42,6 +42,17 @@ export function inputOf(a: TaskAssignment, producer: string): InputLocation | un
   return undefined;
 }
 
+/**
+ * A copy of `s` that holds no other string alive. A string decoded from a message is often a slice of a string
+ * as long as the whole message (the CBOR decoder extracts a message's strings in one piece and hands out slices),
+ * so keeping one 64-character hash kept a ~6 KB message body; a peer keeps a hash per stored result in its store
+ * and in `announced`, ~400 B per result that way. Concatenation then slicing makes V8 copy the characters into a
+ * string of their own (the slice points into that copy, 65 characters, not into the message).
+ */
+export function ownString(s: string): string {
+  return ` ${s}`.slice(1);
+}
+
 export class AgentHoldings {
   /** Hashes the coordinators were told of (or learned from completions) and that were stored. */
   readonly announced = new Set<string>();
@@ -133,7 +144,9 @@ export class AgentHoldings {
    * Stores a result; `announce` for results the coordinators cannot know of (they learn the others from
    * completions). `reportedTo`: the coordinator the completion goes to (the others hear of it in `peer:status`).
    */
-  keep(hash: string, bytes: Uint8Array, announce: boolean, reportedTo?: string): void {
+  keep(decodedHash: string, bytes: Uint8Array, announce: boolean, reportedTo?: string): void {
+    // Kept as long as the result (store key, `announced`): its own copy, not a slice of the assignment message.
+    const hash = ownString(decodedHash);
     this.writing.set(hash, bytes);
     const written = (): void => {
       if (this.writing.get(hash) === bytes) this.writing.delete(hash);

@@ -7,11 +7,16 @@
  */
 
 import { digestOf } from '../mesh/fetch-grants.js';
+import { type PackedBytes, packBytes, packedLength, unpackBytes } from '../mesh/packed-bytes.js';
+import { type Queued, RecencyQueue } from './recency-queue.js';
 
 export interface DirectoryEntry {
-  readonly holders: ReadonlySet<string>;
+  /** The peers holding the hash (usually one). */
+  readonly holders: Iterable<string>;
+  readonly holderCount: number;
   /** Encoded size in bytes (0 when only announced, size unknown). */
   readonly size: number;
+  /** The bytes that rode inline (a fresh copy at each read of small ones: mesh/packed-bytes.ts). */
   readonly inline: Uint8Array | undefined;
   /**
    * SHA-256 of the bytes, from the first accepted result for this hash (fetchers check what holders serve
@@ -23,30 +28,79 @@ export interface DirectoryEntry {
 export interface ResultDirectoryOptions {
   /** Most bytes of inline results kept in memory. Default 64 MiB. */
   readonly maxInlineBytes?: number;
-  /** Most digests kept for hashes nobody holds any more (oldest dropped first). Default 200 000 (~30 MB). */
+  /** Most digests kept for hashes nobody holds any more (oldest dropped first). Default 200 000 (~20 MB). */
   readonly maxDigests?: number;
 }
 
-interface Entry {
-  holders: Set<string>;
-  size: number;
-  inline: Uint8Array | undefined;
-  digest: Uint8Array | undefined;
+const NO_HOLDERS: readonly string[] = [];
+
+/**
+ * One hash's entry. The coordinator keeps one per result of every run it remembers, so its fields are the
+ * cheapest form of each (issue 16, goal 2): one holder as its id and a Set only for several (most results have
+ * one holder, and a Set costs ~150 B), the digest and small inline bytes packed into strings (packed-bytes.ts),
+ * and its place in the inline recency order as a slot number rather than a Map entry.
+ */
+class Entry implements DirectoryEntry, Queued {
+  held: string | Set<string> | undefined = undefined;
+  size = 0;
+  packedInline: PackedBytes | undefined = undefined;
+  packedDigest: PackedBytes | undefined = undefined;
+  queuedAt = 0;
+
+  constructor(readonly hash: string) {}
+
+  get holders(): Iterable<string> {
+    const held = this.held;
+    return held === undefined ? NO_HOLDERS : typeof held === 'string' ? [held] : held;
+  }
+
+  get holderCount(): number {
+    const held = this.held;
+    return held === undefined ? 0 : typeof held === 'string' ? 1 : held.size;
+  }
+
+  get inline(): Uint8Array | undefined {
+    return this.packedInline === undefined ? undefined : unpackBytes(this.packedInline);
+  }
+
+  get digest(): Uint8Array | undefined {
+    return this.packedDigest === undefined ? undefined : unpackBytes(this.packedDigest);
+  }
+
+  addHolder(peerId: string): void {
+    const held = this.held;
+    if (held === undefined) this.held = peerId;
+    else if (typeof held === 'string') {
+      if (held !== peerId) this.held = new Set([held, peerId]);
+    } else held.add(peerId);
+  }
+
+  deleteHolder(peerId: string): void {
+    const held = this.held;
+    if (held === peerId) this.held = undefined;
+    else if (typeof held === 'object') {
+      held.delete(peerId);
+      // Back to the single form, so an entry that once had two holders does not keep a Set for one.
+      if (held.size === 1) this.held = held.values().next().value;
+      else if (held.size === 0) this.held = undefined;
+    }
+  }
 }
 
 export class ResultDirectory {
   private readonly entries = new Map<string, Entry>();
   private readonly byPeer = new Map<string, Set<string>>();
-  /** Inline results in recency order (a Map iterates in insertion order; re-inserting marks recent use). */
-  private readonly inlineOrder = new Map<string, number>();
+  /** Entries with inline bytes, least recently (re)added first. */
+  private readonly inlineOrder = new RecencyQueue<Entry>();
   private inlineBytes = 0;
   private readonly maxInlineBytes: number;
   /**
-   * Digests of accepted results, kept when their last holder leaves: a peer that comes back under a new id (a
-   * reloaded page) and announces its cache can then still be checked, so its holdings count (coordinator.ts
-   * `onStatus`). Insertion order; the oldest go first past `maxDigests`.
+   * Digests of accepted results whose last holder left, so a peer that comes back under a new id (a reloaded
+   * page) and announces its cache can then still be checked, so its holdings count (coordinator.ts `onStatus`).
+   * An entry still held keeps its digest itself; it moves here when the entry goes. Insertion order; the oldest
+   * go first past `maxDigests`.
    */
-  private readonly recorded = new Map<string, Uint8Array>();
+  private readonly recorded = new Map<string, PackedBytes>();
   private readonly maxDigests: number;
 
   constructor(options: ResultDirectoryOptions = {}) {
@@ -56,13 +110,13 @@ export class ResultDirectory {
 
   /** The recorded digest of a hash (while it is held, or remembered after), if any. */
   digestOf(hash: string): Uint8Array | undefined {
-    return this.entries.get(hash)?.digest ?? this.recorded.get(hash);
+    const packed = this.entries.get(hash)?.packedDigest ?? this.recorded.get(hash);
+    return packed === undefined ? undefined : unpackBytes(packed);
   }
 
   /**
    * The entry of a hash. A lookup does not refresh the recency of inline bytes: lookups happen several times per
-   * dispatch, and re-inserting into the order map each time cost more than the rest of the directory together.
-   * Recency is refreshed when a result is (re)added, which is when it was produced or announced again.
+   * dispatch. Recency is refreshed when a result is (re)added, which is when it was produced or announced again.
    */
   get(hash: string): DirectoryEntry | undefined {
     return this.entries.get(hash);
@@ -71,13 +125,16 @@ export class ResultDirectory {
   /** Whether fetched bytes of this hash can be checked: its digest is recorded, or derivable from bytes here. */
   checkable(hash: string): boolean {
     const e = this.entries.get(hash);
-    return this.recorded.has(hash) || (e !== undefined && (e.digest !== undefined || e.inline !== undefined));
+    return (
+      this.recorded.has(hash) ||
+      (e !== undefined && (e.packedDigest !== undefined || e.packedInline !== undefined))
+    );
   }
 
   /** Whether the result can be had: some holder, or its bytes here. */
   has(hash: string): boolean {
     const e = this.entries.get(hash);
-    return e !== undefined && (e.holders.size > 0 || e.inline !== undefined);
+    return e !== undefined && (e.held !== undefined || e.packedInline !== undefined);
   }
 
   add(hash: string, peerId: string, size: number, inline?: Uint8Array, digest?: Uint8Array): void {
@@ -85,11 +142,9 @@ export class ResultDirectory {
     if (size > 0) e.size = size;
     // The first accepted result's digest stays: a later one differing is a non-deterministic function (or a
     // liar), and what fetchers were told must not move under them.
-    if (e.digest === undefined) {
-      e.digest = digest ?? this.recorded.get(hash);
-      if (digest !== undefined) this.record(hash, digest);
-    }
-    e.holders.add(peerId);
+    if (e.packedDigest === undefined)
+      e.packedDigest = digest !== undefined ? packBytes(digest) : this.recorded.get(hash);
+    e.addHolder(peerId);
     let held = this.byPeer.get(peerId);
     if (!held) {
       held = new Set();
@@ -103,26 +158,19 @@ export class ResultDirectory {
     if (bytes.byteLength > this.maxInlineBytes) return;
     const e = this.entry(hash);
     e.size = bytes.byteLength;
-    if (e.inline === undefined) {
-      e.inline = bytes;
+    if (e.packedInline === undefined) {
+      e.packedInline = packBytes(bytes);
       this.inlineBytes += bytes.byteLength;
     }
-    this.inlineOrder.delete(hash);
-    this.inlineOrder.set(hash, bytes.byteLength);
-    for (const [victim, size] of this.inlineOrder) {
-      if (this.inlineBytes <= this.maxInlineBytes) break;
-      this.inlineOrder.delete(victim);
-      this.inlineBytes -= size;
-      const v = this.entries.get(victim);
-      if (v) {
-        // The bytes go; what they were stays, so fetches from their holders can still be checked.
-        if (v.digest === undefined) {
-          v.digest = digestOf(v.inline!);
-          this.record(victim, v.digest);
-        }
-        v.inline = undefined;
-        this.dropIfEmpty(victim, v);
-      }
+    this.inlineOrder.touch(e);
+    while (this.inlineBytes > this.maxInlineBytes) {
+      const v = this.inlineOrder.takeOldest();
+      if (v === undefined) break;
+      this.inlineBytes -= packedLength(v.packedInline!);
+      // The bytes go; what they were stays, so fetches from their holders can still be checked.
+      if (v.packedDigest === undefined) v.packedDigest = packBytes(digestOf(unpackBytes(v.packedInline!)));
+      v.packedInline = undefined;
+      this.dropIfEmpty(v);
     }
   }
 
@@ -130,9 +178,9 @@ export class ResultDirectory {
   remove(hash: string, peerId: string): void {
     const e = this.entries.get(hash);
     if (!e) return;
-    e.holders.delete(peerId);
+    e.deleteHolder(peerId);
     this.byPeer.get(peerId)?.delete(hash);
-    this.dropIfEmpty(hash, e);
+    this.dropIfEmpty(e);
   }
 
   /** No holder has it any more (every fetch failed); inline bytes, if any, stay. */
@@ -140,8 +188,8 @@ export class ResultDirectory {
     const e = this.entries.get(hash);
     if (!e) return;
     for (const peer of e.holders) this.byPeer.get(peer)?.delete(hash);
-    e.holders.clear();
-    this.dropIfEmpty(hash, e);
+    e.held = undefined;
+    this.dropIfEmpty(e);
   }
 
   /** A peer left: forget what it held. Returns the hashes that are now nowhere to be had. */
@@ -152,9 +200,9 @@ export class ResultDirectory {
     for (const hash of held ?? []) {
       const e = this.entries.get(hash);
       if (!e) continue;
-      e.holders.delete(peerId);
-      if (e.holders.size === 0 && e.inline === undefined) lost.push(hash);
-      this.dropIfEmpty(hash, e);
+      e.deleteHolder(peerId);
+      if (e.held === undefined && e.packedInline === undefined) lost.push(hash);
+      this.dropIfEmpty(e);
     }
     return lost;
   }
@@ -171,14 +219,15 @@ export class ResultDirectory {
   private entry(hash: string): Entry {
     let e = this.entries.get(hash);
     if (!e) {
-      e = { holders: new Set(), size: 0, inline: undefined, digest: undefined };
+      e = new Entry(hash);
       this.entries.set(hash, e);
     }
     return e;
   }
 
-  private record(hash: string, digest: Uint8Array): void {
-    if (this.recorded.has(hash)) return;
+  private record(hash: string, digest: PackedBytes): void {
+    // Re-inserted at the end: the newest loss is the last to be forgotten.
+    this.recorded.delete(hash);
     this.recorded.set(hash, digest);
     if (this.recorded.size > this.maxDigests) {
       const oldest = this.recorded.keys().next().value;
@@ -186,7 +235,9 @@ export class ResultDirectory {
     }
   }
 
-  private dropIfEmpty(hash: string, e: Entry): void {
-    if (e.holders.size === 0 && e.inline === undefined) this.entries.delete(hash);
+  private dropIfEmpty(e: Entry): void {
+    if (e.held !== undefined || e.packedInline !== undefined) return;
+    this.entries.delete(e.hash);
+    if (e.packedDigest !== undefined) this.record(e.hash, e.packedDigest);
   }
 }

@@ -92,7 +92,12 @@ export class RunIntake {
       runId,
       functions.map((f, i) => ({ id: f.id, hash: hashes[i]! })),
       this.deps.port,
-      { fetchTimeoutMs: this.deps.options.fetchTimeoutMs, beforeDone: async () => this.deps.finish(state) },
+      {
+        fetchTimeoutMs: this.deps.options.fetchTimeoutMs,
+        beforeDone: async () => this.deps.finish(state),
+        // The graph's id → position map, shared: one more Map entry per function otherwise.
+        index: indexed.indexById,
+      },
     );
     run.onLostResult((id, location) => this.deps.lineage.recompute(state, id, location, this.deps.closed()));
     state = new RunState(

@@ -11,6 +11,7 @@ import { decodeValue } from '../protocol/value-codec.js';
 import { RunController, type RunControllerOptions } from '../run/run-controller.js';
 import type { AttemptRecord, RunEvents } from '../run/types.js';
 import type { FetchGrant } from './fetch-grants.js';
+import { LocationBook } from './location-book.js';
 import type { MeshPort } from './port.js';
 
 /**
@@ -44,7 +45,8 @@ export interface MeshRunOptions extends RunControllerOptions {
 }
 
 export class MeshRun extends RunController {
-  private readonly locations = new Map<string, ResultLocation>();
+  /** Result locations by function position, in columns (location-book.ts). */
+  private readonly locations: LocationBook;
   private readonly fetchTimeoutMs: number;
   /** Set when the run was refused or lost as a whole: `result(id)` rejects with it. */
   private failure: Error | undefined;
@@ -61,6 +63,7 @@ export class MeshRun extends RunController {
     options: MeshRunOptions = {},
   ) {
     super(id, functions, options);
+    this.locations = new LocationBook(functions.length);
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? 30_000;
   }
 
@@ -133,12 +136,16 @@ export class MeshRun extends RunController {
     this.lostResult = handler;
   }
 
+  /** Where the result of `id` can be had (a fresh object each call); undefined when nowhere known. */
   location(id: string): ResultLocation | undefined {
-    return this.locations.get(id);
+    const i = this.positionOf(id);
+    return i === undefined ? undefined : this.locations.get(i, this.records()[i]!.hash);
   }
 
+  /** Records where the result of `id` is (ignored for a function the run does not have: nothing asks for it). */
   setLocation(id: string, location: ResultLocation): void {
-    this.locations.set(id, location);
+    const i = this.positionOf(id);
+    if (i !== undefined) this.locations.set(i, this.records()[i]!.hash, location);
   }
 
   /** Adds holders to a known location (from `run:done`). */
@@ -148,11 +155,11 @@ export class MeshRun extends RunController {
     holders: readonly string[],
     grant: { digest?: Uint8Array; tickets?: readonly FetchTicket[] } = {},
   ): void {
-    const known = this.locations.get(id);
+    const known = this.location(id);
     const merged = [...new Set([...(known?.holders ?? []), ...holders])];
     const tickets = mergeTickets(known?.tickets, holders, grant.tickets);
     const digest = grant.digest ?? known?.digest;
-    this.locations.set(id, {
+    this.setLocation(id, {
       hash,
       size: known?.size ?? 0,
       holders: merged,
@@ -203,7 +210,7 @@ export class MeshRun extends RunController {
     }
     const record = this.record(id);
     if (record.results !== undefined) return record.results;
-    const location = this.locations.get(id);
+    const location = this.location(id);
     if (!location) throw new HandoutError(`run '${this.id}': no peer is known to hold the result of '${id}'`);
     let bytes = location.inline;
     if (bytes === undefined) {

@@ -26,6 +26,11 @@ import type {
 export interface RunControllerOptions {
   /** Awaited after the last function ends and before `done` resolves (flush caches, close an owned pool). */
   readonly beforeDone?: () => Promise<void>;
+  /**
+   * Each function's position in `functions`, when the caller has that map already (the coordinator's DAG graph
+   * has it): the run shares it rather than building one more entry per function. Must match `functions`.
+   */
+  readonly index?: ReadonlyMap<string, number>;
 }
 
 interface Waiter {
@@ -41,7 +46,8 @@ const ENDED = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
 export class RunController implements Run {
   readonly done: Promise<RunSummary>;
   private readonly recordList: FunctionRecord[];
-  private readonly byId = new Map<string, FunctionRecord>();
+  /** Position of each function's record in `recordList`. */
+  private readonly byId: ReadonlyMap<string, number>;
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly listeners = new TypedEmitter<RunEvents>();
   private readonly outputs = new OutputBook();
@@ -69,7 +75,12 @@ export class RunController implements Run {
       attempts: 0,
       history: [],
     }));
-    for (const record of this.recordList) this.byId.set(record.id, record);
+    if (options.index !== undefined) this.byId = options.index;
+    else {
+      const byId = new Map<string, number>();
+      for (let k = 0; k < this.recordList.length; k++) byId.set(this.recordList[k]!.id, k);
+      this.byId = byId;
+    }
     // An empty run is done at once (after the caller had a chance to subscribe).
     if (this.recordList.length === 0) queueMicrotask(() => this.maybeFinish());
   }
@@ -86,7 +97,8 @@ export class RunController implements Run {
   // ---- the Run interface ----
 
   result(id: string): Promise<unknown> {
-    const record = this.byId.get(id);
+    const k = this.byId.get(id);
+    const record = k === undefined ? undefined : this.recordList[k];
     if (!record) {
       return Promise.reject(new HandoutError(`run '${this.id}' has no function '${id}'`));
     }
@@ -118,9 +130,19 @@ export class RunController implements Run {
   // ---- the scheduler's side ----
 
   record(id: string): FunctionRecord {
-    const record = this.byId.get(id);
-    if (!record) throw new HandoutError(`run '${this.id}' has no function '${id}'`);
-    return record;
+    return this.recordList[this.indexOf(id)]!;
+  }
+
+  /** The position of function `id` in `records()` (and in the functions the run was made with). */
+  indexOf(id: string): number {
+    const k = this.byId.get(id);
+    if (k === undefined) throw new HandoutError(`run '${this.id}' has no function '${id}'`);
+    return k;
+  }
+
+  /** The position of function `id` in `records()`, or undefined when the run has no such function. */
+  positionOf(id: string): number | undefined {
+    return this.byId.get(id);
   }
 
   isEnded(id: string): boolean {
@@ -142,7 +164,10 @@ export class RunController implements Run {
     r.peer = peer;
     r.startedAt = at;
     const open: OpenAttempt = { attempt, peer, startedAt: at };
-    r.history.push(open);
+    // Most functions have one attempt: an array made with it holds one slot, where a push onto the empty one
+    // allocates 17 (~150 B per function of a big run).
+    if (r.history.length === 0) r.history = [open];
+    else r.history.push(open);
     if (this.listeners.has('task:started')) this.emit('task:started', { id, attempt, peer, at });
   }
 

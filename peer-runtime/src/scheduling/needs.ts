@@ -31,7 +31,19 @@ const requests = new WeakMap<
   { cost: FunctionSpec['cost']; node: FunctionSpec['node']; request: ResourceRequest }
 >();
 
+/**
+ * The request of a spec with neither `cost` nor `node` (most functions): one shared, frozen object, so such specs
+ * take no cache entry (a WeakMap entry and two objects, ~180 B per function of a big run: issue 16, goal 2).
+ */
+const DEFAULT_REQUEST: ResourceRequest = Object.freeze({
+  cpu: 1,
+  memoryMB: 0,
+  gpu: false,
+  resources: Object.freeze({}),
+});
+
 export function resourceRequestOf(spec: FunctionSpec): ResourceRequest {
+  if (spec.cost === undefined && spec.node === undefined) return DEFAULT_REQUEST;
   const known = requests.get(spec);
   if (known !== undefined && known.cost === spec.cost && known.node === spec.node) return known.request;
   const request = deriveRequest(spec);

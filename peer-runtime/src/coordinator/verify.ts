@@ -327,10 +327,9 @@ export class Verification {
       this.deps.ledger.agreed(peer);
       return;
     }
-    // Its attempt was closed as cancelled; the record now says what it answered.
-    markLateDisagreement(run, i, peer);
-    if (d.entry)
-      d.entry.error = `disagreed (after the quorum): its result digest ${shortDigest(digest ?? `none:${peer}`)} lost to ${shortDigest(c.digest)}`;
+    // Its attempt was closed as cancelled; the records (here and the submitter's) now say what it answered.
+    const error = `disagreed (after the quorum): its result digest ${shortDigest(digest ?? `none:${peer}`)} lost to ${shortDigest(c.digest)}`;
+    markLateDisagreement(run, i, d, error);
     this.lost(run, i, peer, digest ?? `none:${peer}`, c.digest);
   }
 

@@ -57,6 +57,7 @@ export async function run(ctx: CommandContext, command: CommandDef): Promise<Exi
   const cacheMaxMb = numberFlag(flags, '--cache-max-mb', { min: 1 });
   const graceSeconds = numberFlag(flags, '--grace', { min: 0 }) ?? 5;
   const waitTimeout = numberFlag(flags, '--wait-timeout', { min: 0.01 });
+  const receiptTtl = numberFlag(flags, '--receipt-ttl', { min: 1 });
   if (waitTimeout !== undefined && !coordinator)
     throw new CliInputError('--wait-timeout needs --coordinator');
   const iceServers = iceServersFlag(flags);
@@ -119,6 +120,7 @@ export async function run(ctx: CommandContext, command: CommandDef): Promise<Exi
       ...(allowModules !== undefined && { allowModules }),
       ...(cacheDir !== undefined && { cacheDir }),
       ...(cacheMaxMb !== undefined && { cacheMaxBytes: cacheMaxMb * 1024 * 1024 }),
+      ...(receiptTtl !== undefined && { receiptTtlMs: receiptTtl * 1000 }),
       drainGraceMs: graceSeconds * 1000,
       ...(iceServers !== undefined && { iceServers }),
       ...(connectTimeout !== undefined && { transport: { connectTimeoutMs: connectTimeout * 1000 } }),

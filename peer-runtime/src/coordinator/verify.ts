@@ -129,6 +129,11 @@ export class Verification {
     return { hash, size: a.size, holders, ...(a.inline && { inline: a.inline }) };
   }
 
+  /** The digest (hex) a quorum of this mesh accepted for `hash` (this session or a verified receipt), if any. */
+  acceptedDigest(hash: string): string | undefined {
+    return this.accepted.get(hash)?.digest;
+  }
+
   /**
    * A verified function's cache hit: where `acceptedLocation` says, with the record naming the peers that
    * agreed on it (`cached`). Undefined: never accepted, so it is recomputed.

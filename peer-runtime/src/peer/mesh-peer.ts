@@ -109,7 +109,9 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
   // A caller's store named by `cacheDir` (a page's IndexedDB cache): its receipts are kept beside it too.
   const stateLocation =
     cache.location ?? (typeof options.cacheDir === 'string' ? options.cacheDir : undefined);
-  const receipts = cache.store ? await openReceipts(cache.store, stateLocation, logger) : undefined;
+  const receipts = cache.store
+    ? await openReceipts(cache.store, stateLocation, logger, options.receiptTtlMs)
+    : undefined;
   const agent =
     worker && cache.store
       ? createPeerAgent({
@@ -140,6 +142,7 @@ export async function createMeshPeer(options: MeshPeerOptions): Promise<MeshPeer
         // A coordinator that starts (or restarts, or takes runs over) learns the peers' caches before it schedules.
         holdingsWaitMs: 2000,
         logger: logger.child({ role: 'coordinator' }),
+        ...(options.receiptTtlMs !== undefined && { receiptTtlMs: options.receiptTtlMs }),
         ...coordinatorOptions,
         ...(kept && { trustLedger: kept.ledger }),
         transport,

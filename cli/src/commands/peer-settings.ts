@@ -54,6 +54,7 @@ export function peerSettings(ctx: CommandContext, flags: ParsedFlags): PeerSetti
   const cacheMaxMb = numberFlag(flags, '--cache-max-mb', { min: 1 });
   const graceSeconds = numberFlag(flags, '--grace', { min: 0 }) ?? 5;
   const waitTimeout = numberFlag(flags, '--wait-timeout', { min: 0.01 });
+  const receiptTtl = numberFlag(flags, '--receipt-ttl', { min: 1 });
   if (waitTimeout !== undefined && !coordinator)
     throw new CliInputError('--wait-timeout needs --coordinator');
   const iceServers = iceServersFlag(flags);
@@ -90,6 +91,7 @@ export function peerSettings(ctx: CommandContext, flags: ParsedFlags): PeerSetti
     ...(cacheDir !== undefined && { cacheDir }),
     ...(cacheMaxMb !== undefined && { cacheMaxBytes: cacheMaxMb * 1024 * 1024 }),
     drainGraceMs: graceSeconds * 1000,
+    ...(receiptTtl !== undefined && { receiptTtlMs: receiptTtl * 1000 }),
     ...(iceServers !== undefined && { iceServers }),
     ...(connectTimeout !== undefined && { transport: { connectTimeoutMs: connectTimeout * 1000 } }),
   };

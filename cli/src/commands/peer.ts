@@ -56,6 +56,11 @@ export const PEER_FLAGS: readonly FlagDef[] = [
   { flag: '--speed', kind: 'value', meaning: 'Speed score to advertise (default: measured at start).' },
   { flag: '--coordinator', kind: 'boolean', meaning: 'Also coordinate runs (token role coordinate).' },
   {
+    flag: '--receipt-ttl',
+    kind: 'value',
+    meaning: 'Seconds a cache receipt is believed (and kept) after its issue (default 2592000, 30 days).',
+  },
+  {
     flag: '--wait-timeout',
     kind: 'value',
     meaning: 'Coordinator: seconds a function may wait for a peer meeting its needs (default 30).',

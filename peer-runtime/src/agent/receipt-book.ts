@@ -5,13 +5,16 @@
  * need not: it takes them only from coordinators (agent/admission.ts), and a coordinator checks every receipt it
  * is shown.
  *
- * Persistence is the platform's (`ReceiptPersistence`: a file in the cache directory on Node,
- * platform/receipt-file.node.ts; none in browsers, where receipts live as long as the tab). Bounded: past
- * `maxReceipts` the oldest go first, and a receipt whose result left the store is dropped when the store's
- * keys are next compared (`retainOnly`).
+ * Persistence is the platform's (`ReceiptPersistence`: `receipts.jsonl` in the cache directory on Node,
+ * platform/json-files.node.ts; an IndexedDB database beside the cache in browsers, platform/state-files.browser.ts).
+ * Bounded: past `maxReceipts` the oldest go first, a receipt whose result left the store is dropped when the
+ * book is loaded, and so is one older than `ttlMs` (coordinators would not believe it any more: receipts.ts),
+ * at load and whenever the file is compacted. A receipt for the same bytes replaces the one held only when it is
+ * verified where the old one was not, or when the old one is past half its life (a renewal).
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { ResultReceipt } from '../protocol/messages.js';
+import { DEFAULT_RECEIPT_TTL_MS } from '../protocol/receipt-messages.js';
 import { readReceipt } from '../protocol/validate.js';
 
 /** Where receipts are saved: JSON values, one per receipt (the platform's JsonLinesFile fits). */
@@ -32,6 +35,7 @@ interface SavedReceipt {
   readonly digest: string;
   readonly verified: boolean;
   readonly issuer: string;
+  readonly issuedAt?: number;
   readonly mac: string;
 }
 
@@ -41,6 +45,7 @@ function save(r: ResultReceipt): SavedReceipt {
     digest: bytesToHex(r.digest),
     verified: r.verified,
     issuer: r.issuer,
+    ...(r.issuedAt !== undefined && { issuedAt: r.issuedAt }),
     mac: bytesToHex(r.mac),
   };
 }
@@ -61,16 +66,27 @@ export interface ReceiptBookOptions {
   readonly persistence?: ReceiptPersistence;
   /** Most receipts kept (about 200 bytes each). Default 200 000. */
   readonly maxReceipts?: number;
+  /**
+   * How long after its issue a receipt is kept, ms: the receipt TTL of the mesh's coordinators (receipts.ts
+   * DEFAULT_RECEIPT_TTL_MS, 30 days, unless the mesh owner chose another). Infinity: forever.
+   */
+  readonly ttlMs?: number;
+  /** The clock (epoch ms). Default Date.now. */
+  readonly now?: () => number;
 }
 
 export class ReceiptBook {
   private readonly byHash = new Map<string, ResultReceipt>();
   private readonly max: number;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
   /** Appends since the last rewrite: past twice the book's size, the file is rewritten (compacted). */
   private appended = 0;
 
   constructor(private readonly options: ReceiptBookOptions = {}) {
     this.max = options.maxReceipts ?? 200_000;
+    this.ttlMs = options.ttlMs ?? DEFAULT_RECEIPT_TTL_MS;
+    this.now = options.now ?? Date.now;
   }
 
   /** Reads what was saved; `held`: the hashes the store holds now (receipts of others are dropped). */
@@ -78,10 +94,15 @@ export class ReceiptBook {
     const saved = (await this.options.persistence?.load()) ?? [];
     for (const value of saved) {
       const r = savedReceipt(value);
-      if (r && (held === undefined || held.has(r.hash))) this.set(r);
+      if (r && !this.expired(r) && (held === undefined || held.has(r.hash))) this.set(r);
     }
-    if (saved.length !== this.byHash.size)
-      this.options.persistence?.rewrite([...this.byHash.values()].map(save));
+    if (saved.length !== this.byHash.size) this.compact();
+  }
+
+  /** Whether coordinators would refuse `r` as too old (one without an issue time: under a finite TTL). */
+  expired(r: ResultReceipt): boolean {
+    if (this.ttlMs === Number.POSITIVE_INFINITY) return false;
+    return r.issuedAt === undefined || this.now() - r.issuedAt > this.ttlMs;
   }
 
   get(hash: string): ResultReceipt | undefined {
@@ -92,29 +113,42 @@ export class ReceiptBook {
     return this.byHash.size;
   }
 
-  /** The receipts of those of `hashes` that have one. */
+  /** The receipts of those of `hashes` that have one still young enough to be believed. */
   for(hashes: readonly string[]): ResultReceipt[] {
     const out: ResultReceipt[] = [];
     for (const h of hashes) {
       const r = this.byHash.get(h);
-      if (r) out.push(r);
+      if (r && !this.expired(r)) out.push(r);
     }
     return out;
   }
 
   keep(receipt: ResultReceipt): void {
     const old = this.byHash.get(receipt.hash);
-    // The same receipt again (another run of a cached function): nothing to write.
-    if (old && old.verified === receipt.verified && old.issuer === receipt.issuer) return;
-    // A verified receipt is worth more than an unverified one for the same bytes: never downgrade it.
-    if (old?.verified && !receipt.verified && sameDigest(old.digest, receipt.digest)) return;
+    if (old && !this.replaces(old, receipt)) return;
     this.set(receipt);
     const p = this.options.persistence;
     if (!p) return;
-    if (++this.appended > 2 * Math.max(1024, this.byHash.size)) {
-      this.appended = 0;
-      p.rewrite([...this.byHash.values()].map(save));
-    } else p.append(save(receipt));
+    if (++this.appended > 2 * Math.max(1024, this.byHash.size)) this.compact();
+    else p.append(save(receipt));
+  }
+
+  /** Whether `next` should replace `old` for the same hash. */
+  private replaces(old: ResultReceipt, next: ResultReceipt): boolean {
+    const same = sameDigest(old.digest, next.digest);
+    // A verified receipt is worth more than an unverified one for the same bytes: never downgrade it.
+    if (same && old.verified && !next.verified) return false;
+    if (!same || old.verified !== next.verified || old.issuer !== next.issuer) return true;
+    // The same receipt again (another run of a cached function): written again only as a renewal, once the
+    // old one is past half its life, so that a busy cache does not append a line per cache hit.
+    return (next.issuedAt ?? 0) - (old.issuedAt ?? 0) > this.ttlMs / 2;
+  }
+
+  /** Rewrites the file with what is held, expired receipts left out. */
+  private compact(): void {
+    this.appended = 0;
+    for (const [hash, r] of this.byHash) if (this.expired(r)) this.byHash.delete(hash);
+    this.options.persistence?.rewrite([...this.byHash.values()].map(save));
   }
 
   forget(hash: string): void {

@@ -28,7 +28,7 @@ import { PeerSanctions } from './peer-sanctions.js';
 import { Reachability } from './reachability.js';
 import type { ReadyItem } from './ready-item.js';
 import { rebalanceQueued } from './rebalance.js';
-import { ReceiptIssuer } from './receipts.js';
+import { receiptIssuerFor } from './receipts.js';
 import { RemoteLineage } from './remote-lineage.js';
 import { ResultDirectory } from './result-directory.js';
 import { RunIntake } from './run-intake.js';
@@ -142,14 +142,13 @@ class MeshCoordinator implements Coordinator {
       directory: this.directory,
       members: this.members,
       refusals: this.refused,
-      receipts: options.meshKey ? new ReceiptIssuer(options.meshKey, this.peerId) : undefined,
-      onVerifiedReceipt: (hash, holder, digest) => this.verification.receipted(hash, holder, digest),
+      receipts: receiptIssuerFor(options.meshKey, this.peerId, options.receiptTtlMs),
+      verification: () => this.verification,
+      log: this.log,
     });
     this.verification = this.createVerification();
-    this.handover = new Handover({
-      dispatcher: this.dispatcher,
-      verified: (run, i) => this.verification.covers(run, i),
-    });
+    const verified = (run: RunState, i: number): boolean => this.verification.covers(run, i);
+    this.handover = new Handover({ dispatcher: this.dispatcher, verified });
     this.outcomes = this.createOutcomes();
     // Made before the parts that follow it (they need it), the dispatcher learns of them here, once.
     this.dispatcher.follow({ outcomes: this.outcomes, verification: this.verification });

@@ -4,8 +4,15 @@
  *
  * ```
  * receiptKey = HKDF-SHA256(ikm = mesh key, salt = "handout/receipt-key/v1", info = "receipts")
- * mac        = HMAC-SHA256(receiptKey, hash ‖ 0 ‖ hex(digest) ‖ 0 ‖ verified (1|0) ‖ 0 ‖ issuer)[0..16]
+ * mac        = HMAC-SHA256(receiptKey, hash ‖ 0 ‖ hex(digest) ‖ 0 ‖ verified (1|0) ‖ 0 ‖ issuer ‖ 0 ‖ issuedAt)[0..16]
  * ```
+ *
+ * Expiry: a receipt carries its issue time (`issuedAt`, epoch ms, under the MAC), and a coordinator believes it
+ * for `ttlMs` after that (default 30 days): a result nobody accepted again for that long is recomputed rather
+ * than believed on an old word. A receipt from before issue times existed (no `issuedAt`: the MAC then covers
+ * the first four fields only) is expired unless the TTL is infinite. An expired receipt is not a forgery: its
+ * hash counts as a claim without a receipt (cache-claims.ts), and the coordinator issues a fresh one when it can
+ * check the hash again.
  *
  * Why the mesh key: it is what every coordinator of a mesh already holds and nobody else does (the signaling
  * server gives it only to members that took `coordinate`: HKDF of the server's `secret` and the mesh name). So a
@@ -26,7 +33,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { sameBytes } from '../mesh/fetch-grants.js';
-import type { ResultReceipt } from '../protocol/messages.js';
+import { DEFAULT_RECEIPT_TTL_MS, type ResultReceipt } from '../protocol/receipt-messages.js';
 
 export const RECEIPT_KEY_SALT = 'handout/receipt-key/v1';
 const MAC_BYTES = 16;
@@ -37,34 +44,83 @@ export function receiptKey(meshKey: Uint8Array): Uint8Array {
   return hkdf(sha256, meshKey, encoder.encode(RECEIPT_KEY_SALT), encoder.encode('receipts'), 32);
 }
 
-export type ReceiptVerdict = 'ok' | 'forged' | 'other-hash';
+export type ReceiptVerdict = 'ok' | 'forged' | 'other-hash' | 'expired';
+
+export interface ReceiptIssuerOptions {
+  /** How long after `issuedAt` a receipt is believed, ms (Infinity: forever). Default DEFAULT_RECEIPT_TTL_MS. */
+  readonly ttlMs?: number;
+  /** The clock (epoch ms). Default Date.now. */
+  readonly now?: () => number;
+}
 
 /** Issues and checks receipts with the mesh's receipt key (coordinator side; symmetric). */
 export class ReceiptIssuer {
   private readonly key: Uint8Array;
+  readonly ttlMs: number;
+  private readonly now: () => number;
 
   constructor(
     meshKey: Uint8Array,
     /** This coordinator's peer id, named in the receipts it issues. */
     private readonly issuer: string,
+    options: ReceiptIssuerOptions = {},
   ) {
     this.key = receiptKey(meshKey);
+    this.ttlMs = options.ttlMs ?? DEFAULT_RECEIPT_TTL_MS;
+    this.now = options.now ?? Date.now;
   }
 
   issue(hash: string, digest: Uint8Array, verified: boolean): ResultReceipt {
     const issuer = this.issuer;
-    return { hash, digest, verified, issuer, mac: this.mac(hash, digest, verified, issuer) };
+    const issuedAt = Math.floor(this.now());
+    return {
+      hash,
+      digest,
+      verified,
+      issuer,
+      issuedAt,
+      mac: this.mac(hash, digest, verified, issuer, issuedAt),
+    };
   }
 
-  /** Whether `receipt` is one a coordinator of this mesh issued, for `hash`. */
+  /**
+   * Whether `receipt` is one a coordinator of this mesh issued, for `hash`, and still young enough. The MAC is
+   * checked first: a forged receipt is `forged` however old it claims to be.
+   */
   check(hash: string, receipt: ResultReceipt): ReceiptVerdict {
     if (receipt.hash !== hash) return 'other-hash';
-    const expected = this.mac(receipt.hash, receipt.digest, receipt.verified, receipt.issuer);
-    return sameBytes(expected, receipt.mac) ? 'ok' : 'forged';
+    const expected = this.mac(
+      receipt.hash,
+      receipt.digest,
+      receipt.verified,
+      receipt.issuer,
+      receipt.issuedAt,
+    );
+    if (!sameBytes(expected, receipt.mac)) return 'forged';
+    if (this.ttlMs === Number.POSITIVE_INFINITY) return 'ok';
+    // An issue time ahead of this clock (another coordinator's skew) counts as now, not as a longer life.
+    if (receipt.issuedAt === undefined || this.now() - receipt.issuedAt > this.ttlMs) return 'expired';
+    return 'ok';
   }
 
-  private mac(hash: string, digest: Uint8Array, verified: boolean, issuer: string): Uint8Array {
-    const text = `${hash}\0${bytesToHex(digest)}\0${verified ? 1 : 0}\0${issuer}`;
+  private mac(
+    hash: string,
+    digest: Uint8Array,
+    verified: boolean,
+    issuer: string,
+    issuedAt: number | undefined,
+  ): Uint8Array {
+    const base = `${hash}\0${bytesToHex(digest)}\0${verified ? 1 : 0}\0${issuer}`;
+    const text = issuedAt === undefined ? base : `${base}\0${issuedAt}`;
     return hmac(sha256, this.key, encoder.encode(text)).subarray(0, MAC_BYTES);
   }
+}
+
+/** The issuer of a coordinator with `meshKey` (none without: in-process meshes issue no receipts). */
+export function receiptIssuerFor(
+  meshKey: Uint8Array | undefined,
+  peerId: string,
+  ttlMs: number | undefined,
+): ReceiptIssuer | undefined {
+  return meshKey ? new ReceiptIssuer(meshKey, peerId, ttlMs !== undefined ? { ttlMs } : {}) : undefined;
 }

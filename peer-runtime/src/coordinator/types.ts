@@ -37,6 +37,11 @@ export interface CoordinatorOptions {
    * events. Default: none, no tickets (for meshes whose holders check none: in-process meshes and tests).
    */
   readonly meshKey?: Uint8Array;
+  /**
+   * How long a cache receipt is believed after it was issued, ms (coordinator/receipts.ts); an older one counts
+   * as a bare claim (recomputed unless this coordinator can check the hash). Infinity: forever. Default 30 days.
+   */
+  readonly receiptTtlMs?: number;
   /** Strategy of runs that name none. Default 'load-balanced'. */
   readonly strategy?: string;
   /** Custom strategies (or whole allocators) submitters may name. Default {}. */

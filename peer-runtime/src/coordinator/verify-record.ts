@@ -6,6 +6,7 @@
 import { hexToBytes } from '@noble/hashes/utils.js';
 import type { VerificationOutcome } from '../run/types.js';
 import type { InputLoc } from './assignments.js';
+import type { Dispatch } from './peer-loads.js';
 import type { RunState } from './run-state.js';
 
 /**
@@ -37,17 +38,24 @@ export function markVerification(
 }
 
 /**
- * A cancelled replica's answer came after the quorum and lost: the coordinator's record names its peer too, and
- * an `agreed` outcome becomes `disputed`. (A remote submitter already had the outcome: docs/security.md.)
+ * A cancelled replica's answer came after the quorum and lost: its attempt (`d`'s history entry) now says what it
+ * answered, the record names its peer too, and an `agreed` outcome becomes `disputed`. Both are sent on to a
+ * remote submitter (a `task:attempt` event carrying the revised verification: mesh/wire-events.ts), whose
+ * records had the outcome already.
  */
-export function markLateDisagreement(run: RunState, i: number, peer: string): void {
-  const v = run.run.record(run.id(i)).verification;
-  if (!v || v.disagreed.includes(peer) || v.disagreed.length >= MAX_NAMED_PEERS) return;
-  run.run.markVerification(run.id(i), {
-    ...v,
-    outcome: v.outcome === 'agreed' ? 'disputed' : v.outcome,
-    disagreed: [...v.disagreed, peer],
-  });
+export function markLateDisagreement(run: RunState, i: number, d: Dispatch, error: string): void {
+  const id = run.id(i);
+  const v = run.run.record(id).verification;
+  if (v && !v.disagreed.includes(d.peer) && v.disagreed.length < MAX_NAMED_PEERS)
+    run.run.markVerification(id, {
+      ...v,
+      outcome: v.outcome === 'agreed' ? 'disputed' : v.outcome,
+      disagreed: [...v.disagreed, d.peer],
+    });
+  if (!d.entry) return;
+  d.entry.error = error;
+  const revised = run.run.record(id).verification;
+  if (revised) run.run.noteRevisedAttempt(id, d.entry, revised);
 }
 
 /** Where an accepted result is: its agreeing holders (or inline bytes) and the digest fetchers check against. */

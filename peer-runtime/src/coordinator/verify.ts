@@ -129,6 +129,11 @@ export class Verification {
     return { hash, size: a.size, holders, ...(a.inline && { inline: a.inline }) };
   }
 
+  /** The digest (hex) a quorum of this mesh accepted for `hash` (this session or a verified receipt), if any. */
+  acceptedDigest(hash: string): string | undefined {
+    return this.accepted.get(hash)?.digest;
+  }
+
   /**
    * A verified function's cache hit: where `acceptedLocation` says, with the record naming the peers that
    * agreed on it (`cached`). Undefined: never accepted, so it is recomputed.
@@ -327,10 +332,9 @@ export class Verification {
       this.deps.ledger.agreed(peer);
       return;
     }
-    // Its attempt was closed as cancelled; the record now says what it answered.
-    markLateDisagreement(run, i, peer);
-    if (d.entry)
-      d.entry.error = `disagreed (after the quorum): its result digest ${shortDigest(digest ?? `none:${peer}`)} lost to ${shortDigest(c.digest)}`;
+    // Its attempt was closed as cancelled; the records (here and the submitter's) now say what it answered.
+    const error = `disagreed (after the quorum): its result digest ${shortDigest(digest ?? `none:${peer}`)} lost to ${shortDigest(c.digest)}`;
+    markLateDisagreement(run, i, d, error);
     this.lost(run, i, peer, digest ?? `none:${peer}`, c.digest);
   }
 

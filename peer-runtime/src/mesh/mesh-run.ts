@@ -9,7 +9,7 @@ import { HandoutError, PeerError, TaskError } from '../errors.js';
 import type { FetchTicket } from '../protocol/messages.js';
 import { decodeValue } from '../protocol/value-codec.js';
 import { RunController, type RunControllerOptions } from '../run/run-controller.js';
-import type { AttemptRecord, RunEvents } from '../run/types.js';
+import type { AttemptRecord, FunctionVerification, RunEvents } from '../run/types.js';
 import type { FetchGrant } from './fetch-grants.js';
 import { LocationBook } from './location-book.js';
 import type { MeshPort } from './port.js';
@@ -19,8 +19,13 @@ import type { MeshPort } from './port.js';
  * copies, lineage recomputes, copies that lost) and functions waiting for a peer that can run them.
  */
 export interface MeshRunEvents {
-  /** An attempt was added to a function's history or closed (its `endedAt`/`error` set). */
-  'task:attempt': { id: string; attempt: AttemptRecord };
+  /**
+   * An attempt was added to a function's history or closed (its `endedAt`/`error` set). With `verification`,
+   * the attempt was revised after the function's outcome: a replica that answered after the quorum and lost
+   * (coordinator/verify.ts `late`); its error replaces the one it was closed with, and the function's
+   * verification record becomes `verification`.
+   */
+  'task:attempt': { id: string; attempt: AttemptRecord; verification?: FunctionVerification };
   /** No current peer meets the function's needs; it waits (`unmet` names the need) and fails after a while. */
   'task:waiting': { id: string; unmet: string; message: string };
 }
@@ -104,17 +109,27 @@ export class MeshRun extends RunController {
   }
 
   /**
-   * The submitter's side: adds an attempt to the history, or updates the one with the same attempt number and
-   * peer (closing it). Kept in start order.
+   * The coordinator's side: `attempt`, closed already, was revised after the function's outcome together with
+   * the function's verification record (a late disagreement: coordinator/verify.ts). Sent on to a remote
+   * submitter as a `task:attempt` event carrying `verification`.
    */
-  upsertAttempt(id: string, attempt: AttemptRecord): void {
+  noteRevisedAttempt(id: string, attempt: AttemptRecord, verification: FunctionVerification): void {
+    this.emitMesh('task:attempt', { id, attempt, verification });
+  }
+
+  /**
+   * The submitter's side: adds an attempt to the history, or updates the one with the same attempt number and
+   * peer (closing it). Kept in start order. `revised`: the coordinator revised a closed attempt (a late
+   * disagreement), so its error replaces the one known here.
+   */
+  upsertAttempt(id: string, attempt: AttemptRecord, revised = false): void {
     const record = this.record(id);
     const known = record.history.find((h) => h.attempt === attempt.attempt && h.peer === attempt.peer) as
       | MutableAttempt
       | undefined;
     if (known) {
       if (attempt.endedAt !== undefined && known.endedAt === undefined) known.endedAt = attempt.endedAt;
-      if (attempt.error !== undefined && known.error === undefined) known.error = attempt.error;
+      if (attempt.error !== undefined && (known.error === undefined || revised)) known.error = attempt.error;
       if (attempt.link !== undefined) known.link = attempt.link;
       if (attempt.fetchedFrom !== undefined) known.fetchedFrom = attempt.fetchedFrom;
     } else {

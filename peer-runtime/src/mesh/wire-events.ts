@@ -82,7 +82,7 @@ export function forwardRunEvents(
       if (streamOutput) send({ kind: 'task:output', id, attempt, peer, lines, droppedLines });
       else printed.add(id, { attempt, peer, lines, droppedLines });
     }),
-    run.onMeshEvent('task:attempt', ({ id, attempt: a }) =>
+    run.onMeshEvent('task:attempt', ({ id, attempt: a, verification }) =>
       send({
         kind: 'task:attempt',
         id,
@@ -93,6 +93,7 @@ export function forwardRunEvents(
         ...(a.error !== undefined && { error: a.error }),
         ...(a.link !== undefined && { link: a.link }),
         ...(a.fetchedFrom !== undefined && { fetchedFrom: a.fetchedFrom }),
+        ...(verification && { verification }),
       }),
     ),
     run.onMeshEvent('task:waiting', ({ id, unmet, message }) =>
@@ -238,15 +239,21 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
       run.markSkipped(event.id, event.because);
       return;
     case 'task:attempt':
-      run.upsertAttempt(event.id, {
-        attempt: event.attempt,
-        peer: event.peer,
-        startedAt: event.startedAt,
-        ...(event.endedAt !== undefined && { endedAt: event.endedAt }),
-        ...(event.error !== undefined && { error: event.error }),
-        ...(event.link !== undefined && { link: event.link }),
-        ...(event.fetchedFrom !== undefined && { fetchedFrom: event.fetchedFrom }),
-      });
+      // A late disagreement (verification rides along) revises the attempt and the function's record.
+      if (event.verification) run.markVerification(event.id, event.verification);
+      run.upsertAttempt(
+        event.id,
+        {
+          attempt: event.attempt,
+          peer: event.peer,
+          startedAt: event.startedAt,
+          ...(event.endedAt !== undefined && { endedAt: event.endedAt }),
+          ...(event.error !== undefined && { error: event.error }),
+          ...(event.link !== undefined && { link: event.link }),
+          ...(event.fetchedFrom !== undefined && { fetchedFrom: event.fetchedFrom }),
+        },
+        event.verification !== undefined,
+      );
       return;
     case 'task:waiting':
       run.markWaiting(event.id, event.unmet, event.message);

@@ -50,6 +50,12 @@ export interface MeshPeerOptions extends CapabilityChoices {
   readonly cacheDir?: string | false;
   /** Bound of the result cache in bytes (LRU eviction). Default 1 GiB. */
   readonly cacheMaxBytes?: number;
+  /**
+   * How long a cache receipt lives after its issue, ms: this peer drops older ones from its receipt book, and the
+   * coordinator it runs (unless its own options say `receiptTtlMs`) believes none older (docs/security.md).
+   * Infinity: forever. Default 30 days.
+   */
+  readonly receiptTtlMs?: number;
   /** A store to use instead of opening one (the caller closes it). */
   readonly store?: ResultStore;
   /**

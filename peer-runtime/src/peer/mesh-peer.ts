@@ -177,6 +177,7 @@ async function startCoordinator(
     // A coordinator that starts (or restarts, or takes runs over) learns the peers' caches before it schedules.
     holdingsWaitMs: 2000,
     logger: logger.child({ role: 'coordinator' }),
+    ...(options.receiptTtlMs !== undefined && { receiptTtlMs: options.receiptTtlMs }),
     ...coordinatorOptions,
     ...(kept && { trustLedger: kept.ledger }),
     transport,

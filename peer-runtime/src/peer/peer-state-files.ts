@@ -21,13 +21,17 @@ export async function openReceipts(
   store: ResultStore,
   location: string | undefined,
   logger: Logger,
+  ttlMs?: number,
 ): Promise<ReceiptBook> {
   const onError = (error: unknown): void =>
     logger.warn('cache receipts could not be read or written', { reason: String(error) });
   // Only beside a cache of the platform's own (in memory: none; a caller's store: it is the caller's to keep).
   const persistence =
     location === undefined ? undefined : openStateFile('lines', location, '', RECEIPTS_FILE, onError);
-  const book = new ReceiptBook(persistence ? { persistence } : {});
+  const book = new ReceiptBook({
+    ...(persistence && { persistence }),
+    ...(ttlMs !== undefined && { ttlMs }),
+  });
   let held: Set<string> | undefined;
   try {
     held = new Set(await store.keys());

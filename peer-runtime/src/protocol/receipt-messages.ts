@@ -6,6 +6,12 @@
  * recorded) can tell a result this mesh accepted from a hash a peer merely claims.
  */
 
+/**
+ * How long a receipt is believed after its issue, by default: 30 days (coordinators: CoordinatorOptions
+ * .receiptTtlMs; holders drop older ones: agent/receipt-book.ts).
+ */
+export const DEFAULT_RECEIPT_TTL_MS = 30 * 24 * 3600 * 1000;
+
 export interface ResultReceipt {
   /** The function's content hash (the result store key). */
   readonly hash: string;
@@ -15,7 +21,13 @@ export interface ResultReceipt {
   readonly verified: boolean;
   /** The coordinator that accepted it (for records; any coordinator of the mesh can check the MAC). */
   readonly issuer: string;
-  /** HMAC-SHA256 with the mesh's receipt key over the four fields above, 16 bytes. */
+  /**
+   * When it was issued (epoch ms, the issuer's clock): coordinators believe a receipt for their receipt TTL
+   * after it (coordinator/receipts.ts). Absent on receipts from before expiry existed (then never believed
+   * under a finite TTL).
+   */
+  readonly issuedAt?: number;
+  /** HMAC-SHA256 with the mesh's receipt key over the fields above, 16 bytes. */
   readonly mac: Uint8Array;
 }
 

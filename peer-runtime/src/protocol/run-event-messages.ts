@@ -95,6 +95,12 @@ export type WireRunEvent =
       readonly error?: string;
       readonly link?: string;
       readonly fetchedFrom?: readonly FetchedInput[];
+      /**
+       * The attempt was revised after the function's outcome: a verification replica that answered after the
+       * quorum and disagreed. The function's verification record becomes this one (its `disagreed` names the
+       * peer, `agreed` becomes `disputed`) and `error` replaces the attempt's. An older submitter strips it.
+       */
+      readonly verification?: FunctionVerification;
     }
   /** A function waits for a peer meeting `unmet` (e.g. `gpu`, `licence 1 > 0`); it fails if none comes in time. */
   | { readonly kind: 'task:waiting'; readonly id: string; readonly unmet: string; readonly message: string }

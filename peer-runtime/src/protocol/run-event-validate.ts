@@ -166,7 +166,10 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     }),
   ),
   'task:skipped': event('task:skipped', { id, because: id }),
-  'task:attempt': event('task:attempt', attemptFields),
+  'task:attempt': event('task:attempt', {
+    ...attemptFields,
+    verification: optional(functionVerification),
+  }),
   'task:waiting': event('task:waiting', { id, unmet: text, message: text }),
   'run:rejected': event('run:rejected', {
     message: text,

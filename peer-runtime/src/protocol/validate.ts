@@ -22,6 +22,7 @@ import {
   list,
   number,
   object,
+  optional,
   pathOf,
   readFirst,
   refine,
@@ -66,6 +67,7 @@ export const receipt: Schema<ResultReceipt> = object<ResultReceipt>({
   digest,
   verified: flag,
   issuer: id,
+  issuedAt: optional(uint),
   mac: bytesOf(16),
 });
 

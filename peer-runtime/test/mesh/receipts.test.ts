@@ -57,6 +57,25 @@ describe('receipt MACs', () => {
     expect(issuer.check(r.hash, { ...r, issuer: 'other' })).toBe('forged');
     expect(issuer.check('g'.repeat(64), { ...r, hash: 'g'.repeat(64) })).toBe('forged');
     expect(issuer.check('g'.repeat(64), r)).toBe('other-hash');
+    expect(issuer.check(r.hash, { ...r, issuedAt: r.issuedAt! + 1 })).toBe('forged');
+  });
+
+  it('expires a receipt older than the TTL (not a forgery), and one without an issue time under a finite TTL', () => {
+    let now = 1_000_000;
+    const issuer = new ReceiptIssuer(meshKey, 'coord', { ttlMs: 5000, now: () => now });
+    const r = issuer.issue('h'.repeat(64), digest, true);
+    expect(r.issuedAt).toBe(1_000_000);
+    now += 5000;
+    expect(issuer.check(r.hash, r)).toBe('ok');
+    now += 1;
+    expect(issuer.check(r.hash, r)).toBe('expired');
+    // A forged receipt stays forged, however old.
+    expect(issuer.check(r.hash, { ...r, verified: false })).toBe('forged');
+    // Without issuedAt the MAC covers the first four fields (receipts from before expiry).
+    const forever = new ReceiptIssuer(meshKey, 'coord', { ttlMs: Number.POSITIVE_INFINITY, now: () => now });
+    const { issuedAt: _, ...legacy } = r;
+    expect(issuer.check(r.hash, legacy)).toBe('forged'); // its MAC covered issuedAt
+    expect(forever.check(r.hash, r)).toBe('ok');
   });
 });
 
@@ -173,6 +192,38 @@ describe('the receipt book on disk', () => {
     await reopened.close();
     // The load compacted the file to what it kept.
     expect(readFileSync(join(dir, 'receipts.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('drops expired receipts at load and at compaction, and renews a receipt only past half its life', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'handout-receipt-ttl-'));
+    dirs.push(dir);
+    let now = 1_000_000;
+    const issuer = new ReceiptIssuer(meshKey, 'coord', { now: () => now });
+    const file = () =>
+      openJsonLines(dir, 'receipts.jsonl', (e) => {
+        throw e;
+      });
+    const book = new ReceiptBook({ persistence: file(), ttlMs: 10_000, now: () => now });
+    await book.load();
+    book.keep(issuer.issue('a'.repeat(64), digest, false));
+    now += 4000;
+    book.keep(issuer.issue('b'.repeat(64), digest, false));
+    // The same receipt again before half its life: not written again.
+    book.keep(issuer.issue('a'.repeat(64), digest, false));
+    expect(book.get('a'.repeat(64))?.issuedAt).toBe(1_000_000);
+    await book.close();
+    expect(readFileSync(join(dir, 'receipts.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    now += 7000; // a is 11 s old (expired), b 7 s
+    const reopened = new ReceiptBook({ persistence: file(), ttlMs: 10_000, now: () => now });
+    await reopened.load();
+    expect(reopened.get('a'.repeat(64))).toBeUndefined();
+    expect(reopened.for(['b'.repeat(64)])).toHaveLength(1);
+    // A renewal past half its life replaces the old receipt.
+    reopened.keep(issuer.issue('b'.repeat(64), digest, false));
+    expect(reopened.get('b'.repeat(64))?.issuedAt).toBe(now);
+    await reopened.close();
+    const lines = readFileSync(join(dir, 'receipts.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { hash: string }).hash[0])).toEqual(['b', 'b']);
   });
 
   it('never replaces a verified receipt by an unverified one for the same bytes', () => {

@@ -50,7 +50,34 @@ const failed = (verification: unknown) => ({
   },
 });
 
+const revised = (verification: unknown) => ({
+  type: 'run:event',
+  runId: 'r1',
+  event: {
+    kind: 'task:attempt',
+    id: 'f',
+    attempt: 1,
+    peer: 'liar',
+    startedAt: 1,
+    endedAt: 2,
+    error: 'disagreed (after the quorum): its result digest 0123456789ab lost to abababababab',
+    verification,
+  },
+});
+
 describe('a verification outcome on run events', () => {
+  test('a task:attempt carries the revised record of a late disagreement, checked like the others', () => {
+    const disputed = { ...agreed, outcome: 'disputed', disagreed: ['liar'] };
+    const m = validateMessage(revised(disputed));
+    expect(m.type === 'run:event' && m.event.kind === 'task:attempt' && m.event.verification).toEqual(
+      disputed,
+    );
+    expect(errorOf(revised({ ...disputed, outcome: 'late' })).field).toBe('event.verification.outcome');
+    expect(errorOf(revised({ ...disputed, disagreed: [1] })).field).toMatch(
+      /^event\.verification\.disagreed/,
+    );
+  });
+
   test('task:succeeded and task:failed carry it; unknown keys are dropped', () => {
     const m = validateMessage(succeeded({ ...agreed, extra: 1 }));
     expect(m.type === 'run:event' && m.event.kind === 'task:succeeded' && m.event.verification).toEqual(

@@ -48,7 +48,39 @@ function verifiedDag(salt: number): DagJSON {
   return { format: 'handout-dag', version: 1, functions };
 }
 
-describe('the dashboard on a verified mesh run', () => {
+/**
+ * Inputs pinned so they cross between the two honest peers both ways: `big-k` (~200 KB, above the meter's
+ * 64 KiB bandwidth sample) on one peer, its consumer `len-k` on the other.
+ */
+function crossingDag(salt: number): DagJSON {
+  const functions: FunctionSpec[] = [];
+  for (let k = 0; k < 4; k++) {
+    const [maker, user] = k % 2 === 0 ? HONEST : [HONEST[1], HONEST[0]];
+    functions.push(
+      {
+        id: `big-${k}`,
+        args: [],
+        code: { kind: 'source', source: '(k, salt) => (k + ":" + salt + ":").padEnd(200000, String(k))' },
+        extraArgs: [k, salt],
+        node: maker,
+      },
+      { id: `len-${k}`, args: [`big-${k}`], code: { kind: 'source', source: '(s) => s.length' }, node: user },
+    );
+  }
+  return { format: 'handout-dag', version: 1, functions };
+}
+
+interface DrawnLink {
+  a: string;
+  b: string;
+  paths: string[];
+  fetches: number;
+  rttMs?: number;
+  bandwidth: Array<{ from: string; to: string; bytesPerSecond: number }>;
+  seenBy: string[];
+}
+
+describe('the dashboard on a mesh with a lying contributor', () => {
   let server: SignalingServer;
   let browser: Browser;
   const peers: PeerProcess[] = [];
@@ -168,6 +200,65 @@ describe('the dashboard on a verified mesh run', () => {
     const lanes = (await dashboard.detailAttempts()).map((a) => a.lane);
     for (const p of agreed) expect(lanes).toContain(p);
     await page.screenshot({ path: `${artifactsDir}/dashboard-verify-detail.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 150_000);
+
+  it('draws the links between peers the run reports: who fetched from whom, how it connected, the measured bandwidth', async () => {
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 1000 },
+      deviceScaleFactor: 1,
+    });
+    const { page, errors } = await openPage(context);
+    const dashboard = new DashboardPage(page, server.url);
+    const token = server.issueToken({ mesh: MESH, roles: ['submit'], ttlSeconds: 600 });
+    await dashboard.open(`?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token)}`);
+    await page.waitForFunction(
+      (ids) => ids.every((id) => document.querySelector(`#peers tr[data-peer="${id}"]`) !== null),
+      [...HONEST],
+      { timeout: 15_000 },
+    );
+    await dashboard.upload('crossing.json', JSON.stringify(crossingDag(Date.now())));
+    await dashboard.run();
+    expect(await dashboard.waitForRunEnd(90_000)).toBe('succeeded');
+    await page.waitForTimeout(700); // the views' last refresh
+    const [self, links] = await page.evaluate(() => {
+      type Handle = { source: { selfId?: string }; peerLinks(): unknown };
+      const handle = (globalThis as unknown as { handout: Handle }).handout;
+      return [handle.source.selfId, handle.peerLinks()] as const;
+    });
+    const drawn = links as DrawnLink[];
+    const between = drawn.find((l) => l.a === 'h1' && l.b === 'h2');
+    expect(between, JSON.stringify(drawn)).toBeDefined();
+    // Four inputs crossed, two each way, over a direct link (one network namespace: no TURN; the pair is host
+    // or peer-reflexive, as the connectivity checks learned it).
+    expect(between!.fetches).toBe(4);
+    expect(between!.seenBy).toContain('fetch');
+    expect(between!.paths).toHaveLength(1);
+    expect(between!.paths[0]).toMatch(/^(host|prflx)\/udp$/);
+    // Each ~200 KB fetch was timed by the peer that fetched it: a bandwidth for each direction.
+    expect(between!.bandwidth.map((b) => `${b.from}>${b.to}`).sort()).toEqual(['h1>h2', 'h2>h1']);
+    for (const b of between!.bandwidth) expect(b.bytesPerSecond).toBeGreaterThan(0);
+    // This tab's own link to the coordinator it submitted to.
+    const own = drawn.find((l) => [l.a, l.b].includes(self!) && [l.a, l.b].includes('co'));
+    expect(own?.seenBy, JSON.stringify(drawn)).toContain('this tab');
+    expect(own?.paths).toHaveLength(1);
+    expect(own!.paths[0]).toMatch(/^(host|prflx)\/udp$/);
+
+    // The page shows them: a table row per link and a solid line (not relayed) between the two peers.
+    const row = page.locator('#peer-links tr[data-a="h1"][data-b="h2"]');
+    expect(await row.getAttribute('data-paths')).toBe(between!.paths[0]);
+    expect(await row.getAttribute('data-bandwidths')).toBe('2');
+    expect(await row.locator('td').nth(2).textContent()).toBe('4');
+    expect(await row.locator('td').nth(4).textContent()).toMatch(/h1→h2 [\d.]+ (B|KiB|MiB|GiB)\/s/);
+    const line = page.locator('#peer-links line.peer-link[data-a="h1"][data-b="h2"]');
+    expect(await line.count()).toBe(1);
+    expect(await line.getAttribute('stroke-dasharray')).toBeNull();
+    await page.locator('#peer-links').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${artifactsDir}/dashboard-peer-links.png`, fullPage: true });
+    console.log(
+      `peer links: ${drawn.map((l) => `${l.a}<->${l.b} ${l.paths.join(',')} fetches=${l.fetches} rtt=${l.rttMs ?? '-'} bw=${l.bandwidth.map((b) => `${b.from}>${b.to}:${Math.round(b.bytesPerSecond)}`).join(',')} by=${l.seenBy.join(',')}`).join('; ')}`,
+    );
     expect(errors).toEqual([]);
     await context.close();
   }, 150_000);

@@ -254,6 +254,17 @@ describe('the dashboard on a mesh with a lying contributor', () => {
     const line = page.locator('#peer-links line.peer-link[data-a="h1"][data-b="h2"]');
     expect(await line.count()).toBe(1);
     expect(await line.getAttribute('stroke-dasharray')).toBeNull();
+    // One click to why: a consumer's detail names, per attempt, how the coordinator reached its peer and the
+    // holder its input came from over which link.
+    await page.locator('#task-stream').scrollIntoViewIfNeeded();
+    const bar = (await dashboard.bars()).find((b) => b.id === 'len-0' && b.outcome === 'succeeded');
+    await page.mouse.click(bar!.x + bar!.width / 2, bar!.y + bar!.height / 2);
+    await page.waitForSelector('#detail[data-id="len-0"]:not([hidden])');
+    const cell = page.locator('#detail table.attempts tbody tr td.attempt-link').first();
+    const fetched = cell.locator('.fetched-from');
+    expect(await fetched.getAttribute('data-peer')).toBe('h1');
+    expect(await fetched.getAttribute('data-link')).toBe(between!.paths[0]);
+    expect(await fetched.textContent()).toBe(`inputs from h1 over ${between!.paths[0]}`);
     await page.locator('#peer-links').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${artifactsDir}/dashboard-peer-links.png`, fullPage: true });
     console.log(

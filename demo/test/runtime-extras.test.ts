@@ -1,7 +1,9 @@
-import type { FunctionRecord } from '@handout/peer-runtime';
+import type { AttemptRecord, FunctionRecord } from '@handout/peer-runtime';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
 import { describe, expect, it } from 'vitest';
 import {
+  attemptFetches,
+  attemptLink,
   capturedOutput,
   peerGivenLabel,
   peerReadings,
@@ -87,5 +89,32 @@ describe('peer names', () => {
     expect(names.nameOf(peer('node-1'))).toBe('node-1');
     expect(names.nameOf(peer('0123456789abcdef0123', { label: 'kitchen' }))).toBe('kitchen');
     expect(names.laneName('3f9a2c81-d0e4-4b7a-9c1e-5a6b7c8d9e0f')).toBe('browser peer 1');
+  });
+});
+
+describe("an attempt's links", () => {
+  const attempt = (extra: Record<string, unknown>): AttemptRecord =>
+    ({ attempt: 1, peer: 'p2', startedAt: 0, ...extra }) as unknown as AttemptRecord;
+
+  it('reads the link texts the runtime sends (host/udp, relay/udp via tcp), not only bare types', () => {
+    expect(attemptLink(attempt({ link: 'host/udp' }))).toBe('host/udp');
+    expect(attemptLink(attempt({ link: 'relay/udp via tcp' }))).toBe('relay/udp via tcp');
+    expect(attemptLink(attempt({ link: 'relay' }))).toBe('relay');
+    expect(attemptLink(attempt({ link: 'unknown' }))).toBeUndefined();
+    expect(attemptLink(attempt({ link: '<img src=x>' }))).toBeUndefined();
+  });
+
+  it('lists the holders an attempt fetched from, dropping entries that are not one', () => {
+    const fetchedFrom = [
+      { peer: 'p1', link: 'prflx/udp' },
+      { peer: 'p3', link: 'unknown' },
+      { peer: 7 },
+      null,
+    ];
+    expect(attemptFetches(attempt({ fetchedFrom }))).toEqual([
+      { peer: 'p1', link: 'prflx/udp' },
+      { peer: 'p3', link: undefined },
+    ]);
+    expect(attemptFetches(attempt({}))).toEqual([]);
   });
 });

@@ -90,7 +90,7 @@ function attemptsTable(attempts: readonly AttemptFacts[], t0: number, laneName: 
       { 'data-attempt': a.attempt, 'data-lane': a.lane, 'data-outcome': a.outcome },
       h('td', { class: 'num' }, String(a.attempt)),
       h('td', { title: a.lane }, a.lane === '' ? 'no peer' : laneName(a.lane)),
-      h('td', { title: a.link ? '' : 'the runtime does not report link types yet' }, a.link ?? '—'),
+      linkCell(a, laneName),
       h('td', { class: 'num' }, at(a.start)),
       h('td', { class: 'num' }, at(a.end)),
       h(
@@ -126,6 +126,30 @@ function attemptsTable(attempts: readonly AttemptFacts[], t0: number, laneName: 
       h('tr', {}, ...['#', 'peer', 'link', 'start', 'end', 'took', 'outcome'].map((t) => h('th', {}, t))),
     ),
     h('tbody', {}, ...rows),
+  );
+}
+
+/** How the coordinator reached the attempt's peer, and where its inputs came from over which links. */
+function linkCell(a: AttemptFacts, laneName: (l: string) => string): Node {
+  const fetched = a.fetchedFrom.map((f) =>
+    h(
+      'div',
+      { class: 'fetched-from', 'data-peer': f.peer, 'data-link': f.link ?? 'unknown' },
+      `inputs from ${laneName(f.peer)}`,
+      f.link ? ` over ${f.link}` : '',
+    ),
+  );
+  return h(
+    'td',
+    {
+      class: 'attempt-link',
+      ...(a.link && { 'data-link': a.link }),
+      title: a.link
+        ? 'how the coordinator reached this peer'
+        : 'no link reported (a local worker, or not known)',
+    },
+    a.link ?? '—',
+    ...fetched,
   );
 }
 

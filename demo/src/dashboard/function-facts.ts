@@ -13,9 +13,11 @@ import {
 } from '@handout/peer-runtime';
 import type { RunModel, TaskBar } from '../run-model/run-model.js';
 import {
+  attemptFetches,
   attemptLink,
   type CapturedLine,
   capturedOutput,
+  type FetchedFrom,
   type LinkType,
   verificationOf,
 } from '../run-model/runtime-extras.js';
@@ -26,7 +28,9 @@ export interface AttemptFacts {
   readonly start: number | undefined;
   readonly end: number | undefined;
   readonly outcome: TaskBar['outcome'] | 'unknown';
+  /** On a mesh: how the coordinator's link to the peer connected, and the holders its inputs came from. */
   readonly link: LinkType | undefined;
+  readonly fetchedFrom: readonly FetchedFrom[];
   readonly error?: { readonly message: string; readonly reason?: string; readonly stack?: string };
 }
 
@@ -65,6 +69,7 @@ export function functionFacts(model: RunModel, id: string): FunctionFacts | unde
       end: bar.end,
       outcome: bar.outcome,
       link: history ? attemptLink(history) : undefined,
+      fetchedFrom: history ? attemptFetches(history) : [],
       ...(bar.error && { error: bar.error }),
     };
   });
@@ -78,6 +83,7 @@ export function functionFacts(model: RunModel, id: string): FunctionFacts | unde
       end: a.endedAt,
       outcome: a.endedAt === undefined ? 'running' : a.error ? 'failed' : 'unknown',
       link: attemptLink(a),
+      fetchedFrom: attemptFetches(a),
       ...(a.error !== undefined && { error: { message: a.error } }),
     });
   }

@@ -27,6 +27,7 @@ import { createFailedList } from './failed-list.js';
 import { createGraphView } from './graph/graph-view.js';
 import { createGroupProgress, type GroupProgress } from './group-progress.js';
 import { createLinksTable } from './links-table.js';
+import { createPeerLinksView } from './peer-links-view.js';
 import { createPeersChart } from './peers-chart.js';
 import { createPeersTable } from './peers-table.js';
 import { createRunViews, type RunViews } from './run-views.js';
@@ -74,6 +75,11 @@ const linksTable = createLinksTable(
   (lane) => source?.laneName(lane) ?? lane,
   (lane) => source?.peers().find((p) => p.ownsLane(lane))?.id ?? lane,
 );
+const peerLinksView = createPeerLinksView(byId('peer-links', HTMLDivElement), {
+  laneName: (lane) => source?.laneName(lane) ?? lane,
+  selfId: () => source?.selfId,
+  coordinatorId: () => source?.coordinatorId?.(),
+});
 const runsList = createRunsList(byId('runs', HTMLDivElement), (entry) => open(entry));
 byId('graph-fit', HTMLButtonElement).onclick = () => graph.fit();
 byId('graph-collapse', HTMLButtonElement).onclick = () => {
@@ -156,6 +162,7 @@ const draw = (): void => {
   if (source) {
     peersTable.update(source.peers(), model);
     peersChart.update(source.peers(), model);
+    peerLinksView.update(model, source.peers());
   }
   // Only when the run is over: it reads every result's size.
   if (model?.summary) linksTable.update(model);
@@ -286,6 +293,7 @@ async function main(): Promise<void> {
     graph,
     stream: () => shown?.views.stream.scene(),
     drawTimes: () => [...drawTimes.recent],
+    peerLinks: () => peerLinksView.links,
   };
   schedule();
   document.body.dataset.ready = 'true';

@@ -20,9 +20,19 @@
 import type { AttemptRecord, FunctionRecord, FunctionVerification } from '@handout/peer-runtime';
 import type { PeerInfo } from '@handout/peer-runtime/signaling';
 
-/** The ICE candidate type of the link an attempt's inputs came over (host, server-reflexive, relayed by TURN). */
-export type LinkType = 'host' | 'srflx' | 'prflx' | 'relay';
-const LINK_TYPES: ReadonlySet<string> = new Set(['host', 'srflx', 'prflx', 'relay']);
+/**
+ * How a link connected, as the runtime's `describeLinkPath` writes it: the ICE candidate type (host,
+ * server-reflexive, peer-reflexive, relayed by TURN) and protocol, `host/udp`, `relay/udp via tcp`. A bare type
+ * (`relay`, an older runtime's) is read too.
+ */
+export type LinkType = string;
+const LINK_TEXT = /^(host|srflx|prflx|relay)(\/(udp|tcp)( via (udp|tcp|tls))?)?$/;
+
+/** An input an attempt fetched: from which holder, over what kind of link. */
+export interface FetchedFrom {
+  readonly peer: string;
+  readonly link: LinkType | undefined;
+}
 
 /** One line a function printed. */
 export interface CapturedLine {
@@ -93,10 +103,23 @@ export function capturedOutput(record: FunctionRecord, max = 500): readonly Capt
   return lines;
 }
 
-/** The link type of an attempt, when the runtime recorded it. */
+const linkText = (link: unknown): LinkType | undefined =>
+  typeof link === 'string' && LINK_TEXT.test(link) ? link : undefined;
+
+/** How the coordinator's link to the attempt's peer connected, when the runtime recorded it. */
 export function attemptLink(attempt: AttemptRecord): LinkType | undefined {
-  const link = (attempt as unknown as Record<string, unknown>).link;
-  return typeof link === 'string' && LINK_TYPES.has(link) ? (link as LinkType) : undefined;
+  return linkText((attempt as unknown as Record<string, unknown>).link);
+}
+
+/** The holders an attempt fetched its inputs from, each with its link (`unknown` links as undefined). */
+export function attemptFetches(attempt: AttemptRecord): readonly FetchedFrom[] {
+  const list: unknown = attempt.fetchedFrom;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((f: unknown) =>
+    isRecord(f) && typeof f.peer === 'string' && f.peer !== ''
+      ? [{ peer: f.peer, link: linkText(f.link) }]
+      : [],
+  );
 }
 
 /**

@@ -19,6 +19,8 @@ export interface MeshLike {
   /** Peer membership/state changes, if the mesh emits them; otherwise the source polls `peers()`. */
   on?(event: 'peers', listener: () => void): () => void;
   close(): Promise<void>;
+  /** The coordinator the next submission goes to (the SDK's `Mesh.coordinatorId`). */
+  coordinatorId?(): string | undefined;
   /** How this tab's link to a peer connected, while one is open (the SDK's `Mesh.linkTo`). */
   linkTo?(peerId: string): LinkPath | undefined;
 }
@@ -89,6 +91,8 @@ export function createMeshRunSource(mesh: MeshLike, options: MeshRunSourceOption
   const live = () => [...seen.values()].filter((e) => !e.gone);
   return {
     kind: 'mesh',
+    ...(options.selfId !== undefined && { selfId: options.selfId }),
+    coordinatorId: () => mesh.coordinatorId?.(),
     describe: () =>
       `mesh · ${options.signal} · ${live().length} peer${live().length === 1 ? '' : 's'}` +
       (options.selfId ? ` · you are ${looksGenerated(options.selfId) ? 'this tab' : options.selfId}` : ''),

@@ -59,6 +59,9 @@ export interface RunSource {
   laneName(lane: string): string;
   /** Why a lane is blank before its first function (the task stream's hatched lead-in). */
   leadIn(lane: string): string;
+  /** On a mesh: this tab's peer id, and the coordinator its runs go to (the peer-links view names their links). */
+  readonly selfId?: string;
+  coordinatorId?(): string | undefined;
   /** Total worker slots, for the capacity line of the resource chart; undefined when unknown. */
   capacity(): number | undefined;
   close(): Promise<void>;

@@ -33,6 +33,10 @@ export interface ExecuteDeps {
   readonly workerFreeAt: Map<number, number>;
   /** How the link to `peer` connected (`describeLinkPath`), or `unknown`. */
   readonly linkTo: (peer: string) => string;
+  /** This peer's measured figures for its link to `peer` (its port's LinkMeter), when it has any. */
+  readonly linkFigures?: (
+    peer: string,
+  ) => { readonly rttMs?: number; readonly bytesPerSecond?: number } | undefined;
 }
 
 /** Why no holder gave an input, one clause per holder: the link error of those that could not be reached. */
@@ -65,6 +69,17 @@ export function unreachableHolders(failures: readonly FetchFailure[]): Unreachab
   return failures
     .filter((f) => f.kind === 'unreachable')
     .map((f) => ({ peer: f.peer, failure: linkSetupErrorIn(f.error)?.failure ?? 'unreachable' }));
+}
+
+/** Where an input came from: the holder, how the link to it connected, and its figures when measured. */
+function fetchedInputOf(peer: string, deps: ExecuteDeps): FetchedInput {
+  const figures = deps.linkFigures?.(peer);
+  return {
+    peer,
+    link: deps.linkTo(peer),
+    ...(figures?.rttMs !== undefined && { rttMs: figures.rttMs }),
+    ...(figures?.bytesPerSecond !== undefined && { bytesPerSecond: figures.bytesPerSecond }),
+  };
 }
 
 /** The input values of `task` in `args` order (extraArgs follow in poolTaskOf), or undefined when an input could not
@@ -107,7 +122,7 @@ async function callArgs(
         });
         return undefined;
       }
-      if (got.from !== undefined) fetchedFrom.push({ peer: got.from, link: deps.linkTo(got.from) });
+      if (got.from !== undefined) fetchedFrom.push(fetchedInputOf(got.from, deps));
       values.set(producer, got.value);
     }
     args.push(argumentValue(values.get(producer), output));

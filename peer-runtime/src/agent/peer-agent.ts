@@ -339,6 +339,7 @@ class MeshPeerAgent implements PeerAgent {
       inlineLimit: this.options.inlineLimitBytes ?? INLINE_RESULT_LIMIT,
       workerFreeAt: this.workerFreeAt,
       linkTo: (peer: string) => linkText(this.options.transport, peer),
+      linkFigures: (peer: string) => this.port.links.get(peer),
     };
     executeTask(task, deps).then(end, (error: unknown) => {
       this.replies.reply(task, {

@@ -77,7 +77,12 @@ export const linkText = string({
   pattern: /^((host|srflx|prflx|relay)\/(udp|tcp)( via (udp|tcp|tls))?|unknown)$/,
   name: 'a link type (host/udp, relay/udp, ...)',
 });
-export const fetchedInput = object<FetchedInput>({ peer: id, link: linkText });
+export const fetchedInput = object<FetchedInput>({
+  peer: id,
+  link: linkText,
+  rttMs: optional(number({ min: 0 })),
+  bytesPerSecond: optional(number({ above: 0 })),
+});
 
 /** The fields every per-attempt event starts with, in checking order. */
 const attemptAt = { id, attempt: uint, peer: id, at: finite };

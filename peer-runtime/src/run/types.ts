@@ -12,6 +12,13 @@ import type { AttemptOutput } from './output.js';
 export interface FetchedInput {
   readonly peer: string;
   readonly link: string;
+  /**
+   * The fetching peer's figures for its link to `peer` when it reported the attempt (mesh/link-meter.ts: round
+   * trip, and bytes per second received from `peer`), when it has measured them: what the coordinator also learns
+   * on `peer:status.links`, here so a submitter (the dashboard's peers view) sees them too.
+   */
+  readonly rttMs?: number;
+  readonly bytesPerSecond?: number;
 }
 
 export type FunctionStatus =

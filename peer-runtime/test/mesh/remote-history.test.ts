@@ -95,15 +95,21 @@ describe('the links of a remote run', () => {
     mesh = undefined;
   });
 
-  it('name, on the attempt that fetched an input, the peer it came from (memory links have no ICE path)', async () => {
+  it('name, on the attempt that fetched an input, the peer it came from and the bandwidth the fetch measured (memory links have no ICE path)', async () => {
     mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }]);
+    // 40,000 integers encode to well over the meter's 64 KiB bandwidth sample.
     const run = submitRemote(mesh.submitter('alice'), 'coord', [
-      fn('big', [], '(n) => Array.from({ length: n }, (_, i) => i)', { node: 'p1', extraArgs: [20_000] }),
+      fn('big', [], '(n) => Array.from({ length: n }, (_, i) => i)', { node: 'p1', extraArgs: [40_000] }),
       fn('sum', ['big'], '(xs) => xs.reduce((a, b) => a + b, 0)', { node: 'p2' }),
     ]);
-    expect(await run.result('sum')).toBe((20_000 * 19_999) / 2);
+    expect(await run.result('sum')).toBe((40_000 * 39_999) / 2);
     await run.done;
     const sum = run.records().find((r) => r.id === 'sum')!;
-    expect(sum.history.at(-1)?.fetchedFrom).toEqual([{ peer: 'p1', link: 'unknown' }]);
+    const fetched = sum.history.at(-1)?.fetchedFrom;
+    expect(fetched?.map((f) => [f.peer, f.link])).toEqual([['p1', 'unknown']]);
+    // p2's own figure for its link from p1, carried to the submitter (the dashboard's peers view shows it).
+    expect(fetched?.[0]?.bytesPerSecond).toBeGreaterThan(0);
+    for (const key of Object.keys(fetched![0]!))
+      expect(['peer', 'link', 'rttMs', 'bytesPerSecond']).toContain(key);
   });
 });

@@ -75,3 +75,32 @@ describe('peer:status links', () => {
     }
   });
 });
+
+describe("an attempt's fetchedFrom figures", () => {
+  const failed = (fetchedFrom: unknown): Record<string, unknown> => ({
+    type: 'task:failed',
+    runId: 'run-1',
+    functionId: 'g',
+    hash: 'h-g',
+    attempt: 1,
+    reason: 'threw',
+    message: 'boom',
+    fetchedFrom,
+  });
+
+  it("keep the fetching peer's round trip and bandwidth for each holder, and refuse figures out of range", () => {
+    const sent = failed([
+      { peer: 'p1', link: 'host/udp', rttMs: 2.5, bytesPerSecond: 3e6 },
+      { peer: 'p2', link: 'relay/udp via tcp' },
+    ]);
+    const received = validateMessage(decodeMessage(joinParts(encodeMessage(sent as never))));
+    expect((received as { fetchedFrom?: unknown }).fetchedFrom).toEqual([
+      { peer: 'p1', link: 'host/udp', rttMs: 2.5, bytesPerSecond: 3e6 },
+      { peer: 'p2', link: 'relay/udp via tcp' },
+    ]);
+    expect(refusedField(failed([{ peer: 'p1', link: 'host/udp', rttMs: -1 }]))).toMatch(/fetchedFrom.*rttMs/);
+    expect(refusedField(failed([{ peer: 'p1', link: 'host/udp', bytesPerSecond: 0 }]))).toMatch(
+      /fetchedFrom.*bytesPerSecond/,
+    );
+  });
+});

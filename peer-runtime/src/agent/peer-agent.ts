@@ -216,13 +216,13 @@ class MeshPeerAgent implements PeerAgent {
     if (this.isPaused) return;
     this.isPaused = true;
     this.handBackWaiting('it is paused');
-    this.status.schedule();
+    this.status.urgent();
   }
 
   resume(): void {
     if (!this.isPaused) return;
     this.isPaused = false;
-    this.status.schedule();
+    this.status.urgent();
   }
 
   announce(coordinatorId: string): Promise<void> {

@@ -121,6 +121,15 @@ export class AgentStatus {
     }, this.options.statusIntervalMs);
   }
 
+  /**
+   * Something the coordinators must hear at once (paused, resumed): sent now, not within `statusIntervalMs`,
+   * so a coordinator does not keep placing work on a peer that would only hand it back.
+   */
+  urgent(): void {
+    this.dirty = true;
+    void this.flush();
+  }
+
   /** Sends the pending status now. */
   async flush(): Promise<void> {
     if (this.timer !== undefined) {

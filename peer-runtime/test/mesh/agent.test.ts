@@ -84,6 +84,44 @@ describe('peer agents and stragglers', () => {
     for (const h of onP1) expect(h.error).toContain('handed it back');
   });
 
+  it('a paused peer that the coordinator believes unpaused hands its work back once, and the run completes elsewhere', async () => {
+    // p1 pauses (its status says so at once), then a stale membership update says "not paused": signaling and the
+    // data channel are different paths, so the coordinator can hear them in either order. Only p1's hand-backs
+    // now tell the truth. Without believing them, each free reschedule went straight back to p1 until
+    // maxLostAttempts failed the function (the e2e's "failed on attempt 6 ... handed it back: it is paused").
+    mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }], { stragglers: false });
+    const caps = {
+      platform: 'node' as const,
+      cores: 1,
+      memoryMB: 4096,
+      gpu: false,
+      tags: [],
+      costRate: 0,
+      speed: 1,
+    };
+    // A first run: both peers connected and announced (an announce made while paused would say so).
+    const warm = mesh.coordinator.submit(
+      Array.from({ length: 4 }, (_, k) => fn(`w${k}`, [], '(k) => -k', { extraArgs: [k] })),
+    );
+    expect((await warm.done).functions.filter((r) => r.peer === 'p1').length).toBeGreaterThan(0);
+    mesh.agents.get('p1')!.agent.pause();
+    await new Promise((r) => setTimeout(r, 100)); // its status arrives
+    mesh.membership.update({ peerId: 'p1', capabilities: caps, state: { paused: false } });
+    const run = mesh.coordinator.submit(
+      Array.from({ length: 6 }, (_, k) => fn(`f${k}`, [], '(k) => k', { extraArgs: [k] })),
+    );
+    const summary = await run.done;
+    expect(summary.functions.filter((r) => r.status !== 'succeeded').map((r) => r.error?.message)).toEqual(
+      [],
+    );
+    for (let k = 0; k < 6; k++) expect(await run.result(`f${k}`)).toBe(k);
+    expect(summary.functions.every((r) => r.peer === 'p2')).toBe(true);
+    const onP1 = summary.functions.flatMap((r) => r.history.filter((h) => h.peer === 'p1'));
+    expect(onP1.length, 'hand-backs from p1').toBeGreaterThan(0);
+    expect(onP1.length, 'hand-backs from p1').toBeLessThanOrEqual(6);
+    for (const h of onP1) expect(h.error).toContain('handed it back: it is paused');
+  });
+
   it('a paused peer takes no new work', async () => {
     mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }]);
     mesh.agents.get('p1')!.agent.pause();

@@ -7,7 +7,7 @@
  * Run inside test/netns/run.sh.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DagJSON, FunctionSpec, FunctionVerification } from '@handout/peer-runtime';
@@ -15,8 +15,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSignalingServer, type SignalingServer } from '../../signaling-server/src/index.js';
 import { CLI, type PeerProcess, ROOT, wrapProcess } from '../harness/mesh-harness.js';
-import { DashboardPage } from './pages/dashboard-page.js';
-import { launchChromium, openPage } from './support/browser.js';
+import { launchChromium } from './support/browser.js';
+import { closeMesh, openMeshDashboard, waitForMembers } from './support/mesh-dashboard.js';
 import { artifactsDir } from './support/paths.js';
 
 const MESH = 'dash-verify';
@@ -111,39 +111,17 @@ describe('the dashboard on a mesh with a lying contributor', () => {
     spawnMember('liar', ['contribute'], [join(ROOT, 'test/fixtures/liar-peer.ts'), server.url]);
     browser = await launchChromium();
     const ids = ['co', ...HONEST, 'liar'];
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const members = await server.peers(MESH);
-      if (ids.every((id) => members.some((p) => p.peerId === id))) break;
-      if (Date.now() > deadline)
-        throw new Error(
-          `peers did not join: ${peers.map((p) => `${p.id}: ${p.stderr.join('')}`).join('\n')}`,
-        );
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForMembers(server, MESH, ids, () =>
+      peers.map((p) => `${p.id}: ${p.stderr.join('')}`).join('\n'),
+    );
   });
-  afterAll(async () => {
-    for (const p of peers) p.kill('SIGKILL');
-    await Promise.all(peers.map((p) => p.exited));
-    await browser?.close();
-    await server?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeMesh({ peers, browser, server, dirs }));
 
   it("a function's detail shows its verification: outcome, agreeing peers (never the liar), losers, digest", async () => {
-    const context = await browser.newContext({
-      viewport: { width: 1440, height: 1000 },
-      deviceScaleFactor: 1,
-    });
-    const { page, errors } = await openPage(context);
-    const dashboard = new DashboardPage(page, server.url);
-    const token = server.issueToken({ mesh: MESH, roles: ['submit'], ttlSeconds: 600 });
-    await dashboard.open(`?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token)}`);
-    await page.waitForFunction(
-      (ids) => ids.every((id) => document.querySelector(`#peers tr[data-peer="${id}"]`) !== null),
-      [...HONEST, 'liar'],
-      { timeout: 15_000 },
-    );
+    const { context, page, errors, dashboard } = await openMeshDashboard(browser, server, MESH, [
+      ...HONEST,
+      'liar',
+    ]);
     await dashboard.upload('verified.json', JSON.stringify(verifiedDag(Date.now())));
     await dashboard.run();
     expect(await dashboard.waitForRunEnd(90_000)).toBe('succeeded');
@@ -205,19 +183,7 @@ describe('the dashboard on a mesh with a lying contributor', () => {
   }, 150_000);
 
   it('draws the links between peers the run reports: who fetched from whom, how it connected, the measured bandwidth', async () => {
-    const context = await browser.newContext({
-      viewport: { width: 1440, height: 1000 },
-      deviceScaleFactor: 1,
-    });
-    const { page, errors } = await openPage(context);
-    const dashboard = new DashboardPage(page, server.url);
-    const token = server.issueToken({ mesh: MESH, roles: ['submit'], ttlSeconds: 600 });
-    await dashboard.open(`?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token)}`);
-    await page.waitForFunction(
-      (ids) => ids.every((id) => document.querySelector(`#peers tr[data-peer="${id}"]`) !== null),
-      [...HONEST],
-      { timeout: 15_000 },
-    );
+    const { context, page, errors, dashboard } = await openMeshDashboard(browser, server, MESH, [...HONEST]);
     await dashboard.upload('crossing.json', JSON.stringify(crossingDag(Date.now())));
     await dashboard.run();
     expect(await dashboard.waitForRunEnd(90_000)).toBe('succeeded');

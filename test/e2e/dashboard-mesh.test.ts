@@ -4,15 +4,15 @@
  * slot at a time, peers are named by their ids (token subjects), and the blank lead-in of each lane is
  * explained. Run inside test/netns/run.sh.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSignalingServer, type SignalingServer } from '../../signaling-server/src/index.js';
 import { type PeerProcess, spawnCli } from '../harness/mesh-harness.js';
-import { DashboardPage } from './pages/dashboard-page.js';
-import { launchChromium, openPage } from './support/browser.js';
+import { launchChromium } from './support/browser.js';
+import { closeMesh, openMeshDashboard, waitForMembers } from './support/mesh-dashboard.js';
 import { artifactsDir } from './support/paths.js';
 
 const MESH = 'dash-mesh';
@@ -49,41 +49,17 @@ describe('the dashboard on a mesh of two Node peers', () => {
       );
     }
     browser = await launchChromium();
-    const deadline = Date.now() + 60_000;
-    const joined = async (): Promise<boolean> => {
-      const members = await server.peers(MESH);
-      return PEERS.every((id) => members.some((p) => p.peerId === id));
-    };
-    while (!(await joined())) {
-      if (Date.now() > deadline)
-        throw new Error(`peers did not join: ${peers.map((p) => p.stderr.join('')).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForMembers(server, MESH, PEERS, () => peers.map((p) => p.stderr.join('')).join('\n'));
   });
-  afterAll(async () => {
-    // Each peer is the node process itself (spawnCli runs node, not pnpm), so this kills the peer.
-    for (const p of peers) p.kill('SIGKILL');
-    await Promise.all(peers.map((p) => p.exited));
-    await browser?.close();
-    await server?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeMesh({ peers, browser, server, dirs }));
 
   it('charts each peer over time, never more running on a peer than its slot, and names the peers', async () => {
-    const context = await browser.newContext({
-      viewport: { width: 1440, height: 1000 },
-      deviceScaleFactor: 1,
-    });
-    const { page, errors, warnings } = await openPage(context);
-    const dashboard = new DashboardPage(page, server.url);
-    const token = server.issueToken({ mesh: MESH, roles: ['submit'], ttlSeconds: 600 });
-    await dashboard.open(
-      `?signal=${encodeURIComponent(server.url)}&token=${encodeURIComponent(token)}&dag=slow`,
-    );
-    await page.waitForFunction(
-      (ids) => ids.every((id) => document.querySelector(`#peers tr[data-peer="${id}"]`) !== null),
-      [...PEERS],
-      { timeout: 15_000 },
+    const { context, page, errors, warnings, dashboard } = await openMeshDashboard(
+      browser,
+      server,
+      MESH,
+      PEERS,
+      '&dag=slow',
     );
     await dashboard.run();
     expect(await dashboard.waitForRunEnd(60_000)).toBe('succeeded');

@@ -8,7 +8,7 @@
  * submit-only client (`connect()`), which therefore uses the mesh's coordinator. The tests run in order and
  * build on each other: the first run fills the caches the reload test reads; the last test closes a page.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DagJSON, FunctionRecord, FunctionSpec, Run, RunSummary } from '@handout/peer-runtime';
@@ -20,6 +20,7 @@ import { type PeerProcess, spawnCli } from '../harness/mesh-harness.js';
 import { ContributePage } from './pages/contribute-page.js';
 import { DashboardPage } from './pages/dashboard-page.js';
 import { launchChromium, openPage } from './support/browser.js';
+import { closeMesh } from './support/mesh-dashboard.js';
 import { artifactsDir } from './support/paths.js';
 
 const MESH = 'e2e-mesh';
@@ -156,11 +157,7 @@ describe('browsers as mesh peers (Chromium, WebRTC, one mesh)', () => {
 
   afterAll(async () => {
     await submitter?.close();
-    await browser?.close();
-    nodePeer?.kill('SIGKILL');
-    await nodePeer?.exited;
-    await server?.close();
-    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+    await closeMesh({ peers: nodePeer ? [nodePeer] : [], browser, server, dirs: cacheDir ? [cacheDir] : [] });
   });
 
   it('two browser pages and a Node peer run one DAG submitted from the Node SDK, each running some of it, with correct results', async () => {

@@ -11,7 +11,7 @@
  * and the coordinator comes back with no memory of the run. A rerun is served from the tab's cache only if the
  * receipts it reads back from IndexedDB check.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DagJSON, FunctionSpec, Run, RunSummary } from '@handout/peer-runtime';
@@ -22,6 +22,7 @@ import { createSignalingServer, type SignalingServer } from '../../signaling-ser
 import { type PeerProcess, spawnCli } from '../harness/mesh-harness.js';
 import { ContributePage } from './pages/contribute-page.js';
 import { launchChromium, openPage } from './support/browser.js';
+import { closeMesh } from './support/mesh-dashboard.js';
 
 const MESH = 'e2e-receipts';
 const CO = 'co';
@@ -118,11 +119,7 @@ describe('a contribute tab that computed, then reloaded, while the coordinator r
 
   afterAll(async () => {
     await submitter?.close();
-    await browser?.close();
-    co?.kill('SIGKILL');
-    await co?.exited;
-    await server?.close();
-    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+    await closeMesh({ peers: co ? [co] : [], browser, server, dirs: cacheDir ? [cacheDir] : [] });
   });
 
   it('has its receipts honoured after the reload: the rerun is served from its IndexedDB cache', async () => {

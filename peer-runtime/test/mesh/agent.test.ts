@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nodeCapabilities } from '../../src/mesh/membership.js';
 import { createTestMesh, fn, slowFirstTime, type TestMesh } from './helpers.js';
 
 describe('peer agents and stragglers', () => {
@@ -90,15 +91,6 @@ describe('peer agents and stragglers', () => {
     // now tell the truth. Without believing them, each free reschedule went straight back to p1 until
     // maxLostAttempts failed the function (the e2e's "failed on attempt 6 ... handed it back: it is paused").
     mesh = createTestMesh([{ id: 'p1' }, { id: 'p2' }], { stragglers: false });
-    const caps = {
-      platform: 'node' as const,
-      cores: 1,
-      memoryMB: 4096,
-      gpu: false,
-      tags: [],
-      costRate: 0,
-      speed: 1,
-    };
     // A first run: both peers connected and announced (an announce made while paused would say so).
     const warm = mesh.coordinator.submit(
       Array.from({ length: 4 }, (_, k) => fn(`w${k}`, [], '(k) => -k', { extraArgs: [k] })),
@@ -106,7 +98,7 @@ describe('peer agents and stragglers', () => {
     expect((await warm.done).functions.filter((r) => r.peer === 'p1').length).toBeGreaterThan(0);
     mesh.agents.get('p1')!.agent.pause();
     await new Promise((r) => setTimeout(r, 100)); // its status arrives
-    mesh.membership.update({ peerId: 'p1', capabilities: caps, state: { paused: false } });
+    mesh.membership.update({ peerId: 'p1', capabilities: nodeCapabilities(1), state: { paused: false } });
     const run = mesh.coordinator.submit(
       Array.from({ length: 6 }, (_, k) => fn(`f${k}`, [], '(k) => k', { extraArgs: [k] })),
     );
@@ -127,15 +119,7 @@ describe('peer agents and stragglers', () => {
     mesh.agents.get('p1')!.agent.pause();
     mesh.membership.update({
       peerId: 'p1',
-      capabilities: {
-        platform: 'node',
-        cores: 1,
-        memoryMB: 4096,
-        gpu: false,
-        tags: [],
-        costRate: 0,
-        speed: 1,
-      },
+      capabilities: nodeCapabilities(1),
       state: { paused: true },
     });
     const run = mesh.coordinator.submit(

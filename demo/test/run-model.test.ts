@@ -23,6 +23,16 @@ const summary = (model: RunModel, status: 'succeeded' | 'failed' | 'cancelled', 
 });
 
 describe('the run model', () => {
+  it('keeps the peers the coordinator quarantined, with its reason, and tells its views', () => {
+    const { run, emit } = scriptedRun();
+    const model = new RunModel(specs(['a']), run, () => 0);
+    let changes = 0;
+    model.onChange(() => changes++);
+    emit('peer:quarantined', { peer: 'liar', reason: 'disagreed with the quorum 2 times', at: 5 });
+    expect(model.quarantined).toEqual(new Map([['liar', 'disagreed with the quorum 2 times']]));
+    expect(changes).toBe(1);
+  });
+
   it('counts no function as running after a run of 0 ms functions (no permanent +1 per function)', () => {
     const ids = Array.from({ length: 200 }, (_, i) => `f-${i}`);
     const { run, emit } = scriptedRun();

@@ -139,6 +139,17 @@ describe('the dashboard on a mesh with a lying contributor', () => {
     expect(verified).toHaveLength(9);
     for (const r of verified) expect(r.verification?.outcome, r.id).toMatch(/^(agreed|disputed)$/);
 
+    // The coordinator quarantined the liar: its row in the peers table says so, with the coordinator's reason on
+    // hover; the honest peers' rows do not.
+    const liarState = page.locator('#peers tr[data-peer="liar"] .state');
+    await page.waitForSelector('#peers tr[data-peer="liar"][data-state="quarantined"]', { timeout: 5000 });
+    expect(await liarState.textContent()).toBe('quarantined');
+    expect(await liarState.getAttribute('title')).toMatch(/disagreed with the quorum/);
+    for (const id of HONEST)
+      expect(await page.locator(`#peers tr[data-peer="${id}"]`).getAttribute('data-state')).not.toBe(
+        'quarantined',
+      );
+
     // The liar (64 claimed slots, speed 1e6) is given work first and loses its quorums before its quarantine:
     // a disputed function names it as the loser. That one is shown.
     const chosen = verified.find((r) => r.verification!.outcome === 'disputed');

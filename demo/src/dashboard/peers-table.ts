@@ -40,6 +40,10 @@ export function createPeersTable(host: HTMLElement): PeersTable {
         for (const bar of model.bars) if (bar.outcome === 'succeeded' && p.ownsLane(bar.lane)) finished++;
       }
       const load = p.slots > 0 ? running / p.slots : 0;
+      // The run's coordinator gave up on it (lost quorums, or delivered far less than it claimed): shown in the
+      // state column whatever the peer itself says, with the coordinator's reason on hover.
+      const quarantine = model?.quarantined.get(p.id);
+      const state = quarantine === undefined ? p.state : 'quarantined';
       // One dot per lane (worker) of this peer, in the lane's colour, as in the task stream.
       const swatches = h(
         'span',
@@ -57,7 +61,12 @@ export function createPeersTable(host: HTMLElement): PeersTable {
       );
       return h(
         'tr',
-        { 'data-peer': p.id, 'data-state': p.state, ...(p.link && { 'data-link': p.link }) },
+        {
+          'data-peer': p.id,
+          'data-state': state,
+          ...(p.link && { 'data-link': p.link }),
+          ...(quarantine !== undefined && { 'data-quarantined': quarantine }),
+        },
         h(
           'td',
           { class: 'peer-name', title: p.id },
@@ -86,7 +95,11 @@ export function createPeersTable(host: HTMLElement): PeersTable {
           },
           p.readings?.cpu === undefined ? '—' : `${Math.round(p.readings.cpu * 100)}%`,
         ),
-        h('td', {}, h('span', { class: 'state', 'data-state': p.state }, p.state)),
+        h(
+          'td',
+          {},
+          h('span', { class: 'state', 'data-state': state, ...(quarantine && { title: quarantine }) }, state),
+        ),
         h('td', { class: 'load' }, meter, h('span', { class: 'num' }, `${running}/${p.slots}`)),
         h('td', { class: 'num' }, String(finished)),
       );

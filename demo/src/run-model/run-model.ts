@@ -79,6 +79,8 @@ export class RunModel {
   summary: RunSummary | undefined;
   /** Why each skipped function was skipped (the failed input). */
   readonly skippedBecause = new Map<string, string>();
+  /** Peers the coordinator quarantined during the run, with its reason (RunEvents['peer:quarantined']). */
+  readonly quarantined = new Map<string, string>();
   /** Bumped on every change: views and caches compare it to skip work. */
   version = 0;
   private readonly attempts = new Map<string, TaskBar[]>();
@@ -112,6 +114,10 @@ export class RunModel {
         if (!this.known(id) || this.isFinal(id)) return;
         this.skippedBecause.set(id, because);
         this.set(id, 'skipped');
+      }),
+      run.on('peer:quarantined', ({ peer, reason }) => {
+        this.quarantined.set(peer, reason);
+        this.emit();
       }),
       run.on('run:done', (summary) => this.done(summary)),
     );

@@ -135,6 +135,7 @@ class MeshCoordinator implements Coordinator {
       directory: this.directory,
       verification: () => this.verification,
       outcomes: () => this.outcomes,
+      runs: () => this.runs.values(),
       emit: (event, payload) => this.events.emit(event, payload),
     });
     this.cacheClaims = new CacheClaims({

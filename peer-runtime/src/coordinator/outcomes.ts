@@ -244,10 +244,8 @@ export class Outcomes {
     if (left > 0) return; // its duplicate still runs and may yet succeed
     if (msg.reason === 'input-lost' && msg.missingInput !== undefined && !this.onlyUnreachable(msg))
       this.forgetInput(run, i, msg.missingInput);
-    // A failure `cancelled` we did not ask for is a hand-back (agent/replies.ts giveBack): the peer takes no new
-    // work now (paused or draining). Its status saying so comes later (it is batched), so without this the free
-    // reschedule went straight back to it until maxLostAttempts failed the function. Believing it is safe: it
-    // only lowers what the peer is given, and its next status or membership update sets it right.
+    // A `cancelled` we did not ask for is a hand-back (agent/replies.ts): the peer takes no new work now. Believed
+    // (it only lowers what the peer gets; its next status sets it right), else the free reschedule goes back to it.
     if (msg.reason === 'cancelled' && this.deps.tracker.peer(from)?.paused === false)
       this.deps.tracker.update(from, { paused: true });
     const error = taskErrorFor(msg.functionId, msg.attempt, msg.reason, msg.message, msg.stack, from);

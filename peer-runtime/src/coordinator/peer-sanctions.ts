@@ -19,6 +19,8 @@ export interface PeerSanctionsDeps {
   /** Made after the sanctions (they are wired into it), so read when needed. */
   readonly verification: () => Verification;
   readonly outcomes: () => Outcomes;
+  /** The runs in flight, each told of a quarantine (a submitter's dashboard marks the peer). */
+  readonly runs: () => Iterable<RunState>;
   readonly emit: <E extends keyof CoordinatorEvents>(event: E, payload: CoordinatorEvents[E]) => void;
 }
 
@@ -51,6 +53,8 @@ export class PeerSanctions {
   quarantine(peerId: string, reason: string): void {
     this.deps.log.warn(`peer '${peerId}' quarantined: ${reason}`, { peer: peerId, reason });
     this.deps.emit('peer:quarantined', { peerId, reason });
+    const at = Date.now();
+    for (const run of this.deps.runs()) run.run.noteQuarantined({ peer: peerId, reason, at });
     this.deps.directory.removePeer(peerId);
     this.deps.outcomes().peerLost(peerId, `quarantined: ${reason}`);
   }

@@ -204,6 +204,10 @@ export class MeshRun extends RunController {
     this.emit('run:coordinator-changed', change);
   }
 
+  noteQuarantined(quarantine: RunEvents['peer:quarantined']): void {
+    this.emit('peer:quarantined', quarantine);
+  }
+
   /**
    * Ends every function not yet ended as failed with `error` (a refused submission, a lost coordinator), so
    * `done` resolves with status failed and `result(id)` rejects with `error` itself.

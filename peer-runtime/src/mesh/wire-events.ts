@@ -78,6 +78,9 @@ export function forwardRunEvents(
       send({ kind: 'task:retried', id, attempt, delayMs }),
     ),
     run.on('task:skipped', ({ id, because }) => send({ kind: 'task:skipped', id, because })),
+    run.on('peer:quarantined', ({ peer, reason, at }) =>
+      send({ kind: 'peer:quarantined', peer, reason, at }),
+    ),
     run.on('function:log', ({ id, attempt, peer, lines, droppedLines }) => {
       if (streamOutput) send({ kind: 'task:output', id, attempt, peer, lines, droppedLines });
       else printed.add(id, { attempt, peer, lines, droppedLines });
@@ -226,6 +229,9 @@ export function applyWireEvent(run: MeshRun, event: WireRunEvent, coordinator: s
     }
     case 'task:retried':
       run.markRetried(event.id, event.attempt, event.delayMs);
+      return;
+    case 'peer:quarantined':
+      run.noteQuarantined({ peer: event.peer, reason: event.reason, at: event.at });
       return;
     case 'task:output':
       run.markOutput(event.id, {

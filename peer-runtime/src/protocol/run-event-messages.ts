@@ -73,6 +73,8 @@ export type WireRunEvent =
       readonly verification?: FunctionVerification;
     }
   | { readonly kind: 'task:retried'; readonly id: string; readonly attempt: number; readonly delayMs: number }
+  /** The coordinator quarantined `peer` during the run (RunEvents['peer:quarantined']). */
+  | { readonly kind: 'peer:quarantined'; readonly peer: string; readonly reason: string; readonly at: number }
   /**
    * The next piece of what an attempt printed, while it runs: sent only to a submitter that asked
    * (`SubmitOptions.streamOutput`), which then gets no `output` on end events. Its pieces, in order, are the

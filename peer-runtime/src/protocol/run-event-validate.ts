@@ -161,6 +161,7 @@ const cases: { readonly [K in Kind]: Schema<EventOf<K>> } = {
     verification: optional(functionVerification),
   }),
   'task:retried': event('task:retried', { id, attempt: uint, delayMs: finite }),
+  'peer:quarantined': event('peer:quarantined', { peer: id, reason: text, at: finite }),
   'task:output': withinOutputBudget(
     event('task:output', {
       id,

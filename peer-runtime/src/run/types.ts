@@ -140,6 +140,12 @@ export interface RunEvents {
    */
   'run:coordinator-changed': { from: string; to: string; reason: string; gapMs: number };
   /**
+   * The coordinator's trust ledger gave up on `peer` while this run ran (it lost quorums, or delivered far less
+   * than it advertised): its attempts re-run elsewhere, its holdings are no longer served, it gets no more work.
+   * `reason` is the ledger's. Told to every run in flight at the time, local or remote; local runs never emit it.
+   */
+  'peer:quarantined': { peer: string; reason: string; at: number };
+  /**
    * An attempt of function `id` printed something: the next piece of its output, sent as it prints (local runs,
    * and mesh runs whose coordinator streams) or once with the attempt's outcome (an older coordinator or peer).
    * Pieces of one attempt concatenate to its entry of `FunctionRecord.logs`; `droppedLines` counts lines past

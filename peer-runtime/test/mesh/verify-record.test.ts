@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FunctionRecord } from '../../src/run/types.js';
 import { submitRemote } from '../../src/submit/submit-remote.js';
 import { forgedValue } from './forging-pool.js';
-import { createTestMesh, fn, type TestMesh } from './helpers.js';
+import { createTestMesh, fn, layeredDag, type TestMesh } from './helpers.js';
 
 const HEX = /^[0-9a-f]{64}$/;
 const peersOf = (r: FunctionRecord) => new Set(r.history.map((h) => h.peer));
@@ -86,6 +86,35 @@ describe('the verification outcome on function records', () => {
       expect(v!.digest, r.id).toMatch(HEX);
     }
     for (let k = 0; k < 6; k++) expect(await run.result(`f${k}`)).toBe(k + 100);
+  });
+});
+
+describe('a quarantine seen by a remote submitter', () => {
+  let mesh: TestMesh | undefined;
+  afterEach(async () => {
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  it('its run gets peer:quarantined with the reason the coordinator logged, carried by the run events', async () => {
+    mesh = createTestMesh([{ id: 'h1' }, { id: 'h2' }, { id: 'h3' }, { id: 'liar', forge: true }]);
+    const quarantined: string[] = [];
+    mesh.coordinator.on('peer:quarantined', ({ peerId, reason }) => quarantined.push(`${peerId}: ${reason}`));
+    const { functions, expected } = layeredDag(4, 12);
+    const run = submitRemote(mesh.submitter('alice'), 'coord', functions, {
+      verify: { replicas: 2, trustAfter: 1000 },
+    });
+    const told: string[] = [];
+    run.on('peer:quarantined', ({ peer, reason, at }) => {
+      expect(at).toBeGreaterThan(0);
+      told.push(`${peer}: ${reason}`);
+    });
+    const summary = await run.done;
+    expect(summary.status).toBe('succeeded');
+    for (const [id, value] of expected) expect(await run.result(id), id).toBe(value);
+    expect(quarantined).toHaveLength(1);
+    expect(quarantined[0]).toMatch(/^liar: /);
+    expect(told).toEqual(quarantined);
   });
 });
 

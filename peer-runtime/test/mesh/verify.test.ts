@@ -27,6 +27,8 @@ describe('result verification (replicas, quorum, trust ledger)', () => {
     // trustAfter beyond the run's length: every function is replicated (no spot-check draw decides the test).
     const verify = { replicas: 2, trustAfter: 1000 };
     const run = mesh.coordinator.submit(functions, { verify });
+    const told: string[] = [];
+    run.on('peer:quarantined', ({ peer, reason }) => told.push(`${peer}: ${reason}`));
     const summary = await run.done;
     expect(summary.status).toBe('succeeded');
     for (const [id, value] of expected) expect(await run.result(id), id).toBe(value);
@@ -38,6 +40,8 @@ describe('result verification (replicas, quorum, trust ledger)', () => {
     }
     expect(quarantined.map((q) => q.peerId)).toEqual(['liar']);
     expect(quarantined[0]!.reason).toMatch(/disagreed with the quorum 2 times/);
+    // The run in flight was told, with the ledger's reason (a dashboard marks the peer).
+    expect(told).toEqual([`liar: ${quarantined[0]!.reason}`]);
     expect(disagreed.length).toBeGreaterThanOrEqual(2);
     expect(new Set(disagreed.map((d) => d.peerId))).toEqual(new Set(['liar']));
     // The records show each disagreement: the liar's attempts are closed with it.

@@ -284,6 +284,18 @@ describe('message validation', () => {
     expect(errorOf(message).field).toBe('dag.functions[0].cost.gpus');
   });
 
+  it('takes a peer:quarantined run event and refuses one with a bad field, naming it', () => {
+    const message = {
+      type: 'run:event',
+      runId: 'r',
+      event: { kind: 'peer:quarantined', peer: 'liar', reason: 'lied', at: 5 },
+    };
+    expect(validateMessage(message)).toEqual(message);
+    for (const path of fieldPaths(message.event, 'event'))
+      expect(errorOf(withNullAt(message, path)).field).toBe(path);
+    expect(errorOf({ ...message, event: { ...message.event, peer: '' } }).field).toBe('event.peer');
+  });
+
   it('gives the same error for a bad message whether decoded from the wire or validated directly', () => {
     const message = hotBatch();
     ((message.messages as Json[])[1] as Json).attempt = -1;

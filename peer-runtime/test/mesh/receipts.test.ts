@@ -26,6 +26,7 @@ const meshKey = new Uint8Array(32).fill(7);
 const roles = new Map<string, readonly Role[]>([
   ['coord', ['coordinate', 'submit']],
   ['p1', ['contribute']],
+  ['p2', ['contribute']],
   ['mallory', ['contribute']],
 ]);
 const members = staticMembers(roles);
@@ -153,6 +154,57 @@ describe('cache receipts across a coordinator restart', () => {
       ['big', true, 'p1'],
       ['small', true, 'p1'],
     ]);
+    expect(await again.result('big')).toBe('x'.repeat(40000));
+  });
+
+  it('a peer that fetched an input and kept it gets a receipt, and after a restart its copy is served when the producer is gone', async () => {
+    const books = { p1: new ReceiptBook(), p2: new ReceiptBook() };
+    const agent = (id: 'p1' | 'p2') => ({
+      id,
+      capabilities: { tags: [id === 'p1' ? 'producer' : 'consumer'] },
+      options: { members, fetchKey: holderKey(meshKey, id), receipts: books[id] },
+    });
+    mesh = createTestMesh([agent('p1'), agent('p2')], { members, meshKey });
+    // 40 kB: too large to ride inline, so p2 must fetch it from p1 (and keep it: keepInputs defaults to true).
+    const big = fn('big', [], "() => 'x'.repeat(40000)", { node: { tags: ['producer'] } });
+    const use = fn('use', ['big'], '(s) => s.length', { node: { tags: ['consumer'] } });
+    const first = mesh.coordinator.submit([big, use]);
+    expect((await first.done).status).toBe('succeeded');
+    expect(first.record('big').peer).toBe('p1');
+    expect(first.record('use').peer).toBe('p2');
+    const bigHash = first.record('big').hash;
+    // The consumer's copy has a receipt of its own, for the digest the producer's receipt names.
+    await expect.poll(() => books.p2.get(bigHash)).toBeDefined();
+    const copy = books.p2.get(bigHash)!;
+    expect(copy).toMatchObject({ hash: bigHash, verified: false, issuer: 'coord' });
+    expect(new ReceiptIssuer(meshKey, 'coord').check(bigHash, copy)).toBe('ok');
+    expect(copy.digest).toEqual(books.p1.get(bigHash)!.digest);
+
+    // The producer dies, the coordinator restarts (same mesh key, no digests recorded) and p2 announces.
+    await mesh.kill('p1');
+    await mesh.coordinator.close();
+    await mesh.coordinatorTransport.close();
+    // p2 must have seen the old coordinator's connection close before it dials the new one.
+    const p2 = mesh.agents.get('p2')!;
+    await expect.poll(() => p2.transport.connections().some((c) => c.peerId === 'coord')).toBe(false);
+    const transport = createMemoryTransport(mesh.network, 'coord');
+    const restarted = createCoordinator({
+      transport,
+      membership: mesh.membership,
+      members,
+      meshKey,
+      heartbeatIntervalMs: 0,
+    });
+    closers.push(async () => {
+      await restarted.close();
+      await transport.close();
+    });
+    await p2.transport.connect('coord');
+    await p2.agent.announce('coord');
+    await expect.poll(() => [...restarted.holders(bigHash)]).toEqual(['p2']);
+    const again = restarted.submit([fn('big', [], "() => 'x'.repeat(40000)")]);
+    const summary = await again.done;
+    expect(summary.functions.map((r) => [r.id, r.cached, r.peer])).toEqual([['big', true, 'p2']]);
     expect(await again.result('big')).toBe('x'.repeat(40000));
   });
 });

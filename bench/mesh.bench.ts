@@ -15,6 +15,8 @@
  *
  * Run inside the network namespace: bash test/netns/run.sh node --conditions=source --import tsx bench/mesh.bench.ts
  * `MESH_BENCH=throughput,efficiency,rerun` (any subset) runs only those parts; Dask runs with `throughput`.
+ * `MESH_BENCH_VERIFY=k` (`pnpm bench mesh --verify k`) submits every run with `verify: { replicas: k }`, as
+ * `handout run --verify k` does; the result is then named `mesh-verify-k`, so both sit side by side.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -56,9 +58,16 @@ const THROUGHPUT_RUNS = 3;
 
 let lastRecords: readonly FunctionRecord[] = [];
 
-async function timed(mesh: Mesh, dag: DagJSON, strategy?: string): Promise<number> {
+/** Replicas per function when the runs are verified (MESH_BENCH_VERIFY); undefined: no verification. */
+const verifyReplicas = process.env.MESH_BENCH_VERIFY ? Number(process.env.MESH_BENCH_VERIFY) : undefined;
+
+/** `verify: false`: never verified (a warm-up pinned to one peer cannot have replicas on distinct peers). */
+async function timed(mesh: Mesh, dag: DagJSON, strategy?: string, verify = true): Promise<number> {
   const started = performance.now();
-  const run = mesh.submit(dag, strategy ? { strategy } : {});
+  const run = mesh.submit(dag, {
+    ...(strategy && { strategy }),
+    ...(verify && verifyReplicas !== undefined && { verify: { replicas: verifyReplicas } }),
+  });
   const summary = await run.done;
   const ms = performance.now() - started;
   lastRecords = summary.functions;
@@ -173,6 +182,8 @@ export async function benchMesh(): Promise<BenchResult> {
               node: peer,
             })),
           ),
+          undefined,
+          false,
         );
         const functions: FunctionSpec[] = [];
         for (let i = 0; i < 40; i++)
@@ -248,11 +259,20 @@ export async function benchMesh(): Promise<BenchResult> {
     metrics.daskParallelEfficiency !== undefined
       ? `, Dask ${r(metrics.daskParallelEfficiency * 100, 1)}%`
       : '';
+  if (verifyReplicas !== undefined) {
+    metrics.verifyReplicas = verifyReplicas;
+    // How the last run's functions were accepted: by a quorum of replicas, or on a trusted peer's word (no spot
+    // check drawn: the adaptive policy, once a peer has a clean streak), or from a verified cache.
+    const outcome = (o: string) => lastRecords.filter((r) => r.verification?.outcome === o).length;
+    metrics.lastRunAgreed = outcome('agreed') + outcome('disputed');
+    metrics.lastRunTrustedPeer = outcome('trusted-peer');
+    metrics.lastRunCached = outcome('cached');
+  }
   return {
-    name: 'mesh',
+    name: verifyReplicas !== undefined ? `mesh-verify-${verifyReplicas}` : 'mesh',
     metrics,
     summary:
-      `mesh (2 peer processes, WebRTC): scheduler throughput ${r(metrics.functionsPerSecond)} functions/s on a ` +
+      `mesh (2 peer processes, WebRTC${verifyReplicas !== undefined ? `, verify ${verifyReplicas}` : ''}): scheduler throughput ${r(metrics.functionsPerSecond)} functions/s on a ` +
       `10,000-function layered no-op DAG (median of ${THROUGHPUT_RUNS} warm runs, range ${r(metrics.functionsPerSecondWorst)}–` +
       `${r(metrics.functionsPerSecondBest)}; first run of fresh processes ${r(metrics.functionsPerSecondFirstRun)}; goal ≥ 5,000)${daskText}, CPU per function: coordinator ` +
       `${r(metrics.coordinatorCpuUsPerFunction)} µs, peers ${r(metrics.peersCpuUsPerFunction)} µs; parallel efficiency ` +

@@ -3,6 +3,7 @@
  * two cores), writes the JSON of each to bench/results/<name>.json and prints a Markdown summary.
  *
  * `pnpm bench <name...>` runs only the named ones (module names below, e.g. `pnpm bench transport mesh`).
+ * `pnpm bench mesh --verify 2` runs the mesh benchmark with every run verified (verifyFlag below).
  * Benchmarks that open WebRTC connections must run inside the network namespace: `pnpm bench` re-executes itself
  * there (test/netns/run.sh) unless HANDOUT_NETNS is already set.
  */
@@ -39,6 +40,24 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   browser: async () => (await import('./browser.bench.js')).benchBrowser(),
 };
 
+/**
+ * `--verify <k>`: the mesh benchmark submits every run with `verify: { replicas: k }`, as `handout run --verify k`
+ * does (the default adaptive policy: spot checks once a peer has a clean streak), to measure what verification
+ * costs against a run without it in the same sitting. Passed to the benchmark as MESH_BENCH_VERIFY; returns the
+ * other arguments (the benchmark names).
+ */
+function verifyFlag(args: readonly string[]): string[] {
+  const at = args.indexOf('--verify');
+  if (at < 0) return [...args];
+  const k = Number(args[at + 1]);
+  if (!Number.isInteger(k) || k < 1 || k > 16) {
+    console.error(`bench: --verify must be an integer from 1 to 16, got ${JSON.stringify(args[at + 1])}`);
+    process.exit(2);
+  }
+  process.env.MESH_BENCH_VERIFY = String(k);
+  return args.filter((_, i) => i !== at && i !== at + 1);
+}
+
 async function main(): Promise<void> {
   if (!process.env.HANDOUT_NETNS && process.env.HANDOUT_BENCH_NO_NETNS !== '1') {
     const r = spawnSync(
@@ -50,7 +69,7 @@ async function main(): Promise<void> {
     );
     process.exit(r.status ?? 1);
   }
-  const wanted = process.argv.slice(2);
+  const wanted = verifyFlag(process.argv.slice(2));
   const names = wanted.length > 0 ? wanted : Object.keys(BENCHMARKS);
   const unknown = names.filter((n) => !(n in BENCHMARKS));
   if (unknown.length > 0) {

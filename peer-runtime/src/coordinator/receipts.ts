@@ -10,7 +10,9 @@
  * Expiry: a receipt carries its issue time (`issuedAt`, epoch ms, under the MAC), and a coordinator believes it
  * for `ttlMs` after that (default 30 days): a result nobody accepted again for that long is recomputed rather
  * than believed on an old word. A receipt from before issue times existed (no `issuedAt`: the MAC then covers
- * the first four fields only) is expired unless the TTL is infinite. An expired receipt is not a forgery: its
+ * the first four fields only) is expired unless the TTL is infinite: its age cannot be known, and believing it as
+ * "issued now" would hold at every showing, so it would never expire (docs/security.md, "Receipts from before
+ * issue times"; after an upgrade such a result is recomputed once). An expired receipt is not a forgery: its
  * hash counts as a claim without a receipt (cache-claims.ts), and the coordinator issues a fresh one when it can
  * check the hash again.
  *

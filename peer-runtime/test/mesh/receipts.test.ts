@@ -8,10 +8,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReceiptBook } from '../../src/agent/receipt-book.js';
 import { createCoordinator } from '../../src/coordinator/coordinator.js';
-import { ReceiptIssuer } from '../../src/coordinator/receipts.js';
+import { ReceiptIssuer, receiptKey } from '../../src/coordinator/receipts.js';
 import { holderKey } from '../../src/mesh/fetch-grants.js';
 import { staticMembers } from '../../src/mesh/members.js';
 import { nodeCapabilities } from '../../src/mesh/membership.js';
@@ -26,6 +29,7 @@ const meshKey = new Uint8Array(32).fill(7);
 const roles = new Map<string, readonly Role[]>([
   ['coord', ['coordinate', 'submit']],
   ['p1', ['contribute']],
+  ['p2', ['contribute']],
   ['mallory', ['contribute']],
 ]);
 const members = staticMembers(roles);
@@ -154,6 +158,124 @@ describe('cache receipts across a coordinator restart', () => {
       ['small', true, 'p1'],
     ]);
     expect(await again.result('big')).toBe('x'.repeat(40000));
+  });
+
+  it('a peer that fetched an input and kept it gets a receipt, and after a restart its copy is served when the producer is gone', async () => {
+    const books = { p1: new ReceiptBook(), p2: new ReceiptBook() };
+    const agent = (id: 'p1' | 'p2') => ({
+      id,
+      capabilities: { tags: [id === 'p1' ? 'producer' : 'consumer'] },
+      options: { members, fetchKey: holderKey(meshKey, id), receipts: books[id] },
+    });
+    mesh = createTestMesh([agent('p1'), agent('p2')], { members, meshKey });
+    // 40 kB: too large to ride inline, so p2 must fetch it from p1 (and keep it: keepInputs defaults to true).
+    const big = fn('big', [], "() => 'x'.repeat(40000)", { node: { tags: ['producer'] } });
+    const use = fn('use', ['big'], '(s) => s.length', { node: { tags: ['consumer'] } });
+    const first = mesh.coordinator.submit([big, use]);
+    expect((await first.done).status).toBe('succeeded');
+    expect(first.record('big').peer).toBe('p1');
+    expect(first.record('use').peer).toBe('p2');
+    const bigHash = first.record('big').hash;
+    // The consumer's copy has a receipt of its own, for the digest the producer's receipt names.
+    await expect.poll(() => books.p2.get(bigHash)).toBeDefined();
+    const copy = books.p2.get(bigHash)!;
+    expect(copy).toMatchObject({ hash: bigHash, verified: false, issuer: 'coord' });
+    expect(new ReceiptIssuer(meshKey, 'coord').check(bigHash, copy)).toBe('ok');
+    expect(copy.digest).toEqual(books.p1.get(bigHash)!.digest);
+
+    // The producer dies, the coordinator restarts (same mesh key, no digests recorded) and p2 announces.
+    await mesh.kill('p1');
+    await mesh.coordinator.close();
+    await mesh.coordinatorTransport.close();
+    // p2 must have seen the old coordinator's connection close before it dials the new one.
+    const p2 = mesh.agents.get('p2')!;
+    await expect.poll(() => p2.transport.connections().some((c) => c.peerId === 'coord')).toBe(false);
+    const transport = createMemoryTransport(mesh.network, 'coord');
+    const restarted = createCoordinator({
+      transport,
+      membership: mesh.membership,
+      members,
+      meshKey,
+      heartbeatIntervalMs: 0,
+    });
+    closers.push(async () => {
+      await restarted.close();
+      await transport.close();
+    });
+    await p2.transport.connect('coord');
+    await p2.agent.announce('coord');
+    await expect.poll(() => [...restarted.holders(bigHash)]).toEqual(['p2']);
+    const again = restarted.submit([fn('big', [], "() => 'x'.repeat(40000)")]);
+    const summary = await again.done;
+    expect(summary.functions.map((r) => [r.id, r.cached, r.peer])).toEqual([['big', true, 'p2']]);
+    expect(await again.result('big')).toBe('x'.repeat(40000));
+  });
+});
+
+describe('receipts from before issue times (no issuedAt)', () => {
+  let mesh: TestMesh | undefined;
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    await mesh?.close();
+    mesh = undefined;
+  });
+
+  /** A receipt as coordinators issued them before expiry: the MAC over hash, digest, verified and issuer only. */
+  function legacy(r: ResultReceipt): ResultReceipt {
+    const text = `${r.hash}\0${bytesToHex(r.digest)}\0${r.verified ? 1 : 0}\0${r.issuer}`;
+    const mac = hmac(sha256, receiptKey(meshKey), new TextEncoder().encode(text)).subarray(0, 16);
+    return { hash: r.hash, digest: r.digest, verified: r.verified, issuer: r.issuer, mac };
+  }
+
+  it('are bare claims under a finite TTL: the result is recomputed once and its holder gets a receipt with an issue time', async () => {
+    const book = new ReceiptBook();
+    mesh = createTestMesh(
+      [{ id: 'p1', options: { members, fetchKey: holderKey(meshKey, 'p1'), receipts: book } }],
+      { members, meshKey },
+    );
+    const big = fn('big', [], "() => 'x'.repeat(40000)");
+    const first = mesh.coordinator.submit([big]);
+    expect((await first.done).status).toBe('succeeded');
+    const bigHash = first.record('big').hash;
+    await expect.poll(() => book.get(bigHash)).toBeDefined();
+    // The peer holds the result under a receipt from before the upgrade instead (authentic: it checks forever).
+    const old = legacy(book.get(bigHash)!);
+    expect(new ReceiptIssuer(meshKey, 'coord', { ttlMs: Number.POSITIVE_INFINITY }).check(bigHash, old)).toBe(
+      'ok',
+    );
+    book.forget(bigHash);
+    book.keep(old);
+    // The book no longer shows it (coordinators would not believe it), and a new book would not load it.
+    expect(book.for([bigHash])).toEqual([]);
+
+    await mesh.coordinator.close();
+    await mesh.coordinatorTransport.close();
+    const p1 = mesh.agents.get('p1')!;
+    await expect.poll(() => p1.transport.connections().some((c) => c.peerId === 'coord')).toBe(false);
+    const transport = createMemoryTransport(mesh.network, 'coord');
+    const restarted = createCoordinator({
+      transport,
+      membership: mesh.membership,
+      members,
+      meshKey,
+      heartbeatIntervalMs: 0,
+    });
+    closers.push(async () => {
+      await restarted.close();
+      await transport.close();
+    });
+    await p1.transport.connect('coord');
+    await p1.agent.announce('coord');
+    expect(restarted.holders(bigHash)).toEqual([]);
+    expect(restarted.refusals().get('peer:status receipt')).toBeUndefined();
+
+    // One recompute, and the result's holder gets a receipt with an issue time, which the next restart believes.
+    const again = restarted.submit([big]);
+    const summary = await again.done;
+    expect(summary.functions.map((r) => [r.id, r.cached])).toEqual([['big', false]]);
+    await expect.poll(() => book.get(bigHash)?.issuedAt).toBeTypeOf('number');
+    expect(new ReceiptIssuer(meshKey, 'coord').check(bigHash, book.get(bigHash)!)).toBe('ok');
   });
 });
 

@@ -28,7 +28,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { connect } from '../sdk/src/connect.js';
+import { connect, type MeshSubmitOptions } from '../sdk/src/connect.js';
 import { startMeshHarness } from '../test/harness/mesh-harness.js';
 import { describeMemory, measureMemoryInChild } from './memory-per-function.js';
 import { layeredNoopDag } from './mesh.bench.js';
@@ -49,6 +49,17 @@ function rssOf(pid: number | 'self'): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The remote submitter's liveness window. Its failover default (2 s) lost the coordinator at the end of 100k
+ * runs on this loaded machine: the coordinator is silent for seconds while it ends a run that large (building
+ * and encoding a run:done of every function). The figures measured here are the coordinator's memory and CPU,
+ * not that pause, so the bench waits longer (`GROWTH_LIVENESS_MS`, default 30 s); the pause is reported apart.
+ * SubmitRemoteOptions takes it; MeshSubmitOptions does not list it but passes it on.
+ */
+const submitOptions: MeshSubmitOptions & { livenessTimeoutMs: number } = {
+  livenessTimeoutMs: Number(process.env.GROWTH_LIVENESS_MS ?? 30_000),
+};
 
 const PROBE = new URL('./heap-probe.mjs', import.meta.url).pathname;
 
@@ -123,7 +134,7 @@ export async function benchGrowth(): Promise<BenchResult> {
         }, 100);
         const cpu0 = cpuMs(coPid) ?? Number.NaN;
         const t0 = performance.now();
-        const run = mesh.submit(dag);
+        const run = mesh.submit(dag, submitOptions);
         const summary = await run.done;
         const ms = performance.now() - t0;
         const cpu = (cpuMs(coPid) ?? Number.NaN) - cpu0;

@@ -76,7 +76,19 @@ export async function measureMemory(n: number, salt = 1): Promise<MemoryFigures>
   }
 }
 
-function describe(f: MemoryFigures): string {
+/** One size measured in a fresh `node --expose-gc` process of its own (so sizes do not share a heap). */
+export function measureMemoryInChild(n: number): MemoryFigures {
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--conditions=source', '--import', 'tsx', new URL(import.meta.url).pathname, String(n)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const json = r.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (r.status !== 0 || !json) throw new Error(`memory-per-function ${n} exited ${r.status}`);
+  return JSON.parse(json) as MemoryFigures;
+}
+
+export function describeMemory(f: MemoryFigures): string {
   return (
     `${f.functions.toLocaleString('en')}: ${f.heapBytesPerFunction.toFixed(0)} B heap, ` +
     `${f.arrayBufferBytesPerFunction.toFixed(0)} B array buffers and ` +
@@ -90,18 +102,11 @@ export async function benchMemory(): Promise<BenchResult> {
   const metrics: Record<string, number> = {};
   const lines: string[] = [];
   for (const n of sizes) {
-    const r = spawnSync(
-      process.execPath,
-      ['--expose-gc', '--conditions=source', '--import', 'tsx', new URL(import.meta.url).pathname, String(n)],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const json = r.stdout.split('\n').find((l) => l.startsWith('{'));
-    if (r.status !== 0 || !json) throw new Error(`memory-per-function ${n} exited ${r.status}`);
-    const f = JSON.parse(json) as MemoryFigures;
+    const f = measureMemoryInChild(n);
     metrics[`heapBytesPerFunction_${n}`] = f.heapBytesPerFunction;
     metrics[`arrayBufferBytesPerFunction_${n}`] = f.arrayBufferBytesPerFunction;
     metrics[`rssBytesPerFunction_${n}`] = f.rssBytesPerFunction;
-    lines.push(describe(f));
+    lines.push(describeMemory(f));
   }
   return {
     name: 'memory',
@@ -116,7 +121,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     if (!Number.isInteger(n) || n < WIDTH || n % WIDTH !== 0) throw new Error(`bad size ${n}`);
     const f = await measureMemory(n, k);
     console.log(JSON.stringify(f));
-    console.error(`memory: ${describe(f)}`);
+    console.error(`memory: ${describeMemory(f)}`);
   }
   process.exit(0);
 }

@@ -33,6 +33,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult | BenchResult[]>> = {
   growth: async () => (await import('./growth.bench.js')).benchGrowth(),
   // Heap retained per function by an in-process mesh run (each size in a `node --expose-gc` child of its own).
   memory: async () => (await import('./memory-per-function.js')).benchMemory(),
+  // CPU cost of the compact location and digest forms (packed bytes) against the objects they replaced.
+  'packed-bytes': async () => (await import('./packed-bytes.bench.js')).benchPackedBytes(),
   'signaling-load': async () => (await import('./signaling-load.bench.js')).benchSignalingLoad(),
   failover: async () => (await import('./failover.bench.js')).benchFailover(),
   verify: async () => (await import('./verify.bench.js')).benchVerify(),

@@ -119,7 +119,11 @@ async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promi
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = prng(options.seed);
   const between = (min: number, max: number) => Math.round(min + random() * (max - min));
-  const log = options.log ?? (() => {});
+  // Every line says when, in seconds since the faulty run was submitted (since the scenario began before that),
+  // so a gap without a coordinator can be split into detection, search and takeover from the lines alone.
+  let epoch = Date.now();
+  const log = (line: string): void =>
+    (options.log ?? (() => {}))(`+${((Date.now() - epoch) / 1000).toFixed(1)}s ${line}`);
   const layers = options.layers ?? 20;
   const width = options.width ?? 100;
   const ms = options.functionMs ?? 3;
@@ -172,13 +176,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
       const { dag, expected } = chaosDag(`chaos-${options.seed}`, layers, width, ms);
       const t1 = Date.now();
+      epoch = t1;
       const run = mesh.submit(dag);
       let coordinator = mesh.coordinatorId()!;
       const changes: RunEvents['run:coordinator-changed'][] = [];
+      let lastCoordinatorKill: number | undefined;
       run.on('run:coordinator-changed', (e) => {
         changes.push(e);
         coordinator = e.to;
-        log(`coordinator ${e.from} → ${e.to} (${e.reason}), ${e.gapMs} ms without one`);
+        const kill =
+          lastCoordinatorKill === undefined ? '' : `, ${Date.now() - lastCoordinatorKill} ms after the kill`;
+        log(`coordinator ${e.from} → ${e.to} (${e.reason}), ${e.gapMs} ms without one${kill}`);
       });
       let ended = false;
       const done = run.done.then((s) => {
@@ -237,10 +245,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const id = coordinator;
           log(`SIGKILL coordinator ${id}`);
           const p = harness.peers.get(id)!;
+          lastCoordinatorKill = Date.now();
           p.kill('SIGKILL');
           await p.exited;
           await within(done, between(1000, 3000), undefined);
-          spawn(id);
+          const restarted = spawn(id);
+          log(`restart coordinator ${id}`);
+          // When it is a member again (a takeover that lands on it cannot start before). Read from its output
+          // rather than `waitFor`, whose timer would outlive a scenario that ends first.
+          const onJoined = (chunk: Buffer): void => {
+            if (!/"event"\s*:\s*"joined"/.test(chunk.toString())) return;
+            restarted.child.stdout?.off('data', onJoined);
+            log(`restarted coordinator ${id} joined`);
+          };
+          restarted.child.stdout?.on('data', onJoined);
         } else {
           const downMs = between(500, 1500);
           log(`signaling server restart (${downMs} ms down)`);

@@ -134,7 +134,9 @@ export interface RunEvents {
   'task:skipped': { id: string; because: string };
   /**
    * A mesh run moved to another coordinator because its own was lost (submit/submit-remote.ts): `from` and `to`
-   * are coordinator peer ids, `reason` says how the loss showed (disconnected, stopped answering, left the mesh),
+   * are coordinator peer ids, `reason` says how the loss showed (disconnected, stopped answering, left the mesh;
+   * when a coordinator chosen meanwhile was lost too before it answered, each loss: `left the mesh; then 'co-a'
+   * stopped answering (…)`),
    * `gapMs` how long the run had no coordinator (from the last word of the old one to the first of the new one).
    * Local runs never emit it.
    */

@@ -322,7 +322,10 @@ class RemoteSubmission {
       return;
     }
     const since = this.moving?.since ?? this.lastHeard;
-    this.moving = { from: this.moving?.from ?? lost, reason: why, since };
+    // Lost again before any coordinator answered: the reason keeps the chain, so a move that cost a second loss
+    // (e.g. a resubmission that went unanswered) shows it rather than only the last cause.
+    const reason = this.moving ? `${this.moving.reason}; then '${lost}' ${why}` : why;
+    this.moving = { from: this.moving?.from ?? lost, reason, since };
     for (const r of this.run.records())
       if (r.status === 'running' && r.peer !== undefined) this.inFlight.set(r.id, r.peer);
     this.run.releaseRunning(

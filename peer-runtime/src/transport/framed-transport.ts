@@ -12,7 +12,9 @@
  *   `connect(peerId)` is called explicitly, or the signaling layer says it is back (`markBack`). A peer the
  *   signaling layer says left keeps an open connection that still answers a ping: the signaling server may
  *   have restarted or lost it while its data channel works, and dropping that channel would cost every
- *   transfer in flight and a new connection that needs signaling.
+ *   transfer in flight and a new connection that needs signaling. But a peer listed again whose connection has
+ *   said nothing since it was reported gone is a new process under the same id (`markBack`): that connection is
+ *   dropped, not reused.
  * - Every frame is a stranger's input: a malformed frame or message, or a hello that does not check out, is a
  *   ProtocolError; the remote is told (an `error` message naming the field) and the connection is dropped as
  *   `protocol-error`, reported with the error. Frames of a link no longer in use are ignored.
@@ -60,6 +62,11 @@ export class FramedTransport implements Transport {
   private readonly byPeer = new Map<string, Connection>();
   /** Peers whose connection dropped, and why: sends to them fail fast until they are back (see the header). */
   private readonly gone = new Map<string, DisconnectReason>();
+  /**
+   * Open connections to peers the signaling layer says left, that have not delivered a frame since (`markGone`):
+   * whether they lead to a live process is still being asked by a ping.
+   */
+  private readonly silentSinceLeft = new Map<string, Connection>();
   private readonly messageListeners = new Set<MessageListener>();
   // A listener's throw reaches the code that emitted, as before the emitter was shared.
   private readonly events = new TypedEmitter<TransportEvents>({ catchListenerErrors: false });
@@ -169,14 +176,31 @@ export class FramedTransport implements Transport {
       this.gone.set(peerId, 'remote-closed');
       return;
     }
+    this.silentSinceLeft.set(peerId, c);
     this.ping(peerId).then(
       () => {}, // it answers: keep the channel, and sends to it go on
       () => this.drop(c, 'remote-closed', left),
     );
   }
 
-  /** For dialers told by the signaling layer that a peer is a member again: it may be dialled again. */
+  /**
+   * For dialers told by the signaling layer that a peer is a member again: it may be dialled again, and a
+   * connection silent since it was reported gone is dropped. Why: a SIGKILLed process closes no channel (no SCTP
+   * abort), so its connection stays `open` until `markGone`'s ping times out (5 s); a restart under the same id
+   * joins within that, and sends meanwhile vanish down the dead link (chaos seed 9: a run resubmitted to a
+   * restarted coordinator sat 6 s without one, until the 2 s liveness window said "stopped answering"). A live
+   * peer that only lost its signaling socket answers that ping long before it can join again, and keeps it.
+   */
   markBack(peerId: string): void {
+    const stale = this.silentSinceLeft.get(peerId);
+    this.silentSinceLeft.delete(peerId);
+    if (stale && this.byPeer.get(peerId) === stale) {
+      this.drop(
+        stale,
+        'remote-closed',
+        new Error('it joined the mesh again while its old connection had been silent since it left'),
+      );
+    }
     this.gone.delete(peerId);
   }
 
@@ -283,6 +307,7 @@ export class FramedTransport implements Transport {
   private drop(c: Connection, reason: DisconnectReason, error?: Error): void {
     if (this.byPeer.get(c.peerId) !== c) return;
     this.byPeer.delete(c.peerId);
+    if (this.silentSinceLeft.get(c.peerId) === c) this.silentSinceLeft.delete(c.peerId);
     c.tearDown(peerError(c.peerId, `connection ${reason}${error ? `: ${error.message}` : ''}`, error));
     if (reason !== 'closed' && reason !== 'idle' && reason !== 'evicted') this.gone.set(c.peerId, reason);
     if (c.state === 'open') {
@@ -315,6 +340,8 @@ export class FramedTransport implements Transport {
 
   private onFrame(c: Connection, frame: Uint8Array): void {
     this.meter.received(c.peerId, frame.byteLength);
+    // Anything from it since it was reported gone: the connection leads to a live process (see `markBack`).
+    if (this.silentSinceLeft.get(c.peerId) === c) this.silentSinceLeft.delete(c.peerId);
     try {
       const message = c.frame(frame);
       if (message) this.receive(c, message);

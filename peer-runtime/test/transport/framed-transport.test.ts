@@ -281,6 +281,44 @@ describe('framed transport', () => {
     expect(remote.received.at(-1)).toMatchObject({ type: 'run:cancel', runId: 'r' });
   });
 
+  it('a peer marked gone whose open channel stayed silent is dropped when it is marked back (a restart under its id)', async () => {
+    const dialer = scriptedDialer();
+    const t = transport('a', dialer);
+    const seen = disconnects(t);
+    const old = await openTo(t, dialer);
+    t.markGone('b');
+    await new Promise((r) => setTimeout(r, 10));
+    // A SIGKILLed process answers nothing, and a new one under the same id joins before the 5 s ping times out.
+    t.markBack('b');
+    expect(seen).toEqual([expect.objectContaining({ peerId: 'b', reason: 'remote-closed' })]);
+    expect(old.closed).toBe(true);
+    // The next send goes over a new link (to the new process), not down the old one.
+    const sent = t.send('b', { type: 'run:cancel', runId: 'r', reason: 'test' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(dialer.remotes).toHaveLength(2);
+    const fresh = dialer.remotes[1]!;
+    fresh.hello('b');
+    await sent;
+    expect(fresh.received.at(-1)).toMatchObject({ type: 'run:cancel', runId: 'r' });
+    expect(old.received.some((m) => m.type === 'run:cancel')).toBe(false);
+  });
+
+  it('a peer marked gone that answered since keeps its connection when it is marked back', async () => {
+    const dialer = scriptedDialer();
+    const t = transport('a', dialer);
+    const seen = disconnects(t);
+    const remote = await openTo(t, dialer);
+    t.markGone('b');
+    await new Promise((r) => setTimeout(r, 10));
+    const ping = remote.received.at(-1);
+    if (ping?.type !== 'ping') throw new Error('no ping went out');
+    remote.say({ type: 'pong', nonce: ping.nonce, sentAt: ping.sentAt });
+    t.markBack('b');
+    expect(seen).toEqual([]);
+    expect(t.isOpen('b')).toBe(true);
+    expect(dialer.remotes).toHaveLength(1);
+  });
+
   it('a peer marked gone without a connection fails sends fast until it is marked back', async () => {
     const dialer = scriptedDialer();
     const t = transport('a', dialer);

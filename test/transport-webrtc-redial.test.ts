@@ -5,6 +5,8 @@
  * attempt gives up and its retry is scheduled. The link that offer makes then opens during the retry's backoff
  * and is adopted by the higher peer's pending connection. Its retry must not then ask for a new link: that
  * 'renegotiate' made the lower peer tear down the open link with frames in flight ("connection closed").
+ * The third case: the retry's request is sent before the held-back offer arrives, and relayed so late that it
+ * lands on the lower peer after the link opened; the lower peer must keep the open link (it answers a ping).
  * Run inside test/netns/run.sh (the ICE list is empty either way).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -41,13 +43,17 @@ interface Relay {
   readonly holdFirstMs?: number;
   /** Hold back every offer request ('renegotiate') of this side this long, ms. */
   readonly requestDelayMs?: number;
+  /** Hold back every offer request of this side but the first this long, ms (a retry's request relayed late). */
+  readonly laterRequestDelayMs?: number;
+  /** Called as a held-back later request is let go, just before it is relayed. */
+  readonly onLateRequest?: () => void;
   /** Called as each signal is sent, before it is relayed. */
   readonly onSent?: (data: SignalData) => void;
 }
 
 /** A hub member whose signals are recorded and relayed as `relay` says. */
 function recorded(member: HubMember, sent: string[], relay: Relay): HubMember {
-  const { holdFirstMs = 0, requestDelayMs = 0, onSent } = relay;
+  const { holdFirstMs = 0, requestDelayMs = 0, laterRequestDelayMs = 0, onLateRequest, onSent } = relay;
   let held: Array<() => void> | undefined;
   let releaseAt = 0;
   return {
@@ -67,6 +73,15 @@ function recorded(member: HubMember, sent: string[], relay: Relay): HubMember {
       }
       if (held && Date.now() < releaseAt) held.push(relayIt);
       else if (data.type === 'renegotiate' && requestDelayMs > 0) setTimeout(relayIt, requestDelayMs);
+      else if (
+        data.type === 'renegotiate' &&
+        laterRequestDelayMs > 0 &&
+        sent.indexOf('renegotiate') < sent.length - 1
+      )
+        setTimeout(() => {
+          onLateRequest?.();
+          relayIt();
+        }, laterRequestDelayMs);
       else if (held) held.push(relayIt);
       else relayIt();
     },
@@ -197,5 +212,79 @@ describe('a WebRTC dial whose attempt timed out while its link was still opening
     // Signals are not counted here: libdatachannel now and then fails a first set-up ("remote candidate without
     // ICE transport"), and both dials' retries then offer and ask again, which is fine (the request reaches the
     // lower peer while it still sets up its new offer, and is ignored).
+  }, 30_000);
+
+  it("keeps an open link carrying frames when the dialler's retry asks for an offer after it opened", async () => {
+    // The race of a starved machine: the higher peer's first attempt times out while the lower peer's offer is
+    // still on its way (held back here); its retry finds no offer being answered and asks again. That request
+    // is relayed late and lands after the link opened and the lower peer is streaming on it. The lower peer
+    // used to take any request as "the remote lost its link" and tear the open link down, so its sends in flight
+    // failed with "connection closed". The link is open on both sides: the request is stale and must be answered
+    // by the link itself (a ping the higher peer answers), not by a new offer.
+    const hub = new SignalHub();
+    const low = side(hub, 'peer-a', {}, { holdFirstMs: OFFER_DELAY_MS });
+    const high = side(
+      hub,
+      'peer-b',
+      // A short backoff: the retry runs before the held-back offer arrives, so it asks for an offer again.
+      { connectTimeoutMs: ATTEMPT_MS, connectRetries: 4, retryDelayMs: 100 },
+      // The retry's request lands about 4 s later, after the link opened (about 1 s after the offer is let go),
+      // just behind a burst of 8 MiB the lower peer queues then: sends surely in flight when it arrives.
+      { laterRequestDelayMs: 4_000, onLateRequest: () => burst() },
+    );
+    const sends: Promise<void>[] = [];
+    let nextId = 0;
+    const sendOne = () => {
+      const bytes = new Uint8Array(randomBytes(1 << 20));
+      const id = nextId++;
+      const sent = low.transport.send('peer-b', {
+        type: 'result:data',
+        requestId: id,
+        hash: sha(bytes),
+        bytes,
+      });
+      sent.catch(() => {}); // judged below, all at once (a rejection before then is not unhandled)
+      sends.push(sent);
+    };
+    const burst = () => {
+      for (let i = 0; i < 8; i++) sendOne();
+    };
+    const got: number[] = [];
+    high.transport.onMessage((from, message) => {
+      if (from === 'peer-a' && message.type === 'result:data' && sha(message.bytes) === message.hash)
+        got.push(message.requestId);
+    });
+
+    const started = Date.now();
+    await high.transport.connect('peer-a');
+    expect(Date.now() - started, 'the first attempt timed out before the link opened').toBeGreaterThan(
+      ATTEMPT_MS,
+    );
+    expect(
+      high.sent.filter((t) => t === 'renegotiate'),
+      "peer-b's offer requests (its retry asked again)",
+    ).toHaveLength(2);
+
+    // Stream 1 MiB messages until well past the moment the retry's request lands (~2.1 s + 4 s after the start).
+    const until = started + ATTEMPT_MS + 100 * 1.25 + 4_000 + 2_000;
+    while (Date.now() < until) {
+      sendOne();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const outcomes = await Promise.allSettled(sends);
+    const failed = outcomes.flatMap((o, i) =>
+      o.status === 'rejected' ? [`send ${i}: ${(o.reason as Error).message}`] : [],
+    );
+    expect(failed, 'sends from peer-a that failed').toEqual([]);
+    expect(low.disconnects, "peer-a's disconnects").toEqual([]);
+    expect(high.disconnects, "peer-b's disconnects").toEqual([]);
+    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(sends.length);
+    // One link: the lower peer offered once, and each side holds one open connection.
+    expect(
+      low.sent.filter((t) => t === 'offer'),
+      "peer-a's offers",
+    ).toHaveLength(1);
+    expect(low.transport.connections().map((c) => `${c.peerId} ${c.state}`)).toEqual(['peer-b open']);
+    expect(high.transport.connections().map((c) => `${c.peerId} ${c.state}`)).toEqual(['peer-a open']);
   }, 30_000);
 });

@@ -138,9 +138,13 @@ export class FramedTransport implements Transport {
   }
 
   async ping(peerId: string): Promise<number> {
-    const c = await this.open(peerId);
+    return this.pingOn(await this.open(peerId), PING_TIMEOUT_MS);
+  }
+
+  /** A ping on `c`'s link: the round trip in ms, or a rejection after `timeoutMs` or when the send fails. */
+  private async pingOn(c: Connection, timeoutMs: number): Promise<number> {
     const n = this.nonce++;
-    const rtt = c.awaitPong(n, PING_TIMEOUT_MS);
+    const rtt = c.awaitPong(n, timeoutMs);
     try {
       await this.sendEncoded(c, { type: 'ping', nonce: n, sentAt: performance.now() });
     } catch (error) {
@@ -202,6 +206,30 @@ export class FramedTransport implements Transport {
       );
     }
     this.gone.delete(peerId);
+  }
+
+  /**
+   * For dialers asked for a new link while the connection to `peerId` is open: whether the remote still uses this
+   * one, that is, answers a ping on it within `timeoutMs` (its transport answers only on the link its connection
+   * holds). An open connection that does not answer is dropped (`remote-closed`) so that a new link can be made;
+   * false also when there is no open connection.
+   */
+  async stillLinked(peerId: string, timeoutMs: number): Promise<boolean> {
+    const c = this.byPeer.get(peerId);
+    if (c?.state !== 'open') return false;
+    try {
+      await this.pingOn(c, timeoutMs);
+      return true;
+    } catch (error) {
+      // drop() ignores a connection already replaced or dropped while the ping was out.
+      const why = error instanceof Error ? error.message : String(error);
+      this.drop(
+        c,
+        'remote-closed',
+        new Error(`it asked for a new link and did not answer a ping on this one (${why})`),
+      );
+      return false;
+    }
   }
 
   /** Whether a connection to `peerId` exists and is open. */

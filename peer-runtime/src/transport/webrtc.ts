@@ -4,7 +4,9 @@
  *
  * Who offers: always the peer whose id sorts lower. When the higher peer wants a connection, it sends a
  * `{ type: 'renegotiate' }` signal asking the lower one to offer. So two peers opening at once never make two
- * offers (no glare), and stray ICE candidates of an abandoned offer cannot reach a newer session.
+ * offers (no glare), and stray ICE candidates of an abandoned offer cannot reach a newer session. A request
+ * that finds a link open is often stale (a timed-out attempt's, relayed late): the link is kept while it answers
+ * a ping (answerRequestWhileOpen).
  *
  * Data path: frames go straight to the RTCDataChannel (`peer._channel`) with backpressure
  * (protocol/framed-sender.ts); simple-peer's `send()`/`write()` are never used, as they ignore the channel's
@@ -63,6 +65,12 @@ export interface WebRtcTransportOptions extends TransportOptions {
 }
 
 const REQUEST_OFFER: SignalData = { type: 'renegotiate', renegotiate: true };
+/**
+ * Longest wait for the pong that shows an open link still in use when its remote asks for an offer (at most a
+ * third of the set-up timeout): long enough for a loaded peer's round trip, short enough to leave the remote's
+ * attempt time for a new offer when the link is dead.
+ */
+const LINK_CHECK_MS = 5_000;
 
 /**
  * Opens WebRTC frame links through the signaling relay: one simple-peer per remote peer being set up, offers
@@ -84,6 +92,8 @@ class WebRtcDialer implements Dialer {
     string,
     { resolve(link: FrameLink): void; reject(error: Error): void }
   >();
+  /** Peers whose open link is being checked after they asked for an offer (answerRequestWhileOpen). */
+  private readonly checkingLink = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
   private closed = false;
 
@@ -240,11 +250,12 @@ class WebRtcDialer implements Dialer {
             : this.setupError(remote, peer, 'channel', 'set-up aborted'),
         );
       };
-      const timer = setTimeout(
-        () =>
-          fail(this.setupError(remote, peer, 'timeout', `no data channel within ${this.setupTimeoutMs} ms`)),
-        this.setupTimeoutMs,
-      );
+      // Like an abort, the deadline spares a channel that opened (its path is being read, at most a second more):
+      // the remote may already use it, and destroying it would fail what it sends.
+      const timer = setTimeout(() => {
+        if (!connected)
+          fail(this.setupError(remote, peer, 'timeout', `no data channel within ${this.setupTimeoutMs} ms`));
+      }, this.setupTimeoutMs);
       peer.on('connect', onConnect);
       peer.on('error', onError);
       peer.on('close', onClose);
@@ -266,13 +277,10 @@ class WebRtcDialer implements Dialer {
   private onSignal(transport: FramedTransport, from: string, data: SignalData): void {
     if (this.closed || from === this.localPeerId) return;
     if (data.type === 'renegotiate') {
-      // The higher peer asks us to offer. If we think we are connected, it has lost the connection: reopen.
+      // The higher peer asks us to offer. Already offering: that offer's link is what it will get.
       if (this.localPeerId > from || this.sessions.has(from)) return;
-      if (transport.isOpen(from)) transport.disconnect(from);
-      // Nobody waits on this connect, and ignoring its failure is right: the remote's own dial (which asked for
-      // it) times out and fails or retries on its side, where it is reported, and a later send from here dials
-      // again and reports its own failure to its caller.
-      transport.connect(from).catch(() => {});
+      if (transport.isOpen(from)) this.answerRequestWhileOpen(transport, from);
+      else this.offerOnRequest(transport, from);
       return;
     }
     if (data.type === 'offer') {
@@ -283,6 +291,34 @@ class WebRtcDialer implements Dialer {
     if (!session) return;
     this.noteSignaled(session, data);
     session.signal(data as unknown as SimplePeer.SignalData);
+  }
+
+  /**
+   * An offer request from a peer we hold an open link to. Either it lost that link (it restarted, or dropped
+   * it) and needs a new one, or the request is stale: sent by a dial whose attempt timed out before our offer
+   * reached it (a starved machine, a slow signaling path), relayed late, and landing after the link that offer
+   * made opened. Tearing the link down for a stale request failed every send in flight on it ("connection
+   * closed") and cost both sides a new set-up. So the link answers for itself: a ping on it. The remote's
+   * transport answers only on the link its connection holds, and holding it means its dial already ended (a
+   * connection that gets a link aborts its dial: connection.ts), so nothing there waits for an offer and the
+   * pong is all the re-announcement it needs. No pong in time: the connection is dropped and we offer anew.
+   */
+  private answerRequestWhileOpen(transport: FramedTransport, from: string): void {
+    if (this.checkingLink.has(from)) return; // a check is out: its outcome answers this request too
+    this.checkingLink.add(from);
+    // A third of the remote's attempt (if it uses our timeout) is left for the offer when the link is dead.
+    const timeoutMs = Math.min(LINK_CHECK_MS, this.setupTimeoutMs / 3);
+    void transport.stillLinked(from, timeoutMs).then((alive) => {
+      this.checkingLink.delete(from);
+      if (!alive && !this.closed) this.offerOnRequest(transport, from);
+    });
+  }
+
+  private offerOnRequest(transport: FramedTransport, from: string): void {
+    // Nobody waits on this connect, and ignoring its failure is right: the remote's own dial (which asked for
+    // it) times out and fails or retries on its side, where it is reported, and a later send from here dials
+    // again and reports its own failure to its caller.
+    transport.connect(from).catch(() => {});
   }
 
   /** Remembers the candidates a remote signalled (trickled, or in its SDP) for `readPath`. */

@@ -319,6 +319,37 @@ describe('framed transport', () => {
     expect(dialer.remotes).toHaveLength(1);
   });
 
+  it('an open link whose remote answers a ping is still linked and kept (a stale request for a new link)', async () => {
+    const dialer = scriptedDialer();
+    const t = transport('a', dialer);
+    const seen = disconnects(t);
+    const remote = await openTo(t, dialer);
+    const check = t.stillLinked('b', 1_000);
+    await new Promise((r) => setTimeout(r, 10));
+    const ping = remote.received.at(-1);
+    if (ping?.type !== 'ping') throw new Error('no ping went out');
+    remote.say({ type: 'pong', nonce: ping.nonce, sentAt: ping.sentAt });
+    await expect(check).resolves.toBe(true);
+    expect(seen).toEqual([]);
+    expect(t.isOpen('b')).toBe(true);
+  });
+
+  it('an open link whose remote does not answer a ping in time is not still linked, and is dropped naming why', async () => {
+    const dialer = scriptedDialer();
+    const t = transport('a', dialer);
+    const seen = disconnects(t);
+    await openTo(t, dialer);
+    await expect(t.stillLinked('b', 100)).resolves.toBe(false);
+    expect(seen).toEqual([expect.objectContaining({ peerId: 'b', reason: 'remote-closed' })]);
+    expect(seen[0]!.error?.message).toMatch(
+      /asked for a new link and did not answer a ping.*no pong within 100 ms/,
+    );
+    expect(dialer.remotes[0]!.closed).toBe(true);
+    // No connection at all: not linked, nothing dialed.
+    await expect(t.stillLinked('c', 100)).resolves.toBe(false);
+    expect(dialer.remotes).toHaveLength(1);
+  });
+
   it('a peer marked gone without a connection fails sends fast until it is marked back', async () => {
     const dialer = scriptedDialer();
     const t = transport('a', dialer);

@@ -147,6 +147,27 @@ export class Connection {
     });
   }
 
+  /**
+   * A ping on this link, put on the wire by `send`: the round trip in ms, or a rejection after `timeoutMs` or
+   * when the send fails.
+   */
+  async ping(
+    nonce: number,
+    timeoutMs: number,
+    send: (message: WireMessage) => Promise<void>,
+  ): Promise<number> {
+    const rtt = this.awaitPong(nonce, timeoutMs);
+    try {
+      await send({ type: 'ping', nonce, sentAt: performance.now() });
+    } catch (error) {
+      // The caller gets the send's error; the pong that will never come is rejected later (timeout or drop),
+      // and that rejection must not surface as an unhandled one.
+      rtt.catch(() => {});
+      throw error;
+    }
+    return rtt;
+  }
+
   /** A pong arrived: settles its ping (a pong we never asked for is ignored). */
   pong(nonce: number, sentAt: number): void {
     const p = this.pings.get(nonce);
@@ -173,4 +194,11 @@ export class Connection {
       ...(this.link?.path && { path: this.link.path }),
     };
   }
+}
+
+/** The idle connection used least recently, which a full transport closes to make room; none when all are busy. */
+export function leastRecentlyUsedIdle(connections: Iterable<Connection>): Connection | undefined {
+  let victim: Connection | undefined;
+  for (const c of connections) if (c.idle && (!victim || c.activity < victim.activity)) victim = c;
+  return victim;
 }

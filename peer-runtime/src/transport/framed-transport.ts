@@ -22,12 +22,12 @@
 
 import { ProtocolError } from '../errors.js';
 import { encodeMessage } from '../protocol/codec.js';
-import type { SendLane } from '../protocol/framed-sender.js';
 import { PROTOCOL_VERSION, type WireMessage } from '../protocol/messages.js';
 import { TypedEmitter } from '../typed-emitter.js';
-import { Connection, peerError } from './connection.js';
+import { Connection, leastRecentlyUsedIdle, peerError } from './connection.js';
 import { type DialRetryOptions, dialWithRetry } from './dial-retry.js';
 import type { Dialer, FrameLink } from './frame-link.js';
+import { checkHello, laneOf } from './frame-rules.js';
 import { type LinkTraffic, TrafficMeter } from './link-traffic.js';
 import { DEFAULT_MAX_QUEUED_BYTES, queueOverflow } from './send-cap.js';
 import type {
@@ -43,16 +43,6 @@ import type {
 const PING_TIMEOUT_MS = 5_000;
 /** How long a connection's `error` message gets to go out before its link is torn down after a protocol error. */
 const PROTOCOL_ERROR_LINGER_MS = 50;
-
-/**
- * The sender's lane of a message (framed-sender.ts): a `result:data` answers one fetch and is matched by its
- * request id, so nothing depends on its order against other messages and it may be overtaken (`bulk`); every
- * other message keeps its order (`control`). A `batch` is control even when it holds a result:data, which is
- * why the mesh port sends large ones alone (mesh/port.ts).
- */
-export function laneOf(message: WireMessage): SendLane {
-  return message.type === 'result:data' ? 'bulk' : 'control';
-}
 
 /** The shared connection logic over a Dialer's links; both transports are one of these. */
 export class FramedTransport implements Transport {
@@ -141,19 +131,9 @@ export class FramedTransport implements Transport {
     return this.pingOn(await this.open(peerId), PING_TIMEOUT_MS);
   }
 
-  /** A ping on `c`'s link: the round trip in ms, or a rejection after `timeoutMs` or when the send fails. */
-  private async pingOn(c: Connection, timeoutMs: number): Promise<number> {
-    const n = this.nonce++;
-    const rtt = c.awaitPong(n, timeoutMs);
-    try {
-      await this.sendEncoded(c, { type: 'ping', nonce: n, sentAt: performance.now() });
-    } catch (error) {
-      // The caller gets the send's error; the pong that will never come is rejected later (timeout or drop),
-      // and that rejection must not surface as an unhandled one.
-      rtt.catch(() => {});
-      throw error;
-    }
-    return rtt;
+  /** A ping on `c`'s link (Connection.ping). */
+  private pingOn(c: Connection, timeoutMs: number): Promise<number> {
+    return c.ping(this.nonce++, timeoutMs, (m) => this.sendEncoded(c, m));
   }
 
   connections(): readonly ConnectionInfo[] {
@@ -189,10 +169,9 @@ export class FramedTransport implements Transport {
 
   /**
    * For dialers told by the signaling layer that a peer is a member again: it may be dialled again, and a
-   * connection silent since it was reported gone is dropped. Why: a SIGKILLed process closes no channel (no SCTP
-   * abort), so its connection stays `open` until `markGone`'s ping times out (5 s); a restart under the same id
-   * joins within that, and sends meanwhile vanish down the dead link (chaos seed 9: a run resubmitted to a
-   * restarted coordinator sat 6 s without one, until the 2 s liveness window said "stopped answering"). A live
+   * connection silent since it was reported gone is dropped. Why: a SIGKILLed process closes no channel, so its
+   * connection stays `open` until `markGone`'s ping times out (5 s); a restart under the same id joins sooner, and
+   * sends vanish down the dead link (chaos seed 9: a run resubmitted to a restarted coordinator sat 6 s). A live
    * peer that only lost its signaling socket answers that ping long before it can join again, and keeps it.
    */
   markBack(peerId: string): void {
@@ -323,10 +302,7 @@ export class FramedTransport implements Transport {
   /** Frees a slot under the cap by closing the least recently used idle connection; false if none is idle. */
   private makeRoom(): boolean {
     if (this.byPeer.size < this.maxConnections) return true;
-    let victim: Connection | undefined;
-    for (const c of this.byPeer.values()) {
-      if (c.idle && (!victim || c.activity < victim.activity)) victim = c;
-    }
+    const victim = leastRecentlyUsedIdle(this.byPeer.values());
     if (!victim) return false;
     this.drop(victim, 'evicted');
     return true;
@@ -400,16 +376,9 @@ export class FramedTransport implements Transport {
     for (const l of this.messageListeners) l(c.peerId, message);
   }
 
-  /** The first message on a connection must be the remote's hello, in our protocol version, from the peer we meant. */
+  /** The first message on a connection must be the remote's hello (frame-rules.ts `checkHello`). */
   private handshake(c: Connection, message: WireMessage): void {
-    if (message.type !== 'hello')
-      throw new ProtocolError(`expected 'hello' first, got '${message.type}'`, 'type');
-    if (message.version !== PROTOCOL_VERSION) {
-      throw new ProtocolError(`protocol version ${message.version} is not ${PROTOCOL_VERSION}`, 'version');
-    }
-    if (message.peerId !== c.peerId) {
-      throw new ProtocolError(`hello from '${message.peerId}' on the connection to '${c.peerId}'`, 'peerId');
-    }
+    checkHello(c.peerId, message);
     c.opened(++this.activity);
     this.gone.delete(c.peerId);
     const path = c.link?.path;

@@ -13,7 +13,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReceiptBook } from '../../src/agent/receipt-book.js';
-import { createCoordinator } from '../../src/coordinator/coordinator.js';
+import { type Coordinator, createCoordinator } from '../../src/coordinator/coordinator.js';
 import { ReceiptIssuer, receiptKey } from '../../src/coordinator/receipts.js';
 import { holderKey } from '../../src/mesh/fetch-grants.js';
 import { staticMembers } from '../../src/mesh/members.js';
@@ -34,6 +34,40 @@ const roles = new Map<string, readonly Role[]>([
 ]);
 const members = staticMembers(roles);
 const digest = new Uint8Array(32).fill(1);
+
+/**
+ * The coordinator goes; a new one with the same mesh key (a restart) comes up under the same id, closed by
+ * `closers`. With `peer`, that peer first sees the old connection close (it must, before it dials the new one),
+ * then connects and announces its holdings.
+ */
+async function restartCoordinator(
+  mesh: TestMesh,
+  closers: (() => Promise<void>)[],
+  peer?: string,
+): Promise<Coordinator> {
+  await mesh.coordinator.close();
+  await mesh.coordinatorTransport.close();
+  const agent = peer === undefined ? undefined : mesh.agents.get(peer)!;
+  if (agent)
+    await expect.poll(() => agent.transport.connections().some((c) => c.peerId === 'coord')).toBe(false);
+  const transport = createMemoryTransport(mesh.network, 'coord');
+  const restarted = createCoordinator({
+    transport,
+    membership: mesh.membership,
+    members,
+    meshKey,
+    heartbeatIntervalMs: 0,
+  });
+  closers.push(async () => {
+    await restarted.close();
+    await transport.close();
+  });
+  if (agent) {
+    await agent.transport.connect('coord');
+    await agent.agent.announce('coord');
+  }
+  return restarted;
+}
 
 function inbox(t: Transport): BatchableMessage[] {
   const got: BatchableMessage[] = [];
@@ -107,20 +141,7 @@ describe('cache receipts across a coordinator restart', () => {
     expect(book.get(bigHash)).toMatchObject({ hash: bigHash, verified: false, issuer: 'coord' });
 
     // The coordinator goes; a new one with the same mesh key (a restart) comes up under the same id.
-    await mesh.coordinator.close();
-    await mesh.coordinatorTransport.close();
-    const transport = createMemoryTransport(mesh.network, 'coord');
-    const restarted = createCoordinator({
-      transport,
-      membership: mesh.membership,
-      members,
-      meshKey,
-      heartbeatIntervalMs: 0,
-    });
-    closers.push(async () => {
-      await restarted.close();
-      await transport.close();
-    });
+    const restarted = await restartCoordinator(mesh, closers);
     // A stranger claims the same hashes: one with a forged receipt, one with none.
     const mallory = createMemoryTransport(mesh.network, 'mallory');
     closers.push(() => mallory.close());
@@ -185,25 +206,7 @@ describe('cache receipts across a coordinator restart', () => {
 
     // The producer dies, the coordinator restarts (same mesh key, no digests recorded) and p2 announces.
     await mesh.kill('p1');
-    await mesh.coordinator.close();
-    await mesh.coordinatorTransport.close();
-    // p2 must have seen the old coordinator's connection close before it dials the new one.
-    const p2 = mesh.agents.get('p2')!;
-    await expect.poll(() => p2.transport.connections().some((c) => c.peerId === 'coord')).toBe(false);
-    const transport = createMemoryTransport(mesh.network, 'coord');
-    const restarted = createCoordinator({
-      transport,
-      membership: mesh.membership,
-      members,
-      meshKey,
-      heartbeatIntervalMs: 0,
-    });
-    closers.push(async () => {
-      await restarted.close();
-      await transport.close();
-    });
-    await p2.transport.connect('coord');
-    await p2.agent.announce('coord');
+    const restarted = await restartCoordinator(mesh, closers, 'p2');
     await expect.poll(() => [...restarted.holders(bigHash)]).toEqual(['p2']);
     const again = restarted.submit([fn('big', [], "() => 'x'.repeat(40000)")]);
     const summary = await again.done;
@@ -249,24 +252,7 @@ describe('receipts from before issue times (no issuedAt)', () => {
     // The book no longer shows it (coordinators would not believe it), and a new book would not load it.
     expect(book.for([bigHash])).toEqual([]);
 
-    await mesh.coordinator.close();
-    await mesh.coordinatorTransport.close();
-    const p1 = mesh.agents.get('p1')!;
-    await expect.poll(() => p1.transport.connections().some((c) => c.peerId === 'coord')).toBe(false);
-    const transport = createMemoryTransport(mesh.network, 'coord');
-    const restarted = createCoordinator({
-      transport,
-      membership: mesh.membership,
-      members,
-      meshKey,
-      heartbeatIntervalMs: 0,
-    });
-    closers.push(async () => {
-      await restarted.close();
-      await transport.close();
-    });
-    await p1.transport.connect('coord');
-    await p1.agent.announce('coord');
+    const restarted = await restartCoordinator(mesh, closers, 'p1');
     expect(restarted.holders(bigHash)).toEqual([]);
     expect(restarted.refusals().get('peer:status receipt')).toBeUndefined();
 
